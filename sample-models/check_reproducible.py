@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Check that the committed sample-model artifacts are reproducible.
+
+Retrains everything with ``train.py --out <tempdir>`` and asserts that:
+
+* every model's ``predict_proba`` on ``data/traffic.csv`` equals the one of
+  the committed ``model.joblib`` (max abs diff < 1e-12);
+* ``data/reference.csv``, ``data/traffic.csv``, ``metrics.json`` and each
+  ``model-settings.json`` are byte-identical to the committed files;
+* the committed models load without a scikit-learn version-mismatch warning.
+
+Exits 0 when everything matches, 1 otherwise.
+
+Usage::
+
+    python check_reproducible.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import InconsistentVersionWarning
+
+HERE = Path(__file__).resolve().parent
+MODELS = ["propensity-v1", "propensity-v2", "propensity-v3"]
+FEATURES = ["age", "tenure_months", "sessions_30d", "basket_value", "channel", "region"]
+BYTE_IDENTICAL = [
+    "data/reference.csv",
+    "data/traffic.csv",
+    "metrics.json",
+    *(f"{m}/model-settings.json" for m in MODELS),
+]
+TOLERANCE = 1e-12
+
+
+def load_model(path: Path):
+    """Load a joblib model, turning sklearn version-mismatch warnings into errors."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        return joblib.load(path)
+
+
+def main() -> int:
+    failures: list[str] = []
+    traffic = pd.read_csv(HERE / "data" / "traffic.csv")
+    X = traffic[FEATURES]
+
+    with tempfile.TemporaryDirectory(prefix="sample-models-") as tmp:
+        out = Path(tmp)
+        subprocess.run(
+            [sys.executable, str(HERE / "train.py"), "--out", str(out)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+        for rel in BYTE_IDENTICAL:
+            same = (HERE / rel).read_bytes() == (out / rel).read_bytes()
+            print(f"{'ok  ' if same else 'FAIL'} bytes  {rel}")
+            if not same:
+                failures.append(f"{rel} differs")
+
+        for name in MODELS:
+            try:
+                committed = load_model(HERE / name / "model.joblib")
+            except InconsistentVersionWarning as exc:
+                failures.append(f"{name}: {exc}")
+                print(f"FAIL load   {name}: {exc}")
+                continue
+            retrained = load_model(out / name / "model.joblib")
+            diff = float(
+                np.max(np.abs(committed.predict_proba(X) - retrained.predict_proba(X)))
+            )
+            ok = diff < TOLERANCE
+            print(f"{'ok  ' if ok else 'FAIL'} proba  {name} (max abs diff {diff:.3g})")
+            if not ok:
+                failures.append(f"{name}: predict_proba max abs diff {diff:.3g}")
+
+    if failures:
+        print(f"NOT reproducible: {len(failures)} problem(s)", file=sys.stderr)
+        for f in failures:
+            print(f"  - {f}", file=sys.stderr)
+        return 1
+    print("reproducible: all artifacts match")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Train the Model Canary sample models ("propensity" scenario).
+
+Scenario
+--------
+An online retailer scores customers by their propensity to convert (buy)
+in the next visit. Three scikit-learn pipelines are trained on a synthetic
+but plausible dataset:
+
+* ``propensity-v1`` - the production baseline: a LogisticRegression that only
+  looks at ``age``, ``tenure_months`` and ``basket_value``.
+* ``propensity-v2`` - the challenger: a HistGradientBoostingClassifier on all
+  six features. It captures the non-linear effects and interactions of the
+  data generator and is measurably better at targeting.
+* ``propensity-v3`` - a shadow candidate: a small RandomForest that ignores
+  ``channel``; it sits between v1 and v2 and agrees with v1 on most, but not
+  all, rows.
+
+All three accept a pandas DataFrame with ALL six feature columns, in this
+order: age, tenure_months, sessions_30d, basket_value, channel, region.
+
+Outputs (relative to ``--out``, default: the folder of this script)
+----------------------------------------------------------------------
+* ``propensity-v{1,2,3}/model.joblib`` and ``model-settings.json`` (MLServer)
+* ``data/reference.csv`` - training sample used as the drift reference
+* ``data/traffic.csv``   - held-out rows (with ``user_id`` and label) used to
+  simulate live traffic
+* ``metrics.json``       - held-out metrics, also printed to stdout
+
+Everything is seeded: re-running produces byte-identical CSV/JSON files and
+models that give identical ``predict_proba`` outputs.
+
+Usage::
+
+    python train.py [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits  # ships with scikit-learn
+
+# --------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------
+
+SEED = 20240601  # single source of randomness for data AND models
+
+NUMERIC_FEATURES = ["age", "tenure_months", "sessions_30d", "basket_value"]
+CATEGORICAL_FEATURES = ["channel", "region"]
+# The column order every model expects (and the header of reference.csv).
+FEATURES = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+LABEL = "converted"
+TRAFFIC_COLUMNS = ["user_id", *FEATURES, LABEL]
+
+CHANNELS = ["web", "app", "email", "store"]
+CHANNEL_P = [0.42, 0.30, 0.14, 0.14]
+REGIONS = ["north", "south", "east", "west"]
+REGION_P = [0.28, 0.24, 0.26, 0.22]
+
+N_TRAIN = 9000  # rows used to fit the models
+N_TRAFFIC = 4000  # held-out rows -> data/traffic.csv (and metrics)
+N_REFERENCE = 3000  # training sample -> data/reference.csv
+
+THRESHOLD = 0.5  # decision threshold used for precision/recall/positive rate
+TOP_FRACTION = 0.10  # "top of the ranking" for precision@top-10%
+
+
+# --------------------------------------------------------------------------
+# Synthetic data
+# --------------------------------------------------------------------------
+
+
+def generate_customers(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Draw ``n`` customers with plausible marginals and a conversion label.
+
+    The label is Bernoulli(sigmoid(logit)) where the logit has deliberately
+    NON-LINEAR effects and interactions, so a linear model on a subset of
+    the features (v1) is clearly beaten by boosted trees (v2):
+
+    * age bump: customers around 30-36 convert more (Gaussian bump);
+    * tenure: saturating (log) lift, brand-new customers convert less;
+    * channel x sessions: engagement matters a lot in the app, somewhat on the
+      web, little for email and not at all in store;
+    * basket threshold: carts above the free-shipping threshold (75.00)
+      convert much more; a linear term on basket_value only approximates it;
+    * region: a small uplift in the east;
+    * extra Gaussian noise on the logit on top of the Bernoulli draw.
+    """
+    # --- features ---------------------------------------------------------
+    # age: right-skewed, median ~38, clipped to 18-80
+    age = np.clip(np.round(rng.gamma(shape=4.0, scale=6.0, size=n) + 16), 18, 80)
+    age = age.astype(np.int64)
+
+    # tenure in months: many new customers, long tail (max 10 years)
+    tenure = np.clip(np.floor(rng.exponential(scale=22.0, size=n)), 0, 120)
+    tenure = tenure.astype(np.int64)
+
+    channel = rng.choice(CHANNELS, size=n, p=CHANNEL_P)
+    region = rng.choice(REGIONS, size=n, p=REGION_P)
+
+    # sessions in the last 30 days: overdispersed counts, app users are more
+    # active (negative binomial via a gamma-Poisson mixture)
+    activity = np.select(
+        [channel == "app", channel == "web", channel == "email"],
+        [9.0, 5.0, 3.0],
+        default=2.0,
+    )
+    sessions = rng.poisson(rng.gamma(shape=2.0, scale=activity / 2.0))
+    sessions = np.clip(sessions, 0, 60).astype(np.int64)
+
+    # basket value: log-normal around ~55, rounded to cents
+    basket = np.round(np.clip(rng.lognormal(mean=3.85, sigma=0.55, size=n), 3, 600), 2)
+
+    # --- label ------------------------------------------------------------
+    logit = np.full(n, -4.1)
+    # age bump centred on 33
+    logit += 1.1 * np.exp(-(((age - 33) / 6.0) ** 2))
+    # saturating tenure effect (0 for brand-new, ~+0.85 at 10 years)
+    logit += 0.18 * np.log1p(tenure)
+    # channel x sessions interaction (capped so heavy users don't explode)
+    capped = np.minimum(sessions, 20)
+    slope = np.select(
+        [channel == "app", channel == "web", channel == "email"],
+        [0.20, 0.08, 0.03],
+        default=0.0,
+    )
+    logit += slope * capped
+    # store visitors have a flat, higher baseline (they're already in store)
+    logit += np.where(channel == "store", 0.9, 0.0)
+    # free-shipping threshold effect on basket value
+    logit += np.where(basket >= 75.0, 1.9, 0.0)
+    # small regional effect
+    logit += np.where(region == "east", 0.25, 0.0)
+    # unobserved heterogeneity
+    logit += rng.normal(0.0, 0.4, size=n)
+
+    p = 1.0 / (1.0 + np.exp(-logit))
+    converted = (rng.random(n) < p).astype(np.int64)
+
+    return pd.DataFrame(
+        {
+            "age": age,
+            "tenure_months": tenure,
+            "sessions_30d": sessions,
+            "basket_value": basket,
+            "channel": channel,
+            "region": region,
+            LABEL: converted,
+        }
+    )
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+
+def build_v1() -> Pipeline:
+    """Baseline: LogisticRegression on age, tenure_months and basket_value.
+
+    It still accepts all six columns; the ColumnTransformer drops the rest.
+    """
+    pre = ColumnTransformer(
+        [("num", StandardScaler(), ["age", "tenure_months", "basket_value"])],
+        remainder="drop",
+    )
+    clf = LogisticRegression(max_iter=1000, random_state=SEED)
+    return Pipeline([("pre", pre), ("clf", clf)])
+
+
+def build_v2() -> Pipeline:
+    """Challenger: gradient-boosted trees on all features."""
+    pre = ColumnTransformer(
+        [
+            ("num", "passthrough", NUMERIC_FEATURES),
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                CATEGORICAL_FEATURES,
+            ),
+        ],
+        remainder="drop",
+    )
+    clf = HistGradientBoostingClassifier(
+        learning_rate=0.05,
+        max_iter=200,
+        max_depth=4,
+        max_leaf_nodes=15,
+        min_samples_leaf=50,
+        l2_regularization=1.0,
+        early_stopping=False,  # no internal random validation split
+        random_state=SEED,
+    )
+    return Pipeline([("pre", pre), ("clf", clf)])
+
+
+def build_v3() -> Pipeline:
+    """Shadow candidate: a small, shallow random forest.
+
+    It deliberately ignores ``channel`` (a "channel-agnostic" candidate, e.g.
+    for a new storefront where the channel is unknown), so it cannot model
+    the channel x sessions interaction: better than v1, behind v2, and its
+    labels agree with v1 on most but not all rows.
+    """
+    pre = ColumnTransformer(
+        [
+            ("num", "passthrough", NUMERIC_FEATURES),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["region"]),
+        ],
+        remainder="drop",
+    )
+    clf = RandomForestClassifier(
+        n_estimators=30,
+        max_depth=4,
+        max_features="sqrt",
+        min_samples_leaf=20,
+        n_jobs=1,
+        random_state=SEED,
+    )
+    return Pipeline([("pre", pre), ("clf", clf)])
+
+
+MODELS = {"v1": build_v1, "v2": build_v2, "v3": build_v3}
+
+
+def evaluate(y_true: np.ndarray, proba: np.ndarray) -> dict:
+    """Held-out metrics for one model (rounded so metrics.json is stable)."""
+    pred = (proba >= THRESHOLD).astype(np.int64)
+    k = int(round(TOP_FRACTION * len(proba)))
+    # stable sort so ties are broken deterministically
+    top = np.argsort(-proba, kind="stable")[:k]
+    return {
+        "roc_auc": round(float(roc_auc_score(y_true, proba)), 4),
+        "precision": round(float(precision_score(y_true, pred, zero_division=0)), 4),
+        "recall": round(float(recall_score(y_true, pred, zero_division=0)), 4),
+        "positive_rate": round(float(pred.mean()), 4),
+        "precision_at_top10pct": round(float(y_true[top].mean()), 4),
+    }
+
+
+# --------------------------------------------------------------------------
+# Writers (deterministic)
+# --------------------------------------------------------------------------
+
+
+def write_json(path: Path, obj: dict) -> None:
+    """Sorted keys, indent 2, trailing newline -> byte-identical re-runs."""
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> None:
+    """Fixed float format and line endings -> byte-identical re-runs."""
+    df.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="output folder (default: the folder of this script)",
+    )
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+
+    # Single-threaded native code: HistGradientBoosting's OpenMP loops are
+    # painfully slow on small, busy machines, and one thread also rules out
+    # any thread-count dependence of the results.
+    threadpool_limits(limits=1)
+
+    rng = np.random.default_rng(SEED)
+    df = generate_customers(N_TRAIN + N_TRAFFIC, rng)
+    # user ids are assigned before the split so they are unique overall
+    df.insert(0, "user_id", [f"u-{i:06d}" for i in range(1, len(df) + 1)])
+
+    # rows are i.i.d., so a positional split is a valid random split
+    train = df.iloc[:N_TRAIN].reset_index(drop=True)
+    traffic = df.iloc[N_TRAIN:].reset_index(drop=True)
+    reference = train.sample(n=N_REFERENCE, random_state=SEED).sort_index()
+
+    # ---- data files -----------------------------------------------------
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    write_csv(out / "data" / "reference.csv", reference[FEATURES])
+    write_csv(out / "data" / "traffic.csv", traffic[TRAFFIC_COLUMNS])
+
+    # ---- models -----------------------------------------------------------
+    X_train, y_train = train[FEATURES], train[LABEL].to_numpy()
+    X_test, y_test = traffic[FEATURES], traffic[LABEL].to_numpy()
+
+    metrics: dict = {
+        "dataset": {
+            "n_train": N_TRAIN,
+            "n_traffic": N_TRAFFIC,
+            "train_conversion_rate": round(float(y_train.mean()), 4),
+            "traffic_conversion_rate": round(float(y_test.mean()), 4),
+            "threshold": THRESHOLD,
+        },
+        "models": {},
+    }
+    labels = {}
+    for version, build in MODELS.items():
+        name = f"propensity-{version}"
+        model = build().fit(X_train, y_train)
+
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, folder / "model.joblib", compress=3)
+        write_json(
+            folder / "model-settings.json",
+            {
+                "name": name,
+                "implementation": "mlserver_sklearn.SKLearnModel",
+                "parameters": {"uri": "./model.joblib", "version": version},
+            },
+        )
+
+        proba = model.predict_proba(X_test)[:, 1]
+        labels[version] = model.predict(X_test)
+        metrics["models"][name] = evaluate(y_test, proba)
+
+    metrics["agreement_v1_v3"] = round(float((labels["v1"] == labels["v3"]).mean()), 4)
+    write_json(out / "metrics.json", metrics)
+
+    # ---- report -----------------------------------------------------------
+    ds = metrics["dataset"]
+    print(f"wrote artifacts to {out}")
+    print(
+        f"train rows={ds['n_train']} (conversion {ds['train_conversion_rate']:.1%}), "
+        f"traffic rows={ds['n_traffic']} (conversion {ds['traffic_conversion_rate']:.1%})"
+    )
+    print(f"{'model':<15} {'roc_auc':>8} {'prec@0.5':>9} {'rec@0.5':>8} {'pos_rate':>9} {'prec@top10%':>12}")
+    for name, m in metrics["models"].items():
+        print(
+            f"{name:<15} {m['roc_auc']:>8.4f} {m['precision']:>9.4f} {m['recall']:>8.4f} "
+            f"{m['positive_rate']:>9.4f} {m['precision_at_top10pct']:>12.4f}"
+        )
+    print(f"v1/v3 label agreement on traffic: {metrics['agreement_v1_v3']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+/**
+ * `model-canary`: the CLI over the same core the extension uses.
+ * Exit codes: 0 ok, 1 failed, 2 usage (bad arguments, invalid input files).
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatProblem } from '../core/spec/errors';
+import { scanWorkspace } from '../core/workspace/discover';
+import { formatDoctorReport, runDoctor } from '../kind/doctor';
+import { resolveKindBinary } from '../kind/locate';
+import { runCommand } from '../process/execaRunner';
+import { ensureMlserverEnv } from '../runtime/python';
+
+const VERSION = '0.1.0';
+
+class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+/** The CLI's cache folder (virtual environments, tool binaries). */
+export function cacheDir(): string {
+  return process.env.MODEL_CANARY_CACHE ?? join(homedir(), '.cache/model-canary');
+}
+
+const commands: Record<string, Command> = {
+  doctor: {
+    summary: 'check what a local kind cluster needs (container engine, kind, ports, inotify)',
+    usage: 'model-canary doctor [--kind PATH] [--cluster NAME] [--port N] [--json]',
+    options: {
+      kind: { type: 'string' },
+      cluster: { type: 'string', default: 'model-canary' },
+      port: { type: 'string', default: '8090' },
+      json: { type: 'boolean', default: false },
+    },
+    async run(v) {
+      const abort = onInterrupt();
+      const report = await runDoctor(runCommand, {
+        kindBinary: resolveKindBinary(v.kind as string | undefined),
+        clusterName: v.cluster as string,
+        hostPort: portOption(v.port),
+        signal: abort.signal,
+      });
+      console.log(v.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
+      return report.ok ? 0 : 1;
+    },
+  },
+  setup: {
+    summary: 'create (or check) the Python environment with MLServer that local model servers run in',
+    usage: 'model-canary setup [--python PATH] [--json]',
+    options: { python: { type: 'string' }, json: { type: 'boolean', default: false } },
+    async run(v) {
+      const abort = onInterrupt();
+      const env = await ensureMlserverEnv(runCommand, {
+        python: v.python as string | undefined,
+        cacheDir: cacheDir(),
+        signal: abort.signal,
+        onLine: v.json ? undefined : (line) => process.stderr.write(`  ${line}\n`),
+      });
+      if (v.json) console.log(JSON.stringify(env));
+      else console.log(`${env.created ? 'created' : 'reusing'} the MLServer environment: ${env.dir}`);
+      return 0;
+    },
+  },
+  validate: {
+    summary: 'find model versions and experiment files in a workspace and report their problems',
+    usage: 'model-canary validate [--workspace DIR] [--json]',
+    options: { workspace: { type: 'string', default: '.' }, json: { type: 'boolean', default: false } },
+    async run(v) {
+      const scan = await scanWorkspace(resolve(v.workspace as string));
+      if (v.json) {
+        console.log(
+          JSON.stringify(
+            {
+              root: scan.root,
+              models: scan.models.map((m) => ({
+                name: m.name,
+                dir: m.dir,
+                implementation: m.implementation,
+              })),
+              experiments: scan.experiments.map((e) => ({
+                file: e.file,
+                name: e.name,
+                valid: !!e.experiment,
+              })),
+              problems: scan.problems,
+            },
+            null,
+            2,
+          ),
+        );
+      } else {
+        console.log(`models: ${scan.models.map((m) => m.name).join(', ') || 'none'}`);
+        console.log(`experiments: ${scan.experiments.map((e) => e.name ?? e.file).join(', ') || 'none'}`);
+        for (const p of scan.problems) console.error(formatProblem(p));
+      }
+      return scan.problems.length ? 2 : 0;
+    },
+  },
+};
+
+function portOption(raw: unknown): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number, got "${String(raw)}"`);
+  return port;
+}
+
+// Ctrl-C aborts the running command; a second Ctrl-C exits at once.
+function onInterrupt(): AbortController {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return controller;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'model-canary — serve ML models locally and test them the way production does',
+    '',
+    'Usage: model-canary <command> [options]   (model-canary <command> --help for its options)',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Exit codes: 0 ok, 1 failed, 2 usage or invalid input.',
+  ].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and the script); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    console.log(VERSION);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`model-canary: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return await command.run(values, positionals);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`model-canary ${name}: ${e.message}\nusage: ${command.usage}`);
+      return 2;
+    }
+    if (e.name === 'AbortError' || e.name === 'CanceledError') {
+      console.error('canceled');
+      return 130;
+    }
+    console.error(`model-canary ${name}: ${e.message}`);
+    return 1;
+  }
+}

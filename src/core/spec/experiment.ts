@@ -1,0 +1,212 @@
+/**
+ * The experiment file (`apiVersion: modelcanary.dev/v1alpha1`, `kind: Experiment`):
+ * schema, defaults and loading with errors that name the file, the line and the field.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
+
+export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
+export const EXPERIMENT_KIND = 'Experiment';
+
+// Names end up in URLs, Kubernetes object names and metric labels: DNS-1123 labels.
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-" (a DNS-1123 label)')
+  .max(63);
+const probability = z.number().gt(0).lt(1);
+
+const variantSchema = z.strictObject({
+  name,
+  model: z.string().min(1),
+  role: z.enum(['baseline', 'candidate']).optional(),
+  weight: z.number().min(0),
+});
+
+const driftFeatureSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) }),
+]);
+
+const specSchema = z.strictObject({
+  endpoint: name,
+  variants: z.array(variantSchema).min(1, 'needs at least one variant'),
+  routing: z
+    .strictObject({
+      sticky: z.strictObject({ header: z.string().min(1) }).optional(),
+      mirror: z
+        .strictObject({
+          variant: name,
+          model: z.string().min(1),
+          percent: z.number().min(0).max(100).default(100),
+        })
+        .optional(),
+    })
+    .optional(),
+  metrics: z.strictObject({
+    primary: z.strictObject({ name: z.string().min(1), kind: z.enum(['proportion', 'continuous']) }),
+    guardrails: z
+      .strictObject({
+        latencyP95Ms: z.strictObject({ max: z.number().positive() }).optional(),
+        errorRate: z.strictObject({ max: z.number().min(0).max(1) }).optional(),
+      })
+      .optional(),
+  }),
+  drift: z
+    .strictObject({
+      reference: z.string().min(1),
+      features: z.union([z.literal('auto'), z.array(driftFeatureSchema).min(1)]).default('auto'),
+      test: z.enum(['auto', 'ks', 'chi2', 'psi', 'wasserstein', 'jensenshannon']).default('auto'),
+      pValue: probability.default(0.05),
+      correction: z.enum(['bonferroni', 'fdr']).default('bonferroni'),
+      window: z.number().int().positive().default(1000),
+    })
+    .optional(),
+  rollout: z
+    .strictObject({
+      steps: z.array(z.number().gt(0).max(100)).min(1).default([5, 25, 50, 100]),
+      minSamplesPerStep: z.number().int().positive().default(2000),
+      alpha: probability.default(0.05),
+    })
+    .optional(),
+});
+
+const experimentSchema = z
+  .strictObject({
+    apiVersion: z.literal(EXPERIMENT_API_VERSION),
+    kind: z.literal(EXPERIMENT_KIND),
+    metadata: z.object({ name }).loose(),
+    spec: specSchema,
+  })
+  .superRefine((exp, ctx) => {
+    const { variants } = exp.spec;
+    const seen = new Set<string>();
+    variants.forEach((v, i) => {
+      if (seen.has(v.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'variants', i, 'name'],
+          message: `duplicate variant "${v.name}"`,
+        });
+      }
+      seen.add(v.name);
+    });
+    const baselines = variants.flatMap((v, i) => (v.role === 'baseline' ? [i] : []));
+    if (baselines.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec', 'variants', baselines[1] ?? 0, 'role'],
+        message: 'only one variant can be the baseline',
+      });
+    }
+    if (variants.reduce((sum, v) => sum + v.weight, 0) <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec', 'variants'],
+        message: 'weights must add up to something positive (e.g. 95 and 5)',
+      });
+    }
+    const mirror = exp.spec.routing?.mirror;
+    if (mirror && seen.has(mirror.variant)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spec', 'routing', 'mirror', 'variant'],
+        message: `the shadow variant "${mirror.variant}" must not also be a routed variant`,
+      });
+    }
+    const steps = exp.spec.rollout?.steps ?? [];
+    if (steps.some((s, i) => i > 0 && s <= (steps[i - 1] ?? 0))) {
+      ctx.addIssue({ code: 'custom', path: ['spec', 'rollout', 'steps'], message: 'steps must increase' });
+    }
+  });
+
+type ExperimentDocument = z.output<typeof experimentSchema>;
+export type Variant = ExperimentDocument['spec']['variants'][number] & { role: 'baseline' | 'candidate' };
+export type DriftFeature = z.output<typeof driftFeatureSchema>;
+
+/** A validated experiment, with roles resolved and the file it came from. */
+export interface Experiment extends Omit<ExperimentDocument, 'spec'> {
+  spec: Omit<ExperimentDocument['spec'], 'variants'> & { variants: Variant[] };
+  /** Absolute or workspace-relative path of the file it was loaded from. */
+  file: string;
+}
+
+/** True when a parsed YAML value looks like an experiment file (the workspace scan uses this). */
+export function isExperimentDocument(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<string, unknown>).kind === EXPERIMENT_KIND &&
+    String((value as Record<string, unknown>).apiVersion ?? '').startsWith('modelcanary.dev/')
+  );
+}
+
+/** Parses and validates experiment YAML; throws SpecError listing every problem with its line. */
+export function parseExperiment(text: string, file: string): Experiment {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new SpecError(
+      doc.errors.map((e): SpecProblem => {
+        const pos = lines.linePos(e.pos[0]);
+        return {
+          file,
+          line: pos.line,
+          column: pos.col,
+          field: '',
+          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+        };
+      }),
+    );
+  }
+  const result = experimentSchema.safeParse(doc.toJS());
+  if (!result.success) {
+    const problems = result.error.issues.flatMap((issue): SpecProblem[] => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => {
+          const path = [...issue.path, key];
+          const pos = locate(doc, lines, path, true);
+          return { file, line: pos.line, column: pos.col, field: fieldPath(path), message: 'unknown field' };
+        });
+      }
+      const pos = locate(doc, lines, issue.path);
+      return [
+        { file, line: pos.line, column: pos.col, field: fieldPath(issue.path), message: issue.message },
+      ];
+    });
+    throw new SpecError(problems);
+  }
+  return resolveRoles(result.data, file);
+}
+
+/** Reads and validates an experiment file. */
+export async function loadExperimentFile(file: string): Promise<Experiment> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new SpecError([
+      { file, line: 1, column: 1, field: '', message: `cannot read the file: ${(err as Error).message}` },
+    ]);
+  }
+  return parseExperiment(text, file);
+}
+
+// The first variant is the baseline unless another one says so; every other variant is a candidate.
+function resolveRoles(doc: ExperimentDocument, file: string): Experiment {
+  const explicit = doc.spec.variants.findIndex((v) => v.role === 'baseline');
+  const baseline = explicit >= 0 ? explicit : 0;
+  const variants = doc.spec.variants.map((v, i): Variant => ({
+    ...v,
+    role: i === baseline ? 'baseline' : 'candidate',
+  }));
+  return { ...doc, spec: { ...doc.spec, variants }, file };
+}
+
+/** The baseline variant (every experiment has exactly one). */
+export function baselineOf(exp: Experiment): Variant {
+  const found = exp.spec.variants.find((v) => v.role === 'baseline');
+  if (!found) throw new Error(`experiment ${exp.metadata.name} has no baseline`);
+  return found;
+}

@@ -1,0 +1,5 @@
+export * from './commands';
+export * from './errors';
+export * from './client';
+export * from './doctor';
+export * from './locate';

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver and etcd from Go modules into the cache, keyed by version.
+# kube-apiserver: a wrapper module requiring k8s.io/kubernetes and replacing every
+# staging module (read from kubernetes' own go.mod) with its published v0.Y version.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+cache=${MODEL_CANARY_CACHE:-$HOME/.cache/model-canary}
+out="$cache/kube/$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
+mkdir -p "$out"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+
+build_apiserver() {
+  if [ -x "$out/kube-apiserver" ]; then echo "kube-apiserver $KUBERNETES_VERSION cached: $out/kube-apiserver"; return; fi
+  local work; work=$(mktemp -d)
+  local staging_ver="v0.${KUBERNETES_VERSION#v1.}"
+  echo "building kube-apiserver $KUBERNETES_VERSION (staging $staging_ver) in $work"
+  local gomod; gomod=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  {
+    echo "module modelcanary.dev/kube-apiserver-build"
+    echo "go 1.26"
+    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+    grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$gomod" | awk -v v="$staging_ver" '{print "replace " $1 " => " $1 " " v}'
+  } > "$work/go.mod"
+  cat > "$work/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+GO
+  # Stamp the version as kubernetes' own build does (hack/lib/version.sh); otherwise /version says v0.0.0-master.
+  local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
+  local ldflags="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  (cd "$work" && go mod tidy && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$out/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
+  mv "$out/kube-apiserver.tmp" "$out/kube-apiserver"
+  rm -rf "$work"
+}
+
+build_etcd() {
+  if [ -x "$out/etcd" ]; then echo "etcd $ETCD_VERSION cached: $out/etcd"; return; fi
+  local work; work=$(mktemp -d)
+  echo "building etcd $ETCD_VERSION in $work"
+  local gomod; gomod=$(cd "$work" && go mod download -json "go.etcd.io/etcd/server/v3@$ETCD_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])')
+  {
+    echo "module modelcanary.dev/etcd-build"
+    echo "go 1.26"
+    echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+    # etcd's server module replaces its sibling modules with relative paths; use their published versions.
+    grep -oE '^\s*go\.etcd\.io/etcd/[a-z0-9/-]+ => \.\./[a-z0-9/-]+' "$gomod" | awk -v v="$ETCD_VERSION" '{print "replace " $1 " => " $1 " " v}'
+  } > "$work/go.mod"
+  cat > "$work/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
+GO
+  (cd "$work" && go mod tidy && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out/etcd.tmp" go.etcd.io/etcd/server/v3)
+  mv "$out/etcd.tmp" "$out/etcd"
+  rm -rf "$work"
+}
+
+build_etcd
+build_apiserver
+echo "$out"
