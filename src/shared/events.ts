@@ -1,0 +1,48 @@
+/**
+ * The router's event log, one JSON object per line (contract: docs/architecture.md,
+ * "Event log"). `model-canary analyze` reads the same lines offline.
+ */
+
+/** A routed (or mirrored, `shadow: true`) inference request. */
+export interface RequestEvent {
+  type: 'request';
+  /** Request id (the client's `x-request-id` when it sent one). */
+  id: string;
+  /** Epoch milliseconds when the request arrived. */
+  ts: number;
+  experiment: string;
+  variant: string;
+  latencyMs: number;
+  /** HTTP status returned to the client (or by the shadow); 5xx and 0 (no answer) are errors. */
+  status: number;
+  shadow?: boolean;
+  /** Sampled named features, for drift. */
+  inputs?: Record<string, number | string>;
+  /** The model's output: class and score of the positive class. */
+  outputs?: { predict?: number | string; proba?: number };
+  /** Why the request failed, when it did. */
+  error?: string;
+}
+
+/** An outcome for a request, attributed to its variant through the request id. */
+export interface FeedbackEvent {
+  type: 'feedback';
+  id: string;
+  ts: number;
+  experiment: string;
+  metric: string;
+  value: number;
+}
+
+/** A change of the configured split (by hand, by a rollout, or by a config reload). */
+export interface WeightsEvent {
+  type: 'weights';
+  ts: number;
+  experiment: string;
+  weights: Record<string, number>;
+  /** Who or what changed it: "api", "config", "rollout", … */
+  source?: string;
+  reason?: string;
+}
+
+export type ExperimentEvent = RequestEvent | FeedbackEvent | WeightsEvent;

@@ -1,0 +1,113 @@
+/**
+ * The report (contract: docs/architecture.md, "Report"): what the router serves at
+ * /api/v1/experiments/{name}/report, what `model-canary analyze` prints, and what the
+ * dashboard draws. Field names here are relied on by checks; add, don't rename.
+ */
+
+export type Decision = 'promote' | 'rollback' | 'continue' | 'inconclusive';
+
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface MetricSummary {
+  /** Requests with feedback for this metric. */
+  count: number;
+  sum: number;
+  /** For proportions: requests whose latest value is 1, over all non-shadow requests of the variant. */
+  rate: number;
+}
+
+export interface VariantReport {
+  name: string;
+  role: 'baseline' | 'candidate';
+  /** Configured weight. */
+  weight: number;
+  /** Share of the experiment's non-shadow requests this variant received. */
+  observedShare: number;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  latencyMs: LatencySummary;
+  feedback: Record<string, MetricSummary>;
+}
+
+export interface SrmReport {
+  chi2: number;
+  pValue: number;
+  mismatch: boolean;
+}
+
+export interface Comparison {
+  variant: string;
+  baseline: string;
+  metric: string;
+  baselineRate: number;
+  variantRate: number;
+  absoluteLift: number;
+  relativeLift: number;
+  /** 95% CI of the absolute lift (Newcombe hybrid score). */
+  ci95: [number, number];
+  /** 95% CI of the relative lift (log risk ratio). */
+  relativeCi95: [number, number];
+  pValue: number;
+  sequentialPValue: number;
+  chanceToBeatBaseline: number;
+  decision: Decision;
+  reason: string;
+}
+
+export interface FeatureDrift {
+  name: string;
+  variant: string;
+  test: string;
+  statistic: number;
+  pValue: number;
+  drift: boolean;
+}
+
+export interface PredictionDrift {
+  variant: string;
+  test: string;
+  statistic: number;
+  pValue: number;
+  drift: boolean;
+}
+
+export interface DriftReport {
+  reference: string;
+  window: number;
+  correction: 'bonferroni' | 'fdr';
+  threshold: number;
+  features: FeatureDrift[];
+  prediction: PredictionDrift[];
+  datasetDrift: boolean;
+}
+
+export interface ShadowReport {
+  variant: string;
+  requests: number;
+  /** Share of mirrored requests whose predicted class matched the primary's. */
+  agreement: number;
+}
+
+export interface GuardrailResult {
+  name: string;
+  variant: string;
+  value: number;
+  limit: number;
+  ok: boolean;
+}
+
+export interface Report {
+  experiment: string;
+  generatedAt: string;
+  variants: VariantReport[];
+  srm: SrmReport;
+  comparisons: Comparison[];
+  drift?: DriftReport;
+  shadow?: ShadowReport;
+  guardrails: GuardrailResult[];
+}
