@@ -5,12 +5,19 @@ import { registerCommands } from './vscode/commands';
 import { Config } from './vscode/config';
 import { EnvironmentsTree, ExperimentsTree, ModelsTree } from './vscode/tree/providers';
 import { WorkspaceModel } from './vscode/workspaceModel';
+import type { TreeNode } from './vscode/tree/nodes';
 
 /** What activate() returns, for the extension-host tests and other extensions. */
 export interface ModelCanaryApi {
   /** Rescans the workspace and returns one scan per folder. */
   refresh(): Promise<WorkspaceScan[]>;
   readonly scans: readonly WorkspaceScan[];
+  /** The tree providers behind the three views. */
+  readonly trees: {
+    readonly models: vscode.TreeDataProvider<TreeNode>;
+    readonly experiments: vscode.TreeDataProvider<TreeNode>;
+    readonly environments: vscode.TreeDataProvider<TreeNode>;
+  };
 }
 
 export function activate(context: vscode.ExtensionContext): ModelCanaryApi {
@@ -44,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): ModelCanaryApi {
     get scans() {
       return workspace.current;
     },
+    trees: { models, experiments, environments },
   };
 }
 

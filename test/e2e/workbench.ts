@@ -1,0 +1,357 @@
+// Drives the code-server workbench with Playwright and Debian's Chromium.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Frame, Locator, Page } from 'playwright-core';
+import type { CodeServer } from './codeServer';
+import { darkTheme, E2ePrerequisiteError, lightTheme, resultsDir } from './codeServer';
+
+/** What Frame.$() finds (typed without the DOM lib, which this project's tsconfig leaves out). */
+export type FrameElement = NonNullable<Awaited<ReturnType<Frame['$']>>>;
+
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export async function launchChromium(
+  executablePath = process.env.MODEL_CANARY_CHROMIUM ?? '/usr/bin/chromium',
+) {
+  if (!fs.existsSync(executablePath)) {
+    throw new E2ePrerequisiteError(`Chromium is missing at ${executablePath}: apt-get install chromium`);
+  }
+  return chromium.launch({ executablePath, headless: true, args: chromiumArgs });
+}
+
+export function screenshotPath(name: string): string {
+  const safe = name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '');
+  return path.join(resultsDir, `${safe}.png`);
+}
+
+export async function sleep(ms: number) {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` until it returns a value other than undefined/false, or throws `message` after `timeoutMs`. */
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false>,
+  message: string,
+  timeoutMs = 30_000,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${message} (waited ${timeoutMs} ms)${lastError != null ? `: ${String(lastError)}` : ''}`,
+      );
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export interface OpenOptions {
+  /** Extra URL query parameters (e.g. `payload`). */
+  query?: Record<string, string>;
+  viewport?: { width: number; height: number };
+  /** Wait for the workbench DOM (default true). */
+  waitForWorkbench?: boolean;
+}
+
+export class Workbench {
+  /** Browser console lines and page errors, for diagnostics. */
+  readonly console: string[] = [];
+
+  private constructor(
+    readonly page: Page,
+    readonly server: CodeServer,
+  ) {
+    page.on('console', (msg) => this.console.push(`[${msg.type()}] ${msg.text()}`));
+    page.on('pageerror', (err) => this.console.push(`[pageerror] ${err.message}`));
+  }
+
+  static async open(browser: Browser, server: CodeServer, opts: OpenOptions = {}): Promise<Workbench> {
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const wb = new Workbench(page, server);
+    await page.goto(server.workbenchUrl(opts.query), { waitUntil: 'domcontentloaded' });
+    if (opts.waitForWorkbench !== false) {
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
+      // The activity bar and status bar are there once the layout is restored.
+      await page
+        .locator('.part.activitybar, .part.statusbar')
+        .first()
+        .waitFor({ state: 'visible', timeout: 60_000 });
+    }
+    return wb;
+  }
+
+  async close() {
+    await this.page.context().close();
+  }
+
+  async screenshot(name: string): Promise<string> {
+    const file = screenshotPath(name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** The activity bar entry of a view container, by its title. */
+  activityBarItem(title: string): Locator {
+    return this.page.locator(`.activitybar [aria-label*="${title}"]`).first();
+  }
+
+  /** Opens a view container from the activity bar (does not toggle it closed if it is open). */
+  async openViewContainer(title: string) {
+    const item = this.activityBarItem(title);
+    await item.waitFor({ state: 'visible', timeout: 60_000 });
+    const checked = await item.getAttribute('aria-checked').catch(() => null);
+    const selected = await item
+      .evaluate((el) => el.closest('.action-item')?.classList.contains('checked') ?? false)
+      .catch(() => false);
+    if (checked !== 'true' && !selected) await item.click();
+    await this.page
+      .locator('.part.sidebar .pane-header')
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+  }
+
+  /** A view pane (a section of the side bar) by its title as shown in its header. */
+  pane(title: string): Locator {
+    const header = this.page.locator('.pane-header .title', {
+      hasText: new RegExp(`^\\s*${escapeRe(title)}\\s*$`, 'i'),
+    });
+    return this.page.locator('.part.sidebar .pane').filter({ has: header }).first();
+  }
+
+  /** Titles of the view panes visible in the side bar. */
+  async paneTitles(): Promise<string[]> {
+    const texts = await this.page.locator('.part.sidebar .pane-header .title').allTextContents();
+    return texts.map((t) => t.trim()).filter((t) => t.length > 0);
+  }
+
+  async expandPane(title: string) {
+    const pane = this.pane(title);
+    await pane.waitFor({ state: 'visible', timeout: 30_000 });
+    const header = pane.locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  }
+
+  /** Row labels currently rendered in a tree view. */
+  async treeLabels(viewTitle: string): Promise<string[]> {
+    const rows = this.pane(viewTitle).locator('.monaco-list-row');
+    const labels = await rows.evaluateAll((els) =>
+      els.map((el) => (el.querySelector('.label-name')?.textContent ?? el.textContent ?? '').trim()),
+    );
+    return labels;
+  }
+
+  /**
+   * Waits until the tree view titled `viewTitle` shows an item whose label (not its description)
+   * is `label` (a string matches exactly, a RegExp is tested), expanding collapsed rows along the
+   * way so nested items are found, and returns that row.
+   */
+  async findTreeItem(viewTitle: string, label: string | RegExp, timeoutMs = 30_000): Promise<Locator> {
+    await this.expandPane(viewTitle);
+    const pane = this.pane(viewTitle);
+    const pattern = typeof label === 'string' ? new RegExp(`^\\s*${escapeRe(label)}\\s*$`) : label;
+    const row = pane
+      .locator('.monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: pattern }) })
+      .first();
+    const expanded = new Set<string>();
+    try {
+      return await waitFor(
+        async () => {
+          if ((await row.count()) > 0 && (await row.isVisible())) return row;
+          const collapsed = pane.locator('.monaco-list-row[aria-expanded="false"]');
+          const n = await collapsed.count();
+          for (let i = 0; i < n; i++) {
+            const r = collapsed.nth(i);
+            const key = (await r.getAttribute('aria-label')) ?? String(i);
+            if (expanded.has(key)) continue;
+            expanded.add(key);
+            await r.click();
+            break;
+          }
+          return undefined;
+        },
+        `no item ${String(label)} in the "${viewTitle}" view`,
+        timeoutMs,
+      );
+    } catch (err) {
+      const now = await this.treeLabels(viewTitle).catch(() => []);
+      throw new Error(`${(err as Error).message}; it shows [${now.join(', ')}]`);
+    }
+  }
+
+  /**
+   * Runs a command from the palette: F1, type the title, Enter. When the exact title is not the
+   * first suggestion (recently used or fuzzier matches can come first), arrows down to it first.
+   */
+  async runCommand(title: string, timeoutMs = 60_000) {
+    const input = this.page.locator('.quick-input-widget input');
+    const deadline = Date.now() + timeoutMs;
+    // The palette lists the commands known when it opens: while extensions are still being
+    // registered (right after the workbench opened) it may have to be opened again.
+    for (;;) {
+      await this.page.keyboard.press('Escape');
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await input.fill(`>${title}`);
+      const last = Date.now() + 5_000 >= deadline;
+      try {
+        await this.pickQuickInputItem(
+          title,
+          `the command palette did not offer "${title}"`,
+          last ? Math.max(1_000, deadline - Date.now()) : 5_000,
+        );
+        break;
+      } catch (err) {
+        if (last) throw err;
+      }
+    }
+    await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+  }
+
+  /** Moves the focus of the open quick pick to the item labelled `label` (or one of them) and presses Enter. */
+  async pickQuickInputItem(label: string | string[], notFound: string, timeoutMs = 20_000) {
+    const wanted = (Array.isArray(label) ? label : [label]).map((l) => l.trim().toLowerCase());
+    let want = wanted[0] ?? '';
+    const rows = this.page.locator('.quick-input-list .monaco-list-row');
+    const labelOf = async (row: Locator) =>
+      (
+        (await row
+          .locator('.label-name')
+          .first()
+          .textContent()
+          .catch(() => null)) ?? ''
+      )
+        .trim()
+        .toLowerCase();
+    const index = await waitFor(
+      async () => {
+        const labels = await rows.evaluateAll((els) =>
+          els.map((el) => (el.querySelector('.label-name')?.textContent ?? '').trim().toLowerCase()),
+        );
+        for (const w of wanted) {
+          const i = labels.indexOf(w);
+          if (i >= 0) {
+            want = w;
+            return i;
+          }
+        }
+        return undefined;
+      },
+      notFound,
+      timeoutMs,
+    );
+    for (let step = 0; step <= index + 20; step++) {
+      const focused = this.page.locator('.quick-input-list .monaco-list-row.focused').first();
+      if ((await focused.count()) > 0 && (await labelOf(focused)) === want) {
+        await this.page.keyboard.press('Enter');
+        return;
+      }
+      await this.page.keyboard.press('ArrowDown');
+    }
+    throw new Error(`${notFound}: could not move the focus to it`);
+  }
+
+  /** Texts of the notification toasts currently shown. */
+  async notificationTexts(): Promise<string[]> {
+    const texts = await this.page
+      .locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item')
+      .allTextContents();
+    return texts.map((t) => t.trim()).filter((t) => t.length > 0);
+  }
+
+  /** Waits for a notification whose text matches; looks in the notification center if the toast is gone. */
+  async waitForNotification(match: RegExp, timeoutMs = 30_000): Promise<string> {
+    try {
+      return await waitFor(
+        async () => (await this.notificationTexts()).find((t) => match.test(t)),
+        `no notification matching ${String(match)}`,
+        timeoutMs,
+      );
+    } catch (err) {
+      await this.runCommand('Notifications: Show Notifications').catch(() => undefined);
+      const found = (await this.notificationTexts()).find((t) => match.test(t));
+      if (found != null) return found;
+      throw new Error(
+        `${(err as Error).message}; notifications: ${JSON.stringify(await this.notificationTexts())}`,
+      );
+    }
+  }
+
+  /**
+   * Finds an element inside any frame of the page (webviews live in nested iframes:
+   * .../webview/browser/pre/index.html -> fake.html).
+   */
+  async findInFrames(selector: string, timeoutMs = 30_000): Promise<{ frame: Frame; element: FrameElement }> {
+    return waitFor(
+      async () => {
+        for (const frame of this.page.frames()) {
+          if (frame === this.page.mainFrame()) continue;
+          const element = await frame.$(selector).catch(() => null);
+          if (element != null) return { frame, element };
+        }
+        return undefined;
+      },
+      `no element ${selector} in any webview frame (frames: ${this.page
+        .frames()
+        .map((f) => f.url())
+        .join(', ')})`,
+      timeoutMs,
+    );
+  }
+
+  /** The workbench's current theme kind from its CSS class: 'dark', 'light', 'hc-dark' or 'hc-light'. */
+  async themeKind(): Promise<string> {
+    const cls = (await this.page.locator('.monaco-workbench').first().getAttribute('class')) ?? '';
+    if (/\bhc-light\b/.test(cls)) return 'hc-light';
+    if (/\bhc-black\b/.test(cls)) return 'hc-dark';
+    if (/\bvs-dark\b/.test(cls)) return 'dark';
+    if (/\bvs\b/.test(cls)) return 'light';
+    return 'unknown';
+  }
+
+  /**
+   * Switches the colour theme the way a person does ("Preferences: Color Theme", pick the theme;
+   * VS Code then saves it in the user settings) and waits for the workbench to repaint.
+   */
+  async setColorTheme(theme: string = lightTheme) {
+    const want = theme === darkTheme || /dark|black/i.test(theme) ? 'dark' : 'light';
+    if ((await this.themeKind()) === want) return;
+    await this.runCommand('Preferences: Color Theme');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    // The picker labels themes without the "Default " of their settings id (VS Code 1.139).
+    const label = theme.replace(/^Default /, '');
+    await input.fill(label);
+    await this.pickQuickInputItem([theme, label], `the theme picker did not offer "${theme}"`, 15_000);
+    await waitFor(
+      async () => ((await this.themeKind()) === want ? true : undefined),
+      `the workbench did not switch to ${theme}`,
+      20_000,
+    );
+    await sleep(300);
+  }
+}
+
+export function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
