@@ -68,7 +68,7 @@ export async function findPython(
   const candidates = configured?.trim() ? [configured.trim()] : ['python3', 'python'];
   const tried: string[] = [];
   for (const candidate of candidates) {
-    const result = await run(probe(candidate), { ...options, timeoutMs: 30_000 });
+    const result = await run(probe(candidate), { signal: options.signal, timeoutMs: 30_000 });
     if (result.kind === 'canceled') throw new DOMException('canceled', 'AbortError');
     if (result.kind !== 'ok') {
       tried.push(`${candidate}: ${result.kind === 'not-found' ? 'not found' : result.message}`);
