@@ -18,10 +18,17 @@ const node = {
   // execa and friends are ESM; in a cjs bundle `import.meta.url` must come from the file itself.
   define: { 'import.meta.url': 'importMetaUrl' },
   inject: ['tools/esbuild/import-meta-url.js'],
+  // @datadog/sketches-js requires protobufjs only to serialise sketches, which we never do.
+  external: ['protobufjs/minimal'],
 };
 
 const builds = [
-  { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  {
+    ...node,
+    entryPoints: { extension: 'src/extension.ts' },
+    outdir: 'dist',
+    external: ['vscode', 'protobufjs/minimal'],
+  },
   { ...node, entryPoints: { kube: 'src/kube/index.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {

@@ -1,3 +1,7 @@
-import { main } from './main';
+import { join } from 'node:path';
+import { cacheDir, main } from './main';
 
-void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+// Only ever runs bundled (dist/cli.js), where __dirname is the dist folder.
+void main(process.argv.slice(2), { routerScript: join(__dirname, 'router.js'), cacheDir: cacheDir() }).then(
+  (code) => (process.exitCode = code),
+);

@@ -12,23 +12,20 @@ import { resolveKindBinary } from '../kind/locate';
 import { runCommand } from '../process/execaRunner';
 import { ensureMlserverEnv } from '../runtime/python';
 
+import { spawn } from 'node:child_process';
+import { analyzeCommand } from './analyze';
+import { UsageError, onInterrupt, type Command } from './command';
+import { localCommands, type CliContext } from './local';
+
 const VERSION = '0.1.0';
-
-class UsageError extends Error {}
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
-}
 
 /** The CLI's cache folder (virtual environments, tool binaries). */
 export function cacheDir(): string {
   return process.env.MODEL_CANARY_CACHE ?? join(homedir(), '.cache/model-canary');
 }
 
-const commands: Record<string, Command> = {
+const baseCommands: Record<string, Command> = {
+  analyze: analyzeCommand,
   doctor: {
     summary: 'check what a local kind cluster needs (container engine, kind, ports, inotify)',
     usage: 'model-canary doctor [--kind PATH] [--cluster NAME] [--port N] [--json]',
@@ -111,15 +108,26 @@ function portOption(raw: unknown): number {
   return port;
 }
 
-// Ctrl-C aborts the running command; a second Ctrl-C exits at once.
-function onInterrupt(): AbortController {
-  const controller = new AbortController();
-  process.once('SIGINT', () => {
-    controller.abort();
-    process.once('SIGINT', () => process.exit(130));
-  });
-  return controller;
+/** `model-canary router`: the same router as `node dist/router.js`, in the foreground. */
+function routerCommand(ctx: CliContext): Command {
+  return {
+    summary: 'run the router in the foreground (same as node dist/router.js)',
+    usage:
+      'model-canary router --config <file>  (or --kube-configmap <namespace>/<name>; see --help of the router)',
+    options: {},
+    run: () => {
+      const args = process.argv.slice(process.argv.indexOf('router') + 1);
+      const child = spawn(process.execPath, [ctx.routerScript, ...args], {
+        stdio: 'inherit',
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      });
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
+      return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+    },
+  };
 }
+
+let commands: Record<string, Command> = baseCommands;
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -136,7 +144,8 @@ function help(): string {
 }
 
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], ctx: CliContext): Promise<number> {
+  commands = { ...baseCommands, ...localCommands(ctx), router: routerCommand(ctx) };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
@@ -151,8 +160,8 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`model-canary: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(`${command.usage}\n\n${command.summary}`);
+  if (name !== 'router' && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(`usage: ${command.usage}\n\n${command.summary}${command.help ? `\n\n${command.help}` : ''}`);
     return 0;
   }
   try {

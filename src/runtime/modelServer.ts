@@ -18,6 +18,8 @@ export interface ModelServerOptions {
   logFile: string;
   readyTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Keep serving after this process exits (the CLI's `deploy`); stop it later with stopProcessGroup. */
+  detach?: boolean;
 }
 
 export interface ModelServer {
@@ -59,6 +61,7 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     // Its own process group, so stop() also reaches anything MLServer spawns.
     detached: true,
   });
+  if (opts.detach) child.unref();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const spawnFailed = new Promise<never>((_, reject) =>
     child.once('error', (err) =>
@@ -136,4 +139,38 @@ async function stopProcess(
 async function tail(file: string, lines = 15): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Stops a process group started earlier (possibly by another process): SIGTERM, then SIGKILL. */
+export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<void> {
+  const signal = (sig: NodeJS.Signals): boolean => {
+    try {
+      process.kill(-pid, sig);
+      return true;
+    } catch {
+      try {
+        process.kill(pid, sig); // not a group leader after all
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  };
+  if (!signal('SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  signal('SIGKILL');
+  while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

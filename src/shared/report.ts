@@ -101,6 +101,28 @@ export interface GuardrailResult {
   ok: boolean;
 }
 
+/** One time bucket of the timeline: what each variant served in it. */
+export interface TimelinePoint {
+  /** Start of the bucket, epoch ms. */
+  ts: number;
+  variants: Record<string, { requests: number; errors: number; latencyMs: LatencySummary }>;
+}
+
+/** A change of the configured split. */
+export interface WeightChange {
+  ts: number;
+  weights: Record<string, number>;
+  source?: string;
+  reason?: string;
+}
+
+/** History for charts over time (bounded: the most recent buckets only). */
+export interface Timeline {
+  bucketMs: number;
+  points: TimelinePoint[];
+  weights: WeightChange[];
+}
+
 export interface Report {
   experiment: string;
   generatedAt: string;
@@ -110,4 +132,6 @@ export interface Report {
   drift?: DriftReport;
   shadow?: ShadowReport;
   guardrails: GuardrailResult[];
+  /** Per-bucket traffic, errors and latency, and the weight history. */
+  timeline?: Timeline;
 }

@@ -1,0 +1,44 @@
+/**
+ * Reading event-log lines defensively: a log may end in a torn line or hold lines written
+ * by another version, so every line is checked and a bad one is reported, never fatal.
+ */
+import type { ExperimentEvent } from '../../shared/events';
+
+export type ParsedLine = { ok: true; event: ExperimentEvent } | { ok: false; error: string };
+
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Parses one JSON Lines event; says what is wrong with a malformed one. */
+export function parseEventLine(line: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return { ok: false, error: `not JSON (${(err as Error).message})` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { ok: false, error: 'not a JSON object' };
+  const e = value as Record<string, unknown>;
+  if (!isStr(e.experiment)) return { ok: false, error: 'missing "experiment"' };
+  if (!isNum(e.ts)) return { ok: false, error: 'missing numeric "ts"' };
+  switch (e.type) {
+    case 'request':
+      if (!isStr(e.id)) return { ok: false, error: 'request without "id"' };
+      if (!isStr(e.variant)) return { ok: false, error: 'request without "variant"' };
+      if (!isNum(e.latencyMs)) return { ok: false, error: 'request without numeric "latencyMs"' };
+      if (!isNum(e.status)) return { ok: false, error: 'request without numeric "status"' };
+      return { ok: true, event: value as ExperimentEvent };
+    case 'feedback':
+      if (!isStr(e.id)) return { ok: false, error: 'feedback without "id"' };
+      if (!isStr(e.metric)) return { ok: false, error: 'feedback without "metric"' };
+      if (!isNum(e.value)) return { ok: false, error: 'feedback without numeric "value"' };
+      return { ok: true, event: value as ExperimentEvent };
+    case 'weights':
+      if (typeof e.weights !== 'object' || e.weights === null)
+        return { ok: false, error: 'weights without "weights"' };
+      return { ok: true, event: value as ExperimentEvent };
+    default:
+      return { ok: false, error: `unknown type ${JSON.stringify(e.type)}` };
+  }
+}

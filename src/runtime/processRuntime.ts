@@ -1,0 +1,380 @@
+/**
+ * The local environment without Kubernetes: one MLServer process per model version and the
+ * router, on loopback, started from the workspace. State lives in `.model-canary/` so any
+ * process (the CLI in another terminal, VS Code after a reload) can see and stop it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { SpecError } from '../core/spec/errors';
+import { scanWorkspace, type ModelVersion } from '../core/workspace/discover';
+import type { Experiment } from '../core/spec/experiment';
+import type { Report } from '../shared/report';
+import { runCommand } from '../process/execaRunner';
+import { startModelServer, stopProcessGroup } from './modelServer';
+import { freePort } from './ports';
+import { ensureMlserverEnv } from './python';
+import { startRouterProcess } from './routerProcess';
+import {
+  RuntimeError,
+  type ComponentStatus,
+  type EnvironmentStatus,
+  type OperationOptions,
+  type Runtime,
+} from './runtime';
+import { clearState, isAlive, readState, stateDir, writeState, type RuntimeState } from './state';
+
+export interface ProcessRuntimeOptions {
+  workspace: string;
+  /** Path of dist/router.js. */
+  routerScript: string;
+  /** Cache for the Python environment (CLI: ~/.cache/model-canary; extension: its global storage). */
+  cacheDir: string;
+  python?: string;
+  /** Router port on 127.0.0.1; 0 picks a free one. */
+  routerPort?: number;
+  readyTimeoutMs?: number;
+}
+
+const ROUTER_COMPONENT = 'router';
+
+export class ProcessRuntime implements Runtime {
+  readonly workspace: string;
+
+  constructor(private readonly opts: ProcessRuntimeOptions) {
+    this.workspace = resolve(opts.workspace);
+  }
+
+  private get dir(): string {
+    return stateDir(this.workspace);
+  }
+
+  async up(options: OperationOptions = {}): Promise<EnvironmentStatus> {
+    const existing = await this.liveState();
+    if (existing) {
+      options.onProgress?.(`already running: router at ${existing.router.url}`);
+      return this.status();
+    }
+    await this.cleanStale(options);
+    options.onProgress?.('checking the MLServer Python environment');
+    await ensureMlserverEnv(runCommand, {
+      python: this.opts.python,
+      cacheDir: this.opts.cacheDir,
+      signal: options.signal,
+      onLine: options.onProgress,
+    });
+
+    const port = this.opts.routerPort === 0 ? await freePort() : (this.opts.routerPort ?? 8090);
+    const url = `http://127.0.0.1:${port}`;
+    await mkdir(join(this.dir, 'logs'), { recursive: true });
+    const tokenFile = join(this.dir, 'admin-token');
+    await writeFile(tokenFile, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+    const configFile = join(this.dir, 'router.yaml');
+    const dataDir = join(this.dir, 'data');
+    const state: RuntimeState = {
+      version: 1,
+      workspace: this.workspace,
+      startedAt: new Date().toISOString(),
+      router: { pid: -1, url, logFile: join(this.dir, 'logs', 'router.log'), configFile, tokenFile, dataDir },
+      modelServers: {},
+      experiments: {},
+    };
+    await this.writeRouterConfig(state, []);
+    options.onProgress?.(`starting the router on ${url}`);
+    try {
+      state.router.pid = await startRouterProcess({
+        script: this.opts.routerScript,
+        configFile,
+        logFile: state.router.logFile,
+        url,
+        signal: options.signal,
+      });
+    } catch (err) {
+      const inUse = /EADDRINUSE/.test((err as Error).message);
+      throw inUse
+        ? new RuntimeError(
+            `port ${port} on 127.0.0.1 is already in use — stop what listens there, or choose another port (--port, or the setting modelCanary.router.port)`,
+          )
+        : err;
+    }
+    await writeState(state);
+    return this.status();
+  }
+
+  async deploy(experimentFile: string, options: OperationOptions = {}): Promise<EnvironmentStatus> {
+    const state = await this.requireState();
+    const file = resolve(experimentFile);
+    const scan = await scanWorkspace(this.workspace, options.signal);
+    const entry = scan.experiments.find((e) => e.file === file);
+    const problems = scan.problems.filter((p) => p.file === file);
+    if (!entry) {
+      if (!existsSync(file)) throw new RuntimeError(`the experiment file ${experimentFile} does not exist`);
+      throw new RuntimeError(
+        `${experimentFile} is not an experiment of the workspace ${this.workspace} (apiVersion modelcanary.dev/v1alpha1, kind Experiment)`,
+      );
+    }
+    if (problems.length > 0 || !entry.experiment) throw new SpecError(problems);
+    const experiment = entry.experiment;
+    const models = new Map(scan.models.map((m) => [m.name, m]));
+    const needed = [
+      ...experiment.spec.variants.map((v) => v.model),
+      ...(experiment.spec.routing?.mirror ? [experiment.spec.routing.mirror.model] : []),
+    ];
+
+    const env = await ensureMlserverEnv(runCommand, {
+      python: this.opts.python,
+      cacheDir: this.opts.cacheDir,
+      signal: options.signal,
+      onLine: options.onProgress,
+    });
+    for (const name of new Set(needed)) {
+      const running = state.modelServers[name];
+      if (
+        running &&
+        isAlive(running.pid) &&
+        (await isReady(`${running.url}/v2/models/${encodeURIComponent(name)}/ready`))
+      )
+        continue;
+      if (running) await stopProcessGroup(running.pid, 2_000);
+      const model = models.get(name) as ModelVersion;
+      options.onProgress?.(`starting MLServer for ${name}`);
+      const server = await startModelServer({
+        mlserver: env.mlserver,
+        modelDir: model.dir,
+        modelName: name,
+        logFile: join(this.dir, 'logs', `${name}.log`),
+        readyTimeoutMs: this.opts.readyTimeoutMs,
+        signal: options.signal,
+        detach: true,
+      });
+      state.modelServers[name] = {
+        pid: server.pid,
+        url: server.url,
+        logFile: server.logFile,
+        dir: model.dir,
+        ports: server.ports,
+      };
+      await writeState(state);
+    }
+
+    state.experiments[experiment.metadata.name] = { file, endpoint: experiment.spec.endpoint };
+    const experiments = await this.loadDeployed(state);
+    await this.writeRouterConfig(state, experiments);
+    await writeState(state);
+    options.onProgress?.(`routing /v2/models/${experiment.spec.endpoint}/infer`);
+    await this.waitRouted(state, experiment.spec.endpoint, options.signal);
+    return this.status();
+  }
+
+  async setWeights(experiment: string, weights: Record<string, number>): Promise<void> {
+    const state = await this.requireState();
+    const res = await fetch(
+      `${state.router.url}/api/v1/experiments/${encodeURIComponent(experiment)}/weights`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token(state)}` },
+        body: JSON.stringify({ weights }),
+      },
+    );
+    if (!res.ok)
+      throw new RuntimeError(`the router refused the weights (${res.status}): ${await errorText(res)}`);
+  }
+
+  async endpoint(): Promise<string> {
+    return (await this.requireState()).router.url;
+  }
+
+  async report(experiment: string): Promise<Report> {
+    const state = await this.requireState();
+    const res = await fetch(
+      `${state.router.url}/api/v1/experiments/${encodeURIComponent(experiment)}/report`,
+    );
+    if (!res.ok)
+      throw new RuntimeError(`no report for ${experiment} (${res.status}): ${await errorText(res)}`);
+    return (await res.json()) as Report;
+  }
+
+  async logFile(component: string): Promise<string> {
+    const state = await this.requireState();
+    if (component === ROUTER_COMPONENT) return state.router.logFile;
+    const server = state.modelServers[component];
+    if (!server) {
+      throw new RuntimeError(
+        `no component "${component}" — choose one of: ${[ROUTER_COMPONENT, ...Object.keys(state.modelServers)].join(', ')}`,
+      );
+    }
+    return server.logFile;
+  }
+
+  async status(): Promise<EnvironmentStatus> {
+    const state = await readState(this.workspace);
+    if (!state) return { runtime: 'process', up: false, components: [], experiments: [] };
+    const components: ComponentStatus[] = [];
+    const routerAlive = isAlive(state.router.pid);
+    components.push({
+      name: ROUTER_COMPONENT,
+      kind: 'router',
+      id: String(state.router.pid),
+      url: state.router.url,
+      state: routerAlive
+        ? (await isReady(`${state.router.url}/v2/health/live`))
+          ? 'ready'
+          : 'not-ready'
+        : 'stopped',
+      logFile: state.router.logFile,
+    });
+    for (const [name, s] of Object.entries(state.modelServers)) {
+      const alive = isAlive(s.pid);
+      const ready = alive && (await isReady(`${s.url}/v2/models/${encodeURIComponent(name)}/ready`));
+      components.push({
+        name,
+        kind: 'model-server',
+        id: String(s.pid),
+        url: s.url,
+        state: ready ? 'ready' : alive ? 'not-ready' : 'stopped',
+        detail: alive
+          ? undefined
+          : `process ${s.pid} is gone — requests to its variants fail; see ${s.logFile}`,
+        logFile: s.logFile,
+      });
+    }
+    return {
+      runtime: 'process',
+      up: routerAlive,
+      routerUrl: state.router.url,
+      components,
+      experiments: Object.entries(state.experiments).map(([name, e]) => ({ name, ...e })),
+    };
+  }
+
+  async down(options: OperationOptions = {}): Promise<void> {
+    const state = await readState(this.workspace);
+    if (!state) return;
+    // The router first, so it flushes its log while the model servers still answer.
+    options.onProgress?.('stopping the router');
+    await stopProcessGroup(state.router.pid);
+    for (const [name, s] of Object.entries(state.modelServers)) {
+      options.onProgress?.(`stopping MLServer for ${name}`);
+      await stopProcessGroup(s.pid);
+    }
+    await clearState(this.workspace);
+    await rm(state.router.tokenFile, { force: true });
+  }
+
+  /** The state when its router is alive; undefined otherwise. */
+  private async liveState(): Promise<RuntimeState | undefined> {
+    const state = await readState(this.workspace);
+    return state && isAlive(state.router.pid) ? state : undefined;
+  }
+
+  private async requireState(): Promise<RuntimeState> {
+    const state = await this.liveState();
+    if (!state) {
+      throw new RuntimeError(
+        `the local environment is not running in ${this.workspace} — start it with \`model-canary up\` (or Model Canary: Start Local Environment)`,
+      );
+    }
+    return state;
+  }
+
+  // A previous run that died (machine reboot, SIGKILL) leaves state behind: stop what still runs, forget the rest.
+  private async cleanStale(options: OperationOptions): Promise<void> {
+    const state = await readState(this.workspace);
+    if (!state) return;
+    options.onProgress?.('cleaning up a previous run that did not shut down');
+    for (const s of Object.values(state.modelServers))
+      if (isAlive(s.pid)) await stopProcessGroup(s.pid, 2_000);
+    await clearState(this.workspace);
+  }
+
+  private async token(state: RuntimeState): Promise<string> {
+    return (await readFile(state.router.tokenFile, 'utf8')).trim();
+  }
+
+  private async loadDeployed(state: RuntimeState): Promise<Experiment[]> {
+    const scan = await scanWorkspace(this.workspace);
+    const out: Experiment[] = [];
+    for (const name of Object.keys(state.experiments)) {
+      const found = scan.experiments.find((e) => e.experiment?.metadata.name === name)?.experiment;
+      if (found) out.push(found);
+    }
+    return out;
+  }
+
+  private async writeRouterConfig(state: RuntimeState, experiments: Experiment[]): Promise<void> {
+    const configDir = dirname(state.router.configFile);
+    const url = new URL(state.router.url);
+    const upstream = (model: string): string => {
+      const server = state.modelServers[model];
+      if (!server) throw new RuntimeError(`no model server for ${model}`);
+      return server.url;
+    };
+    const config = {
+      listen: `127.0.0.1:${url.port}`,
+      dataDir: relative(configDir, state.router.dataDir),
+      adminTokenFile: relative(configDir, state.router.tokenFile),
+      experiments: experiments.map((exp) => ({
+        name: exp.metadata.name,
+        endpoint: exp.spec.endpoint,
+        experimentFile: relative(configDir, exp.file),
+        variants: exp.spec.variants.map((v) => ({
+          name: v.name,
+          url: upstream(v.model),
+          model: v.model,
+          weight: v.weight,
+          role: v.role,
+        })),
+        ...(exp.spec.routing?.sticky ? { sticky: exp.spec.routing.sticky } : {}),
+        ...(exp.spec.routing?.mirror
+          ? {
+              mirror: {
+                variant: exp.spec.routing.mirror.variant,
+                url: upstream(exp.spec.routing.mirror.model),
+                model: exp.spec.routing.mirror.model,
+                percent: exp.spec.routing.mirror.percent,
+              },
+            }
+          : {}),
+      })),
+    };
+    await mkdir(configDir, { recursive: true });
+    const tmp = `${state.router.configFile}.tmp`;
+    await writeFile(
+      tmp,
+      `# Generated by model-canary; the router reloads it on change.\n${stringify(config)}`,
+    );
+    await rename(tmp, state.router.configFile);
+  }
+
+  private async waitRouted(state: RuntimeState, endpoint: string, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      signal?.throwIfAborted();
+      if (await isReady(`${state.router.url}/v2/models/${encodeURIComponent(endpoint)}/ready`)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new RuntimeError(
+      `the router did not pick up the endpoint ${endpoint} within 15 s — see ${state.router.logFile}`,
+    );
+  }
+}
+
+async function isReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function errorText(res: Response): Promise<string> {
+  const text = await res.text();
+  try {
+    return (JSON.parse(text) as { error?: string }).error ?? text;
+  } catch {
+    return text;
+  }
+}

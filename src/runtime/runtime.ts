@@ -1,0 +1,56 @@
+/**
+ * One interface for every place an experiment can run: local processes today, a kind
+ * cluster or any kubeconfig context through the Kubernetes runtime. The CLI and the
+ * VS Code commands only ever talk to this.
+ */
+import type { Report } from '../shared/report';
+
+export interface ComponentStatus {
+  name: string;
+  kind: 'router' | 'model-server';
+  /** Process id (local) or pod name (Kubernetes). */
+  id: string;
+  url: string;
+  state: 'ready' | 'not-ready' | 'stopped';
+  detail?: string;
+  logFile?: string;
+}
+
+export interface EnvironmentStatus {
+  runtime: 'process' | 'kubernetes';
+  up: boolean;
+  routerUrl?: string;
+  components: ComponentStatus[];
+  experiments: { name: string; endpoint: string; file: string }[];
+}
+
+export interface OperationOptions {
+  signal?: AbortSignal;
+  /** Progress lines for the user. */
+  onProgress?: (message: string) => void;
+}
+
+export interface Runtime {
+  /** Starts the environment (the router, no experiment yet); idempotent. */
+  up(options?: OperationOptions): Promise<EnvironmentStatus>;
+  /** Starts the experiment's model servers and routes its endpoint. */
+  deploy(experimentFile: string, options?: OperationOptions): Promise<EnvironmentStatus>;
+  /** Changes the configured split of a deployed experiment. */
+  setWeights(experiment: string, weights: Record<string, number>, options?: OperationOptions): Promise<void>;
+  /** The base URL clients call (`${url}/v2/models/<endpoint>/infer`). */
+  endpoint(): Promise<string>;
+  report(experiment: string, options?: OperationOptions): Promise<Report>;
+  /** The log file of a component ("router" or a model name). */
+  logFile(component: string): Promise<string>;
+  status(): Promise<EnvironmentStatus>;
+  /** Stops everything it started; idempotent. */
+  down(options?: OperationOptions): Promise<void>;
+}
+
+/** A runtime failure with the fix in its message. */
+export class RuntimeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}

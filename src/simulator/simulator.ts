@@ -1,0 +1,222 @@
+/**
+ * Replays a dataset through the router as V2 requests at a target rate (open loop, with a
+ * concurrency cap), one sticky user per row, and sends feedback from the outcome model.
+ */
+import type { ReferenceData } from '../core/drift';
+import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
+import { applyDrift, type DriftSpec } from './driftInjection';
+import { seededRandom } from './random';
+
+export interface SimulationOptions {
+  routerUrl: string;
+  experiment: string;
+  endpoint: string;
+  /** The sticky header (`routing.sticky.header`); the row's user id goes there. */
+  stickyHeader?: string;
+  data: ReferenceData;
+  /** Feature columns sent to the model, in order (default: every column but the id and label). */
+  features?: string[];
+  idColumn?: string;
+  labelColumn?: string;
+  metric: string;
+  requests: number;
+  rps: number;
+  concurrency?: number;
+  outcome?: OutcomeModel;
+  drift?: DriftSpec[];
+  /** Fraction of the run after which drift starts (default 0.5: halfway). */
+  driftFrom?: number;
+  seed?: number;
+  /** Feedback is posted in batches of this size. */
+  feedbackBatch?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface VariantTally {
+  requests: number;
+  errors: number;
+  offered: number;
+  converted: number;
+}
+
+export interface SimulationSummary {
+  sent: number;
+  ok: number;
+  errors: number;
+  feedbackSent: number;
+  feedbackFailed: number;
+  durationMs: number;
+  achievedRps: number;
+  byVariant: Record<string, VariantTally>;
+  driftFrom?: number;
+  firstError?: string;
+}
+
+/** Runs the simulation; resolves with a summary (also when aborted, with what was done). */
+export async function simulate(opts: SimulationOptions): Promise<SimulationSummary> {
+  const random = seededRandom(opts.seed ?? 42);
+  const idColumn = opts.idColumn ?? 'user_id';
+  const labelColumn = opts.labelColumn ?? 'converted';
+  const features = opts.features ?? opts.data.columns.filter((c) => c !== idColumn && c !== labelColumn);
+  const types = columnTypes(opts.data, features);
+  const outcome = opts.outcome ?? DEFAULT_OUTCOME;
+  const driftAt = opts.drift?.length ? Math.floor(opts.requests * (opts.driftFrom ?? 0.5)) : undefined;
+  const concurrency = opts.concurrency ?? 32;
+  const interval = 1000 / Math.max(0.1, opts.rps);
+  const summary: SimulationSummary = {
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    feedbackSent: 0,
+    feedbackFailed: 0,
+    durationMs: 0,
+    achievedRps: 0,
+    byVariant: {},
+    driftFrom: driftAt,
+  };
+  const pending: { requestId: string; metric: string; value: number }[] = [];
+  const feedbackBatch = opts.feedbackBatch ?? 100;
+  const inflight = new Set<Promise<void>>();
+  const feedbackInflight = new Set<Promise<void>>();
+  const started = Date.now();
+  let done = 0;
+
+  const flushFeedback = (): void => {
+    if (pending.length === 0) return;
+    const batch = pending.splice(0, pending.length);
+    const p = fetch(`${opts.routerUrl}/api/v1/experiments/${encodeURIComponent(opts.experiment)}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    })
+      .then(async (res) => {
+        if (res.status === 202) summary.feedbackSent += batch.length;
+        else {
+          summary.feedbackFailed += batch.length;
+          summary.firstError ??= `feedback ${res.status}: ${await res.text()}`;
+        }
+      })
+      .catch((err: unknown) => {
+        summary.feedbackFailed += batch.length;
+        summary.firstError ??= `feedback: ${(err as Error).message}`;
+      })
+      .finally(() => feedbackInflight.delete(p));
+    feedbackInflight.add(p);
+  };
+
+  const one = async (i: number): Promise<void> => {
+    let row = opts.data.rows[i % opts.data.rows.length]!;
+    if (driftAt !== undefined && i >= driftAt) for (const d of opts.drift!) row = applyDrift(row, d, random);
+    const u = random(); // drawn in order, before any await, so runs are reproducible
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const user = row[idColumn];
+    if (opts.stickyHeader && user !== undefined) headers[opts.stickyHeader] = String(user);
+    try {
+      const res = await fetch(`${opts.routerUrl}/v2/models/${encodeURIComponent(opts.endpoint)}/infer`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(v2Request(row, features, types)),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const variant = res.headers.get('x-model-canary-variant') ?? 'unknown';
+      const tally = (summary.byVariant[variant] ??= { requests: 0, errors: 0, offered: 0, converted: 0 });
+      tally.requests++;
+      if (!res.ok) {
+        tally.errors++;
+        summary.errors++;
+        summary.firstError ??= `infer ${res.status}: ${(await res.text()).slice(0, 200)}`;
+        return;
+      }
+      const body = (await res.json()) as { outputs?: { name: string; data: number[]; shape?: number[] }[] };
+      const score = positiveScore(body.outputs);
+      const requestId = res.headers.get('x-request-id');
+      if (score === undefined || !requestId) {
+        summary.errors++;
+        summary.firstError ??= 'the response had no predict_proba output or no x-request-id';
+        return;
+      }
+      summary.ok++;
+      const label = row[labelColumn];
+      const result = converts(outcome, score, typeof label === 'number' ? label : Number(label), () => u);
+      if (result.offered) tally.offered++;
+      if (result.converted) tally.converted++;
+      pending.push({ requestId, metric: opts.metric, value: result.converted ? 1 : 0 });
+      if (pending.length >= feedbackBatch) flushFeedback();
+    } catch (err) {
+      summary.errors++;
+      summary.firstError ??= `infer: ${(err as Error).message}`;
+    } finally {
+      done++;
+      opts.onProgress?.(done, opts.requests);
+    }
+  };
+
+  for (let i = 0; i < opts.requests; i++) {
+    if (opts.signal?.aborted) break;
+    const due = started + i * interval;
+    const wait = due - Date.now();
+    if (wait > 1) await sleep(wait);
+    while (inflight.size >= concurrency) await Promise.race(inflight);
+    summary.sent++;
+    const p = one(i).finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  flushFeedback();
+  await Promise.all(feedbackInflight);
+  summary.durationMs = Date.now() - started;
+  summary.achievedRps = summary.sent / Math.max(0.001, summary.durationMs / 1000);
+  return summary;
+}
+
+type ColumnType = 'INT64' | 'FP64' | 'BYTES';
+
+function columnTypes(data: ReferenceData, features: string[]): Record<string, ColumnType> {
+  const types: Record<string, ColumnType> = {};
+  for (const f of features) {
+    let type: ColumnType = 'INT64';
+    for (const row of data.rows) {
+      const v = row[f];
+      if (typeof v === 'string') {
+        type = 'BYTES';
+        break;
+      }
+      if (typeof v === 'number' && !Number.isInteger(v)) type = 'FP64';
+    }
+    types[f] = type;
+  }
+  return types;
+}
+
+/** One row as an Open Inference Protocol V2 request: one input per column (MLServer's pandas codec). */
+export function v2Request(
+  row: Record<string, string | number>,
+  features: string[],
+  types: Record<string, ColumnType>,
+): unknown {
+  return {
+    parameters: { content_type: 'pd' },
+    inputs: features.map((name) => ({
+      name,
+      shape: [1],
+      datatype: types[name] ?? 'FP64',
+      data: [row[name] ?? (types[name] === 'BYTES' ? '' : 0)],
+    })),
+    outputs: [{ name: 'predict_proba' }],
+  };
+}
+
+// predict_proba of one row is [p0, p1]: the positive class is the last column.
+function positiveScore(
+  outputs: { name: string; data: number[]; shape?: number[] }[] | undefined,
+): number | undefined {
+  const proba = outputs?.find((o) => o.name === 'predict_proba');
+  if (!proba || proba.data.length === 0) return undefined;
+  const cols = proba.shape?.[1] ?? proba.data.length;
+  return proba.data[cols - 1];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

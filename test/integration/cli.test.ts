@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
+
+const CLI = join(REPO_ROOT, 'dist/cli.js');
+const FIXTURES = join(REPO_ROOT, 'test/fixtures/analysis');
+const cli = (...args: string[]) => execa('node', [CLI, ...args], { reject: false, cwd: REPO_ROOT });
+
+// The built CLI (dist/cli.js), as users run it: exit codes, --help, --json.
+describe('model-canary CLI (dist/cli.js)', () => {
+  let tmp: string;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'mc-cli-'));
+  });
+
+  after(() => rm(tmp, { recursive: true, force: true }));
+
+  it('prints help with every command and exits 2 without one', async () => {
+    const res = await cli();
+    assert.equal(res.exitCode, 2);
+    for (const name of [
+      'analyze',
+      'up',
+      'deploy',
+      'simulate',
+      'split',
+      'report',
+      'status',
+      'logs',
+      'down',
+      'demo',
+      'doctor',
+      'router',
+    ]) {
+      assert.match(res.stdout, new RegExp(`^  ${name}\\b`, 'm'), name);
+    }
+    assert.equal((await cli('--help')).exitCode, 0);
+  });
+
+  it('exits 2 on an unknown command or option, naming it', async () => {
+    const unknown = await cli('frobnicate');
+    assert.equal(unknown.exitCode, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const badOption = await cli('analyze', '--evnets', 'x');
+    assert.equal(badOption.exitCode, 2);
+    assert.match(badOption.stderr, /--evnets/);
+  });
+
+  it('analyze --json prints the report of an event log and lists skipped lines on stderr', async () => {
+    const res = await cli(
+      'analyze',
+      '--events',
+      join(FIXTURES, 'small.events.jsonl'),
+      '--experiment',
+      join(FIXTURES, 'experiment.yaml'),
+      '--json',
+    );
+    assert.equal(res.exitCode, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as {
+      experiment: string;
+      variants: { name: string }[];
+      comparisons: unknown[];
+      malformedLines: { count: number; lines: { line: number }[] };
+    };
+    assert.equal(report.experiment, 'checkout');
+    assert.deepEqual(
+      report.variants.map((v) => v.name),
+      ['v1', 'v2', 'v3'],
+    );
+    assert.equal(report.comparisons.length, 2);
+    assert.equal(report.malformedLines.count, 5);
+    assert.match(res.stderr, /skipped 5 malformed line\(s\):\n[^]*small\.events\.jsonl:6: not JSON/);
+  });
+
+  it('analyze without --json prints a readable table', async () => {
+    const res = await cli(
+      'analyze',
+      '--events',
+      join(FIXTURES, 'small.events.jsonl'),
+      '--experiment',
+      join(FIXTURES, 'experiment.yaml'),
+    );
+    assert.equal(res.exitCode, 0);
+    assert.match(res.stdout, /^variant\s+role\s+weight\s+observed/m);
+    assert.match(res.stdout, /Sample ratio: chi² [\d.]+, p = [\d.<]+/);
+    assert.match(res.stdout, /v2: (promote|rollback|continue|inconclusive) — /);
+  });
+
+  it('analyze --help says malformed lines are skipped', async () => {
+    const res = await cli('analyze', '--help');
+    assert.equal(res.exitCode, 0);
+    assert.match(res.stdout, /Malformed lines are SKIPPED/);
+  });
+
+  it('analyze exits 2 naming a missing drift reference', async () => {
+    const exp = join(tmp, 'exp.yaml');
+    const text = await readFile(join(SAMPLE_MODELS, 'experiments/propensity.yaml'), 'utf8');
+    await writeFile(exp, text.replace('../data/reference.csv', 'missing/reference.csv'));
+    await writeFile(join(tmp, 'events.jsonl'), '');
+    const res = await cli('analyze', '--events', join(tmp, 'events.jsonl'), '--experiment', exp);
+    assert.equal(res.exitCode, 2);
+    assert.match(res.stderr, /the drift reference .*missing\/reference\.csv .*cannot be read/);
+  });
+
+  it('analyze exits 2 naming the file, line and field of an invalid experiment', async () => {
+    const exp = join(tmp, 'bad.yaml');
+    const text = await readFile(join(FIXTURES, 'experiment.yaml'), 'utf8');
+    await writeFile(exp, text.replace('weight: 10 }', 'weight: ten }'));
+    const res = await cli('analyze', '--events', join(FIXTURES, 'small.events.jsonl'), '--experiment', exp);
+    assert.equal(res.exitCode, 2);
+    assert.match(res.stderr, /bad\.yaml:9:\d+: spec\.variants\[1\]\.weight: /);
+  });
+
+  it('validate lists the sample workspace and exits 0', async () => {
+    const res = await cli('validate', '--workspace', SAMPLE_MODELS, '--json');
+    assert.equal(res.exitCode, 0);
+    const out = JSON.parse(res.stdout) as { models: { name: string }[]; problems: unknown[] };
+    assert.deepEqual(
+      out.models.map((m) => m.name),
+      ['propensity-v1', 'propensity-v2', 'propensity-v3'],
+    );
+    assert.deepEqual(out.problems, []);
+  });
+
+  it('doctor exits 1 and names Docker when no daemon runs', async () => {
+    const res = await cli('doctor', '--port', '0');
+    assert.equal(res.exitCode, 1);
+    assert.match(res.stdout, /Docker is not (running|installed)/);
+  });
+});
