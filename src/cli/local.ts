@@ -1,15 +1,15 @@
 /** The local-environment commands: up, deploy, simulate, split, report, status, logs, down, demo. */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { formatReportText } from '../core/analysis/format';
-import { parseCsv } from '../core/drift';
 import { formatProblem, SpecError } from '../core/spec/errors';
 import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
 import { ProcessRuntime } from '../runtime/processRuntime';
 import type { EnvironmentStatus } from '../runtime/runtime';
 import { parseDriftSpec } from '../simulator/driftInjection';
+import { defaultTrafficFile, loadDataset } from '../simulator/dataset';
 import { simulate, type SimulationSummary } from '../simulator/simulator';
 import { UsageError, onInterrupt, type Command } from './command';
 
@@ -115,7 +115,7 @@ async function runSimulation(
     }
   });
   const abort = onInterrupt();
-  const data = parseCsv(await readFile(dataFile, 'utf8'));
+  const data = await loadDataset(dataFile);
   let lastShown = -1;
   const summary = await simulate({
     routerUrl: await runtime.endpoint(),
@@ -141,17 +141,6 @@ async function runSimulation(
           },
   });
   return summary;
-}
-
-// The sample layout: data/traffic.csv beside data/reference.csv; else the reference itself.
-function defaultTrafficFile(experiment: Experiment): string {
-  const reference = experiment.spec.drift?.reference;
-  const base = dirname(experiment.file);
-  if (reference) {
-    const traffic = join(dirname(resolve(base, reference)), 'traffic.csv');
-    return existsSync(traffic) ? traffic : resolve(base, reference);
-  }
-  return join(base, '..', 'data', 'traffic.csv');
 }
 
 export function localCommands(ctx: CliContext): Record<string, Command> {

@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { freePorts } from './ports';
+import { isAlive } from './state';
 
 export interface ModelServerOptions {
   /** The `mlserver` entry point of the environment. */
@@ -167,10 +168,5 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<v
 }
 
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return isAlive(pid);
 }

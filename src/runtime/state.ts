@@ -2,7 +2,7 @@
  * What a running local environment is, on disk in the workspace's `.model-canary/`, so that
  * `status` and `down` work from another process (another terminal, VS Code after a reload).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -54,13 +54,23 @@ export async function clearState(workspace: string): Promise<void> {
   await rm(stateFile(workspace), { force: true });
 }
 
-/** True when a process with this pid exists (and is ours to signal). */
+/** True when a process with this pid exists and has not exited (a zombie counts as exited). */
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // A detached server outlives the CLI that started it; if it dies, whoever adopted it may
+  // never reap it (some container inits don't), and kill(pid, 0) still succeeds on a zombie.
+  if (process.platform === 'linux') {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }

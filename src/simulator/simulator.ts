@@ -113,12 +113,11 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
     const user = row[idColumn];
     if (opts.stickyHeader && user !== undefined) headers[opts.stickyHeader] = String(user);
     try {
-      const res = await fetch(`${opts.routerUrl}/v2/models/${encodeURIComponent(opts.endpoint)}/infer`, {
-        method: 'POST',
+      const res = await postWithRetry(
+        `${opts.routerUrl}/v2/models/${encodeURIComponent(opts.endpoint)}/infer`,
         headers,
-        body: JSON.stringify(v2Request(row, features, types)),
-        signal: AbortSignal.timeout(30_000),
-      });
+        JSON.stringify(v2Request(row, features, types)),
+      );
       const variant = res.headers.get('x-model-canary-variant') ?? 'unknown';
       const tally = (summary.byVariant[variant] ??= { requests: 0, errors: 0, offered: 0, converted: 0 });
       tally.requests++;
@@ -168,6 +167,18 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   summary.durationMs = Date.now() - started;
   summary.achievedRps = summary.sent / Math.max(0.001, summary.durationMs / 1000);
   return summary;
+}
+
+// A pooled keep-alive connection can be closed by the server just as it is reused; that
+// request never reached the router, so sending it once more is safe.
+async function postWithRetry(url: string, headers: Record<string, string>, body: string): Promise<Response> {
+  try {
+    return await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET' && code !== 'EPIPE') throw err;
+    return fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
+  }
 }
 
 type ColumnType = 'INT64' | 'FP64' | 'BYTES';

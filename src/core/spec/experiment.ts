@@ -67,7 +67,17 @@ const specSchema = z.strictObject({
     .strictObject({
       steps: z.array(z.number().gt(0).max(100)).min(1).default([5, 25, 50, 100]),
       minSamplesPerStep: z.number().int().positive().default(2000),
+      /** Each step lasts at least this long, whatever its samples. */
+      minStepSeconds: z.number().min(0).default(30),
       alpha: probability.default(0.05),
+      /** The candidate's p95 latency may be at most this multiple of the baseline's. */
+      latencyP95Ratio: z.number().gt(1).optional(),
+      /** What input drift does to a rollout. */
+      drift: z.enum(['pause', 'warn', 'ignore']).default('pause'),
+      /** Wait for `model-canary rollout approve` before each next step. */
+      manualApproval: z.boolean().default(false),
+      /** Promote at the last step when the candidate is not worse, even if not significantly better. */
+      promoteWhenEquivalent: z.boolean().default(false),
     })
     .optional(),
 });
