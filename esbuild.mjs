@@ -1,7 +1,7 @@
 // Bundles: the extension (cjs, `vscode` external), the Kubernetes layer (loaded lazily by the
 // extension), the CLI and the router (node), and the dashboard (browser).
 import * as esbuild from 'esbuild';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 
 const watch = process.argv.includes('--watch');
 const production = !watch;
@@ -53,6 +53,8 @@ const builds = [
 await mkdir('dist', { recursive: true });
 // The repository is "type": "module" (tests run as ESM); the bundles are CommonJS.
 await writeFile('dist/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
+// The router serves the dashboard from the files beside it.
+await copyFile('media/dashboard.css', 'dist/dashboard.css');
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

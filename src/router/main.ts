@@ -1,30 +1,135 @@
 /**
- * The router process: `node dist/router.js --config <file>`. This first cut validates the
- * config and serves the V2 health endpoints; routing arrives with the router issue.
+ * The router process: `node dist/router.js --config <file>`, or in Kubernetes
+ * `--kube-configmap <namespace>/<name>`. Replays the event log, listens, reloads the config
+ * when it changes, and on SIGTERM stops gracefully (exit 0 once the log is fsynced).
  */
-import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SpecError } from '../core/spec/errors';
-import { loadRouterConfig } from '../core/spec/routerConfig';
+import { parseRouterConfig } from '../core/spec/routerConfig';
+import { resolveSettings } from './config';
+import { watchConfigFile } from './configWatch';
+import { RouterCore, type Logger, type WeightsSource } from './core';
+import { kubeConnection, watchConfigMap } from './kube';
+import { createRouterServer } from './server';
+
+const USAGE = `usage: router --config <file>
+       router --kube-configmap <namespace>/<name> [--kube-configmap-key router.yaml]
+              [--kube-server <url> --kube-ca-file <file> (--kube-cert-file <file> --kube-key-file <file> | --kube-token-file <file>)]
+Outside a Pod the --kube-* flags may also come from MODEL_CANARY_KUBE_SERVER, _CA_FILE, _CERT_FILE, _KEY_FILE, _TOKEN_FILE.`;
+
+const logger: Logger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.error(`warning: ${m}`),
+};
 
 async function start(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: 'string' } } });
-  if (!values.config) {
-    console.error('usage: router --config <file>');
-    process.exit(2);
-  }
-  const config = await loadRouterConfig(values.config);
-  const [host, port] = config.listen.split(':') as [string, string];
-  const server = createServer((req, res) => {
-    const live = req.url === '/v2/health/live' || req.url === '/v2/health/ready';
-    res.writeHead(live ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(live ? { live: true } : { error: `no route for ${req.method} ${req.url}` }));
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      'kube-configmap': { type: 'string' },
+      'kube-configmap-key': { type: 'string' },
+      'kube-server': { type: 'string' },
+      'kube-ca-file': { type: 'string' },
+      'kube-cert-file': { type: 'string' },
+      'kube-key-file': { type: 'string' },
+      'kube-token-file': { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
-  server.listen(Number(port), host, () => console.log(`router listening on http://${host}:${port}`));
-  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  if (values.help || (!values.config && !values['kube-configmap'])) {
+    console.error(USAGE);
+    process.exit(values.help ? 0 : 2);
+  }
+
+  let text: string;
+  let label: string;
+  let baseDir: string;
+  let source: WeightsSource;
+  let startWatching: (reload: (text: string) => Promise<void>) => { close(): Promise<void> | void };
+  const configMap = values['kube-configmap'];
+  if (configMap) {
+    const [namespace, name, ...rest] = configMap.split('/');
+    if (!namespace || !name || rest.length > 0)
+      throw new UsageError('--kube-configmap must be <namespace>/<name>');
+    const conn = kubeConnection({
+      server: values['kube-server'],
+      caFile: values['kube-ca-file'],
+      certFile: values['kube-cert-file'],
+      keyFile: values['kube-key-file'],
+      tokenFile: values['kube-token-file'],
+    });
+    const watcher = watchConfigMap(conn, namespace, name, values['kube-configmap-key'], logger.warn);
+    text = await watcher.read();
+    label = `configmap/${namespace}/${name}`;
+    baseDir = process.cwd();
+    source = 'kubernetes';
+    startWatching = (reload) => {
+      watcher.start(reload);
+      return { close: () => watcher.stop() };
+    };
+  } else {
+    const file = resolve(values.config!);
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read the config file ${file}: ${(err as Error).message}`);
+    }
+    label = values.config!;
+    baseDir = dirname(file);
+    source = 'config';
+    const initial = text;
+    startWatching = (reload) => watchConfigFile(file, initial, reload, logger.warn);
+  }
+
+  const settings = await resolveSettings(parseRouterConfig(text, label), baseDir, label);
+  const core = await RouterCore.open(settings, logger, source);
+  const r = core.replay;
+  if (r.events > 0 || r.tornBytes > 0) {
+    const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
+    logger.info(
+      `replayed ${r.events} events (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
+    );
+  }
+  const server = createRouterServer(core, logger.warn);
+  const { host, port } = await server.listen();
+  logger.info(`router listening on http://${host}:${port}`);
+
+  const watching = startWatching(async (next) => {
+    const reloaded = await resolveSettings(parseRouterConfig(next, label), baseDir, label);
+    const notes = await core.applySettings(reloaded, source);
+    logger.info(`config reloaded from ${label}${notes.length ? `: ${notes.join('; ')}` : ''}`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info(`${signal}: draining requests, then flushing the event log`);
+    void (async () => {
+      await watching.close();
+      await server.shutdown();
+      logger.info('stopped');
+      process.exit(0);
+    })().catch((err: unknown) => {
+      logger.warn(`shutdown failed: ${(err as Error).message}`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
+class UsageError extends Error {}
+
 start().catch((err: unknown) => {
-  console.error(err instanceof SpecError ? err.message : `router failed to start: ${(err as Error).message}`);
-  process.exit(err instanceof SpecError ? 2 : 1);
+  const known = err instanceof SpecError || err instanceof UsageError;
+  console.error(
+    known ? (err as Error).message : `router failed to start: ${(err as Error).stack ?? String(err)}`,
+  );
+  process.exit(known ? 2 : 1);
 });

@@ -80,7 +80,9 @@ export class ReportBuilder {
   /** `${metric}\u0000${id}` → latest value. */
   private readonly latestFeedback = new Map<string, number>();
   private readonly sequential = new Map<string, SequentialTest>();
-  private readonly primaryPrediction = new Map<string, number | string>();
+  /** Recent primary predictions in two generations: a whole generation is dropped at once (O(1) eviction). */
+  private primaryPrediction = new Map<string, number | string>();
+  private olderPrediction = new Map<string, number | string>();
   private shadowRequests = 0;
   private shadowCompared = 0;
   private shadowAgreed = 0;
@@ -156,8 +158,9 @@ export class ReportBuilder {
     this.requestVariant.set(e.id, v.index);
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined) {
       this.primaryPrediction.set(e.id, e.outputs.predict);
-      if (this.primaryPrediction.size > this.agreementMemory) {
-        this.primaryPrediction.delete(this.primaryPrediction.keys().next().value as string);
+      if (this.primaryPrediction.size >= this.agreementMemory) {
+        this.olderPrediction = this.primaryPrediction;
+        this.primaryPrediction = new Map();
       }
     }
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
@@ -165,7 +168,7 @@ export class ReportBuilder {
 
   private onShadow(e: RequestEvent): void {
     this.shadowRequests++;
-    const primary = this.primaryPrediction.get(e.id);
+    const primary = this.primaryPrediction.get(e.id) ?? this.olderPrediction.get(e.id);
     if (primary !== undefined && e.outputs?.predict !== undefined && !isError(e)) {
       this.shadowCompared++;
       if (String(primary) === String(e.outputs.predict)) this.shadowAgreed++;

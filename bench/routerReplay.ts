@@ -1,0 +1,108 @@
+/**
+ * Replay speed of the router's event log. Writes a log of synthetic traffic through the
+ * router's own writer (requests with sampled features and outputs, feedback for a third of
+ * them), then starts the real router binary on it and reads the rate it reports on start —
+ * every event replayed into the report builder and the request index.
+ * Target: ≥ 500,000 events/s.  `node --import tsx bench/routerReplay.ts [events]`
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventLog } from '../src/router/eventLog';
+import type { ExperimentEvent } from '../src/shared/events';
+import { ROUTER_BUNDLE, ensureRouterBuilt } from '../test/harness/router';
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const dir = mkdtempSync(join(tmpdir(), 'mc-replay-'));
+const dataDir = join(dir, 'data');
+
+async function writeLog(): Promise<void> {
+  const { log } = EventLog.open(
+    dataDir,
+    { segmentBytes: 64 * 1024 * 1024, fsyncIntervalMs: 1000 },
+    () => undefined,
+  );
+  const channels = ['web', 'app', 'email', 'store'];
+  const t0 = Date.now() - N;
+  let written = 0;
+  for (let i = 0; written < N; i++) {
+    const id = `4f60b3a0-a70e-4c63-bef5-${String(i).padStart(12, '0')}`;
+    const events: ExperimentEvent[] = [
+      {
+        type: 'request',
+        id,
+        ts: t0 + i,
+        experiment: 'propensity',
+        variant: i % 20 === 0 ? 'v2' : 'v1',
+        latencyMs: 3 + (i % 17) / 10,
+        status: 200,
+        inputs: {
+          age: 20 + (i % 50),
+          tenure_months: i % 120,
+          sessions_30d: i % 30,
+          basket_value: (i % 9000) / 100,
+          channel: channels[i % 4]!,
+          region: 'east',
+        },
+        outputs: { predict: i % 5 === 0 ? 1 : 0, proba: (i % 100) / 100 },
+      },
+    ];
+    if (i % 3 === 0)
+      events.push({
+        type: 'feedback',
+        id,
+        ts: t0 + i + 1,
+        experiment: 'propensity',
+        metric: 'conversion',
+        value: i % 5 === 0 ? 1 : 0,
+      });
+    for (const e of events) log.append(e);
+    written += events.length;
+    if (i % 10_000 === 0) await log.flush();
+  }
+  await log.close();
+}
+
+function replayLine(mirror: boolean): Promise<string> {
+  const config = join(dir, `router-${mirror}.yaml`);
+  writeFileSync(
+    config,
+    `listen: 127.0.0.1:0
+dataDir: ${dataDir}
+experiments:
+  - name: propensity
+    endpoint: propensity
+    experimentFile: ${join(process.cwd(), 'sample-models/experiments/propensity.yaml')}
+    variants:
+      - { name: v1, url: "http://127.0.0.1:9001", model: propensity-v1, weight: 95 }
+      - { name: v2, url: "http://127.0.0.1:9002", model: propensity-v2, weight: 5 }
+${mirror ? '    mirror: { variant: v3, url: "http://127.0.0.1:9003", model: propensity-v3 }\n' : ''}`,
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [ROUTER_BUNDLE, '--config', config], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/router listening/.test(out)) child.kill('SIGTERM');
+    });
+    child.once('exit', () => {
+      const line = /replayed .*/.exec(out)?.[0];
+      if (line) resolve(line);
+      else reject(new Error(`no replay line in:\n${out}`));
+    });
+  });
+}
+
+try {
+  ensureRouterBuilt();
+  await writeLog();
+  // Each start appends one weights event, so the second run replays one more.
+  console.log(`without a mirror: ${await replayLine(false)}   (target ≥ 500,000 events/s)`);
+  console.log(`with a mirror:    ${await replayLine(true)}   (target ≥ 500,000 events/s)`);
+  if (process.env.KEEP_LOG) console.log('log kept in', dir);
+} finally {
+  if (!process.env.KEEP_LOG) rmSync(dir, { recursive: true, force: true });
+}

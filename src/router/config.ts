@@ -1,0 +1,263 @@
+/**
+ * The router config turned into what the data plane runs on: experiments with their variants in
+ * routing order (baseline first), upstream targets, the admin token, the experiment (metrics,
+ * guardrails, drift) the report is built from, and the drift reference.
+ *
+ * Relative paths (dataDir, adminTokenFile, experimentFile) are resolved against the config
+ * file's folder, or the working directory for a config that came from a ConfigMap.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseCsv, type ReferenceData } from '../core/drift';
+import { SpecError } from '../core/spec/errors';
+import {
+  EXPERIMENT_API_VERSION,
+  EXPERIMENT_KIND,
+  loadExperimentFile,
+  type Experiment,
+  type Variant,
+} from '../core/spec/experiment';
+import type { RouterConfig, RouterExperimentConfig } from '../core/spec/routerConfig';
+import { upstreamTarget, type UpstreamTarget } from './proxy';
+import { Split } from './routing';
+
+export interface RoutedVariant {
+  readonly name: string;
+  readonly role: 'baseline' | 'candidate';
+  readonly model: string;
+  readonly url: string;
+  readonly target: UpstreamTarget;
+  /** The outputs the model returns when a request names none; learned from the first such answer. */
+  defaultOutputs?: string[];
+  /** False once the model refused a request that also asked for predict and predict_proba. */
+  augmentable: boolean;
+}
+
+export interface ShadowVariant {
+  readonly variant: string;
+  readonly model: string;
+  readonly url: string;
+  readonly target: UpstreamTarget;
+  readonly percent: number;
+  readonly maxInFlight: number;
+  augmentable: boolean;
+}
+
+/** One experiment as the router runs it. */
+export class ExperimentRuntime {
+  private weightsNow: Record<string, number>;
+  private splitNow: Split;
+  readonly byName: ReadonlyMap<string, number>;
+
+  constructor(
+    readonly name: string,
+    readonly endpoint: string,
+    readonly variants: readonly RoutedVariant[],
+    weights: Record<string, number>,
+    /** The weights as written in the config (to tell a config change from an API change). */
+    readonly configuredWeights: Readonly<Record<string, number>>,
+    readonly stickyHeader: string | undefined,
+    readonly mirror: ShadowVariant | undefined,
+    readonly sampleRate: number,
+    /** Column names for 2-D input tensors. */
+    readonly columns: readonly string[] | undefined,
+    /** What the report is built from. */
+    readonly experiment: Experiment,
+    readonly reference: ReferenceData | undefined,
+  ) {
+    this.byName = new Map(variants.map((v, i) => [v.name, i]));
+    this.weightsNow = { ...weights };
+    this.splitNow = this.makeSplit();
+  }
+
+  get weights(): Readonly<Record<string, number>> {
+    return this.weightsNow;
+  }
+
+  get split(): Split {
+    return this.splitNow;
+  }
+
+  /** Replaces the weights (every variant must be present) and the split built on them. */
+  setWeights(weights: Record<string, number>): void {
+    this.weightsNow = Object.fromEntries(this.variants.map((v) => [v.name, weights[v.name] ?? 0]));
+    this.splitNow = this.makeSplit();
+  }
+
+  private makeSplit(): Split {
+    return new Split(this.variants.map((v) => ({ name: v.name, weight: this.weightsNow[v.name] ?? 0 })));
+  }
+
+  /** True when the variants (names, roles, models, order), the mirror and the report settings are the same. */
+  sameShapeAs(other: ExperimentRuntime): boolean {
+    const key = (e: ExperimentRuntime): string =>
+      JSON.stringify([
+        e.variants.map((v) => [v.name, v.role, v.model, v.url]),
+        e.mirror && [e.mirror.variant, e.mirror.model, e.mirror.url],
+        { ...e.experiment.spec, variants: undefined },
+        e.reference?.rows.length,
+      ]);
+    return key(this) === key(other);
+  }
+}
+
+export interface RouterSettings {
+  host: string;
+  port: number;
+  dataDir: string;
+  adminToken: string | undefined;
+  timeouts: RouterConfig['timeouts'];
+  limits: RouterConfig['limits'];
+  eventLog: RouterConfig['eventLog'];
+  experiments: ExperimentRuntime[];
+}
+
+/** Resolves a validated config; `baseDir` anchors relative paths. Throws SpecError for unreadable files. */
+export async function resolveSettings(
+  config: RouterConfig,
+  baseDir: string,
+  file: string,
+): Promise<RouterSettings> {
+  const [host, port] = config.listen.split(':') as [string, string];
+  let adminToken = config.adminToken;
+  if (!adminToken && config.adminTokenFile) {
+    const tokenFile = resolve(baseDir, config.adminTokenFile);
+    adminToken = (await readOrFail(tokenFile, file, 'adminTokenFile')).trim();
+    if (adminToken.length < 16)
+      throw problem(file, 'adminTokenFile', `the token in ${tokenFile} must be at least 16 characters`);
+  }
+  const experiments = await Promise.all(
+    config.experiments.map((exp, i) => resolveExperiment(exp, baseDir, file, i)),
+  );
+  return {
+    host,
+    port: Number(port),
+    dataDir: resolve(baseDir, config.dataDir),
+    adminToken,
+    timeouts: config.timeouts,
+    limits: config.limits,
+    eventLog: config.eventLog,
+    experiments,
+  };
+}
+
+async function resolveExperiment(
+  cfg: RouterExperimentConfig,
+  baseDir: string,
+  file: string,
+  index: number,
+): Promise<ExperimentRuntime> {
+  // The baseline routes first: the layout the monotone sticky ramp relies on.
+  const explicit = cfg.variants.findIndex((v) => v.role === 'baseline');
+  const baselineAt = explicit >= 0 ? explicit : 0;
+  const ordered = [cfg.variants[baselineAt]!, ...cfg.variants.filter((_, i) => i !== baselineAt)];
+  const variants: RoutedVariant[] = ordered.map((v, i) => ({
+    name: v.name,
+    role: i === 0 ? 'baseline' : 'candidate',
+    model: v.model,
+    url: v.url,
+    target: upstreamTarget(v.url, v.model),
+    augmentable: true,
+  }));
+  const weights = Object.fromEntries(ordered.map((v) => [v.name, v.weight]));
+
+  let fromFile: Experiment | undefined;
+  if (cfg.experimentFile) {
+    try {
+      fromFile = await loadExperimentFile(resolve(baseDir, cfg.experimentFile));
+    } catch (err) {
+      if (err instanceof SpecError)
+        throw new SpecError([
+          {
+            file,
+            line: 1,
+            column: 1,
+            field: `experiments[${index}].experimentFile`,
+            message: `the experiment file is not usable:\n${err.message}`,
+          },
+        ]);
+      throw err;
+    }
+  }
+  const specVariants: Variant[] = ordered.map((v, i) => ({
+    name: v.name,
+    model: v.model,
+    weight: v.weight,
+    role: i === 0 ? 'baseline' : 'candidate',
+  }));
+  const routing = {
+    ...(cfg.sticky ? { sticky: cfg.sticky } : {}),
+    ...(cfg.mirror
+      ? { mirror: { variant: cfg.mirror.variant, model: cfg.mirror.model, percent: cfg.mirror.percent } }
+      : {}),
+  };
+  const experiment: Experiment = fromFile
+    ? {
+        ...fromFile,
+        metadata: { ...fromFile.metadata, name: cfg.name },
+        spec: { ...fromFile.spec, endpoint: cfg.endpoint, variants: specVariants, routing },
+      }
+    : {
+        apiVersion: EXPERIMENT_API_VERSION,
+        kind: EXPERIMENT_KIND,
+        metadata: { name: cfg.name },
+        spec: {
+          endpoint: cfg.endpoint,
+          variants: specVariants,
+          routing,
+          metrics: { primary: { name: 'conversion', kind: 'proportion' } },
+        },
+        file,
+      };
+
+  let reference: ReferenceData | undefined;
+  const drift = experiment.spec.drift;
+  if (drift) {
+    const csv = resolve(dirname(experiment.file), drift.reference);
+    const text = await readOrFail(csv, file, `experiments[${index}].experimentFile (spec.drift.reference)`);
+    try {
+      reference = parseCsv(text);
+    } catch (err) {
+      throw problem(
+        file,
+        `experiments[${index}].experimentFile`,
+        `${csv} is not a valid CSV: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  const mirror: ShadowVariant | undefined = cfg.mirror && {
+    variant: cfg.mirror.variant,
+    model: cfg.mirror.model,
+    url: cfg.mirror.url,
+    target: upstreamTarget(cfg.mirror.url, cfg.mirror.model),
+    percent: cfg.mirror.percent,
+    maxInFlight: cfg.mirror.maxInFlight,
+    augmentable: true,
+  };
+  return new ExperimentRuntime(
+    cfg.name,
+    cfg.endpoint,
+    variants,
+    weights,
+    weights,
+    cfg.sticky?.header.toLowerCase(),
+    mirror,
+    cfg.sampleRate,
+    cfg.features ?? reference?.columns,
+    experiment,
+    reference,
+  );
+}
+
+async function readOrFail(path: string, file: string, field: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw problem(file, field, `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function problem(file: string, field: string, message: string): SpecError {
+  return new SpecError([{ file, line: 1, column: 1, field, message }]);
+}

@@ -1,0 +1,272 @@
+/**
+ * The router's state: experiments, the event log, the report builders fed from it, the request
+ * index, metrics, upstream pools and the shadow. Every event goes through `record`, which appends
+ * it to the log and folds it into the aggregates in the same order, so replaying the log on the
+ * next start rebuilds exactly the aggregates this process had for every event it wrote.
+ */
+import { ReportBuilder } from '../core/analysis/reportBuilder';
+import type { ExperimentEvent, FeedbackEvent, WeightsEvent } from '../shared/events';
+import type { Report } from '../shared/report';
+import type { ExperimentRuntime, RouterSettings } from './config';
+import { EventLog, type ReplayStats } from './eventLog';
+import { RouterMetrics } from './metrics';
+import { Upstreams } from './proxy';
+import { RequestIndex } from './requestIndex';
+import { ShadowMirror } from './shadow';
+
+export type WeightsSource = 'api' | 'config' | 'kubernetes';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+// Scrapes and dashboards may poll often; a report a second old is fresh enough for them.
+const REPORT_CACHE_MS = 1_000;
+
+export class RouterCore {
+  readonly metrics: RouterMetrics;
+  readonly upstreams: Upstreams;
+  readonly shadow: ShadowMirror;
+  readonly index: RequestIndex;
+  readonly log: EventLog;
+  readonly replay: ReplayStats;
+  private byName = new Map<string, ExperimentRuntime>();
+  private byEndpoint = new Map<string, ExperimentRuntime>();
+  private readonly builders = new Map<string, ReportBuilder>();
+  private reportCache: { at: number; reports: Report[] } | undefined;
+  private closed = false;
+
+  private constructor(
+    public settings: RouterSettings,
+    private readonly logger: Logger,
+    startSource: WeightsSource,
+  ) {
+    this.metrics = new RouterMetrics(() => this.cachedReports());
+    this.upstreams = new Upstreams(settings.timeouts, settings.limits.connectionsPerUpstream);
+    this.shadow = new ShadowMirror(this.upstreams, this.metrics, (e) => this.record(e));
+    for (const exp of settings.experiments) {
+      this.builders.set(exp.name, new ReportBuilder(exp.experiment, { reference: exp.reference }));
+    }
+    // Used only after construction, once `this.log` exists.
+    this.index = new RequestIndex(
+      settings.eventLog.idCacheSize,
+      settings.eventLog.segmentBytes,
+      () => this.log.segmentFiles(),
+      () => this.log.flush(),
+    );
+    // The weights each experiment had last, and last had from a config, according to the log.
+    const lastWeights = new Map<string, WeightsEvent>();
+    const lastConfigWeights = new Map<string, WeightsEvent>();
+    const opened = EventLog.open(
+      settings.dataDir,
+      {
+        segmentBytes: settings.eventLog.segmentBytes,
+        fsyncIntervalMs: settings.eventLog.fsyncIntervalMs,
+        onWritten: (segment, ids) => this.index.written(segment, ids),
+        warn: (m) => logger.warn(m),
+      },
+      (event, segment) => {
+        this.builders.get(event.experiment)?.ingest(event);
+        if (event.type === 'request') {
+          if (!event.shadow) {
+            this.index.remember(event.id, event.experiment, event.variant);
+            this.index.writtenOne(segment, event.id);
+          }
+        } else if (event.type === 'weights') {
+          lastWeights.set(event.experiment, event);
+          if (event.source !== 'api') lastConfigWeights.set(event.experiment, event);
+        }
+      },
+    );
+    this.log = opened.log;
+    this.replay = opened.stats;
+    for (const exp of settings.experiments) {
+      const last = lastWeights.get(exp.name)?.weights;
+      const lastConfig = lastConfigWeights.get(exp.name)?.weights;
+      // An API change survives a restart as long as the config's own weights did not change since.
+      if (last && lastConfig && sameWeights(lastConfig, exp.configuredWeights) && sameVariants(last, exp)) {
+        exp.setWeights(last);
+      } else if (!last || !sameWeights(last, exp.weights)) {
+        // Durable before the router answers anything: `open` awaits the flush.
+        void this.recordWeights(exp, startSource, 'weights at start').catch(() => undefined);
+      }
+      this.metrics.weights(exp.name, { ...exp.weights });
+    }
+    this.reindex(settings.experiments);
+  }
+
+  /** Opens the data directory (replaying the log) and builds the state for `settings`. */
+  static async open(
+    settings: RouterSettings,
+    logger: Logger,
+    source: WeightsSource = 'config',
+  ): Promise<RouterCore> {
+    const core = new RouterCore(settings, logger, source);
+    await core.log.flush();
+    return core;
+  }
+
+  private reindex(experiments: readonly ExperimentRuntime[]): void {
+    this.byName = new Map(experiments.map((e) => [e.name, e]));
+    this.byEndpoint = new Map(experiments.map((e) => [e.endpoint, e]));
+  }
+
+  experimentByEndpoint(endpoint: string): ExperimentRuntime | undefined {
+    return this.byEndpoint.get(endpoint);
+  }
+
+  experimentByName(name: string): ExperimentRuntime | undefined {
+    return this.byName.get(name);
+  }
+
+  get experiments(): ExperimentRuntime[] {
+    return [...this.byName.values()];
+  }
+
+  /** Appends an event to the log and folds it into the aggregates. */
+  record(event: ExperimentEvent): void {
+    if (this.closed) return;
+    this.log.append(event);
+    this.builders.get(event.experiment)?.ingest(event);
+    if (event.type === 'request' && !event.shadow)
+      this.index.remember(event.id, event.experiment, event.variant);
+  }
+
+  /** Records events and resolves once they are fsynced. */
+  recordDurable(events: readonly ExperimentEvent[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the router is shutting down'));
+    for (const e of events) this.record(e);
+    return this.log.flush();
+  }
+
+  /** Records feedback (resolves once durable) and counts it. */
+  async recordFeedback(events: FeedbackEvent[], variants: string[]): Promise<void> {
+    await this.recordDurable(events);
+    events.forEach((e, i) => this.metrics.feedbackAccepted(e.experiment, variants[i] ?? '', e.metric));
+  }
+
+  /** Applies new weights (all variants) and records the change durably. */
+  async setWeights(
+    exp: ExperimentRuntime,
+    weights: Record<string, number>,
+    source: WeightsSource,
+  ): Promise<void> {
+    exp.setWeights(weights);
+    this.metrics.weights(exp.name, { ...exp.weights });
+    await this.recordWeights(exp, source);
+  }
+
+  private recordWeights(exp: ExperimentRuntime, source: WeightsSource, reason?: string): Promise<void> {
+    const event: WeightsEvent = {
+      type: 'weights',
+      ts: Date.now(),
+      experiment: exp.name,
+      weights: { ...exp.weights },
+      source,
+      ...(reason ? { reason } : {}),
+    };
+    return this.recordDurable([event]);
+  }
+
+  /**
+   * Switches to reloaded settings: weights follow the new config only where its weights (or
+   * variants) changed, so an API change is not undone by an unrelated edit; a report whose
+   * variants or settings changed is rebuilt from the log.
+   */
+  async applySettings(next: RouterSettings, source: WeightsSource): Promise<string[]> {
+    const notes: string[] = [];
+    const prev = this.settings;
+    for (const key of ['host', 'port', 'dataDir'] as const) {
+      if (prev[key] !== next[key]) notes.push(`${key} changed; it applies after a restart`);
+    }
+    for (const key of ['timeouts', 'limits', 'eventLog'] as const) {
+      if (JSON.stringify(prev[key]) !== JSON.stringify(next[key]))
+        notes.push(`${key} changed; it applies after a restart`);
+    }
+    const changedWeights: ExperimentRuntime[] = [];
+    for (const exp of next.experiments) {
+      const old = this.byName.get(exp.name);
+      if (old) {
+        const sameLayout = sameVariants(old.weights, exp);
+        if (sameLayout && sameWeights(old.configuredWeights, exp.configuredWeights))
+          exp.setWeights({ ...old.weights });
+        for (const v of exp.variants) {
+          const was = old.variants[old.byName.get(v.name) ?? -1];
+          if (was && was.model === v.model && was.url === v.url) {
+            v.defaultOutputs = was.defaultOutputs;
+            v.augmentable = was.augmentable;
+          }
+        }
+        if (!sameWeights(old.weights, exp.weights)) changedWeights.push(exp);
+        if (!exp.sameShapeAs(old)) {
+          this.builders.set(exp.name, this.rebuild(exp));
+          notes.push(`${exp.name}: variants or report settings changed; its report was rebuilt from the log`);
+        }
+      } else {
+        this.builders.set(exp.name, this.rebuild(exp));
+        changedWeights.push(exp);
+        notes.push(`${exp.name}: new experiment on /v2/models/${exp.endpoint}/infer`);
+      }
+    }
+    for (const old of this.byName.values()) {
+      if (!next.experiments.some((e) => e.name === old.name)) {
+        this.builders.delete(old.name);
+        this.metrics.weights(old.name, undefined);
+        notes.push(`${old.name}: removed`);
+      }
+    }
+    this.settings = next;
+    this.reindex(next.experiments);
+    this.reportCache = undefined;
+    for (const exp of next.experiments) this.metrics.weights(exp.name, { ...exp.weights });
+    await Promise.all(changedWeights.map((exp) => this.recordWeights(exp, source)));
+    for (const exp of changedWeights) notes.push(`${exp.name}: weights ${JSON.stringify(exp.weights)}`);
+    return notes;
+  }
+
+  private rebuild(exp: ExperimentRuntime): ReportBuilder {
+    const builder = new ReportBuilder(exp.experiment, { reference: exp.reference });
+    this.log.snapshot((e) => builder.ingest(e));
+    return builder;
+  }
+
+  /** The live report of an experiment. */
+  report(name: string, now?: number): Report | undefined {
+    return this.builders.get(name)?.report(now);
+  }
+
+  private cachedReports(): Report[] {
+    const now = Date.now();
+    if (!this.reportCache || now - this.reportCache.at > REPORT_CACHE_MS) {
+      const reports: Report[] = [];
+      for (const [name, builder] of this.builders) {
+        try {
+          reports.push(builder.report(now));
+        } catch (err) {
+          this.logger.warn(`report of ${name} failed: ${(err as Error).message}`);
+        }
+      }
+      this.reportCache = { at: now, reports };
+    }
+    return this.reportCache.reports;
+  }
+
+  /** Flushes and fsyncs the log and closes the upstream pools. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.log.close();
+    this.closed = true;
+    await this.upstreams.close();
+  }
+}
+
+function sameWeights(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function sameVariants(weights: Readonly<Record<string, number>>, exp: ExperimentRuntime): boolean {
+  const names = Object.keys(weights);
+  return names.length === exp.variants.length && exp.variants.every((v) => v.name in weights);
+}

@@ -1,0 +1,64 @@
+/**
+ * The standalone dashboard at /dashboard/: the same bundle as the VS Code panel, reading the
+ * report over HTTP. The assets are the files beside the router bundle (dist/webview.js and
+ * dist/dashboard.css); a router deployed without them answers 404 saying so.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { dashboardHtml } from '../../webview/html';
+
+const ASSETS: Record<string, string> = {
+  'webview.js': 'text/javascript; charset=utf-8',
+  'dashboard.css': 'text/css; charset=utf-8',
+};
+
+/** The folder holding the dashboard assets: the router bundle's own. */
+export function defaultAssetDir(): string {
+  return dirname(process.argv[1] ?? '.');
+}
+
+/** Serves /dashboard/ (the page) and /dashboard/<asset>; returns false for other paths. */
+export async function serveDashboard(path: string, res: ServerResponse, assetDir: string): Promise<boolean> {
+  if (path === '/dashboard') {
+    res.writeHead(301, { location: '/dashboard/' });
+    res.end();
+    return true;
+  }
+  if (!path.startsWith('/dashboard/')) return false;
+  const name = path.slice('/dashboard/'.length);
+  const security = {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  };
+  if (name === '' || name === 'index.html') {
+    const html = dashboardHtml({
+      scriptUri: 'webview.js',
+      styleUri: 'dashboard.css',
+      nonce: randomBytes(16).toString('base64'),
+      cspSource: "'self'",
+      mode: 'browser',
+      title: 'Model Canary dashboard',
+    });
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...security });
+    res.end(html);
+    return true;
+  }
+  const type = ASSETS[name];
+  if (!type) return false;
+  try {
+    const body = await readFile(join(assetDir, name));
+    res.writeHead(200, { 'content-type': type, ...security });
+    res.end(body);
+  } catch {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        error: `the dashboard asset ${name} is not deployed with this router (expected in ${assetDir})`,
+      }),
+    );
+  }
+  return true;
+}

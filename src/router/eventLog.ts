@@ -1,0 +1,360 @@
+/**
+ * The durable event log: JSON Lines segments `events-<n>.jsonl` in the data directory.
+ *
+ * Appends are group-committed: every line appended during one turn of the event loop goes to
+ * disk in one write, and the callers that need durability (feedback, weight changes) are
+ * resolved only after an fdatasync covering their lines; request events ride along and are
+ * fsynced at least every `fsyncIntervalMs`. A write(2) that returned survives SIGKILL (it is in
+ * the page cache); the fsync is what makes an acknowledgement survive a machine crash.
+ *
+ * Segments are closed at `segmentBytes`. On open, every segment is replayed in order; a last
+ * line without its newline (a write torn by a crash) is cut off, since no caller was ever told
+ * it was durable.
+ */
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExperimentEvent, RequestEvent } from '../shared/events';
+
+export interface EventLogOptions {
+  segmentBytes: number;
+  fsyncIntervalMs: number;
+  /** Called after each batch is written, with the segment it went to and its primary request ids. */
+  onWritten?: (segment: number, requestIds: readonly string[]) => void;
+  /** Problems that must not stop the router (a failed write, a skipped line). */
+  warn?: (message: string) => void;
+}
+
+export interface ReplayStats {
+  segments: number;
+  events: number;
+  bytes: number;
+  ms: number;
+  /** Bytes cut off the end of the last segment (a torn last line). */
+  tornBytes: number;
+  /** Complete lines that were not valid JSON (reported, skipped). */
+  skippedLines: number;
+}
+
+const SEGMENT = /^events-(\d{8})\.jsonl$/;
+const segmentName = (n: number): string => `events-${String(n).padStart(8, '0')}.jsonl`;
+const READ_CHUNK = 8 * 1024 * 1024;
+
+/** The request id of an event that feedback can be attributed to (a routed, not mirrored, request). */
+export function attributableId(event: ExperimentEvent): string | undefined {
+  return event.type === 'request' && !event.shadow ? event.id : undefined;
+}
+
+export class EventLog {
+  private fd = -1;
+  private segment: number;
+  private size = 0;
+  private lines: string[] = [];
+  private ids: string[] = [];
+  /** The batch being written right now (not yet counted in `size`). */
+  private inFlight: string[] = [];
+  private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private draining: Promise<void> | undefined;
+  private scheduled = false;
+  private dirty = false;
+  private syncDue = false;
+  private lastSync = 0;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    readonly dir: string,
+    private readonly opts: EventLogOptions,
+    lastSegment: number,
+    lastSize: number,
+  ) {
+    this.segment = lastSegment;
+    this.size = lastSize;
+    this.fd = openSync(join(dir, segmentName(this.segment)), 'a');
+    if (lastSize === 0) fsyncDir(dir);
+    this.timer = setInterval(() => {
+      if (!this.dirty) return;
+      this.syncDue = true;
+      this.schedule();
+    }, opts.fsyncIntervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Opens the log in `dir`, replaying every event to `visit` first (with the segment it is in),
+   * and returns it ready for appends.
+   */
+  static open(
+    dir: string,
+    opts: EventLogOptions,
+    visit: (event: ExperimentEvent, segment: number) => void,
+  ): { log: EventLog; stats: ReplayStats } {
+    mkdirSync(dir, { recursive: true });
+    const started = performance.now();
+    const segments = listSegments(dir);
+    const stats: ReplayStats = {
+      segments: segments.length,
+      events: 0,
+      bytes: 0,
+      ms: 0,
+      tornBytes: 0,
+      skippedLines: 0,
+    };
+    let lastSize = 0;
+    segments.forEach((n, i) => {
+      const last = i === segments.length - 1;
+      const r = replaySegment(join(dir, segmentName(n)), n, { repair: last }, visit, opts.warn);
+      stats.events += r.events;
+      stats.bytes += r.size;
+      stats.tornBytes += r.tornBytes;
+      stats.skippedLines += r.skipped;
+      if (last) lastSize = r.size - r.tornBytes;
+    });
+    stats.ms = performance.now() - started;
+    const lastSegment = segments[segments.length - 1] ?? 1;
+    return { log: new EventLog(dir, opts, lastSegment, lastSize), stats };
+  }
+
+  /** Segment files in order, oldest first. */
+  segmentFiles(): { segment: number; file: string }[] {
+    return listSegments(this.dir).map((n) => ({ segment: n, file: join(this.dir, segmentName(n)) }));
+  }
+
+  get currentSegment(): number {
+    return this.segment;
+  }
+
+  /**
+   * Replays every event appended so far — written, being written and queued — in log order,
+   * synchronously, so no event can slip in between the replay and the caller's next step.
+   */
+  snapshot(visit: (event: ExperimentEvent) => void): void {
+    for (const n of listSegments(this.dir)) {
+      if (n > this.segment) break;
+      const limit = n === this.segment ? this.size : undefined;
+      replaySegment(join(this.dir, segmentName(n)), n, { repair: false, limit }, visit, undefined);
+    }
+    for (const line of [...this.inFlight, ...this.lines]) visit(JSON.parse(line) as ExperimentEvent);
+  }
+
+  /** Queues an event; it is written within this turn of the event loop and fsynced soon after. */
+  append(event: ExperimentEvent): void {
+    if (this.closed) throw new Error('the event log is closed');
+    this.lines.push(JSON.stringify(event) + '\n');
+    const id = attributableId(event);
+    if (id !== undefined) this.ids.push(id);
+    this.schedule();
+  }
+
+  /** Queues events and resolves once they are fsynced (rejects when the write or fsync failed). */
+  appendDurable(events: readonly ExperimentEvent[]): Promise<void> {
+    for (const e of events) this.append(e);
+    return this.flush();
+  }
+
+  /** Resolves once everything queued so far is written and fsynced. */
+  flush(): Promise<void> {
+    if (this.closed && this.lines.length === 0 && !this.draining) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Flushes, fsyncs and closes the current segment. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.draining;
+    closeSync(this.fd);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.draining) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.draining = this.drain().finally(() => {
+        this.draining = undefined;
+        if (this.lines.length > 0 || this.waiters.length > 0) this.schedule();
+      });
+    });
+  }
+
+  // One writer at a time: batches, fsyncs and rotations never interleave.
+  private async drain(): Promise<void> {
+    while (this.lines.length > 0 || this.waiters.length > 0 || this.syncDue) {
+      const lines = this.lines;
+      const ids = this.ids;
+      const waiters = this.waiters;
+      this.lines = [];
+      this.ids = [];
+      this.waiters = [];
+      try {
+        if (lines.length > 0) {
+          const data = Buffer.from(lines.join(''), 'utf8');
+          this.inFlight = lines;
+          await writeAll(this.fd, data).finally(() => (this.inFlight = []));
+          this.size += data.length;
+          this.dirty = true;
+          this.opts.onWritten?.(this.segment, ids);
+        }
+        const due = performance.now() - this.lastSync >= this.opts.fsyncIntervalMs;
+        if (this.dirty && (waiters.length > 0 || this.syncDue || due)) {
+          await fdatasync(this.fd);
+          this.dirty = false;
+          this.lastSync = performance.now();
+        }
+        this.syncDue = false;
+        for (const w of waiters) w.resolve();
+        if (this.size >= this.opts.segmentBytes) await this.rotate();
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.opts.warn?.(`event log: writing ${lines.length} events failed: ${error.message}`);
+        this.syncDue = false;
+        for (const w of waiters) w.reject(error);
+      }
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    await fdatasync(this.fd);
+    this.dirty = false;
+    closeSync(this.fd);
+    this.segment += 1;
+    this.size = 0;
+    this.fd = openSync(join(this.dir, segmentName(this.segment)), 'a');
+    fsyncDir(this.dir);
+  }
+}
+
+function listSegments(dir: string): number[] {
+  return readdirSync(dir)
+    .map((f) => SEGMENT.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+function replaySegment(
+  file: string,
+  segment: number,
+  how: { repair: boolean; limit?: number },
+  visit: (event: ExperimentEvent, segment: number) => void,
+  warn: ((message: string) => void) | undefined,
+): { events: number; size: number; tornBytes: number; skipped: number } {
+  const last = how.repair;
+  const fd = openSync(file, last ? 'r+' : 'r');
+  try {
+    const size = Math.min(fstatSync(fd).size, how.limit ?? Infinity);
+    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(size, 1)));
+    let carry: Buffer | undefined;
+    let pos = 0;
+    let events = 0;
+    let skipped = 0;
+    while (pos < size) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n <= 0) break;
+      pos += n;
+      const chunk = carry ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+      const end = chunk.lastIndexOf(10);
+      if (end < 0) {
+        carry = Buffer.from(chunk);
+        continue;
+      }
+      const text = chunk.toString('utf8', 0, end);
+      let start = 0;
+      while (start <= text.length) {
+        let nl = text.indexOf('\n', start);
+        if (nl < 0) nl = text.length;
+        if (nl > start) {
+          const line = text.slice(start, nl);
+          let event: ExperimentEvent | undefined;
+          try {
+            event = JSON.parse(line) as ExperimentEvent;
+          } catch {
+            skipped++;
+            warn?.(`${file}: skipped a line that is not JSON: ${line.slice(0, 80)}`);
+          }
+          if (event !== undefined) {
+            visit(event, segment);
+            events++;
+          }
+        }
+        start = nl + 1;
+      }
+      // `buf` is reused by the next read: keep a copy of the incomplete line.
+      carry = end + 1 < chunk.length ? Buffer.from(chunk.subarray(end + 1)) : undefined;
+    }
+    const tornBytes = carry?.length ?? 0;
+    if (tornBytes > 0) {
+      if (last) {
+        ftruncateSync(fd, size - tornBytes);
+        fs.fsyncSync(fd);
+        warn?.(`${file}: cut off a torn last line (${tornBytes} bytes, never acknowledged)`);
+      } else {
+        skipped++;
+        warn?.(`${file}: skipped an unterminated last line (${tornBytes} bytes)`);
+      }
+    }
+    return { events, size, tornBytes: last ? tornBytes : 0, skipped };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The last non-mirrored request event with this id in a segment file, if any. */
+export async function findRequestInSegment(file: string, id: string): Promise<RequestEvent | undefined> {
+  const data = await readFile(file).catch(() => undefined);
+  if (!data) return undefined;
+  const needle = Buffer.from(`"id":${JSON.stringify(id)}`);
+  let found: RequestEvent | undefined;
+  let at = data.indexOf(needle);
+  while (at >= 0) {
+    const start = data.lastIndexOf(10, at) + 1;
+    let end = data.indexOf(10, at);
+    if (end < 0) end = data.length;
+    try {
+      const event = JSON.parse(data.toString('utf8', start, end)) as ExperimentEvent;
+      if (event.type === 'request' && !event.shadow && event.id === id) found = event;
+    } catch {
+      // a torn line: not a request anyone was told about
+    }
+    at = data.indexOf(needle, end);
+  }
+  return found;
+}
+
+function writeAll(fd: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (offset: number): void => {
+      fs.write(fd, data, offset, data.length - offset, null, (err, written) => {
+        if (err) return reject(err);
+        if (offset + written < data.length) step(offset + written);
+        else resolve();
+      });
+    };
+    step(0);
+  });
+}
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+// A new segment's directory entry must be durable too, or an fsynced file could vanish on a crash.
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // not supported on every platform (Windows); the file fsync still holds
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The router's HTTP server: dispatch of the V2 and API routes, slow-client limits, errors in
+ * the V2 shape, and a graceful stop (stop accepting, let requests and mirrors finish, then
+ * flush and fsync the log).
+ */
+import { defaultAssetDir, serveDashboard } from './dashboard';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { handleWeights } from './admin';
+import type { RouterCore } from './core';
+import { handleFeedback } from './feedback';
+import { HttpError, sendError, sendJson } from './http';
+import { REQUEST_ID_HEADER, handleInfer, requestIdOf } from './infer';
+
+export interface RouterServer {
+  server: Server;
+  /** Resolves with the bound address once listening. */
+  listen(): Promise<{ host: string; port: number }>;
+  /** Graceful stop; resolves when the log is fsynced and closed. */
+  shutdown(): Promise<void>;
+}
+
+const notFound = (method: string | undefined, path: string): HttpError =>
+  new HttpError(
+    404,
+    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|weights, /metrics and /dashboard/`,
+  );
+
+function allow(req: IncomingMessage, ...methods: string[]): void {
+  if (!methods.includes(req.method ?? ''))
+    throw new HttpError(405, `${req.method} is not allowed here; use ${methods.join(' or ')}`, {
+      allow: methods.join(', '),
+    });
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `the path segment "${segment}" is not valid percent-encoding`);
+  }
+}
+
+/** Builds the HTTP server around the router state. */
+export function createRouterServer(core: RouterCore, log: (m: string) => void): RouterServer {
+  const t = core.settings.timeouts;
+  let accepting = true;
+  let active = 0;
+  let idle: (() => void) | undefined;
+
+  const server = createServer(
+    {
+      headersTimeout: t.headersMs,
+      requestTimeout: t.requestMs,
+      keepAliveTimeout: t.keepAliveMs,
+      // Node checks the two timeouts above on this interval (30 s by default, too coarse for them).
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(t.headersMs / 4))),
+      maxHeaderSize: 16 * 1024,
+    },
+    (req, res) => {
+      active++;
+      // Draining: answer, then let keep-alive clients reconnect elsewhere instead of queueing here.
+      if (!accepting) res.setHeader('connection', 'close');
+      res.once('close', () => {
+        active--;
+        if (active === 0) idle?.();
+      });
+      dispatch(req, res).catch((err: unknown) => {
+        if (!(err instanceof HttpError))
+          log(`error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+        else core.metrics.rejectedRequest(err.status);
+        sendError(res, err);
+      });
+    },
+  );
+  // Malformed HTTP never reaches a handler: answer it in the same JSON shape and close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || socket.destroyed) return socket.destroy();
+    const [status, text] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large']
+          : [400, 'Bad Request'];
+    const body = JSON.stringify({ error: `${text.toLowerCase()}: ${err.message}` });
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const parts = path.split('/');
+    // parts[0] is '' (the path starts with '/').
+    if (parts[1] === 'v2') {
+      // /v2/models/{endpoint}/infer is the hot path: check it first.
+      if (parts[2] === 'models' && parts.length === 5 && parts[4] === 'infer') {
+        const id = requestIdOf(req);
+        res.setHeader(REQUEST_ID_HEADER, id);
+        const exp = core.experimentByEndpoint(decode(parts[3]!));
+        if (!exp) throw unknownModel(decode(parts[3]!));
+        allow(req, 'POST');
+        return handleInfer(core, exp, req, res, id);
+      }
+      if (path === '/v2/health/live') return sendJson(res, 200, { live: true });
+      if (path === '/v2/health/ready') return sendJson(res, accepting ? 200 : 503, { ready: accepting });
+      if (path === '/v2' || path === '/v2/')
+        return sendJson(res, 200, { name: 'model-canary-router', extensions: [] });
+      if (parts[2] === 'models' && (parts.length === 4 || (parts.length === 5 && parts[4] === 'ready'))) {
+        allow(req, 'GET');
+        const exp = core.experimentByEndpoint(decode(parts[3]!));
+        if (!exp) throw unknownModel(decode(parts[3]!));
+        return parts.length === 4 ? modelMetadata(exp.name, res) : modelReady(exp.name, res);
+      }
+      throw notFound(req.method, path);
+    }
+    if (parts[1] === 'api' && parts[2] === 'v1' && parts[3] === 'experiments') {
+      if (parts.length === 4 || (parts.length === 5 && parts[4] === '')) {
+        allow(req, 'GET');
+        return sendJson(res, 200, {
+          experiments: core.experiments.map((e) => ({
+            name: e.name,
+            endpoint: e.endpoint,
+            weights: e.weights,
+            variants: e.variants.map((v) => ({ name: v.name, role: v.role, model: v.model, url: v.url })),
+            ...(e.mirror ? { mirror: { variant: e.mirror.variant, percent: e.mirror.percent } } : {}),
+          })),
+        });
+      }
+      if (parts.length === 6) {
+        const name = decode(parts[4]!);
+        const exp = core.experimentByName(name);
+        if (!exp)
+          throw new HttpError(
+            404,
+            `unknown experiment "${name}" — this router runs ${core.experiments.map((e) => e.name).join(', ') || 'none'}`,
+          );
+        switch (parts[5]) {
+          case 'report': {
+            allow(req, 'GET');
+            const now = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('now'));
+            return sendJson(
+              res,
+              200,
+              core.report(exp.name, Number.isFinite(now) && now > 0 ? now : undefined),
+            );
+          }
+          case 'feedback':
+            allow(req, 'POST');
+            return handleFeedback(core, exp, req, res);
+          case 'weights':
+            if (req.method === 'GET')
+              return sendJson(res, 200, { experiment: exp.name, weights: exp.weights });
+            allow(req, 'GET', 'PUT');
+            return handleWeights(core, exp, req, res);
+        }
+      }
+      throw notFound(req.method, path);
+    }
+    if (path === '/dashboard' || path.startsWith('/dashboard/')) {
+      allow(req, 'GET');
+      if (await serveDashboard(path, res, defaultAssetDir())) return;
+    }
+    if (path === '/metrics') {
+      allow(req, 'GET');
+      const text = await core.metrics.metrics();
+      res.writeHead(200, { 'content-type': core.metrics.contentType });
+      res.end(text);
+      return;
+    }
+    throw notFound(req.method, path);
+  }
+
+  function unknownModel(endpoint: string): HttpError {
+    const served = core.experiments.map((e) => e.endpoint);
+    return new HttpError(
+      404,
+      `unknown model "${endpoint}" — this router serves ${served.length ? served.join(', ') : 'no models'}`,
+    );
+  }
+
+  // Metadata is the baseline's own, under the endpoint's name, with the variants listed.
+  async function modelMetadata(name: string, res: ServerResponse): Promise<void> {
+    const exp = core.experimentByName(name)!;
+    const baseline = exp.variants[0]!;
+    const answer = await core.upstreams
+      .call(baseline.target, 'GET', '', undefined, {})
+      .catch(() => undefined);
+    let upstream: Record<string, unknown> = {};
+    if (answer?.status === 200) {
+      try {
+        upstream = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        upstream = {};
+      }
+    }
+    sendJson(res, 200, {
+      ...upstream,
+      name: exp.endpoint,
+      platform: upstream.platform ?? 'model-canary',
+      versions: exp.variants.map((v) => v.name),
+      parameters: {
+        experiment: exp.name,
+        variants: exp.variants.map((v) => ({ name: v.name, model: v.model })),
+      },
+    });
+  }
+
+  // Ready when every variant that gets traffic answers ready.
+  async function modelReady(name: string, res: ServerResponse): Promise<void> {
+    const exp = core.experimentByName(name)!;
+    const routed = exp.variants.filter((v) => (exp.weights[v.name] ?? 0) > 0);
+    const states = await Promise.all(
+      routed.map(async (v) => {
+        const answer = await core.upstreams
+          .call(v.target, 'GET', '/ready', undefined, {})
+          .catch(() => undefined);
+        return { variant: v.name, ready: answer?.status === 200 };
+      }),
+    );
+    const ready = states.every((s) => s.ready);
+    sendJson(res, ready ? 200 : 503, { name: exp.endpoint, ready, variants: states });
+  }
+
+  return {
+    server,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(core.settings.port, core.settings.host, () => {
+          server.off('error', reject);
+          const address = server.address();
+          const port = typeof address === 'object' && address ? address.port : core.settings.port;
+          resolve({ host: core.settings.host, port });
+        });
+      }),
+    async shutdown() {
+      accepting = false;
+      const deadline = core.settings.timeouts.shutdownMs;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = active === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+      const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+      await Promise.race([Promise.all([drained, core.shadow.drain()]), timer(deadline)]);
+      server.closeAllConnections();
+      await Promise.race([closed, timer(1_000)]);
+      await core.close();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { isPortFree } from '../../src/kind/doctor';
+import { isAlive } from '../../src/runtime/state';
+import type { EnvironmentStatus } from '../../src/runtime/runtime';
+import type { Report } from '../../src/shared/report';
+import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
+
+const CLI = join(REPO_ROOT, 'dist/cli.js');
+
+// The local environment end to end, through the built CLI as a user runs it: real MLServer
+// processes serving the sample models, the real router, the simulator, the report.
+describe('local environment (real MLServer + router processes, sample-models)', function () {
+  let ws: string;
+  const cli = (...args: string[]) =>
+    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 240_000 });
+  const status = async (): Promise<EnvironmentStatus> =>
+    JSON.parse((await cli('status', '--json')).stdout) as EnvironmentStatus;
+
+  before(async () => {
+    ws = await mkdtemp(join(tmpdir(), 'mc-local-'));
+    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+  });
+
+  after(async () => {
+    await cli('down');
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('up starts the router on a free port and writes state another process can read', async () => {
+    const res = await cli('up', '--port', '0', '--json');
+    assert.equal(res.exitCode, 0, res.stderr);
+    const s = await status();
+    assert.equal(s.up, true);
+    assert.deepEqual(
+      s.components.map((c) => [c.name, c.state]),
+      [['router', 'ready']],
+    );
+  });
+
+  it('deploy refuses an invalid experiment with its file, line and field', async () => {
+    const bad = join(ws, 'experiments/bad.yaml');
+    const text = await readFile(join(ws, 'experiments/propensity.yaml'), 'utf8');
+    await writeFile(
+      bad,
+      text
+        .replace('name: propensity\n', 'name: broken\n')
+        .replace('model: propensity-v2', 'model: propensity-v9'),
+    );
+    const res = await cli('deploy', bad);
+    assert.equal(res.exitCode, 2);
+    assert.match(res.stderr, /bad\.yaml:\d+:\d+: spec\.variants\[1\]\.model: unknown model "propensity-v9"/);
+    await rm(bad);
+  });
+
+  it('deploy starts one MLServer per model version and routes the endpoint', async () => {
+    const res = await cli('deploy', join(ws, 'experiments/propensity.yaml'), '--json');
+    assert.equal(res.exitCode, 0, res.stderr);
+    const s = await status();
+    assert.deepEqual(
+      s.components.map((c) => [c.name, c.state]),
+      [
+        ['router', 'ready'],
+        ['propensity-v1', 'ready'],
+        ['propensity-v2', 'ready'],
+        ['propensity-v3', 'ready'],
+      ],
+    );
+    assert.deepEqual(
+      s.experiments.map((e) => e.name),
+      ['propensity'],
+    );
+  });
+
+  it('simulate + report: v2 converts better, the injected drift is flagged on that feature only, the split passes SRM', async () => {
+    const sim = await cli(
+      'simulate',
+      'propensity',
+      '--requests',
+      '3000',
+      '--rps',
+      '1000',
+      '--drift',
+      'basket_value=shift:+60',
+      '--json',
+    );
+    assert.equal(sim.exitCode, 0, sim.stderr);
+    const summary = JSON.parse(sim.stdout) as {
+      ok: number;
+      errors: number;
+      feedbackSent: number;
+      firstError?: string;
+    };
+    assert.equal(summary.ok, 3000, summary.firstError);
+    assert.equal(summary.feedbackSent, 3000);
+    const report = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
+    const v1 = report.variants.find((v) => v.name === 'v1')!;
+    const v2 = report.variants.find((v) => v.name === 'v2')!;
+    assert.equal(v1.requests + v2.requests, 3000);
+    assert.ok(
+      v2.feedback.conversion!.rate > v1.feedback.conversion!.rate,
+      `v2 ${v2.feedback.conversion!.rate} > v1 ${v1.feedback.conversion!.rate}`,
+    );
+    assert.equal(report.srm.mismatch, false, `SRM p = ${report.srm.pValue}`);
+    const drifting = new Set(report.drift!.features.filter((f) => f.drift).map((f) => f.name));
+    assert.deepEqual([...drifting], ['basket_value']);
+    assert.equal(report.drift!.datasetDrift, true);
+    assert.ok((report.shadow?.requests ?? 0) > 0, 'the shadow received mirrored traffic');
+    assert.ok((report.shadow?.agreement ?? 0) > 0.5);
+  });
+
+  it('split changes the weights the router uses', async () => {
+    const res = await cli('split', 'propensity', 'v1=50', 'v2=50');
+    assert.equal(res.exitCode, 0, res.stderr);
+    const report = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
+    assert.deepEqual(
+      report.variants.map((v) => v.weight),
+      [50, 50],
+    );
+  });
+
+  it('a killed model server shows up as errors of its variant and in status', async () => {
+    const before = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
+    const v2 = (await status()).components.find((c) => c.name === 'propensity-v2')!;
+    process.kill(-Number(v2.id), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    const s = await status();
+    assert.equal(s.components.find((c) => c.name === 'propensity-v2')?.state, 'stopped');
+    await cli('simulate', 'propensity', '--requests', '200', '--rps', '500', '--json');
+    const after = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
+    const errorsV2 =
+      after.variants.find((v) => v.name === 'v2')!.errors -
+      before.variants.find((v) => v.name === 'v2')!.errors;
+    const errorsV1 =
+      after.variants.find((v) => v.name === 'v1')!.errors -
+      before.variants.find((v) => v.name === 'v1')!.errors;
+    assert.ok(errorsV2 > 50, `v2 errors ${errorsV2}`);
+    assert.equal(errorsV1, 0);
+  });
+
+  it('down stops every process and frees every port', async () => {
+    const s = await status();
+    const pids = s.components.map((c) => Number(c.id));
+    const ports = s.components.map((c) => Number(new URL(c.url).port));
+    const res = await cli('down');
+    assert.equal(res.exitCode, 0);
+    for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} is gone`);
+    for (const port of ports) assert.equal(await isPortFree(port), true, `port ${port} is free`);
+    assert.equal((await status()).up, false);
+  });
+
+  it('up fails with the fix when Python is missing', async () => {
+    const res = await cli('up', '--port', '0', '--python', '/nonexistent/python3');
+    assert.equal(res.exitCode, 1);
+    assert.match(res.stderr, /Python 3 was not found .*--python/);
+    assert.equal((await status()).up, false);
+  });
+});
