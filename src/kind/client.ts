@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CommandDescription, CommandRunner, RunOptions } from '../process/command';
 import { CanceledError } from '../process/command';
-import { KindCli, kindContextName, type KindVersion } from './commands';
+import { DEFAULT_NODE_IMAGE, KindCli, kindContextName, ROUTER_NODE_PORT, type KindVersion } from './commands';
 import { explainKindFailure, kindNotFound, type KindProblem } from './errors';
 
 /** A kind failure a user can act on; `problem.detail` keeps kind's own output for the logs. */
@@ -23,9 +23,6 @@ export interface ClusterConfigOptions {
   hostPort?: number;
   nodePort?: number;
 }
-
-/** The router's NodePort inside the cluster. */
-export const ROUTER_NODE_PORT = 30090;
 
 /** kind's cluster config: models mounted into the node, the router's NodePort on 127.0.0.1. */
 export function kindClusterConfig(opts: ClusterConfigOptions): Record<string, unknown> {
@@ -65,17 +62,18 @@ export class KindClient {
     return this.exec(this.cli.getClusters(), options);
   }
 
-  /** Creates a cluster from a generated config; returns its kubeconfig context name. */
+  /** Creates a cluster from a generated config with the pinned node image (unless `image`); returns its kubeconfig context name. */
   async createCluster(
     name: string,
     config: ClusterConfigOptions,
-    options: RunOptions & { image?: string } = {},
+    options: RunOptions & { image?: string; wait?: string } = {},
   ): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'model-canary-kind-'));
     try {
       const file = join(dir, 'kind-config.yaml');
       await writeFile(file, stringify(kindClusterConfig(config)));
-      await this.exec(this.cli.createCluster(name, file, { image: options.image }), options, {
+      const image = options.image ?? DEFAULT_NODE_IMAGE;
+      await this.exec(this.cli.createCluster(name, file, { image, wait: options.wait }), options, {
         cluster: name,
         port: config.hostPort,
       });
@@ -87,6 +85,16 @@ export class KindClient {
 
   deleteCluster(name: string, options?: RunOptions): Promise<void> {
     return this.exec(this.cli.deleteCluster(name), options, { cluster: name });
+  }
+
+  /** The kubeconfig kind keeps for a cluster (context `kind-<name>`). */
+  kubeconfig(name: string, options?: RunOptions): Promise<string> {
+    return this.exec(this.cli.getKubeconfig(name), options, { cluster: name });
+  }
+
+  /** Makes a locally built image available to the cluster's node (no registry needed). */
+  loadImage(name: string, image: string, options?: RunOptions): Promise<void> {
+    return this.exec(this.cli.loadImage(name, image), options, { cluster: name });
   }
 
   private async exec<T>(

@@ -9,6 +9,18 @@ export interface KindVersion {
   raw: string;
 }
 
+/**
+ * The node image kind v0.33.0 creates clusters with by default, pinned by digest so a cluster is
+ * the same wherever it is created (kind's release notes ask for the digest). Read from kind
+ * v0.33.0's `pkg/apis/config/defaults/image.go` (the Go module tools/install-kind.sh builds)
+ * and the built binary. Overridden with `--image`.
+ */
+export const DEFAULT_NODE_IMAGE =
+  'kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5';
+
+/** The router's NodePort inside the cluster; the cluster config maps it to 127.0.0.1 on the host. */
+export const ROUTER_NODE_PORT = 30090;
+
 /** The oldest kind that understands every config field we generate. */
 export const MINIMUM_KIND_VERSION = { major: 0, minor: 20, patch: 0 };
 

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './client';
 export * from './doctor';
 export * from './locate';
+export * from './cluster';

@@ -1,6 +1,6 @@
-import { ApiException, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
-import { forContext } from './kubeconfig';
+import { objectApi } from './objects';
 
 export interface ApplyOptions {
   /** Owner recorded in managedFields. Default `model-canary`. */
@@ -42,7 +42,7 @@ export async function serverSideApply<T extends KubernetesObject>(
   obj: T,
   { fieldManager = 'model-canary', force = false, dryRun = false }: ApplyOptions = {},
 ): Promise<T> {
-  const client = KubernetesObjectApi.makeApiClient(forContext(kc, contextName));
+  const client = objectApi(kc, contextName);
   try {
     return await client.patch(
       obj,

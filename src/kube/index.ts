@@ -2,3 +2,33 @@ export { forContext, kubeconfigPaths, listContexts, loadKubeConfig } from './kub
 export type { KubeContextInfo } from './kubeconfig';
 export { ApplyConflictError, ensureNamespace, serverSideApply } from './apply';
 export type { ApplyOptions, FieldConflict } from './apply';
+export { applyObjects, applyPlan, planApply, PartialApplyError, refOf } from './applyPlan';
+export type { AppliedObject, ApplyPlan, ApplyStep } from './applyPlan';
+export { apiErrorMessage, deleteObject, isNotFound, listObjects, objectApi, readLive } from './objects';
+export { diffText, lineDiff, normalizeForDiff, unifiedDiff } from './diff';
+export { previewApply, summarizePreview } from './preview';
+export type { ObjectChange, Preview } from './preview';
+export { rolloutState, RolloutError, waitForRollouts } from './rollout';
+export type { RolloutState, WaitOptions } from './rollout';
+export { kubeRequest, serviceProxyGet, serviceProxyPath, statusMessage } from './request';
+export { installCrds, newestPod, podLog, recordEvent, waitForCrdEstablished } from './cluster';
+export {
+  completeWeights,
+  mergeExperiment,
+  mergeExperimentFiles,
+  readLiveStack,
+  setRouterWeights,
+} from './stackState';
+export type { LiveStack } from './stackState';
+export {
+  canaryWeights,
+  CANARY_PERCENT,
+  DEFAULT_PROTECTED_PATTERN,
+  isKindContext,
+  promote,
+  PromotionError,
+  undoText,
+} from './promote';
+export type { Confirm, ConfirmQuestion, PromoteOptions, PromotionPlan, PromotionResult } from './promote';
+export { KubeRuntime } from '../runtime/kubeRuntime';
+export type { KubeRuntimeOptions } from '../runtime/kubeRuntime';

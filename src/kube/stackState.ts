@@ -1,0 +1,147 @@
+/**
+ * The live state of a stack that matters for changing it: the router config (which experiments
+ * are routed, with which weights) and the experiment files beside it. Deploying or promoting one
+ * experiment keeps the others; changing weights re-applies the router's ConfigMap — the router
+ * watches it and switches within a second.
+ */
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { parseRouterConfig, type RouterConfigInput } from '../core/spec/routerConfig';
+import { SpecError } from '../core/spec/errors';
+import { ROUTER_CONFIG_KEY, routerConfigMap, stackNames, type StackOptions } from '../manifests/stack';
+import { serverSideApply } from './apply';
+import { readLive } from './objects';
+
+export type RouterExperimentInput = NonNullable<RouterConfigInput['experiments']>[number];
+
+export interface LiveStack {
+  /** The router config as written (defaults not expanded); undefined when there is no router. */
+  config: RouterConfigInput | undefined;
+  configMap: V1ConfigMap | undefined;
+  experimentFiles: Record<string, string>;
+}
+
+/** Reads the router config and experiment files of `opts.release` in `opts.namespace`. */
+export async function readLiveStack(kc: KubeConfig, context: string, opts: StackOptions): Promise<LiveStack> {
+  const names = stackNames(opts.release);
+  const ref = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: opts.namespace },
+  });
+  const [configMap, experiments] = await Promise.all([
+    readLive<V1ConfigMap>(kc, context, ref(names.routerConfig)),
+    readLive<V1ConfigMap>(kc, context, ref(names.experiments)),
+  ]);
+  let config: RouterConfigInput | undefined;
+  const text = configMap?.data?.[ROUTER_CONFIG_KEY];
+  if (text !== undefined) {
+    const label = `ConfigMap ${opts.namespace}/${names.routerConfig}`;
+    try {
+      parseRouterConfig(text, label); // validates; the raw document is kept so defaults are not written back
+    } catch (err) {
+      if (err instanceof SpecError)
+        throw new Error(`the live router config is invalid — fix or delete it:\n${err.message}`);
+      throw err;
+    }
+    config = (parse(text) ?? {}) as RouterConfigInput;
+  }
+  return { config, configMap, experimentFiles: { ...experiments?.data } };
+}
+
+/** The live experiment entries with `entry` added or replaced. */
+export function mergeExperiment(
+  live: RouterConfigInput | undefined,
+  entry: RouterExperimentInput,
+): RouterExperimentInput[] {
+  return [...(live?.experiments ?? []).filter((e) => e.name !== entry.name), entry].sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+}
+
+/** The live experiment files with one experiment's files replaced. */
+export function mergeExperimentFiles(
+  live: Record<string, string>,
+  experiment: string,
+  files: Record<string, string>,
+): Record<string, string> {
+  const kept = Object.entries(live).filter(
+    ([k]) => k !== `${experiment}.yaml` && k !== `${experiment}.reference.csv`,
+  );
+  return { ...Object.fromEntries(kept), ...files };
+}
+
+/** Checks weights against an experiment's variants; returns the full set (unnamed variants get 0). */
+export function completeWeights(
+  entry: RouterExperimentInput,
+  weights: Record<string, number>,
+): Record<string, number> {
+  const names = entry.variants.map((v) => v.name);
+  const unknown = Object.keys(weights).filter((n) => !names.includes(n));
+  if (unknown.length)
+    throw new Error(
+      `experiment ${entry.name} has no variant ${unknown.join(', ')} (variants: ${names.join(', ')})`,
+    );
+  const bad = Object.entries(weights).filter(([, w]) => !(Number.isFinite(w) && w >= 0));
+  if (bad.length)
+    throw new Error(`weights must be numbers ≥ 0: ${bad.map(([n, w]) => `${n}=${w}`).join(', ')}`);
+  const full = Object.fromEntries(names.map((n) => [n, weights[n] ?? 0]));
+  if (Object.values(full).reduce((a, b) => a + b, 0) <= 0)
+    throw new Error('weights must add up to something positive (e.g. 95 and 5)');
+  return full;
+}
+
+/**
+ * Sets the weights of a routed experiment by re-applying the router's ConfigMap, guarded by the
+ * resourceVersion it read (a concurrent change makes it read and try again).
+ */
+export async function setRouterWeights(
+  kc: KubeConfig,
+  context: string,
+  opts: StackOptions,
+  experiment: string,
+  weights: Record<string, number>,
+): Promise<RouterExperimentInput> {
+  for (let attempt = 0; ; attempt++) {
+    const live = await readLiveStack(kc, context, opts);
+    const entry = live.config?.experiments?.find((e) => e.name === experiment);
+    if (!live.config || !entry) {
+      const known = live.config?.experiments?.map((e) => e.name) ?? [];
+      throw new Error(
+        `experiment ${experiment} is not deployed in ${context}/${opts.namespace} (deployed: ${known.join(', ') || 'none'})`,
+      );
+    }
+    const full = completeWeights(entry, weights);
+    const updated: RouterExperimentInput = {
+      ...entry,
+      variants: entry.variants.map((v) => ({ ...v, weight: full[v.name] ?? 0 })),
+    };
+    const config: RouterConfigInput = { ...live.config, experiments: mergeExperiment(live.config, updated) };
+    const cm = routerConfigMap(config, {
+      ...opts,
+      annotations: { ...ownAnnotations(live.configMap), ...opts.annotations },
+    });
+    cm.metadata = {
+      ...cm.metadata,
+      resourceVersion: live.configMap?.metadata?.resourceVersion,
+    } as typeof cm.metadata;
+    try {
+      await serverSideApply(kc, context, cm);
+      return updated;
+    } catch (err) {
+      // 409 without field conflicts: the resourceVersion moved on; read again.
+      if (err instanceof ApiException && err.code === 409 && attempt < 3) continue;
+      throw err;
+    }
+  }
+}
+
+/** Our annotations on a live object (kept when we re-apply it from a partial view). */
+export function ownAnnotations(
+  obj: { metadata?: { annotations?: Record<string, string> } } | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(obj?.metadata?.annotations ?? {}).filter(([k]) => k.startsWith('modelcanary.dev/')),
+  );
+}

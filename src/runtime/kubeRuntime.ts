@@ -1,0 +1,464 @@
+/**
+ * The Runtime on Kubernetes — the local kind cluster or any kubeconfig context — so the CLI and
+ * VS Code drive a cluster exactly like local processes: `up` applies the namespace and the
+ * router, `deploy` an experiment's model servers and then its route, `setWeights` re-applies the
+ * router's ConfigMap (the router watches it), `report` reads the router through the API server's
+ * service proxy (no port-forward, works on remote clusters), `logFile` fetches Pod logs, `down`
+ * deletes everything of the release by label (the event log's volume stays unless purged).
+ *
+ * Not done yet: a port-forward fallback for clusters whose RBAC denies `services/proxy`
+ * (`kubectl -n <ns> port-forward svc/model-canary-router 8090:http` does it by hand).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { KubeConfig, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { SpecError } from '../core/spec/errors';
+import type { Experiment } from '../core/spec/experiment';
+import { scanWorkspace } from '../core/workspace/discover';
+import { applyObjects } from '../kube/applyPlan';
+import { newestPod, podLog } from '../kube/cluster';
+import { forContext, loadKubeConfig } from '../kube/kubeconfig';
+import { deleteObject, listObjects, readLive } from '../kube/objects';
+import { isKindContext } from '../kube/promote';
+import { serviceProxyGet, serviceProxyPath, statusMessage } from '../kube/request';
+import { rolloutState, waitForRollouts } from '../kube/rollout';
+import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
+import type { StackImages } from '../manifests/images';
+import { releaseSelector, ANNOTATION_MODEL } from '../manifests/labels';
+import {
+  DEFAULT_NAMESPACE,
+  experimentFiles,
+  experimentsConfigMap,
+  modelRefs,
+  modelServerObjects,
+  ROUTER_CONFIG_KEY,
+  routerConfig,
+  routerConfigMap,
+  routerExperimentEntry,
+  routerObjects,
+  stackNames,
+  type ExperimentInput,
+  type StackOptions,
+} from '../manifests/stack';
+import type { Report } from '../shared/report';
+import {
+  RuntimeError,
+  type ComponentStatus,
+  type EnvironmentStatus,
+  type OperationOptions,
+  type Runtime,
+} from './runtime';
+
+export interface KubeRuntimeOptions {
+  workspace: string;
+  context: string;
+  /** Default: the merged KUBECONFIG files. */
+  kubeconfig?: KubeConfig;
+  namespace?: string;
+  release?: string;
+  /** Default: `kind` for kind-* contexts, else `remote`. */
+  platform?: 'kind' | 'remote';
+  /** dist/router.js, deployed through a ConfigMap unless `routerImage` is set. */
+  routerScript?: string;
+  routerImage?: string;
+  /** Remote clusters: the HTTP(S) URL under which model folders are published. */
+  modelUriBase?: string;
+  images?: Partial<StackImages>;
+  /** kind: the host port the router's NodePort is mapped to (the cluster config's extraPortMappings). */
+  hostPort?: number;
+  storageClassName?: string;
+  rolloutTimeoutMs?: number;
+  /** How long `deploy` waits for the router to route the endpoint. */
+  routedTimeoutMs?: number;
+  /** `down` also deletes the event log's volume. */
+  purge?: boolean;
+  /** More stack settings (images, resources, router port, paths). */
+  stack?: Partial<Omit<StackOptions, 'namespace' | 'platform' | 'release'>>;
+  /** While the router does not know a deployed endpoint, how often to ask it to reload. Default 10 s. */
+  reloadEveryMs?: number;
+}
+
+const ROUTER_COMPONENT = 'router';
+
+export class KubeRuntime implements Runtime {
+  readonly workspace: string;
+  readonly kc: KubeConfig;
+  readonly context: string;
+  readonly namespace: string;
+  private readonly platform: 'kind' | 'remote';
+  private readonly names: ReturnType<typeof stackNames>;
+
+  constructor(private readonly opts: KubeRuntimeOptions) {
+    this.workspace = resolve(opts.workspace);
+    this.kc = opts.kubeconfig ?? loadKubeConfig();
+    this.context = opts.context;
+    forContext(this.kc, this.context); // fails early, naming the known contexts
+    this.namespace = opts.namespace ?? DEFAULT_NAMESPACE;
+    this.platform = opts.platform ?? (isKindContext(this.kc, this.context) ? 'kind' : 'remote');
+    this.names = stackNames(opts.release);
+  }
+
+  /** The stack options without the router bundle (enough to name and label objects). */
+  private base(): StackOptions {
+    const o = this.opts;
+    return {
+      ...o.stack,
+      namespace: this.namespace,
+      release: o.release,
+      platform: this.platform,
+      ...(o.modelUriBase ? { modelSource: { kind: 'http', baseUrl: o.modelUriBase } } : {}),
+      images: { ...o.stack?.images, ...o.images },
+      router: {
+        ...o.stack?.router,
+        image: o.routerImage ?? o.stack?.router?.image,
+        ...(o.storageClassName ? { storage: { storageClassName: o.storageClassName } } : {}),
+      },
+    };
+  }
+
+  /** The stack options with the router bundle read from disk (needed to apply the router). */
+  private async stack(): Promise<StackOptions> {
+    const o = this.opts;
+    const base = this.base();
+    if (o.routerImage) return base;
+    if (!o.routerScript || !existsSync(o.routerScript))
+      throw new RuntimeError(
+        `the router bundle ${o.routerScript ?? 'dist/router.js'} is missing — build it with \`node esbuild.mjs\`, or set a router image`,
+      );
+    return { ...base, router: { ...base.router, bundle: await readFile(o.routerScript, 'utf8') } };
+  }
+
+  private where(): string {
+    return `${this.context}/${this.namespace}`;
+  }
+
+  async up(options: OperationOptions = {}): Promise<EnvironmentStatus> {
+    const progress = options.onProgress ?? (() => undefined);
+    const stack = await this.stack();
+    const live = await readLiveStack(this.kc, this.context, stack);
+    // An existing router keeps its experiments: `up` is idempotent.
+    const config = live.config ?? routerConfig([], stack);
+    progress(`applying the router to ${this.where()}`);
+    await applyObjects(
+      this.kc,
+      this.context,
+      routerObjects(config, live.experimentFiles, stack) as KubernetesObject[],
+      {
+        onProgress: progress,
+        signal: options.signal,
+      },
+    );
+    await this.waitDeployments([this.names.router], options);
+    return this.status();
+  }
+
+  async deploy(experimentFile: string, options: OperationOptions = {}): Promise<EnvironmentStatus> {
+    const progress = options.onProgress ?? (() => undefined);
+    const input = await this.experimentInput(experimentFile, options.signal);
+    const exp = input.experiment;
+    const stack = this.base();
+    const live = await readLiveStack(this.kc, this.context, stack);
+    if (!live.config)
+      throw new RuntimeError(
+        `the router is not running in ${this.where()} — start it with \`model-canary up --runtime kube --context ${this.context}\``,
+      );
+    if (exp.spec.drift && input.referenceCsv === undefined)
+      progress('the drift reference was not found: the report will have no drift section');
+
+    // Model servers and the experiment's file first; the route only once they are ready.
+    const files = mergeExperimentFiles(live.experimentFiles, exp.metadata.name, experimentFiles(input));
+    const servers = modelServerObjects(input, stack);
+    progress(`applying ${servers.length / 2} model servers for ${exp.metadata.name}`);
+    await applyObjects(
+      this.kc,
+      this.context,
+      [experimentsConfigMap(files, stack), ...servers] as KubernetesObject[],
+      {
+        onProgress: progress,
+        signal: options.signal,
+      },
+    );
+    await this.waitDeployments(
+      servers.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name),
+      options,
+    );
+    const config = routerConfig(mergeExperiment(live.config, routerExperimentEntry(input, stack)), stack);
+    progress(`routing /v2/models/${exp.spec.endpoint}/infer`);
+    await applyObjects(
+      this.kc,
+      this.context,
+      [routerConfigMap({ ...live.config, ...config }, stack)] as KubernetesObject[],
+      {
+        onProgress: progress,
+      },
+    );
+    await this.waitRouted(exp.spec.endpoint, stack, { ...live.config, ...config }, options);
+    return this.status();
+  }
+
+  async setWeights(
+    experiment: string,
+    weights: Record<string, number>,
+    options: OperationOptions = {},
+  ): Promise<void> {
+    const stack = this.base();
+    const entry = await setRouterWeights(this.kc, this.context, stack, experiment, weights).catch(
+      (err: Error) => {
+        throw new RuntimeError(err.message);
+      },
+    );
+    const want = Object.fromEntries(entry.variants.map((v) => [v.name, v.weight]));
+    options.onProgress?.(`router config updated: ${JSON.stringify(want)}`);
+    // The router applies a ConfigMap change within a second; confirm it where the router is reachable.
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const report = await this.report(experiment).catch(() => undefined);
+      if (!report) break;
+      const now = Object.fromEntries(report.variants.map((v) => [v.name, v.weight]));
+      if (entry.variants.every((v) => now[v.name] === v.weight)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    options.onProgress?.(
+      'the router did not confirm the new weights yet (it applies them once it sees the ConfigMap change)',
+    );
+  }
+
+  async endpoint(): Promise<string> {
+    if (this.platform === 'kind') return `http://127.0.0.1:${this.opts.hostPort ?? 8090}`;
+    // Needs the kubeconfig's credentials (e.g. through `kubectl proxy`); port-forward is the documented fallback.
+    const server = forContext(this.kc, this.context).getCurrentCluster()?.server.replace(/\/+$/, '') ?? '';
+    return server + serviceProxyPath(this.namespace, this.names.router, 'http', '').replace(/\/$/, '');
+  }
+
+  async report(experiment: string): Promise<Report> {
+    const res = await serviceProxyGet(
+      this.kc,
+      this.context,
+      this.namespace,
+      this.names.router,
+      'http',
+      `/api/v1/experiments/${encodeURIComponent(experiment)}/report`,
+    );
+    if (res.status !== 200)
+      throw new RuntimeError(
+        `no report for ${experiment} from the router in ${this.where()} (HTTP ${res.status} through the API server's service proxy): ${statusMessage(res)}`,
+      );
+    return JSON.parse(res.text) as Report;
+  }
+
+  /** A component's recent log, fetched from its Pod. */
+  async logs(component: string, tailLines = 1000): Promise<string> {
+    const deployment = await this.findDeployment(component);
+    const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const pod = await newestPod(this.kc, this.context, this.namespace, selector);
+    if (!pod?.metadata?.name) throw new RuntimeError(`${component} has no Pod in ${this.where()} yet`);
+    const container = deployment.spec?.template.spec?.containers[0]?.name;
+    return podLog(this.kc, this.context, this.namespace, pod.metadata.name, { container, tailLines });
+  }
+
+  async logFile(component: string): Promise<string> {
+    const text = await this.logs(component);
+    const file = join(
+      this.workspace,
+      '.model-canary',
+      'kube-logs',
+      this.context,
+      this.namespace,
+      `${component}.log`,
+    );
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, text);
+    return file;
+  }
+
+  async status(): Promise<EnvironmentStatus> {
+    const deployments = await listObjects<V1Deployment>(
+      this.kc,
+      this.context,
+      'apps/v1',
+      'Deployment',
+      this.namespace,
+      releaseSelector(this.opts.release ?? 'model-canary'),
+    ).catch(() => [] as V1Deployment[]);
+    const components: ComponentStatus[] = [];
+    for (const d of deployments) {
+      const name = d.metadata?.name ?? '';
+      const isRouter = name === this.names.router;
+      const state = rolloutState(d, `Deployment ${this.namespace}/${name}`);
+      const available = (d.status?.availableReplicas ?? 0) > 0;
+      const selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const pod = await newestPod(this.kc, this.context, this.namespace, selector).catch(() => undefined);
+      const port = isRouter ? 8090 : 8080;
+      components.push({
+        name: isRouter ? ROUTER_COMPONENT : name,
+        kind: isRouter ? 'router' : 'model-server',
+        id: pod?.metadata?.name ?? '',
+        url: `http://${name}.${this.namespace}.svc:${port}`,
+        state: state.done && available ? 'ready' : 'not-ready',
+        ...(state.done ? {} : { detail: state.message }),
+      });
+    }
+    const live = await readLiveStack(this.kc, this.context, this.base()).catch(() => undefined);
+    const up = components.some((c) => c.kind === 'router');
+    return {
+      runtime: 'kubernetes',
+      up,
+      ...(up ? { routerUrl: await this.endpoint() } : {}),
+      components,
+      experiments: (live?.config?.experiments ?? []).map((e) => ({
+        name: e.name,
+        endpoint: e.endpoint,
+        file: `configmap/${this.namespace}/${this.names.experiments}/${e.name}.yaml`,
+      })),
+    };
+  }
+
+  async down(options: OperationOptions = {}): Promise<void> {
+    const selector = releaseSelector(this.opts.release ?? 'model-canary');
+    const kinds: [string, string][] = [
+      ['apps/v1', 'Deployment'],
+      ['v1', 'Service'],
+      ['v1', 'ConfigMap'],
+      ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+      ['rbac.authorization.k8s.io/v1', 'Role'],
+      ['v1', 'ServiceAccount'],
+      ...(this.opts.purge ? ([['v1', 'PersistentVolumeClaim']] as [string, string][]) : []),
+    ];
+    for (const [apiVersion, kind] of kinds) {
+      options.signal?.throwIfAborted();
+      const items = await listObjects(
+        this.kc,
+        this.context,
+        apiVersion,
+        kind,
+        this.namespace,
+        selector,
+      ).catch(() => []);
+      for (const item of items) {
+        options.onProgress?.(`deleting ${kind} ${this.namespace}/${item.metadata?.name}`);
+        await deleteObject(this.kc, this.context, { ...item, apiVersion, kind });
+      }
+    }
+    if (!this.opts.purge)
+      options.onProgress?.(`kept the event log's volume ${this.names.data} (purge deletes it)`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async experimentInput(experimentFile: string, signal?: AbortSignal): Promise<ExperimentInput> {
+    const file = resolve(experimentFile);
+    const scan = await scanWorkspace(this.workspace, signal);
+    const entry = scan.experiments.find((e) => e.file === file);
+    const problems = scan.problems.filter((p) => p.file === file);
+    if (!entry) {
+      if (!existsSync(file)) throw new RuntimeError(`the experiment file ${experimentFile} does not exist`);
+      throw new RuntimeError(`${experimentFile} is not an experiment of the workspace ${this.workspace}`);
+    }
+    if (problems.length > 0 || !entry.experiment) throw new SpecError(problems);
+    const experiment: Experiment = entry.experiment;
+    const reference = experiment.spec.drift
+      ? resolve(dirname(file), experiment.spec.drift.reference)
+      : undefined;
+    const referenceCsv = reference ? await readFile(reference, 'utf8').catch(() => undefined) : undefined;
+    return { experiment, models: modelRefs(scan.root, scan.models), referenceCsv };
+  }
+
+  private async findDeployment(component: string): Promise<V1Deployment> {
+    const name = component === ROUTER_COMPONENT ? this.names.router : component;
+    const direct = await readLive<V1Deployment>(this.kc, this.context, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: this.namespace },
+    });
+    if (direct) return direct;
+    // A model name (as in the local runtime): the Deployment serving it.
+    const all = await listObjects<V1Deployment>(
+      this.kc,
+      this.context,
+      'apps/v1',
+      'Deployment',
+      this.namespace,
+      releaseSelector(this.opts.release ?? 'model-canary'),
+    );
+    const byModel = all.find((d) => d.metadata?.annotations?.[ANNOTATION_MODEL] === component);
+    if (byModel) return byModel;
+    throw new RuntimeError(
+      `no component "${component}" in ${this.where()} — choose one of: ${[ROUTER_COMPONENT, ...all.map((d) => d.metadata?.name).filter((n) => n !== this.names.router)].join(', ')}`,
+    );
+  }
+
+  private async waitDeployments(names: string[], options: OperationOptions): Promise<void> {
+    await waitForRollouts(
+      this.kc,
+      this.context,
+      names.map((name) => ({ name, namespace: this.namespace })),
+      {
+        timeoutMs: this.opts.rolloutTimeoutMs ?? 300_000,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      },
+    ).catch((err: Error) => {
+      if (err.name === 'AbortError') throw err;
+      throw new RuntimeError(err.message);
+    });
+  }
+
+  /**
+   * Waits until the router routes the endpoint. The experiment's file reaches the router's volume
+   * when the kubelet next syncs the Pod (up to a minute or so), and the router refuses a config
+   * naming a file that is not there yet and does not retry it; so while the endpoint is unknown
+   * the config is re-applied with a reload marker every 10 s to make the router try again.
+   * Routed means the router knows the endpoint (200, or 503 while a variant is not ready yet —
+   * the rollouts were already awaited).
+   */
+  private async waitRouted(
+    endpoint: string,
+    stack: StackOptions,
+    config: Parameters<typeof routerConfigMap>[0],
+    options: OperationOptions,
+  ): Promise<void> {
+    const timeoutMs = this.opts.routedTimeoutMs ?? 180_000;
+    const every = this.opts.reloadEveryMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
+    let nextReload = Date.now() + every;
+    let last = '';
+    while (Date.now() < deadline) {
+      options.signal?.throwIfAborted();
+      const res = await serviceProxyGet(
+        this.kc,
+        this.context,
+        this.namespace,
+        this.names.router,
+        'http',
+        `/v2/models/${encodeURIComponent(endpoint)}/ready`,
+        { timeoutMs: 5_000 },
+      ).catch((err: Error) => ({ status: 0, text: err.message, contentType: '' }));
+      if (res.status === 200) return;
+      const known = res.status === 503 && /"variants"\s*:/.test(res.text);
+      if (known) {
+        options.onProgress?.(
+          `routing ${endpoint}; the router does not see every variant ready yet: ${res.text.slice(0, 200)}`,
+        );
+        return;
+      }
+      last = `HTTP ${res.status}: ${statusMessage(res)}`;
+      if (Date.now() >= nextReload) {
+        nextReload = Date.now() + every;
+        options.onProgress?.(`the router does not route ${endpoint} yet (${last}); asking it to reload`);
+        const cm = routerConfigMap(config, stack);
+        const data = cm.data as Record<string, string>;
+        data[ROUTER_CONFIG_KEY] += `# reload requested ${new Date().toISOString()}\n`;
+        await applyObjects(this.kc, this.context, [cm as KubernetesObject]);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new RuntimeError(
+      `the router in ${this.where()} did not route /v2/models/${endpoint}/infer within ${timeoutMs / 1000} s (last answer: ${last}) — see \`model-canary logs router\``,
+    );
+  }
+}

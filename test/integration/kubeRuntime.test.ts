@@ -1,0 +1,265 @@
+/**
+ * The Kubernetes runtime end to end on a real kube-apiserver: `up`, `deploy`, `report`,
+ * `setWeights`, `logs`, `status`, `down`. What a cluster would add is played by stand-ins:
+ * a deployment controller (marks rollouts done through the status subresource), the real router
+ * process outside a Pod (watching its ConfigMap through the API server, reached through the
+ * API server's service proxy via a Pod object and an EndpointSlice with this machine's address),
+ * and a kubelet that copies the experiments ConfigMap into the router's folder — late, as a
+ * kubelet does, so the runtime's reload path is exercised too.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import { kubeRequest, loadKubeConfig, readLive, serverSideApply } from '../../src/kube';
+import { stackNames } from '../../src/manifests';
+import { KubeRuntime } from '../../src/runtime/kubeRuntime';
+import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
+import { fakeDeploymentController } from '../harness/kubeFakeController';
+import { ROUTER_BUNDLE, ensureRouterBuilt, startRouter, type RunningRouter } from '../harness/router';
+import { SAMPLE_MODELS } from '../harness/tools';
+
+const CONTEXT = 'cluster';
+const NS = 'mc-runtime';
+
+function hostAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Copies the experiments ConfigMap into `dir` `delayMs` after each change, like a kubelet's volume sync. */
+function kubeletStandIn(
+  kc: KubeConfig,
+  dir: string,
+  delayMs: number,
+): { stop(): Promise<void>; syncs: number } {
+  let running = true;
+  let seen = '';
+  const state = { syncs: 0 };
+  const loop = (async () => {
+    while (running) {
+      const cm = await readLive<V1ConfigMap>(kc, CONTEXT, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: stackNames().experiments, namespace: NS },
+      }).catch(() => undefined);
+      const version = cm?.metadata?.resourceVersion ?? '';
+      if (cm && version !== seen) {
+        seen = version;
+        await new Promise((r) => setTimeout(r, delayMs));
+        for (const [k, v] of Object.entries(cm.data ?? {})) await fs.promises.writeFile(path.join(dir, k), v);
+        state.syncs++;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return Object.assign(state, {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  });
+}
+
+describe('the Kubernetes runtime (real kube-apiserver, the router process outside a Pod)', function () {
+  let server: KubeApiServer;
+  let kc: KubeConfig;
+  let tmp: string;
+  let runtime: KubeRuntime;
+  let router: RunningRouter | undefined;
+  let controller: { stop(): Promise<void> } | undefined;
+  let kubelet: ReturnType<typeof kubeletStandIn> | undefined;
+  let port: number;
+  const progress: string[] = [];
+
+  before(async function () {
+    const address = hostAddress();
+    if (!address) this.skip(); // the API server does not proxy to loopback addresses
+    ensureRouterBuilt();
+    server = await startKubeApiServer();
+    tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mc-kuberuntime-'));
+    await fs.promises.writeFile(path.join(tmp, 'kubeconfig'), server.kubeconfigFor(CONTEXT), { mode: 0o600 });
+    kc = loadKubeConfig({ KUBECONFIG: path.join(tmp, 'kubeconfig') });
+    port = await freePort();
+    const experimentsDir = path.join(tmp, 'experiments');
+    await fs.promises.mkdir(experimentsDir);
+    runtime = new KubeRuntime({
+      workspace: SAMPLE_MODELS,
+      context: CONTEXT,
+      kubeconfig: kc,
+      namespace: NS,
+      platform: 'remote',
+      routerScript: ROUTER_BUNDLE,
+      modelUriBase: 'https://models.example.com/sample-models',
+      stack: { router: { port }, paths: { experimentsDir, dataDir: path.join(tmp, 'router') } },
+      rolloutTimeoutMs: 20_000,
+      routedTimeoutMs: 30_000,
+      reloadEveryMs: 1_000,
+    });
+    controller = fakeDeploymentController(kc, CONTEXT, NS);
+    kubelet = kubeletStandIn(kc, experimentsDir, 1_500);
+  });
+
+  after(async function () {
+    await router?.stop();
+    await kubelet?.stop();
+    await controller?.stop();
+    await server?.stop();
+    if (tmp) await fs.promises.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('up applies the namespace and the router, and waits for its rollout', async function () {
+    const status = await runtime.up({ onProgress: (m) => progress.push(m) });
+    assert.equal(status.up, true);
+    assert.deepEqual(
+      status.components.map((c) => c.name),
+      ['router'],
+    );
+    assert.ok(
+      progress.some((m) => /model-canary-router: 1 of 1 available/.test(m)),
+      progress.join('\n'),
+    );
+    const again = await runtime.up();
+    assert.equal(again.up, true, 'up is idempotent');
+
+    // The stand-ins: the router process on this machine, and the endpoints a cluster would fill in.
+    const names = stackNames();
+    const files: Record<string, string> = {
+      ca: server.caPem,
+      cert: server.clientCertPem,
+      key: server.clientKeyPem,
+    };
+    for (const [k, v] of Object.entries(files))
+      await fs.promises.writeFile(path.join(tmp, `${k}.pem`), v, { mode: 0o600 });
+    router = await startRouter(path.join(tmp, 'unused.yaml'), {
+      cwd: tmp,
+      args: ['--kube-configmap', `${NS}/${names.routerConfig}`, '--kube-server', server.url]
+        .concat(['--kube-ca-file', path.join(tmp, 'ca.pem'), '--kube-cert-file', path.join(tmp, 'cert.pem')])
+        .concat(['--kube-key-file', path.join(tmp, 'key.pem')]),
+    });
+    const address = hostAddress()!;
+    const pod = 'model-canary-router-0';
+    await serverSideApply(
+      kc,
+      CONTEXT,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: pod,
+          namespace: NS,
+          labels: {
+            'app.kubernetes.io/name': 'model-canary-router',
+            'app.kubernetes.io/instance': 'model-canary',
+            'app.kubernetes.io/component': 'router',
+          },
+        },
+        spec: { containers: [{ name: 'router', image: 'node:22.22.0-alpine' }] },
+      } as KubernetesObject,
+      { fieldManager: 'test' },
+    );
+    await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${NS}/pods/${pod}/status`, {
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } }),
+    });
+    await serverSideApply(
+      kc,
+      CONTEXT,
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name: `${names.router}-0`,
+          namespace: NS,
+          labels: { 'kubernetes.io/service-name': names.router },
+        },
+        addressType: 'IPv4',
+        endpoints: [
+          {
+            addresses: [address],
+            conditions: { ready: true },
+            targetRef: { kind: 'Pod', name: pod, namespace: NS },
+          },
+        ],
+        ports: [{ name: 'http', port, protocol: 'TCP' }],
+      } as KubernetesObject,
+      { fieldManager: 'test' },
+    );
+  });
+
+  it('deploy applies the model servers, waits for them, then routes the endpoint (asking the router to reload until its files arrive)', async function () {
+    progress.length = 0;
+    const status = await runtime.deploy(path.join(SAMPLE_MODELS, 'experiments/propensity.yaml'), {
+      onProgress: (m) => progress.push(m),
+    });
+    assert.deepEqual(
+      status.experiments.map((e) => e.name),
+      ['propensity'],
+    );
+    assert.deepEqual(status.components.map((c) => c.name).sort(), [
+      'propensity-v1',
+      'propensity-v2',
+      'propensity-v3',
+      'router',
+    ]);
+    const text = progress.join('\n');
+    assert.match(text, /propensity-v3: 1 of 1 available/);
+    assert.match(text, /routing \/v2\/models\/propensity\/infer/);
+    assert.match(
+      text,
+      /does not route propensity yet .*asking it to reload/,
+      'the experiment file arrived after the config',
+    );
+    assert.ok(kubelet!.syncs >= 1);
+    assert.match(router!.output(), /new experiment on \/v2\/models\/propensity\/infer/);
+  });
+
+  it("report reads the router's report through the API server's service proxy", async function () {
+    const report = await runtime.report('propensity');
+    assert.equal(report.experiment, 'propensity');
+    assert.deepEqual(
+      report.variants.map((v) => [v.name, v.weight]),
+      [
+        ['v1', 95],
+        ['v2', 5],
+      ],
+    );
+    // The experiment file reached the router: the report carries its guardrails and drift settings.
+    assert.ok(report.guardrails.length > 0, JSON.stringify(report.guardrails));
+  });
+
+  it('setWeights changes the router ConfigMap and the router confirms the new split', async function () {
+    await runtime.setWeights('propensity', { v1: 80, v2: 20 });
+    const report = await runtime.report('propensity');
+    assert.deepEqual(
+      report.variants.map((v) => v.weight),
+      [80, 20],
+    );
+    await assert.rejects(
+      runtime.setWeights('nope', { v1: 1 }),
+      /experiment nope is not deployed in cluster\/mc-runtime \(deployed: propensity\)/,
+    );
+  });
+
+  it('logs names the components when one has no Pod, and down removes the stack', async function () {
+    await assert.rejects(runtime.logs('propensity-v1'), /propensity-v1 has no Pod/);
+    await assert.rejects(runtime.logs('nope'), /no component "nope" .*choose one of: router, propensity-v1/);
+    await runtime.down();
+    const status = await runtime.status();
+    assert.equal(status.up, false);
+    assert.deepEqual(status.components, []);
+  });
+});
