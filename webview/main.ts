@@ -1,24 +1,39 @@
 /**
- * The dashboard app. This first cut performs the ready handshake and renders what it is
- * given as text; charts arrive with the VS Code experience issue.
+ * The dashboard's entry point (bundled to dist/webview.js). Inside VS Code it talks to the
+ * extension host; anywhere else it is the router's /dashboard/ page and talks HTTP.
  */
-import type { HostToWebview, WebviewToHost } from '../src/shared/protocol';
+// Only the components the dashboard uses (each import registers one custom element).
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import { DashboardApp } from './app';
+import { BrowserTransport } from './transportBrowser';
+import { VsCodeTransport, inVsCode } from './transportVscode';
+import type { Transport } from './transport';
 
-interface VsCodeApi {
-  postMessage(message: WebviewToHost): void;
+function sessionStore(): Storage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined; // storage disabled: no token memory, no state across reloads
+  }
 }
-declare function acquireVsCodeApi(): VsCodeApi;
 
-const vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : undefined;
+const transport: Transport = inVsCode()
+  ? new VsCodeTransport()
+  : new BrowserTransport({
+      fetch: (url, init) => fetch(url, init),
+      pageUrl: location.href,
+      storage: sessionStore(),
+      setTimeout: (fn, ms) => window.setTimeout(fn, ms),
+      clearTimeout: (handle) => window.clearTimeout(handle as number | undefined),
+      isHidden: () => document.hidden,
+    });
+
 const root = document.getElementById('app') ?? document.body;
+document.body.classList.add(`mc-mode-${transport.mode}`);
+new DashboardApp(root, transport).start();
 
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
-  if (event.data?.type !== 'state') return;
-  const title = document.createElement('h1');
-  title.textContent = event.data.title; // data is always text, never HTML
-  const body = document.createElement('pre');
-  body.textContent = JSON.stringify(event.data.report, null, 2);
-  root.replaceChildren(title, body);
+// A hidden tab skips polls; catch up as soon as it is visible again.
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) transport.send({ type: 'refresh' });
 });
-
-vscode?.postMessage({ type: 'ready' });
