@@ -7,11 +7,13 @@ import { formatProblem, SpecError } from '../core/spec/errors';
 import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
 import { ProcessRuntime } from '../runtime/processRuntime';
-import type { EnvironmentStatus } from '../runtime/runtime';
+import type { EnvironmentStatus, Runtime } from '../runtime/runtime';
 import { parseDriftSpec } from '../simulator/driftInjection';
 import { defaultTrafficFile, loadDataset } from '../simulator/dataset';
 import { simulate, type SimulationSummary } from '../simulator/simulator';
+import { alertsOf } from '../core/analysis/alerts';
 import { UsageError, onInterrupt, type Command } from './command';
+import { kubeRuntimeFor, kubeRuntimeOptions } from './kube';
 
 /** Where the CLI's bundles are (router.js beside cli.js), and its cache. */
 export interface CliContext {
@@ -20,6 +22,17 @@ export interface CliContext {
 }
 
 const workspaceOption = { workspace: { type: 'string' as const, default: '.' } };
+
+/** `--runtime process` (default: local processes) or `--runtime kube` / `kind` with `--context`. */
+const runtimeOptions = { ...workspaceOption, runtime: { type: 'string' as const, default: 'process' }, ...kubeRuntimeOptions };
+
+/** The Runtime the options name: local processes, or Kubernetes (the local kind cluster or `--context`). */
+function anyRuntimeFor(ctx: CliContext, v: Record<string, unknown>): Runtime {
+  const kind = String(v.runtime ?? 'process');
+  if (kind === 'process') return runtimeFor(ctx, v);
+  if (kind === 'kube' || kind === 'kind' || kind === 'kubernetes') return kubeRuntimeFor(ctx, v);
+  throw new UsageError(`--runtime must be process or kube (kind), got "${kind}"`);
+}
 
 function runtimeFor(ctx: CliContext, v: Record<string, unknown>): ProcessRuntime {
   const port = v.port === undefined ? 8090 : Number(v.port);
@@ -128,6 +141,7 @@ async function runSimulation(
     rps,
     drift,
     driftFrom: v['drift-from'] === undefined ? undefined : Number(v['drift-from']),
+    startRow: typeof v.startRow === 'number' ? v.startRow : undefined,
     signal: abort.signal,
     onProgress:
       quietProgress || !process.stderr.isTTY
@@ -141,6 +155,60 @@ async function runSimulation(
           },
   });
   return summary;
+}
+
+const TERMINAL_ROLLOUT = new Set(['Succeeded', 'RolledBack', 'Failed']);
+
+// Traffic in rounds until the router's rollout ends (or a round limit, so a stuck demo still ends).
+async function simulateUntilRolloutEnds(
+  ctx: CliContext,
+  runtime: ProcessRuntime,
+  v: Record<string, unknown>,
+  file: string,
+  log: (m: string) => void,
+): Promise<SimulationSummary> {
+  const total: SimulationSummary = {
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    feedbackSent: 0,
+    feedbackFailed: 0,
+    durationMs: 0,
+    achievedRps: 0,
+    byVariant: {},
+  };
+  for (let round = 0; round < 40; round++) {
+    const perRound = Math.min(1000, Number(v.requests ?? 1000));
+    const s = await runSimulation(
+      ctx,
+      { ...v, requests: String(perRound), startRow: round * perRound },
+      file,
+      true,
+    );
+    total.sent += s.sent;
+    total.ok += s.ok;
+    total.errors += s.errors;
+    total.feedbackSent += s.feedbackSent;
+    total.feedbackFailed += s.feedbackFailed;
+    total.durationMs += s.durationMs;
+    total.firstError ??= s.firstError;
+    for (const [name, t] of Object.entries(s.byVariant)) {
+      const acc = (total.byVariant[name] ??= { requests: 0, errors: 0, offered: 0, converted: 0 });
+      acc.requests += t.requests;
+      acc.errors += t.errors;
+      acc.offered += t.offered;
+      acc.converted += t.converted;
+    }
+    await new Promise((r) => setTimeout(r, 1_500)); // one controller evaluation after the last feedback
+    const rollout = (await runtime.report('propensity')).rollout;
+    log(
+      `rollout: ${rollout?.state ?? 'unknown'} at ${rollout ? (rollout.steps[rollout.stepIndex] ?? 0) : 0}% — ${rollout?.reason ?? ''}`,
+    );
+    // Paused waits for a person (drift, SRM, approval): the demo stops there and reports why.
+    if (!rollout || TERMINAL_ROLLOUT.has(rollout.state) || rollout.state === 'Paused') break;
+  }
+  total.achievedRps = total.sent / Math.max(0.001, total.durationMs / 1000);
+  return total;
 }
 
 export function localCommands(ctx: CliContext): Record<string, Command> {
@@ -164,13 +232,13 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     deploy: {
       summary: "start an experiment's model servers and route its endpoint",
-      usage: 'model-canary deploy <experiment-file> [--workspace DIR] [--json]',
-      options: { ...workspaceOption, python: { type: 'string' }, json: { type: 'boolean', default: false } },
+      usage: 'model-canary deploy <experiment-file> [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
+      options: { ...runtimeOptions, python: { type: 'string' }, json: { type: 'boolean', default: false } },
       async run(v, [file]) {
         if (!file) throw new UsageError('which experiment file?');
         const abort = onInterrupt();
         try {
-          const status = await runtimeFor(ctx, v).deploy(file, {
+          const status = await anyRuntimeFor(ctx, v).deploy(file, {
             signal: abort.signal,
             onProgress: progress(!!v.json),
           });
@@ -212,8 +280,8 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     split: {
       summary: "change an experiment's traffic split",
-      usage: 'model-canary split <experiment> <variant>=<weight> ... [--workspace DIR]',
-      options: { ...workspaceOption },
+      usage: 'model-canary split <experiment> <variant>=<weight> ... [--workspace DIR] [--runtime process|kube --context CTX]',
+      options: { ...runtimeOptions },
       async run(v, [experiment, ...pairs]) {
         if (!experiment || pairs.length === 0) throw new UsageError('usage: split <experiment> v1=75 v2=25');
         const weights: Record<string, number> = {};
@@ -224,7 +292,7 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
             throw new UsageError(`"${pair}" is not <variant>=<weight>`);
           weights[name] = weight;
         }
-        await runtimeFor(ctx, v).setWeights(experiment, weights);
+        await anyRuntimeFor(ctx, v).setWeights(experiment, weights);
         console.log(
           `${experiment}: ${Object.entries(weights)
             .map(([n, w]) => `${n}=${w}`)
@@ -235,21 +303,21 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     report: {
       summary: 'print the live report of a deployed experiment',
-      usage: 'model-canary report <experiment> [--workspace DIR] [--json]',
-      options: { ...workspaceOption, json: { type: 'boolean', default: false } },
+      usage: 'model-canary report <experiment> [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
+      options: { ...runtimeOptions, json: { type: 'boolean', default: false } },
       async run(v, [experiment]) {
         if (!experiment) throw new UsageError('which experiment?');
-        const report = await runtimeFor(ctx, v).report(experiment);
+        const report = await anyRuntimeFor(ctx, v).report(experiment);
         console.log(v.json ? JSON.stringify(report, null, 2) : formatReportText(report));
         return 0;
       },
     },
     status: {
       summary: 'show the local environment: router, model servers, experiments',
-      usage: 'model-canary status [--workspace DIR] [--json]',
-      options: { ...workspaceOption, json: { type: 'boolean', default: false } },
+      usage: 'model-canary status [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
+      options: { ...runtimeOptions, json: { type: 'boolean', default: false } },
       async run(v) {
-        const status = await runtimeFor(ctx, v).status();
+        const status = await anyRuntimeFor(ctx, v).status();
         if (v.json) console.log(JSON.stringify(status, null, 2));
         else printStatus(status);
         return 0;
@@ -266,26 +334,103 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
         return 0;
       },
     },
+    rollout: {
+      summary: 'progressive rollout run by the router: start | pause | resume | approve | abort',
+      usage:
+        'model-canary rollout <start|pause|resume|approve|abort> <experiment> [--candidate v2] [--min-samples N] [--min-step-seconds S] [--workspace DIR] [--json]',
+      help: [
+        'Steps come from spec.rollout.steps (default 5 → 25 → 50 → 100). Each step needs minSamplesPerStep candidate',
+        'requests and minStepSeconds; guardrails, sample-ratio mismatch and drift are checked at every evaluation, and the',
+        'always-valid test on the primary metric rolls a worse candidate back and promotes a better one at the last step.',
+        'The controller runs in the router, so the rollout goes on after this command returns.',
+      ].join('\n'),
+      options: {
+        ...workspaceOption,
+        candidate: { type: 'string' },
+        'min-samples': { type: 'string' },
+        'min-step-seconds': { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+      async run(v, [action, experiment]) {
+        const actions = ['start', 'pause', 'resume', 'approve', 'abort'] as const;
+        if (!action || !(actions as readonly string[]).includes(action) || !experiment) {
+          throw new UsageError(`usage: rollout <${actions.join('|')}> <experiment>`);
+        }
+        const overrides: Record<string, number> = {};
+        if (v['min-samples'] !== undefined) overrides.minSamplesPerStep = Number(v['min-samples']);
+        if (v['min-step-seconds'] !== undefined) overrides.minStepSeconds = Number(v['min-step-seconds']);
+        const status = await runtimeFor(ctx, v).rollout(experiment, action as (typeof actions)[number], {
+          candidate: v.candidate as string | undefined,
+          overrides,
+        });
+        console.log(
+          v.json
+            ? JSON.stringify(status, null, 2)
+            : `${experiment}: rollout ${status.state} — ${status.reason}`,
+        );
+        return 0;
+      },
+    },
+    watch: {
+      summary: 'print alerts (guardrails, SRM, drift, rollout transitions) as they happen, until Ctrl-C',
+      usage: 'model-canary watch <experiment> [--interval 2] [--workspace DIR] [--json]',
+      options: {
+        ...workspaceOption,
+        interval: { type: 'string', default: '2' },
+        json: { type: 'boolean', default: false },
+      },
+      async run(v, [experiment]) {
+        if (!experiment) throw new UsageError('which experiment?');
+        const runtime = runtimeFor(ctx, v);
+        const abort = onInterrupt();
+        const seen = new Set<string>();
+        let first = true;
+        while (!abort.signal.aborted) {
+          const report = await runtime.report(experiment);
+          for (const alert of alertsOf(report)) {
+            if (seen.has(alert.key)) continue;
+            seen.add(alert.key);
+            if (first && alert.kind === 'rollout') continue; // history before we started watching
+            console.log(
+              v.json
+                ? JSON.stringify({ ts: new Date().toISOString(), ...alert })
+                : `${new Date().toISOString()}  ${alert.kind.padEnd(9)} ${alert.message}`,
+            );
+          }
+          first = false;
+          await new Promise((r) => setTimeout(r, Number(v.interval) * 1000));
+        }
+        return 0;
+      },
+    },
     down: {
       summary: 'stop the local environment (every process it started)',
-      usage: 'model-canary down [--workspace DIR]',
-      options: { ...workspaceOption },
+      usage: 'model-canary down [--workspace DIR] [--runtime process|kube --context CTX]',
+      options: { ...runtimeOptions },
       async run(v) {
-        await runtimeFor(ctx, v).down({ onProgress: progress(false) });
+        await anyRuntimeFor(ctx, v).down({ onProgress: progress(false) });
         console.log('local environment stopped');
         return 0;
       },
     },
     demo: {
-      summary: 'the whole loop on sample-models: up, deploy, simulate with drift, report',
-      usage: 'model-canary demo [--workspace sample-models] [--requests 3000] [--rps 300] [--exit] [--json]',
-      help: 'Without --exit it keeps serving until Ctrl-C, then shuts everything down.',
+      summary:
+        'the whole loop on sample-models: up, deploy, simulate with drift, report (or an automatic rollout)',
+      usage:
+        'model-canary demo [--workspace sample-models] [--requests 3000] [--rps 200] [--rollout] [--exit] [--json]',
+      help: [
+        'Without --exit it keeps serving until Ctrl-C, then shuts everything down.',
+        'With --rollout the router runs a progressive rollout of v2 (short demo steps: 150 samples and 3 s each)',
+        'while traffic is simulated, until the rollout ends (Succeeded on the sample data); no drift is injected then.',
+        'With --json the final report is printed as JSON (plus endpoint, dashboard and simulation fields).',
+      ].join('\n'),
       options: {
         workspace: { type: 'string', default: 'sample-models' },
         requests: { type: 'string', default: '3000' },
-        rps: { type: 'string', default: '300' },
+        rps: { type: 'string', default: '200' },
         port: { type: 'string' },
         python: { type: 'string' },
+        rollout: { type: 'boolean', default: false },
         exit: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
@@ -303,15 +448,30 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
         try {
           log('deploying experiments/propensity.yaml (v1 95% / v2 5% / v3 shadow)');
           await runtime.deploy(file, { onProgress: log });
-          log(`simulating ${v.requests} requests, drift on basket_value from halfway`);
-          const summary = await runSimulation(ctx, { ...v, drift: ['basket_value=shift:+60'] }, file, quiet);
+          let summary: SimulationSummary;
+          if (v.rollout) {
+            log('starting a progressive rollout of v2 (demo steps: 150 samples, 3 s)');
+            await runtime.rollout('propensity', 'start', {
+              candidate: 'v2',
+              overrides: { minSamplesPerStep: 150, minStepSeconds: 3 },
+            });
+            summary = await simulateUntilRolloutEnds(ctx, runtime, v, file, log);
+          } else {
+            log(`simulating ${v.requests} requests, drift on basket_value from halfway`);
+            summary = await runSimulation(ctx, { ...v, drift: ['basket_value=shift:+60'] }, file, quiet);
+          }
           await new Promise((r) => setTimeout(r, 500)); // let the last feedback land
           const report = await runtime.report('propensity');
           const url = await runtime.endpoint();
           if (v.json)
             console.log(
               JSON.stringify(
-                { simulation: summary, report, endpoint: url, dashboard: `${url}/dashboard/` },
+                {
+                  ...report,
+                  endpoint: url,
+                  dashboard: `${url}/dashboard/?experiment=propensity`,
+                  simulation: summary,
+                },
                 null,
                 2,
               ),
@@ -323,7 +483,7 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
             console.log('');
             console.log(`endpoint:  POST ${url}/v2/models/propensity/infer`);
             console.log(`report:    GET  ${url}/api/v1/experiments/propensity/report`);
-            console.log(`dashboard: ${url}/dashboard/`);
+            console.log(`dashboard: ${url}/dashboard/?experiment=propensity`);
           }
           if (!v.exit) {
             console.error('serving — press Ctrl-C to stop');

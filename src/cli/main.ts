@@ -15,6 +15,7 @@ import { ensureMlserverEnv } from '../runtime/python';
 import { spawn } from 'node:child_process';
 import { analyzeCommand } from './analyze';
 import { UsageError, onInterrupt, type Command } from './command';
+import { kubeCommands } from './kube';
 import { localCommands, type CliContext } from './local';
 
 const VERSION = '0.1.0';
@@ -145,7 +146,7 @@ function help(): string {
 
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
-  commands = { ...baseCommands, ...localCommands(ctx), router: routerCommand(ctx) };
+  commands = { ...baseCommands, ...localCommands(ctx), ...kubeCommands(ctx), router: routerCommand(ctx) };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());

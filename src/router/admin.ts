@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody, sendJson } from './http';
+import type { RolloutController } from './rollout';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
@@ -57,4 +58,67 @@ export async function handleWeights(
     throw new HttpError(400, 'weights: must add up to something positive');
   await core.setWeights(exp, next, 'api');
   sendJson(res, 200, { experiment: exp.name, weights: exp.weights });
+}
+
+const ACTIONS = ['start', 'pause', 'resume', 'approve', 'abort'] as const;
+
+/**
+ * POST rollout: `{"action": "start", "candidate": "v2", "overrides": {"minSamplesPerStep": 200}}`,
+ * or pause | resume | approve | abort. Answers the rollout's state after the action.
+ */
+export async function handleRollout(
+  core: RouterCore,
+  rollouts: RolloutController,
+  exp: ExperimentRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  authorize(req, core.settings.adminToken);
+  const body = parseJson(await readBody(req, core.settings.limits.maxBodyBytes)) as Record<
+    string,
+    unknown
+  > | null;
+  const action = body?.action;
+  if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
+    throw new HttpError(400, `"action" must be one of ${ACTIONS.join(', ')}`);
+  }
+  const candidate = body?.candidate;
+  if (candidate !== undefined && typeof candidate !== 'string')
+    throw new HttpError(400, '"candidate" must be a variant name');
+  const overrides = body?.overrides;
+  if (
+    overrides !== undefined &&
+    (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides))
+  ) {
+    throw new HttpError(400, '"overrides" must be an object');
+  }
+  const o = (overrides ?? {}) as Record<string, unknown>;
+  const num = (k: string): number | undefined => {
+    const v = o[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new HttpError(400, `overrides.${k} must be a number ≥ 0`);
+    return v;
+  };
+  const steps = o.steps;
+  if (
+    steps !== undefined &&
+    (!Array.isArray(steps) ||
+      steps.length === 0 ||
+      !steps.every((x) => typeof x === 'number' && x > 0 && x <= 100))
+  ) {
+    throw new HttpError(400, 'overrides.steps must be a list of percentages in (0, 100]');
+  }
+  const state = await rollouts.act(exp, action as (typeof ACTIONS)[number], {
+    candidate,
+    overrides: {
+      minSamplesPerStep: num('minSamplesPerStep'),
+      minStepSeconds: num('minStepSeconds'),
+      steps: steps as number[] | undefined,
+      manualApproval: typeof o.manualApproval === 'boolean' ? o.manualApproval : undefined,
+      promoteWhenEquivalent:
+        typeof o.promoteWhenEquivalent === 'boolean' ? o.promoteWhenEquivalent : undefined,
+    },
+  });
+  sendJson(res, 200, { experiment: exp.name, rollout: state });
 }

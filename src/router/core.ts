@@ -5,7 +5,7 @@
  * next start rebuilds exactly the aggregates this process had for every event it wrote.
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
-import type { ExperimentEvent, FeedbackEvent, WeightsEvent } from '../shared/events';
+import type { ExperimentEvent, FeedbackEvent, RolloutEvent, WeightsEvent } from '../shared/events';
 import type { Report } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { EventLog, type ReplayStats } from './eventLog';
@@ -14,7 +14,7 @@ import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
 import { ShadowMirror } from './shadow';
 
-export type WeightsSource = 'api' | 'config' | 'kubernetes';
+export type WeightsSource = 'api' | 'config' | 'kubernetes' | 'rollout';
 
 export interface Logger {
   info(message: string): void;
@@ -36,6 +36,8 @@ export class RouterCore {
   private readonly builders = new Map<string, ReportBuilder>();
   private reportCache: { at: number; reports: Report[] } | undefined;
   private closed = false;
+  /** The latest rollout event of each experiment found by replay, for the rollout controller. */
+  readonly replayedRollouts = new Map<string, RolloutEvent>();
 
   private constructor(
     public settings: RouterSettings,
@@ -75,7 +77,10 @@ export class RouterCore {
           }
         } else if (event.type === 'weights') {
           lastWeights.set(event.experiment, event);
-          if (event.source !== 'api') lastConfigWeights.set(event.experiment, event);
+          if (event.source !== 'api' && event.source !== 'rollout')
+            lastConfigWeights.set(event.experiment, event);
+        } else if (event.type === 'rollout') {
+          this.replayedRollouts.set(event.experiment, event);
         }
       },
     );
@@ -151,10 +156,11 @@ export class RouterCore {
     exp: ExperimentRuntime,
     weights: Record<string, number>,
     source: WeightsSource,
+    reason?: string,
   ): Promise<void> {
     exp.setWeights(weights);
     this.metrics.weights(exp.name, { ...exp.weights });
-    await this.recordWeights(exp, source);
+    await this.recordWeights(exp, source, reason);
   }
 
   private recordWeights(exp: ExperimentRuntime, source: WeightsSource, reason?: string): Promise<void> {

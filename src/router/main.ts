@@ -12,6 +12,7 @@ import { resolveSettings } from './config';
 import { watchConfigFile } from './configWatch';
 import { RouterCore, type Logger, type WeightsSource } from './core';
 import { kubeConnection, watchConfigMap } from './kube';
+import { RolloutController } from './rollout';
 import { createRouterServer } from './server';
 
 const USAGE = `usage: router --config <file>
@@ -92,7 +93,10 @@ async function start(): Promise<void> {
       `replayed ${r.events} events (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
     );
   }
-  const server = createRouterServer(core, logger.warn);
+  const rollouts = new RolloutController(core, logger);
+  rollouts.restore(core.replayedRollouts);
+  rollouts.run();
+  const server = createRouterServer(core, logger.warn, rollouts);
   const { host, port } = await server.listen();
   logger.info(`router listening on http://${host}:${port}`);
 
@@ -111,6 +115,7 @@ async function start(): Promise<void> {
     stopping = true;
     logger.info(`${signal}: draining requests, then flushing the event log`);
     void (async () => {
+      rollouts.stop();
       await watching.close();
       await server.shutdown();
       logger.info('stopped');

@@ -3,6 +3,8 @@
  * the V2 shape, and a graceful stop (stop accepting, let requests and mirrors finish, then
  * flush and fsync the log).
  */
+import { handleRollout } from './admin';
+import type { RolloutController } from './rollout';
 import { defaultAssetDir, serveDashboard } from './dashboard';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -42,7 +44,11 @@ function decode(segment: string): string {
 }
 
 /** Builds the HTTP server around the router state. */
-export function createRouterServer(core: RouterCore, log: (m: string) => void): RouterServer {
+export function createRouterServer(
+  core: RouterCore,
+  log: (m: string) => void,
+  rollouts?: RolloutController,
+): RouterServer {
   const t = core.settings.timeouts;
   let accepting = true;
   let active = 0;
@@ -155,6 +161,12 @@ export function createRouterServer(core: RouterCore, log: (m: string) => void): 
               return sendJson(res, 200, { experiment: exp.name, weights: exp.weights });
             allow(req, 'GET', 'PUT');
             return handleWeights(core, exp, req, res);
+          case 'rollout':
+            if (!rollouts) throw new HttpError(404, 'this router runs no rollout controller');
+            if (req.method === 'GET')
+              return sendJson(res, 200, { experiment: exp.name, rollout: rollouts.status(exp.name) ?? null });
+            allow(req, 'GET', 'POST');
+            return handleRollout(core, rollouts, exp, req, res);
         }
       }
       throw notFound(req.method, path);

@@ -57,6 +57,9 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       // (SeldonIO/MLServer#2286); in-process inference is also lighter for small models.
       MLSERVER_PARALLEL_WORKERS: '0',
       PYTHONUNBUFFERED: '1',
+      // scikit-learn's OpenMP pool spins on every core for a one-row prediction; with several
+      // model servers on one machine that contention turns milliseconds into seconds.
+      OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '1',
     },
     stdio: ['ignore', log, log],
     // Its own process group, so stop() also reaches anything MLServer spawns.

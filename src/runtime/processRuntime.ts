@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { SpecError } from '../core/spec/errors';
 import { scanWorkspace, type ModelVersion } from '../core/workspace/discover';
 import type { Experiment } from '../core/spec/experiment';
-import type { Report } from '../shared/report';
+import type { Report, RolloutStatus } from '../shared/report';
 import { runCommand } from '../process/execaRunner';
 import { startModelServer, stopProcessGroup } from './modelServer';
 import { freePort } from './ports';
@@ -22,6 +22,7 @@ import {
   type ComponentStatus,
   type EnvironmentStatus,
   type OperationOptions,
+  type RolloutAction,
   type Runtime,
 } from './runtime';
 import { clearState, isAlive, readState, stateDir, writeState, type RuntimeState } from './state';
@@ -180,6 +181,27 @@ export class ProcessRuntime implements Runtime {
     );
     if (!res.ok)
       throw new RuntimeError(`the router refused the weights (${res.status}): ${await errorText(res)}`);
+  }
+
+  async rollout(
+    experiment: string,
+    action: RolloutAction,
+    options: { candidate?: string; overrides?: Record<string, unknown> } = {},
+  ): Promise<RolloutStatus> {
+    const state = await this.requireState();
+    const res = await fetch(
+      `${state.router.url}/api/v1/experiments/${encodeURIComponent(experiment)}/rollout`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token(state)}` },
+        body: JSON.stringify({ action, ...options }),
+      },
+    );
+    if (!res.ok) throw new RuntimeError(`rollout ${action} refused (${res.status}): ${await errorText(res)}`);
+    await res.json();
+    const report = await this.report(experiment);
+    if (!report.rollout) throw new RuntimeError(`the router reports no rollout for ${experiment}`);
+    return report.rollout;
   }
 
   async endpoint(): Promise<string> {

@@ -3,7 +3,9 @@
  * cluster or any kubeconfig context through the Kubernetes runtime. The CLI and the
  * VS Code commands only ever talk to this.
  */
-import type { Report } from '../shared/report';
+import type { Report, RolloutStatus } from '../shared/report';
+
+export type RolloutAction = 'start' | 'pause' | 'resume' | 'approve' | 'abort';
 
 export interface ComponentStatus {
   name: string;
@@ -43,6 +45,12 @@ export interface Runtime {
   /** The log file of a component ("router" or a model name). */
   logFile(component: string): Promise<string>;
   status(): Promise<EnvironmentStatus>;
+  /** A progressive-rollout action, carried out by the controller in the router. */
+  rollout?(
+    experiment: string,
+    action: RolloutAction,
+    options?: { candidate?: string; overrides?: Record<string, unknown> },
+  ): Promise<RolloutStatus>;
   /** Stops everything it started; idempotent. */
   down(options?: OperationOptions): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import type { RolloutStatus } from './report';
+
 /**
  * The router's event log, one JSON object per line (contract: docs/architecture.md,
  * "Event log"). `model-canary analyze` reads the same lines offline.
@@ -45,4 +47,14 @@ export interface WeightsEvent {
   reason?: string;
 }
 
-export type ExperimentEvent = RequestEvent | FeedbackEvent | WeightsEvent;
+/** A progressive-rollout action or transition, with the rollout's state after it (so replay restores it). */
+export interface RolloutEvent {
+  type: 'rollout';
+  ts: number;
+  experiment: string;
+  /** What happened: a user action, or "evaluate" for a transition the gates made. */
+  action: 'start' | 'pause' | 'resume' | 'approve' | 'abort' | 'evaluate';
+  state: RolloutStatus;
+}
+
+export type ExperimentEvent = RequestEvent | FeedbackEvent | WeightsEvent | RolloutEvent;

@@ -123,6 +123,24 @@ export interface Timeline {
   weights: WeightChange[];
 }
 
+/** A progressive rollout, as the report shows it (see src/core/rollout). */
+export interface RolloutStatus {
+  /** Initialized | Progressing | Paused | Promoting | Succeeded | RolledBack | Failed */
+  state: string;
+  baseline: string;
+  candidate: string;
+  /** Index into steps of the current step; -1 before the first. */
+  stepIndex: number;
+  steps: number[];
+  stepStartedAt: number;
+  stepStartRequests: number;
+  awaitingApproval: boolean;
+  approved: boolean;
+  reason: string;
+  gates: { name: string; ok: boolean; detail: string }[];
+  history: { ts: number; from: string; to: string; step: number; weight: number; reason: string }[];
+}
+
 export interface Report {
   experiment: string;
   generatedAt: string;
@@ -134,4 +152,6 @@ export interface Report {
   guardrails: GuardrailResult[];
   /** Per-bucket traffic, errors and latency, and the weight history. */
   timeline?: Timeline;
+  /** The progressive rollout, when one was started. */
+  rollout?: RolloutStatus;
 }

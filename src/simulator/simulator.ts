@@ -27,6 +27,8 @@ export interface SimulationOptions {
   /** Fraction of the run after which drift starts (default 0.5: halfway). */
   driftFrom?: number;
   seed?: number;
+  /** Row to start at (a run continuing an earlier one starts where it stopped). */
+  startRow?: number;
   /** Feedback is posted in batches of this size. */
   feedbackBatch?: number;
   signal?: AbortSignal;
@@ -106,12 +108,18 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   };
 
   const one = async (i: number): Promise<void> => {
-    let row = opts.data.rows[i % opts.data.rows.length]!;
+    const n = i + (opts.startRow ?? 0);
+    let row = opts.data.rows[n % opts.data.rows.length]!;
     if (driftAt !== undefined && i >= driftAt) for (const d of opts.drift!) row = applyDrift(row, d, random);
     const u = random(); // drawn in order, before any await, so runs are reproducible
     const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // A second pass over the dataset stands for new customers who look like the first ones:
+    // each pass gets its own user ids, so sticky routing does not send the same few rows to
+    // a small canary again and again (which would also fake drift in its window).
+    const pass = Math.floor(n / opts.data.rows.length);
     const user = row[idColumn];
-    if (opts.stickyHeader && user !== undefined) headers[opts.stickyHeader] = String(user);
+    if (opts.stickyHeader && user !== undefined)
+      headers[opts.stickyHeader] = pass === 0 ? String(user) : `${String(user)}.${pass}`;
     try {
       const res = await postWithRetry(
         `${opts.routerUrl}/v2/models/${encodeURIComponent(opts.endpoint)}/infer`,

@@ -130,10 +130,24 @@ describe('progressive rollout state machine (over the real report builder)', () 
     assert.match(state.reason, /significantly worse on conversion/);
   });
 
-  it('rolls back a latency regression (p95 over the limit and over 1.5× the baseline)', () => {
+  it('rolls back a latency regression over the absolute p95 limit', () => {
     const { state } = run({ v1: { rate: 0.1, latencyMs: 20 }, v2: { rate: 0.1, latencyMs: 400 } });
     assert.equal(state.phase, 'RolledBack');
     assert.match(state.reason, /guardrail breached: latencyP95Ms/);
+  });
+
+  it('rolls back a latency regression against the baseline when a ratio is configured', () => {
+    const slower = { v1: { rate: 0.1, latencyMs: 20 }, v2: { rate: 0.16, latencyMs: 45 } };
+    const { state } = run({ ...slower, spec: { latencyP95Ratio: 1.5 } });
+    assert.equal(state.phase, 'RolledBack');
+    assert.match(state.reason, /p95 latency 2\.\d+× the baseline's \(limit 1\.5×\)/);
+    assert.equal(run(slower).state.phase, 'Succeeded', 'without a ratio, slower but within the limit passes');
+  });
+
+  it('does not blame the candidate for a limit the baseline breaches too', () => {
+    const { state } = run({ v1: { rate: 0.1, latencyMs: 400 }, v2: { rate: 0.16, latencyMs: 400 } });
+    assert.equal(state.phase, 'Succeeded', state.reason);
+    assert.ok(state.history.length > 0);
   });
 
   it('rolls back on the error-rate guardrail', () => {

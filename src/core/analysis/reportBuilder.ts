@@ -17,6 +17,7 @@ import type {
   Decision,
   GuardrailResult,
   Report,
+  RolloutStatus,
   Timeline,
   VariantReport,
   WeightChange,
@@ -94,6 +95,7 @@ export class ReportBuilder {
   private readonly bucketMs: number;
   private readonly maxBuckets: number;
   private readonly weightHistory: WeightChange[] = [];
+  private rollout: RolloutStatus | undefined;
 
   constructor(
     readonly experiment: Experiment,
@@ -139,6 +141,9 @@ export class ReportBuilder {
         return this.onFeedback(event);
       case 'weights':
         return this.onWeights(event);
+      case 'rollout':
+        this.rollout = event.state;
+        return;
     }
   }
 
@@ -294,6 +299,7 @@ export class ReportBuilder {
       timeline: this.timeline(),
     };
     if (this.drift) report.drift = this.drift.report();
+    if (this.rollout) report.rollout = this.rollout;
     const mirror = spec.routing?.mirror;
     if (mirror) {
       report.shadow = {
@@ -416,22 +422,27 @@ export class ReportBuilder {
   }
 
   /**
-   * The always-valid p-value of a candidate. The mixing variance τ² is fixed once, from the
-   * baseline's rate after SEQUENTIAL_WARMUP baseline requests (never from the observed
-   * lift); before that the test has not started and the p-value is 1.
+   * The always-valid p-value of a candidate. The mixing variance τ² is fixed once, as the
+   * square of the minimum detectable effect (the same one the sample-size estimate uses),
+   * from the baseline's rate after SEQUENTIAL_WARMUP baseline requests — never from the
+   * observed lift; before that the test has not started and the p-value is 1.
    */
   private sequentialPValue(variant: string, xb: number, nb: number, xv: number, nv: number): number {
     let test = this.sequential.get(variant);
     if (!test) {
       if (nb < SEQUENTIAL_WARMUP || xb === 0) return 1;
-      test = new SequentialTest({ tau2: defaultMixingVariance(xb / nb) });
+      test = new SequentialTest({
+        tau2: defaultMixingVariance(xb / nb, { absolute: this.minimumDetectableEffect(xb / nb) }),
+      });
       this.sequential.set(variant, test);
     }
     try {
       return test.update(xb, nb, xv, nv).pValue;
     } catch {
       // Counts went down (a conversion was corrected to 0): restart the test on the new counts.
-      test = new SequentialTest({ tau2: defaultMixingVariance(xb / nb) });
+      test = new SequentialTest({
+        tau2: defaultMixingVariance(xb / nb, { absolute: this.minimumDetectableEffect(xb / nb) }),
+      });
       this.sequential.set(variant, test);
       return test.update(xb, nb, xv, nv).pValue;
     }
@@ -446,7 +457,11 @@ export class ReportBuilder {
     baseline: VariantState,
     now: number,
   ): { decision: Decision; reason: string } {
-    const broken = guardrails.filter((g) => g.variant === r.c.name && !g.ok);
+    // A limit the baseline breaches too is the environment's problem, not the candidate's.
+    const baselineBroken = new Set(
+      guardrails.filter((g) => g.variant === baseline.name && !g.ok).map((g) => g.name),
+    );
+    const broken = guardrails.filter((g) => g.variant === r.c.name && !g.ok && !baselineBroken.has(g.name));
     if (broken.length > 0 && r.c.requests >= GUARDRAIL_MIN_REQUESTS) {
       const g = broken[0]!;
       return {

@@ -15,7 +15,7 @@
  *      step (normally 100%) is the promotion: it needs the candidate significantly better,
  *      or, when `promoteWhenEquivalent`, merely not worse after the step's samples.
  */
-import type { Comparison, Report } from '../../shared/report';
+import type { Comparison, Report, RolloutStatus } from '../../shared/report';
 
 export type RolloutPhase =
   'Initialized' | 'Progressing' | 'Paused' | 'Promoting' | 'Succeeded' | 'RolledBack' | 'Failed';
@@ -28,6 +28,12 @@ export interface RolloutSpec {
   /** Candidate p95 may be at most this multiple of the baseline's (e.g. 1.5). */
   latencyP95Ratio?: number;
   drift: 'pause' | 'warn' | 'ignore';
+  /**
+   * A feature holds a rollout only when its drift p-value is below this (the report's own
+   * flag for distance tests). Far stricter than the report's threshold on purpose: the gate
+   * looks every second at overlapping windows, and real drift gives p-values near zero.
+   */
+  driftPValue: number;
   /** Wait for `approve` before every step after the first. */
   manualApproval: boolean;
   /** Promote at the last step when the candidate is not worse, even if not significantly better. */
@@ -39,8 +45,9 @@ export const DEFAULT_ROLLOUT: RolloutSpec = {
   minSamplesPerStep: 2000,
   minStepSeconds: 30,
   alpha: 0.05,
-  latencyP95Ratio: 1.5,
+  latencyP95Ratio: undefined,
   drift: 'pause',
+  driftPValue: 1e-4,
   manualApproval: false,
   promoteWhenEquivalent: false,
 };
@@ -265,7 +272,17 @@ export function evaluateRollout(
   const evaluated = (e: Evaluation): Evaluation => ({ ...e, state: { ...e.state, gates } });
 
   // 1. Guardrails.
-  const broken = report.guardrails.filter((g) => g.variant === state.candidate && !g.ok);
+  // A limit the baseline breaches as well says the environment is slow or failing, not the
+  // candidate: rolling the candidate back would not help, so it only shows in the gate.
+  const baselineBroken = new Set(
+    report.guardrails.filter((g) => g.variant === state.baseline && !g.ok).map((g) => g.name),
+  );
+  const shared = report.guardrails.filter(
+    (g) => g.variant === state.candidate && !g.ok && baselineBroken.has(g.name),
+  );
+  const broken = report.guardrails.filter(
+    (g) => g.variant === state.candidate && !g.ok && !baselineBroken.has(g.name),
+  );
   const ratio = spec.latencyP95Ratio;
   const latencyRatio = baseline.latencyMs.p95 > 0 ? candidate.latencyMs.p95 / baseline.latencyMs.p95 : NaN;
   const enough = candidate.requests - state.stepStartRequests >= Math.min(100, spec.minSamplesPerStep);
@@ -274,7 +291,9 @@ export function evaluateRollout(
     ? broken.map((g) => `${g.name} ${fmt(g.value)} > ${fmt(g.limit)}`).join('; ')
     : ratioBroken
       ? `p95 latency ${fmt(latencyRatio)}× the baseline's (limit ${ratio}×)`
-      : 'all within limits';
+      : shared.length
+        ? `the baseline breaches ${shared.map((g) => g.name).join(', ')} too — an environment problem, not the candidate's`
+        : 'all within limits';
   gates.push({ name: 'guardrails', ok: !(broken.length && enough) && !ratioBroken, detail: guardrailDetail });
   if ((broken.length && enough) || ratioBroken)
     return evaluated(
@@ -295,7 +314,12 @@ export function evaluateRollout(
   // 3. Drift.
   const drifting =
     report.drift?.features
-      .filter((f) => f.drift && (f.variant === state.candidate || f.variant === state.baseline))
+      .filter(
+        (f) =>
+          (f.variant === state.candidate || f.variant === state.baseline) &&
+          f.drift &&
+          (Number.isFinite(f.pValue) ? f.pValue < spec.driftPValue : true),
+      )
       .map((f) => `${f.name}@${f.variant}`) ?? [];
   gates.push({
     name: 'drift',
@@ -423,5 +447,41 @@ export function rolloutSpecOf(rollout: Partial<RolloutSpec> | undefined): Rollou
   return {
     ...DEFAULT_ROLLOUT,
     ...Object.fromEntries(Object.entries(rollout ?? {}).filter(([, v]) => v !== undefined)),
+  };
+}
+
+/** The rollout as the report and the event log carry it. */
+export function toStatus(state: RolloutState, spec: RolloutSpec): RolloutStatus {
+  return {
+    state: state.phase,
+    baseline: state.baseline,
+    candidate: state.candidate,
+    stepIndex: state.stepIndex,
+    steps: spec.steps,
+    stepStartedAt: state.stepStartedAt,
+    stepStartRequests: state.stepStartRequests,
+    awaitingApproval: state.awaitingApproval,
+    approved: state.approved,
+    reason: state.reason,
+    gates: state.gates,
+    history: state.history,
+  };
+}
+
+/** Back from the log's form (replay after a restart). */
+export function fromStatus(experiment: string, status: RolloutStatus): RolloutState {
+  return {
+    experiment,
+    baseline: status.baseline,
+    candidate: status.candidate,
+    phase: status.state as RolloutPhase,
+    stepIndex: status.stepIndex,
+    stepStartedAt: status.stepStartedAt,
+    stepStartRequests: status.stepStartRequests,
+    awaitingApproval: status.awaitingApproval,
+    approved: status.approved,
+    reason: status.reason,
+    gates: status.gates as GateResult[],
+    history: status.history as RolloutTransition[],
   };
 }

@@ -74,6 +74,8 @@ const specSchema = z.strictObject({
       latencyP95Ratio: z.number().gt(1).optional(),
       /** What input drift does to a rollout. */
       drift: z.enum(['pause', 'warn', 'ignore']).default('pause'),
+      /** Drift holds the rollout only below this p-value (the gate looks often, so it is strict). */
+      driftPValue: probability.default(1e-4),
       /** Wait for `model-canary rollout approve` before each next step. */
       manualApproval: z.boolean().default(false),
       /** Promote at the last step when the candidate is not worse, even if not significantly better. */
