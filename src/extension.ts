@@ -1,11 +1,16 @@
 /** activate(): build the services, register the trees and the command table, push every disposable. */
 import * as vscode from 'vscode';
 import type { WorkspaceScan } from './core/workspace/discover';
-import { registerCommands } from './vscode/commands';
+import { dashboardActionHandler, registerCommands } from './vscode/commands';
+import type { CommandContext } from './vscode/commands/context';
 import { Config } from './vscode/config';
+import { DashboardPanels } from './vscode/dashboard/panels';
+import { Environments } from './vscode/environments';
+import { LiveState } from './vscode/liveState';
+import { StatusBar } from './vscode/statusBar';
+import type { TreeNode } from './vscode/tree/nodes';
 import { EnvironmentsTree, ExperimentsTree, ModelsTree } from './vscode/tree/providers';
 import { WorkspaceModel } from './vscode/workspaceModel';
-import type { TreeNode } from './vscode/tree/nodes';
 
 /** What activate() returns, for the extension-host tests and other extensions. */
 export interface ModelCanaryApi {
@@ -24,34 +29,62 @@ export function activate(context: vscode.ExtensionContext): ModelCanaryApi {
   const log = vscode.window.createOutputChannel('Model Canary', { log: true });
   const config = new Config();
   const workspace = new WorkspaceModel(log);
-  const models = new ModelsTree(workspace);
-  const experiments = new ExperimentsTree(workspace);
-  const environments = new EnvironmentsTree(() => config.settings);
+  const environments = new Environments(context, config, workspace);
+  const live = new LiveState(environments, config, log);
+  const models = new ModelsTree(workspace, live);
+  const experiments = new ExperimentsTree(workspace, live);
+  const environmentsTree = new EnvironmentsTree(() => config.settings, environments, live);
+  const dashboards = new DashboardPanels(context.extensionUri, live, environments, workspace);
+  const ctx: CommandContext = {
+    extension: context,
+    config,
+    log,
+    workspace,
+    environments,
+    environmentsTree,
+    live,
+    dashboards,
+  };
+  dashboards.handleAction = dashboardActionHandler(ctx);
 
   context.subscriptions.push(
     log,
     config,
     workspace,
+    environments,
+    live,
     models,
     experiments,
-    environments,
+    environmentsTree,
+    dashboards,
+    new StatusBar(live, environments),
     vscode.window.registerTreeDataProvider('modelCanary.models', models),
     vscode.window.registerTreeDataProvider('modelCanary.experiments', experiments),
-    vscode.window.registerTreeDataProvider('modelCanary.environments', environments),
+    vscode.window.registerTreeDataProvider('modelCanary.environments', environmentsTree),
     workspace.onDidChange(() => {
       models.refresh();
       experiments.refresh();
     }),
-    config.onDidChange(() => environments.refresh()),
-    ...registerCommands({ config, log, workspace, environments }),
+    live.onDidChange(() => {
+      models.refresh();
+      experiments.refresh();
+      environmentsTree.refresh();
+      void vscode.commands.executeCommand(
+        'setContext',
+        'modelCanary.running',
+        live.current.status?.up ?? false,
+      );
+    }),
+    config.onDidChange(() => environmentsTree.refresh()),
+    ...registerCommands(ctx),
   );
-  void workspace.refresh();
+  void workspace.refresh().then(() => live.refresh());
   return {
     refresh: () => workspace.refresh(),
     get scans() {
       return workspace.current;
     },
-    trees: { models, experiments, environments },
+    trees: { models, experiments, environments: environmentsTree },
   };
 }
 

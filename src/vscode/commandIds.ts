@@ -5,6 +5,20 @@
  */
 export const COMMAND_PREFIX = 'modelCanary.';
 
-export const COMMAND_IDS = ['refresh', 'runDoctor', 'showLogs', 'openFile'] as const;
+export const COMMAND_IDS = [
+  'refresh',
+  'runDoctor',
+  'showLogs',
+  'openFile',
+  'startLocal',
+  'stopLocal',
+  'deployExperiment',
+  'simulateTraffic',
+  'setTrafficSplit',
+  'promoteCandidate',
+  'rollBack',
+  'openDashboard',
+  'selectEnvironment',
+] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

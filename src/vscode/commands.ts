@@ -3,19 +3,13 @@
  * table against package.json's `contributes.commands` both ways.
  */
 import * as vscode from 'vscode';
-import type { Config } from './config';
-import { doctorCommand } from './doctor';
-import type { EnvironmentsTree } from './tree/providers';
-import type { WorkspaceModel } from './workspaceModel';
 import { COMMAND_IDS, COMMAND_PREFIX, type CommandId } from './commandIds';
+import { pickExperiment, type CommandContext } from './commands/context';
+import * as local from './commands/local';
+import type { DashboardActionHandler } from './dashboard/panels';
+import { doctorCommand } from './doctor';
 
-/** What commands may use; built once in activate(). */
-export interface CommandContext {
-  config: Config;
-  log: vscode.LogOutputChannel;
-  workspace: WorkspaceModel;
-  environments: EnvironmentsTree;
-}
+export type { CommandContext } from './commands/context';
 
 type CommandHandler = (...args: never[]) => unknown;
 
@@ -23,14 +17,15 @@ type CommandHandler = (...args: never[]) => unknown;
 export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHandler> = {
   refresh: (ctx) => async () => {
     await ctx.workspace.refresh();
-    ctx.environments.refresh();
+    await ctx.live.refresh();
+    ctx.environmentsTree.refresh();
   },
   runDoctor: (ctx) => async () => {
     const report = await doctorCommand(ctx.config.settings, ctx.log);
-    if (report) ctx.environments.setDoctorReport(report);
+    if (report) ctx.environmentsTree.setDoctorReport(report);
     return report;
   },
-  showLogs: (ctx) => () => ctx.log.show(),
+  showLogs: (ctx) => () => local.showLogs(ctx),
   openFile:
     () =>
     async (uri: vscode.Uri, line = 0) => {
@@ -39,6 +34,18 @@ export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHan
       editor.selection = new vscode.Selection(pos, pos);
       editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     },
+  startLocal: (ctx) => () => local.startLocal(ctx),
+  stopLocal: (ctx) => () => local.stopLocal(ctx),
+  deployExperiment: (ctx) => (arg?: unknown) => local.deployExperiment(ctx, arg),
+  simulateTraffic: (ctx) => (arg?: unknown) => local.simulateTraffic(ctx, arg),
+  setTrafficSplit: (ctx) => (arg?: unknown) => local.setTrafficSplit(ctx, arg),
+  promoteCandidate: (ctx) => (arg?: unknown) => local.promoteCandidate(ctx, arg),
+  rollBack: (ctx) => (arg?: unknown) => local.rollBack(ctx, arg),
+  openDashboard: (ctx) => async (arg?: unknown) => {
+    const experiment = await pickExperiment(ctx, arg);
+    if (experiment) ctx.dashboards.open(experiment.metadata.name);
+  },
+  selectEnvironment: (ctx) => () => local.selectEnvironment(ctx),
 };
 
 /** Registers the table; a failing command logs its error and offers the logs, a cancel stays silent. */
@@ -59,4 +66,33 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       }
     });
   });
+}
+
+/** The dashboard's confirmed actions, through the same paths as the commands. */
+export function dashboardActionHandler(ctx: CommandContext): DashboardActionHandler {
+  return async (action) => {
+    switch (action.type) {
+      case 'setWeights': {
+        const experiment = await pickExperiment(ctx, action.experiment);
+        if (!experiment) throw new Error(`unknown experiment ${action.experiment}`);
+        if (!(await local.applyWeights(ctx, experiment, action.weights, 'split (dashboard)')))
+          throw new Error('the router refused the weights — see the logs');
+        return `weights set: ${Object.entries(action.weights)
+          .map(([n, w]) => `${n} ${w}`)
+          .join(', ')}`;
+      }
+      case 'promote':
+        void local.promoteCandidate(ctx, action.experiment, { variant: action.variant, confirmed: true });
+        return `promoting ${action.variant} in steps — progress in the notification`;
+      case 'rollback':
+        await local.rollBack(ctx, action.experiment, true);
+        return 'rolled back to the baseline';
+      case 'simulateTraffic':
+        void vscode.commands.executeCommand('modelCanary.simulateTraffic', action.experiment);
+        return 'simulation started';
+      case 'openLogs':
+        ctx.log.show(true);
+        return 'logs opened';
+    }
+  };
 }

@@ -2,9 +2,13 @@
 import * as vscode from 'vscode';
 
 export interface Settings {
+  pythonPath: string;
   kindPath: string;
   clusterName: string;
+  protectedContextPattern: string;
+  refreshIntervalSeconds: number;
   routerPort: number;
+  modelServerImage: string;
 }
 
 const SECTION = 'modelCanary';
@@ -24,9 +28,13 @@ export class Config implements vscode.Disposable {
   get settings(): Settings {
     const c = vscode.workspace.getConfiguration(SECTION);
     return {
+      pythonPath: c.get<string>('python.path', ''),
       kindPath: c.get<string>('kind.path', ''),
       clusterName: c.get<string>('kind.clusterName', 'model-canary'),
+      protectedContextPattern: c.get<string>('promotion.protectedContextPattern', 'prod'),
+      refreshIntervalSeconds: Math.max(1, c.get<number>('refreshIntervalSeconds', 2)),
       routerPort: c.get<number>('router.port', 8090),
+      modelServerImage: c.get<string>('modelServer.image', ''),
     };
   }
 

@@ -7,15 +7,36 @@ import type { Variant } from '../../core/spec/experiment';
 import type { SpecProblem } from '../../core/spec/errors';
 import type { DoctorReport } from '../../kind/doctor';
 import type { KubeContextInfo } from '../../kube/kubeconfig';
+import type { ComponentStatus } from '../../runtime/runtime';
+import type { Comparison, VariantReport } from '../../shared/report';
 
 export type TreeNode =
-  | { kind: 'environment.local' }
-  | { kind: 'environment.kind'; clusterName: string; doctor?: DoctorReport }
-  | { kind: 'environment.contexts'; contexts: KubeContextInfo[]; error?: string }
-  | { kind: 'environment.context'; context: KubeContextInfo }
-  | { kind: 'model'; model: ModelVersion; problems: SpecProblem[] }
-  | { kind: 'experiment'; entry: ExperimentFile; problems: SpecProblem[] }
-  | { kind: 'variant'; experimentFile: string; variant: Variant; share: number }
+  | {
+      kind: 'environment.local';
+      current: boolean;
+      running?: { routerUrl?: string; ready: number; total: number };
+    }
+  | { kind: 'environment.kind'; clusterName: string; current: boolean; doctor?: DoctorReport }
+  | { kind: 'environment.contexts'; contexts: KubeContextInfo[]; current?: string; error?: string }
+  | { kind: 'environment.context'; context: KubeContextInfo; current: boolean }
+  | { kind: 'model'; model: ModelVersion; problems: SpecProblem[]; server?: ComponentStatus }
+  | {
+      kind: 'experiment';
+      entry: ExperimentFile;
+      problems: SpecProblem[];
+      live: boolean;
+      driftFlag?: boolean;
+      srmMismatch?: boolean;
+    }
+  | {
+      kind: 'variant';
+      experimentFile: string;
+      variant: Variant;
+      share: number;
+      live?: VariantReport;
+      comparison?: Comparison;
+      drifting?: string[];
+    }
   | { kind: 'shadow'; experimentFile: string; variant: string; model: string; percent: number }
   | { kind: 'problem'; problem: SpecProblem };
 
