@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Report } from '../../src/shared/report';
+import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
+
+const CLI = join(REPO_ROOT, 'dist/cli.js');
+
+// Automatic rollouts run by the controller inside the real router, on real MLServer processes,
+// with traffic from the simulator — the path `npm run demo -- --rollout` takes.
+describe('progressive rollout on the local environment (real router, MLServer, simulator)', function () {
+  let ws: string;
+  const cli = (...args: string[]) =>
+    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 400_000 });
+
+  beforeEach(async () => {
+    ws = await mkdtemp(join(tmpdir(), 'mc-rollout-'));
+    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+  });
+
+  afterEach(async () => {
+    await cli('down');
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('the demo promotes the better v2 step by step to 100%, with no failed request during weight changes', async () => {
+    const res = await cli('demo', '--rollout', '--exit', '--json', '--port', '0');
+    assert.equal(res.exitCode, 0, res.stderr);
+    const report = JSON.parse(res.stdout) as Report & { simulation: { errors: number; sent: number } };
+    assert.equal(report.rollout?.state, 'Succeeded', report.rollout?.reason);
+    assert.deepEqual(
+      report.variants.map((v) => [v.name, v.weight]),
+      [
+        ['v1', 0],
+        ['v2', 100],
+      ],
+    );
+    const weights = report.rollout!.history.map((h) => h.weight);
+    assert.deepEqual(weights, [5, 25, 50, 100], 'every step, in order');
+    assert.equal(report.simulation.errors, 0, 'no request failed while the weights moved');
+    assert.ok(
+      report.timeline!.weights.some((w) => w.source === 'rollout'),
+      'weight changes went through the router as rollout events',
+    );
+  });
+
+  it('rolls a worse candidate back automatically', async () => {
+    // The good gradient-boosting model as the baseline, the weaker logistic regression as the candidate.
+    const file = join(ws, 'experiments/propensity.yaml');
+    const text = await readFile(file, 'utf8');
+    await writeFile(
+      file,
+      text
+        .replace('model: propensity-v1, role: baseline', 'model: propensity-v2, role: baseline')
+        .replace(
+          '{ name: v2, model: propensity-v2, weight: 5 }',
+          '{ name: v2, model: propensity-v1, weight: 5 }',
+        ),
+    );
+    assert.equal((await cli('up', '--port', '0')).exitCode, 0);
+    assert.equal((await cli('deploy', file)).exitCode, 0);
+    const start = await cli(
+      'rollout',
+      'start',
+      'propensity',
+      '--min-samples',
+      '100',
+      '--min-step-seconds',
+      '2',
+      '--json',
+    );
+    assert.equal(start.exitCode, 0, start.stderr);
+    let report: Report | undefined;
+    for (let round = 0; round < 12; round++) {
+      const sim = await cli('simulate', 'propensity', '--requests', '1000', '--rps', '200', '--json');
+      assert.equal(sim.exitCode, 0, sim.stderr);
+      await new Promise((r) => setTimeout(r, 1500));
+      report = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
+      if (report.rollout && ['RolledBack', 'Succeeded', 'Failed', 'Paused'].includes(report.rollout.state))
+        break;
+    }
+    assert.equal(report?.rollout?.state, 'RolledBack', report?.rollout?.reason);
+    assert.match(report!.rollout!.reason, /significantly worse on conversion/);
+    assert.deepEqual(
+      report!.variants.map((v) => v.weight),
+      [100, 0],
+    );
+  });
+});
