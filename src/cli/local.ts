@@ -24,7 +24,11 @@ export interface CliContext {
 const workspaceOption = { workspace: { type: 'string' as const, default: '.' } };
 
 /** `--runtime process` (default: local processes) or `--runtime kube` / `kind` with `--context`. */
-const runtimeOptions = { ...workspaceOption, runtime: { type: 'string' as const, default: 'process' }, ...kubeRuntimeOptions };
+const runtimeOptions = {
+  ...workspaceOption,
+  runtime: { type: 'string' as const, default: 'process' },
+  ...kubeRuntimeOptions,
+};
 
 /** The Runtime the options name: local processes, or Kubernetes (the local kind cluster or `--context`). */
 function anyRuntimeFor(ctx: CliContext, v: Record<string, unknown>): Runtime {
@@ -232,7 +236,8 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     deploy: {
       summary: "start an experiment's model servers and route its endpoint",
-      usage: 'model-canary deploy <experiment-file> [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
+      usage:
+        'model-canary deploy <experiment-file> [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
       options: { ...runtimeOptions, python: { type: 'string' }, json: { type: 'boolean', default: false } },
       async run(v, [file]) {
         if (!file) throw new UsageError('which experiment file?');
@@ -280,7 +285,8 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     split: {
       summary: "change an experiment's traffic split",
-      usage: 'model-canary split <experiment> <variant>=<weight> ... [--workspace DIR] [--runtime process|kube --context CTX]',
+      usage:
+        'model-canary split <experiment> <variant>=<weight> ... [--workspace DIR] [--runtime process|kube --context CTX]',
       options: { ...runtimeOptions },
       async run(v, [experiment, ...pairs]) {
         if (!experiment || pairs.length === 0) throw new UsageError('usage: split <experiment> v1=75 v2=25');
@@ -303,7 +309,8 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     report: {
       summary: 'print the live report of a deployed experiment',
-      usage: 'model-canary report <experiment> [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
+      usage:
+        'model-canary report <experiment> [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
       options: { ...runtimeOptions, json: { type: 'boolean', default: false } },
       async run(v, [experiment]) {
         if (!experiment) throw new UsageError('which experiment?');
