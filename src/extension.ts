@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { WorkspaceScan } from './core/workspace/discover';
 import { dashboardActionHandler, registerCommands } from './vscode/commands';
 import type { CommandContext } from './vscode/commands/context';
+import { AlertNotifier } from './vscode/alerts';
 import { Config } from './vscode/config';
 import { DashboardPanels } from './vscode/dashboard/panels';
 import { Environments } from './vscode/environments';
@@ -58,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): ModelCanaryApi {
     environmentsTree,
     dashboards,
     new StatusBar(live, environments),
+    new AlertNotifier(live, log),
     vscode.window.registerTreeDataProvider('modelCanary.models', models),
     vscode.window.registerTreeDataProvider('modelCanary.experiments', experiments),
     vscode.window.registerTreeDataProvider('modelCanary.environments', environmentsTree),

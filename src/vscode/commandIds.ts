@@ -19,6 +19,10 @@ export const COMMAND_IDS = [
   'rollBack',
   'openDashboard',
   'selectEnvironment',
+  'createKindCluster',
+  'deleteKindCluster',
+  'promoteToCluster',
+  'exportManifests',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

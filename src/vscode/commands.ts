@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { COMMAND_IDS, COMMAND_PREFIX, type CommandId } from './commandIds';
 import { pickExperiment, type CommandContext } from './commands/context';
+import * as cluster from './commands/cluster';
 import * as local from './commands/local';
 import type { DashboardActionHandler } from './dashboard/panels';
 import { doctorCommand } from './doctor';
@@ -46,6 +47,10 @@ export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHan
     if (experiment) ctx.dashboards.open(experiment.metadata.name);
   },
   selectEnvironment: (ctx) => () => local.selectEnvironment(ctx),
+  createKindCluster: (ctx) => () => cluster.createKindClusterCommand(ctx),
+  deleteKindCluster: (ctx) => () => cluster.deleteKindClusterCommand(ctx),
+  promoteToCluster: (ctx) => (arg?: unknown) => cluster.promoteToClusterCommand(ctx, arg),
+  exportManifests: (ctx) => (arg?: unknown) => cluster.exportManifestsCommand(ctx, arg),
 };
 
 /** Registers the table; a failing command logs its error and offers the logs, a cancel stays silent. */
