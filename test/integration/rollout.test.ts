@@ -72,14 +72,16 @@ describe('progressive rollout on the local environment (real router, MLServer, s
       '--json',
     );
     assert.equal(start.exitCode, 0, start.stderr);
+    // One long run: every row is a distinct user, and each pass over the file brings new user
+    // ids, so the sticky split stays a fair random split (rerunning the same rows would not be).
+    const sim = await cli('simulate', 'propensity', '--requests', '8000', '--rps', '300', '--json');
+    assert.equal(sim.exitCode, 0, sim.stderr);
     let report: Report | undefined;
-    for (let round = 0; round < 12; round++) {
-      const sim = await cli('simulate', 'propensity', '--requests', '1000', '--rps', '200', '--json');
-      assert.equal(sim.exitCode, 0, sim.stderr);
-      await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 40; i++) {
       report = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
       if (report.rollout && ['RolledBack', 'Succeeded', 'Failed', 'Paused'].includes(report.rollout.state))
         break;
+      await new Promise((r) => setTimeout(r, 500));
     }
     assert.equal(report?.rollout?.state, 'RolledBack', report?.rollout?.reason);
     assert.match(report!.rollout!.reason, /significantly worse on conversion/);
