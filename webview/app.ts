@@ -41,6 +41,7 @@ import {
   variantOrder,
   verdicts,
   weightEvents,
+  rolloutEvents,
   withCandidateShare,
   type ColourKey,
 } from './shape';
@@ -56,6 +57,7 @@ import {
   lineSample,
   predictionView,
   timelineView,
+  rolloutView,
   verdictView,
 } from './views';
 
@@ -103,6 +105,7 @@ export class DashboardApp {
     ab: HTMLElement;
     drift: HTMLElement;
     prediction: HTMLElement;
+    rollout: HTMLElement;
     timeline: HTMLElement;
   };
 
@@ -140,6 +143,7 @@ export class DashboardApp {
       ab: h('div', { class: 'mc-ab-slot' }),
       drift: h('div', { class: 'mc-drift-slot' }),
       prediction: h('div', { class: 'mc-prediction-slot' }),
+      rollout: h('div', { class: 'mc-rollout-slot' }),
       timeline: h('div', { class: 'mc-timeline-slot' }),
     };
     const canvas = (k: ChartKind): HTMLCanvasElement => this.panels[k].box.querySelector('canvas')!;
@@ -158,6 +162,7 @@ export class DashboardApp {
       ),
       this.el.ab,
       h('div', { class: 'mc-grid mc-grid-2' }, this.el.drift, this.el.prediction),
+      this.el.rollout,
       this.el.timeline,
     );
     this.charts = new DashboardCharts(
@@ -322,7 +327,12 @@ export class DashboardApp {
       predictionView(report, colours),
     ]);
     const timeline = report.timeline ?? timelineFromSnapshots(this.ui.snapshots);
-    const events = mergeEvents(weightEvents(timeline.weights, order), this.ui.events);
+    const rollout = report.rollout;
+    this.fill(this.el.rollout, [rollout], () => (rollout ? [rolloutView(rollout)] : []));
+    const events = mergeEvents(
+      [...weightEvents(timeline.weights, order), ...rolloutEvents(rollout)],
+      this.ui.events,
+    );
     this.fill(this.el.timeline, events, () => [timelineView(events)]);
     const t3 = performance.now();
     // Measured by bench/dashboard.ts (and visible in the webview's performance panel).

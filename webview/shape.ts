@@ -11,6 +11,7 @@ import type {
   FeatureDrift,
   Report,
   WeightChange,
+  RolloutStatus,
 } from '../src/shared/report';
 import {
   count,
@@ -512,13 +513,23 @@ export function featureHistory(
 
 // ── timeline of events ──────────────────────────────────────────────────────────────────
 
-export type EventKind = 'weights' | 'decision' | 'srm' | 'guardrail' | 'drift';
+export type EventKind = 'weights' | 'decision' | 'srm' | 'guardrail' | 'drift' | 'rollout';
 
 export interface DashEvent {
   ts: number;
   kind: EventKind;
   text: string;
   reason?: string;
+}
+
+/** Rollout transitions as events: "Progressing → Progressing at 25%", with the gate's reason. */
+export function rolloutEvents(rollout: RolloutStatus | undefined): DashEvent[] {
+  return (rollout?.history ?? []).map((t) => ({
+    ts: t.ts,
+    kind: 'rollout' as const,
+    text: `rollout ${t.from} → ${t.to}${t.weight >= 0 ? ` at ${t.weight}%` : ''}`,
+    reason: t.reason,
+  }));
 }
 
 /** Weight changes as events: "v1 95% · v2 5% → v1 75% · v2 25%", with source and reason. */

@@ -18,7 +18,7 @@ import {
   signedPoints,
 } from './format';
 import type { DriftSample } from '../src/shared/protocol';
-import type { Report } from '../src/shared/report';
+import type { Report, RolloutStatus } from '../src/shared/report';
 import {
   abTable,
   featureHistory,
@@ -608,6 +608,7 @@ export function predictionView(report: Report, colours: Map<string, ColourKey>):
 // ── timeline ───────────────────────────────────────────────────────────────────────────
 
 const KIND_LABEL: Record<DashEvent['kind'], string> = {
+  rollout: 'rollout',
   weights: 'split',
   decision: 'decision',
   srm: 'SRM',
@@ -658,4 +659,47 @@ export function timelineView(events: DashEvent[], limit = 30): HTMLElement {
   if (events.length > limit)
     panel.append(h('p', { class: 'mc-muted' }, `${count(events.length - limit)} older entries not shown`));
   return panel;
+}
+
+// ── rollout ────────────────────────────────────────────────────────────────────────────
+
+/** The progressive rollout: state, step, reason, and the gates of the last evaluation. */
+export function rolloutView(rollout: RolloutStatus): HTMLElement {
+  const step = rollout.stepIndex >= 0 ? rollout.steps[rollout.stepIndex] : undefined;
+  const stateClass = /RolledBack|Failed/.test(rollout.state)
+    ? 'mc-bad'
+    : /Succeeded/.test(rollout.state)
+      ? 'mc-good'
+      : 'mc-neutral';
+  return h(
+    'section',
+    { class: 'mc-panel mc-rollout', 'aria-label': 'Rollout' },
+    h('h2', {}, 'Rollout'),
+    h(
+      'p',
+      { class: 'mc-rollout-head' },
+      h('span', { class: `mc-badge ${stateClass}` }, rollout.state),
+      ` ${rollout.candidate} against ${rollout.baseline}`,
+      step !== undefined ? ` · step ${rollout.stepIndex + 1} of ${rollout.steps.length} (${step}%)` : '',
+      rollout.awaitingApproval ? ' · waiting for approval' : '',
+    ),
+    h('p', { class: 'mc-rollout-reason' }, rollout.reason),
+    h(
+      'ul',
+      { class: 'mc-gates' },
+      ...rollout.gates.map((g) =>
+        h(
+          'li',
+          { class: `mc-gate ${g.ok ? 'mc-good' : 'mc-bad'}` },
+          h(
+            'span',
+            { class: 'mc-gate-mark', 'aria-label': g.ok ? 'passed' : 'not passed' },
+            g.ok ? '✓' : '✗',
+          ),
+          h('span', { class: 'mc-gate-name' }, g.name),
+          h('span', { class: 'mc-gate-detail' }, g.detail),
+        ),
+      ),
+    ),
+  );
 }

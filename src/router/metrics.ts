@@ -123,6 +123,51 @@ export class RouterMetrics {
         for (const r of reports()) this.set({ experiment: r.experiment }, r.srm.pValue);
       },
     });
+    // For alerting rules: 1 while a threshold of the experiment is breached, and the rollout's state.
+    new Gauge({
+      name: 'model_canary_guardrail_breached',
+      help: 'Whether a guardrail of the experiment is breached (1) or not (0), per variant.',
+      labelNames: ['experiment', 'variant', 'guardrail'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of reports())
+          for (const g of r.guardrails)
+            this.set({ experiment: r.experiment, variant: g.variant, guardrail: g.name }, g.ok ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'model_canary_srm_mismatch',
+      help: 'Whether the observed split mismatches the weights (1: p < 0.001).',
+      labelNames: ['experiment'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of reports()) this.set({ experiment: r.experiment }, r.srm.mismatch ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'model_canary_drift_detected',
+      help: 'Whether input drift is detected on the experiment (dataset drift, 1) or not (0).',
+      labelNames: ['experiment'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of reports())
+          if (r.drift) this.set({ experiment: r.experiment }, r.drift.datasetDrift ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'model_canary_rollout_state',
+      help: "1 for the progressive rollout's current state (Progressing, Paused, Succeeded, RolledBack, …).",
+      labelNames: ['experiment', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of reports())
+          if (r.rollout) this.set({ experiment: r.experiment, state: r.rollout.state }, 1);
+      },
+    });
     new Gauge({
       name: 'model_canary_shadow_agreement_ratio',
       help: "Share of mirrored requests whose predicted class matched the primary's.",

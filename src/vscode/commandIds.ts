@@ -23,6 +23,11 @@ export const COMMAND_IDS = [
   'deleteKindCluster',
   'promoteToCluster',
   'exportManifests',
+  'startRollout',
+  'pauseRollout',
+  'resumeRollout',
+  'approveRollout',
+  'abortRollout',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

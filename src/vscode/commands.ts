@@ -51,6 +51,11 @@ export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHan
   deleteKindCluster: (ctx) => () => cluster.deleteKindClusterCommand(ctx),
   promoteToCluster: (ctx) => (arg?: unknown) => cluster.promoteToClusterCommand(ctx, arg),
   exportManifests: (ctx) => (arg?: unknown) => cluster.exportManifestsCommand(ctx, arg),
+  startRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'start', arg),
+  pauseRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'pause', arg),
+  resumeRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'resume', arg),
+  approveRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'approve', arg),
+  abortRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'abort', arg),
 };
 
 /** Registers the table; a failing command logs its error and offers the logs, a cancel stays silent. */

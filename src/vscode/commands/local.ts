@@ -360,3 +360,59 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     });
   });
 }
+
+/** Start, pause, resume, approve or abort the router's progressive rollout of an experiment. */
+export async function rolloutAction(
+  ctx: CommandContext,
+  action: 'start' | 'pause' | 'resume' | 'approve' | 'abort',
+  arg?: unknown,
+): Promise<void> {
+  const experiment = await pickExperiment(ctx, arg, { deployed: true });
+  if (!experiment) return;
+  const runtime = ctx.environments.runtime();
+  if (!runtime.rollout) {
+    void showFailure(
+      ctx,
+      `automatic rollouts are not available on ${ctx.environments.label()} yet — use local processes`,
+    );
+    return;
+  }
+  let candidate: string | undefined;
+  if (action === 'start') {
+    const candidates = experiment.spec.variants.filter((v) => v.role === 'candidate').map((v) => v.name);
+    candidate =
+      candidates.length === 1
+        ? candidates[0]
+        : await vscode.window.showQuickPick(candidates, { title: 'Roll out which candidate?' });
+    if (!candidate) return;
+    const steps = experiment.spec.rollout?.steps ?? [5, 25, 50, 100];
+    const ok = await vscode.window.showWarningMessage(
+      `Start an automatic rollout of ${candidate} in ${experiment.metadata.name} (${steps.join('% → ')}%)? The router moves the weights by itself, gated on guardrails, SRM, drift and the always-valid test.`,
+      { modal: true },
+      'Start Rollout',
+    );
+    if (ok !== 'Start Rollout') return;
+  }
+  if (action === 'abort') {
+    const ok = await vscode.window.showWarningMessage(
+      `Abort the rollout of ${experiment.metadata.name} and send all traffic back to the baseline?`,
+      { modal: true },
+      'Abort',
+    );
+    if (ok !== 'Abort') return;
+  }
+  try {
+    const status = await runtime.rollout(experiment.metadata.name, action, { candidate });
+    void ctx.live.refresh();
+    void vscode.window
+      .showInformationMessage(
+        `Model Canary: rollout of ${experiment.metadata.name} is ${status.state} — ${status.reason}`,
+        'Open Dashboard',
+      )
+      .then((c) => {
+        if (c) void vscode.commands.executeCommand('modelCanary.openDashboard', experiment.metadata.name);
+      });
+  } catch (err) {
+    void showFailure(ctx, (err as Error).message);
+  }
+}
