@@ -351,7 +351,8 @@ describe('the serving stack on a real kube-apiserver', function () {
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.deepEqual(weights, { v1: 75, v2: 25 }, router!.output());
-      assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
+      // Only a bound that a lost watch would break; bench/ measures, tests do not time things.
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
       await assert.rejects(
         setRouterWeights(kc, CONTEXT, stack, 'propensity', { v9: 10 }),
         /has no variant v9/,

@@ -536,8 +536,9 @@ describe('router: shadow, features and feedback (real router process, fake V2 up
     shadow.set({ latencyMs: 500 });
     const slow = await timed(300);
     const [p99Fast, p99Slow] = [percentile(fast, 0.99), percentile(slow, 0.99)];
-    assert.ok(p99Slow < 100, `client p99 ${p99Slow.toFixed(1)} ms with a 500 ms shadow`);
-    assert.ok(p99Slow < p99Fast + 25, `p99 ${p99Fast.toFixed(1)} → ${p99Slow.toFixed(1)} ms`);
+    // A shadow on the client's path would put its 500 ms into the p99; the margins only absorb a busy machine.
+    assert.ok(p99Slow < 400, `client p99 ${p99Slow.toFixed(1)} ms with a 500 ms shadow`);
+    assert.ok(p99Slow < p99Fast + 200, `p99 ${p99Fast.toFixed(1)} → ${p99Slow.toFixed(1)} ms`);
 
     // 300 mirrors at ~1 ms intervals against 8 slots of 500 ms: most were dropped and counted.
     const metrics = (await client.send('GET', '/metrics')).text;

@@ -125,21 +125,25 @@ describe('router: config from a Kubernetes ConfigMap (real kube-apiserver)', fun
     assert.equal((await client.infer('propensity', simpleRequest())).status, 200);
   });
 
-  it('applies a weight change made in the ConfigMap within a second, and logs it as from kubernetes', async () => {
+  it('applies a weight change made in the ConfigMap (watched, not polled), and logs it as from kubernetes', async () => {
     await replaceConfigMap(stringify(configFor(50, 50)));
     const changed = Date.now();
+    // Tests do not time things (bench/ does): the bound is only there so a lost watch fails.
     for (;;) {
       const w = await weights();
       if (w.v1 === 50 && w.v2 === 50) break;
-      assert.ok(
-        Date.now() - changed < 1_000,
-        `still ${JSON.stringify(w)} a second after the ConfigMap changed`,
-      );
+      assert.ok(Date.now() - changed < 10_000, `still ${JSON.stringify(w)} 10 s after the ConfigMap changed`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    const last = readEvents(join(dir, 'data'))
-      .filter((e): e is WeightsEvent => e.type === 'weights')
-      .at(-1)!;
+    console.log(`      (picked up ${Date.now() - changed} ms after the change)`);
+    // The new weights apply first; their event is durable a group commit later.
+    const lastWeights = (): WeightsEvent | undefined =>
+      readEvents(join(dir, 'data'))
+        .filter((e): e is WeightsEvent => e.type === 'weights')
+        .at(-1);
+    for (let i = 0; i < 100 && lastWeights()?.weights.v2 !== 50; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const last = lastWeights()!;
     assert.deepEqual([last.source, last.weights], ['kubernetes', { v1: 50, v2: 50 }]);
   });
 

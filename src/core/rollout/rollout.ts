@@ -96,6 +96,9 @@ export interface Evaluation {
 
 const TERMINAL: readonly RolloutPhase[] = ['Succeeded', 'RolledBack', 'Failed'];
 
+/** The sample-ratio gate judges only once the smallest arm expects this many requests. */
+export const SRM_MIN_EXPECTED = 100;
+
 /** True when the rollout has ended. */
 export function isTerminal(phase: RolloutPhase): boolean {
   return TERMINAL.includes(phase);
@@ -300,9 +303,22 @@ export function evaluateRollout(
       move(state, 'RolledBack', now, `guardrail breached: ${guardrailDetail}`, spec, variants),
     );
 
-  // 2. Sample-ratio mismatch.
-  gates.push({ name: 'srm', ok: !report.srm.mismatch, detail: `p = ${fmt(report.srm.pValue)}` });
-  if (report.srm.mismatch)
+  // 2. Sample-ratio mismatch — once the smallest arm expects SRM_MIN_EXPECTED requests. Requests
+  // are logged when they complete, so early on a slow variant's in-flight requests are missing
+  // from the counts; with enough traffic that bias is too small to flag.
+  const total = report.variants.reduce((n, v) => n + v.requests, 0);
+  const weightSum = report.variants.reduce((n, v) => n + v.weight, 0);
+  const smallestShare = Math.min(
+    ...report.variants.filter((v) => v.weight > 0).map((v) => v.weight / weightSum),
+  );
+  const srmJudged = total * smallestShare >= SRM_MIN_EXPECTED;
+  const srmBroken = report.srm.mismatch && srmJudged;
+  gates.push({
+    name: 'srm',
+    ok: !srmBroken,
+    detail: `p = ${fmt(report.srm.pValue)}${srmJudged ? '' : ' (too few requests to judge yet)'}`,
+  });
+  if (srmBroken)
     return evaluated(
       pauseRollout(
         state,
