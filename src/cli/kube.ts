@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { formatProblem, SpecError } from '../core/spec/errors';
-import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
+import { formatProblem } from '../core/spec/errors';
+import type { Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
 import {
   createKindCluster,
@@ -30,7 +30,7 @@ import { runCommand } from '../process/execaRunner';
 import { KubeRuntime } from '../runtime/kubeRuntime';
 import { ProcessRuntime } from '../runtime/processRuntime';
 import { UsageError, onInterrupt, type Command } from './command';
-import type { CliContext } from './local';
+import { findExperiment, type CliContext } from './local';
 
 const progress = (quiet: boolean) => (message: string) => {
   if (!quiet) process.stderr.write(`  ${message}\n`);
@@ -67,30 +67,8 @@ export const kubeRuntimeOptions = {
 
 /** An experiment by file path or by name in the workspace, with what the cluster needs of it. */
 async function experimentInput(workspace: string, ref: string): Promise<ExperimentInput> {
+  const experiment = await findExperiment(workspace, ref);
   const scan = await scanWorkspace(workspace);
-  let experiment: Experiment | undefined;
-  if (existsSync(ref)) {
-    try {
-      experiment = await loadExperimentFile(resolve(ref));
-    } catch (err) {
-      if (err instanceof SpecError) throw new UsageError(`invalid experiment file:\n${err.message}`);
-      throw err;
-    }
-  } else {
-    const found = scan.experiments.find((e) => e.name === ref);
-    if (!found)
-      throw new UsageError(
-        `no experiment "${ref}" in ${workspace} (known: ${scan.experiments.map((e) => e.name).join(', ') || 'none'})`,
-      );
-    if (!found.experiment)
-      throw new UsageError(
-        `the experiment "${ref}" is invalid:\n${scan.problems
-          .filter((p) => p.file === found.file)
-          .map(formatProblem)
-          .join('\n')}`,
-      );
-    experiment = found.experiment;
-  }
   const problems = scan.problems.filter((p) => p.file === experiment.file);
   if (problems.length)
     throw new UsageError(`the experiment is invalid:\n${problems.map(formatProblem).join('\n')}`);

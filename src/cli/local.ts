@@ -55,8 +55,8 @@ const progress = (quiet: boolean) => (message: string) => {
   if (!quiet) process.stderr.write(`  ${message}\n`);
 };
 
-/** An experiment by file path or by name in the workspace. */
-async function findExperiment(workspace: string, ref: string): Promise<Experiment> {
+/** An experiment by file path or by name in the workspace; a UsageError saying what is wrong otherwise. */
+export async function findExperiment(workspace: string, ref: string): Promise<Experiment> {
   if (existsSync(ref)) {
     try {
       return await loadExperimentFile(resolve(ref));
