@@ -279,6 +279,17 @@ export class Workbench {
     return texts.map((t) => t.trim()).filter((t) => t.length > 0);
   }
 
+  /** The messages alone (no source, buttons or styles) of the notifications shown, toasts and center. */
+  async notificationMessages(): Promise<string[]> {
+    const texts = await this.page
+      .locator(
+        '.notifications-toasts .notification-toast .notification-list-item-message, ' +
+          '.notifications-center .notification-list-item .notification-list-item-message',
+      )
+      .allTextContents();
+    return texts.map((t) => t.trim()).filter((t) => t.length > 0);
+  }
+
   /** Waits for a notification whose text matches; looks in the notification center if the toast is gone. */
   async waitForNotification(match: RegExp, timeoutMs = 30_000): Promise<string> {
     try {
@@ -295,6 +306,51 @@ export class Workbench {
         `${(err as Error).message}; notifications: ${JSON.stringify(await this.notificationTexts())}`,
       );
     }
+  }
+
+  /** Dismisses every notification (toasts and the notification center), so a later wait sees only new ones. */
+  async clearNotifications() {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await waitFor(
+      async () => ((await this.notificationTexts()).length === 0 ? true : undefined),
+      'the notifications did not clear',
+      10_000,
+    ).catch(() => undefined);
+    await this.page.keyboard.press('Escape');
+  }
+
+  /** The description (the dimmer text after the label) of a tree item, found as findTreeItem finds it. */
+  async treeItemDescription(viewTitle: string, label: string | RegExp, timeoutMs = 30_000): Promise<string> {
+    const row = await this.findTreeItem(viewTitle, label, timeoutMs);
+    return ((await row.locator('.label-description').first().textContent()) ?? '').trim();
+  }
+
+  /** Drags the sash between the side bar and the editor so that the side bar is about `width` pixels wide. */
+  async setSideBarWidth(width: number) {
+    const sidebar = this.page.locator('.part.sidebar').first();
+    const box = await sidebar.boundingBox();
+    if (box == null) return;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(box.x + box.width, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, y, { steps: 10 });
+    await this.page.mouse.up();
+    await waitFor(
+      async () => {
+        const now = await sidebar.boundingBox();
+        return now != null && Math.abs(now.width - width) < 24 ? true : undefined;
+      },
+      `the side bar did not become ${width} px wide`,
+      5_000,
+    );
+  }
+
+  /** Shows or hides the primary side bar (View: Toggle Primary Side Bar Visibility). */
+  async setSideBarVisible(visible: boolean) {
+    const sidebar = this.page.locator('.part.sidebar').first();
+    if ((await sidebar.isVisible()) === visible) return;
+    await this.runCommand('View: Toggle Primary Side Bar Visibility');
+    await sidebar.waitFor({ state: visible ? 'visible' : 'hidden', timeout: 15_000 });
   }
 
   /**
