@@ -122,6 +122,20 @@ describe('local environment (real MLServer + router processes, sample-models)', 
     );
   });
 
+  it('re-deploying an edited experiment reaches the router (new guardrail in the report)', async () => {
+    const file = join(ws, 'experiments/propensity.yaml');
+    await writeFile(
+      file,
+      (await readFile(file, 'utf8')).replace('latencyP95Ms: { max: 50 }', 'latencyP95Ms: { max: 500 }'),
+    );
+    assert.equal((await cli('deploy', file)).exitCode, 0);
+    const report = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
+    assert.deepEqual(
+      report.guardrails.filter((g) => g.name === 'latencyP95Ms').map((g) => g.limit),
+      [500, 500],
+    );
+  });
+
   it('a killed model server shows up as errors of its variant and in status', async () => {
     const before = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
     const v2 = (await status()).components.find((c) => c.name === 'propensity-v2')!;
@@ -129,7 +143,7 @@ describe('local environment (real MLServer + router processes, sample-models)', 
     await new Promise((r) => setTimeout(r, 500));
     const s = await status();
     assert.equal(s.components.find((c) => c.name === 'propensity-v2')?.state, 'stopped');
-    await cli('simulate', 'propensity', '--requests', '200', '--rps', '500', '--json');
+    await cli('simulate', 'propensity', '--requests', '400', '--rps', '400', '--json');
     const after = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
     const errorsV2 =
       after.variants.find((v) => v.name === 'v2')!.errors -
