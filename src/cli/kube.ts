@@ -30,7 +30,8 @@ import { runCommand } from '../process/execaRunner';
 import { KubeRuntime } from '../runtime/kubeRuntime';
 import { ProcessRuntime } from '../runtime/processRuntime';
 import { UsageError, onInterrupt, type Command } from './command';
-import { findExperiment, type CliContext } from './local';
+import { findExperiment } from './experiments';
+import type { CliContext } from './local';
 
 const progress = (quiet: boolean) => (message: string) => {
   if (!quiet) process.stderr.write(`  ${message}\n`);

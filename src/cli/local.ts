@@ -3,9 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatReportText } from '../core/analysis/format';
-import { formatProblem, SpecError } from '../core/spec/errors';
-import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
-import { scanWorkspace } from '../core/workspace/discover';
+import { SpecError } from '../core/spec/errors';
 import { ProcessRuntime } from '../runtime/processRuntime';
 import type { EnvironmentStatus, Runtime } from '../runtime/runtime';
 import { parseDriftSpec } from '../simulator/driftInjection';
@@ -13,6 +11,7 @@ import { defaultTrafficFile, loadDataset } from '../simulator/dataset';
 import { simulate, type SimulationSummary } from '../simulator/simulator';
 import { alertsOf } from '../core/analysis/alerts';
 import { UsageError, onInterrupt, type Command } from './command';
+import { findExperiment } from './experiments';
 import { kubeRuntimeFor, kubeRuntimeOptions } from './kube';
 
 /** Where the CLI's bundles are (router.js beside cli.js), and its cache. */
@@ -54,32 +53,6 @@ function runtimeFor(ctx: CliContext, v: Record<string, unknown>): ProcessRuntime
 const progress = (quiet: boolean) => (message: string) => {
   if (!quiet) process.stderr.write(`  ${message}\n`);
 };
-
-/** An experiment by file path or by name in the workspace; a UsageError saying what is wrong otherwise. */
-export async function findExperiment(workspace: string, ref: string): Promise<Experiment> {
-  if (existsSync(ref)) {
-    try {
-      return await loadExperimentFile(resolve(ref));
-    } catch (err) {
-      if (err instanceof SpecError) throw new UsageError(`invalid experiment file:\n${err.message}`);
-      throw err;
-    }
-  }
-  const scan = await scanWorkspace(workspace);
-  const found = scan.experiments.find((e) => e.name === ref);
-  if (!found)
-    throw new UsageError(
-      `no experiment "${ref}" in ${workspace} (known: ${scan.experiments.map((e) => e.name).join(', ') || 'none'})`,
-    );
-  if (!found.experiment)
-    throw new UsageError(
-      `the experiment "${ref}" is invalid:\n${scan.problems
-        .filter((p) => p.file === found.file)
-        .map(formatProblem)
-        .join('\n')}`,
-    );
-  return found.experiment;
-}
 
 function printStatus(status: EnvironmentStatus): void {
   if (!status.up) {
