@@ -107,10 +107,12 @@ export async function exportManifestsCommand(ctx: CommandContext, arg?: unknown)
   if (!out) return;
   try {
     const routerBundle = target === 'builtin' ? await readRouterBundle(ctx) : undefined;
+    const mlserver = ctx.config.settings.modelServerImage || undefined;
     const result = exportExperiment(await experimentInputFor(ctx, experiment), {
       target,
       modelUriBase,
       routerBundle,
+      ...(mlserver ? { stack: { images: { mlserver } } } : {}),
     });
     if (result.notes.length) ctx.log.info(`export ${target}: ${result.notes.join('; ')}`);
     for (const f of result.files) {
@@ -187,6 +189,9 @@ export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown
             platform: 'remote',
             modelSource: { kind: 'http', baseUrl: modelUriBase },
             router: { bundle: await readRouterBundle(ctx) },
+            ...(ctx.config.settings.modelServerImage
+              ? { images: { mlserver: ctx.config.settings.modelServerImage } }
+              : {}),
           },
           undoFile: join(
             ctx.environments.workspaceRoot(),
