@@ -62,7 +62,10 @@ export class Upstreams {
         connect: { timeout: this.timeouts.connectMs },
         headersTimeout: this.timeouts.upstreamMs,
         bodyTimeout: this.timeouts.upstreamMs,
-        keepAliveTimeout: 30_000,
+        // Below uvicorn's (MLServer's) 5 s idle timeout, which it does not announce: a pooled
+        // connection kept longer is closed by the server and its reuse fails the request.
+        keepAliveTimeout: 2_000,
+        keepAliveMaxTimeout: 2_000,
       });
       this.pools.set(origin, pool);
     }
