@@ -35,18 +35,6 @@ export type CommandRunner = <T>(
   options?: RunOptions,
 ) => Promise<CommandResult<T>>;
 
-/** Returns the value of an `ok` result, or throws an Error carrying the tool's own message. */
-export function unwrap<T>(result: CommandResult<T>): T {
-  switch (result.kind) {
-    case 'ok':
-      return result.value;
-    case 'canceled':
-      throw new CanceledError();
-    default:
-      throw new Error(result.message);
-  }
-}
-
 /** The user canceled; callers let it pass silently. */
 export class CanceledError extends Error {
   constructor() {

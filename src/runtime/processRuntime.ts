@@ -9,7 +9,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { SpecError } from '../core/spec/errors';
-import { scanWorkspace, type ModelVersion } from '../core/workspace/discover';
+import { scanWorkspace, type ModelVersion, type WorkspaceScan } from '../core/workspace/discover';
 import type { Experiment } from '../core/spec/experiment';
 import type { Report, RolloutStatus } from '../shared/report';
 import { runCommand } from '../process/execaRunner';
@@ -161,7 +161,7 @@ export class ProcessRuntime implements Runtime {
     }
 
     state.experiments[experiment.metadata.name] = { file, endpoint: experiment.spec.endpoint };
-    const experiments = await this.loadDeployed(state);
+    const experiments = this.deployedIn(state, scan);
     await this.writeRouterConfig(state, experiments);
     await writeState(state);
     options.onProgress?.(`routing /v2/models/${experiment.spec.endpoint}/infer`);
@@ -315,8 +315,8 @@ export class ProcessRuntime implements Runtime {
     return (await readFile(state.router.tokenFile, 'utf8')).trim();
   }
 
-  private async loadDeployed(state: RuntimeState): Promise<Experiment[]> {
-    const scan = await scanWorkspace(this.workspace);
+  // The deployed experiments as the scan deploy() just made sees them (no second scan).
+  private deployedIn(state: RuntimeState, scan: WorkspaceScan): Experiment[] {
     const out: Experiment[] = [];
     for (const name of Object.keys(state.experiments)) {
       const found = scan.experiments.find((e) => e.experiment?.metadata.name === name)?.experiment;
