@@ -55,14 +55,16 @@ const progress = (quiet: boolean) => (message: string) => {
 };
 
 function printStatus(status: EnvironmentStatus): void {
+  const local = status.runtime === 'process';
+  const name = local ? 'local environment' : 'Kubernetes environment';
   if (!status.up) {
-    console.log('local environment: not running');
+    console.log(`${name}: not running`);
     return;
   }
-  console.log(`local environment: running — router ${status.routerUrl}`);
+  console.log(`${name}: running — router ${status.routerUrl}`);
   for (const c of status.components)
     console.log(
-      `  ${c.state === 'ready' ? '✔' : '✖'} ${c.name.padEnd(16)} ${c.state.padEnd(9)} pid ${c.id.padEnd(8)} ${c.url}${c.detail ? `  (${c.detail})` : ''}`,
+      `  ${c.state === 'ready' ? '✔' : '✖'} ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${local ? 'pid' : 'pod'} ${c.id.padEnd(8)} ${c.url}${c.detail ? `  (${c.detail})` : ''}`,
     );
   for (const e of status.experiments)
     console.log(`  experiment ${e.name}: POST ${status.routerUrl}/v2/models/${e.endpoint}/infer`);
@@ -191,17 +193,22 @@ async function simulateUntilRolloutEnds(
 export function localCommands(ctx: CliContext): Record<string, Command> {
   return {
     up: {
-      summary: 'start the local environment (the router; no experiment yet) — no Docker needed',
-      usage: 'model-canary up [--workspace DIR] [--port 8090] [--python PATH] [--json]',
+      summary:
+        'start the environment: local processes (no Docker needed) or --runtime kube; the router, no experiment yet',
+      usage:
+        'model-canary up [--workspace DIR] [--port 8090] [--python PATH] [--runtime process|kube --context CTX] [--json]',
       options: {
-        ...workspaceOption,
+        ...runtimeOptions,
         port: { type: 'string' },
         python: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
       async run(v) {
         const abort = onInterrupt();
-        const status = await runtimeFor(ctx, v).up({ signal: abort.signal, onProgress: progress(!!v.json) });
+        const status = await anyRuntimeFor(ctx, v).up({
+          signal: abort.signal,
+          onProgress: progress(!!v.json),
+        });
         if (v.json) console.log(JSON.stringify(status, null, 2));
         else printStatus(status);
         return 0;
@@ -293,7 +300,7 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
       },
     },
     status: {
-      summary: 'show the local environment: router, model servers, experiments',
+      summary: 'show the environment: router, model servers, experiments',
       usage: 'model-canary status [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
       options: { ...runtimeOptions, json: { type: 'boolean', default: false } },
       async run(v) {
@@ -305,10 +312,11 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     logs: {
       summary: 'print the log of the router or of a model server',
-      usage: 'model-canary logs [router|<model>] [--lines 100] [--workspace DIR]',
-      options: { ...workspaceOption, lines: { type: 'string', default: '100' } },
+      usage:
+        'model-canary logs [router|<model>] [--lines 100] [--workspace DIR] [--runtime process|kube --context CTX]',
+      options: { ...runtimeOptions, lines: { type: 'string', default: '100' } },
       async run(v, [component = 'router']) {
-        const file = await runtimeFor(ctx, v).logFile(component);
+        const file = await anyRuntimeFor(ctx, v).logFile(component);
         const text = await readFile(file, 'utf8').catch(() => '');
         console.log(text.trimEnd().split('\n').slice(-Number(v.lines)).join('\n'));
         return 0;
@@ -317,15 +325,15 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     rollout: {
       summary: 'progressive rollout run by the router: start | pause | resume | approve | abort',
       usage:
-        'model-canary rollout <start|pause|resume|approve|abort> <experiment> [--candidate v2] [--min-samples N] [--min-step-seconds S] [--workspace DIR] [--json]',
+        'model-canary rollout <start|pause|resume|approve|abort> <experiment> [--candidate v2] [--min-samples N] [--min-step-seconds S] [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
       help: [
         'Steps come from spec.rollout.steps (default 5 → 25 → 50 → 100). Each step needs minSamplesPerStep candidate',
         'requests and minStepSeconds; guardrails, sample-ratio mismatch and drift are checked at every evaluation, and the',
         'always-valid test on the primary metric rolls a worse candidate back and promotes a better one at the last step.',
-        'The controller runs in the router, so the rollout goes on after this command returns.',
+        'The controller runs in the router (in its Pod on Kubernetes), so the rollout goes on after this command returns.',
       ].join('\n'),
       options: {
-        ...workspaceOption,
+        ...runtimeOptions,
         candidate: { type: 'string' },
         'min-samples': { type: 'string' },
         'min-step-seconds': { type: 'string' },
@@ -339,7 +347,9 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
         const overrides: Record<string, number> = {};
         if (v['min-samples'] !== undefined) overrides.minSamplesPerStep = Number(v['min-samples']);
         if (v['min-step-seconds'] !== undefined) overrides.minStepSeconds = Number(v['min-step-seconds']);
-        const status = await runtimeFor(ctx, v).rollout(experiment, action as (typeof actions)[number], {
+        const runtime = anyRuntimeFor(ctx, v);
+        if (!runtime.rollout) throw new UsageError('this runtime cannot run rollouts');
+        const status = await runtime.rollout(experiment, action as (typeof actions)[number], {
           candidate: v.candidate as string | undefined,
           overrides,
         });
@@ -353,15 +363,16 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     },
     watch: {
       summary: 'print alerts (guardrails, SRM, drift, rollout transitions) as they happen, until Ctrl-C',
-      usage: 'model-canary watch <experiment> [--interval 2] [--workspace DIR] [--json]',
+      usage:
+        'model-canary watch <experiment> [--interval 2] [--workspace DIR] [--runtime process|kube --context CTX] [--json]',
       options: {
-        ...workspaceOption,
+        ...runtimeOptions,
         interval: { type: 'string', default: '2' },
         json: { type: 'boolean', default: false },
       },
       async run(v, [experiment]) {
         if (!experiment) throw new UsageError('which experiment?');
-        const runtime = runtimeFor(ctx, v);
+        const runtime = anyRuntimeFor(ctx, v);
         const abort = onInterrupt();
         const seen = new Set<string>();
         let first = true;
@@ -384,12 +395,12 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
       },
     },
     down: {
-      summary: 'stop the local environment (every process it started)',
+      summary: 'stop the environment (every process it started, or the stack in the namespace)',
       usage: 'model-canary down [--workspace DIR] [--runtime process|kube --context CTX]',
       options: { ...runtimeOptions },
       async run(v) {
         await anyRuntimeFor(ctx, v).down({ onProgress: progress(false) });
-        console.log('local environment stopped');
+        console.log(`${v.runtime === 'process' ? 'local' : 'Kubernetes'} environment stopped`);
         return 0;
       },
     },

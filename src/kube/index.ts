@@ -10,7 +10,14 @@ export { previewApply, summarizePreview } from './preview';
 export type { ObjectChange, Preview } from './preview';
 export { rolloutState, RolloutError, waitForRollouts } from './rollout';
 export type { RolloutState, WaitOptions } from './rollout';
-export { kubeRequest, serviceProxyGet, serviceProxyPath, statusMessage } from './request';
+export {
+  kubeRequest,
+  serviceProxyGet,
+  serviceProxyPath,
+  serviceProxyRequest,
+  statusMessage,
+} from './request';
+export { ensureAdminToken, readAdminToken } from './adminToken';
 export { installCrds, newestPod, podLog, recordEvent, waitForCrdEstablished } from './cluster';
 export {
   completeWeights,

@@ -9,7 +9,8 @@
  *    `onPreview` (the CLI prints it; VS Code opens a diff editor).
  * 4. Explicit confirmation through the injected `confirm`: on a context matching the protected
  *    pattern (default `prod`) the user types the context's name, and `yes` does not skip that.
- * 5. Save the objects it will change (for undo), apply, wait for the rollouts, record an Event.
+ * 5. Save the objects it will change (for undo), apply (creating the router's admin-token Secret
+ *    when the target has none — its value is never shown), wait for the rollouts, record an Event.
  *    A failure part-way reports what was applied and how to undo it.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -29,7 +30,8 @@ import {
   type ExperimentInput,
   type StackOptions,
 } from '../manifests/stack';
-import { applyObjects, PartialApplyError, type AppliedObject } from './applyPlan';
+import { applyWithAdminToken, readAdminToken } from './adminToken';
+import { PartialApplyError, type AppliedObject } from './applyPlan';
 import { recordEvent } from './cluster';
 import { forContext } from './kubeconfig';
 import { apiErrorMessage } from './objects';
@@ -166,19 +168,23 @@ export async function promote(
 
   const isProtected = (o.protectedPattern ?? DEFAULT_PROTECTED_PATTERN).test(context);
   const changes = preview.changes.filter((c) => c.action !== 'unchanged').length;
+  // The token's value is never shown, so the Secret is not in the diff: say it is coming.
+  const tokenNote = (await readAdminToken(kc, context, stack))
+    ? ''
+    : ` (and create the router's admin-token Secret ${stackNames(stack.release).adminToken})`;
   const question: ConfirmQuestion = isProtected
     ? {
         kind: 'type-context',
         context,
         expect: context,
         preview,
-        message: `${context} is a protected context. Type its name (${context}) to apply ${changes} change(s) to ${namespace}:`,
+        message: `${context} is a protected context. Type its name (${context}) to apply ${changes} change(s) to ${namespace}${tokenNote}:`,
       }
     : {
         kind: 'yes-no',
         context,
         preview,
-        message: `Apply ${changes} change(s) to ${context}/${namespace}? [y/N]`,
+        message: `Apply ${changes} change(s) to ${context}/${namespace}${tokenNote}? [y/N]`,
       };
   const accepted = !isProtected && o.yes ? true : isAccepted(question, await o.confirm(question));
   if (!accepted) return { ...base, status: 'declined' };
@@ -199,7 +205,7 @@ export async function promote(
   };
   let applied: AppliedObject[];
   try {
-    applied = await applyObjects(kc, context, objects, {
+    applied = await applyWithAdminToken(kc, context, objects, stack, {
       force: o.force,
       onProgress: progress,
       signal: o.signal,

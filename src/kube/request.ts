@@ -19,6 +19,8 @@ export interface KubeRequestOptions {
   body?: string;
   contentType?: string;
   accept?: string;
+  /** More request headers. */
+  headers?: Record<string, string>;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -34,6 +36,7 @@ export async function kubeRequest(
     contentType,
     accept = 'application/json',
     timeoutMs = 30_000,
+    headers = {},
     signal,
   }: KubeRequestOptions = {},
 ): Promise<KubeResponse> {
@@ -44,6 +47,7 @@ export async function kubeRequest(
   const opts: https.RequestOptions = {
     method,
     headers: {
+      ...headers,
       accept,
       ...(contentType ? { 'content-type': contentType } : {}),
       ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}),
@@ -100,6 +104,23 @@ export function serviceProxyGet(
   port: string,
   path: string,
   options: Omit<KubeRequestOptions, 'method' | 'body'> = {},
+): Promise<KubeResponse> {
+  return serviceProxyRequest(kc, contextName, namespace, service, port, path, options);
+}
+
+/**
+ * Any request through the service proxy. The API server removes `Authorization` once it has
+ * authenticated the caller, so a token for the Service itself must travel in another header.
+ * Writes need RBAC `create` (POST) or `update` (PUT) on `services/proxy`.
+ */
+export function serviceProxyRequest(
+  kc: KubeConfig,
+  contextName: string,
+  namespace: string,
+  service: string,
+  port: string,
+  path: string,
+  options: KubeRequestOptions = {},
 ): Promise<KubeResponse> {
   return kubeRequest(kc, contextName, serviceProxyPath(namespace, service, port, path), options);
 }

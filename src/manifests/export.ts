@@ -41,6 +41,8 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'builtin: the Model Canary stack (router + one MLServer Deployment per variant), the objects',
     '`model-canary promote` applies. Everything maps. Without --model-uri-base the models come from',
     "the kind node's /models mount; with it an init container downloads each model folder over HTTP(S).",
+    "Not included: the router's admin token. Create it once per namespace (the router waits for it):",
+    '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24)',
   ].join('\n'),
   seldon: [
     'seldon: Seldon Core v2 (mlops.seldon.io/v1alpha1) — a Model per model version (storageUri =',

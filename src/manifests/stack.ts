@@ -9,8 +9,12 @@
  *   unpacked from a ConfigMap, or a configured router image), a Service (NodePort 30090 on kind,
  *   mapped to 127.0.0.1:<router port> by the cluster config; ClusterIP elsewhere);
  * - the router's config (`<release>-router-config`, key `router.yaml`), watched by the router
- *   through the API server: weights change by changing it. No admin token is set, so the
- *   router's HTTP admin endpoints stay off: in Kubernetes, RBAC on this ConfigMap is the control;
+ *   through the API server: weights change by changing it;
+ * - the router's admin token: the Secret `<release>-router-admin` (key `token`) mounted into the
+ *   router and named by the config's `adminTokenFile`. It is not one of these objects — its value
+ *   is random, made once per namespace by `ensureAdminToken` (src/kube/adminToken.ts) before the
+ *   router is applied, so re-applying and diffing the stack never touch or show it. Exported
+ *   manifests leave creating it to the user (see src/manifests/export.ts);
  * - `<release>-experiments`: each experiment's file (with its drift reference beside it), mounted
  *   into the router so reports get the experiment's metrics, guardrails and drift settings.
  * Per experiment and variant (the shadow too): an MLServer Deployment and its Service.
@@ -56,6 +60,9 @@ const EXPERIMENTS_DIR = '/etc/model-canary/experiments';
 const BUNDLE_DIR = '/etc/model-canary/bundle';
 const APP_DIR = '/opt/model-canary';
 const DATA_DIR = '/var/lib/model-canary';
+const ADMIN_DIR = '/etc/model-canary/admin';
+/** The key of the admin token in the `<release>-router-admin` Secret. */
+export const ADMIN_TOKEN_KEY = 'token';
 const BUNDLE_KEY = 'router.js.gz';
 
 /** A model version as the cluster sees it. */
@@ -114,7 +121,7 @@ export interface StackOptions {
    * Where the router's volumes are mounted (and so where its config points). The defaults suit
    * the Pod; a router run outside a Pod against the same API server (the tests) uses others.
    */
-  paths?: { experimentsDir?: string; dataDir?: string };
+  paths?: { experimentsDir?: string; dataDir?: string; adminDir?: string };
   /** Added to every object (e.g. modelcanary.dev/promoted-from). */
   annotations?: Record<string, string>;
 }
@@ -136,6 +143,7 @@ export function stackNames(release = DEFAULT_RELEASE): {
   experiments: string;
   bundle: string;
   data: string;
+  adminToken: string;
 } {
   return {
     router: dnsName([release, 'router']),
@@ -143,6 +151,7 @@ export function stackNames(release = DEFAULT_RELEASE): {
     experiments: dnsName([release, 'experiments']),
     bundle: dnsName([release, 'router-bundle']),
     data: dnsName([release, 'router-data']),
+    adminToken: dnsName([release, 'router-admin']),
   };
 }
 
@@ -164,6 +173,7 @@ const resolved = (opts: StackOptions) => {
     port: opts.router?.port ?? ROUTER_CONTAINER_PORT,
     experimentsDir: opts.paths?.experimentsDir ?? EXPERIMENTS_DIR,
     dataDir: opts.paths?.dataDir ?? DATA_DIR,
+    adminDir: opts.paths?.adminDir ?? ADMIN_DIR,
   };
 };
 
@@ -243,9 +253,11 @@ export function routerConfig(
   entries: NonNullable<RouterConfigInput['experiments']>,
   opts: StackOptions,
 ): RouterConfigInput {
+  const { port, dataDir, adminDir } = resolved(opts);
   return {
-    listen: `0.0.0.0:${resolved(opts).port}`,
-    dataDir: `${resolved(opts).dataDir}/data`,
+    listen: `0.0.0.0:${port}`,
+    dataDir: `${dataDir}/data`,
+    adminTokenFile: `${adminDir}/${ADMIN_TOKEN_KEY}`,
     experiments: [...entries].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
@@ -262,6 +274,18 @@ export function routerConfigMap(config: RouterConfigInput, opts: StackOptions): 
     kind: 'ConfigMap',
     metadata: meta(opts, names.routerConfig, routerLabels(release)),
     data: { [ROUTER_CONFIG_KEY]: routerConfigText(config) },
+  };
+}
+
+/** The Secret holding the router's admin token (made once per namespace, never re-applied). */
+export function adminTokenSecret(token: string, opts: StackOptions): KubeObject {
+  const { names, release } = resolved(opts);
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: meta(opts, names.adminToken, routerLabels(release)),
+    type: 'Opaque',
+    stringData: { [ADMIN_TOKEN_KEY]: token },
   };
 }
 
@@ -342,7 +366,7 @@ export function routerObjects(
   experimentFilesData: Record<string, string>,
   opts: StackOptions,
 ): KubeObject[] {
-  const { names, release, images, port, experimentsDir, dataDir } = resolved(opts);
+  const { names, release, images, port, experimentsDir, dataDir, adminDir } = resolved(opts);
   const labels = routerLabels(release);
   const routerImage = opts.router?.image;
   if (routerImage) assertPinned(routerImage, 'router');
@@ -479,6 +503,7 @@ export function routerObjects(
                 ...(bundle ? [{ name: 'app', mountPath: APP_DIR, readOnly: true }] : []),
                 { name: 'data', mountPath: dataDir },
                 { name: 'experiments', mountPath: experimentsDir, readOnly: true },
+                { name: 'admin', mountPath: adminDir, readOnly: true },
               ],
               securityContext: { ...restricted, readOnlyRootFilesystem: true },
             },
@@ -492,6 +517,8 @@ export function routerObjects(
               : []),
             { name: 'data', persistentVolumeClaim: { claimName: names.data } },
             { name: 'experiments', configMap: { name: names.experiments, optional: true } },
+            // Not optional: without the Secret the Pod waits, and its events name the Secret.
+            { name: 'admin', secret: { secretName: names.adminToken, defaultMode: 0o440 } },
           ],
         },
       },

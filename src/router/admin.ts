@@ -12,7 +12,16 @@ import type { RolloutController } from './rollout';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
-/** Throws 401 unless the request carries `Authorization: Bearer <token>` with the admin token. */
+/**
+ * The header that carries the admin token through the Kubernetes API server's service proxy,
+ * which removes `Authorization` once it has authenticated the caller.
+ */
+export const ADMIN_TOKEN_HEADER = 'x-model-canary-token';
+
+/**
+ * Throws 401 unless the request carries the admin token, as `Authorization: Bearer <token>` or
+ * in the `X-Model-Canary-Token` header.
+ */
 export function authorize(req: IncomingMessage, token: string | undefined): void {
   if (!token)
     throw new HttpError(
@@ -21,10 +30,12 @@ export function authorize(req: IncomingMessage, token: string | undefined): void
     );
   const challenge = { 'www-authenticate': 'Bearer realm="model-canary"' };
   const header = req.headers.authorization;
-  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match)
+  const bearer = header === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  const alternative = req.headers[ADMIN_TOKEN_HEADER];
+  const given = bearer ?? (typeof alternative === 'string' ? alternative.trim() : undefined);
+  if (!given)
     throw new HttpError(401, 'missing admin token: send "Authorization: Bearer <adminToken>"', challenge);
-  if (!timingSafeEqual(digest(match[1]!), digest(token)))
+  if (!timingSafeEqual(digest(given), digest(token)))
     throw new HttpError(401, 'wrong admin token', challenge);
 }
 

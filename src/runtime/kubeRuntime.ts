@@ -3,8 +3,10 @@
  * VS Code drive a cluster exactly like local processes: `up` applies the namespace and the
  * router, `deploy` an experiment's model servers and then its route, `setWeights` re-applies the
  * router's ConfigMap (the router watches it), `report` reads the router through the API server's
- * service proxy (no port-forward, works on remote clusters), `logFile` fetches Pod logs, `down`
- * deletes everything of the release by label (the event log's volume stays unless purged).
+ * service proxy (no port-forward, works on remote clusters), `rollout` posts to the router's
+ * admin API the same way with the namespace's admin token (a Secret `up` makes once), `logFile`
+ * fetches Pod logs, `down` deletes everything of the release by label (the event log's volume
+ * stays unless purged).
  *
  * Not done yet: a port-forward fallback for clusters whose RBAC denies `services/proxy`
  * (`kubectl -n <ns> port-forward svc/model-canary-router 8090:http` does it by hand).
@@ -21,7 +23,8 @@ import { newestPod, podLog } from '../kube/cluster';
 import { forContext, loadKubeConfig } from '../kube/kubeconfig';
 import { deleteObject, listObjects, readLive } from '../kube/objects';
 import { isKindContext } from '../kube/promote';
-import { serviceProxyGet, serviceProxyPath, statusMessage } from '../kube/request';
+import { applyWithAdminToken, readAdminToken } from '../kube/adminToken';
+import { serviceProxyGet, serviceProxyPath, serviceProxyRequest, statusMessage } from '../kube/request';
 import { rolloutState, waitForRollouts } from '../kube/rollout';
 import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
@@ -41,12 +44,14 @@ import {
   type ExperimentInput,
   type StackOptions,
 } from '../manifests/stack';
-import type { Report } from '../shared/report';
+import { ADMIN_TOKEN_HEADER } from '../router/admin';
+import type { Report, RolloutStatus } from '../shared/report';
 import {
   RuntimeError,
   type ComponentStatus,
   type EnvironmentStatus,
   type OperationOptions,
+  type RolloutAction,
   type Runtime,
 } from './runtime';
 
@@ -138,16 +143,14 @@ export class KubeRuntime implements Runtime {
     const stack = await this.stack();
     const live = await readLiveStack(this.kc, this.context, stack);
     // An existing router keeps its experiments: `up` is idempotent.
-    const config = live.config ?? routerConfig([], stack);
+    const config = { ...live.config, ...routerConfig(live.config?.experiments ?? [], stack) };
     progress(`applying the router to ${this.where()}`);
-    await applyObjects(
+    await applyWithAdminToken(
       this.kc,
       this.context,
       routerObjects(config, live.experimentFiles, stack) as KubernetesObject[],
-      {
-        onProgress: progress,
-        signal: options.signal,
-      },
+      stack,
+      { onProgress: progress, signal: options.signal },
     );
     await this.waitDeployments([this.names.router], options);
     return this.status();
@@ -222,6 +225,39 @@ export class KubeRuntime implements Runtime {
     options.onProgress?.(
       'the router did not confirm the new weights yet (it applies them once it sees the ConfigMap change)',
     );
+  }
+
+  async rollout(
+    experiment: string,
+    action: RolloutAction,
+    options: { candidate?: string; overrides?: Record<string, unknown> } = {},
+  ): Promise<RolloutStatus> {
+    const token = await readAdminToken(this.kc, this.context, this.base());
+    if (!token)
+      throw new RuntimeError(
+        `the router in ${this.where()} has no admin token (Secret ${this.names.adminToken}) — run \`model-canary up --runtime kube --context ${this.context}\` to create it`,
+      );
+    const res = await serviceProxyRequest(
+      this.kc,
+      this.context,
+      this.namespace,
+      this.names.router,
+      'http',
+      `/api/v1/experiments/${encodeURIComponent(experiment)}/rollout`,
+      {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({ action, ...options }),
+        headers: { [ADMIN_TOKEN_HEADER]: token },
+      },
+    );
+    if (res.status !== 200)
+      throw new RuntimeError(
+        `rollout ${action} refused by the router in ${this.where()} (HTTP ${res.status}): ${statusMessage(res)}`,
+      );
+    const report = await this.report(experiment);
+    if (!report.rollout) throw new RuntimeError(`the router reports no rollout for ${experiment}`);
+    return report.rollout;
   }
 
   async endpoint(): Promise<string> {
@@ -324,6 +360,7 @@ export class KubeRuntime implements Runtime {
       ['apps/v1', 'Deployment'],
       ['v1', 'Service'],
       ['v1', 'ConfigMap'],
+      ['v1', 'Secret'],
       ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
       ['rbac.authorization.k8s.io/v1', 'Role'],
       ['v1', 'ServiceAccount'],

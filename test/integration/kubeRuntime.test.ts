@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { kubeRequest, loadKubeConfig, readLive, serverSideApply } from '../../src/kube';
 import { stackNames } from '../../src/manifests';
 import { KubeRuntime } from '../../src/runtime/kubeRuntime';
@@ -39,10 +39,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Copies the experiments ConfigMap into `dir` `delayMs` after each change, like a kubelet's volume sync. */
+/**
+ * Copies the experiments ConfigMap into `dir` `delayMs` after each change, like a kubelet's volume
+ * sync, and the admin-token Secret into `adminDir`.
+ */
 function kubeletStandIn(
   kc: KubeConfig,
   dir: string,
+  adminDir: string,
   delayMs: number,
 ): { stop(): Promise<void>; syncs: number } {
   let running = true;
@@ -50,6 +54,13 @@ function kubeletStandIn(
   const state = { syncs: 0 };
   const loop = (async () => {
     while (running) {
+      const secret = await readLive<V1Secret>(kc, CONTEXT, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: stackNames().adminToken, namespace: NS },
+      }).catch(() => undefined);
+      const token = secret?.data?.token;
+      if (token) await fs.promises.writeFile(path.join(adminDir, 'token'), Buffer.from(token, 'base64'));
       const cm = await readLive<V1ConfigMap>(kc, CONTEXT, {
         apiVersion: 'v1',
         kind: 'ConfigMap',
@@ -94,7 +105,9 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     kc = loadKubeConfig({ KUBECONFIG: path.join(tmp, 'kubeconfig') });
     port = await freePort();
     const experimentsDir = path.join(tmp, 'experiments');
+    const adminDir = path.join(tmp, 'admin');
     await fs.promises.mkdir(experimentsDir);
+    await fs.promises.mkdir(adminDir);
     runtime = new KubeRuntime({
       workspace: SAMPLE_MODELS,
       context: CONTEXT,
@@ -103,13 +116,13 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       platform: 'remote',
       routerScript: ROUTER_BUNDLE,
       modelUriBase: 'https://models.example.com/sample-models',
-      stack: { router: { port }, paths: { experimentsDir, dataDir: path.join(tmp, 'router') } },
+      stack: { router: { port }, paths: { experimentsDir, adminDir, dataDir: path.join(tmp, 'router') } },
       rolloutTimeoutMs: 20_000,
       routedTimeoutMs: 30_000,
       reloadEveryMs: 1_000,
     });
     controller = fakeDeploymentController(kc, CONTEXT, NS);
-    kubelet = kubeletStandIn(kc, experimentsDir, 1_500);
+    kubelet = kubeletStandIn(kc, experimentsDir, adminDir, 1_500);
   });
 
   after(async function () {
@@ -252,6 +265,36 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       runtime.setWeights('nope', { v1: 1 }),
       /experiment nope is not deployed in cluster\/mc-runtime \(deployed: propensity\)/,
     );
+  });
+
+  it("rollout actions reach the router's controller through the service proxy with the namespace's admin token", async function () {
+    const secret = await readLive<V1Secret>(kc, CONTEXT, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: stackNames().adminToken, namespace: NS },
+    });
+    assert.ok(secret?.data?.token, 'up created the admin-token Secret');
+    const started = await runtime.rollout('propensity', 'start');
+    assert.equal(started.state, 'Progressing', JSON.stringify(started));
+    const paused = await runtime.rollout('propensity', 'pause');
+    assert.equal(paused.state, 'Paused');
+    const aborted = await runtime.rollout('propensity', 'abort');
+    assert.equal(aborted.state, 'RolledBack', JSON.stringify(aborted));
+    // A re-applied stack keeps the token: `up` never replaces it.
+    await runtime.up();
+    const again = await readLive<V1Secret>(kc, CONTEXT, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: stackNames().adminToken, namespace: NS },
+    });
+    assert.equal(again?.data?.token, secret.data.token);
+    // A wrong token is refused by the router, and the error says so.
+    await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${NS}/secrets/${stackNames().adminToken}`, {
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: JSON.stringify({ stringData: { token: 'not-the-routers-token-at-all' } }),
+    });
+    await assert.rejects(runtime.rollout('propensity', 'start'), /refused .*HTTP 401.*wrong admin token/);
   });
 
   it('logs names the components when one has no Pod, and down removes the stack', async function () {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
@@ -290,6 +291,9 @@ describe('the serving stack on a real kube-apiserver', function () {
       );
       config.listen = `0.0.0.0:${routerPort}`;
       config.dataDir = dataDir;
+      // The admin token the Secret volume would hold in a Pod.
+      config.adminTokenFile = path.join(tmp, 'admin-token');
+      await fs.promises.writeFile(config.adminTokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
       config.experiments[0].experimentFile = path.join(expDir, 'propensity.yaml');
       const idx = objects.findIndex((o) => o.metadata?.name === names.routerConfig);
       objects[idx] = routerConfigMap(config, stack) as KubernetesObject;

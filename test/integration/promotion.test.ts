@@ -18,6 +18,7 @@ import {
   type Preview,
 } from '../../src/kube';
 import { readLiveStack } from '../../src/kube/stackState';
+import { readAdminToken } from '../../src/kube/adminToken';
 import {
   ANNOTATION_PROMOTED_FROM,
   buildStack,
@@ -154,7 +155,10 @@ describe('promotion between two API servers (local and remote contexts over two 
     assert.equal(result.status, 'declined');
     assert.equal(o.asked.length, 1);
     assert.equal(o.asked[0]?.kind, 'yes-no');
-    assert.match(o.asked[0]!.message, /Apply \d+ change\(s\) to remote\/models\?/);
+    assert.match(
+      o.asked[0]!.message,
+      /Apply \d+ change\(s\) to remote\/models \(and create the router's admin-token Secret model-canary-router-admin\)\?/,
+    );
     assert.ok(o.previews[0]!.diff.length > 0);
     assert.equal(
       await readLive(kc, 'remote', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }),
@@ -177,6 +181,11 @@ describe('promotion between two API servers (local and remote contexts over two 
     );
     assert.ok(result.rollouts.length === 4, 'the router and three model servers');
     assert.match(result.undo ?? '', /kubectl --context remote delete namespace models/);
+    // The router's admin token: created on the target, listed as applied, its value in no diff.
+    assert.ok(result.applied.some((a) => a.ref === `Secret ${NS}/model-canary-router-admin`));
+    const token = await readAdminToken(kc, 'remote', { namespace: NS });
+    assert.match(token ?? '', /^[0-9a-f]{48}$/);
+    assert.ok(!result.preview.diff.includes(token!));
     for (const a of result.applied) {
       const live = await readLive(kc, 'remote', a.result);
       assert.equal(

@@ -214,6 +214,21 @@ describe('router: V2 front, routing and admin (real router process, fake V2 upst
       { authorization: 'Bearer nope' },
     );
     assert.equal(wrong.status, 401);
+    const wrongHeader = await client.send(
+      'PUT',
+      path,
+      { weights: { v1: 50, v2: 50 } },
+      { 'x-model-canary-token': 'nope' },
+    );
+    assert.equal(wrongHeader.status, 401);
+    // The header that survives the Kubernetes API server's service proxy carries the token too.
+    const viaHeader = await client.send(
+      'PUT',
+      path,
+      { weights: { v1: 90, v2: 10 } },
+      { 'x-model-canary-token': auth.authorization.replace(/^Bearer /, '') },
+    );
+    assert.equal(viaHeader.status, 200);
     const unknown = await client.send('PUT', path, { weights: { v7: 1 } }, auth);
     assert.equal(unknown.status, 400);
     assert.match((unknown.json() as { error: string }).error, /weights\.v7: unknown variant "v7"/);

@@ -72,7 +72,12 @@ const remote: StackOptions = {
 const byRef = (objects: KubeObject[]) => new Map(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
 type Pod = {
   initContainers?: { args?: string[]; image: string }[];
-  containers: { image: string; command?: string[]; env?: { name: string; value: string }[] }[];
+  containers: {
+    image: string;
+    command?: string[];
+    env?: { name: string; value: string }[];
+    volumeMounts?: Record<string, unknown>[];
+  }[];
   volumes: Record<string, unknown>[];
 };
 const podOf = (o: KubeObject | undefined): Pod =>
@@ -232,14 +237,24 @@ describe('stack manifests (pure builders)', () => {
     assert.throws(() => routerBundleConfigMap(incompressible, kind), /over the 1 MiB a ConfigMap holds/);
   });
 
-  it('the router config routes each variant to its Service, with the weights of a plan, and no admin token', () => {
-    const cm = byRef(buildStack([{ ...input, weights: { v1: 75, v2: 25 } }], remote)).get(
-      'ConfigMap/model-canary-router-config',
-    );
+  it('the router config routes each variant to its Service, with the weights of a plan, and its admin token from the mounted Secret', () => {
+    const objects = byRef(buildStack([{ ...input, weights: { v1: 75, v2: 25 } }], remote));
+    const cm = objects.get('ConfigMap/model-canary-router-config');
     const config = parse((cm!.data as Record<string, string>)['router.yaml']!);
     assert.equal(config.listen, '0.0.0.0:8090');
+    // The token's value is never in the manifests: the config names the file the Secret provides.
     assert.equal(config.adminToken, undefined);
-    assert.equal(config.adminTokenFile, undefined);
+    assert.equal(config.adminTokenFile, '/etc/model-canary/admin/token');
+    assert.ok(![...objects.keys()].some((k) => k.startsWith('Secret/')), 'no Secret among the stack objects');
+    const pod = podOf(objects.get('Deployment/model-canary-router'));
+    assert.deepEqual(
+      pod.volumes.find((v) => v.name === 'admin'),
+      { name: 'admin', secret: { secretName: 'model-canary-router-admin', defaultMode: 0o440 } },
+    );
+    assert.deepEqual(
+      pod.containers[0]!.volumeMounts?.find((m) => m.name === 'admin'),
+      { name: 'admin', mountPath: '/etc/model-canary/admin', readOnly: true },
+    );
     assert.deepEqual(config.experiments[0].variants, [
       {
         name: 'v1',
@@ -284,6 +299,7 @@ describe('stack manifests (pure builders)', () => {
       experiments: 'demo-experiments',
       bundle: 'demo-router-bundle',
       data: 'demo-router-data',
+      adminToken: 'demo-router-admin',
     });
   });
 
