@@ -103,10 +103,22 @@ function formatY(kind: Kind, y: number): string {
   return `${Number(y.toPrecision(3))}%`;
 }
 
+/**
+ * Lines draw no points (radius 0), so a series with a single value — a run inside one bucket —
+ * would be invisible: give such a series a visible point. Counting is one pass over the data,
+ * far cheaper than a scriptable radius evaluated per point on every draw.
+ */
+export function pointRadius(points: readonly XY[]): number {
+  let finite = 0;
+  for (const p of points) if (Number.isFinite(p.y) && ++finite > 1) return 0;
+  return finite === 1 ? 3 : 0;
+}
+
 export class DashboardCharts {
   private readonly charts: Record<Kind, Chart<'line', XY[]>>;
   private readonly marks: Record<Kind, Marks>;
   private structure = '';
+  private last: Parameters<DashboardCharts['update']> | undefined;
 
   constructor(
     canvases: Record<Kind, HTMLCanvasElement>,
@@ -199,6 +211,8 @@ export class DashboardCharts {
       this.charts[kind].options = this.options(kind);
       this.marks[kind].colours = this.markColours();
     }
+    // New options drop the time range and the guardrail headroom: put them back right away.
+    if (this.last) this.update(...this.last);
   }
 
   private colour(colours: Map<string, ColourKey>, variant: string): string {
@@ -210,6 +224,7 @@ export class DashboardCharts {
    * changed; otherwise only their data arrays are swapped (cheap on a 10k-point stream).
    */
   update(series: ChartSeries, colours: Map<string, ColourKey>, guardrails: Guardrails): void {
+    this.last = [series, colours, guardrails];
     const variants = series.traffic.map((t) => t.variant);
     const structure = JSON.stringify([variants, [...colours], this.theme.highContrast]);
     if (structure !== this.structure) {
@@ -294,6 +309,7 @@ export class DashboardCharts {
         {
           label: `${l.variant} p50`,
           data: l.p50,
+          pointRadius: pointRadius(l.p50),
           borderColor: withAlpha(c, 0.45),
           borderWidth: w(0.75),
           fill: false,
@@ -301,6 +317,7 @@ export class DashboardCharts {
         {
           label: `${l.variant} p95`,
           data: l.p95,
+          pointRadius: pointRadius(l.p95),
           borderColor: c,
           backgroundColor: c,
           borderWidth: w(1.75),
@@ -309,6 +326,7 @@ export class DashboardCharts {
         {
           label: `${l.variant} p99`,
           data: l.p99,
+          pointRadius: pointRadius(l.p99),
           borderColor: withAlpha(c, 0.45),
           borderWidth: w(0.75),
           fill: '-2',
@@ -321,6 +339,7 @@ export class DashboardCharts {
       return {
         label: `${e.variant} error rate`,
         data: e.points,
+        pointRadius: pointRadius(e.points),
         borderColor: c,
         backgroundColor: c,
         borderWidth: w(1.5),
@@ -340,13 +359,17 @@ export class DashboardCharts {
       tr[n + i]!.data = t.configured;
     });
     const lat = this.charts.latency.data.datasets;
+    const set = (dataset: LineDataset, data: XY[]): void => {
+      dataset.data = data;
+      dataset.pointRadius = pointRadius(data);
+    };
     series.latency.forEach((l, i) => {
-      lat[3 * i]!.data = l.p50;
-      lat[3 * i + 1]!.data = l.p95;
-      lat[3 * i + 2]!.data = l.p99;
+      set(lat[3 * i]!, l.p50);
+      set(lat[3 * i + 1]!, l.p95);
+      set(lat[3 * i + 2]!, l.p99);
     });
     const er = this.charts.errors.data.datasets;
-    series.errorRate.forEach((e, i) => (er[i]!.data = e.points));
+    series.errorRate.forEach((e, i) => set(er[i]!, e.points));
   }
 
   destroy(): void {
