@@ -9,6 +9,10 @@ export interface Settings {
   refreshIntervalSeconds: number;
   routerPort: number;
   modelServerImage: string;
+  /** Namespace of the stack on Kubernetes contexts. */
+  kubeNamespace: string;
+  /** Remote contexts: HTTP(S) URL under which the model folders are published. */
+  kubeModelUriBase: string;
 }
 
 const SECTION = 'modelCanary';
@@ -35,6 +39,8 @@ export class Config implements vscode.Disposable {
       refreshIntervalSeconds: Math.max(1, c.get<number>('refreshIntervalSeconds', 2)),
       routerPort: c.get<number>('router.port', 8090),
       modelServerImage: c.get<string>('modelServer.image', ''),
+      kubeNamespace: c.get<string>('kubernetes.namespace', 'model-canary') || 'model-canary',
+      kubeModelUriBase: c.get<string>('kubernetes.modelUriBase', '').trim(),
     };
   }
 

@@ -2,11 +2,14 @@
  * Which environment the commands act on — local processes, the local kind cluster, or a
  * kubeconfig context — and the Runtime for it. The choice is remembered per workspace.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ProcessRuntime } from '../runtime/processRuntime';
 import type { Runtime } from '../runtime/runtime';
 import type { Config } from './config';
+import { KubeEnvironmentRuntime, kubeRuntimeOptions, type KubeTarget } from './kubeEnvironment';
+import { loadKube } from './kubeLoader';
 import type { WorkspaceModel } from './workspaceModel';
 
 export type EnvironmentId = { kind: 'local' } | { kind: 'context'; context: string };
@@ -52,14 +55,21 @@ export class Environments implements vscode.Disposable {
   runtime(): Runtime {
     const env = this.current;
     const settings = this.config.settings;
-    const key = JSON.stringify([env, this.workspaceRoot(), settings.routerPort, settings.pythonPath]);
+    const key = JSON.stringify([
+      env,
+      this.workspaceRoot(),
+      settings,
+      env.kind === 'context' ? kubeconfigStamp() : '',
+    ]);
     if (this.cached?.key === key) return this.cached.runtime;
-    if (env.kind !== 'local') {
-      throw new Error(
-        `running experiments on ${env.context} is not available yet — select "local processes" (Model Canary: Select Environment)`,
-      );
-    }
-    const runtime = new ProcessRuntime({
+    const runtime = env.kind === 'local' ? this.localRuntime() : this.kubeRuntime(env.context);
+    this.cached = { key, runtime };
+    return runtime;
+  }
+
+  private localRuntime(): Runtime {
+    const settings = this.config.settings;
+    return new ProcessRuntime({
       workspace: this.workspaceRoot(),
       // dist/extension.js and dist/router.js sit side by side in the package.
       routerScript: join(__dirname, 'router.js'),
@@ -67,11 +77,57 @@ export class Environments implements vscode.Disposable {
       python: settings.pythonPath || undefined,
       routerPort: settings.routerPort,
     });
-    this.cached = { key, runtime };
-    return runtime;
+  }
+
+  // The Kubernetes runtime comes from dist/kube.js, loaded on first use (client-node stays out of activation).
+  private kubeRuntime(context: string): KubeEnvironmentRuntime {
+    const kube = loadKube();
+    const settings = this.config.settings;
+    const kc = kube.loadKubeConfig();
+    const known = kube.listContexts(kc).find((c) => c.name === context);
+    if (!known)
+      throw new Error(
+        `the kubeconfig has no context "${context}" any more (read from ${kube.kubeconfigPaths().join(', ')}) — pick another one with Model Canary: Select Environment`,
+      );
+    const platform = kube.isKindContext(kc, context) ? 'kind' : 'remote';
+    const options = kubeRuntimeOptions({
+      context,
+      platform,
+      workspace: this.workspaceRoot(),
+      routerScript: join(__dirname, 'router.js'),
+      settings,
+    });
+    const target: KubeTarget = {
+      context,
+      server: known.server,
+      platform,
+      namespace: options.namespace ?? settings.kubeNamespace,
+      modelUriBase: options.modelUriBase,
+    };
+    const probe = async () => {
+      const res = await kube.kubeRequest(kc, context, '/version', { timeoutMs: 5_000 });
+      return res.status === 200
+        ? { ok: true as const }
+        : { ok: false as const, status: res.status, cause: kube.statusMessage(res) };
+    };
+    return new KubeEnvironmentRuntime(new kube.KubeRuntime({ ...options, kubeconfig: kc }), target, probe);
   }
 
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** Changes when a kubeconfig file changes (new credentials, contexts), so the runtime is built again. */
+function kubeconfigStamp(): string {
+  return loadKube()
+    .kubeconfigPaths()
+    .map((file) => {
+      try {
+        return `${file}@${statSync(file).mtimeMs}`;
+      } catch {
+        return `${file}@-`;
+      }
+    })
+    .join(',');
 }

@@ -7,6 +7,7 @@ import type { EnvironmentStatus } from '../runtime/runtime';
 import type { Report } from '../shared/report';
 import type { Config } from './config';
 import type { Environments } from './environments';
+import { nextPollDelayMs } from './pollDelay';
 
 export interface LiveSnapshot {
   status: EnvironmentStatus | undefined;
@@ -22,6 +23,9 @@ export class LiveState implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<LiveSnapshot> | undefined;
   private readonly subscriptions: vscode.Disposable[];
+  /** Reads that failed in a row, and how long the last one took: the polling backs off on both. */
+  private failures = 0;
+  private lastReadMs = 0;
 
   constructor(
     private readonly environments: Environments,
@@ -48,6 +52,8 @@ export class LiveState implements vscode.Disposable {
   }
 
   private async read(): Promise<LiveSnapshot> {
+    const started = Date.now();
+    const environment = JSON.stringify(this.environments.current);
     const reports = new Map<string, Report>();
     let status: EnvironmentStatus | undefined;
     let error: string | undefined;
@@ -67,17 +73,28 @@ export class LiveState implements vscode.Disposable {
       error = (err as Error).message;
     }
     if (error && error !== this.snapshot.error) this.log.warn(`refresh: ${error}`);
+    this.lastReadMs = Date.now() - started;
+    this.failures = error ? this.failures + 1 : 0;
+    // The user picked another environment while this read ran: its answer is not about the current one.
+    if (environment !== JSON.stringify(this.environments.current)) {
+      this.failures = 0;
+      return this.read();
+    }
     this.snapshot = { status, reports, error, at: Date.now() };
     this.changed.fire(this.snapshot);
     return this.snapshot;
   }
 
-  // Poll while something runs; when nothing does, look again only now and then.
+  // Poll while something runs; when nothing does, look again only now and then; back off on failures.
   private schedule(): void {
     clearTimeout(this.timer);
-    const up = this.snapshot.status?.up ?? false;
-    const seconds = up ? this.config.settings.refreshIntervalSeconds : 15;
-    this.timer = setTimeout(() => void this.refresh(), seconds * 1000);
+    const delay = nextPollDelayMs({
+      up: this.snapshot.status?.up ?? false,
+      failures: this.failures,
+      intervalSeconds: this.config.settings.refreshIntervalSeconds,
+      lastReadMs: this.lastReadMs,
+    });
+    this.timer = setTimeout(() => void this.refresh(), delay);
   }
 
   dispose(): void {
