@@ -27,6 +27,14 @@ export class StatusBar implements vscode.Disposable {
     const snapshot = this.live.current;
     const env = this.environments.label();
     const status = snapshot.status;
+    if (!status && snapshot.error) {
+      this.item.text = `$(warning) Canary: ${env} — cannot read`;
+      this.item.tooltip = `Model Canary: ${snapshot.error}\nClick to refresh.`;
+      this.item.command = 'modelCanary.refresh';
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      this.item.show();
+      return;
+    }
     if (!status?.up) {
       this.item.text = `$(debug-disconnect) Canary: ${env} — stopped`;
       this.item.tooltip = 'Model Canary: the environment is not running. Click to start it.';
@@ -41,6 +49,7 @@ export class StatusBar implements vscode.Disposable {
       this.item.text = `$(beaker) Canary: ${env} — no experiment`;
       this.item.tooltip = 'Model Canary: running, nothing deployed. Run Deploy Experiment.';
       this.item.command = 'modelCanary.deployExperiment';
+      this.item.backgroundColor = undefined;
       this.item.show();
       return;
     }

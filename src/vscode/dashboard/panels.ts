@@ -154,7 +154,9 @@ export class DashboardPanels implements vscode.Disposable, vscode.WebviewPanelSe
       .find((e) => e.experiment?.metadata.name === experiment)?.experiment;
     const report = snapshot.reports.get(experiment) ?? null;
     const notice = !snapshot.status?.up
-      ? 'The environment is not running — run Model Canary: Start Local Environment, then Deploy Experiment.'
+      ? snapshot.error
+        ? `Cannot read ${this.environments.label()}: ${snapshot.error}`
+        : `The environment (${this.environments.label()}) is not running — run Model Canary: Start Environment, then Deploy Experiment.`
       : !deployed
         ? `${experiment} is not deployed — run Model Canary: Deploy Experiment.`
         : !report

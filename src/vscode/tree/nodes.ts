@@ -10,15 +10,33 @@ import type { KubeContextInfo } from '../../kube/kubeconfig';
 import type { ComponentStatus } from '../../runtime/runtime';
 import type { Comparison, VariantReport } from '../../shared/report';
 
+/** What the selected environment's node shows: running (with its components), or why it cannot tell. */
+export interface EnvironmentLive {
+  running?: { routerUrl?: string; ready: number; total: number; components: ComponentStatus[] };
+  /** The environment could not be read (an unreachable API server, a missing context). */
+  error?: string;
+}
+
 export type TreeNode =
-  | {
-      kind: 'environment.local';
+  | ({ kind: 'environment.local'; current: boolean } & EnvironmentLive)
+  | ({
+      kind: 'environment.kind';
+      clusterName: string;
       current: boolean;
-      running?: { routerUrl?: string; ready: number; total: number };
+      doctor?: DoctorReport;
+      /** The kubeconfig has the kind cluster's context. */
+      exists?: boolean;
+    } & EnvironmentLive)
+  | {
+      kind: 'environment.contexts';
+      contexts: KubeContextInfo[];
+      current?: string;
+      error?: string;
+      live?: EnvironmentLive;
     }
-  | { kind: 'environment.kind'; clusterName: string; current: boolean; doctor?: DoctorReport }
-  | { kind: 'environment.contexts'; contexts: KubeContextInfo[]; current?: string; error?: string }
-  | { kind: 'environment.context'; context: KubeContextInfo; current: boolean }
+  | ({ kind: 'environment.context'; context: KubeContextInfo; current: boolean } & EnvironmentLive)
+  | { kind: 'environment.component'; component: ComponentStatus }
+  | { kind: 'environment.error'; message: string }
   | { kind: 'model'; model: ModelVersion; problems: SpecProblem[]; server?: ComponentStatus }
   | {
       kind: 'experiment';

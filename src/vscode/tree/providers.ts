@@ -1,12 +1,13 @@
 /** The three trees of the Model Canary container, over one node union and one refresh event each. */
 import * as vscode from 'vscode';
 import type { DoctorReport } from '../../kind/doctor';
+import type { KubeContextInfo } from '../../kube/kubeconfig';
 import type { Settings } from '../config';
 import type { Environments } from '../environments';
 import { loadKube } from '../kubeLoader';
 import type { LiveState } from '../liveState';
 import type { WorkspaceModel } from '../workspaceModel';
-import { fileOf, type TreeNode } from './nodes';
+import { fileOf, type EnvironmentLive, type TreeNode } from './nodes';
 
 abstract class NodeTree implements vscode.TreeDataProvider<TreeNode> {
   protected readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
@@ -146,73 +147,134 @@ export class EnvironmentsTree extends NodeTree {
   getChildren(node?: TreeNode): TreeNode[] {
     const current = this.environments.current;
     const kindContext = `kind-${this.settings().clusterName}`;
+    const selected = current.kind === 'context' ? current.context : undefined;
     if (!node) {
-      const status = this.live.current.status;
+      const live = this.liveOfCurrent();
+      const contexts = this.contexts(kindContext, selected, live);
       return [
         {
           kind: 'environment.local',
           current: current.kind === 'local',
-          running:
-            status?.up && current.kind === 'local'
-              ? {
-                  routerUrl: status.routerUrl,
-                  ready: status.components.filter((c) => c.state === 'ready').length,
-                  total: status.components.length,
-                }
-              : undefined,
+          ...(current.kind === 'local' ? live : {}),
         },
         {
           kind: 'environment.kind',
           clusterName: this.settings().clusterName,
-          current: current.kind === 'context' && current.context === kindContext,
+          current: selected === kindContext,
           doctor: this.doctor,
+          exists: contexts.all.some((c) => c.name === kindContext),
+          ...(selected === kindContext ? live : {}),
         },
-        this.contextsNode(kindContext, current.kind === 'context' ? current.context : undefined),
+        contexts.node,
       ];
     }
-    if (node.kind === 'environment.contexts') {
-      return node.contexts.map((context): TreeNode => ({
-        kind: 'environment.context',
-        context,
-        current: context.name === node.current,
-      }));
+    switch (node.kind) {
+      case 'environment.contexts':
+        return node.contexts.map((context): TreeNode => {
+          const isCurrent = context.name === node.current;
+          return {
+            kind: 'environment.context',
+            context,
+            current: isCurrent,
+            ...(isCurrent ? node.live : {}),
+          };
+        });
+      case 'environment.local':
+      case 'environment.kind':
+      case 'environment.context':
+        if (node.error) return [{ kind: 'environment.error', message: node.error }];
+        return (node.running?.components ?? []).map((component): TreeNode => ({
+          kind: 'environment.component',
+          component,
+        }));
+      default:
+        return [];
     }
-    return [];
   }
 
-  private contextsNode(kindContext: string, current: string | undefined): TreeNode {
+  /** What the live state says about the selected environment. */
+  private liveOfCurrent(): EnvironmentLive {
+    const { status, error } = this.live.current;
+    if (!status) return error ? { error } : {};
+    return {
+      ...(status.up
+        ? {
+            running: {
+              routerUrl: status.routerUrl,
+              ready: status.components.filter((c) => c.state === 'ready').length,
+              total: status.components.length,
+              components: status.components,
+            },
+          }
+        : {}),
+      // A report that failed while the environment runs is shown on the dashboard, not here.
+      ...(error && !status.up ? { error } : {}),
+    };
+  }
+
+  private contexts(
+    kindContext: string,
+    current: string | undefined,
+    live: EnvironmentLive,
+  ): { node: TreeNode; all: KubeContextInfo[] } {
     try {
       const kube = loadKube();
-      const contexts = kube.listContexts(kube.loadKubeConfig()).filter((c) => c.name !== kindContext);
-      return { kind: 'environment.contexts', contexts, current };
+      const all = kube.listContexts(kube.loadKubeConfig());
+      const contexts = all.filter((c) => c.name !== kindContext);
+      return { node: { kind: 'environment.contexts', contexts, current, live }, all };
     } catch (err) {
-      return { kind: 'environment.contexts', contexts: [], error: (err as Error).message };
+      return { node: { kind: 'environment.contexts', contexts: [], error: (err as Error).message }, all: [] };
     }
   }
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+/** "running · 2/4 ready · http://127.0.0.1:8090" */
+const running = (r: NonNullable<EnvironmentLive['running']>): string =>
+  `running · ${r.ready}/${r.total} ready${r.routerUrl ? ` · ${r.routerUrl}` : ''}`;
+
+/** An environment node has children when it shows its components or an error. */
+function childState(node: EnvironmentLive): vscode.TreeItemCollapsibleState {
+  return node.error || node.running?.components.length
+    ? vscode.TreeItemCollapsibleState.Expanded
+    : vscode.TreeItemCollapsibleState.None;
+}
+
 function describe(node: TreeNode): vscode.TreeItem {
   const None = vscode.TreeItemCollapsibleState.None;
   const Expanded = vscode.TreeItemCollapsibleState.Expanded;
   switch (node.kind) {
     case 'environment.local': {
-      const item = new vscode.TreeItem('Local processes', None);
+      const item = new vscode.TreeItem('Local processes', childState(node));
       const r = node.running;
-      item.description = `${node.current ? '● ' : ''}${r ? `running · ${r.ready}/${r.total} ready · ${r.routerUrl ?? ''}` : 'stopped — no Docker needed'}`;
-      item.tooltip = 'MLServer and the router as processes on 127.0.0.1';
-      item.iconPath = new vscode.ThemeIcon(r ? 'vm-running' : 'vm-outline');
+      item.description = `${node.current ? '● ' : ''}${node.error ? 'cannot read its state' : r ? running(r) : 'stopped — no Docker needed'}`;
+      item.tooltip = node.error ?? 'MLServer and the router as processes on 127.0.0.1';
+      item.iconPath = new vscode.ThemeIcon(node.error ? 'warning' : r ? 'vm-running' : 'vm-outline');
       item.contextValue = `environment.local ${r ? 'running' : 'stopped'}${node.current ? ' current' : ''}`;
       return item;
     }
     case 'environment.kind': {
-      const item = new vscode.TreeItem(`kind: ${node.clusterName}`, None);
+      const item = new vscode.TreeItem(`kind: ${node.clusterName}`, childState(node));
       const blocker = node.doctor?.findings.find((f) => f.status === 'error');
-      item.description = `${node.current ? '● ' : ''}${!node.doctor ? 'not checked — run Doctor' : blocker ? blocker.detail : 'ready'}`;
-      item.tooltip = blocker?.fix ?? `Context kind-${node.clusterName}`;
-      item.iconPath = new vscode.ThemeIcon(blocker ? 'warning' : 'server-environment');
-      item.contextValue = `environment.kind ${blocker ? 'blocked' : 'ok'}`;
+      const r = node.running;
+      const state = node.error
+        ? 'unreachable'
+        : r
+          ? running(r)
+          : node.current
+            ? `stopped${node.exists === false ? ' — no such context; Create kind Cluster' : ''}`
+            : !node.doctor
+              ? 'not checked — run Doctor'
+              : blocker
+                ? blocker.detail
+                : 'ready';
+      item.description = `${node.current ? '● ' : ''}${state}`;
+      item.tooltip = node.error ?? blocker?.fix ?? `Context kind-${node.clusterName}`;
+      item.iconPath = new vscode.ThemeIcon(
+        node.error || blocker ? 'warning' : r ? 'vm-running' : 'server-environment',
+      );
+      item.contextValue = `environment.kind ${blocker ? 'blocked' : 'ok'} ${r ? 'running' : 'stopped'}${node.current ? ' current' : ''}`;
       return item;
     }
     case 'environment.contexts': {
@@ -229,11 +291,44 @@ function describe(node: TreeNode): vscode.TreeItem {
     }
     case 'environment.context': {
       const c = node.context;
+      const item = new vscode.TreeItem(c.name, childState(node));
+      const r = node.running;
+      const state = node.error ? 'unreachable · ' : r ? `${running(r)} · ` : node.current ? 'stopped · ' : '';
+      item.description = `${node.current ? '● selected · ' : ''}${state}${c.current ? 'kubectl current · ' : ''}${c.namespace}`;
+      item.tooltip = [
+        `cluster ${c.cluster}`,
+        `user ${c.user}`,
+        `server ${c.server ?? 'unknown'}`,
+        node.error ?? '',
+      ]
+        .filter(Boolean)
+        .join('\n');
+      item.iconPath = new vscode.ThemeIcon(
+        node.error ? 'warning' : node.current ? 'pass-filled' : 'circle-large-outline',
+      );
+      item.contextValue = `environment.context ${r ? 'running' : 'stopped'}${node.current ? ' current' : ''}`;
+      return item;
+    }
+    case 'environment.component': {
+      const c = node.component;
       const item = new vscode.TreeItem(c.name, None);
-      item.description = `${node.current ? '● selected · ' : ''}${c.current ? 'kubectl current · ' : ''}${c.namespace}`;
-      item.tooltip = `cluster ${c.cluster}\nuser ${c.user}\nserver ${c.server ?? 'unknown'}`;
-      item.iconPath = new vscode.ThemeIcon(node.current ? 'pass-filled' : 'circle-large-outline');
-      item.contextValue = `environment.context${node.current ? ' current' : ''}`;
+      item.description = [c.kind === 'router' ? 'router' : 'model server', c.state, c.detail ?? '']
+        .filter(Boolean)
+        .join(' · ');
+      item.tooltip = [c.url, c.id ? (/^\d+$/.test(c.id) ? `pid ${c.id}` : `pod ${c.id}`) : '', c.detail ?? '']
+        .filter(Boolean)
+        .join('\n');
+      item.iconPath = new vscode.ThemeIcon(
+        c.state === 'ready' ? 'pass' : c.state === 'stopped' ? 'circle-slash' : 'loading~spin',
+      );
+      item.contextValue = `environment.component ${c.kind}`;
+      return item;
+    }
+    case 'environment.error': {
+      const item = new vscode.TreeItem(node.message, None);
+      item.tooltip = node.message;
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+      item.contextValue = 'environment.error';
       return item;
     }
     case 'model': {
