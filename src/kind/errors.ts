@@ -35,7 +35,7 @@ export function explainKindFailure(
   ) {
     return {
       code: 'docker-not-installed',
-      message: `Docker is not installed — kind runs Kubernetes nodes as containers. Install Docker Desktop (or Docker Engine / Podman), ${RETRY}. Without Docker, use Start Local Environment: it needs no containers.`,
+      message: `Docker is not installed — kind runs Kubernetes nodes as containers. Install Docker Desktop (or Docker Engine / Podman), ${RETRY}. Without Docker, run experiments on local processes (Model Canary: Select Environment → local processes, then Start Environment): they need no containers.`,
       detail,
     };
   }

@@ -295,7 +295,7 @@ export class ProcessRuntime implements Runtime {
     const state = await this.liveState();
     if (!state) {
       throw new RuntimeError(
-        `the local environment is not running in ${this.workspace} — start it with \`model-canary up\` (or Model Canary: Start Local Environment)`,
+        `the local environment is not running in ${this.workspace} — start it with \`model-canary up\` (or Model Canary: Start Environment on local processes)`,
       );
     }
     return state;

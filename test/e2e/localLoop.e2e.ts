@@ -394,8 +394,8 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await w.findTreeItem('Experiments', EXPERIMENT, 60_000);
     await w.clearNotifications();
     await timed('start local environment (incl. MLServer venv)', async () => {
-      await w.runCommand('Model Canary: Start Local Environment');
-      const text = await waitForOutcome(/local environment running/, 'Start Local Environment', 9 * 60_000);
+      await w.runCommand('Model Canary: Start Environment');
+      const text = await waitForOutcome(/local environment running/, 'Start Environment', 9 * 60_000);
       assert.match(text, new RegExp(`router at http://127\\.0\\.0\\.1:${routerPort}`));
     });
     const local = await w.treeItemDescription('Environments', 'Local processes');
@@ -700,7 +700,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     }
     await w.clearNotifications();
     await timed('stop local environment', async () => {
-      await w.runCommand('Model Canary: Stop Local Environment');
+      await w.runCommand('Model Canary: Stop Environment');
       await waitFor(
         async () => environmentProcesses(root()).length === 0,
         'processes of the local environment are still running',

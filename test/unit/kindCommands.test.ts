@@ -87,7 +87,7 @@ describe("kind failures in the user's words", () => {
   it('recognises a missing docker binary and offers the Docker-free local environment', () => {
     const p = explainKindFailure(NO_DOCKER);
     assert.equal(p.code, 'docker-not-installed');
-    assert.match(p.message, /Start Local Environment/);
+    assert.match(p.message, /local processes .*Start Environment/);
   });
 
   it('recognises an existing cluster and a port in use', () => {

@@ -169,6 +169,8 @@ export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown
   const modelUriBase = await vscode.window.showInputBox({
     title: 'Where does the target cluster fetch the models from?',
     prompt: 'HTTP(S) URL under which each model folder is published (the cluster cannot see your workspace)',
+    value: ctx.config.settings.kubeModelUriBase,
+    ignoreFocusOut: true,
     validateInput: (v) =>
       /^https?:\/\/\S+$/.test(v)
         ? undefined
@@ -183,6 +185,7 @@ export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown
         const input = await experimentInputFor(ctx, experiment);
         return kube.promote(kube.loadKubeConfig(), input, {
           context,
+          namespace: ctx.config.settings.kubeNamespace,
           plan: plan.plan,
           source: `vscode:${ctx.environments.label()}`,
           stack: {

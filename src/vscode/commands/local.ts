@@ -5,6 +5,7 @@ import { SpecError } from '../../core/spec/errors';
 import { parseDriftSpec } from '../../simulator/driftInjection';
 import { defaultTrafficFile, loadDataset } from '../../simulator/dataset';
 import { simulate } from '../../simulator/simulator';
+import { endpointNeedsCredentials, KubeEnvironmentRuntime, portForwardCommand } from '../kubeEnvironment';
 import { isCancel, withCancellableProgress } from '../progress';
 import { pickExperiment, showFailure, type CommandContext } from './context';
 
@@ -37,26 +38,40 @@ async function longRunning<T>(
   }
 }
 
+/** "the local environment" or "the environment on <context>", for titles and messages. */
+function environmentName(ctx: CommandContext): string {
+  const env = ctx.environments.current;
+  return env.kind === 'local' ? 'the local environment' : `the environment on ${env.context}`;
+}
+
+/** Start Environment: the router of the selected environment (local processes or a kubeconfig context). */
 export async function startLocal(ctx: CommandContext): Promise<void> {
+  const name = environmentName(ctx);
   const status = await longRunning(
     ctx,
-    'Model Canary: starting the local environment',
+    `Model Canary: starting ${name}`,
     (signal, report) => ctx.environments.runtime().up({ signal, onProgress: report }),
     () => startLocal(ctx),
   );
   if (status?.up)
     void vscode.window.showInformationMessage(
-      `Model Canary: local environment running — router at ${status.routerUrl}`,
+      `Model Canary: ${name.replace(/^the /, '')} running — router at ${status.routerUrl}`,
     );
 }
 
+/** Stop Environment: everything the selected environment runs (on Kubernetes: the release's objects; the event log's volume stays). */
 export async function stopLocal(ctx: CommandContext): Promise<void> {
-  await longRunning(
+  const name = environmentName(ctx);
+  const done = await longRunning(
     ctx,
-    'Model Canary: stopping the local environment',
-    (signal, report) => ctx.environments.runtime().down({ signal, onProgress: report }),
+    `Model Canary: stopping ${name}`,
+    async (signal, report) => {
+      await ctx.environments.runtime().down({ signal, onProgress: report });
+      return true;
+    },
     () => stopLocal(ctx),
   );
+  if (done) void vscode.window.showInformationMessage(`Model Canary: ${name.replace(/^the /, '')} stopped.`);
 }
 
 export async function deployExperiment(ctx: CommandContext, arg?: unknown): Promise<void> {
@@ -93,17 +108,18 @@ export async function simulateTraffic(ctx: CommandContext, arg?: unknown): Promi
   if (!count) return;
   const features = experiment.spec.drift ? await driftChoice(experiment) : [];
   if (features === undefined) return;
+  const routerUrl = await simulationTarget(ctx);
+  if (!routerUrl) return;
   const summary = await longRunning(
     ctx,
     `Model Canary: simulating ${count} requests`,
     async (signal, report) => {
-      const runtime = ctx.environments.runtime();
       const file = defaultTrafficFile(experiment);
       const data = await loadDataset(file);
       report(`replaying ${vscode.workspace.asRelativePath(file)}`);
       let last = 0;
       return simulate({
-        routerUrl: await runtime.endpoint(),
+        routerUrl,
         experiment: experiment.metadata.name,
         endpoint: experiment.spec.endpoint,
         stickyHeader: experiment.spec.routing?.sticky?.header,
@@ -139,6 +155,53 @@ export async function simulateTraffic(ctx: CommandContext, arg?: unknown): Promi
   if (choice === 'Open Dashboard')
     void vscode.commands.executeCommand('modelCanary.openDashboard', experiment.metadata.name);
   if (choice === 'Open Logs') ctx.log.show(true);
+}
+
+/**
+ * Where the simulator sends its requests: the runtime's endpoint, unless that is the API
+ * server's service proxy (a remote context), which needs the kubeconfig's credentials that a
+ * plain HTTP client does not carry. Then the router must be port-forwarded to this machine; the
+ * user is told how, and the forwarded port is checked before any request goes out.
+ */
+async function simulationTarget(ctx: CommandContext): Promise<string | undefined> {
+  const runtime = ctx.environments.runtime();
+  const endpoint = await runtime.endpoint();
+  if (
+    !(runtime instanceof KubeEnvironmentRuntime) ||
+    !endpointNeedsCredentials(endpoint, runtime.target.server)
+  )
+    return endpoint;
+  const port = ctx.config.settings.routerPort;
+  const command = portForwardCommand(runtime.target, port);
+  const local = `http://127.0.0.1:${port}`;
+  const use = `Use ${local}`;
+  const choice = await vscode.window.showWarningMessage(
+    `Simulate Traffic sends thousands of requests straight to the router. On ${runtime.target.context} the router is reachable only through the API server, which needs your kubeconfig's credentials. Forward it to this machine first, in a terminal: ${command} — then choose "${use}".`,
+    { modal: true },
+    use,
+    'Copy Command',
+  );
+  if (choice === 'Copy Command') {
+    await vscode.env.clipboard.writeText(command);
+    void vscode.window.showInformationMessage(
+      `Model Canary: copied "${command}". Run it in a terminal, then Simulate Traffic again.`,
+    );
+    return undefined;
+  }
+  if (choice !== use) return undefined;
+  const live = await fetch(`${local}/v2/health/live`, { signal: AbortSignal.timeout(3_000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!live) {
+    void showFailure(
+      ctx,
+      `nothing answers at ${local}/v2/health/live — start the port-forward first: ${command}`,
+      () => simulationTarget(ctx),
+    );
+    return undefined;
+  }
+  return local;
 }
 
 // Optional drift injection, halfway through, on one feature.
@@ -316,8 +379,18 @@ export async function showLogs(ctx: CommandContext): Promise<void> {
     ? await vscode.window.showQuickPick(picks, { title: 'Show which log?' })
     : picks[0];
   if (!picked) return;
-  if (!picked.file) return ctx.log.show();
-  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(picked.file));
+  if (picked.label === picks[0]!.label) return ctx.log.show();
+  // Local components write log files; on Kubernetes the runtime fetches the Pod's log into one.
+  const file =
+    picked.file ??
+    (await longRunning(
+      ctx,
+      `Model Canary: fetching the log of ${picked.label}`,
+      () => ctx.environments.runtime().logFile(picked.label),
+      () => showLogs(ctx),
+    ));
+  if (!file) return;
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const editor = await vscode.window.showTextDocument(doc, { preview: true });
   const end = new vscode.Position(doc.lineCount, 0);
   editor.revealRange(new vscode.Range(end, end));
