@@ -2,6 +2,8 @@
 # Builds kube-apiserver and etcd from Go modules into the cache, keyed by version.
 # kube-apiserver: a wrapper module requiring k8s.io/kubernetes and replacing every
 # staging module (read from kubernetes' own go.mod) with its published v0.Y version.
+# kubelet-standin (tools/kubelet-standin): the kubelet's port-forward endpoint, served by
+# k8s.io/cri-streaming at the same v0.Y (the kubelet's and container runtimes' own code).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -65,6 +67,29 @@ GO
   rm -rf "$work"
 }
 
+build_kubelet_standin() {
+  local src="$here/kubelet-standin/main.go"
+  # Keyed by the source too, so an edited stand-in is rebuilt.
+  local sum; sum=$({ sha256sum "$src" 2>/dev/null || shasum -a 256 "$src"; } | cut -c1-12)
+  if [ -x "$out/kubelet-standin" ] && [ "$(cat "$out/kubelet-standin.src" 2>/dev/null)" = "$sum" ]; then
+    echo "kubelet-standin cached: $out/kubelet-standin"; return
+  fi
+  local work; work=$(mktemp -d)
+  local staging_ver="v0.${KUBERNETES_VERSION#v1.}"
+  echo "building kubelet-standin (k8s.io/cri-streaming $staging_ver) in $work"
+  cp "$src" "$work/main.go"
+  {
+    echo "module modelcanary.dev/kubelet-standin"
+    echo "go 1.26"
+    echo "require k8s.io/cri-streaming $staging_ver"
+  } > "$work/go.mod"
+  (cd "$work" && go mod tidy && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out/kubelet-standin.tmp" .)
+  mv "$out/kubelet-standin.tmp" "$out/kubelet-standin"
+  echo "$sum" > "$out/kubelet-standin.src"
+  rm -rf "$work"
+}
+
 build_etcd
 build_apiserver
+build_kubelet_standin
 echo "$out"
