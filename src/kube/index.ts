@@ -39,3 +39,10 @@ export {
 export type { Confirm, ConfirmQuestion, PromoteOptions, PromotionPlan, PromotionResult } from './promote';
 export { KubeRuntime } from '../runtime/kubeRuntime';
 export type { KubeRuntimeOptions } from '../runtime/kubeRuntime';
+export { forwardedGet, forwardedRequest, openPortForward, PortForwardError } from './portForward';
+export type {
+  ForwardedRequestOptions,
+  OpenPortForward,
+  PortForwardFailure,
+  PortForwardOptions,
+} from './portForward';
