@@ -18,7 +18,7 @@ import {
 import type { ChartDataset, ChartOptions, Plugin, TooltipItem } from 'chart.js';
 import { withAlpha } from './colour';
 import { clock, ms as fmtMs } from './format';
-import type { ChartSeries, XY } from './series';
+import { pointRadius, type ChartSeries, type XY } from './series';
 import type { ColourKey } from './shape';
 import type { Theme } from './theme';
 
@@ -101,17 +101,6 @@ function formatY(kind: Kind, y: number): string {
   if (kind === 'latency') return fmtMs(y);
   if (kind === 'traffic') return `${Number(y.toFixed(1))}%`;
   return `${Number(y.toPrecision(3))}%`;
-}
-
-/**
- * Lines draw no points (radius 0), so a series with a single value — a run inside one bucket —
- * would be invisible: give such a series a visible point. Counting is one pass over the data,
- * far cheaper than a scriptable radius evaluated per point on every draw.
- */
-export function pointRadius(points: readonly XY[]): number {
-  let finite = 0;
-  for (const p of points) if (Number.isFinite(p.y) && ++finite > 1) return 0;
-  return finite === 1 ? 3 : 0;
 }
 
 export class DashboardCharts {

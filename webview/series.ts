@@ -272,3 +272,14 @@ export function timelineFromSnapshots(snapshots: readonly Snapshot[]): Timeline 
   const bucketMs = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 2000;
   return { bucketMs, points, weights };
 }
+
+/**
+ * Lines draw no points (radius 0), so a series with a single value — a run inside one bucket —
+ * would be invisible: give such a series a visible point. Counting is one pass over the data,
+ * far cheaper than a scriptable radius evaluated per point on every draw.
+ */
+export function pointRadius(points: readonly XY[]): number {
+  let finite = 0;
+  for (const p of points) if (Number.isFinite(p.y) && ++finite > 1) return 0;
+  return finite === 1 ? 3 : 0;
+}

@@ -48,7 +48,7 @@ export class RouterCore {
     this.upstreams = new Upstreams(settings.timeouts, settings.limits.connectionsPerUpstream);
     this.shadow = new ShadowMirror(this.upstreams, this.metrics, (e) => this.record(e));
     for (const exp of settings.experiments) {
-      this.builders.set(exp.name, new ReportBuilder(exp.experiment, { reference: exp.reference }));
+      this.builders.set(exp.name, this.newBuilder(exp));
     }
     // Used only after construction, once `this.log` exists.
     this.index = new RequestIndex(
@@ -146,9 +146,9 @@ export class RouterCore {
   }
 
   /** Records feedback (resolves once durable) and counts it. */
-  async recordFeedback(events: FeedbackEvent[], variants: string[]): Promise<void> {
+  async recordFeedback(events: FeedbackEvent[]): Promise<void> {
     await this.recordDurable(events);
-    events.forEach((e, i) => this.metrics.feedbackAccepted(e.experiment, variants[i] ?? '', e.metric));
+    for (const e of events) this.metrics.feedbackAccepted(e.experiment, e.variant ?? '', e.metric);
   }
 
   /** Applies new weights (all variants) and records the change durably. */
@@ -231,8 +231,16 @@ export class RouterCore {
     return notes;
   }
 
+  /** A report builder remembering as many request ids as the router's index keeps in memory. */
+  private newBuilder(exp: ExperimentRuntime): ReportBuilder {
+    return new ReportBuilder(exp.experiment, {
+      reference: exp.reference,
+      idMemory: Math.max(1, Math.floor(this.settings.eventLog.idCacheSize / 2)),
+    });
+  }
+
   private rebuild(exp: ExperimentRuntime): ReportBuilder {
-    const builder = new ReportBuilder(exp.experiment, { reference: exp.reference });
+    const builder = this.newBuilder(exp);
     this.log.snapshot((e) => builder.ingest(e));
     return builder;
   }

@@ -76,12 +76,10 @@ export async function handleFeedback(
     experiment: exp.name,
     metric: i.metric,
     value: i.value,
+    variant: variantOf.get(i.requestId) ?? '',
   }));
   try {
-    await core.recordFeedback(
-      events,
-      items.map((i) => variantOf.get(i.requestId) ?? ''),
-    );
+    await core.recordFeedback(events);
   } catch (err) {
     throw new HttpError(503, `the feedback could not be made durable: ${(err as Error).message}`);
   }

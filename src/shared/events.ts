@@ -34,6 +34,12 @@ export interface FeedbackEvent {
   experiment: string;
   metric: string;
   value: number;
+  /**
+   * The variant the request was routed to, as the router resolved it when it accepted the
+   * feedback. Lets a report attribute feedback for requests older than its own memory of ids.
+   * Absent in logs written before it was added.
+   */
+  variant?: string;
 }
 
 /** A change of the configured split (by hand, by a rollout, or by a config reload). */

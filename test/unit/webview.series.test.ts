@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { pointRadius } from '../../webview/charts';
+import { pointRadius } from '../../webview/series';
 
 describe('dashboard charts', () => {
   it('draws a point for a series with a single value, and none for a line', () => {

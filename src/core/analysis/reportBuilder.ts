@@ -36,12 +36,19 @@ import {
 } from '../stats';
 import { DriftDetector, type ReferenceData } from '../drift';
 import { LatencyRecorder } from '../metrics/latency';
+import { GenerationalMap } from './generations';
 
 export interface ReportBuilderOptions {
   /** The drift reference (the experiment's `drift.reference` CSV, parsed). */
   reference?: ReferenceData;
   /** How many recent primary predictions are kept to score shadow agreement. */
   agreementMemory?: number;
+  /**
+   * How many recent request ids are remembered (per generation, so up to twice as many) for
+   * attributing feedback events that carry no variant, and for "latest feedback wins".
+   * Default 1,000,000, like the router's `eventLog.idCacheSize`.
+   */
+  idMemory?: number;
   /** Width of a timeline bucket (default 10 s) and how many recent buckets are kept (default 360). */
   bucketMs?: number;
   maxBuckets?: number;
@@ -76,20 +83,18 @@ export class ReportBuilder {
   private readonly variants: VariantState[];
   private readonly byName = new Map<string, VariantState>();
   private weights: Map<string, number>;
-  /** request id → variant index, for feedback attribution. */
-  private readonly requestVariant = new Map<string, number>();
-  /** `${metric}\u0000${id}` → latest value. */
-  private readonly latestFeedback = new Map<string, number>();
+  /** Recent request ids → variant index, for feedback events without a variant (older logs). */
+  private readonly requestVariant: GenerationalMap<string, number>;
+  /** `${metric}\u0000${id}` → latest value, for recent requests. */
+  private readonly latestFeedback: GenerationalMap<string, number>;
   private readonly sequential = new Map<string, SequentialTest>();
-  /** Recent primary predictions in two generations: a whole generation is dropped at once (O(1) eviction). */
-  private primaryPrediction = new Map<string, number | string>();
-  private olderPrediction = new Map<string, number | string>();
+  /** Recent primary predictions, to score the shadow's agreement. */
+  private readonly primaryPrediction: GenerationalMap<string, number | string>;
   private shadowRequests = 0;
   private shadowCompared = 0;
   private shadowAgreed = 0;
   private orphanFeedback = 0;
   private readonly drift: DriftDetector | undefined;
-  private readonly agreementMemory: number;
   private firstTs = Infinity;
   private lastTs = -Infinity;
   private readonly bucketMs: number;
@@ -118,7 +123,10 @@ export class ReportBuilder {
     this.weights = new Map(experiment.spec.variants.map((v) => [v.name, v.weight]));
     const drift = experiment.spec.drift;
     this.drift = drift && options.reference ? new DriftDetector(drift, options.reference) : undefined;
-    this.agreementMemory = options.agreementMemory ?? 100_000;
+    this.primaryPrediction = new GenerationalMap(options.agreementMemory ?? 100_000);
+    const idMemory = options.idMemory ?? 1_000_000;
+    this.requestVariant = new GenerationalMap(idMemory);
+    this.latestFeedback = new GenerationalMap(idMemory);
   }
 
   /** Current configured weights (after any weight events). */
@@ -161,19 +169,14 @@ export class ReportBuilder {
     const total = this.totalWeight();
     if (total > 0) for (const s of this.variants) s.expected += (this.weights.get(s.name) ?? 0) / total;
     this.requestVariant.set(e.id, v.index);
-    if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined) {
+    if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
-      if (this.primaryPrediction.size >= this.agreementMemory) {
-        this.olderPrediction = this.primaryPrediction;
-        this.primaryPrediction = new Map();
-      }
-    }
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
   }
 
   private onShadow(e: RequestEvent): void {
     this.shadowRequests++;
-    const primary = this.primaryPrediction.get(e.id) ?? this.olderPrediction.get(e.id);
+    const primary = this.primaryPrediction.get(e.id);
     if (primary !== undefined && e.outputs?.predict !== undefined && !isError(e)) {
       this.shadowCompared++;
       if (String(primary) === String(e.outputs.predict)) this.shadowAgreed++;
@@ -182,7 +185,7 @@ export class ReportBuilder {
 
   private onFeedback(e: FeedbackEvent): void {
     const index = this.requestVariant.get(e.id);
-    const v = index === undefined ? undefined : this.variants[index];
+    const v = e.variant ? this.byName.get(e.variant) : index === undefined ? undefined : this.variants[index];
     if (!v || !Number.isFinite(e.value)) {
       this.orphanFeedback++;
       return;
