@@ -206,6 +206,11 @@ const routerLabels = (release: string): LabelInput => ({
   experiment: '',
 });
 
+/** The labels that select the router's Pods. */
+export function routerSelector(release = DEFAULT_RELEASE): Record<string, string> {
+  return selectorLabels(routerLabels(release));
+}
+
 /** The variants of an experiment that get a model server: routed variants and the shadow. */
 export function servedVariants(exp: Experiment): { variant: string; model: string }[] {
   const routed = exp.spec.variants.map((v) => ({ variant: v.name, model: v.model }));

@@ -8,13 +8,14 @@
  * fetches Pod logs, `down` deletes everything of the release by label (the event log's volume
  * stays unless purged).
  *
- * Not done yet: a port-forward fallback for clusters whose RBAC denies `services/proxy`
- * (`kubectl -n <ns> port-forward svc/model-canary-router 8090:http` does it by hand).
+ * Where the service proxy is refused (RBAC without `services/proxy`) or cannot reach the router,
+ * the same request goes through a port-forward to the router's Pod (`pods/portforward`); once
+ * RBAC has refused the proxy, later requests go straight to the port-forward.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { KubeConfig, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { SpecError } from '../core/spec/errors';
 import type { Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
@@ -24,22 +25,32 @@ import { forContext, loadKubeConfig } from '../kube/kubeconfig';
 import { deleteObject, listObjects, readLive } from '../kube/objects';
 import { isKindContext } from '../kube/promote';
 import { applyWithAdminToken, readAdminToken } from '../kube/adminToken';
-import { serviceProxyGet, serviceProxyPath, serviceProxyRequest, statusMessage } from '../kube/request';
+import { forwardedRequest } from '../kube/portForward';
+import {
+  serviceProxyPath,
+  serviceProxyRequest,
+  statusMessage,
+  type KubeRequestOptions,
+  type KubeResponse,
+} from '../kube/request';
 import { rolloutState, waitForRollouts } from '../kube/rollout';
 import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
 import { releaseSelector, ANNOTATION_MODEL } from '../manifests/labels';
 import {
   DEFAULT_NAMESPACE,
+  DEFAULT_RELEASE,
   experimentFiles,
   experimentsConfigMap,
   modelRefs,
   modelServerObjects,
   ROUTER_CONFIG_KEY,
+  ROUTER_CONTAINER_PORT,
   routerConfig,
   routerConfigMap,
   routerExperimentEntry,
   routerObjects,
+  routerSelector,
   stackNames,
   type ExperimentInput,
   type StackOptions,
@@ -85,6 +96,17 @@ export interface KubeRuntimeOptions {
 }
 
 const ROUTER_COMPONENT = 'router';
+
+/** True when the API server answered itself (a `Status`: refused, no endpoints, unreachable), not the router. */
+function isApiServerAnswer(res: KubeResponse): boolean {
+  if (res.status === 0) return true;
+  try {
+    return (JSON.parse(res.text) as { kind?: unknown }).kind === 'Status';
+  } catch {
+    // The proxy's own plain-text errors ("error trying to reach service: …").
+    return res.status === 502 || res.status === 503;
+  }
+}
 
 export class KubeRuntime implements Runtime {
   readonly workspace: string;
@@ -237,20 +259,12 @@ export class KubeRuntime implements Runtime {
       throw new RuntimeError(
         `the router in ${this.where()} has no admin token (Secret ${this.names.adminToken}) — run \`model-canary up --runtime kube --context ${this.context}\` to create it`,
       );
-    const res = await serviceProxyRequest(
-      this.kc,
-      this.context,
-      this.namespace,
-      this.names.router,
-      'http',
-      `/api/v1/experiments/${encodeURIComponent(experiment)}/rollout`,
-      {
-        method: 'POST',
-        contentType: 'application/json',
-        body: JSON.stringify({ action, ...options }),
-        headers: { [ADMIN_TOKEN_HEADER]: token },
-      },
-    );
+    const res = await this.routerRequest(`/api/v1/experiments/${encodeURIComponent(experiment)}/rollout`, {
+      method: 'POST',
+      contentType: 'application/json',
+      body: JSON.stringify({ action, ...options }),
+      headers: { [ADMIN_TOKEN_HEADER]: token },
+    });
     if (res.status !== 200)
       throw new RuntimeError(
         `rollout ${action} refused by the router in ${this.where()} (HTTP ${res.status}): ${statusMessage(res)}`,
@@ -268,19 +282,84 @@ export class KubeRuntime implements Runtime {
   }
 
   async report(experiment: string): Promise<Report> {
-    const res = await serviceProxyGet(
-      this.kc,
-      this.context,
-      this.namespace,
-      this.names.router,
-      'http',
-      `/api/v1/experiments/${encodeURIComponent(experiment)}/report`,
-    );
+    const res = await this.routerRequest(`/api/v1/experiments/${encodeURIComponent(experiment)}/report`);
     if (res.status !== 200)
       throw new RuntimeError(
-        `no report for ${experiment} from the router in ${this.where()} (HTTP ${res.status} through the API server's service proxy): ${statusMessage(res)}`,
+        `no report for ${experiment} from the router in ${this.where()} (HTTP ${res.status}): ${statusMessage(res)}`,
       );
     return JSON.parse(res.text) as Report;
+  }
+
+  /** How the last request reached the router: the API server's service proxy or a port-forward. */
+  get routerPath(): 'service-proxy' | 'port-forward' {
+    return this.proxyRefused ? 'port-forward' : 'service-proxy';
+  }
+
+  private proxyRefused = false;
+
+  /**
+   * A request to the router: through the API server's service proxy, else through a
+   * port-forward to the router's Pod. An answer from the API server itself (a `Status`) or no
+   * answer means the proxy failed; any answer from the router is returned as it is.
+   */
+  private async routerRequest(path: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
+    let proxyFailure = 'not tried: it was refused before';
+    if (!this.proxyRefused) {
+      const res = await serviceProxyRequest(
+        this.kc,
+        this.context,
+        this.namespace,
+        this.names.router,
+        'http',
+        path,
+        options,
+      ).catch((err: Error) => ({ status: 0, text: err.message, contentType: '' }));
+      if (!isApiServerAnswer(res)) return res;
+      proxyFailure = res.status ? `HTTP ${res.status}: ${statusMessage(res)}` : res.text;
+      if (res.status === 403) this.proxyRefused = true;
+    }
+    options.signal?.throwIfAborted();
+    const pod = await this.routerPod().catch(() => undefined);
+    const port = this.opts.stack?.router?.port ?? ROUTER_CONTAINER_PORT;
+    if (!pod)
+      throw new RuntimeError(
+        `cannot reach the router in ${this.where()}: the API server's service proxy failed (${proxyFailure}) and no running router Pod can be port-forwarded to — check \`model-canary status --runtime kube --context ${this.context}\``,
+      );
+    try {
+      return await forwardedRequest(this.kc, this.context, this.namespace, pod, port, path, {
+        method: options.method,
+        body: options.body,
+        headers: {
+          ...options.headers,
+          ...(options.contentType ? { 'content-type': options.contentType } : {}),
+        },
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new RuntimeError(
+        `cannot reach the router in ${this.where()}: the API server's service proxy failed (${proxyFailure}), and so did a port-forward to Pod ${pod}: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** The newest running router Pod's name. */
+  private async routerPod(): Promise<string | undefined> {
+    const pods = await listObjects<V1Pod>(
+      this.kc,
+      this.context,
+      'v1',
+      'Pod',
+      this.namespace,
+      Object.entries(routerSelector(this.opts.release ?? DEFAULT_RELEASE))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
+    const time = (p: V1Pod): number => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
+    return pods
+      .filter((p) => p.status?.phase === 'Running' && p.spec?.nodeName && !p.metadata?.deletionTimestamp)
+      .sort((a, b) => time(b) - time(a))[0]?.metadata?.name;
   }
 
   /** A component's recent log, fetched from its Pod. */
@@ -466,15 +545,9 @@ export class KubeRuntime implements Runtime {
     let last = '';
     while (Date.now() < deadline) {
       options.signal?.throwIfAborted();
-      const res = await serviceProxyGet(
-        this.kc,
-        this.context,
-        this.namespace,
-        this.names.router,
-        'http',
-        `/v2/models/${encodeURIComponent(endpoint)}/ready`,
-        { timeoutMs: 5_000 },
-      ).catch((err: Error) => ({ status: 0, text: err.message, contentType: '' }));
+      const res = await this.routerRequest(`/v2/models/${encodeURIComponent(endpoint)}/ready`, {
+        timeoutMs: 5_000,
+      }).catch((err: Error) => ({ status: 0, text: err.message, contentType: '' }));
       if (res.status === 200) return;
       const known = res.status === 503 && /"variants"\s*:/.test(res.text);
       if (known) {

@@ -12,12 +12,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { kubeRequest, loadKubeConfig, readLive, serverSideApply } from '../../src/kube';
-import { stackNames } from '../../src/manifests';
+import { routerSelector, stackNames } from '../../src/manifests';
 import { KubeRuntime } from '../../src/runtime/kubeRuntime';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
 import { fakeDeploymentController } from '../harness/kubeFakeController';
+import { startKubeletStandIn, type KubeletStandIn } from '../harness/kubeletStandIn';
 import { ROUTER_BUNDLE, ensureRouterBuilt, startRouter, type RunningRouter } from '../harness/router';
 import { SAMPLE_MODELS } from '../harness/tools';
 
@@ -28,6 +30,40 @@ function hostAddress(): string | undefined {
   return Object.values(os.networkInterfaces())
     .flat()
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+/** A ServiceAccount with exactly `rules` in NS, as a kubeconfig whose context is CONTEXT. */
+async function serviceAccountConfig(admin: KubeConfig, name: string, rules: object[]): Promise<KubeConfig> {
+  const post = async (path: string, body: object): Promise<unknown> => {
+    const res = await kubeRequest(admin, CONTEXT, path, {
+      method: 'POST',
+      contentType: 'application/json',
+      body: JSON.stringify(body),
+    });
+    assert.ok(res.status < 300, `POST ${path}: HTTP ${res.status} ${res.text}`);
+    return JSON.parse(res.text);
+  };
+  await post(`/api/v1/namespaces/${NS}/serviceaccounts`, { metadata: { name } });
+  await post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, { metadata: { name }, rules });
+  await post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
+  });
+  const review = (await post(`/api/v1/namespaces/${NS}/serviceaccounts/${name}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  })) as { status: { token: string } };
+  const cluster = admin.getClusters()[0]!;
+  const limited = new KubeConfig();
+  limited.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token: review.status.token }],
+    contexts: [{ name: CONTEXT, cluster: cluster.name, user: name }],
+    currentContext: CONTEXT,
+  });
+  return limited;
 }
 
 function freePort(): Promise<number> {
@@ -92,6 +128,7 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
   let router: RunningRouter | undefined;
   let controller: { stop(): Promise<void> } | undefined;
   let kubelet: ReturnType<typeof kubeletStandIn> | undefined;
+  let standIn: KubeletStandIn | undefined;
   let port: number;
   const progress: string[] = [];
 
@@ -126,6 +163,7 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
   });
 
   after(async function () {
+    await standIn?.stop();
     await router?.stop();
     await kubelet?.stop();
     await controller?.stop();
@@ -295,6 +333,61 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       body: JSON.stringify({ stringData: { token: 'not-the-routers-token-at-all' } }),
     });
     await assert.rejects(runtime.rollout('propensity', 'start'), /refused .*HTTP 401.*wrong admin token/);
+    await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${NS}/secrets/${stackNames().adminToken}`, {
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: JSON.stringify({ data: { token: secret.data.token } }),
+    });
+  });
+
+  it('falls back to a port-forward to the router Pod when RBAC denies the service proxy', async function () {
+    // A node for the router's Pod: the kubelet stand-in, running the kubelet's own port-forward code.
+    standIn = await startKubeletStandIn(kc, CONTEXT, { dir: tmp, nodeName: 'runtime-node' });
+    await standIn.createRunningPod(NS, 'model-canary-router-pf', port);
+    await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${NS}/pods/model-canary-router-pf`, {
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+      body: JSON.stringify({ metadata: { labels: routerSelector() } }),
+    });
+    // A user who may read the stack and port-forward, but not use services/proxy.
+    const limited = await serviceAccountConfig(kc, 'no-proxy', [
+      { apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'secrets'], verbs: ['get', 'list'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
+    ]);
+    const viaForward = new KubeRuntime({
+      workspace: SAMPLE_MODELS,
+      context: CONTEXT,
+      kubeconfig: limited,
+      namespace: NS,
+      platform: 'remote',
+      routerScript: ROUTER_BUNDLE,
+      modelUriBase: 'https://models.example.com/sample-models',
+      stack: { router: { port } },
+    });
+    const report = await viaForward.report('propensity');
+    assert.equal(report.experiment, 'propensity');
+    assert.equal(viaForward.routerPath, 'port-forward');
+    assert.match(fs.readFileSync(standIn.logFile, 'utf8'), /portForward\/mc-runtime\/model-canary-router-pf/);
+    // Writes take the same way, with the admin token.
+    const status = await viaForward.rollout('propensity', 'start');
+    assert.equal(status.state, 'Progressing');
+    await viaForward.rollout('propensity', 'abort');
+    // Without port-forward rights either, the error names both ways and what refused them.
+    const neither = await serviceAccountConfig(kc, 'no-access', [
+      { apiGroups: [''], resources: ['pods', 'configmaps', 'secrets'], verbs: ['get', 'list'] },
+    ]);
+    const blocked = new KubeRuntime({
+      workspace: SAMPLE_MODELS,
+      context: CONTEXT,
+      kubeconfig: neither,
+      namespace: NS,
+      platform: 'remote',
+    });
+    await assert.rejects(
+      blocked.report('propensity'),
+      /cannot reach the router in cluster\/mc-runtime: the API server's service proxy failed \(HTTP 403: .*services\/proxy.*\), and so did a port-forward to Pod model-canary-router-pf: .*pods\/portforward/,
+    );
   });
 
   it('logs names the components when one has no Pod, and down removes the stack', async function () {
