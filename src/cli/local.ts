@@ -89,8 +89,8 @@ async function runSimulation(
   experimentRef: string,
   quietProgress = false,
 ): Promise<SimulationSummary> {
-  const runtime = runtimeFor(ctx, v);
-  const experiment = await findExperiment(runtime.workspace, experimentRef);
+  const runtime = anyRuntimeFor(ctx, v);
+  const experiment = await findExperiment(resolve(String(v.workspace ?? '.')), experimentRef);
   const dataFile = resolve(String(v.data ?? defaultTrafficFile(experiment)));
   if (!existsSync(dataFile))
     throw new UsageError(
@@ -109,8 +109,12 @@ async function runSimulation(
   const abort = onInterrupt();
   const data = await loadDataset(dataFile);
   let lastShown = -1;
+  // A remote cluster's router is reached through a port-forward for the run.
+  const connection = runtime.connect
+    ? await runtime.connect({ signal: abort.signal })
+    : { url: await runtime.endpoint(), close: async () => undefined };
   const summary = await simulate({
-    routerUrl: await runtime.endpoint(),
+    routerUrl: connection.url,
     experiment: experiment.metadata.name,
     endpoint: experiment.spec.endpoint,
     stickyHeader: experiment.spec.routing?.sticky?.header,
@@ -132,7 +136,7 @@ async function runSimulation(
             const bar = '█'.repeat(Math.floor(pct / 4)).padEnd(25, '░');
             process.stderr.write(`\r  ${bar} ${pct}% (${done}/${total})${done === total ? '\n' : ''}`);
           },
-  });
+  }).finally(() => connection.close());
   return summary;
 }
 
@@ -239,15 +243,16 @@ export function localCommands(ctx: CliContext): Record<string, Command> {
     simulate: {
       summary: 'replay a dataset through the router with sticky users, feedback and optional drift',
       usage:
-        'model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--data FILE] [--json]',
+        'model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--data FILE] [--runtime process|kube --context CTX] [--json]',
       help: [
         'Outcome model: a customer is offered the promotion when the served model scores them >= 0.5, and',
         'converts with probability 0.9 when offered and their label (column "converted") is 1, 0.03 when',
         'offered and the label is 0, and never when not offered. Feedback (conversion 0/1) goes to the router.',
         'Drift: FEATURE=shift:+N | FEATURE=scale:F | FEATURE=mix:a=0.7,b=0.3, from --drift-from (fraction) on.',
+        'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
       ].join('\n'),
       options: {
-        ...workspaceOption,
+        ...runtimeOptions,
         requests: { type: 'string' },
         rps: { type: 'string' },
         drift: { type: 'string', multiple: true },

@@ -25,7 +25,7 @@ import { forContext, loadKubeConfig } from '../kube/kubeconfig';
 import { deleteObject, listObjects, readLive } from '../kube/objects';
 import { isKindContext } from '../kube/promote';
 import { applyWithAdminToken, readAdminToken } from '../kube/adminToken';
-import { forwardedRequest } from '../kube/portForward';
+import { forwardedRequest, openPortForward } from '../kube/portForward';
 import {
   serviceProxyPath,
   serviceProxyRequest,
@@ -272,6 +272,28 @@ export class KubeRuntime implements Runtime {
     const report = await this.report(experiment);
     if (!report.rollout) throw new RuntimeError(`the router reports no rollout for ${experiment}`);
     return report.rollout;
+  }
+
+  async connect(options: { signal?: AbortSignal } = {}): Promise<{ url: string; close(): Promise<void> }> {
+    if (this.platform === 'kind') return { url: await this.endpoint(), close: async () => undefined };
+    const pod = await this.routerPod();
+    if (!pod)
+      throw new RuntimeError(
+        `no running router Pod in ${this.where()} to port-forward to — start it with \`model-canary up --runtime kube --context ${this.context}\``,
+      );
+    const forward = await openPortForward(
+      this.kc,
+      this.context,
+      this.namespace,
+      pod,
+      this.opts.stack?.router?.port ?? ROUTER_CONTAINER_PORT,
+      { signal: options.signal },
+    ).catch((err: Error) => {
+      throw new RuntimeError(
+        `cannot port-forward to the router Pod ${this.namespace}/${pod}: ${err.message}`,
+      );
+    });
+    return { url: `http://127.0.0.1:${forward.port}`, close: () => forward.close() };
   }
 
   async endpoint(): Promise<string> {

@@ -41,6 +41,11 @@ export interface Runtime {
   setWeights(experiment: string, weights: Record<string, number>, options?: OperationOptions): Promise<void>;
   /** The base URL clients call (`${url}/v2/models/<endpoint>/infer`). */
   endpoint(): Promise<string>;
+  /**
+   * A base URL that a plain HTTP client on this machine can call until `close()`: the endpoint
+   * itself where it is reachable, else a port-forward to the router (remote clusters).
+   */
+  connect?(options?: { signal?: AbortSignal }): Promise<{ url: string; close(): Promise<void> }>;
   report(experiment: string, options?: OperationOptions): Promise<Report>;
   /** The log file of a component ("router" or a model name). */
   logFile(component: string): Promise<string>;

@@ -373,6 +373,14 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     const status = await viaForward.rollout('propensity', 'start');
     assert.equal(status.state, 'Progressing');
     await viaForward.rollout('propensity', 'abort');
+    // Plain HTTP clients on this machine (the simulator) get a port-forwarded URL for a while.
+    const connection = await viaForward.connect();
+    assert.match(connection.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const live = await fetch(`${connection.url}/api/v1/experiments/propensity/weights`);
+    assert.equal(live.status, 200);
+    assert.equal(((await live.json()) as { experiment: string }).experiment, 'propensity');
+    await connection.close();
+    await assert.rejects(fetch(`${connection.url}/v2/health/live`), 'closed with the connection');
     // Without port-forward rights either, the error names both ways and what refused them.
     const neither = await serviceAccountConfig(kc, 'no-access', [
       { apiGroups: [''], resources: ['pods', 'configmaps', 'secrets'], verbs: ['get', 'list'] },
