@@ -45,6 +45,14 @@ export class StatusBar implements vscode.Disposable {
     }
     // The focused experiment: the first deployed one with a report.
     const [name, report] = [...snapshot.reports.entries()][0] ?? [];
+    if ((!name || !report) && status.experiments.length > 0 && snapshot.error) {
+      this.item.text = `$(warning) Canary: ${env} — no report`;
+      this.item.tooltip = `Model Canary: ${status.experiments.map((e) => e.name).join(', ')} deployed, but the report could not be read: ${snapshot.error}`;
+      this.item.command = 'modelCanary.showLogs';
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      this.item.show();
+      return;
+    }
     if (!name || !report) {
       this.item.text = `$(beaker) Canary: ${env} — no experiment`;
       this.item.tooltip = 'Model Canary: running, nothing deployed. Run Deploy Experiment.';

@@ -34,7 +34,13 @@ export type TreeNode =
       error?: string;
       live?: EnvironmentLive;
     }
-  | ({ kind: 'environment.context'; context: KubeContextInfo; current: boolean } & EnvironmentLive)
+  | ({
+      kind: 'environment.context';
+      context: KubeContextInfo;
+      current: boolean;
+      /** The selected context: the namespace the stack runs in (modelCanary.kubernetes.namespace). */
+      stackNamespace?: string;
+    } & EnvironmentLive)
   | { kind: 'environment.component'; component: ComponentStatus }
   | { kind: 'environment.error'; message: string }
   | { kind: 'model'; model: ModelVersion; problems: SpecProblem[]; server?: ComponentStatus }

@@ -176,7 +176,7 @@ export class EnvironmentsTree extends NodeTree {
             kind: 'environment.context',
             context,
             current: isCurrent,
-            ...(isCurrent ? node.live : {}),
+            ...(isCurrent ? { ...node.live, stackNamespace: this.settings().kubeNamespace } : {}),
           };
         });
       case 'environment.local':
@@ -294,7 +294,7 @@ function describe(node: TreeNode): vscode.TreeItem {
       const item = new vscode.TreeItem(c.name, childState(node));
       const r = node.running;
       const state = node.error ? 'unreachable · ' : r ? `${running(r)} · ` : node.current ? 'stopped · ' : '';
-      item.description = `${node.current ? '● selected · ' : ''}${state}${c.current ? 'kubectl current · ' : ''}${c.namespace}`;
+      item.description = `${node.current ? '● selected · ' : ''}${state}${c.current ? 'kubectl current · ' : ''}${node.stackNamespace ? `namespace ${node.stackNamespace}` : c.namespace}`;
       item.tooltip = [
         `cluster ${c.cluster}`,
         `user ${c.user}`,

@@ -1,0 +1,326 @@
+// A kubeconfig context as the environment, in a real VS Code (code-server) with the packaged VSIX:
+// a real kube-apiserver (+ etcd) and a stand-in deployment controller play the cluster, and
+// KUBECONFIG (three files, merged as kubectl does) names it under three contexts — staging-cluster,
+// prod-east (the same API server, a protected name) and offline-cluster (a closed port). From the
+// palette: Select Environment → staging-cluster, Start Environment (the router's Deployment,
+// Service and ConfigMap appear in the API server, the Environments view shows the router), Deploy
+// without a model URI base (the error names the setting), Stop Environment (they are gone);
+// offline-cluster shows why it cannot be read; Promote to Cluster… prod-east with the diff editor
+// and the typed confirmation; Export Manifests… through code-server's folder input.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { Browser } from 'playwright-core';
+import { listObjects, loadKubeConfig, readLive } from '../../src/kube';
+import { stackNames } from '../../src/manifests';
+import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
+import { fakeDeploymentController } from '../harness/kubeFakeController';
+import type { CodeServer } from './codeServer';
+import { ensureCodeServer, freePort, requireVsix, startCodeServer } from './codeServer';
+import { dumpOnFailure } from './diagnostics';
+import { launchChromium, sleep, waitFor, Workbench } from './workbench';
+
+const STAGING = 'staging-cluster';
+const PROD = 'prod-east';
+const OFFLINE = 'offline-cluster';
+const NS = 'mc-e2e';
+const EXPERIMENT = 'propensity';
+const MODEL_URI_BASE = 'https://models.example.com/sample-models';
+const PROMOTED_FROM = 'modelcanary.dev/promoted-from';
+
+describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, real kube-apiserver)', function () {
+  let api: KubeApiServer | undefined;
+  let kc: KubeConfig;
+  let controller: { stop(): Promise<void> } | undefined;
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let wb: Workbench | undefined;
+  let broken: string | undefined;
+  let kubeDir = '';
+  const savedKubeconfig = process.env.KUBECONFIG;
+  const names = stackNames();
+
+  const workbench = (): Workbench => {
+    assert.ok(wb, 'the workbench did not open (see the "before all" hook failure)');
+    return wb;
+  };
+
+  /** A live object of the stack in the test namespace, read with the project's own kube functions. */
+  const live = (apiVersion: string, kind: string, name: string) =>
+    readLive<KubernetesObject>(kc, STAGING, { apiVersion, kind, metadata: { name, namespace: NS } });
+
+  const routerObjects = async () => ({
+    deployment: await live('apps/v1', 'Deployment', names.router),
+    service: await live('v1', 'Service', names.router),
+    configMap: await live('v1', 'ConfigMap', names.routerConfig),
+  });
+
+  /** Waits for a notification matching `success`; fails at once on a Model Canary failure (they offer Open Logs). */
+  async function waitForOutcome(success: RegExp, what: string, timeoutMs: number): Promise<string> {
+    const w = workbench();
+    const deadline = Date.now() + timeoutMs;
+    let seen: string[] = [];
+    for (;;) {
+      seen = await w.notificationTexts().catch(() => seen);
+      const messages = await w.notificationMessages().catch(() => []);
+      const ok = messages.find((t) => success.test(t));
+      if (ok != null) return ok;
+      const failed = seen.find((t) => /Model Canary/.test(t) && /Open Logs/.test(t));
+      if (failed != null)
+        throw new Error(`${what} failed: ${messages.find((m) => failed.includes(m)) ?? failed}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${what}: no notification matching ${String(success)}; shown: ${JSON.stringify(seen)}`,
+        );
+      await sleep(500);
+    }
+  }
+
+  async function selectEnvironment(context: string) {
+    const w = workbench();
+    await w.runCommand('Model Canary: Select Environment');
+    await w.pickQuickInputItem(context, `Select Environment did not offer ${context}`);
+    await waitFor(
+      async () => /● selected/.test(await w.treeItemDescription('Environments', context)),
+      `the Environments view did not mark ${context} selected`,
+    );
+  }
+
+  /** Types into the open quick input (an input box) and accepts it. */
+  async function typeIntoInput(text: string) {
+    const input = workbench().page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(text);
+    await workbench().page.keyboard.press('Enter');
+  }
+
+  before(async function () {
+    this.timeout(20 * 60_000); // a cold install of code-server takes a few minutes
+    const install = ensureCodeServer();
+    const vsix = requireVsix();
+    api = await startKubeApiServer();
+    kubeDir = fs.mkdtempSync(path.join(path.dirname(api.dir), 'model-canary-e2e-kubeconfig-'));
+    // Three files, as KUBECONFIG=a:b:c: the extension merges them the way kubectl does.
+    const closedPort = await freePort();
+    const files = {
+      [STAGING]: api.kubeconfigFor(STAGING, 'staging', 'staging-admin'),
+      [PROD]: api.kubeconfigFor(PROD, 'prod-east', 'prod-admin'),
+      [OFFLINE]: api
+        .kubeconfigFor(OFFLINE, 'offline', 'offline-admin')
+        .replace(api.url, `https://127.0.0.1:${closedPort}`),
+    };
+    const paths = Object.entries(files).map(([name, text]) => {
+      const file = path.join(kubeDir, `${name}.yaml`);
+      fs.writeFileSync(file, text, { mode: 0o600 });
+      return file;
+    });
+    const kubeconfig = paths.join(path.delimiter);
+    kc = loadKubeConfig({ KUBECONFIG: kubeconfig });
+    controller = fakeDeploymentController(kc, STAGING, NS);
+    process.env.KUBECONFIG = kubeconfig; // code-server, and so the extension host, inherit it
+    server = await startCodeServer({
+      install,
+      vsix: [vsix],
+      settings: { 'modelCanary.kubernetes.namespace': NS, 'modelCanary.refreshIntervalSeconds': 2 },
+    });
+    browser = await launchChromium(install.chromium);
+    wb = await Workbench.open(browser, server);
+    console.log(`    [e2e] workspace ${server.folder}, kube-apiserver ${api.url}, KUBECONFIG ${kubeconfig}`);
+  });
+
+  beforeEach(function () {
+    // The steps build on each other: after a failure the rest is skipped (after() cleans up).
+    if (broken != null) this.skip();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') broken ??= this.currentTest.title;
+    await dumpOnFailure(this, wb, server);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = savedKubeconfig;
+    await wb?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    await controller?.stop();
+    await api?.stop();
+    if (kubeDir) fs.rmSync(kubeDir, { recursive: true, force: true });
+  });
+
+  it('lists the contexts of every KUBECONFIG file and selects staging-cluster', async function () {
+    const w = workbench();
+    await w.openViewContainer('Model Canary');
+    await w.setSideBarWidth(560).catch((err: Error) => console.log(`    [e2e] ${err.message}`));
+    await w.findTreeItem('Experiments', EXPERIMENT, 60_000);
+    for (const context of [STAGING, PROD, OFFLINE]) await w.findTreeItem('Environments', context);
+    await selectEnvironment(STAGING);
+    await waitFor(
+      async () => /stopped/.test(await w.treeItemDescription('Environments', STAGING)),
+      'staging-cluster was not shown stopped before Start Environment',
+    );
+  });
+
+  it('Start Environment applies the router to the API server and the Environments view shows it', async function () {
+    this.timeout(3 * 60_000);
+    const w = workbench();
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Start Environment');
+    const text = await waitForOutcome(/environment on staging-cluster running/, 'Start Environment', 120_000);
+    assert.match(
+      text,
+      new RegExp(`router at ${api!.url}/api/v1/namespaces/${NS}/services/${names.router}:http/proxy`),
+    );
+
+    const objects = await routerObjects();
+    assert.ok(objects.deployment, `Deployment ${NS}/${names.router} exists`);
+    assert.ok(objects.service, `Service ${NS}/${names.router} exists`);
+    assert.ok(objects.configMap, `ConfigMap ${NS}/${names.routerConfig} exists`);
+    assert.equal(objects.deployment.metadata?.labels?.['app.kubernetes.io/managed-by'], 'model-canary');
+
+    await waitFor(
+      async () =>
+        /● selected · running · 1\/1 ready · .*namespace mc-e2e$/.test(
+          await w.treeItemDescription('Environments', STAGING),
+        ),
+      'the Environments view did not show staging-cluster running',
+    );
+    assert.match(await w.treeItemDescription('Environments', 'router'), /router · ready/);
+    await w.clearNotifications();
+    await w.screenshot('kube-01-started-on-staging');
+  });
+
+  it('Deploy Experiment on a remote context without a model URI base says which setting to set', async function () {
+    const w = workbench();
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Deploy Experiment');
+    const text = await w.waitForNotification(/modelCanary\.kubernetes\.modelUriBase/, 30_000);
+    assert.match(text, /staging-cluster cannot see your workspace/);
+    await w.screenshot('kube-02-deploy-needs-model-uri-base');
+    const servers = await listObjects(kc, STAGING, 'apps/v1', 'Deployment', NS);
+    assert.deepEqual(
+      servers.map((d) => d.metadata?.name),
+      [names.router],
+      'no model server was applied',
+    );
+  });
+
+  it('Stop Environment deletes the router objects', async function () {
+    this.timeout(2 * 60_000);
+    const w = workbench();
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Stop Environment');
+    await waitForOutcome(/environment on staging-cluster stopped/, 'Stop Environment', 60_000);
+    const objects = await routerObjects();
+    assert.equal(objects.deployment, undefined, 'the router Deployment is gone');
+    assert.equal(objects.service, undefined, 'the router Service is gone');
+    assert.equal(objects.configMap, undefined, 'the router ConfigMap is gone');
+    await waitFor(
+      async () => /● selected · stopped/.test(await w.treeItemDescription('Environments', STAGING)),
+      'the Environments view did not show staging-cluster stopped',
+    );
+  });
+
+  it('an unreachable context shows why in the Environments view', async function () {
+    const w = workbench();
+    await selectEnvironment(OFFLINE);
+    await waitFor(
+      async () => /unreachable/.test(await w.treeItemDescription('Environments', OFFLINE)),
+      'offline-cluster was not shown unreachable',
+    );
+    const row = await w.findTreeItem(
+      'Environments',
+      /cannot reach the Kubernetes API server of context "offline-cluster"/,
+    );
+    const label = (await row.locator('.label-name').first().textContent()) ?? '';
+    assert.match(label, /https:\/\/127\.0\.0\.1:\d+/);
+    assert.match(label, /ECONNREFUSED/);
+    assert.match(label, /kubectl --context offline-cluster get namespaces/);
+    await w.clearNotifications();
+    await w.screenshot('kube-03-unreachable-context');
+    await selectEnvironment(STAGING);
+  });
+
+  it('Promote to Cluster… prod-east: diff editor, typed confirmation, objects annotated with their source', async function () {
+    this.timeout(3 * 60_000);
+    const w = workbench();
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Promote to Cluster…');
+    await w.pickQuickInputItem(PROD, 'Promote to Cluster… did not offer prod-east');
+    await w.pickQuickInputItem('canary', 'the plan pick did not offer canary');
+    await typeIntoInput(MODEL_URI_BASE);
+    // The dry-run diff opens in the diff editor before anything is applied.
+    const diffTab = w.page.locator('.tabs-container .tab', { hasText: `Promotion to ${PROD}` });
+    await diffTab.first().waitFor({ state: 'visible', timeout: 60_000 });
+    await w.page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 30_000 });
+    const confirm = w.page.locator('.quick-input-widget');
+    await waitFor(
+      async () =>
+        /prod-east is a protected context/.test((await confirm.textContent().catch(() => '')) ?? ''),
+      'no typed confirmation for the protected context',
+      30_000,
+    );
+    assert.equal(
+      await live('apps/v1', 'Deployment', names.router),
+      undefined,
+      'nothing applied before the confirmation',
+    );
+    await w.screenshot('kube-04-promotion-diff-and-confirmation');
+    await typeIntoInput(PROD);
+    await waitForOutcome(/promotion to prod-east: applied/, 'Promote to Cluster…', 120_000);
+
+    const deployments = await listObjects(kc, PROD, 'apps/v1', 'Deployment', NS);
+    assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), [
+      names.router,
+      'propensity-v1',
+      'propensity-v2',
+      'propensity-v3',
+    ]);
+    for (const d of deployments)
+      assert.match(
+        d.metadata?.annotations?.[PROMOTED_FROM] ?? '',
+        /^vscode:/,
+        `${d.metadata?.name} records its source`,
+      );
+    const v2 = deployments.find((d) => d.metadata?.name === 'propensity-v2');
+    assert.match(JSON.stringify(v2), /https:\/\/models\.example\.com\/sample-models\/propensity-v2/);
+    const config = await live('v1', 'ConfigMap', names.routerConfig);
+    assert.match(JSON.stringify(config), /weight: 95.*weight: 5/s, 'the canary plan: v2 at 5%');
+    await w.clearNotifications();
+    await w.screenshot('kube-05-promoted');
+  });
+
+  it('Export Manifests… writes the stack to a folder picked in code-server', async function () {
+    const w = workbench();
+    const out = path.join(server!.folder, 'exported');
+    fs.mkdirSync(out);
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Export Manifests…');
+    await w.pickQuickInputItem('builtin', 'Export Manifests… did not offer builtin');
+    await typeIntoInput(MODEL_URI_BASE);
+    // code-server has no native dialog: VS Code's own folder input opens (a path in a quick input).
+    const input = w.page.locator('.quick-input-widget input');
+    await waitFor(
+      async () => ((await input.inputValue().catch(() => '')) || '').startsWith('/'),
+      'no folder input for the export',
+      30_000,
+    );
+    await w.screenshot('kube-06-export-folder-input');
+    await input.fill(`${out}/`);
+    await sleep(500);
+    await w.page.keyboard.press('Enter');
+    const text = await waitForOutcome(/wrote \d+ file\(s\) to /, 'Export Manifests…', 60_000);
+    assert.match(text, new RegExp(`to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const written = fs.readdirSync(out, { recursive: true }).map(String);
+    assert.ok(written.length > 0, 'files were written');
+    const all = written
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => fs.readFileSync(path.join(out, f), 'utf8'))
+      .join('\n');
+    assert.match(all, /kind: Deployment/);
+    assert.match(all, /propensity-v2/);
+  });
+});
