@@ -112,16 +112,19 @@ export class KubeEnvironmentRuntime implements Runtime {
     action: RolloutAction,
     options?: { candidate?: string; overrides?: Record<string, unknown> },
   ) => Promise<RolloutStatus>;
+  readonly connect?: (options?: { signal?: AbortSignal }) => Promise<{ url: string; close(): Promise<void> }>;
 
   constructor(
     private readonly inner: Runtime,
     readonly target: KubeTarget,
     private readonly probe: () => Promise<ProbeResult>,
   ) {
-    // Rollout actions exist where the Kubernetes runtime implements them.
+    // Rollout actions and connections exist where the Kubernetes runtime implements them.
     const rollout = inner.rollout?.bind(inner);
     if (rollout)
       this.rollout = (experiment, action, options) => this.guard(rollout(experiment, action, options));
+    const connect = inner.connect?.bind(inner);
+    if (connect) this.connect = (options) => this.guard(connect(options));
   }
 
   /** Fails with a clear message when the API server does not answer; else resolves. */

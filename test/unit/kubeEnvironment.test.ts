@@ -182,6 +182,26 @@ describe('a kubeconfig context as the VS Code environment', function () {
     });
   });
 
+  describe('connections for plain HTTP clients', function () {
+    it('are passed through where the Kubernetes runtime opens them, and explained when the server is gone', async function () {
+      assert.equal(
+        new KubeEnvironmentRuntime(fakeRuntime(), remote, async () => ({ ok: true })).connect,
+        undefined,
+      );
+      let reachable = true;
+      const inner = Object.assign(fakeRuntime(), {
+        connect: async () => {
+          if (!reachable) throw new Error('read ECONNRESET');
+          return { url: 'http://127.0.0.1:40001', close: async () => undefined };
+        },
+      });
+      const rt = new KubeEnvironmentRuntime(inner, remote, async () => (reachable ? { ok: true } : refused));
+      assert.equal((await rt.connect!()).url, 'http://127.0.0.1:40001');
+      reachable = false;
+      await assert.rejects(rt.connect!(), /cannot reach .*"staging-cluster"/);
+    });
+  });
+
   describe('simulate on a context', function () {
     it('the service-proxy endpoint needs credentials; a kind host port or a port-forward does not', function () {
       const proxy = 'https://10.1.2.3:6443/api/v1/namespaces/team-a/services/model-canary-router:http/proxy';

@@ -108,35 +108,45 @@ export async function simulateTraffic(ctx: CommandContext, arg?: unknown): Promi
   if (!count) return;
   const features = experiment.spec.drift ? await driftChoice(experiment) : [];
   if (features === undefined) return;
-  const routerUrl = await simulationTarget(ctx);
-  if (!routerUrl) return;
+  // A runtime that can connect (a port-forward to the router on remote clusters) needs no question.
+  const runtime = ctx.environments.runtime();
+  const routerUrl = runtime.connect ? '' : await simulationTarget(ctx);
+  if (routerUrl === undefined) return;
   const summary = await longRunning(
     ctx,
     `Model Canary: simulating ${count} requests`,
     async (signal, report) => {
       const file = defaultTrafficFile(experiment);
       const data = await loadDataset(file);
-      report(`replaying ${vscode.workspace.asRelativePath(file)}`);
+      if (runtime.connect) report(`connecting to the router on ${ctx.environments.label()}`);
+      const connection = runtime.connect
+        ? await runtime.connect({ signal })
+        : { url: routerUrl, close: async () => undefined };
+      report(`replaying ${vscode.workspace.asRelativePath(file)} against ${connection.url}`);
       let last = 0;
-      return simulate({
-        routerUrl,
-        experiment: experiment.metadata.name,
-        endpoint: experiment.spec.endpoint,
-        stickyHeader: experiment.spec.routing?.sticky?.header,
-        metric: experiment.spec.metrics.primary.name,
-        data,
-        requests: Number(count),
-        rps: 200,
-        drift: features,
-        signal,
-        onProgress: (done, total) => {
-          const pct = Math.floor((100 * done) / total);
-          if (pct >= last + 5) {
-            last = pct;
-            report(`${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} requests`);
-          }
-        },
-      });
+      try {
+        return await simulate({
+          routerUrl: connection.url,
+          experiment: experiment.metadata.name,
+          endpoint: experiment.spec.endpoint,
+          stickyHeader: experiment.spec.routing?.sticky?.header,
+          metric: experiment.spec.metrics.primary.name,
+          data,
+          requests: Number(count),
+          rps: 200,
+          drift: features,
+          signal,
+          onProgress: (done, total) => {
+            const pct = Math.floor((100 * done) / total);
+            if (pct >= last + 5) {
+              last = pct;
+              report(`${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} requests`);
+            }
+          },
+        });
+      } finally {
+        await connection.close();
+      }
     },
     () => simulateTraffic(ctx, experiment.metadata.name),
   );
@@ -158,10 +168,11 @@ export async function simulateTraffic(ctx: CommandContext, arg?: unknown): Promi
 }
 
 /**
- * Where the simulator sends its requests: the runtime's endpoint, unless that is the API
- * server's service proxy (a remote context), which needs the kubeconfig's credentials that a
- * plain HTTP client does not carry. Then the router must be port-forwarded to this machine; the
- * user is told how, and the forwarded port is checked before any request goes out.
+ * Where the simulator sends its requests when the runtime cannot connect by itself: the
+ * runtime's endpoint, unless that is the API server's service proxy (a remote context), which
+ * needs the kubeconfig's credentials that a plain HTTP client does not carry. Then the router
+ * must be port-forwarded to this machine by hand; the user is told how, and the forwarded port is
+ * checked before any request goes out.
  */
 async function simulationTarget(ctx: CommandContext): Promise<string | undefined> {
   const runtime = ctx.environments.runtime();
