@@ -69,10 +69,16 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
       const failed = seen.find((t) => /Model Canary/.test(t) && /Open Logs/.test(t));
       if (failed != null)
         throw new Error(`${what} failed: ${messages.find((m) => failed.includes(m)) ?? failed}`);
-      if (Date.now() > deadline)
+      if (Date.now() > deadline) {
+        // A toast may have come and gone between two looks: the notification center keeps it.
+        await w.runCommand('Notifications: Show Notifications').catch(() => undefined);
+        const kept = (await w.notificationMessages()).find((t) => success.test(t));
+        await w.page.keyboard.press('Escape');
+        if (kept != null) return kept;
         throw new Error(
           `${what}: no notification matching ${String(success)}; shown: ${JSON.stringify(seen)}`,
         );
+      }
       await sleep(500);
     }
   }
