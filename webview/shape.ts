@@ -140,7 +140,7 @@ function liftText(c: Comparison): string {
 
 /** Pulls "1,940 of ~6,100" and the ETA out of the analysis's "not enough evidence" reason. */
 export function samplesNeeded(reason: string): { have: string; need: string; eta?: string } | undefined {
-  const m = /([\d,]+) of ~([\d,?]+) samples/.exec(reason);
+  const m = /([\d,]+) of ~([\d,]+) samples/.exec(reason);
   if (!m) return undefined;
   const eta = /~(\d+) s at the current rate/.exec(reason);
   const seconds = eta ? Number(eta[1]) : NaN;
@@ -324,7 +324,8 @@ export function abTable(report: Report, models: Record<string, string> = {}): Ab
       requests,
       conversions: Number.isFinite(rate) && Number.isFinite(requests) ? Math.round(rate * requests) : NaN,
       feedback: num(fb?.count),
-      rate: Number.isFinite(rate) ? rate : num(comparison?.variantRate),
+      // No requests, no rate: "—" for every arm alike (the comparison's 0 would read "0.0%").
+      rate: !(requests > 0) ? NaN : Number.isFinite(rate) ? rate : num(comparison?.variantRate),
       ...(comparison ? { comparison } : {}),
     };
   });

@@ -513,7 +513,9 @@ export class ReportBuilder {
         : '';
     return {
       decision: 'continue',
-      reason: `not enough evidence yet: ${have.toLocaleString('en-US')} of ~${Number.isFinite(needed) ? Math.ceil(needed).toLocaleString('en-US') : '?'} samples per arm${eta}`,
+      reason: Number.isFinite(needed)
+        ? `not enough evidence yet: ${have.toLocaleString('en-US')} of ~${Math.ceil(needed).toLocaleString('en-US')} samples per arm${eta}`
+        : `not enough evidence yet: ${have.toLocaleString('en-US')} samples per arm, too few to estimate how many are needed`,
     };
   }
 
