@@ -16,7 +16,7 @@ import { Writable } from 'node:stream';
 import { PortForward as ClientPortForward } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { forContext } from './kubeconfig';
-import { kubeRequest, statusMessage } from './request';
+import { kubeRequest, readResponse, statusMessage } from './request';
 import type { KubeResponse } from './request';
 
 export type PortForwardFailure =
@@ -436,18 +436,7 @@ function httpOnce(
         agent: false, // one connection, one WebSocket: nothing to pool
         signal,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            text: Buffer.concat(chunks).toString('utf8'),
-            contentType: String(res.headers['content-type'] ?? ''),
-          }),
-        );
-        res.on('error', reject);
-      },
+      (res) => readResponse(res).then(resolve, reject),
     );
     req.on('error', reject);
     req.end(body);

@@ -56,24 +56,29 @@ export async function kubeRequest(
   await scoped.applyToHTTPSOptions(opts);
   const mod = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
-    const req = mod.request(url, { ...opts, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          text: Buffer.concat(chunks).toString('utf8'),
-          contentType: String(res.headers['content-type'] ?? ''),
-        }),
-      );
-      res.on('error', reject);
-    });
+    const req = mod.request(url, { ...opts, signal }, (res) => readResponse(res).then(resolve, reject));
     req.setTimeout(timeoutMs, () =>
       req.destroy(new Error(`${method} ${url.pathname} timed out after ${timeoutMs} ms`)),
     );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
+  });
+}
+
+/** A whole HTTP response as a KubeResponse. */
+export function readResponse(res: http.IncomingMessage): Promise<KubeResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () =>
+      resolve({
+        status: res.statusCode ?? 0,
+        text: Buffer.concat(chunks).toString('utf8'),
+        contentType: String(res.headers['content-type'] ?? ''),
+      }),
+    );
+    res.on('error', reject);
   });
 }
 
