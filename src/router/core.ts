@@ -236,6 +236,11 @@ export class RouterCore {
     return new ReportBuilder(exp.experiment, {
       reference: exp.reference,
       idMemory: Math.max(1, Math.floor(this.settings.eventLog.idCacheSize / 2)),
+      // The router's own index knows every recent id: no second map of a million ids.
+      variantOf: (id) => {
+        const hit = this.index.recent(id);
+        return hit?.experiment === exp.name ? hit.variant : undefined;
+      },
     });
   }
 

@@ -131,7 +131,8 @@ export class RequestIndex {
     return undefined;
   }
 
-  private recent(id: string): Attribution | undefined {
+  /** The attribution of a request id held in memory (no disk lookup). */
+  recent(id: string): Attribution | undefined {
     return this.current.get(id) ?? this.previous.get(id);
   }
 

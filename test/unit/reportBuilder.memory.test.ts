@@ -67,6 +67,24 @@ describe('the report builder remembers a bounded number of request ids', () => {
     assert.equal(builder.orphanFeedbackCount, 1);
   });
 
+  it("uses the caller's index of request ids when given one", () => {
+    const asked: string[] = [];
+    const builder = new ReportBuilder(EXPERIMENT, {
+      variantOf: (id) => {
+        asked.push(id);
+        return id === 'r5' ? 'v2' : undefined;
+      },
+    });
+    requests(builder, 10);
+    builder.ingest(feedback('r5', 1));
+    builder.ingest(feedback('r4', 1)); // the index no longer knows it: an orphan
+    builder.ingest(feedback('r6', 1, 'v1')); // named in the event: no lookup
+    assert.deepEqual(asked, ['r5', 'r4']);
+    assert.equal(conversions(builder, 'v2')?.count, 1);
+    assert.equal(conversions(builder, 'v1')?.count, 1);
+    assert.equal(builder.orphanFeedbackCount, 1);
+  });
+
   it('the latest feedback for a recent request replaces the earlier one', () => {
     const builder = new ReportBuilder(EXPERIMENT, { idMemory: 100 });
     requests(builder, 10);

@@ -49,6 +49,11 @@ export interface ReportBuilderOptions {
    * Default 1,000,000, like the router's `eventLog.idCacheSize`.
    */
   idMemory?: number;
+  /**
+   * The variant of a recent request id, from a caller that keeps its own index (the router):
+   * the builder then keeps no id → variant map of its own.
+   */
+  variantOf?: (requestId: string) => string | undefined;
   /** Width of a timeline bucket (default 10 s) and how many recent buckets are kept (default 360). */
   bucketMs?: number;
   maxBuckets?: number;
@@ -84,7 +89,8 @@ export class ReportBuilder {
   private readonly byName = new Map<string, VariantState>();
   private weights: Map<string, number>;
   /** Recent request ids → variant index, for feedback events without a variant (older logs). */
-  private readonly requestVariant: GenerationalMap<string, number>;
+  private readonly requestVariant: GenerationalMap<string, number> | undefined;
+  private readonly variantOf: ((requestId: string) => string | undefined) | undefined;
   /** `${metric}\u0000${id}` → latest value, for recent requests. */
   private readonly latestFeedback: GenerationalMap<string, number>;
   private readonly sequential = new Map<string, SequentialTest>();
@@ -125,7 +131,8 @@ export class ReportBuilder {
     this.drift = drift && options.reference ? new DriftDetector(drift, options.reference) : undefined;
     this.primaryPrediction = new GenerationalMap(options.agreementMemory ?? 100_000);
     const idMemory = options.idMemory ?? 1_000_000;
-    this.requestVariant = new GenerationalMap(idMemory);
+    this.variantOf = options.variantOf;
+    this.requestVariant = this.variantOf ? undefined : new GenerationalMap(idMemory);
     this.latestFeedback = new GenerationalMap(idMemory);
   }
 
@@ -168,7 +175,7 @@ export class ReportBuilder {
     this.countInBucket(v, e.ts, failed);
     const total = this.totalWeight();
     if (total > 0) for (const s of this.variants) s.expected += (this.weights.get(s.name) ?? 0) / total;
-    this.requestVariant.set(e.id, v.index);
+    this.requestVariant?.set(e.id, v.index);
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
@@ -183,9 +190,19 @@ export class ReportBuilder {
     }
   }
 
+  /** The variant a feedback event belongs to: named in it (new logs), else looked up by request id. */
+  private feedbackVariant(e: FeedbackEvent): VariantState | undefined {
+    if (e.variant) return this.byName.get(e.variant);
+    if (this.variantOf) {
+      const name = this.variantOf(e.id);
+      return name === undefined ? undefined : this.byName.get(name);
+    }
+    const index = this.requestVariant?.get(e.id);
+    return index === undefined ? undefined : this.variants[index];
+  }
+
   private onFeedback(e: FeedbackEvent): void {
-    const index = this.requestVariant.get(e.id);
-    const v = e.variant ? this.byName.get(e.variant) : index === undefined ? undefined : this.variants[index];
+    const v = this.feedbackVariant(e);
     if (!v || !Number.isFinite(e.value)) {
       this.orphanFeedback++;
       return;
