@@ -78,8 +78,6 @@ export function activate(context: vscode.ExtensionContext): ModelCanaryApi {
       );
     }),
     config.onDidChange(() => environmentsTree.refresh()),
-    // Mark the new selection at once; its live state follows when the read of it completes.
-    environments.onDidChange(() => environmentsTree.refresh()),
     ...registerCommands(ctx),
   );
   void workspace.refresh().then(() => live.refresh());
