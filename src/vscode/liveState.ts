@@ -33,13 +33,24 @@ export class LiveState implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.subscriptions = [
-      environments.onDidChange(() => void this.refresh()),
+      environments.onDidChange(() => this.switched()),
       config.onDidChange(() => this.schedule()),
     ];
   }
 
   get current(): LiveSnapshot {
     return this.snapshot;
+  }
+
+  /**
+   * Another environment was selected: forget what the previous one said at once (trees, status
+   * bar and dashboards show the new selection, not stale state), then read the new one.
+   */
+  private switched(): void {
+    this.failures = 0;
+    this.snapshot = { status: undefined, reports: new Map(), at: Date.now() };
+    this.changed.fire(this.snapshot);
+    void this.refresh();
   }
 
   /** Reads status and reports now; concurrent calls share one read. */
