@@ -5,7 +5,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ExperimentRuntime } from './config';
+import { readFileSync } from 'node:fs';
+import type { ExperimentRuntime, RouterSettings } from './config';
 import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody, sendJson } from './http';
 import type { RolloutController } from './rollout';
@@ -17,6 +18,22 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
  * which removes `Authorization` once it has authenticated the caller.
  */
 export const ADMIN_TOKEN_HEADER = 'x-model-canary-token';
+
+/**
+ * The admin token now: the token file's content when the config names one (a Secret rotated in
+ * Kubernetes, or the file edited, takes effect without a restart), else the token the config
+ * was loaded with. A file that became unreadable or too short keeps the last good token.
+ */
+export function currentAdminToken(settings: RouterSettings): string | undefined {
+  if (!settings.adminTokenFile) return settings.adminToken;
+  try {
+    const token = readFileSync(settings.adminTokenFile, 'utf8').trim();
+    if (token.length >= 16) settings.adminToken = token;
+  } catch {
+    // keep the last good token
+  }
+  return settings.adminToken;
+}
 
 /**
  * Throws 401 unless the request carries the admin token, as `Authorization: Bearer <token>` or
@@ -46,7 +63,7 @@ export async function handleWeights(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  authorize(req, core.settings.adminToken);
+  authorize(req, currentAdminToken(core.settings));
   const body = parseJson(await readBody(req, core.settings.limits.maxBodyBytes));
   const given = (body as { weights?: unknown } | null)?.weights;
   if (typeof given !== 'object' || given === null || Array.isArray(given))
@@ -84,7 +101,7 @@ export async function handleRollout(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  authorize(req, core.settings.adminToken);
+  authorize(req, currentAdminToken(core.settings));
   const body = parseJson(await readBody(req, core.settings.limits.maxBodyBytes)) as Record<
     string,
     unknown

@@ -106,6 +106,8 @@ export interface RouterSettings {
   port: number;
   dataDir: string;
   adminToken: string | undefined;
+  /** Where the token came from, re-read on each admin request so a rotated file takes effect. */
+  adminTokenFile: string | undefined;
   timeouts: RouterConfig['timeouts'];
   limits: RouterConfig['limits'];
   eventLog: RouterConfig['eventLog'];
@@ -120,8 +122,10 @@ export async function resolveSettings(
 ): Promise<RouterSettings> {
   const [host, port] = config.listen.split(':') as [string, string];
   let adminToken = config.adminToken;
+  let adminTokenFile: string | undefined;
   if (!adminToken && config.adminTokenFile) {
     const tokenFile = resolve(baseDir, config.adminTokenFile);
+    adminTokenFile = tokenFile;
     adminToken = (await readOrFail(tokenFile, file, 'adminTokenFile')).trim();
     if (adminToken.length < 16)
       throw problem(file, 'adminTokenFile', `the token in ${tokenFile} must be at least 16 characters`);
@@ -134,6 +138,7 @@ export async function resolveSettings(
     port: Number(port),
     dataDir: resolve(baseDir, config.dataDir),
     adminToken,
+    adminTokenFile,
     timeouts: config.timeouts,
     limits: config.limits,
     eventLog: config.eventLog,
