@@ -288,7 +288,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     for (const d of deployments)
       assert.match(
         d.metadata?.annotations?.[PROMOTED_FROM] ?? '',
-        /^vscode:/,
+        new RegExp(`^${STAGING}/${NS}$`),
         `${d.metadata?.name} records its source`,
       );
     const v2 = deployments.find((d) => d.metadata?.name === 'propensity-v2');

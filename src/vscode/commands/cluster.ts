@@ -131,6 +131,14 @@ export async function exportManifestsCommand(ctx: CommandContext, arg?: unknown)
   }
 }
 
+/** Where a promotion comes from, as `modelcanary.dev/promoted-from` records it (the CLI's form). */
+function source(ctx: CommandContext): string {
+  const env = ctx.environments.current;
+  return env.kind === 'local'
+    ? `local:${ctx.environments.workspaceRoot()}`
+    : `${env.context}/${ctx.config.settings.kubeNamespace}`;
+}
+
 /** Promote to Cluster…: dry-run diff in VS Code's diff editor, explicit confirmation, apply, wait. */
 export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown): Promise<void> {
   const experiment = await pickExperiment(ctx, arg);
@@ -187,7 +195,8 @@ export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown
           context,
           namespace: ctx.config.settings.kubeNamespace,
           plan: plan.plan,
-          source: `vscode:${ctx.environments.label()}`,
+          // The same form as the CLI's: the selected environment it comes from.
+          source: source(ctx),
           stack: {
             platform: 'remote',
             modelSource: { kind: 'http', baseUrl: modelUriBase },
