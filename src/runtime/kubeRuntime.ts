@@ -15,7 +15,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { KubeConfig, KubernetesObject, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import type { RouterConfigInput } from '../core/spec/routerConfig';
 import { SpecError } from '../core/spec/errors';
 import type { Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
@@ -411,43 +413,60 @@ export class KubeRuntime implements Runtime {
     return file;
   }
 
+  /**
+   * The stack's components and experiments in three requests made together, however many model
+   * servers run (trees and status bars poll this): the Deployments, the Pods, and the router's
+   * config ConfigMap (not the experiments ConfigMap, which carries drift references).
+   */
   async status(): Promise<EnvironmentStatus> {
-    const deployments = await listObjects<V1Deployment>(
-      this.kc,
-      this.context,
-      'apps/v1',
-      'Deployment',
-      this.namespace,
-      releaseSelector(this.opts.release ?? 'model-canary'),
-    ).catch(() => [] as V1Deployment[]);
-    const components: ComponentStatus[] = [];
-    for (const d of deployments) {
+    const release = this.opts.release ?? DEFAULT_RELEASE;
+    const list = <T extends KubernetesObject>(apiVersion: string, kind: string, selector: string) =>
+      listObjects<T>(this.kc, this.context, apiVersion, kind, this.namespace, selector).catch(
+        () => [] as T[],
+      );
+    const [deployments, pods, configMap] = await Promise.all([
+      list<V1Deployment>('apps/v1', 'Deployment', releaseSelector(release)),
+      // Each Deployment's own selector picks its Pods out of these.
+      list<V1Pod>('v1', 'Pod', `app.kubernetes.io/instance=${release}`),
+      readLive<V1ConfigMap>(this.kc, this.context, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: this.names.routerConfig, namespace: this.namespace },
+      }).catch(() => undefined),
+    ]);
+    const time = (p: V1Pod): number => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
+    const newestFirst = [...pods].sort((a, b) => time(b) - time(a));
+    const components: ComponentStatus[] = deployments.map((d) => {
       const name = d.metadata?.name ?? '';
       const isRouter = name === this.names.router;
       const state = rolloutState(d, `Deployment ${this.namespace}/${name}`);
       const available = (d.status?.availableReplicas ?? 0) > 0;
-      const selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',');
-      const pod = await newestPod(this.kc, this.context, this.namespace, selector).catch(() => undefined);
+      const match = Object.entries(d.spec?.selector?.matchLabels ?? {});
+      const pod = newestFirst.find((p) => match.every(([k, v]) => p.metadata?.labels?.[k] === v));
       const port = isRouter ? 8090 : 8080;
-      components.push({
+      return {
         name: isRouter ? ROUTER_COMPONENT : name,
         kind: isRouter ? 'router' : 'model-server',
         id: pod?.metadata?.name ?? '',
         url: `http://${name}.${this.namespace}.svc:${port}`,
         state: state.done && available ? 'ready' : 'not-ready',
         ...(state.done ? {} : { detail: state.message }),
-      });
+      };
+    });
+    let experiments: RouterConfigInput['experiments'] = [];
+    try {
+      const text = configMap?.data?.[ROUTER_CONFIG_KEY];
+      experiments = text ? ((parse(text) as RouterConfigInput | null)?.experiments ?? []) : [];
+    } catch {
+      // An unreadable config lists no experiments here; deploy and promote say what is wrong with it.
     }
-    const live = await readLiveStack(this.kc, this.context, this.base()).catch(() => undefined);
     const up = components.some((c) => c.kind === 'router');
     return {
       runtime: 'kubernetes',
       up,
       ...(up ? { routerUrl: await this.endpoint() } : {}),
       components,
-      experiments: (live?.config?.experiments ?? []).map((e) => ({
+      experiments: (experiments ?? []).map((e) => ({
         name: e.name,
         endpoint: e.endpoint,
         file: `configmap/${this.namespace}/${this.names.experiments}/${e.name}.yaml`,

@@ -266,6 +266,11 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       'propensity-v3',
       'router',
     ]);
+    assert.equal(
+      status.components.find((c) => c.name === 'router')?.id,
+      'model-canary-router-0',
+      "the router's Pod, picked by its Deployment's selector",
+    );
     const text = progress.join('\n');
     assert.match(text, /propensity-v3: 1 of 1 available/);
     assert.match(text, /routing \/v2\/models\/propensity\/infer/);
