@@ -3,6 +3,10 @@
  * 'latest') or the earliest ones (keep 'earliest'), whatever order they arrive in. Rows live in
  * slots 0 … length-1 that the caller indexes its own column arrays with; a binary heap over the
  * slots finds the row to evict in O(log capacity). Equal timestamps are ordered by arrival.
+ *
+ * Rows nearly always arrive in timestamp order (a live router, a log replay). While they do, a
+ * 'latest' window is a plain ring: the oldest slot is the next to go, O(1) per row. The first row
+ * that arrives out of order turns the ring into the heap for good.
  */
 export class TimeWindow {
   private readonly ts: Float64Array;
@@ -10,6 +14,11 @@ export class TimeWindow {
   private readonly heap: Int32Array;
   private size = 0;
   private nextSeq = 0;
+  /** Ring mode ('latest' only): rows so far arrived in timestamp order. */
+  private inOrder: boolean;
+  /** Ring mode: the slot of the oldest row once the window is full. */
+  private head = 0;
+  private maxTs = -Infinity;
   /** Timestamp of the row the last successful admit() replaced (NaN when it replaced none). */
   evictedTs = NaN;
 
@@ -23,6 +32,7 @@ export class TimeWindow {
     this.ts = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);
     this.heap = new Int32Array(capacity);
+    this.inOrder = keep === 'latest';
   }
 
   /** Rows held (slots 0 … length-1 are live). */
@@ -44,6 +54,10 @@ export class TimeWindow {
     const t = Number.isNaN(timestamp) ? -Infinity : timestamp;
     const s = this.nextSeq++;
     this.evictedTs = NaN;
+    if (this.inOrder) {
+      if (t >= this.maxTs) return this.admitInOrder(t, s);
+      this.toHeap();
+    }
     if (this.size < this.capacity) {
       const slot = this.size++;
       this.ts[slot] = t;
@@ -62,6 +76,27 @@ export class TimeWindow {
     this.seq[top] = s;
     this.siftDown(0);
     return top;
+  }
+
+  private admitInOrder(t: number, s: number): number {
+    this.maxTs = t;
+    let slot: number;
+    if (this.size < this.capacity) slot = this.size++;
+    else {
+      slot = this.head;
+      this.head = slot + 1 === this.capacity ? 0 : slot + 1;
+      this.evictedTs = this.ts[slot] as number;
+    }
+    this.ts[slot] = t;
+    this.seq[slot] = s;
+    return slot;
+  }
+
+  /** Leaves ring mode: builds the heap over the rows held. */
+  private toHeap(): void {
+    this.inOrder = false;
+    for (let i = 0; i < this.size; i++) this.heap[i] = i;
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
   /** True when slot a belongs nearer the heap top (evicted sooner) than slot b. */
