@@ -10,13 +10,7 @@ export { previewApply, summarizePreview } from './preview';
 export type { ObjectChange, Preview } from './preview';
 export { rolloutState, RolloutError, waitForRollouts } from './rollout';
 export type { RolloutState, WaitOptions } from './rollout';
-export {
-  kubeRequest,
-  serviceProxyGet,
-  serviceProxyPath,
-  serviceProxyRequest,
-  statusMessage,
-} from './request';
+export { kubeRequest, serviceProxyPath, serviceProxyRequest, statusMessage } from './request';
 export { ensureAdminToken, readAdminToken } from './adminToken';
 export { installCrds, newestPod, podLog, recordEvent, waitForCrdEstablished } from './cluster';
 export {
@@ -39,7 +33,7 @@ export {
 export type { Confirm, ConfirmQuestion, PromoteOptions, PromotionPlan, PromotionResult } from './promote';
 export { KubeRuntime } from '../runtime/kubeRuntime';
 export type { KubeRuntimeOptions } from '../runtime/kubeRuntime';
-export { forwardedGet, forwardedRequest, openPortForward, PortForwardError } from './portForward';
+export { forwardedRequest, openPortForward, PortForwardError } from './portForward';
 export type {
   ForwardedRequestOptions,
   OpenPortForward,

@@ -247,19 +247,6 @@ export async function forwardedRequest(
   }
 }
 
-/** GET through a port-forward: a Pod's port when the service proxy cannot reach it. */
-export function forwardedGet(
-  kc: KubeConfig,
-  context: string,
-  namespace: string,
-  pod: string,
-  remotePort: number,
-  path: string,
-  options: Omit<ForwardedRequestOptions, 'method' | 'body'> = {},
-): Promise<KubeResponse> {
-  return forwardedRequest(kc, context, namespace, pod, remotePort, path, options);
-}
-
 // ---------------------------------------------------------------------------------------------
 
 interface Target {

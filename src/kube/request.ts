@@ -98,25 +98,10 @@ export function serviceProxyPath(namespace: string, service: string, port: strin
 }
 
 /**
- * GET through the API server's service proxy — reaches a ClusterIP Service of any cluster the
- * kubeconfig reaches, with no port-forward. Needs RBAC `get` on `services/proxy`.
- */
-export function serviceProxyGet(
-  kc: KubeConfig,
-  contextName: string,
-  namespace: string,
-  service: string,
-  port: string,
-  path: string,
-  options: Omit<KubeRequestOptions, 'method' | 'body'> = {},
-): Promise<KubeResponse> {
-  return serviceProxyRequest(kc, contextName, namespace, service, port, path, options);
-}
-
-/**
- * Any request through the service proxy. The API server removes `Authorization` once it has
- * authenticated the caller, so a token for the Service itself must travel in another header.
- * Writes need RBAC `create` (POST) or `update` (PUT) on `services/proxy`.
+ * A request through the API server's service proxy — reaches a ClusterIP Service of any cluster
+ * the kubeconfig reaches, with no port-forward. Needs RBAC `get` on `services/proxy` (`create`
+ * for POST, `update` for PUT). The API server removes `Authorization` once it has authenticated
+ * the caller, so a token for the Service itself must travel in another header.
  */
 export function serviceProxyRequest(
   kc: KubeConfig,

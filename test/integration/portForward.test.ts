@@ -12,12 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeRequest, statusMessage } from '../../src/kube';
-import {
-  forwardedGet,
-  forwardedRequest,
-  openPortForward,
-  PortForwardError,
-} from '../../src/kube/portForward';
+import { forwardedRequest, openPortForward, PortForwardError } from '../../src/kube/portForward';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
 import { startKubeletStandIn, type KubeletStandIn } from '../harness/kubeletStandIn';
 
@@ -232,10 +227,12 @@ describe('port-forward to a Pod through kube-apiserver and the kubelet streaming
     }
   });
 
-  it('forwardedGet and forwardedRequest do one request each and close their forward', async function () {
-    const res = await forwardedGet(kc, CONTEXT, NS, 'web', POD_PORT, '/hello?id=g', { timeoutMs: 20_000 });
+  it('forwardedRequest does one request each time and close their forward', async function () {
+    const res = await forwardedRequest(kc, CONTEXT, NS, 'web', POD_PORT, '/hello?id=g', {
+      timeoutMs: 20_000,
+    });
     assert.deepEqual(res, { status: 200, text: 'hello g', contentType: 'text/plain; charset=utf-8' });
-    const missing = await forwardedGet(kc, CONTEXT, NS, 'web', POD_PORT, '/nope');
+    const missing = await forwardedRequest(kc, CONTEXT, NS, 'web', POD_PORT, '/nope');
     assert.equal(missing.status, 404);
     assert.equal(missing.text, 'no such path');
 
@@ -261,7 +258,7 @@ describe('port-forward to a Pod through kube-apiserver and the kubelet streaming
       /Pod mc-pf\/no-such-pod not found in context cluster .*kubectl --context cluster -n mc-pf get pods/,
     );
     await rejectsWith(
-      forwardedGet(kc, CONTEXT, NS, 'no-such-pod', POD_PORT, '/hello'),
+      forwardedRequest(kc, CONTEXT, NS, 'no-such-pod', POD_PORT, '/hello'),
       'not-found',
       /no-such-pod not found/,
     );
@@ -310,7 +307,7 @@ describe('port-forward to a Pod through kube-apiserver and the kubelet streaming
       await fwd.close();
     }
     await rejectsWith(
-      forwardedGet(kc, CONTEXT, NS, 'web', DEAD_PORT, '/hello'),
+      forwardedRequest(kc, CONTEXT, NS, 'web', DEAD_PORT, '/hello'),
       'refused',
       /connection refused/,
     );
@@ -357,7 +354,7 @@ describe('port-forward to a Pod through kube-apiserver and the kubelet streaming
     });
     assert.equal(running.status, 200, running.text);
     await rejectsWith(
-      forwardedGet(kc, CONTEXT, NS, 'orphan', POD_PORT, '/hello'),
+      forwardedRequest(kc, CONTEXT, NS, 'orphan', POD_PORT, '/hello'),
       'unreachable',
       /could not open a stream to the kubelet of node gone-node \(HTTP 500 to the port-forward upgrade\).*kubectl --context cluster get node gone-node$/,
     );
@@ -413,7 +410,7 @@ describe('port-forward to a Pod through kube-apiserver and the kubelet streaming
     setTimeout(() => aborting.abort(), 300);
     const t0 = Date.now();
     await assert.rejects(
-      forwardedGet(kc, CONTEXT, NS, 'web', POD_PORT, '/slow', { signal: aborting.signal }),
+      forwardedRequest(kc, CONTEXT, NS, 'web', POD_PORT, '/slow', { signal: aborting.signal }),
       (e: Error) => e.name === 'AbortError',
     );
     assert.ok(Date.now() - t0 < 5000, 'the abort ended the request');
@@ -421,7 +418,7 @@ describe('port-forward to a Pod through kube-apiserver and the kubelet streaming
 
   it('a request that outlives timeoutMs fails with a timeout naming it', async function () {
     await assert.rejects(
-      forwardedGet(kc, CONTEXT, NS, 'web', POD_PORT, '/slow', { timeoutMs: 1500 }),
+      forwardedRequest(kc, CONTEXT, NS, 'web', POD_PORT, '/slow', { timeoutMs: 1500 }),
       /GET \/slow on Pod mc-pf\/web:8080 \(through port-forward\) timed out after 1500 ms/,
     );
   });
@@ -459,7 +456,7 @@ describe('port-forward to a Pod through kube-apiserver and the kubelet streaming
         { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
         { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
       ]);
-      const res = await forwardedGet(ok, CONTEXT, NS, 'web', POD_PORT, '/hello?id=rbac');
+      const res = await forwardedRequest(ok, CONTEXT, NS, 'web', POD_PORT, '/hello?id=rbac');
       assert.equal(res.text, 'hello rbac');
     });
 
