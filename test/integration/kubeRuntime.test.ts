@@ -9,28 +9,22 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
-import { kubeRequest, loadKubeConfig, readLive, serverSideApply } from '../../src/kube';
+import type { V1Secret } from '@kubernetes/client-node';
+import { kubeRequest, loadKubeConfig, readLive } from '../../src/kube';
 import { routerSelector, stackNames } from '../../src/manifests';
 import { KubeRuntime } from '../../src/runtime/kubeRuntime';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
 import { fakeDeploymentController } from '../harness/kubeFakeController';
 import { startKubeletStandIn, type KubeletStandIn } from '../harness/kubeletStandIn';
-import { ROUTER_BUNDLE, ensureRouterBuilt, startRouter, type RunningRouter } from '../harness/router';
+import { hostAddress, kubeRouterStandIn, type KubeRouterStandIn } from '../harness/kubeRouterStandIn';
+import { ROUTER_BUNDLE, ensureRouterBuilt } from '../harness/router';
 import { SAMPLE_MODELS } from '../harness/tools';
 
 const CONTEXT = 'cluster';
 const NS = 'mc-runtime';
-
-function hostAddress(): string | undefined {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-}
 
 /** A ServiceAccount with exactly `rules` in NS, as a kubeconfig whose context is CONTEXT. */
 async function serviceAccountConfig(admin: KubeConfig, name: string, rules: object[]): Promise<KubeConfig> {
@@ -66,68 +60,13 @@ async function serviceAccountConfig(admin: KubeConfig, name: string, rules: obje
   return limited;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/**
- * Copies the experiments ConfigMap into `dir` `delayMs` after each change, like a kubelet's volume
- * sync, and the admin-token Secret into `adminDir`.
- */
-function kubeletStandIn(
-  kc: KubeConfig,
-  dir: string,
-  adminDir: string,
-  delayMs: number,
-): { stop(): Promise<void>; syncs: number } {
-  let running = true;
-  let seen = '';
-  const state = { syncs: 0 };
-  const loop = (async () => {
-    while (running) {
-      const secret = await readLive<V1Secret>(kc, CONTEXT, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: stackNames().adminToken, namespace: NS },
-      }).catch(() => undefined);
-      const token = secret?.data?.token;
-      if (token) await fs.promises.writeFile(path.join(adminDir, 'token'), Buffer.from(token, 'base64'));
-      const cm = await readLive<V1ConfigMap>(kc, CONTEXT, {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: stackNames().experiments, namespace: NS },
-      }).catch(() => undefined);
-      const version = cm?.metadata?.resourceVersion ?? '';
-      if (cm && version !== seen) {
-        seen = version;
-        await new Promise((r) => setTimeout(r, delayMs));
-        for (const [k, v] of Object.entries(cm.data ?? {})) await fs.promises.writeFile(path.join(dir, k), v);
-        state.syncs++;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return Object.assign(state, {
-    async stop() {
-      running = false;
-      await loop;
-    },
-  });
-}
-
 describe('the Kubernetes runtime (real kube-apiserver, the router process outside a Pod)', function () {
   let server: KubeApiServer;
   let kc: KubeConfig;
   let tmp: string;
   let runtime: KubeRuntime;
-  let router: RunningRouter | undefined;
   let controller: { stop(): Promise<void> } | undefined;
-  let kubelet: ReturnType<typeof kubeletStandIn> | undefined;
+  let cluster: KubeRouterStandIn | undefined;
   let standIn: KubeletStandIn | undefined;
   let port: number;
   const progress: string[] = [];
@@ -140,11 +79,17 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mc-kuberuntime-'));
     await fs.promises.writeFile(path.join(tmp, 'kubeconfig'), server.kubeconfigFor(CONTEXT), { mode: 0o600 });
     kc = loadKubeConfig({ KUBECONFIG: path.join(tmp, 'kubeconfig') });
-    port = await freePort();
-    const experimentsDir = path.join(tmp, 'experiments');
-    const adminDir = path.join(tmp, 'admin');
-    await fs.promises.mkdir(experimentsDir);
-    await fs.promises.mkdir(adminDir);
+    // The stack names the stand-in's port and folders, so the router reads the API server directly.
+    cluster = await kubeRouterStandIn({
+      kc,
+      context: CONTEXT,
+      namespace: NS,
+      api: server,
+      dir: tmp,
+      paths: 'as-configured',
+      kubeletDelayMs: 1_500,
+    });
+    port = cluster.port;
     runtime = new KubeRuntime({
       workspace: SAMPLE_MODELS,
       context: CONTEXT,
@@ -153,19 +98,17 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       platform: 'remote',
       routerScript: ROUTER_BUNDLE,
       modelUriBase: 'https://models.example.com/sample-models',
-      stack: { router: { port }, paths: { experimentsDir, adminDir, dataDir: path.join(tmp, 'router') } },
+      stack: { router: { port }, paths: cluster.paths },
       rolloutTimeoutMs: 20_000,
       routedTimeoutMs: 30_000,
       reloadEveryMs: 1_000,
     });
     controller = fakeDeploymentController(kc, CONTEXT, NS);
-    kubelet = kubeletStandIn(kc, experimentsDir, adminDir, 1_500);
   });
 
   after(async function () {
     await standIn?.stop();
-    await router?.stop();
-    await kubelet?.stop();
+    await cluster?.stop();
     await controller?.stop();
     await server?.stop();
     if (tmp) await fs.promises.rm(tmp, { recursive: true, force: true });
@@ -186,69 +129,7 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     assert.equal(again.up, true, 'up is idempotent');
 
     // The stand-ins: the router process on this machine, and the endpoints a cluster would fill in.
-    const names = stackNames();
-    const files: Record<string, string> = {
-      ca: server.caPem,
-      cert: server.clientCertPem,
-      key: server.clientKeyPem,
-    };
-    for (const [k, v] of Object.entries(files))
-      await fs.promises.writeFile(path.join(tmp, `${k}.pem`), v, { mode: 0o600 });
-    router = await startRouter(path.join(tmp, 'unused.yaml'), {
-      cwd: tmp,
-      args: ['--kube-configmap', `${NS}/${names.routerConfig}`, '--kube-server', server.url]
-        .concat(['--kube-ca-file', path.join(tmp, 'ca.pem'), '--kube-cert-file', path.join(tmp, 'cert.pem')])
-        .concat(['--kube-key-file', path.join(tmp, 'key.pem')]),
-    });
-    const address = hostAddress()!;
-    const pod = 'model-canary-router-0';
-    await serverSideApply(
-      kc,
-      CONTEXT,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: pod,
-          namespace: NS,
-          labels: {
-            'app.kubernetes.io/name': 'model-canary-router',
-            'app.kubernetes.io/instance': 'model-canary',
-            'app.kubernetes.io/component': 'router',
-          },
-        },
-        spec: { containers: [{ name: 'router', image: 'node:22.22.0-alpine' }] },
-      } as KubernetesObject,
-      { fieldManager: 'test' },
-    );
-    await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${NS}/pods/${pod}/status`, {
-      method: 'PATCH',
-      contentType: 'application/merge-patch+json',
-      body: JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } }),
-    });
-    await serverSideApply(
-      kc,
-      CONTEXT,
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: {
-          name: `${names.router}-0`,
-          namespace: NS,
-          labels: { 'kubernetes.io/service-name': names.router },
-        },
-        addressType: 'IPv4',
-        endpoints: [
-          {
-            addresses: [address],
-            conditions: { ready: true },
-            targetRef: { kind: 'Pod', name: pod, namespace: NS },
-          },
-        ],
-        ports: [{ name: 'http', port, protocol: 'TCP' }],
-      } as KubernetesObject,
-      { fieldManager: 'test' },
-    );
+    await cluster!.startRouter();
   });
 
   it('deploy applies the model servers, waits for them, then routes the endpoint (asking the router to reload until its files arrive)', async function () {
@@ -279,8 +160,8 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       /does not route propensity yet .*asking it to reload/,
       'the experiment file arrived after the config',
     );
-    assert.ok(kubelet!.syncs >= 1);
-    assert.match(router!.output(), /new experiment on \/v2\/models\/propensity\/infer/);
+    assert.ok(cluster!.syncs >= 1);
+    assert.match(cluster!.router!.output(), /new experiment on \/v2\/models\/propensity\/infer/);
   });
 
   it("report reads the router's report through the API server's service proxy", async function () {
