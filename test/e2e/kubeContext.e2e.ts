@@ -4,18 +4,28 @@
 // prod-east (the same API server, a protected name) and offline-cluster (a closed port). From the
 // palette: Select Environment → staging-cluster, Start Environment (the router's Deployment,
 // Service and ConfigMap appear in the API server, the Environments view shows the router), Deploy
-// without a model URI base (the error names the setting), Stop Environment (they are gone);
-// offline-cluster shows why it cannot be read; Promote to Cluster… prod-east with the diff editor
-// and the typed confirmation; Export Manifests… through code-server's folder input.
+// without a model URI base (the error names the setting); then, with the setting written to
+// settings.json and the router stand-ins running (test/harness/kubeRouterStandIn.ts: the real
+// router process watching its ConfigMap, a kubelet copying the experiment files late, a Pod and an
+// EndpointSlice for the service proxy), Deploy Experiment (the model servers appear in the API
+// server, the Experiments view shows the experiment live), Open Dashboard (the cluster router's
+// report: 95/5 and the shadow), Set Traffic Split v1=80 v2=20 (the router ConfigMap, the router and
+// the dashboard follow); Stop Environment (they are gone); offline-cluster shows why it cannot be
+// read; Promote to Cluster… prod-east with the diff editor and the typed confirmation; Export
+// Manifests… through code-server's folder input.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import type { Browser } from 'playwright-core';
+import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { Browser, Frame } from 'playwright-core';
+import { parse } from 'yaml';
+import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 import { listObjects, loadKubeConfig, readLive } from '../../src/kube';
-import { stackNames } from '../../src/manifests';
+import { ROUTER_CONFIG_KEY, stackNames } from '../../src/manifests';
+import type { Report } from '../../src/shared/report';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
 import { fakeDeploymentController } from '../harness/kubeFakeController';
+import { hostAddress, kubeRouterStandIn, type KubeRouterStandIn } from '../harness/kubeRouterStandIn';
 import type { CodeServer } from './codeServer';
 import { ensureCodeServer, freePort, requireVsix, startCodeServer } from './codeServer';
 import { dumpOnFailure } from './diagnostics';
@@ -27,12 +37,14 @@ const OFFLINE = 'offline-cluster';
 const NS = 'mc-e2e';
 const EXPERIMENT = 'propensity';
 const MODEL_URI_BASE = 'https://models.example.com/sample-models';
+const MODEL_URI_SETTING = 'modelCanary.kubernetes.modelUriBase';
 const PROMOTED_FROM = 'modelcanary.dev/promoted-from';
 
 describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, real kube-apiserver)', function () {
   let api: KubeApiServer | undefined;
   let kc: KubeConfig;
   let controller: { stop(): Promise<void> } | undefined;
+  let cluster: KubeRouterStandIn | undefined;
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let wb: Workbench | undefined;
@@ -81,6 +93,81 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
       }
       await sleep(500);
     }
+  }
+
+  /** The webview frame of the dashboard of `experiment` (found again each time: webview frames come and go). */
+  async function dashboard(experiment = EXPERIMENT, timeoutMs = 60_000): Promise<Frame> {
+    const w = workbench();
+    return waitFor(
+      async () => {
+        for (const frame of w.page.frames()) {
+          if (frame === w.page.mainFrame() || frame.isDetached()) continue;
+          const title = await frame
+            .$eval('#app .mc-header h1', (e) => (e.textContent ?? '').trim())
+            .catch(() => undefined);
+          if (title === experiment) return frame;
+        }
+        return undefined;
+      },
+      `no dashboard webview for ${experiment}`,
+      timeoutMs,
+    );
+  }
+
+  /** The dashboard header's configured split ("v1 95% · v2 5% · v3 shadow"), once it matches `want`. */
+  async function dashboardSplit(want: RegExp, timeoutMs = 60_000): Promise<string> {
+    let last = '';
+    return waitFor(
+      async () => {
+        last = await (
+          await dashboard()
+        )
+          .$eval('.mc-header .mc-split', (e) => e.textContent ?? '')
+          .catch(() => last);
+        return want.test(last) ? last : undefined;
+      },
+      `the dashboard did not show the split ${String(want)} (it shows "${last}")`,
+      timeoutMs,
+    );
+  }
+
+  /** The weights of EXPERIMENT in the router ConfigMap the cluster holds. */
+  async function configMapWeights(): Promise<Record<string, number>> {
+    const cm = (await live('v1', 'ConfigMap', names.routerConfig)) as V1ConfigMap | undefined;
+    const config = parse(cm?.data?.[ROUTER_CONFIG_KEY] ?? '{}') as RouterConfigInput;
+    const entry = config.experiments?.find((e) => e.name === EXPERIMENT);
+    return Object.fromEntries((entry?.variants ?? []).map((v) => [v.name, v.weight]));
+  }
+
+  /**
+   * What a user does after Deploy said which setting is missing: Open Settings on that notification,
+   * narrow the Settings editor to the setting and type the URL. (The Settings editor writes
+   * settings.json and reloads the configuration itself; code-server does not notice a settings.json
+   * written behind its back.)
+   */
+  async function setModelUriBaseFromTheFailure() {
+    const w = workbench();
+    const toast = w.page.locator('.notifications-toasts .notification-toast', { hasText: MODEL_URI_SETTING });
+    await toast.first().locator('.monaco-button', { hasText: 'Open Settings' }).click({ timeout: 10_000 });
+    const editor = w.page.locator('.settings-editor');
+    await editor.waitFor({ state: 'visible', timeout: 30_000 });
+    await editor.locator('.settings-header .monaco-editor').first().click();
+    await w.page.keyboard.press('Control+A');
+    await w.page.keyboard.type(MODEL_URI_SETTING);
+    const input = editor
+      .locator('.setting-item-contents', { hasText: /Model Uri Base/i })
+      .first()
+      .locator('.setting-item-control input')
+      .first();
+    await input.waitFor({ state: 'visible', timeout: 30_000 });
+    await input.fill(MODEL_URI_BASE);
+    await w.page.keyboard.press('Tab');
+    const file = path.join(server!.userDataDir, 'User', 'settings.json');
+    await waitFor(
+      async () => (fs.readFileSync(file, 'utf8').includes(MODEL_URI_BASE) ? true : undefined),
+      `the Settings editor did not write ${MODEL_URI_SETTING} to ${file}`,
+      30_000,
+    );
   }
 
   async function selectEnvironment(context: string) {
@@ -152,6 +239,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     await wb?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await server?.stop();
+    await cluster?.stop();
     await controller?.stop();
     await api?.stop();
     if (kubeDir) fs.rmSync(kubeDir, { recursive: true, force: true });
@@ -214,12 +302,130 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     );
   });
 
+  it('Deploy Experiment with a model URI base: the model servers in the API server, the experiment live in the Experiments view', async function () {
+    this.timeout(5 * 60_000);
+    if (!hostAddress()) this.skip(); // the API server's service proxy does not reach loopback addresses
+    const w = workbench();
+    // What the cluster would run: the router process (its ConfigMap seen with this machine's paths
+    // and port), a kubelet copying the experiment files late, the router's Pod and EndpointSlice.
+    cluster = await kubeRouterStandIn({
+      kc,
+      context: STAGING,
+      namespace: NS,
+      api: api!,
+      dir: path.join(kubeDir, 'router-stand-in'),
+      paths: 'pod',
+    });
+    await cluster.startRouter();
+    await setModelUriBaseFromTheFailure();
+    await w.screenshot('kube-03-model-uri-base-setting');
+    await w.runCommand('View: Close All Editors');
+
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Deploy Experiment');
+    const text = await waitForOutcome(new RegExp(`${EXPERIMENT} is live at`), 'Deploy Experiment', 180_000);
+    assert.match(
+      text,
+      new RegExp(
+        `${EXPERIMENT} is live at ${api!.url}/api/v1/namespaces/${NS}/services/${names.router}:http/proxy/v2/models/${EXPERIMENT}/infer`,
+      ),
+    );
+    assert.ok(cluster.syncs >= 1, 'the kubelet stand-in copied the experiment files');
+    assert.match(cluster.router!.output(), new RegExp(`new experiment on /v2/models/${EXPERIMENT}/infer`));
+
+    const deployments = await listObjects(kc, STAGING, 'apps/v1', 'Deployment', NS);
+    assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), [
+      names.router,
+      'propensity-v1',
+      'propensity-v2',
+      'propensity-v3',
+    ]);
+    const v2 = deployments.find((d) => d.metadata?.name === 'propensity-v2');
+    assert.match(JSON.stringify(v2), /https:\/\/models\.example\.com\/sample-models\/propensity-v2/);
+
+    await waitFor(
+      async () => /live/.test(await w.treeItemDescription('Experiments', EXPERIMENT)),
+      'the Experiments view did not show propensity live',
+      60_000,
+    );
+    await waitFor(
+      async () =>
+        /propensity-v2 · weight 5 · observed/.test(await w.treeItemDescription('Experiments', /^\s*v2 \(/)),
+      "the Experiments view did not show v2's live weight",
+      30_000,
+    );
+    await w.clearNotifications();
+    await w.screenshot('kube-04-deployed-on-staging');
+  });
+
+  it("Open Dashboard shows the report of the cluster's router", async function () {
+    this.timeout(3 * 60_000);
+    const w = workbench();
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Open Dashboard');
+    await dashboardSplit(/^v1 95% · v2 5% · v3 shadow$/);
+    const env = await (await dashboard()).$eval('.mc-header .mc-env', (e) => e.textContent ?? '');
+    assert.match(env, new RegExp(STAGING));
+    // What the dashboard shows is the router's own report: the experiment file reached it through
+    // the experiments ConfigMap (its guardrails are in the report).
+    const res = await fetch(`http://127.0.0.1:${cluster!.port}/api/v1/experiments/${EXPERIMENT}/report`);
+    const report = (await res.json()) as Report;
+    assert.deepEqual(
+      report.variants.map((v) => [v.name, v.weight]),
+      [
+        ['v1', 95],
+        ['v2', 5],
+      ],
+    );
+    assert.ok(report.guardrails.length > 0, JSON.stringify(report.guardrails));
+    await w.clearNotifications();
+    await w.screenshot('kube-05-dashboard-from-the-cluster');
+  });
+
+  it('Set Traffic Split v1=80 v2=20: the router ConfigMap, the router and the dashboard follow', async function () {
+    this.timeout(3 * 60_000);
+    const w = workbench();
+    await w.clearNotifications();
+    await w.runCommand('Model Canary: Set Traffic Split');
+    await typeIntoInput('v1=80 v2=20');
+    await waitFor(
+      async () => {
+        const weights = await configMapWeights();
+        return weights.v1 === 80 && weights.v2 === 20 ? true : undefined;
+      },
+      'the router ConfigMap did not get v1=80 v2=20',
+      60_000,
+    );
+    const routerWeights = await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${cluster!.port}/api/v1/experiments/${EXPERIMENT}/weights`);
+        const body = (await res.json()) as { weights: Record<string, number> };
+        return body.weights.v1 === 80 && body.weights.v2 === 20 ? body.weights : undefined;
+      },
+      'the router did not apply v1=80 v2=20',
+      60_000,
+    );
+    assert.deepEqual(routerWeights, { v1: 80, v2: 20 });
+    await dashboardSplit(/^v1 80% · v2 20% · v3 shadow$/);
+    await waitFor(
+      async () => /weight 20 · observed/.test(await w.treeItemDescription('Experiments', /^\s*v2 \(/)),
+      'the Experiments view did not show v2 at 20',
+      30_000,
+    );
+    await w.clearNotifications();
+    await w.screenshot('kube-06-split-80-20');
+    await w.runCommand('View: Close All Editors').catch(() => undefined);
+  });
+
   it('Stop Environment deletes the router objects', async function () {
     this.timeout(2 * 60_000);
     const w = workbench();
     await w.clearNotifications();
     await w.runCommand('Model Canary: Stop Environment');
     await waitForOutcome(/environment on staging-cluster stopped/, 'Stop Environment', 60_000);
+    // The cluster's part goes with it: the router process, its Pod and EndpointSlice.
+    await cluster?.stop();
+    cluster = undefined;
     const objects = await routerObjects();
     assert.equal(objects.deployment, undefined, 'the router Deployment is gone');
     assert.equal(objects.service, undefined, 'the router Service is gone');
@@ -246,7 +452,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     assert.match(label, /ECONNREFUSED/);
     assert.match(label, /kubectl --context offline-cluster get namespaces/);
     await w.clearNotifications();
-    await w.screenshot('kube-03-unreachable-context');
+    await w.screenshot('kube-07-unreachable-context');
     await selectEnvironment(STAGING);
   });
 
@@ -274,7 +480,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
       undefined,
       'nothing applied before the confirmation',
     );
-    await w.screenshot('kube-04-promotion-diff-and-confirmation');
+    await w.screenshot('kube-08-promotion-diff-and-confirmation');
     await typeIntoInput(PROD);
     await waitForOutcome(/promotion to prod-east: applied/, 'Promote to Cluster…', 120_000);
 
@@ -296,7 +502,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     const config = await live('v1', 'ConfigMap', names.routerConfig);
     assert.match(JSON.stringify(config), /weight: 95.*weight: 5/s, 'the canary plan: v2 at 5%');
     await w.clearNotifications();
-    await w.screenshot('kube-05-promoted');
+    await w.screenshot('kube-09-promoted');
   });
 
   it('Export Manifests… writes the stack to a folder picked in code-server', async function () {
@@ -314,7 +520,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
       'no folder input for the export',
       30_000,
     );
-    await w.screenshot('kube-06-export-folder-input');
+    await w.screenshot('kube-10-export-folder-input');
     await input.fill(`${out}/`);
     await sleep(500);
     await w.page.keyboard.press('Enter');
