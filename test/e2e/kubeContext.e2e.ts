@@ -228,7 +228,12 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') broken ??= this.currentTest.title;
+    if (this.currentTest?.state === 'failed') {
+      broken ??= this.currentTest.title;
+      const out = cluster?.router?.output();
+      if (out)
+        console.log(`    [e2e] the stand-in router's output (last 3000 characters):\n${out.slice(-3000)}`);
+    }
     await dumpOnFailure(this, wb, server);
   });
 
@@ -396,15 +401,19 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
       'the router ConfigMap did not get v1=80 v2=20',
       60_000,
     );
+    let seen = '';
     const routerWeights = await waitFor(
       async () => {
         const res = await fetch(`http://127.0.0.1:${cluster!.port}/api/v1/experiments/${EXPERIMENT}/weights`);
-        const body = (await res.json()) as { weights: Record<string, number> };
+        seen = await res.text();
+        const body = JSON.parse(seen) as { weights: Record<string, number> };
         return body.weights.v1 === 80 && body.weights.v2 === 20 ? body.weights : undefined;
       },
       'the router did not apply v1=80 v2=20',
       60_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; it answers ${seen}`);
+    });
     assert.deepEqual(routerWeights, { v1: 80, v2: 20 });
     await dashboardSplit(/^v1 80% · v2 20% · v3 shadow$/);
     await waitFor(

@@ -266,6 +266,8 @@ async function podView(
         const headers = { ...up.headers };
         delete headers['content-length'];
         res.writeHead(up.statusCode ?? 502, headers);
+        // A watch sends no body until the first event: the router must still get the headers now.
+        res.flushHeaders();
         up.setEncoding('utf8');
         let buffered = '';
         // Watch events are one JSON object a line; a plain read is one object.
