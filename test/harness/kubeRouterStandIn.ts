@@ -300,6 +300,10 @@ async function podView(
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`the stand-in's view of the API server failed: ${err.message}`);
     });
+    // The router gave up on a request (a watch it restarts): end the request to the API server too.
+    res.on('close', () => {
+      if (!res.writableFinished) forward.destroy();
+    });
     req.pipe(forward);
   });
   server.on('close', () => agent.destroy());
