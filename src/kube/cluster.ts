@@ -16,9 +16,20 @@ export async function newestPod(
   namespace: string,
   selector: string,
 ): Promise<V1Pod | undefined> {
-  const pods = await listObjects<V1Pod>(kc, context, 'v1', 'Pod', namespace, selector);
+  return newestFirst(await listObjects<V1Pod>(kc, context, 'v1', 'Pod', namespace, selector))[0];
+}
+
+/** Pods, the most recently created first. */
+export function newestFirst(pods: readonly V1Pod[]): V1Pod[] {
   const time = (p: V1Pod): number => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
-  return pods.sort((a, b) => time(b) - time(a))[0];
+  return [...pods].sort((a, b) => time(b) - time(a));
+}
+
+/** A label selector string (`k=v,k2=v2`) for these labels. */
+export function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 }
 
 /** The log of a Pod's container, as text. */

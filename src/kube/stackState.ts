@@ -34,20 +34,25 @@ export async function readLiveStack(kc: KubeConfig, context: string, opts: Stack
     readLive<V1ConfigMap>(kc, context, ref(names.routerConfig)),
     readLive<V1ConfigMap>(kc, context, ref(names.experiments)),
   ]);
-  let config: RouterConfigInput | undefined;
+  return { config: liveRouterConfig(configMap), configMap, experimentFiles: { ...experiments?.data } };
+}
+
+/**
+ * The router config a live ConfigMap holds, validated (an invalid one throws, saying so), as the
+ * raw document so defaults are not written back; undefined without one.
+ */
+export function liveRouterConfig(configMap: V1ConfigMap | undefined): RouterConfigInput | undefined {
   const text = configMap?.data?.[ROUTER_CONFIG_KEY];
-  if (text !== undefined) {
-    const label = `ConfigMap ${opts.namespace}/${names.routerConfig}`;
-    try {
-      parseRouterConfig(text, label); // validates; the raw document is kept so defaults are not written back
-    } catch (err) {
-      if (err instanceof SpecError)
-        throw new Error(`the live router config is invalid — fix or delete it:\n${err.message}`);
-      throw err;
-    }
-    config = (parse(text) ?? {}) as RouterConfigInput;
+  if (text === undefined) return undefined;
+  const label = `ConfigMap ${configMap?.metadata?.namespace}/${configMap?.metadata?.name}`;
+  try {
+    parseRouterConfig(text, label);
+  } catch (err) {
+    if (err instanceof SpecError)
+      throw new Error(`the live router config is invalid — fix or delete it:\n${err.message}`);
+    throw err;
   }
-  return { config, configMap, experimentFiles: { ...experiments?.data } };
+  return (parse(text) ?? {}) as RouterConfigInput;
 }
 
 /** The live experiment entries with `entry` added or replaced. */

@@ -16,13 +16,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { parse } from 'yaml';
 import type { RouterConfigInput } from '../core/spec/routerConfig';
 import { SpecError } from '../core/spec/errors';
 import type { Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
 import { applyObjects } from '../kube/applyPlan';
-import { newestPod, podLog } from '../kube/cluster';
+import { labelSelector, newestFirst, newestPod, podLog } from '../kube/cluster';
 import { forContext, loadKubeConfig } from '../kube/kubeconfig';
 import { deleteObject, listObjects, readLive } from '../kube/objects';
 import { isKindContext } from '../kube/promote';
@@ -36,7 +35,13 @@ import {
   type KubeResponse,
 } from '../kube/request';
 import { rolloutState, waitForRollouts } from '../kube/rollout';
-import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
+import {
+  liveRouterConfig,
+  mergeExperiment,
+  mergeExperimentFiles,
+  readLiveStack,
+  setRouterWeights,
+} from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
 import { releaseSelector, ANNOTATION_MODEL } from '../manifests/labels';
 import {
@@ -376,22 +381,17 @@ export class KubeRuntime implements Runtime {
       'v1',
       'Pod',
       this.namespace,
-      Object.entries(routerSelector(this.opts.release ?? DEFAULT_RELEASE))
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
+      labelSelector(routerSelector(this.opts.release ?? DEFAULT_RELEASE)),
     );
-    const time = (p: V1Pod): number => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
-    return pods
-      .filter((p) => p.status?.phase === 'Running' && p.spec?.nodeName && !p.metadata?.deletionTimestamp)
-      .sort((a, b) => time(b) - time(a))[0]?.metadata?.name;
+    return newestFirst(pods).find(
+      (p) => p.status?.phase === 'Running' && p.spec?.nodeName && !p.metadata?.deletionTimestamp,
+    )?.metadata?.name;
   }
 
   /** A component's recent log, fetched from its Pod. */
   async logs(component: string, tailLines = 1000): Promise<string> {
     const deployment = await this.findDeployment(component);
-    const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
+    const selector = labelSelector(deployment.spec?.selector?.matchLabels ?? {});
     const pod = await newestPod(this.kc, this.context, this.namespace, selector);
     if (!pod?.metadata?.name) throw new RuntimeError(`${component} has no Pod in ${this.where()} yet`);
     const container = deployment.spec?.template.spec?.containers[0]?.name;
@@ -434,15 +434,14 @@ export class KubeRuntime implements Runtime {
         metadata: { name: this.names.routerConfig, namespace: this.namespace },
       }).catch(() => undefined),
     ]);
-    const time = (p: V1Pod): number => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
-    const newestFirst = [...pods].sort((a, b) => time(b) - time(a));
+    const newest = newestFirst(pods);
     const components: ComponentStatus[] = deployments.map((d) => {
       const name = d.metadata?.name ?? '';
       const isRouter = name === this.names.router;
       const state = rolloutState(d, `Deployment ${this.namespace}/${name}`);
       const available = (d.status?.availableReplicas ?? 0) > 0;
       const match = Object.entries(d.spec?.selector?.matchLabels ?? {});
-      const pod = newestFirst.find((p) => match.every(([k, v]) => p.metadata?.labels?.[k] === v));
+      const pod = newest.find((p) => match.every(([k, v]) => p.metadata?.labels?.[k] === v));
       const port = isRouter ? 8090 : 8080;
       return {
         name: isRouter ? ROUTER_COMPONENT : name,
@@ -453,12 +452,11 @@ export class KubeRuntime implements Runtime {
         ...(state.done ? {} : { detail: state.message }),
       };
     });
-    let experiments: RouterConfigInput['experiments'] = [];
+    let config: RouterConfigInput | undefined;
     try {
-      const text = configMap?.data?.[ROUTER_CONFIG_KEY];
-      experiments = text ? ((parse(text) as RouterConfigInput | null)?.experiments ?? []) : [];
+      config = liveRouterConfig(configMap);
     } catch {
-      // An unreadable config lists no experiments here; deploy and promote say what is wrong with it.
+      // An invalid config lists no experiments here; deploy and promote say what is wrong with it.
     }
     const up = components.some((c) => c.kind === 'router');
     return {
@@ -466,7 +464,7 @@ export class KubeRuntime implements Runtime {
       up,
       ...(up ? { routerUrl: await this.endpoint() } : {}),
       components,
-      experiments: (experiments ?? []).map((e) => ({
+      experiments: (config?.experiments ?? []).map((e) => ({
         name: e.name,
         endpoint: e.endpoint,
         file: `configmap/${this.namespace}/${this.names.experiments}/${e.name}.yaml`,
