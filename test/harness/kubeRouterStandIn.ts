@@ -117,13 +117,7 @@ export async function kubeRouterStandIn(opts: KubeRouterStandInOptions): Promise
         if (i > 100) throw new Error(`the admin-token Secret ${ns}/${names.adminToken} never arrived`);
         await sleep(100);
       }
-      const files = { ca: opts.api.caPem, cert: opts.api.clientCertPem, key: opts.api.clientKeyPem };
-      for (const [k, v] of Object.entries(files))
-        await fs.promises.writeFile(path.join(opts.dir, `${k}.pem`), v, { mode: 0o600 });
-      const direct = ['--kube-server', opts.api.url, '--kube-ca-file', path.join(opts.dir, 'ca.pem')]
-        .concat(['--kube-cert-file', path.join(opts.dir, 'cert.pem')])
-        .concat(['--kube-key-file', path.join(opts.dir, 'key.pem')]);
-      let server = direct;
+      let server = await routerKubeArgs(opts.api, opts.dir);
       if (opts.paths === 'pod') {
         view = await podView(opts, names.routerConfig, port, paths);
         server = ['--kube-server', `http://127.0.0.1:${(view.address() as net.AddressInfo).port}`];
@@ -132,46 +126,7 @@ export async function kubeRouterStandIn(opts: KubeRouterStandInOptions): Promise
         cwd: opts.dir,
         args: ['--kube-configmap', `${ns}/${names.routerConfig}`, ...server],
       });
-      await serverSideApply(
-        kc,
-        context,
-        {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: { name: pod, namespace: ns, labels: routerSelector(opts.release) },
-          spec: { containers: [{ name: 'router', image: 'node:22.22.0-alpine' }] },
-        } as KubernetesObject,
-        { fieldManager: 'test' },
-      );
-      const res = await kubeRequest(kc, context, `/api/v1/namespaces/${ns}/pods/${pod}/status`, {
-        method: 'PATCH',
-        contentType: 'application/merge-patch+json',
-        body: JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } }),
-      });
-      if (res.status >= 300) throw new Error(`the Pod ${ns}/${pod} status: ${statusMessage(res)}`);
-      await serverSideApply(
-        kc,
-        context,
-        {
-          apiVersion: 'discovery.k8s.io/v1',
-          kind: 'EndpointSlice',
-          metadata: {
-            name: `${names.router}-0`,
-            namespace: ns,
-            labels: { 'kubernetes.io/service-name': names.router },
-          },
-          addressType: 'IPv4',
-          endpoints: [
-            {
-              addresses: [address],
-              conditions: { ready: true },
-              targetRef: { kind: 'Pod', name: pod, namespace: ns },
-            },
-          ],
-          ports: [{ name: 'http', port, protocol: 'TCP' }],
-        } as KubernetesObject,
-        { fieldManager: 'test' },
-      );
+      await publishRouterPod(kc, context, ns, pod, address, port, opts.release);
       return router;
     },
     async stop() {
@@ -183,12 +138,84 @@ export async function kubeRouterStandIn(opts: KubeRouterStandInOptions): Promise
       await kubelet.stop();
       for (const p of [
         `/api/v1/namespaces/${ns}/pods/${pod}`,
-        `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices/${names.router}-0`,
+        `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices/${pod}`,
       ])
         await kubeRequest(kc, context, p, { method: 'DELETE' }).catch(() => undefined);
     },
   };
   return standIn;
+}
+
+/**
+ * Writes the API server's credentials into `dir` and returns the router's flags to reach it
+ * (`--kube-server`, `--kube-ca-file`, `--kube-cert-file`, `--kube-key-file`).
+ */
+export async function routerKubeArgs(
+  api: Pick<KubeApiServer, 'url' | 'caPem' | 'clientCertPem' | 'clientKeyPem'>,
+  dir: string,
+): Promise<string[]> {
+  const files = { ca: api.caPem, cert: api.clientCertPem, key: api.clientKeyPem };
+  for (const [k, v] of Object.entries(files))
+    await fs.promises.writeFile(path.join(dir, `${k}.pem`), v, { mode: 0o600 });
+  return ['--kube-server', api.url]
+    .concat(['--kube-ca-file', path.join(dir, 'ca.pem'), '--kube-cert-file', path.join(dir, 'cert.pem')])
+    .concat(['--kube-key-file', path.join(dir, 'key.pem')]);
+}
+
+/**
+ * What the service proxy checks, where no controller runs Pods or fills endpoints: a Running Pod
+ * with the router's labels and `address`, and an EndpointSlice of the same name for the router
+ * Service naming it at `port`.
+ */
+export async function publishRouterPod(
+  kc: KubeConfig,
+  context: string,
+  ns: string,
+  pod: string,
+  address: string,
+  port: number,
+  release?: string,
+): Promise<void> {
+  await serverSideApply(
+    kc,
+    context,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, namespace: ns, labels: routerSelector(release) },
+      spec: { containers: [{ name: 'router', image: 'node:22.22.0-alpine' }] },
+    } as KubernetesObject,
+    { fieldManager: 'test' },
+  );
+  const res = await kubeRequest(kc, context, `/api/v1/namespaces/${ns}/pods/${pod}/status`, {
+    method: 'PATCH',
+    contentType: 'application/merge-patch+json',
+    body: JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } }),
+  });
+  if (res.status >= 300) throw new Error(`the Pod ${ns}/${pod} status: ${statusMessage(res)}`);
+  await serverSideApply(
+    kc,
+    context,
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: pod,
+        namespace: ns,
+        labels: { 'kubernetes.io/service-name': stackNames(release).router },
+      },
+      addressType: 'IPv4',
+      endpoints: [
+        {
+          addresses: [address],
+          conditions: { ready: true },
+          targetRef: { kind: 'Pod', name: pod, namespace: ns },
+        },
+      ],
+      ports: [{ name: 'http', port, protocol: 'TCP' }],
+    } as KubernetesObject,
+    { fieldManager: 'test' },
+  );
 }
 
 /** Copies the experiments ConfigMap (late) and the admin-token Secret into the stand-in's folders. */

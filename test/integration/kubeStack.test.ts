@@ -35,6 +35,7 @@ import {
 import { KubeRuntime } from '../../src/runtime/kubeRuntime';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
 import { markRolledOut } from '../harness/kubeFakeController';
+import { freePort, hostAddress, publishRouterPod, routerKubeArgs } from '../harness/kubeRouterStandIn';
 import { ROUTER_BUNDLE, ensureRouterBuilt, startRouter, type RunningRouter } from '../harness/router';
 import { SAMPLE_MODELS } from '../harness/tools';
 
@@ -47,13 +48,6 @@ const LABELS = [
   'app.kubernetes.io/managed-by',
   'modelcanary.dev/experiment',
 ];
-
-/** The first non-loopback IPv4 address: the API server refuses to proxy to loopback. */
-function hostAddress(): string | undefined {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-}
 
 describe('the serving stack on a real kube-apiserver', function () {
   let server: KubeApiServer;
@@ -271,13 +265,7 @@ describe('the serving stack on a real kube-apiserver', function () {
         path.join(expDir, 'propensity.yaml'),
       );
       await fs.promises.cp(path.join(SAMPLE_MODELS, 'data'), path.join(tmp, 'data'), { recursive: true });
-      const net = await import('node:net');
-      routerPort = await new Promise<number>((resolve) => {
-        const s = net.createServer().listen(0, () => {
-          const p = (s.address() as { port: number }).port;
-          s.close(() => resolve(p));
-        });
-      });
+      routerPort = await freePort();
       stack = {
         namespace: ns,
         platform: 'remote',
@@ -299,27 +287,9 @@ describe('the serving stack on a real kube-apiserver', function () {
       objects[idx] = routerConfigMap(config, stack) as KubernetesObject;
       await applyObjects(kc, CONTEXT, objects);
 
-      const files: Record<string, string> = {
-        ca: server.caPem,
-        cert: server.clientCertPem,
-        key: server.clientKeyPem,
-      };
-      for (const [k, v] of Object.entries(files))
-        await fs.promises.writeFile(path.join(tmp, `${k}.pem`), v, { mode: 0o600 });
       router = await startRouter(path.join(tmp, 'unused.yaml'), {
         cwd: tmp,
-        args: [
-          '--kube-configmap',
-          `${ns}/${names.routerConfig}`,
-          '--kube-server',
-          server.url,
-          '--kube-ca-file',
-          path.join(tmp, 'ca.pem'),
-          '--kube-cert-file',
-          path.join(tmp, 'cert.pem'),
-          '--kube-key-file',
-          path.join(tmp, 'key.pem'),
-        ],
+        args: ['--kube-configmap', `${ns}/${names.routerConfig}`, ...(await routerKubeArgs(server, tmp))],
       });
       runtime = new KubeRuntime({
         workspace: SAMPLE_MODELS,
@@ -366,58 +336,9 @@ describe('the serving stack on a real kube-apiserver', function () {
     it("reads the report through the API server's service proxy, and sets weights through the runtime", async function () {
       const address = hostAddress();
       if (!address) this.skip(); // the service proxy cannot reach a loopback-only machine
-      const names = stackNames();
       // No controller runs Pods or fills endpoints here: a Pod object with the router's labels and
       // this machine's address, and an EndpointSlice naming it — what the service proxy checks.
-      const pod = 'model-canary-router-test';
-      await serverSideApply(
-        kc,
-        CONTEXT,
-        {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            name: pod,
-            namespace: ns,
-            labels: {
-              'app.kubernetes.io/name': 'model-canary-router',
-              'app.kubernetes.io/instance': 'model-canary',
-              'app.kubernetes.io/component': 'router',
-            },
-          },
-          spec: { containers: [{ name: 'router', image: 'node:22.22.0-alpine' }] },
-        } as KubernetesObject,
-        { fieldManager: 'test-endpoints' },
-      );
-      const patched = await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${ns}/pods/${pod}/status`, {
-        method: 'PATCH',
-        contentType: 'application/merge-patch+json',
-        body: JSON.stringify({ status: { phase: 'Running', podIP: address, podIPs: [{ ip: address }] } }),
-      });
-      assert.equal(patched.status, 200, patched.text);
-      await serverSideApply(
-        kc,
-        CONTEXT,
-        {
-          apiVersion: 'discovery.k8s.io/v1',
-          kind: 'EndpointSlice',
-          metadata: {
-            name: `${names.router}-test`,
-            namespace: ns,
-            labels: { 'kubernetes.io/service-name': names.router },
-          },
-          addressType: 'IPv4',
-          endpoints: [
-            {
-              addresses: [address],
-              conditions: { ready: true },
-              targetRef: { kind: 'Pod', name: pod, namespace: ns },
-            },
-          ],
-          ports: [{ name: 'http', port: routerPort, protocol: 'TCP' }],
-        } as KubernetesObject,
-        { fieldManager: 'test-endpoints' },
-      );
+      await publishRouterPod(kc, CONTEXT, ns, 'model-canary-router-test', address, routerPort);
       // The API server reads EndpointSlices from an informer: give it a moment.
       const deadline = Date.now() + 10_000;
       while (

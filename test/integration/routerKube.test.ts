@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 import type { WeightsEvent } from '../../src/shared/events';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
+import { routerKubeArgs } from '../harness/kubeRouterStandIn';
 import { startRouter, type RunningRouter } from '../harness/router';
 import { Client, readEvents, simpleRequest } from '../harness/routerClient';
 import { startUpstream, type Upstream } from '../harness/upstream';
@@ -76,12 +77,6 @@ describe('router: config from a Kubernetes ConfigMap (real kube-apiserver)', fun
     [api, v1, v2] = await Promise.all([startKubeApiServer(), startUpstream(), startUpstream()]);
     agent = new Agent({ connect: { ca: api.caPem, cert: api.clientCertPem, key: api.clientKeyPem } });
     dir = await mkdtemp(join(tmpdir(), 'mc-router-kube-'));
-    const files = { ca: join(dir, 'ca.crt'), cert: join(dir, 'client.crt'), key: join(dir, 'client.key') };
-    await Promise.all([
-      writeFile(files.ca, api.caPem),
-      writeFile(files.cert, api.clientCertPem),
-      writeFile(files.key, api.clientKeyPem),
-    ]);
     const ns = await kube('POST', '/api/v1/namespaces', {
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -96,18 +91,7 @@ describe('router: config from a Kubernetes ConfigMap (real kube-apiserver)', fun
     assert.equal(created.status, 201, JSON.stringify(created.json));
     router = await startRouter(join(dir, 'unused.yaml'), {
       cwd: dir,
-      args: [
-        '--kube-configmap',
-        `${NS}/${NAME}`,
-        '--kube-server',
-        api.url,
-        '--kube-ca-file',
-        files.ca,
-        '--kube-cert-file',
-        files.cert,
-        '--kube-key-file',
-        files.key,
-      ],
+      args: ['--kube-configmap', `${NS}/${NAME}`, ...(await routerKubeArgs(api, dir))],
     });
     client = new Client(router.url, 4);
   });
