@@ -17,7 +17,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
-import type { Browser, Frame } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { parse } from 'yaml';
 import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 import { listObjects, loadKubeConfig, readLive } from '../../src/kube';
@@ -68,59 +68,13 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     configMap: await live('v1', 'ConfigMap', names.routerConfig),
   });
 
-  /** Waits for a notification matching `success`; fails at once on a Model Canary failure (they offer Open Logs). */
-  async function waitForOutcome(success: RegExp, what: string, timeoutMs: number): Promise<string> {
-    const w = workbench();
-    const deadline = Date.now() + timeoutMs;
-    let seen: string[] = [];
-    for (;;) {
-      seen = await w.notificationTexts().catch(() => seen);
-      const messages = await w.notificationMessages().catch(() => []);
-      const ok = messages.find((t) => success.test(t));
-      if (ok != null) return ok;
-      const failed = seen.find((t) => /Model Canary/.test(t) && /Open Logs/.test(t));
-      if (failed != null)
-        throw new Error(`${what} failed: ${messages.find((m) => failed.includes(m)) ?? failed}`);
-      if (Date.now() > deadline) {
-        // A toast may have come and gone between two looks: the notification center keeps it.
-        await w.runCommand('Notifications: Show Notifications').catch(() => undefined);
-        const kept = (await w.notificationMessages()).find((t) => success.test(t));
-        await w.page.keyboard.press('Escape');
-        if (kept != null) return kept;
-        throw new Error(
-          `${what}: no notification matching ${String(success)}; shown: ${JSON.stringify(seen)}`,
-        );
-      }
-      await sleep(500);
-    }
-  }
-
-  /** The webview frame of the dashboard of `experiment` (found again each time: webview frames come and go). */
-  async function dashboard(experiment = EXPERIMENT, timeoutMs = 60_000): Promise<Frame> {
-    const w = workbench();
-    return waitFor(
-      async () => {
-        for (const frame of w.page.frames()) {
-          if (frame === w.page.mainFrame() || frame.isDetached()) continue;
-          const title = await frame
-            .$eval('#app .mc-header h1', (e) => (e.textContent ?? '').trim())
-            .catch(() => undefined);
-          if (title === experiment) return frame;
-        }
-        return undefined;
-      },
-      `no dashboard webview for ${experiment}`,
-      timeoutMs,
-    );
-  }
-
   /** The dashboard header's configured split ("v1 95% · v2 5% · v3 shadow"), once it matches `want`. */
   async function dashboardSplit(want: RegExp, timeoutMs = 60_000): Promise<string> {
     let last = '';
     return waitFor(
       async () => {
         last = await (
-          await dashboard()
+          await workbench().dashboardFrame(EXPERIMENT)
         )
           .$eval('.mc-header .mc-split', (e) => e.textContent ?? '')
           .catch(() => last);
@@ -268,7 +222,11 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     const w = workbench();
     await w.clearNotifications();
     await w.runCommand('Model Canary: Start Environment');
-    const text = await waitForOutcome(/environment on staging-cluster running/, 'Start Environment', 120_000);
+    const text = await workbench().waitForOutcome(
+      /environment on staging-cluster running/,
+      'Start Environment',
+      120_000,
+    );
     assert.match(
       text,
       new RegExp(`router at ${api!.url}/api/v1/namespaces/${NS}/services/${names.router}:http/proxy`),
@@ -328,7 +286,11 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
 
     await w.clearNotifications();
     await w.runCommand('Model Canary: Deploy Experiment');
-    const text = await waitForOutcome(new RegExp(`${EXPERIMENT} is live at`), 'Deploy Experiment', 180_000);
+    const text = await workbench().waitForOutcome(
+      new RegExp(`${EXPERIMENT} is live at`),
+      'Deploy Experiment',
+      180_000,
+    );
     assert.match(
       text,
       new RegExp(
@@ -369,7 +331,9 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     await w.clearNotifications();
     await w.runCommand('Model Canary: Open Dashboard');
     await dashboardSplit(/^v1 95% · v2 5% · v3 shadow$/);
-    const env = await (await dashboard()).$eval('.mc-header .mc-env', (e) => e.textContent ?? '');
+    const env = await (
+      await workbench().dashboardFrame(EXPERIMENT)
+    ).$eval('.mc-header .mc-env', (e) => e.textContent ?? '');
     assert.match(env, new RegExp(STAGING));
     // What the dashboard shows is the router's own report: the experiment file reached it through
     // the experiments ConfigMap (its guardrails are in the report).
@@ -431,7 +395,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     const w = workbench();
     await w.clearNotifications();
     await w.runCommand('Model Canary: Stop Environment');
-    await waitForOutcome(/environment on staging-cluster stopped/, 'Stop Environment', 60_000);
+    await workbench().waitForOutcome(/environment on staging-cluster stopped/, 'Stop Environment', 60_000);
     // The cluster's part goes with it: the router process, its Pod and EndpointSlice.
     await cluster?.stop();
     cluster = undefined;
@@ -491,7 +455,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     );
     await w.screenshot('kube-08-promotion-diff-and-confirmation');
     await typeIntoInput(PROD);
-    await waitForOutcome(/promotion to prod-east: applied/, 'Promote to Cluster…', 120_000);
+    await workbench().waitForOutcome(/promotion to prod-east: applied/, 'Promote to Cluster…', 120_000);
 
     const deployments = await listObjects(kc, PROD, 'apps/v1', 'Deployment', NS);
     assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), [
@@ -533,7 +497,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     await input.fill(`${out}/`);
     await sleep(500);
     await w.page.keyboard.press('Enter');
-    const text = await waitForOutcome(/wrote \d+ file\(s\) to /, 'Export Manifests…', 60_000);
+    const text = await workbench().waitForOutcome(/wrote \d+ file\(s\) to /, 'Export Manifests…', 60_000);
     assert.match(text, new RegExp(`to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const written = fs.readdirSync(out, { recursive: true }).map(String);
     assert.ok(written.length > 0, 'files were written');

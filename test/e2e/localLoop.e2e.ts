@@ -193,49 +193,6 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
   }
 
   /**
-   * Waits for a notification matching `success`; fails at once on a Model Canary failure
-   * notification (they offer "Open Logs"; the successes of this flow never do).
-   */
-  async function waitForOutcome(success: RegExp, what: string, timeoutMs: number): Promise<string> {
-    const w = workbench();
-    const deadline = Date.now() + timeoutMs;
-    let seen: string[] = [];
-    for (;;) {
-      seen = await w.notificationTexts().catch(() => seen);
-      const messages = await w.notificationMessages().catch(() => []);
-      const ok = messages.find((t) => success.test(t));
-      if (ok != null) return ok;
-      const failed = seen.find((t) => /Model Canary/.test(t) && /Open Logs/.test(t));
-      if (failed != null)
-        throw new Error(`${what} failed: ${messages.find((m) => failed.includes(m)) ?? failed}`);
-      if (Date.now() > deadline)
-        throw new Error(
-          `${what}: no notification matching ${String(success)}; shown: ${JSON.stringify(seen)}`,
-        );
-      await sleep(500);
-    }
-  }
-
-  /** The webview frame of the dashboard of `experiment` (found again each time: webview frames come and go). */
-  async function dashboard(experiment = EXPERIMENT, timeoutMs = 60_000): Promise<Frame> {
-    const w = workbench();
-    return waitFor(
-      async () => {
-        for (const frame of w.page.frames()) {
-          if (frame === w.page.mainFrame() || frame.isDetached()) continue;
-          const title = await frame
-            .$eval('#app .mc-header h1', (e) => (e.textContent ?? '').trim())
-            .catch(() => undefined);
-          if (title === experiment) return frame;
-        }
-        return undefined;
-      },
-      `no dashboard webview for ${experiment}`,
-      timeoutMs,
-    );
-  }
-
-  /**
    * Waits until the three charts are visible, painted (axes, grid, guardrails) and titled v1, v2,
    * with data drawn: `lines: 'traffic'` asks for v2's area in the traffic chart; `'all'` also for
    * v2's latency line and an error-rate line (v1's covers v2's when both are at 0%). The latency
@@ -247,7 +204,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     try {
       return await waitFor(
         async () => {
-          last = await probeCharts(await dashboard());
+          last = await probeCharts(await workbench().dashboardFrame(EXPERIMENT));
           const data = (c: ChartProbe): boolean =>
             c.kind === 'traffic'
               ? (c.series[1] ?? 0) >= 50
@@ -280,7 +237,11 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await w.runCommand('Model Canary: Simulate Traffic');
     await w.pickQuickInputItem(requests, 'the request-count pick did not offer ' + requests);
     await w.pickQuickInputItem('No drift', 'the drift pick did not offer "No drift"');
-    return waitForOutcome(new RegExp(`simulated ${requests} requests`), 'Simulate Traffic', 120_000);
+    return workbench().waitForOutcome(
+      new RegExp(`simulated ${requests} requests`),
+      'Simulate Traffic',
+      120_000,
+    );
   }
 
   /** v2's share of the requests from the Experiments tree ("propensity-v2 · weight 5 · observed 4.9% · …"). */
@@ -308,7 +269,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await w.setSideBarVisible(false);
     await w.page.setViewportSize({ width: 1440, height: 1240 });
     try {
-      const frame = await dashboard(experiment);
+      const frame = await workbench().dashboardFrame(experiment);
       await frame.$eval('body', (body) => body.ownerDocument.defaultView?.scrollTo(0, 0));
       if (lines !== 'no charts') await chartsDrawn(lines, 30_000);
       // Let the next report arrive and be drawn at this size: a steady state, not the frame right
@@ -395,7 +356,11 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await w.clearNotifications();
     await timed('start local environment (incl. MLServer venv)', async () => {
       await w.runCommand('Model Canary: Start Environment');
-      const text = await waitForOutcome(/local environment running/, 'Start Environment', 9 * 60_000);
+      const text = await workbench().waitForOutcome(
+        /local environment running/,
+        'Start Environment',
+        9 * 60_000,
+      );
       assert.match(text, new RegExp(`router at http://127\\.0\\.0\\.1:${routerPort}`));
     });
     const local = await w.treeItemDescription('Environments', 'Local processes');
@@ -412,7 +377,11 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await w.clearNotifications();
     await timed('deploy experiment (3 MLServer processes)', async () => {
       await w.runCommand('Model Canary: Deploy Experiment');
-      await waitForOutcome(new RegExp(`${EXPERIMENT} is live at`), 'Deploy Experiment', 4 * 60_000);
+      await workbench().waitForOutcome(
+        new RegExp(`${EXPERIMENT} is live at`),
+        'Deploy Experiment',
+        4 * 60_000,
+      );
     });
     for (const model of ['propensity-v1', 'propensity-v2', 'propensity-v3']) {
       await waitFor(
@@ -450,7 +419,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
       await w.runCommand('Model Canary: Open Dashboard');
       await chartsDrawn('traffic', 90_000);
     });
-    const charts = await probeCharts(await dashboard());
+    const charts = await probeCharts(await workbench().dashboardFrame(EXPERIMENT));
     console.log(
       `    [e2e] chart pixels in v1/v2 colours (longest runs): ${charts
         .map((c) => `${c.kind} ${c.series.join('/')} (${c.runs.join('/')})`)
@@ -468,7 +437,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     for (const c of charts) assert.deepEqual(c.legend, ['v1', 'v2'], `${c.kind} legend`);
 
     const rows = await waitFor(async () => {
-      const r = await abRows(await dashboard());
+      const r = await abRows(await workbench().dashboardFrame(EXPERIMENT));
       return r.length >= 2 && r.every((x) => x.requests > 0) ? r : undefined;
     }, 'the A/B table has no rows with requests');
     assert.deepEqual(
@@ -480,19 +449,21 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
       ['propensity-v1', 'propensity-v2'],
     );
     const v2 = rows.find((r) => r.variant === 'v2')!;
-    const share = await legendShare(await dashboard(), 'v2');
+    const share = await legendShare(await workbench().dashboardFrame(EXPERIMENT), 'v2');
     assert.ok(share !== undefined && share > 0 && share < 0.15, `v2's observed share ${share}`);
     first = { share, requests: v2.requests };
 
     const verdict = await (
-      await dashboard()
+      await workbench().dashboardFrame(EXPERIMENT)
     ).$$eval('.mc-verdict-line', (lines) => lines.map((l) => (l.textContent ?? '').trim()));
     assert.ok(verdict.length > 0 && verdict.every((t) => t.length > 0), `verdict ${JSON.stringify(verdict)}`);
     assert.ok(
       verdict.some((t) => /^v2|v2/.test(t)),
       `the verdict speaks about v2: ${JSON.stringify(verdict)}`,
     );
-    const header = await (await dashboard()).$eval('.mc-header', (e) => e.textContent ?? '');
+    const header = await (
+      await workbench().dashboardFrame(EXPERIMENT)
+    ).$eval('.mc-header', (e) => e.textContent ?? '');
     assert.match(header, /local processes/);
   });
 
@@ -509,7 +480,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     this.timeout(4 * 60_000);
     const w = workbench();
     assert.ok(first, 'the dashboard step did not record v2 before the change');
-    let frame = await dashboard();
+    let frame = await workbench().dashboardFrame(EXPERIMENT);
     await frame.locator('vscode-button', { hasText: /^\s*Set split\s*$/ }).click();
     const range = frame.locator('input.mc-range[aria-label="weight of v2 in percent"]');
     await range.waitFor({ state: 'visible', timeout: 15_000 });
@@ -545,7 +516,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
       'the Experiments view did not show v2 at weight 50',
       30_000,
     );
-    frame = await dashboard();
+    frame = await workbench().dashboardFrame(EXPERIMENT);
     await waitFor(
       async () => /v1 50% · v2 50%/.test((await frame.locator('.mc-split').textContent()) ?? ''),
       'the dashboard header did not show the new split',
@@ -571,7 +542,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     );
     await waitFor(
       async () => {
-        const f = await dashboard();
+        const f = await workbench().dashboardFrame(EXPERIMENT);
         const share = await legendShare(f, 'v2');
         const v2 = (await abRows(f)).find((r) => r.variant === 'v2');
         return share !== undefined && share > first!.share + 0.1 && v2 && v2.requests > first!.requests + 300;
@@ -587,7 +558,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
         .join(', ')}`,
     );
     // The "weights set" note stays until the next control action: Set split, Cancel clears it.
-    frame = await dashboard();
+    frame = await workbench().dashboardFrame(EXPERIMENT);
     await frame.locator('vscode-button', { hasText: /^\s*Set split\s*$/ }).click();
     await frame.locator('.mc-controls vscode-button', { hasText: /^\s*Cancel\s*$/ }).click();
     await frame.locator('.mc-controls').waitFor({ state: 'hidden', timeout: 10_000 });
@@ -616,8 +587,9 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     // The webview follows the theme: its body gets vscode-light and the charts are redrawn.
     await waitFor(
       async () =>
-        (await (await dashboard()).$eval('body', (body) => body.classList.contains('vscode-light'))) ||
-        undefined,
+        (await (
+          await workbench().dashboardFrame(EXPERIMENT)
+        ).$eval('body', (body) => body.classList.contains('vscode-light'))) || undefined,
       'the dashboard did not switch to the light theme',
       20_000,
     );
@@ -653,13 +625,17 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await timed('deploy the markup probe', async () => {
       await w.runCommand('Model Canary: Deploy Experiment');
       await w.pickQuickInputItem(PROBE, `the experiment pick did not offer ${PROBE}`);
-      await waitForOutcome(new RegExp(`${PROBE} is live at`), `Deploy Experiment ${PROBE}`, 2 * 60_000);
+      await workbench().waitForOutcome(
+        new RegExp(`${PROBE} is live at`),
+        `Deploy Experiment ${PROBE}`,
+        2 * 60_000,
+      );
     });
     await w.runCommand('Model Canary: Open Dashboard');
     await w.pickQuickInputItem(PROBE, `the experiment pick did not offer ${PROBE}`);
     const texts = await waitFor(
       async () => {
-        const f = await dashboard(PROBE);
+        const f = await workbench().dashboardFrame(PROBE);
         const ab = await f.$eval('.mc-ab h2', (e) => e.textContent ?? '').catch(() => '');
         const drift = await f.$eval('.mc-drift .mc-sub', (e) => e.textContent ?? '').catch(() => '');
         return ab.includes(XSS_METRIC) && drift.includes(XSS_REFERENCE) ? { ab, drift } : undefined;
@@ -668,7 +644,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
       60_000,
     );
     assert.equal(texts.ab, `A/B on ${XSS_METRIC}`);
-    const frame = await dashboard(PROBE);
+    const frame = await workbench().dashboardFrame(PROBE);
     const markup = await frame.$eval('body', (body) => ({
       img: body.ownerDocument.querySelectorAll('img').length,
       onerror: body.ownerDocument.querySelectorAll('[onerror]').length,

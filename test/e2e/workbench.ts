@@ -375,6 +375,53 @@ export class Workbench {
     );
   }
 
+  /** The webview frame of the dashboard of `experiment` (found again each time: webview frames come and go). */
+  async dashboardFrame(experiment: string, timeoutMs = 60_000): Promise<Frame> {
+    return waitFor(
+      async () => {
+        for (const frame of this.page.frames()) {
+          if (frame === this.page.mainFrame() || frame.isDetached()) continue;
+          const title = await frame
+            .$eval('#app .mc-header h1', (e) => (e.textContent ?? '').trim())
+            .catch(() => undefined);
+          if (title === experiment) return frame;
+        }
+        return undefined;
+      },
+      `no dashboard webview for ${experiment}`,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Waits for a notification matching `success`; fails at once on a Model Canary failure
+   * notification (they offer "Open Logs"; successes never do). A toast that came and went between
+   * two looks is found in the notification center.
+   */
+  async waitForOutcome(success: RegExp, what: string, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let seen: string[] = [];
+    for (;;) {
+      seen = await this.notificationTexts().catch(() => seen);
+      const messages = await this.notificationMessages().catch(() => []);
+      const ok = messages.find((t) => success.test(t));
+      if (ok != null) return ok;
+      const failed = seen.find((t) => /Model Canary/.test(t) && /Open Logs/.test(t));
+      if (failed != null)
+        throw new Error(`${what} failed: ${messages.find((m) => failed.includes(m)) ?? failed}`);
+      if (Date.now() > deadline) {
+        await this.runCommand('Notifications: Show Notifications').catch(() => undefined);
+        const kept = (await this.notificationMessages()).find((t) => success.test(t));
+        await this.page.keyboard.press('Escape');
+        if (kept != null) return kept;
+        throw new Error(
+          `${what}: no notification matching ${String(success)}; shown: ${JSON.stringify(seen)}`,
+        );
+      }
+      await sleep(500);
+    }
+  }
+
   /** The workbench's current theme kind from its CSS class: 'dark', 'light', 'hc-dark' or 'hc-light'. */
   async themeKind(): Promise<string> {
     const cls = (await this.page.locator('.monaco-workbench').first().getAttribute('class')) ?? '';
