@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody, sendJson } from './http';
@@ -28,7 +29,7 @@ export function currentAdminToken(settings: RouterSettings): string | undefined 
   if (!settings.adminTokenFile) return settings.adminToken;
   try {
     const token = readFileSync(settings.adminTokenFile, 'utf8').trim();
-    if (token.length >= 16) settings.adminToken = token;
+    if (token.length >= MIN_ADMIN_TOKEN_LENGTH) settings.adminToken = token;
   } catch {
     // keep the last good token
   }

@@ -18,6 +18,7 @@ import {
   type Variant,
 } from '../core/spec/experiment';
 import type { RouterConfig, RouterExperimentConfig } from '../core/spec/routerConfig';
+import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
 import { upstreamTarget, type UpstreamTarget } from './proxy';
 import { Split } from './routing';
 
@@ -127,8 +128,12 @@ export async function resolveSettings(
     const tokenFile = resolve(baseDir, config.adminTokenFile);
     adminTokenFile = tokenFile;
     adminToken = (await readOrFail(tokenFile, file, 'adminTokenFile')).trim();
-    if (adminToken.length < 16)
-      throw problem(file, 'adminTokenFile', `the token in ${tokenFile} must be at least 16 characters`);
+    if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH)
+      throw problem(
+        file,
+        'adminTokenFile',
+        `the token in ${tokenFile} must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`,
+      );
   }
   const experiments = await Promise.all(
     config.experiments.map((exp, i) => resolveExperiment(exp, baseDir, file, i)),

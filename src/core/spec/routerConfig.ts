@@ -9,6 +9,9 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpecError, fieldPath, locate } from './errors';
 
+/** The shortest admin token the router accepts. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
 const positiveInt = z.number().int().positive();
 
 const variantSchema = z.strictObject({
@@ -89,7 +92,10 @@ export const routerConfigSchema = z
       .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8090')
       .default('127.0.0.1:8090'),
     dataDir: z.string().min(1).default('.model-canary/data'),
-    adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    adminToken: z
+      .string()
+      .min(MIN_ADMIN_TOKEN_LENGTH, `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`)
+      .optional(),
     adminTokenFile: z.string().min(1).optional(),
     timeouts: timeoutsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
