@@ -8,39 +8,28 @@
  * client-node's PortForward opens the WebSocket and frames the bytes. It leaves the rest to its
  * caller, which is what this module adds: ending the local socket when the Pod side closes,
  * surfacing the kubelet's error channel, the API server's reasons for a refused upgrade (the
- * WebSocket client drops the response body), and cleanup on close or abort.
+ * WebSocket client drops the response body), and cleanup on close or abort. The checks before a
+ * forward and the explanations of a refused one are in ./portForwardChecks, the failures with
+ * their fixes in ./portForwardError.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { Writable } from 'node:stream';
 import { PortForward as ClientPortForward } from '@kubernetes/client-node';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { forContext } from './kubeconfig';
-import { kubeRequest, readResponse, statusMessage } from './request';
+import { checkPodForwardable, explainUpgradeFailure } from './portForwardChecks';
+import {
+  PortForwardError,
+  manualForwardHint,
+  type PortForwardFailure,
+  type PortForwardTarget,
+} from './portForwardError';
+import { readResponse } from './request';
 import type { KubeResponse } from './request';
 
-export type PortForwardFailure =
-  | 'not-found'
-  | 'not-scheduled'
-  | 'not-running'
-  | 'forbidden'
-  | 'unauthorized'
-  | 'unreachable'
-  | 'refused'
-  | 'local-port'
-  | 'failed';
-
-/** A port-forward that could not start or a forwarded connection that failed; the message says how to fix it. */
-export class PortForwardError extends Error {
-  override readonly name = 'PortForwardError';
-  constructor(
-    readonly reason: PortForwardFailure,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+export { PortForwardError };
+export type { PortForwardFailure };
 
 export interface PortForwardOptions {
   /** Aborting stops the forward as close() does (and fails an open still in progress). */
@@ -87,8 +76,8 @@ export async function openPortForward(
     throw new RangeError(`remote port must be 1–65535, got ${remotePort}`);
   signal?.throwIfAborted();
   const scoped = forContext(kc, context);
-  const where: Target = { context, namespace, pod, remotePort };
-  where.nodeName = await checkPod(scoped, where, signal);
+  const where: PortForwardTarget = { context, namespace, pod, remotePort };
+  where.nodeName = await checkPodForwardable(scoped, where, signal);
   signal?.throwIfAborted();
 
   const client = new ClientPortForward(scoped);
@@ -138,11 +127,11 @@ export async function openPortForward(
         text
           ? new PortForwardError(
               'refused',
-              `Port-forward to ${target} failed on the node: ${text} — is the Pod's process listening on port ${remotePort}?${manualHint(where)}`,
+              `Port-forward to ${target} failed on the node: ${text} — is the Pod's process listening on port ${remotePort}?${manualForwardHint(where)}`,
             )
           : new PortForwardError(
               'failed',
-              `Port-forward connection to ${target} broke: ${broken?.message}${manualHint(where)}`,
+              `Port-forward connection to ${target} broke: ${broken?.message}${manualForwardHint(where)}`,
               { cause: broken },
             ),
       );
@@ -247,163 +236,7 @@ export async function forwardedRequest(
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-interface Target {
-  context: string;
-  namespace: string;
-  pod: string;
-  remotePort: number;
-  /** The Pod's node, once known. */
-  nodeName?: string;
-}
-
-function manualHint({ context, namespace, pod, remotePort }: Target): string {
-  return ` (by hand: kubectl --context ${context} -n ${namespace} port-forward pod/${pod} ${remotePort})`;
-}
-
-function podPath({ namespace, pod }: Target): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`;
-}
-
-/** kubectl's own checks before a forward (the Pod runs), plus RBAC asked up front so a denial names what is missing. */
-async function checkPod(kc: KubeConfig, t: Target, signal: AbortSignal | undefined): Promise<string> {
-  const name = `Pod ${t.namespace}/${t.pod}`;
-  const [res, canGet, canCreate] = await Promise.all([
-    request(kc, t, podPath(t), { signal }),
-    canI(kc, t, 'get', signal),
-    canI(kc, t, 'create', signal),
-  ]);
-  if (res.status !== 200) throw failure(res.status, statusMessage(res), t, 'get on pods');
-  const v1pod = JSON.parse(res.text) as V1Pod;
-  const phase = v1pod.status?.phase ?? 'Unknown';
-  if (!v1pod.spec?.nodeName)
-    throw new PortForwardError(
-      'not-scheduled',
-      `${name} is not scheduled to a node yet (phase ${phase}), so nothing can forward to it — ` +
-        `see why with: kubectl --context ${t.context} -n ${t.namespace} describe pod ${t.pod}`,
-    );
-  if (phase !== 'Running')
-    throw new PortForwardError(
-      'not-running',
-      `${name} is ${phase}, not Running, so nothing listens on port ${t.remotePort} — ` +
-        `check it with: kubectl --context ${t.context} -n ${t.namespace} describe pod ${t.pod}`,
-    );
-  const denied = [canGet ? undefined : 'get', canCreate ? undefined : 'create'].filter(Boolean);
-  if (denied.length > 0)
-    throw new PortForwardError(
-      'forbidden',
-      `RBAC denies port-forward to ${name} in context ${t.context}: missing ${denied.join(' and ')} on ` +
-        `pods/portforward in namespace ${t.namespace} (port-forward needs get and create on pods/portforward) — ` +
-        `ask a cluster admin for a Role granting them; check with: kubectl --context ${t.context} auth can-i create pods/portforward -n ${t.namespace}`,
-    );
-  return v1pod.spec.nodeName;
-}
-
-/** SelfSubjectAccessReview for `verb` on pods/portforward; true when the review itself cannot be made (the forward will tell). */
-async function canI(
-  kc: KubeConfig,
-  t: Target,
-  verb: string,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  const review = {
-    apiVersion: 'authorization.k8s.io/v1',
-    kind: 'SelfSubjectAccessReview',
-    spec: {
-      resourceAttributes: {
-        namespace: t.namespace,
-        verb,
-        resource: 'pods',
-        subresource: 'portforward',
-        name: t.pod,
-      },
-    },
-  };
-  const res = await request(kc, t, '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-    method: 'POST',
-    body: JSON.stringify(review),
-    contentType: 'application/json',
-    signal,
-  });
-  if (res.status !== 201 && res.status !== 200) return true;
-  return (JSON.parse(res.text) as { status?: { allowed?: boolean } }).status?.allowed === true;
-}
-
-async function request(
-  kc: KubeConfig,
-  t: Target,
-  path: string,
-  options: Parameters<typeof kubeRequest>[3],
-): Promise<KubeResponse> {
-  try {
-    return await kubeRequest(kc, t.context, path, { timeoutMs: 15_000, ...options });
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err;
-    throw unreachable(kc, t, err);
-  }
-}
-
-function unreachable(kc: KubeConfig, t: Target, err: unknown): PortForwardError {
-  const message = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
-  return new PortForwardError(
-    'unreachable',
-    `Cannot reach the API server of context ${t.context} (${kc.getCurrentCluster()?.server ?? 'no server'}): ${message} — check the network or VPN and the kubeconfig`,
-    { cause: err },
-  );
-}
-
-/** A PortForwardError for an API server status, with the fix. */
-function failure(status: number, detail: string, t: Target, verbs: string): PortForwardError {
-  const name = `Pod ${t.namespace}/${t.pod}`;
-  const hint = manualHint(t);
-  if (status === 404)
-    return new PortForwardError(
-      'not-found',
-      `${name} not found in context ${t.context} (${detail}) — check the name with: kubectl --context ${t.context} -n ${t.namespace} get pods`,
-    );
-  if (status === 401)
-    return new PortForwardError(
-      'unauthorized',
-      `The API server of context ${t.context} rejected the credentials (${detail}) — log in again or refresh the kubeconfig`,
-    );
-  if (status === 403)
-    return new PortForwardError(
-      'forbidden',
-      `RBAC denies it: ${detail} — port-forward to ${name} needs ${verbs} in namespace ${t.namespace}; ask a cluster admin for a Role granting it`,
-    );
-  if (status === 400 && /host assigned/i.test(detail))
-    return new PortForwardError('not-scheduled', `${name} is not scheduled to a node yet (${detail})${hint}`);
-  if (status >= 500) {
-    const node = t.nodeName ? `node ${t.nodeName}` : `${name}'s node`;
-    return new PortForwardError(
-      'unreachable',
-      `The API server could not open a stream to the kubelet of ${node} (${detail}) — the node may be down ` +
-        `or its kubelet port unreachable from the control plane; check it with: kubectl --context ${t.context} get node ${t.nodeName ?? ''}`.trimEnd(),
-    );
-  }
-  return new PortForwardError('failed', `Port-forward to ${name} failed (${status}: ${detail})${hint}`);
-}
-
-/**
- * The WebSocket client reports a refused upgrade as "Unexpected server response: 403" and drops the
- * Status body. The same GET without the upgrade passes the same authorization and Pod lookup, so
- * its Status carries the API server's own reason; it stops with "Upgrade request required" before
- * contacting the kubelet, in which case the kubelet side is what failed.
- */
-async function explainUpgradeFailure(kc: KubeConfig, t: Target, err: unknown): Promise<PortForwardError> {
-  const message = err instanceof Error ? err.message : String((err as { message?: unknown })?.message ?? err);
-  const code = /Unexpected server response: (\d+)/.exec(message)?.[1];
-  if (!code) return unreachable(kc, t, err);
-  const verbs = 'get and create on pods/portforward';
-  const res = await kubeRequest(kc, t.context, `${podPath(t)}/portforward?ports=${t.remotePort}`, {
-    timeoutMs: 10_000,
-  }).catch(() => undefined);
-  if (res && res.status >= 400 && !/upgrade request required/i.test(statusMessage(res)))
-    return failure(res.status, statusMessage(res), t, verbs);
-  return failure(Number(code), `HTTP ${code} to the port-forward upgrade`, t, verbs);
-}
-
+/** One request on its own connection to the local end of a forward. */
 function httpOnce(
   port: number,
   path: string,
