@@ -38,39 +38,24 @@
  *   requests (the reference is full by then).
  */
 import type { DriftReport, FeatureDrift, PredictionDrift } from '../../shared/report';
-import { alignCounts, chi2Homogeneity, countCategories } from './chi2';
 import { benjaminiHochberg, bonferroniThreshold } from './corrections';
 import {
-  JENSEN_SHANNON_THRESHOLD,
-  PSI_THRESHOLD,
-  WASSERSTEIN_MIN_SCALE,
-  WASSERSTEIN_THRESHOLD,
-  binCounts,
-  jensenShannon,
-  populationStd,
-  psi,
-  quantileEdges,
-  wassersteinSorted,
-} from './distances';
-import { ks2sampSorted } from './ks';
+  distanceThreshold,
+  hasPValue,
+  planFeatures,
+  testFeature,
+  toCategory,
+  toNumber,
+  type Feature,
+} from './features';
+import { testPrediction } from './predictions';
 import type { ReferenceData } from './reference';
-import { TimeWindow } from './window';
+import type { DriftSettings, FeaturePlan } from './settings';
+import { VariantWindows, observePrediction } from './variantWindows';
 
 export { parseCsv } from './reference';
 export type { ReferenceData } from './reference';
-
-export type DriftTest = 'ks' | 'chi2' | 'psi' | 'wasserstein' | 'jensenshannon';
-export type FeatureType = 'numeric' | 'categorical';
-
-/** The experiment file's `drift:` section (after defaults). */
-export interface DriftSettings {
-  reference: string;
-  features: 'auto' | (string | { name: string; type: FeatureType })[];
-  test: 'auto' | DriftTest;
-  pValue: number;
-  correction: 'bonferroni' | 'fdr';
-  window: number;
-}
+export type { DriftSettings, DriftTest, FeaturePlan, FeatureType } from './settings';
 
 export type DriftInputs = Record<string, number | string>;
 export interface DriftOutputs {
@@ -78,66 +63,15 @@ export interface DriftOutputs {
   proba?: number;
 }
 
-/** A feature as the detector tests it. */
-export interface FeaturePlan {
-  name: string;
-  type: FeatureType;
-  test: DriftTest;
-}
-
 export const MIN_FEATURE_SAMPLES = 30;
 export const MIN_PREDICTION_SAMPLES = 50;
-
-interface NumericFeature extends FeaturePlan {
-  type: 'numeric';
-  column: number;
-  refSorted: Float64Array;
-  edges: Float64Array;
-  refBins: Float64Array;
-  refScale: number;
-}
-
-interface CategoricalFeature extends FeaturePlan {
-  type: 'categorical';
-  column: number;
-  refCounts: Map<string, number>;
-}
-
-type Feature = NumericFeature | CategoricalFeature;
-
-/** Scored requests of one variant held by timestamp, proba and class per slot. */
-class PredictionWindow {
-  readonly rows: TimeWindow;
-  readonly proba: Float64Array;
-  readonly cls: (string | undefined)[];
-  constructor(capacity: number, keep: 'latest' | 'earliest') {
-    this.rows = new TimeWindow(capacity, keep);
-    this.proba = new Float64Array(capacity);
-    this.cls = new Array<string | undefined>(capacity);
-  }
-}
-
-class VariantState {
-  readonly inputs: TimeWindow;
-  readonly numeric: Float64Array[];
-  readonly categorical: (string | undefined)[][];
-  readonly predReference: PredictionWindow;
-  readonly predCurrent: PredictionWindow;
-  constructor(window: number, nNumeric: number, nCategorical: number) {
-    this.inputs = new TimeWindow(window, 'latest');
-    this.numeric = Array.from({ length: nNumeric }, () => new Float64Array(window));
-    this.categorical = Array.from({ length: nCategorical }, () => new Array<string | undefined>(window));
-    this.predReference = new PredictionWindow(window, 'earliest');
-    this.predCurrent = new PredictionWindow(window, 'latest');
-  }
-}
 
 /** Feature and prediction drift of every variant against the experiment's reference data. */
 export class DriftDetector {
   private readonly features: Feature[];
   private readonly nNumeric: number;
   private readonly nCategorical: number;
-  private readonly variants = new Map<string, VariantState>();
+  private readonly variants = new Map<string, VariantWindows>();
 
   constructor(
     private readonly settings: DriftSettings,
@@ -170,7 +104,7 @@ export class DriftDetector {
   ): void {
     let state = this.variants.get(variant);
     if (state === undefined) {
-      state = new VariantState(this.settings.window, this.nNumeric, this.nCategorical);
+      state = new VariantWindows(this.settings.window, this.nNumeric, this.nCategorical);
       this.variants.set(variant, state);
     }
     if (inputs != null && this.features.length > 0) {
@@ -232,212 +166,4 @@ export class DriftDetector {
       datasetDrift: features.some((f) => f.drift),
     };
   }
-}
-
-function hasPValue(test: string): boolean {
-  return test === 'ks' || test === 'chi2';
-}
-
-function distanceThreshold(test: string): number {
-  if (test === 'psi') return PSI_THRESHOLD;
-  if (test === 'wasserstein') return WASSERSTEIN_THRESHOLD;
-  return JENSEN_SHANNON_THRESHOLD;
-}
-
-function toNumber(raw: unknown): number {
-  if (typeof raw === 'number') return Number.isFinite(raw) ? raw : NaN;
-  if (typeof raw === 'string' && raw.trim() !== '') {
-    const v = Number(raw);
-    return Number.isFinite(v) ? v : NaN;
-  }
-  return NaN;
-}
-
-function toCategory(raw: unknown): string | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
-  return undefined;
-}
-
-function observePrediction(state: VariantState, ts: number, proba: number, cls: string | undefined): void {
-  const ref = state.predReference;
-  const slot = ref.rows.admit(ts);
-  if (slot < 0) {
-    pushPrediction(state.predCurrent, ts, proba, cls);
-    return;
-  }
-  const evictedTs = ref.rows.evictedTs;
-  const evictedProba = ref.proba[slot] as number;
-  const evictedCls = ref.cls[slot];
-  ref.proba[slot] = proba;
-  ref.cls[slot] = cls;
-  // A late request older than the reference's newest pushes that one into the current window.
-  if (!Number.isNaN(evictedTs)) pushPrediction(state.predCurrent, evictedTs, evictedProba, evictedCls);
-}
-
-function pushPrediction(w: PredictionWindow, ts: number, proba: number, cls: string | undefined): void {
-  const slot = w.rows.admit(ts);
-  if (slot < 0) return;
-  w.proba[slot] = proba;
-  w.cls[slot] = cls;
-}
-
-type TestResult = { test: DriftTest; statistic: number; pValue: number };
-
-function testFeature(f: Feature, state: VariantState, minSamples: number): TestResult | undefined {
-  const size = state.inputs.length;
-  if (f.type === 'numeric') {
-    const column = state.numeric[f.column] as Float64Array;
-    let count = 0;
-    for (let i = 0; i < size; i++) if (!Number.isNaN(column[i] as number)) count++;
-    if (count < minSamples) return undefined;
-    const cur = new Float64Array(count);
-    let k = 0;
-    for (let i = 0; i < size; i++) {
-      const v = column[i] as number;
-      if (!Number.isNaN(v)) cur[k++] = v;
-    }
-    cur.sort();
-    switch (f.test) {
-      case 'ks': {
-        const r = ks2sampSorted(f.refSorted, cur, 'auto');
-        return { test: 'ks', statistic: r.statistic, pValue: r.pValue };
-      }
-      case 'chi2': {
-        const r = chi2Homogeneity(f.refBins, binCounts(f.edges, cur));
-        return { test: 'chi2', statistic: r.statistic, pValue: r.pValue };
-      }
-      case 'psi':
-        return { test: 'psi', statistic: psi(f.refBins, binCounts(f.edges, cur)), pValue: NaN };
-      case 'jensenshannon':
-        return {
-          test: 'jensenshannon',
-          statistic: jensenShannon(f.refBins, binCounts(f.edges, cur)),
-          pValue: NaN,
-        };
-      case 'wasserstein':
-        return {
-          test: 'wasserstein',
-          statistic: wassersteinSorted(f.refSorted, cur) / f.refScale,
-          pValue: NaN,
-        };
-    }
-  }
-  const column = state.categorical[f.column] as (string | undefined)[];
-  const values: string[] = [];
-  for (let i = 0; i < size; i++) {
-    const v = column[i];
-    if (v !== undefined) values.push(v);
-  }
-  if (values.length < minSamples) return undefined;
-  const [ref, cur] = alignCounts(f.refCounts, countCategories(values));
-  if (f.test === 'psi') return { test: 'psi', statistic: psi(ref, cur), pValue: NaN };
-  if (f.test === 'jensenshannon')
-    return { test: 'jensenshannon', statistic: jensenShannon(ref, cur), pValue: NaN };
-  const r = chi2Homogeneity(ref, cur);
-  return { test: 'chi2', statistic: r.statistic, pValue: r.pValue };
-}
-
-function testPrediction(state: VariantState, minSamples: number): TestResult | undefined {
-  const ref = state.predReference;
-  const cur = state.predCurrent;
-  if (cur.rows.length < minSamples) return undefined;
-  const refProba = finiteSorted(ref.proba, ref.rows.length);
-  const curProba = finiteSorted(cur.proba, cur.rows.length);
-  if (refProba.length >= minSamples && curProba.length >= minSamples) {
-    const r = ks2sampSorted(refProba, curProba, 'auto');
-    return { test: 'ks', statistic: r.statistic, pValue: r.pValue };
-  }
-  const refCls = definedValues(ref.cls, ref.rows.length);
-  const curCls = definedValues(cur.cls, cur.rows.length);
-  if (refCls.length < minSamples || curCls.length < minSamples) return undefined;
-  const [r, c] = alignCounts(countCategories(refCls), countCategories(curCls));
-  const res = chi2Homogeneity(r, c);
-  return { test: 'chi2', statistic: res.statistic, pValue: res.pValue };
-}
-
-function finiteSorted(values: Float64Array, size: number): Float64Array {
-  const out: number[] = [];
-  for (let i = 0; i < size; i++) {
-    const v = values[i] as number;
-    if (!Number.isNaN(v)) out.push(v);
-  }
-  return Float64Array.from(out).sort();
-}
-
-function definedValues(values: (string | undefined)[], size: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < size; i++) {
-    const v = values[i];
-    if (v !== undefined) out.push(v);
-  }
-  return out;
-}
-
-/** Resolve the configured features against the reference data and prepare each one's reference side. */
-function planFeatures(settings: DriftSettings, reference: ReferenceData): Feature[] {
-  const requested: { name: string; type?: FeatureType; explicit: boolean }[] =
-    settings.features === 'auto'
-      ? reference.columns.map((name) => ({ name, explicit: false }))
-      : settings.features.map((f) =>
-          typeof f === 'string'
-            ? { name: f, explicit: true }
-            : { name: f.name, type: f.type, explicit: true },
-        );
-  const known = new Set(reference.columns);
-  const features: Feature[] = [];
-  let numericColumn = 0;
-  let categoricalColumn = 0;
-  for (const r of requested) {
-    if (!known.has(r.name)) {
-      throw new Error(
-        `drift feature "${r.name}" is not a column of ${settings.reference} ` +
-          `(its columns: ${reference.columns.join(', ') || 'none'}) — fix the name in drift.features`,
-      );
-    }
-    const raw = reference.rows
-      .map((row) => row[r.name] as unknown)
-      .filter((v) => v !== undefined && v !== null);
-    const type: FeatureType = r.type ?? (raw.every((v) => typeof v === 'number') ? 'numeric' : 'categorical');
-    if (type === 'numeric') {
-      const values = Float64Array.from(raw.map(toNumber).filter((v) => !Number.isNaN(v))).sort();
-      if (values.length === 0) {
-        if (!r.explicit) continue;
-        throw new Error(`drift feature "${r.name}" has no numeric values in ${settings.reference}`);
-      }
-      const edges = quantileEdges(values);
-      features.push({
-        name: r.name,
-        type,
-        test: numericTest(settings.test),
-        column: numericColumn++,
-        refSorted: values,
-        edges,
-        refBins: binCounts(edges, values),
-        refScale: Math.max(populationStd(values), WASSERSTEIN_MIN_SCALE),
-      });
-    } else {
-      const values = raw.map(toCategory).filter((v): v is string => v !== undefined);
-      if (values.length === 0) {
-        if (!r.explicit) continue;
-        throw new Error(`drift feature "${r.name}" has no values in ${settings.reference}`);
-      }
-      features.push({
-        name: r.name,
-        type,
-        test: categoricalTest(settings.test),
-        column: categoricalColumn++,
-        refCounts: countCategories(values),
-      });
-    }
-  }
-  return features;
-}
-
-function numericTest(test: DriftSettings['test']): DriftTest {
-  return test === 'auto' ? 'ks' : test;
-}
-
-function categoricalTest(test: DriftSettings['test']): DriftTest {
-  return test === 'psi' || test === 'jensenshannon' ? test : 'chi2';
 }

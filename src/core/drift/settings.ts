@@ -1,0 +1,21 @@
+/** The drift settings an experiment file gives, and the features the detector plans from them. */
+
+export type DriftTest = 'ks' | 'chi2' | 'psi' | 'wasserstein' | 'jensenshannon';
+export type FeatureType = 'numeric' | 'categorical';
+
+/** The experiment file's `drift:` section (after defaults). */
+export interface DriftSettings {
+  reference: string;
+  features: 'auto' | (string | { name: string; type: FeatureType })[];
+  test: 'auto' | DriftTest;
+  pValue: number;
+  correction: 'bonferroni' | 'fdr';
+  window: number;
+}
+
+/** A feature as the detector tests it. */
+export interface FeaturePlan {
+  name: string;
+  type: FeatureType;
+  test: DriftTest;
+}
