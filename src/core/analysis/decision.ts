@@ -1,0 +1,92 @@
+/** The decision of one comparison — promote, rollback, continue or inconclusive — and the reason a person reads. */
+import type { Decision, GuardrailResult } from '../../shared/report';
+import { sampleSizePerArm } from '../stats';
+import { minimumDetectableEffect } from './sequentialTests';
+import type { VariantAggregates } from './variantAggregates';
+
+/** Requests below this many per variant never trigger a guardrail decision (too noisy). */
+export const GUARDRAIL_MIN_REQUESTS = 100;
+
+/** What the decision of one candidate's comparison is made from. */
+export interface DecisionInput {
+  candidate: VariantAggregates;
+  baseline: VariantAggregates;
+  baselineRate: number;
+  variantRate: number;
+  /** The candidate's always-valid p-value after the correction across candidates. */
+  adjustedSequentialP: number;
+  alpha: number;
+  guardrails: readonly GuardrailResult[];
+  srmMismatch: boolean;
+  /** Timestamp of the first request, for the estimate of the time still needed. */
+  firstTs: number;
+  now: number;
+}
+
+/** Guardrails first, then the sample-ratio check, then the sequential test, then whether enough samples are in. */
+export function decide(input: DecisionInput): { decision: Decision; reason: string } {
+  const { candidate, baseline, baselineRate, variantRate, adjustedSequentialP, alpha, guardrails } = input;
+  // A limit the baseline breaches too is the environment's problem, not the candidate's.
+  const baselineBroken = new Set(
+    guardrails.filter((g) => g.variant === baseline.name && !g.ok).map((g) => g.name),
+  );
+  const broken = guardrails.filter(
+    (g) => g.variant === candidate.name && !g.ok && !baselineBroken.has(g.name),
+  );
+  if (broken.length > 0 && candidate.requests >= GUARDRAIL_MIN_REQUESTS) {
+    const g = broken[0]!;
+    return {
+      decision: 'rollback',
+      reason: `guardrail ${g.name} breached: ${formatNumber(g.value)} > ${formatNumber(g.limit)}`,
+    };
+  }
+  if (input.srmMismatch)
+    return {
+      decision: 'inconclusive',
+      reason:
+        'sample-ratio mismatch: the observed split does not match the weights, so the comparison cannot be trusted',
+    };
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  if (adjustedSequentialP < alpha) {
+    return variantRate > baselineRate
+      ? {
+          decision: 'promote',
+          reason: `${candidate.name} converts better (${pct(variantRate)} vs ${pct(baselineRate)}), always-valid p = ${formatNumber(adjustedSequentialP)} < ${alpha}`,
+        }
+      : {
+          decision: 'rollback',
+          reason: `${candidate.name} converts worse (${pct(variantRate)} vs ${pct(baselineRate)}), always-valid p = ${formatNumber(adjustedSequentialP)} < ${alpha}`,
+        };
+  }
+  const mde = minimumDetectableEffect(baselineRate);
+  const needed =
+    baselineRate > 0 && baselineRate < 1
+      ? sampleSizePerArm({
+          baselineRate,
+          minimumDetectableEffect: { absolute: mde },
+          alpha,
+        })
+      : Infinity;
+  const have = Math.min(candidate.requests, baseline.requests);
+  if (have >= needed) {
+    return {
+      decision: 'inconclusive',
+      reason: `no significant difference after ${have.toLocaleString('en-US')} samples per arm (enough to detect ±${pct(mde)})`,
+    };
+  }
+  const elapsedS = Number.isFinite(input.firstTs) ? Math.max(1, (input.now - input.firstTs) / 1000) : 0;
+  const eta =
+    elapsedS > 0 && candidate.requests > 0 && Number.isFinite(needed)
+      ? ` (~${Math.ceil(((needed - candidate.requests) * elapsedS) / candidate.requests)} s at the current rate)`
+      : '';
+  return {
+    decision: 'continue',
+    reason: Number.isFinite(needed)
+      ? `not enough evidence yet: ${have.toLocaleString('en-US')} of ~${Math.ceil(needed).toLocaleString('en-US')} samples per arm${eta}`
+      : `not enough evidence yet: ${have.toLocaleString('en-US')} samples per arm, too few to estimate how many are needed`,
+  };
+}
+
+function formatNumber(x: number): string {
+  return Math.abs(x) >= 0.001 || x === 0 ? String(Number(x.toPrecision(3))) : x.toExponential(1);
+}
