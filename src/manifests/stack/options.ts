@@ -1,0 +1,130 @@
+/**
+ * What the stack is built from — its options, the experiments and models to deploy — with the
+ * defaults, and the values every component resolves from them: the release, the names of its
+ * shared objects, the images, the router's port and the router's mount paths.
+ */
+import { DEFAULT_IMAGES, type StackImages } from '../images';
+import { dnsName } from '../labels';
+import type { Experiment } from '../../core/spec/experiment';
+
+export const DEFAULT_RELEASE = 'model-canary';
+export const DEFAULT_NAMESPACE = 'model-canary';
+export const ROUTER_CONTAINER_PORT = 8090;
+export const MLSERVER_HTTP_PORT = 8080;
+/** Where the kind node sees the workspace (src/kind mounts it there). */
+export const KIND_MODELS_ROOT = '/models';
+/** The config key of the router's ConfigMap. */
+export const ROUTER_CONFIG_KEY = 'router.yaml';
+/** ConfigMaps hold at most 1 MiB; keep room for metadata. */
+export const CONFIGMAP_LIMIT_BYTES = 1_000_000;
+
+/** Where the router's volumes are mounted in its Pod. */
+const EXPERIMENTS_DIR = '/etc/model-canary/experiments';
+const DATA_DIR = '/var/lib/model-canary';
+const ADMIN_DIR = '/etc/model-canary/admin';
+/** The key of the admin token in the `<release>-router-admin` Secret. */
+export const ADMIN_TOKEN_KEY = 'token';
+
+/** A model version as the cluster sees it. */
+export interface ModelRef {
+  /** MLServer's model name (model-settings.json `name`). */
+  name: string;
+  /** The model folder relative to the workspace, with `/` separators. */
+  folder: string;
+  /** Files a remote cluster downloads, relative to the folder: model-settings.json and the artifact. */
+  files: string[];
+}
+
+export type ModelSource =
+  /** A hostPath under the node's mount of the workspace (kind). */
+  | { kind: 'node-mount'; root?: string }
+  /** An HTTP(S) base URL; the model folder is appended. */
+  | { kind: 'http'; baseUrl: string };
+
+export interface Resources {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+export interface StackOptions {
+  namespace: string;
+  /** Prefix of the shared objects' names and `app.kubernetes.io/instance`. */
+  release?: string;
+  /** kind: NodePort router, models from the node mount. remote: ClusterIP, models over HTTP(S). */
+  platform: 'kind' | 'remote';
+  /** Default: the node mount on kind; required (http) on remote clusters. */
+  modelSource?: ModelSource;
+  images?: Partial<StackImages>;
+  router?: {
+    /** A router image with the bundle at /opt/model-canary/router.js; else the Node image + bundle ConfigMap. */
+    image?: string;
+    /** dist/router.js, required without `image`. */
+    bundle?: string;
+    port?: number;
+    nodePort?: number;
+    serviceType?: 'NodePort' | 'ClusterIP';
+    storage?: { size?: string; storageClassName?: string };
+    resources?: Resources;
+  };
+  modelResources?: Resources;
+  /**
+   * Where the router's volumes are mounted (and so where its config points). The defaults suit
+   * the Pod; a router run outside a Pod against the same API server (the tests) uses others.
+   */
+  paths?: { experimentsDir?: string; dataDir?: string; adminDir?: string };
+  /** Added to every object (e.g. modelcanary.dev/promoted-from). */
+  annotations?: Record<string, string>;
+}
+
+/** One experiment to deploy. */
+export interface ExperimentInput {
+  experiment: Experiment;
+  models: readonly ModelRef[];
+  /** The drift reference CSV; without it the cluster's report has no drift section. */
+  referenceCsv?: string;
+  /** Weights to deploy with instead of the file's (a promotion plan, the live split). */
+  weights?: Record<string, number>;
+}
+
+/** Names of the shared objects of a release. */
+export function stackNames(release = DEFAULT_RELEASE): {
+  router: string;
+  routerConfig: string;
+  experiments: string;
+  bundle: string;
+  data: string;
+  adminToken: string;
+} {
+  return {
+    router: dnsName([release, 'router']),
+    routerConfig: dnsName([release, 'router-config']),
+    experiments: dnsName([release, 'experiments']),
+    bundle: dnsName([release, 'router-bundle']),
+    data: dnsName([release, 'router-data']),
+    adminToken: dnsName([release, 'router-admin']),
+  };
+}
+
+/** The options with their defaults filled in, as the components use them. */
+export function resolveStackOptions(opts: StackOptions) {
+  const release = opts.release ?? DEFAULT_RELEASE;
+  const images = { ...DEFAULT_IMAGES, ...opts.images };
+  return {
+    release,
+    names: stackNames(release),
+    images,
+    // Only the model servers need it, so only they fail without one.
+    modelSource: (): ModelSource =>
+      opts.modelSource ?? (opts.platform === 'kind' ? { kind: 'node-mount' } : missingModelSource()),
+    port: opts.router?.port ?? ROUTER_CONTAINER_PORT,
+    experimentsDir: opts.paths?.experimentsDir ?? EXPERIMENTS_DIR,
+    dataDir: opts.paths?.dataDir ?? DATA_DIR,
+    adminDir: opts.paths?.adminDir ?? ADMIN_DIR,
+  };
+}
+
+function missingModelSource(): never {
+  throw new Error(
+    'a remote cluster cannot see your workspace: set a model URI base (--model-uri-base), an HTTP(S) URL under which each model folder is published',
+  );
+}
