@@ -10,25 +10,20 @@
  *
  *   node --import tsx bench/dashboard.ts            (rebuilds dist/webview.js when stale)
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
-import { dashboardHtml } from '../webview/html';
-import { fixtureHistory, fixtureReport } from './dashboardFixture';
+import { FLAGS, TIMING, cspViolations, median, open, shot } from './dashboardBrowser';
+import { fixtureHistory } from './dashboardFixture';
+import { POINTS, TOKEN, XSS, models, reports, serve } from './dashboardRouter';
 import type { Report } from '../src/shared/report';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = join(ROOT, 'test-results', 'dashboard');
 const BUNDLE = join(ROOT, 'dist', 'webview.js');
 const CSS = join(ROOT, 'media', 'dashboard.css');
-const XSS = '<img src=x onerror=alert(1)>';
 const TARGET_MS = 16;
-const POINTS = 10_000;
 
 function newest(dir: string): number {
   let t = 0;
@@ -61,322 +56,11 @@ async function ensureBundle(): Promise<string> {
   return stale ? 'rebuilt' : 'up to date';
 }
 
-// ── the fake router ────────────────────────────────────────────────────────────────────
-
-const TOKEN = 'bench-admin-token';
-const now = Date.now();
-const reports: Record<string, Report> = {
-  propensity: fixtureReport({ points: POINTS, now }),
-  xss: {
-    ...fixtureReport({
-      points: 600,
-      now,
-      candidate: XSS,
-      shadow: '"><svg onload=alert(2)>',
-      features: ['<b>tenure</b>', 'age', "x');alert(3);//"],
-      srmMismatch: true,
-    }),
-    experiment: 'xss',
-  },
-};
-const models: Record<string, Record<string, string>> = {
-  propensity: { v1: 'propensity-v1', v2: 'propensity-v2' },
-  xss: { v1: 'propensity-v1', [XSS]: `<script>alert(4)</script>` },
-};
-let polls = 0;
-
-/** The report as the router would serve it at this moment (p-values wander a little). */
-function served(name: string): Report {
-  const r = reports[name]!;
-  polls++;
-  const jitter = (p: number, i: number): number =>
-    Math.min(0.99, Math.max(1e-5, p * (1 + 0.25 * Math.sin(polls + i))));
-  return {
-    ...r,
-    generatedAt: new Date().toISOString(),
-    drift: r.drift && {
-      ...r.drift,
-      features: r.drift.features.map((f, i) => ({ ...f, pValue: jitter(f.pValue, i) })),
-    },
-  };
-}
-
-function vscodePage(nonce: string, theme: string): string {
-  const html = dashboardHtml({
-    scriptUri: '/dashboard/webview.js',
-    styleUri: '/dashboard/dashboard.css',
-    nonce,
-    cspSource: "'self'",
-    mode: 'vscode',
-  });
-  // Stands in for VS Code: acquireVsCodeApi, the theme's variables on <html>, the body class.
-  const stub = `<script nonce="${nonce}">
-    window.__posted = [];
-    window.__theme = ${JSON.stringify(theme)};
-    window.acquireVsCodeApi = () => ({
-      postMessage: (m) => window.__posted.push(m),
-      // Like VS Code's, the state outlives a reload of the webview (here: localStorage).
-      getState: () => JSON.parse(localStorage.getItem('bench-vscode-state') || 'null') ?? undefined,
-      setState: (s) => (localStorage.setItem('bench-vscode-state', JSON.stringify(s)), s),
-    });
-    for (const [k, v] of Object.entries(${JSON.stringify(THEMES[theme] ?? {})})) document.documentElement.style.setProperty(k, v);
-    document.body.className = ${JSON.stringify(theme)};
-  </script>
-    `;
-  return html.replace(/(<script nonce=)/, `${stub}$1`);
-}
-
-/** A few of VS Code's theme variables (Dark Modern, Light Modern, Dark High Contrast). */
-const THEMES: Record<string, Record<string, string>> = {
-  'vscode-dark': {
-    '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
-    '--vscode-font-size': '13px',
-    '--vscode-editor-background': '#1f1f1f',
-    '--vscode-editor-foreground': '#cccccc',
-    '--vscode-descriptionForeground': '#9d9d9d',
-    '--vscode-panel-border': '#2b2b2b',
-    '--vscode-charts-foreground': '#cccccc',
-    '--vscode-charts-blue': '#3794ff',
-    '--vscode-charts-red': '#f14c4c',
-    '--vscode-charts-green': '#89d185',
-    '--vscode-charts-yellow': '#cca700',
-    '--vscode-charts-orange': '#d18616',
-    '--vscode-charts-purple': '#b180d7',
-    '--vscode-button-background': '#0078d4',
-    '--vscode-button-foreground': '#ffffff',
-    '--vscode-button-secondaryBackground': '#313131',
-    '--vscode-button-secondaryForeground': '#cccccc',
-    '--vscode-input-background': '#313131',
-    '--vscode-input-foreground': '#cccccc',
-    '--vscode-inputValidation-warningBackground': '#352a05',
-    '--vscode-inputValidation-errorBackground': '#5a1d1d',
-    '--vscode-focusBorder': '#0078d4',
-  },
-  'vscode-light': {
-    '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
-    '--vscode-font-size': '13px',
-    '--vscode-editor-background': '#ffffff',
-    '--vscode-editor-foreground': '#3b3b3b',
-    '--vscode-descriptionForeground': '#717171',
-    '--vscode-panel-border': '#e5e5e5',
-    '--vscode-charts-foreground': '#616161',
-    '--vscode-charts-blue': '#1a85ff',
-    '--vscode-charts-red': '#e51400',
-    '--vscode-charts-green': '#388a34',
-    '--vscode-charts-yellow': '#bf8803',
-    '--vscode-charts-orange': '#d18616',
-    '--vscode-charts-purple': '#652d90',
-    '--vscode-button-background': '#005fb8',
-    '--vscode-button-foreground': '#ffffff',
-    '--vscode-button-secondaryBackground': '#e5e5e5',
-    '--vscode-button-secondaryForeground': '#3b3b3b',
-    '--vscode-inputValidation-warningBackground': '#f6eec0',
-    '--vscode-inputValidation-errorBackground': '#f2dede',
-    '--vscode-focusBorder': '#005fb8',
-  },
-  'vscode-high-contrast': {
-    '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
-    '--vscode-font-size': '13px',
-    '--vscode-editor-background': '#000000',
-    '--vscode-editor-foreground': '#ffffff',
-    '--vscode-descriptionForeground': '#ffffff',
-    '--vscode-panel-border': '#6fc3df',
-    '--vscode-contrastBorder': '#6fc3df',
-    '--vscode-charts-foreground': '#ffffff',
-    '--vscode-charts-blue': '#3794ff',
-    '--vscode-charts-red': '#f14c4c',
-    '--vscode-charts-green': '#89d185',
-    '--vscode-charts-yellow': '#ffd700',
-    '--vscode-charts-orange': '#f38518',
-    '--vscode-charts-purple': '#b180d7',
-    '--vscode-button-background': '#000000',
-    '--vscode-button-foreground': '#ffffff',
-    '--vscode-button-border': '#6fc3df',
-    '--vscode-focusBorder': '#f38518',
-  },
-};
-
-async function serve(): Promise<{ url: string; close: () => Promise<void>; puts: unknown[] }> {
-  const bundle = readFileSync(BUNDLE);
-  const css = readFileSync(CSS);
-  const puts: unknown[] = [];
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const path = url.pathname;
-    const send = (status: number, type: string, body: string | Buffer): void => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-      res.end(body);
-    };
-    const json = (status: number, body: unknown): void =>
-      send(status, 'application/json', JSON.stringify(body));
-    if (path === '/dashboard/')
-      return send(
-        200,
-        'text/html; charset=utf-8',
-        dashboardHtml({
-          scriptUri: 'webview.js',
-          styleUri: 'dashboard.css',
-          nonce: randomBytes(16).toString('base64'),
-          cspSource: "'self'",
-          mode: 'browser',
-        }),
-      );
-    if (path === '/dashboard/webview.js') return send(200, 'text/javascript', bundle);
-    if (path === '/dashboard/dashboard.css') return send(200, 'text/css', css);
-    if (path === '/bench/')
-      return send(
-        200,
-        'text/html; charset=utf-8',
-        vscodePage(randomBytes(16).toString('base64'), url.searchParams.get('theme') ?? 'vscode-dark'),
-      );
-    if (path === '/api/v1/experiments')
-      return json(200, {
-        experiments: Object.keys(reports).map((name) => ({
-          name,
-          endpoint: name,
-          variants: reports[name]!.variants.map((v) => ({
-            name: v.name,
-            role: v.role,
-            model: models[name]?.[v.name],
-          })),
-        })),
-      });
-    const m = /^\/api\/v1\/experiments\/([^/]+)\/(report|weights)$/.exec(path);
-    if (m) {
-      const name = decodeURIComponent(m[1]!);
-      if (!reports[name]) return json(404, { error: `unknown experiment "${name}"` });
-      if (m[2] === 'report') return json(200, served(name));
-      if (req.method === 'PUT') {
-        if (req.headers.authorization !== `Bearer ${TOKEN}`) return json(401, { error: 'wrong admin token' });
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          puts.push(JSON.parse(body));
-          json(200, { experiment: name, weights: (JSON.parse(body) as { weights: unknown }).weights });
-        });
-        return;
-      }
-    }
-    json(404, { error: `no route for ${req.method} ${path}` });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    puts,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-// ── the browser ────────────────────────────────────────────────────────────────────────
-
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-interface Watch {
-  dialogs: string[];
-  errors: string[];
-}
-
-async function open(
-  browser: Browser,
-  url: string,
-  opts: { width?: number; scheme?: 'light' | 'dark' } = {},
-): Promise<{ page: Page; watch: Watch }> {
-  const context = await browser.newContext({
-    viewport: { width: opts.width ?? 1440, height: 1000 },
-    colorScheme: opts.scheme ?? 'dark',
-    deviceScaleFactor: 1,
-  });
-  const page = await context.newPage();
-  const watch: Watch = { dialogs: [], errors: [] };
-  page.on('dialog', (d) => {
-    watch.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => watch.errors.push(`page error: ${e.message}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) watch.errors.push(`HTTP ${r.status()} for ${r.url()}`);
-  });
-  page.on('console', (m) => {
-    // Failed loads are reported with their URL by the response handler.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
-      watch.errors.push(`console: ${m.text()}`);
-  });
-  // Record CSP violations from the very start (init scripts run outside the page's CSP).
-  await page.addInitScript(
-    "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));",
-  );
-  await page.goto(url);
-  return { page, watch };
-}
-
-async function cspViolations(page: Page): Promise<string[]> {
-  return (await page.evaluate('window.__csp')) as string[];
-}
-
-async function shot(page: Page, name: string): Promise<string> {
-  const file = join(OUT, name);
-  await page.screenshot({ path: file, fullPage: true });
-  return file;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
-/** In the page: dispatch 20 `state` messages with a 10k-point timeline, time each update. */
-const TIMING = `(async ({ report, history, runs }) => {
-  const state = (i) => {
-    const points = report.timeline.points;
-    const shift = i * 5;
-    const last = points[points.length - 1].ts;
-    // Slide the window: drop the oldest points, append new ones (what a live report does).
-    const moved = points.slice(shift).concat(points.slice(0, shift).map((p, k) => ({ ...p, ts: last + (k + 1) * 1000 })));
-    return {
-      type: 'state', experiment: report.experiment, environment: 'local processes',
-      // New counts every time, as in a live report: the table, legends and verdict redraw too.
-      report: { ...report, generatedAt: new Date(Date.parse(report.generatedAt) + (i + 1) * 2000).toISOString(),
-        variants: report.variants.map((v) => ({ ...v, requests: v.requests + i * 7, errors: v.errors + (i % 3) })),
-        comparisons: report.comparisons.map((c) => ({ ...c, pValue: c.pValue * (1 + i / 100), reason: c.reason.replace(/^not enough evidence yet: [\\d,]+/, 'not enough evidence yet: ' + (8899 + i * 7).toLocaleString('en-US')) })),
-        timeline: { ...report.timeline, points: moved } },
-      routerUrl: 'http://127.0.0.1:8090', endpoint: 'propensity', models: { v1: 'propensity-v1', v2: 'propensity-v2' },
-      ...(i === 0 ? { history } : {}),
-    };
-  };
-  const messages = Array.from({ length: runs + 3 }, (_, i) => state(i));
-  const total = [];
-  const names = ['model-canary:charts', 'model-canary:series', 'model-canary:chart-update'];
-  const parts = Object.fromEntries(names.map((n) => [n, []]));
-  for (let i = 0; i < messages.length; i++) {
-    performance.clearMeasures();
-    const t0 = performance.now();
-    window.dispatchEvent(new MessageEvent('message', { data: messages[i] }));
-    const t1 = performance.now();
-    if (i >= 3) {
-      total.push(t1 - t0);
-      for (const n of names) { const m = performance.getEntriesByName(n); parts[n].push(m.length ? m[m.length - 1].duration : NaN); }
-    }
-    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-  }
-  return { total, parts };
-})`;
-
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const build = await ensureBundle();
   const bundleKb = statSync(BUNDLE).size / 1024;
-  const server = await serve();
+  const server = await serve({ bundle: BUNDLE, css: CSS });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS });
   const problems: string[] = [];
   const files: string[] = [];
@@ -407,7 +91,7 @@ async function main(): Promise<void> {
         `whole state update    median ${total.toFixed(1)} ms of 20 (message → charts, table, heatmap, timeline; same target) ${total <= TARGET_MS ? 'ok' : 'OVER'}`,
       );
       await page.waitForTimeout(800); // the dashboard saves its state shortly after an update
-      files.push(await shot(page, 'vscode-dark.png'));
+      files.push(await shot(page, OUT, 'vscode-dark.png'));
       // Reload: the dashboard must come back from getState() before the host says anything.
       await page.reload();
       const restored = await page
@@ -439,7 +123,7 @@ async function main(): Promise<void> {
         })} }))`,
       );
       await page.waitForTimeout(300);
-      files.push(await shot(page, `${theme}.png`));
+      files.push(await shot(page, OUT, `${theme}.png`));
       problems.push(...watch.errors, ...(await cspViolations(page)).map((v) => `CSP violation: ${v}`));
       await page.context().close();
     }
@@ -477,7 +161,7 @@ async function main(): Promise<void> {
         })} }))`,
       );
       await page.waitForTimeout(200);
-      files.push(await shot(page, 'vscode-early.png'));
+      files.push(await shot(page, OUT, 'vscode-early.png'));
       problems.push(...watch.errors, ...(await cspViolations(page)).map((v) => `CSP violation: ${v}`));
       await page.context().close();
     }
@@ -490,7 +174,7 @@ async function main(): Promise<void> {
       const { page, watch } = await open(browser, `${server.url}/dashboard/?experiment=propensity`, opts);
       await page.waitForSelector('.mc-ab-table');
       await page.waitForTimeout(4500); // two more polls: the drift history has points to draw
-      files.push(await shot(page, name));
+      files.push(await shot(page, OUT, name));
       problems.push(...watch.errors, ...(await cspViolations(page)).map((v) => `CSP violation: ${v}`));
       if (name === 'standalone.png') {
         // Set the split from the page: token asked for, PUT sent with it.
@@ -499,7 +183,7 @@ async function main(): Promise<void> {
         await page.getByText('Apply…', { exact: true }).click();
         await page.locator('vscode-textfield.mc-token input').fill(TOKEN);
         await page.waitForTimeout(100);
-        await shot(page, 'standalone-confirm.png');
+        await shot(page, OUT, 'standalone-confirm.png');
         await page.getByText('Confirm', { exact: true }).click();
         await page.waitForSelector('.mc-toast-ok');
         const put = server.puts.at(-1) as { weights?: Record<string, number> } | undefined;
@@ -520,7 +204,7 @@ async function main(): Promise<void> {
       });
       await page.waitForSelector('.mc-ab-table');
       await page.waitForTimeout(2500);
-      files.push(await shot(page, 'xss.png'));
+      files.push(await shot(page, OUT, 'xss.png'));
       const text = (await page.evaluate('document.body.innerText')) as string;
       const injected = (await page.evaluate(
         "document.querySelectorAll('img, script:not([src]), #app svg[onload], [onerror]').length",

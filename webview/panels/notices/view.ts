@@ -1,0 +1,35 @@
+/**
+ * Banners above the verdict: the transport's error, the host's notice, and the SRM warning
+ * when the observed split does not match the weights.
+ */
+import { h } from '../../dom';
+import type { Report } from '../../../src/shared/report';
+import { srmBanner } from './shape';
+
+export function bannerView(kind: 'warn' | 'error' | 'info', text: string, title?: string): HTMLElement {
+  const icon = kind === 'info' ? 'ℹ' : '⚠';
+  return h(
+    'div',
+    { class: `mc-banner mc-banner-${kind}`, role: kind === 'info' ? 'status' : 'alert', title: title ?? '' },
+    h('span', { class: 'mc-banner-icon', 'aria-hidden': 'true' }, icon),
+    h('span', {}, text),
+  );
+}
+
+/** The error from the transport, and the host's notice once there is a report to show it over. */
+export function noticeBanners(
+  error: string | undefined,
+  notice: string | undefined,
+  hasReport: boolean,
+): HTMLElement[] {
+  const items: HTMLElement[] = [];
+  if (error) items.push(bannerView('error', error));
+  if (notice && hasReport) items.push(bannerView('info', notice));
+  return items;
+}
+
+/** The sample-ratio-mismatch warning, or nothing while the split matches. */
+export function srmBannerView(report: Report): HTMLElement[] {
+  const srm = srmBanner(report);
+  return srm ? [bannerView('warn', srm, `chi² = ${report.srm.chi2}, p = ${report.srm.pValue}`)] : [];
+}
