@@ -1,4 +1,4 @@
-// Bundles: the extension (cjs, `vscode` external), the Kubernetes layer (loaded lazily by the
+// Bundles: the extension (cjs, `vscode` external), the Kubernetes operations (loaded lazily by the
 // extension), the CLI and the router (node), and the dashboard (browser).
 import * as esbuild from 'esbuild';
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -29,7 +29,7 @@ const builds = [
     outdir: 'dist',
     external: ['vscode', 'protobufjs/minimal'],
   },
-  { ...node, entryPoints: { kube: 'src/kube/index.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { kube: 'src/operations/kubeBundle.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     ...node,

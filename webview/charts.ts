@@ -17,9 +17,9 @@ import {
 } from 'chart.js';
 import type { ChartDataset, ChartOptions, Plugin, TooltipItem } from 'chart.js';
 import { withAlpha } from './colour';
-import { clock, ms as fmtMs } from './format';
+import { clock, ms as fmtMs } from '../src/shared/format';
 import { pointRadius, type ChartSeries, type XY } from './series';
-import type { ColourKey } from './shape';
+import type { ColourKey } from './variants';
 import type { Theme } from './theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Decimation, Tooltip);

@@ -4,7 +4,7 @@
  * has seen (deltas between successive snapshots). Pure: no DOM, no Chart.js; tested in node.
  */
 import type { LatencySummary, Report, Timeline, TimelinePoint, WeightChange } from '../src/shared/report';
-import { num, shares } from './format';
+import { num, shares } from '../src/shared/format';
 
 /** Chart.js's internal point format (with `parsing: false`): no parsing on each update. */
 export interface XY {

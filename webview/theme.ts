@@ -4,7 +4,7 @@
  * browser (light and dark), and this reads the resolved values for Chart.js's canvas.
  */
 import { withAlpha } from './colour';
-import type { ColourKey } from './shape';
+import type { ColourKey } from './variants';
 
 export interface Theme {
   fg: string;

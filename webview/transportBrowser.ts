@@ -1,15 +1,19 @@
 /**
  * The dashboard in a browser, served by the router at /dashboard/: polls
  * GET ../api/v1/experiments/{name}/report every 2 s and turns it into the same `state`
- * messages the extension host sends; weight changes are PUT ../api/v1/experiments/{name}/weights
- * with the admin token the user typed (kept in sessionStorage only, never in the URL).
+ * messages the extension host sends. Actions go through the router's typed client (src/shared/
+ * routerApi.ts) with the admin token the user typed (kept in sessionStorage only, never in the
+ * URL): a split is PUT weights; Promote and Roll back are the router's rollout controller, the
+ * same engine as Promote Candidate in VS Code and `model-canary promote-candidate`.
  *
  * No DOM here: fetch, storage and timers are injected, so node tests drive it with fakes.
  */
 import { isReport } from '../src/shared/protocol';
 import type { DashboardAction, HostToWebview, WebviewToHost } from '../src/shared/protocol';
 import type { Report } from '../src/shared/report';
-import { promoteWeights, rollbackWeights } from './shape';
+import { PROMOTION_OVERRIDES } from '../src/shared/promotion';
+import { RouterApiError, RouterClient } from '../src/shared/routerApi';
+import { formatSplit } from '../src/shared/weights';
 import type { Capabilities, Transport } from './transport';
 
 export interface HttpResponseLike {
@@ -129,19 +133,31 @@ export class BrowserTransport implements Transport {
       case 'refresh':
         void this.poll();
         return;
-      case 'setWeights':
-        void this.putWeights('setWeights', message.experiment, message.weights);
+      case 'setWeights': {
+        const { experiment, weights } = message;
+        void this.adminAction('setWeights', async (client) => {
+          const now = await client.setWeights(experiment, weights);
+          return `split set: ${formatSplit(now)}`;
+        });
         return;
+      }
       case 'promote': {
-        const report = this.lastReport;
-        if (!report) return this.result('promote', false, 'no report yet — wait for the first one');
-        void this.putWeights('promote', message.experiment, promoteWeights(report, message.variant));
+        const { experiment, variant } = message;
+        void this.adminAction('promote', async (client) => {
+          const rollout = await client.rollout(experiment, 'start', {
+            candidate: variant,
+            overrides: PROMOTION_OVERRIDES,
+          });
+          return `promoting ${variant}: rollout ${rollout.state} — ${rollout.reason}`;
+        });
         return;
       }
       case 'rollback': {
-        const report = this.lastReport;
-        if (!report) return this.result('rollback', false, 'no report yet — wait for the first one');
-        void this.putWeights('rollback', message.experiment, rollbackWeights(report));
+        const { experiment } = message;
+        void this.adminAction('rollback', async (client) => {
+          const rollout = await client.rollout(experiment, 'abort');
+          return `rolled back: ${rollout.reason}`;
+        });
         return;
       }
       case 'openLogs':
@@ -272,38 +288,43 @@ export class BrowserTransport implements Transport {
     }
   }
 
-  private async putWeights(
+  /** An admin call through the router's client with the typed token; its outcome becomes the action's result. */
+  private async adminAction(
     action: DashboardAction,
-    experiment: string,
-    weights: Record<string, number>,
+    call: (client: RouterClient) => Promise<string>,
   ): Promise<void> {
     const token = this.deps.storage?.getItem(TOKEN_KEY) ?? '';
     if (!token)
       return this.result(action, false, 'enter the admin token (adminToken in the router config) first');
-    let res: HttpResponseLike;
+    const base = new URL('..', this.deps.pageUrl).toString().replace(/\/+$/, '');
+    const client = new RouterClient(
+      async (path, request) => {
+        const res = await this.deps.fetch(base + path, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          cache: 'no-store',
+        });
+        return { status: res.status, text: await res.text() };
+      },
+      async () => token,
+    );
+    let message: string;
     try {
-      res = await this.deps.fetch(this.api(`experiments/${encodeURIComponent(experiment)}/weights`), {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ weights }),
-      });
-    } catch {
+      message = await call(client);
+    } catch (err) {
+      if (err instanceof RouterApiError && err.status === 401) {
+        this.deps.storage?.removeItem(TOKEN_KEY);
+        return this.result(
+          action,
+          false,
+          `the router refused the admin token (${err.message}) — enter the adminToken from the router config`,
+        );
+      }
+      if (err instanceof RouterApiError) return this.result(action, false, err.message);
       return this.result(action, false, `can't reach the router at ${this.origin} — is it running?`);
     }
-    if (res.status === 401) {
-      this.deps.storage?.removeItem(TOKEN_KEY);
-      return this.result(
-        action,
-        false,
-        `the router refused the admin token (${await errorText(res)}) — enter the adminToken from the router config`,
-      );
-    }
-    if (!res.ok) return this.result(action, false, await errorText(res));
-    const what = action === 'promote' ? 'promoted' : action === 'rollback' ? 'rolled back' : 'split set';
-    const split = Object.entries(weights)
-      .map(([n, w]) => `${n} ${w}`)
-      .join(' · ');
-    this.result(action, true, `${what}: ${split}`);
+    this.result(action, true, message);
     void this.poll();
   }
 }

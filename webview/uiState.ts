@@ -5,7 +5,7 @@
  */
 import { isHostToWebview } from '../src/shared/protocol';
 import type { DashboardState, DriftSample } from '../src/shared/protocol';
-import type { DashEvent } from './shape';
+import type { DashEvent } from './panels/timeline/shape';
 import type { Snapshot } from './series';
 
 export interface UiState {

@@ -3,7 +3,7 @@
  * configured weights and the primary metric the comparisons are about. Pure: no DOM.
  */
 import type { Report } from '../src/shared/report';
-import { num } from './format';
+import { num } from '../src/shared/format';
 
 /** Theme colour keys (--vscode-charts-*); the baseline is the neutral one, red means trouble. */
 export type ColourKey = 'neutral' | 'blue' | 'orange' | 'purple' | 'green' | 'yellow';

@@ -2,21 +2,24 @@
  * `model-canary`: the CLI over the same core the extension uses.
  * Exit codes: 0 ok, 1 failed, 2 usage (bad arguments, invalid input files).
  */
+import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatProblem } from '../core/spec/errors';
 import { scanWorkspace } from '../core/workspace/discover';
-import { formatDoctorReport, runDoctor } from '../kind/doctor';
-import { resolveKindBinary } from '../kind/locate';
+import { formatDoctorReport } from '../kind/doctor';
+import { checkPrerequisites } from '../operations/doctor';
+import { isCancel } from '../operations/errors';
 import { runCommand } from '../process/execaRunner';
 import { ensureMlserverEnv } from '../runtime/python';
-
-import { spawn } from 'node:child_process';
 import { analyzeCommand } from './analyze';
-import { UsageError, onInterrupt, type Command } from './command';
-import { kubeCommands } from './kube';
-import { localCommands, type CliContext } from './local';
+import { clusterCommands } from './clusterCommands';
+import { isUsageError, onInterrupt, portFlag, type CliContext, type Command } from './command';
+import { demoCommand } from './demoCommand';
+import { environmentCommands } from './environmentCommands';
+import { rolloutCommands } from './rolloutCommands';
+import { trafficCommands } from './trafficCommands';
 
 const VERSION = '0.1.0';
 
@@ -36,14 +39,17 @@ const baseCommands: Record<string, Command> = {
       port: { type: 'string', default: '8090' },
       json: { type: 'boolean', default: false },
     },
+    twin: { palette: ['runDoctor'], inputs: {} },
     async run(v) {
       const abort = onInterrupt();
-      const report = await runDoctor(runCommand, {
-        kindBinary: resolveKindBinary(v.kind as string | undefined),
-        clusterName: v.cluster as string,
-        hostPort: portOption(v.port),
-        signal: abort.signal,
-      });
+      const report = await checkPrerequisites(
+        {
+          kindPath: v.kind as string | undefined,
+          clusterName: v.cluster as string,
+          hostPort: portFlag(v.port),
+        },
+        { signal: abort.signal },
+      );
       console.log(v.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
       return report.ok ? 0 : 1;
     },
@@ -102,13 +108,6 @@ const baseCommands: Record<string, Command> = {
   },
 };
 
-function portOption(raw: unknown): number {
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be a port number, got "${String(raw)}"`);
-  return port;
-}
-
 /** `model-canary router`: the same router as `node dist/router.js`, in the foreground. */
 function routerCommand(ctx: CliContext): Command {
   return {
@@ -116,8 +115,8 @@ function routerCommand(ctx: CliContext): Command {
     usage:
       'model-canary router --config <file>  (or --kube-configmap <namespace>/<name>; see --help of the router)',
     options: {},
-    run: () => {
-      const args = process.argv.slice(process.argv.indexOf('router') + 1);
+    passthrough: true,
+    run: (_values, args) => {
       const child = spawn(process.execPath, [ctx.routerScript, ...args], {
         stdio: 'inherit',
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
@@ -128,9 +127,7 @@ function routerCommand(ctx: CliContext): Command {
   };
 }
 
-let commands: Record<string, Command> = baseCommands;
-
-function help(): string {
+function help(commands: Record<string, Command>): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return [
     'model-canary — serve ML models locally and test them the way production does',
@@ -144,12 +141,25 @@ function help(): string {
   ].join('\n');
 }
 
+/** Every command of the CLI by name. */
+export function commandTable(ctx: CliContext): Record<string, Command> {
+  return {
+    ...baseCommands,
+    ...environmentCommands(ctx),
+    ...trafficCommands(ctx),
+    ...rolloutCommands(ctx),
+    ...clusterCommands(ctx),
+    demo: demoCommand(ctx),
+    router: routerCommand(ctx),
+  };
+}
+
 /** Runs the CLI with `argv` (without node and the script); returns the exit code. */
 export async function main(argv: string[], ctx: CliContext): Promise<number> {
-  commands = { ...baseCommands, ...localCommands(ctx), ...kubeCommands(ctx), router: routerCommand(ctx) };
+  const commands = commandTable(ctx);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(help());
+    console.log(help(commands));
     return name ? 0 : 2;
   }
   if (name === '--version') {
@@ -158,10 +168,11 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    console.error(`model-canary: unknown command "${name}"\n\n${help()}`);
+    console.error(`model-canary: unknown command "${name}"\n\n${help(commands)}`);
     return 2;
   }
-  if (name !== 'router' && (rest.includes('--help') || rest.includes('-h'))) {
+  if (command.passthrough) return command.run({}, rest);
+  if (rest.includes('--help') || rest.includes('-h')) {
     console.log(`usage: ${command.usage}\n\n${command.summary}${command.help ? `\n\n${command.help}` : ''}`);
     return 0;
   }
@@ -175,11 +186,11 @@ export async function main(argv: string[], ctx: CliContext): Promise<number> {
     return await command.run(values, positionals);
   } catch (err) {
     const e = err as Error & { code?: string };
-    if (e instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (isUsageError(e) || e.code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`model-canary ${name}: ${e.message}\nusage: ${command.usage}`);
       return 2;
     }
-    if (e.name === 'AbortError' || e.name === 'CanceledError') {
+    if (isCancel(e)) {
       console.error('canceled');
       return 130;
     }

@@ -31,8 +31,6 @@ export {
   undoText,
 } from './promote';
 export type { Confirm, ConfirmQuestion, PromoteOptions, PromotionPlan, PromotionResult } from './promote';
-export { KubeRuntime } from '../runtime/kubeRuntime';
-export type { KubeRuntimeOptions } from '../runtime/kubeRuntime';
 export { forwardedRequest, openPortForward, PortForwardError } from './portForward';
 export type {
   ForwardedRequestOptions,

@@ -12,6 +12,7 @@ import { SpecError } from '../core/spec/errors';
 import { ROUTER_CONFIG_KEY, routerConfigMap, stackNames, type StackOptions } from '../manifests/stack';
 import { serverSideApply } from './apply';
 import { readLive } from './objects';
+import { resolveWeights } from '../shared/weights';
 
 export type RouterExperimentInput = NonNullable<RouterConfigInput['experiments']>[number];
 
@@ -77,24 +78,12 @@ export function mergeExperimentFiles(
   return { ...Object.fromEntries(kept), ...files };
 }
 
-/** Checks weights against an experiment's variants; returns the full set (unnamed variants get 0). */
+/** The full weights after a (possibly partial) split, by the rule of shared/weights.ts. */
 export function completeWeights(
   entry: RouterExperimentInput,
   weights: Record<string, number>,
 ): Record<string, number> {
-  const names = entry.variants.map((v) => v.name);
-  const unknown = Object.keys(weights).filter((n) => !names.includes(n));
-  if (unknown.length)
-    throw new Error(
-      `experiment ${entry.name} has no variant ${unknown.join(', ')} (variants: ${names.join(', ')})`,
-    );
-  const bad = Object.entries(weights).filter(([, w]) => !(Number.isFinite(w) && w >= 0));
-  if (bad.length)
-    throw new Error(`weights must be numbers ≥ 0: ${bad.map(([n, w]) => `${n}=${w}`).join(', ')}`);
-  const full = Object.fromEntries(names.map((n) => [n, weights[n] ?? 0]));
-  if (Object.values(full).reduce((a, b) => a + b, 0) <= 0)
-    throw new Error('weights must add up to something positive (e.g. 95 and 5)');
-  return full;
+  return resolveWeights(entry.name, entry.variants, weights);
 }
 
 /**

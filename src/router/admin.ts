@@ -11,14 +11,10 @@ import type { ExperimentRuntime, RouterSettings } from './config';
 import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody, sendJson } from './http';
 import type { RolloutController } from './rollout';
+import { ADMIN_TOKEN_HEADER, ROLLOUT_ACTIONS } from '../shared/routerApi';
+import { WeightsError, resolveWeights } from '../shared/weights';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-
-/**
- * The header that carries the admin token through the Kubernetes API server's service proxy,
- * which removes `Authorization` once it has authenticated the caller.
- */
-export const ADMIN_TOKEN_HEADER = 'x-model-canary-token';
 
 /**
  * The admin token now: the token file's content when the config names one (a Secret rotated in
@@ -72,24 +68,19 @@ export async function handleWeights(
       400,
       'weights: must be an object of variant name → weight, e.g. {"weights": {"v1": 75, "v2": 25}}',
     );
-  const next: Record<string, number> = { ...exp.weights };
-  for (const [name, w] of Object.entries(given as Record<string, unknown>)) {
-    if (!exp.byName.has(name))
-      throw new HttpError(
-        400,
-        `weights.${name}: unknown variant "${name}" — experiment ${exp.name} has ${exp.variants.map((v) => v.name).join(', ')}`,
-      );
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0)
-      throw new HttpError(400, `weights.${name}: must be a number ≥ 0`);
-    next[name] = w;
+  let next: Record<string, number>;
+  try {
+    const current = exp.variants.map((v) => ({ name: v.name, weight: exp.weights[v.name] ?? 0 }));
+    next = resolveWeights(exp.name, current, given as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof WeightsError) throw new HttpError(400, `weights: ${err.message}`);
+    throw err;
   }
-  if (Object.values(next).reduce((a, b) => a + b, 0) <= 0)
-    throw new HttpError(400, 'weights: must add up to something positive');
   await core.setWeights(exp, next, 'api');
   sendJson(res, 200, { experiment: exp.name, weights: exp.weights });
 }
 
-const ACTIONS = ['start', 'pause', 'resume', 'approve', 'abort'] as const;
+const ACTIONS = ROLLOUT_ACTIONS;
 
 /**
  * POST rollout: `{"action": "start", "candidate": "v2", "overrides": {"minSamplesPerStep": 200}}`,

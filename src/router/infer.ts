@@ -26,9 +26,8 @@ import { HttpError, parseJson, readBody } from './http';
 import { UpstreamError, type UpstreamResponse } from './proxy';
 import { round3 } from './shadow';
 import { checkInferRequest } from './v2';
+import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../shared/routerApi';
 
-export const VARIANT_HEADER = 'x-model-canary-variant';
-export const REQUEST_ID_HEADER = 'x-request-id';
 const MAX_ID_LENGTH = 200;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 

@@ -21,6 +21,7 @@ import {
   type RolloutState,
 } from '../core/rollout/rollout';
 import type { RolloutEvent } from '../shared/events';
+import type { Report } from '../shared/report';
 import type { ExperimentRuntime } from './config';
 import type { Logger, RouterCore } from './core';
 import { HttpError } from './http';
@@ -109,8 +110,10 @@ export class RolloutController {
       this.active.set(exp.name, current);
       return this.apply(exp, current, startRollout(current.state, spec, report, now), 'start');
     }
-    if (!current) throw new HttpError(409, `no rollout of ${exp.name} — start one first`);
     const variants = exp.variants.map((v) => v.name);
+    if (action === 'abort' && (!current || isTerminal(current.state.phase)))
+      return this.rollBack(exp, report, now);
+    if (!current) throw new HttpError(409, `no rollout of ${exp.name} — start one first`);
     const e: Evaluation =
       action === 'pause'
         ? pauseRollout(current.state, now)
@@ -125,6 +128,30 @@ export class RolloutController {
         `cannot ${action} a rollout that is ${current.state.phase}${current.state.awaitingApproval ? ' (waiting for approval)' : ''}`,
       );
     return this.apply(exp, current, e, action);
+  }
+
+  /**
+   * Roll Back outside a running rollout (none yet, or one that ended): the same transition an
+   * abort makes, so every roll back is a `RolledBack` rollout event with the baseline at 100%.
+   */
+  private rollBack(exp: ExperimentRuntime, report: Report, now: number): Promise<RolloutState> {
+    const baseline = exp.variants.find((v) => v.role === 'baseline')?.name ?? exp.variants[0]!.name;
+    const weights = Object.fromEntries(report.variants.map((v) => [v.name, v.weight]));
+    // The candidate rolled back is the one with traffic (the heaviest), else the first candidate.
+    const candidate = exp.variants
+      .filter((v) => v.name !== baseline)
+      .sort((a, b) => (weights[b.name] ?? 0) - (weights[a.name] ?? 0))[0]?.name;
+    if (!candidate) throw new HttpError(409, `${exp.name} has no candidate: nothing to roll back`);
+    const spec = rolloutSpecOf(exp.experiment.spec.rollout);
+    const current: Active = { state: initialRollout(exp.name, baseline, candidate, now), spec };
+    this.active.set(exp.name, current);
+    const variants = exp.variants.map((v) => v.name);
+    return this.apply(
+      exp,
+      current,
+      abortRollout(current.state, now, variants, spec, 'rolled back by a user'),
+      'abort',
+    );
   }
 
   private async tick(): Promise<void> {

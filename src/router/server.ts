@@ -12,7 +12,8 @@ import { handleWeights } from './admin';
 import type { RouterCore } from './core';
 import { handleFeedback } from './feedback';
 import { HttpError, sendError, sendJson } from './http';
-import { REQUEST_ID_HEADER, handleInfer, requestIdOf } from './infer';
+import { handleInfer, requestIdOf } from './infer';
+import { REQUEST_ID_HEADER } from '../shared/routerApi';
 
 export interface RouterServer {
   server: Server;

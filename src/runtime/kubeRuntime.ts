@@ -62,14 +62,15 @@ import {
   type ExperimentInput,
   type StackOptions,
 } from '../manifests/stack';
-import { ADMIN_TOKEN_HEADER } from '../router/admin';
+import { RouterClient, type RolloutAction, type RolloutOverrides } from '../shared/routerApi';
+import { formatSplit } from '../shared/weights';
 import type { Report, RolloutStatus } from '../shared/report';
 import {
   RuntimeError,
+  routerFailure,
   type ComponentStatus,
   type EnvironmentStatus,
   type OperationOptions,
-  type RolloutAction,
   type Runtime,
 } from './runtime';
 
@@ -233,7 +234,7 @@ export class KubeRuntime implements Runtime {
     experiment: string,
     weights: Record<string, number>,
     options: OperationOptions = {},
-  ): Promise<void> {
+  ): Promise<Record<string, number>> {
     const stack = this.base();
     const entry = await setRouterWeights(this.kc, this.context, stack, experiment, weights).catch(
       (err: Error) => {
@@ -241,44 +242,59 @@ export class KubeRuntime implements Runtime {
       },
     );
     const want = Object.fromEntries(entry.variants.map((v) => [v.name, v.weight]));
-    options.onProgress?.(`router config updated: ${JSON.stringify(want)}`);
+    options.onProgress?.(`router config updated: ${formatSplit(want)}`);
     // The router applies a ConfigMap change within a second; confirm it where the router is reachable.
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       const report = await this.report(experiment).catch(() => undefined);
       if (!report) break;
       const now = Object.fromEntries(report.variants.map((v) => [v.name, v.weight]));
-      if (entry.variants.every((v) => now[v.name] === v.weight)) return;
+      if (entry.variants.every((v) => now[v.name] === v.weight)) return want;
       await new Promise((r) => setTimeout(r, 200));
     }
     options.onProgress?.(
       'the router did not confirm the new weights yet (it applies them once it sees the ConfigMap change)',
     );
+    return want;
   }
 
   async rollout(
     experiment: string,
     action: RolloutAction,
-    options: { candidate?: string; overrides?: Record<string, unknown> } = {},
+    options: { candidate?: string; overrides?: RolloutOverrides; signal?: AbortSignal } = {},
   ): Promise<RolloutStatus> {
-    const token = await readAdminToken(this.kc, this.context, this.base());
-    if (!token)
-      throw new RuntimeError(
-        `the router in ${this.where()} has no admin token (Secret ${this.names.adminToken}) — run \`model-canary up --runtime kube --context ${this.context}\` to create it`,
-      );
-    const res = await this.routerRequest(`/api/v1/experiments/${encodeURIComponent(experiment)}/rollout`, {
-      method: 'POST',
-      contentType: 'application/json',
-      body: JSON.stringify({ action, ...options }),
-      headers: { [ADMIN_TOKEN_HEADER]: token },
-    });
-    if (res.status !== 200)
-      throw new RuntimeError(
-        `rollout ${action} refused by the router in ${this.where()} (HTTP ${res.status}): ${statusMessage(res)}`,
-      );
-    const report = await this.report(experiment);
-    if (!report.rollout) throw new RuntimeError(`the router reports no rollout for ${experiment}`);
-    return report.rollout;
+    const client = await this.router();
+    return client
+      .rollout(experiment, action, options)
+      .catch(routerFailure(`rollout ${action} refused by the router in ${this.where()}`));
+  }
+
+  /**
+   * The typed client of the router in the cluster: through the API server's service proxy, else a
+   * port-forward; admin calls carry the namespace's admin token (the Secret `up` creates).
+   */
+  async router(): Promise<RouterClient> {
+    return new RouterClient(
+      (path, request) =>
+        this.routerRequest(path, {
+          method: request.method,
+          body: request.body,
+          // The API server authenticates this request with the kubeconfig's own Authorization;
+          // the token travels in ADMIN_TOKEN_HEADER alone.
+          headers: Object.fromEntries(
+            Object.entries(request.headers).filter(([k]) => k.toLowerCase() !== 'authorization'),
+          ),
+          signal: request.signal,
+        }).then((res) => ({ status: res.status, text: res.text })),
+      async () => {
+        const token = await readAdminToken(this.kc, this.context, this.base());
+        if (!token)
+          throw new RuntimeError(
+            `the router in ${this.where()} has no admin token (Secret ${this.names.adminToken}) — run \`model-canary up --runtime kube --context ${this.context}\` to create it`,
+          );
+        return token;
+      },
+    );
   }
 
   async connect(options: { signal?: AbortSignal } = {}): Promise<{ url: string; close(): Promise<void> }> {
@@ -310,13 +326,11 @@ export class KubeRuntime implements Runtime {
     return server + serviceProxyPath(this.namespace, this.names.router, 'http', '').replace(/\/$/, '');
   }
 
-  async report(experiment: string): Promise<Report> {
-    const res = await this.routerRequest(`/api/v1/experiments/${encodeURIComponent(experiment)}/report`);
-    if (res.status !== 200)
-      throw new RuntimeError(
-        `no report for ${experiment} from the router in ${this.where()} (HTTP ${res.status}): ${statusMessage(res)}`,
-      );
-    return JSON.parse(res.text) as Report;
+  async report(experiment: string, options: OperationOptions = {}): Promise<Report> {
+    const client = await this.router();
+    return client
+      .report(experiment, options.signal)
+      .catch(routerFailure(`no report for ${experiment} from the router in ${this.where()}`));
   }
 
   /** How the last request reached the router: the API server's service proxy or a port-forward. */

@@ -17,12 +17,13 @@ import { startModelServer, stopProcessGroup } from './modelServer';
 import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
 import { startRouterProcess } from './routerProcess';
+import { RouterClient, fetchTransport, type RolloutAction, type RolloutOverrides } from '../shared/routerApi';
 import {
   RuntimeError,
+  routerFailure,
   type ComponentStatus,
   type EnvironmentStatus,
   type OperationOptions,
-  type RolloutAction,
   type Runtime,
 } from './runtime';
 import { clearState, isAlive, readState, stateDir, writeState, type RuntimeState } from './state';
@@ -169,53 +170,39 @@ export class ProcessRuntime implements Runtime {
     return this.status();
   }
 
-  async setWeights(experiment: string, weights: Record<string, number>): Promise<void> {
-    const state = await this.requireState();
-    const res = await fetch(
-      `${state.router.url}/api/v1/experiments/${encodeURIComponent(experiment)}/weights`,
-      {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token(state)}` },
-        body: JSON.stringify({ weights }),
-      },
-    );
-    if (!res.ok)
-      throw new RuntimeError(`the router refused the weights (${res.status}): ${await errorText(res)}`);
+  async setWeights(
+    experiment: string,
+    weights: Record<string, number>,
+    options: OperationOptions = {},
+  ): Promise<Record<string, number>> {
+    const client = await this.router();
+    return client
+      .setWeights(experiment, weights, options.signal)
+      .catch(routerFailure(`the router refused the weights of ${experiment}`));
   }
 
   async rollout(
     experiment: string,
     action: RolloutAction,
-    options: { candidate?: string; overrides?: Record<string, unknown> } = {},
+    options: { candidate?: string; overrides?: RolloutOverrides; signal?: AbortSignal } = {},
   ): Promise<RolloutStatus> {
-    const state = await this.requireState();
-    const res = await fetch(
-      `${state.router.url}/api/v1/experiments/${encodeURIComponent(experiment)}/rollout`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.token(state)}` },
-        body: JSON.stringify({ action, ...options }),
-      },
-    );
-    if (!res.ok) throw new RuntimeError(`rollout ${action} refused (${res.status}): ${await errorText(res)}`);
-    await res.json();
-    const report = await this.report(experiment);
-    if (!report.rollout) throw new RuntimeError(`the router reports no rollout for ${experiment}`);
-    return report.rollout;
+    const client = await this.router();
+    return client.rollout(experiment, action, options).catch(routerFailure(`rollout ${action} refused`));
   }
 
   async endpoint(): Promise<string> {
     return (await this.requireState()).router.url;
   }
 
-  async report(experiment: string): Promise<Report> {
+  async report(experiment: string, options: OperationOptions = {}): Promise<Report> {
+    const client = await this.router();
+    return client.report(experiment, options.signal).catch(routerFailure(`no report for ${experiment}`));
+  }
+
+  /** The typed client of the running router, with its admin token. */
+  async router(): Promise<RouterClient> {
     const state = await this.requireState();
-    const res = await fetch(
-      `${state.router.url}/api/v1/experiments/${encodeURIComponent(experiment)}/report`,
-    );
-    if (!res.ok)
-      throw new RuntimeError(`no report for ${experiment} (${res.status}): ${await errorText(res)}`);
-    return (await res.json()) as Report;
+    return new RouterClient(fetchTransport(state.router.url, fetch), () => this.token(state));
   }
 
   async logFile(component: string): Promise<string> {
@@ -407,14 +394,5 @@ async function isReady(url: string): Promise<boolean> {
     return res.status === 200;
   } catch {
     return false;
-  }
-}
-
-async function errorText(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    return (JSON.parse(text) as { error?: string }).error ?? text;
-  } catch {
-    return text;
   }
 }

@@ -4,8 +4,12 @@
  * VS Code commands only ever talk to this.
  */
 import type { Report, RolloutStatus } from '../shared/report';
-
-export type RolloutAction = 'start' | 'pause' | 'resume' | 'approve' | 'abort';
+import {
+  RouterApiError,
+  type RolloutAction,
+  type RolloutOverrides,
+  type RouterClient,
+} from '../shared/routerApi';
 
 export interface ComponentStatus {
   name: string;
@@ -37,8 +41,15 @@ export interface Runtime {
   up(options?: OperationOptions): Promise<EnvironmentStatus>;
   /** Starts the experiment's model servers and routes its endpoint. */
   deploy(experimentFile: string, options?: OperationOptions): Promise<EnvironmentStatus>;
-  /** Changes the configured split of a deployed experiment. */
-  setWeights(experiment: string, weights: Record<string, number>, options?: OperationOptions): Promise<void>;
+  /**
+   * Changes the split of a deployed experiment by the rule of shared/weights.ts (a partial split
+   * keeps the unnamed variants' weights); answers the full weights now in force.
+   */
+  setWeights(
+    experiment: string,
+    weights: Record<string, number>,
+    options?: OperationOptions,
+  ): Promise<Record<string, number>>;
   /** The base URL clients call (`${url}/v2/models/<endpoint>/infer`). */
   endpoint(): Promise<string>;
   /**
@@ -47,14 +58,16 @@ export interface Runtime {
    */
   connect?(options?: { signal?: AbortSignal }): Promise<{ url: string; close(): Promise<void> }>;
   report(experiment: string, options?: OperationOptions): Promise<Report>;
+  /** The typed client of this environment's router (reachable from this machine). */
+  router(): Promise<RouterClient>;
   /** The log file of a component ("router" or a model name). */
   logFile(component: string): Promise<string>;
   status(): Promise<EnvironmentStatus>;
-  /** A progressive-rollout action, carried out by the controller in the router. */
-  rollout?(
+  /** A rollout action (a promotion or a roll back too), carried out by the controller in the router. */
+  rollout(
     experiment: string,
     action: RolloutAction,
-    options?: { candidate?: string; overrides?: Record<string, unknown> },
+    options?: { candidate?: string; overrides?: RolloutOverrides; signal?: AbortSignal },
   ): Promise<RolloutStatus>;
   /** Stops everything it started; idempotent. */
   down(options?: OperationOptions): Promise<void>;
@@ -66,4 +79,12 @@ export class RuntimeError extends Error {
     super(message);
     this.name = 'RuntimeError';
   }
+}
+
+/** Turns the router's refusal into a RuntimeError that says what was refused and the router's reason. */
+export function routerFailure(what: string): (err: unknown) => never {
+  return (err: unknown) => {
+    if (err instanceof RouterApiError) throw new RuntimeError(`${what} (HTTP ${err.status}): ${err.message}`);
+    throw err;
+  };
 }

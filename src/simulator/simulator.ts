@@ -6,6 +6,14 @@ import type { ReferenceData } from '../core/drift';
 import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
 import { applyDrift, type DriftSpec } from './driftInjection';
 import { seededRandom } from './random';
+import {
+  REQUEST_ID_HEADER,
+  RouterApiError,
+  RouterClient,
+  VARIANT_HEADER,
+  fetchTransport,
+  routerPaths,
+} from '../shared/routerApi';
 
 export interface SimulationOptions {
   routerUrl: string;
@@ -84,24 +92,21 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   const started = Date.now();
   let done = 0;
 
+  const router = new RouterClient(fetchTransport(opts.routerUrl, fetch));
   const flushFeedback = (): void => {
     if (pending.length === 0) return;
     const batch = pending.splice(0, pending.length);
-    const p = fetch(`${opts.routerUrl}/api/v1/experiments/${encodeURIComponent(opts.experiment)}/feedback`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(batch),
-    })
-      .then(async (res) => {
-        if (res.status === 202) summary.feedbackSent += batch.length;
-        else {
-          summary.feedbackFailed += batch.length;
-          summary.firstError ??= `feedback ${res.status}: ${await res.text()}`;
-        }
+    const p = router
+      .feedback(opts.experiment, batch)
+      .then(() => {
+        summary.feedbackSent += batch.length;
       })
       .catch((err: unknown) => {
         summary.feedbackFailed += batch.length;
-        summary.firstError ??= `feedback: ${(err as Error).message}`;
+        summary.firstError ??=
+          err instanceof RouterApiError
+            ? `feedback ${err.status}: ${err.message}`
+            : `feedback: ${(err as Error).message}`;
       })
       .finally(() => feedbackInflight.delete(p));
     feedbackInflight.add(p);
@@ -122,11 +127,11 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
       headers[opts.stickyHeader] = pass === 0 ? String(user) : `${String(user)}.${pass}`;
     try {
       const res = await postWithRetry(
-        `${opts.routerUrl}/v2/models/${encodeURIComponent(opts.endpoint)}/infer`,
+        `${opts.routerUrl}${routerPaths.infer(opts.endpoint)}`,
         headers,
         JSON.stringify(v2Request(row, features, types)),
       );
-      const variant = res.headers.get('x-model-canary-variant') ?? 'unknown';
+      const variant = res.headers.get(VARIANT_HEADER) ?? 'unknown';
       const tally = (summary.byVariant[variant] ??= { requests: 0, errors: 0, offered: 0, converted: 0 });
       tally.requests++;
       if (!res.ok) {
@@ -137,7 +142,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
       }
       const body = (await res.json()) as { outputs?: { name: string; data: number[]; shape?: number[] }[] };
       const score = positiveScore(body.outputs);
-      const requestId = res.headers.get('x-request-id');
+      const requestId = res.headers.get(REQUEST_ID_HEADER);
       if (score === undefined || !requestId) {
         summary.errors++;
         summary.firstError ??= 'the response had no predict_proba output or no x-request-id';

@@ -6,9 +6,13 @@ import * as vscode from 'vscode';
 import { COMMAND_IDS, COMMAND_PREFIX, type CommandId } from './commandIds';
 import { pickExperiment, type CommandContext } from './commands/context';
 import * as cluster from './commands/cluster';
-import * as local from './commands/local';
+import * as environment from './commands/environment';
+import * as rollout from './commands/rollout';
+import * as traffic from './commands/traffic';
+import { dashboardLocation } from '../operations/dashboard';
 import type { DashboardActionHandler } from './dashboard/panels';
 import { doctorCommand } from './doctor';
+import { formatSplit } from '../shared/weights';
 
 export type { CommandContext } from './commands/context';
 
@@ -26,7 +30,7 @@ export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHan
     if (report) ctx.environmentsTree.setDoctorReport(report);
     return report;
   },
-  showLogs: (ctx) => () => local.showLogs(ctx),
+  showLogs: (ctx) => () => environment.showLogsCommand(ctx),
   openFile:
     () =>
     async (uri: vscode.Uri, line = 0) => {
@@ -35,27 +39,32 @@ export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHan
       editor.selection = new vscode.Selection(pos, pos);
       editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
     },
-  startLocal: (ctx) => () => local.startLocal(ctx),
-  stopLocal: (ctx) => () => local.stopLocal(ctx),
-  deployExperiment: (ctx) => (arg?: unknown) => local.deployExperiment(ctx, arg),
-  simulateTraffic: (ctx) => (arg?: unknown) => local.simulateTraffic(ctx, arg),
-  setTrafficSplit: (ctx) => (arg?: unknown) => local.setTrafficSplit(ctx, arg),
-  promoteCandidate: (ctx) => (arg?: unknown) => local.promoteCandidate(ctx, arg),
-  rollBack: (ctx) => (arg?: unknown) => local.rollBack(ctx, arg),
+  startLocal: (ctx) => () => environment.startEnvironmentCommand(ctx),
+  stopLocal: (ctx) => () => environment.stopEnvironmentCommand(ctx),
+  deployExperiment: (ctx) => (arg?: unknown) => environment.deployExperimentCommand(ctx, arg),
+  simulateTraffic: (ctx) => (arg?: unknown) => traffic.simulateTrafficCommand(ctx, arg),
+  setTrafficSplit: (ctx) => (arg?: unknown) => traffic.setTrafficSplitCommand(ctx, arg),
+  promoteCandidate: (ctx) => (arg?: unknown) => rollout.promoteCandidateCommand(ctx, arg),
+  rollBack: (ctx) => (arg?: unknown) => rollout.rollBackCommand(ctx, arg),
   openDashboard: (ctx) => async (arg?: unknown) => {
     const experiment = await pickExperiment(ctx, arg);
-    if (experiment) ctx.dashboards.open(experiment.metadata.name);
+    if (!experiment) return undefined;
+    ctx.dashboards.open(experiment.metadata.name);
+    // The same location `model-canary dashboard` prints (for a browser beside the panel).
+    return dashboardLocation(ctx.environments.runtime(), { experiment: experiment.metadata.name }).catch(
+      () => undefined,
+    );
   },
-  selectEnvironment: (ctx) => () => local.selectEnvironment(ctx),
+  selectEnvironment: (ctx) => () => environment.selectEnvironmentCommand(ctx),
   createKindCluster: (ctx) => () => cluster.createKindClusterCommand(ctx),
   deleteKindCluster: (ctx) => () => cluster.deleteKindClusterCommand(ctx),
   promoteToCluster: (ctx) => (arg?: unknown) => cluster.promoteToClusterCommand(ctx, arg),
   exportManifests: (ctx) => (arg?: unknown) => cluster.exportManifestsCommand(ctx, arg),
-  startRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'start', arg),
-  pauseRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'pause', arg),
-  resumeRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'resume', arg),
-  approveRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'approve', arg),
-  abortRollout: (ctx) => (arg?: unknown) => local.rolloutAction(ctx, 'abort', arg),
+  startRollout: (ctx) => (arg?: unknown) => rollout.rolloutActionCommand(ctx, 'start', arg),
+  pauseRollout: (ctx) => (arg?: unknown) => rollout.rolloutActionCommand(ctx, 'pause', arg),
+  resumeRollout: (ctx) => (arg?: unknown) => rollout.rolloutActionCommand(ctx, 'resume', arg),
+  approveRollout: (ctx) => (arg?: unknown) => rollout.rolloutActionCommand(ctx, 'approve', arg),
+  abortRollout: (ctx) => (arg?: unknown) => rollout.rolloutActionCommand(ctx, 'abort', arg),
 };
 
 /** Registers the table; a failing command logs its error and offers the logs, a cancel stays silent. */
@@ -83,20 +92,24 @@ export function dashboardActionHandler(ctx: CommandContext): DashboardActionHand
   return async (action) => {
     switch (action.type) {
       case 'setWeights': {
-        const experiment = await pickExperiment(ctx, action.experiment);
-        if (!experiment) throw new Error(`unknown experiment ${action.experiment}`);
-        if (!(await local.applyWeights(ctx, experiment, action.weights, 'split (dashboard)')))
-          throw new Error('the router refused the weights — see the logs');
-        return `weights set: ${Object.entries(action.weights)
-          .map(([n, w]) => `${n} ${w}`)
-          .join(', ')}`;
+        const weights = await traffic.applySplit(ctx, action.experiment, action.weights, 'split (dashboard)');
+        if (!weights) throw new Error('the router refused the weights — see the notification');
+        return `split set: ${formatSplit(weights)}`;
       }
-      case 'promote':
-        void local.promoteCandidate(ctx, action.experiment, { variant: action.variant, confirmed: true });
-        return `promoting ${action.variant} in steps — progress in the notification`;
-      case 'rollback':
-        await local.rollBack(ctx, action.experiment, true);
-        return 'rolled back to the baseline';
+      case 'promote': {
+        const status = await rollout.promoteCandidateCommand(ctx, action.experiment, {
+          variant: action.variant,
+          confirmed: true,
+        });
+        if (!status)
+          throw new Error(`the promotion of ${action.variant} did not start — see the notification`);
+        return `promoting ${action.variant}: rollout ${status.state} — ${status.reason}`;
+      }
+      case 'rollback': {
+        const status = await rollout.rollBackCommand(ctx, action.experiment, true);
+        if (!status) throw new Error('the roll back failed — see the notification');
+        return `rolled back: ${status.reason}`;
+      }
       case 'simulateTraffic':
         void vscode.commands.executeCommand('modelCanary.simulateTraffic', action.experiment);
         return 'simulation started';

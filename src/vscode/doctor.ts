@@ -1,8 +1,7 @@
 /** Run Doctor: the kind checks under a cancellable progress, findings in the log, a summary with actions. */
 import * as vscode from 'vscode';
-import { formatDoctorReport, runDoctor, type DoctorReport } from '../kind/doctor';
-import { resolveKindBinary } from '../kind/locate';
-import { runCommand } from '../process/execaRunner';
+import { formatDoctorReport, type DoctorReport } from '../kind/doctor';
+import { checkPrerequisites, type DoctorResult } from '../operations/doctor';
 import { Config, type Settings } from './config';
 import { isCancel, withCancellableProgress } from './progress';
 
@@ -11,22 +10,19 @@ export async function doctorCommand(
   settings: Settings,
   log: vscode.LogOutputChannel,
 ): Promise<DoctorReport | undefined> {
-  const kindBinary = resolveKindBinary(settings.kindPath);
-  let report: DoctorReport;
+  let report: DoctorResult;
   try {
     report = await withCancellableProgress('Model Canary: checking kind prerequisites', (signal) =>
-      runDoctor(runCommand, {
-        kindBinary,
-        clusterName: settings.clusterName,
-        hostPort: settings.routerPort,
-        signal,
-      }),
+      checkPrerequisites(
+        { kindPath: settings.kindPath, clusterName: settings.clusterName, hostPort: settings.routerPort },
+        { signal },
+      ),
     );
   } catch (err) {
     if (isCancel(err)) return undefined;
     throw err;
   }
-  log.info(`doctor (kind binary: ${kindBinary}):\n${formatDoctorReport(report)}`);
+  log.info(`doctor (kind binary: ${report.kindBinary}):\n${formatDoctorReport(report)}`);
   void summarise(report, settings, log);
   return report;
 }

@@ -13,10 +13,10 @@ import {
   RuntimeError,
   type EnvironmentStatus,
   type OperationOptions,
-  type RolloutAction,
   type Runtime,
 } from '../runtime/runtime';
 import type { Report, RolloutStatus } from '../shared/report';
+import type { RolloutAction, RolloutOverrides, RouterClient } from '../shared/routerApi';
 
 /** The settings a kube environment is built from (a subset of Config's Settings). */
 export interface KubeSettings {
@@ -107,11 +107,6 @@ export function portForwardCommand(
  * not the first request's socket error.
  */
 export class KubeEnvironmentRuntime implements Runtime {
-  readonly rollout?: (
-    experiment: string,
-    action: RolloutAction,
-    options?: { candidate?: string; overrides?: Record<string, unknown> },
-  ) => Promise<RolloutStatus>;
   readonly connect?: (options?: { signal?: AbortSignal }) => Promise<{ url: string; close(): Promise<void> }>;
 
   constructor(
@@ -119,10 +114,7 @@ export class KubeEnvironmentRuntime implements Runtime {
     readonly target: KubeTarget,
     private readonly probe: () => Promise<ProbeResult>,
   ) {
-    // Rollout actions and connections exist where the Kubernetes runtime implements them.
-    const rollout = inner.rollout?.bind(inner);
-    if (rollout)
-      this.rollout = (experiment, action, options) => this.guard(rollout(experiment, action, options));
+    // Connections exist where the Kubernetes runtime implements them.
     const connect = inner.connect?.bind(inner);
     if (connect) this.connect = (options) => this.guard(connect(options));
   }
@@ -158,8 +150,24 @@ export class KubeEnvironmentRuntime implements Runtime {
     return this.guard(this.inner.deploy(experimentFile, options));
   }
 
-  setWeights(experiment: string, weights: Record<string, number>, options?: OperationOptions): Promise<void> {
+  setWeights(
+    experiment: string,
+    weights: Record<string, number>,
+    options?: OperationOptions,
+  ): Promise<Record<string, number>> {
     return this.guard(this.inner.setWeights(experiment, weights, options));
+  }
+
+  rollout(
+    experiment: string,
+    action: RolloutAction,
+    options?: { candidate?: string; overrides?: RolloutOverrides; signal?: AbortSignal },
+  ): Promise<RolloutStatus> {
+    return this.guard(this.inner.rollout(experiment, action, options));
+  }
+
+  router(): Promise<RouterClient> {
+    return this.guard(this.inner.router());
   }
 
   endpoint(): Promise<string> {

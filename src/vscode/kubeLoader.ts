@@ -3,7 +3,7 @@
  * is loaded on first use so activation stays small and fast.
  */
 import { join } from 'node:path';
-import type * as Kube from '../kube/index';
+import type * as Kube from '../operations/kubeBundle';
 
 type KubeModule = typeof Kube;
 let loaded: KubeModule | undefined;

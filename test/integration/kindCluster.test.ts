@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterCommand } from '../../src/cli/kube';
+import { clusterCommands } from '../../src/cli/clusterCommands';
 import { createKindCluster, deleteKindCluster, KindError, kindClusterStatus } from '../../src/kind';
 import { runCommand } from '../../src/process/execaRunner';
 import { kindBinary } from '../harness/tools';
@@ -73,7 +73,7 @@ describe('cluster create/delete/status on the real kind binary (no Docker daemon
     const saved = console.error;
     console.error = (m: string) => errors.push(m);
     try {
-      const cmd = clusterCommand({ routerScript: 'dist/router.js', cacheDir: tmpdir() });
+      const cmd = clusterCommands({ routerScript: 'dist/router.js', cacheDir: tmpdir() }).cluster!;
       const code = await cmd.run(
         { name: 'mc-cli-test', workspace: '.', port: '18093', kind: binary, json: true },
         ['create'],

@@ -40,7 +40,9 @@ function fakeRuntime(fail?: Error): Runtime & { calls: string[] } {
     calls,
     up: () => run('up', { ...stopped, up: true }),
     deploy: () => run('deploy', stopped),
-    setWeights: () => run('setWeights', undefined),
+    setWeights: () => run('setWeights', {}),
+    rollout: () => run('rollout', {} as never),
+    router: () => run('router', {} as never),
     endpoint: () => run('endpoint', 'http://127.0.0.1:18090'),
     report: () => run('report', {} as never),
     logFile: () => run('logFile', '/tmp/router.log'),
@@ -171,14 +173,12 @@ describe('a kubeconfig context as the VS Code environment', function () {
       await assert.rejects(rt.setWeights('e', {}), (err: Error) => err.name === 'AbortError');
     });
 
-    it('has rollout actions only when the Kubernetes runtime has them', async function () {
-      const without = new KubeEnvironmentRuntime(fakeRuntime(), remote, async () => ({ ok: true }));
-      assert.equal(without.rollout, undefined);
+    it('passes rollout actions to the Kubernetes runtime', async function () {
       const inner = Object.assign(fakeRuntime(), {
         rollout: async () => ({ state: 'Progressing' }) as never,
       });
       const withRollout = new KubeEnvironmentRuntime(inner, remote, async () => ({ ok: true }));
-      assert.deepEqual(await withRollout.rollout?.('propensity', 'start'), { state: 'Progressing' });
+      assert.deepEqual(await withRollout.rollout('propensity', 'start'), { state: 'Progressing' });
     });
   });
 

@@ -188,8 +188,9 @@ describe('apply plans, rollouts and weights', () => {
         { name: 'v2', url: 'http://b', model: 'n', weight: 5 },
       ],
     };
-    assert.deepEqual(completeWeights(entry, { v2: 10 }), { v1: 0, v2: 10 });
-    assert.throws(() => completeWeights(entry, { v9: 1 }), /has no variant v9/);
+    // A partial split keeps the unnamed variants' weights (the rule of src/shared/weights.ts).
+    assert.deepEqual(completeWeights(entry, { v2: 10 }), { v1: 95, v2: 10 });
+    assert.throws(() => completeWeights(entry, { v9: 1 }), /unknown variant "v9"/);
     assert.throws(() => completeWeights(entry, { v1: -1 }), /≥ 0/);
     assert.throws(() => completeWeights(entry, { v1: 0, v2: 0 }), /add up to something positive/);
     const other = { ...entry, name: 'a-other' };

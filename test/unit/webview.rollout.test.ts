@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rolloutEvents } from '../../webview/shape';
+import { rolloutEvents } from '../../webview/panels/timeline/shape';
 
 describe('dashboard: rollout timeline', () => {
   it('turns rollout transitions into timeline events with their reasons', () => {

@@ -46,6 +46,23 @@ interface Call {
   body?: string;
 }
 
+function rolloutStatus(state: string, reason: string) {
+  return {
+    state,
+    baseline: 'v1',
+    candidate: 'v2',
+    stepIndex: 0,
+    steps: [5, 25, 50, 100],
+    stepStartedAt: 0,
+    stepStartRequests: 0,
+    awaitingApproval: false,
+    approved: false,
+    reason,
+    gates: [],
+    history: [],
+  };
+}
+
 function fakeRouter(routes: Record<string, (c: Call) => [number, unknown]>): {
   fetch: FetchLike;
   calls: Call[];
@@ -201,13 +218,21 @@ describe('dashboard in a browser: the HTTP transport', () => {
 
   it('PUTs weights with the admin token from sessionStorage, and asks for it when missing or refused', async () => {
     let accepted = 'secret';
+    const PROGRESSING = rolloutStatus('Progressing', 'started at 5%');
+    const ROLLED_BACK = rolloutStatus('RolledBack', 'rolled back by a user');
+    let rollout: ReturnType<typeof rolloutStatus> | undefined;
     const { fetch, calls } = fakeRouter({
       'GET /api/v1/experiments': () => [200, experiments],
-      'GET /api/v1/experiments/propensity/report': () => [200, REPORT],
+      'GET /api/v1/experiments/propensity/report': () => [200, { ...REPORT, rollout }],
       'PUT /api/v1/experiments/propensity/weights': (c) =>
         c.headers.authorization === `Bearer ${accepted}`
-          ? [200, { weights: {} }]
+          ? [200, { weights: { v1: 75, v2: 25 } }]
           : [401, { error: 'wrong admin token' }],
+      'POST /api/v1/experiments/propensity/rollout': (c) => {
+        if (c.headers.authorization !== `Bearer ${accepted}`) return [401, { error: 'wrong admin token' }];
+        rollout = JSON.parse(c.body!).action === 'abort' ? ROLLED_BACK : PROGRESSING;
+        return [200, {}];
+      },
     });
     const { t, messages, storage } = transport(fetch);
     t.send({ type: 'ready' });
@@ -232,19 +257,36 @@ describe('dashboard in a browser: the HTTP transport', () => {
     assert.equal(put.headers.authorization, 'Bearer secret');
     assert.deepEqual(JSON.parse(put.body!), { weights: { v1: 75, v2: 25 } });
     assert.ok(
-      messages.some((m) => m.type === 'actionResult' && m.ok && m.message === 'split set: v1 75 · v2 25'),
+      messages.some((m) => m.type === 'actionResult' && m.ok && m.message === 'split set: v1=75 v2=25'),
     );
 
+    // Promote and Roll back drive the router's rollout controller; nothing jumps to 100% here.
     t.send({ type: 'promote', experiment: 'propensity', variant: 'v2' });
     await settle();
-    assert.deepEqual(JSON.parse(calls.filter((c) => c.method === 'PUT').at(-1)!.body!), {
-      weights: { v1: 0, v2: 100 },
+    const promoted = calls.filter((c) => c.method === 'POST').at(-1)!;
+    assert.equal(promoted.url, 'http://127.0.0.1:8090/api/v1/experiments/propensity/rollout');
+    assert.deepEqual(JSON.parse(promoted.body!), {
+      action: 'start',
+      candidate: 'v2',
+      overrides: { promoteWhenEquivalent: true },
     });
+    assert.equal(calls.filter((c) => c.method === 'PUT').length, 1, 'a promotion sets no weights itself');
+    assert.ok(
+      messages.some(
+        (m) =>
+          m.type === 'actionResult' &&
+          m.ok &&
+          m.message === 'promoting v2: rollout Progressing — started at 5%',
+      ),
+    );
     t.send({ type: 'rollback', experiment: 'propensity' });
     await settle();
-    assert.deepEqual(JSON.parse(calls.filter((c) => c.method === 'PUT').at(-1)!.body!), {
-      weights: { v1: 100, v2: 0 },
-    });
+    assert.deepEqual(JSON.parse(calls.filter((c) => c.method === 'POST').at(-1)!.body!), { action: 'abort' });
+    assert.ok(
+      messages.some(
+        (m) => m.type === 'actionResult' && m.ok && m.message === 'rolled back: rolled back by a user',
+      ),
+    );
 
     accepted = 'rotated';
     t.send({ type: 'rollback', experiment: 'propensity' });

@@ -1,16 +1,13 @@
 /** Commands for Kubernetes: the local kind cluster, promotion to a context (diff first), export for GitOps. */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { createKindCluster, deleteKindCluster } from '../../kind/cluster';
-import { resolveKindBinary } from '../../kind/locate';
-import { EXPORT_DOCS, EXPORT_TARGETS, exportExperiment, type ExportTarget } from '../../manifests/export';
-import { runCommand } from '../../process/execaRunner';
+import { EXPORT_DOCS, EXPORT_TARGETS, type ExportTarget } from '../../manifests/export';
 import type { Preview } from '../../kube/preview';
+import { createCluster, deleteCluster } from '../../operations/cluster';
+import { exportManifests } from '../../operations/exportManifests';
 import { loadKube } from '../kubeLoader';
 import { isCancel, withCancellableProgress } from '../progress';
 import { pickExperiment, showFailure, type CommandContext } from './context';
-import { experimentInputFor } from './experimentInput';
 
 export async function createKindClusterCommand(ctx: CommandContext): Promise<void> {
   const s = ctx.config.settings;
@@ -18,17 +15,21 @@ export async function createKindClusterCommand(ctx: CommandContext): Promise<voi
     const created = await withCancellableProgress(
       `Model Canary: creating kind cluster "${s.clusterName}"`,
       (signal, report) =>
-        createKindCluster(runCommand, {
-          kindBinary: resolveKindBinary(s.kindPath),
-          name: s.clusterName,
-          workspace: ctx.environments.workspaceRoot(),
-          hostPort: s.routerPort,
-          signal,
-          onProgress: (m) => {
-            ctx.log.info(m);
-            report(m);
+        createCluster(
+          {
+            kindPath: s.kindPath,
+            name: s.clusterName,
+            workspace: ctx.environments.workspaceRoot(),
+            hostPort: s.routerPort,
           },
-        }),
+          {
+            signal,
+            onProgress: (m) => {
+              ctx.log.info(m);
+              report(m);
+            },
+          },
+        ),
     );
     ctx.environmentsTree.refresh();
     const choice = await vscode.window.showInformationMessage(
@@ -55,12 +56,7 @@ export async function deleteKindClusterCommand(ctx: CommandContext): Promise<voi
     await withCancellableProgress(
       `Model Canary: deleting kind cluster "${s.clusterName}"`,
       (signal, report) =>
-        deleteKindCluster(runCommand, {
-          kindBinary: resolveKindBinary(s.kindPath),
-          name: s.clusterName,
-          signal,
-          onProgress: report,
-        }),
+        deleteCluster({ kindPath: s.kindPath, name: s.clusterName }, { signal, onProgress: report }),
     );
     if (ctx.environments.label() === `kind-${s.clusterName}`)
       await ctx.environments.select({ kind: 'local' });
@@ -106,29 +102,30 @@ export async function exportManifestsCommand(ctx: CommandContext, arg?: unknown)
   const out = folder?.[0]?.fsPath;
   if (!out) return;
   try {
-    const routerBundle = target === 'builtin' ? await readRouterBundle(ctx) : undefined;
-    const mlserver = ctx.config.settings.modelServerImage || undefined;
-    const result = exportExperiment(await experimentInputFor(ctx, experiment), {
+    const result = await exportManifests({
+      workspace: workspaceOf(ctx, experiment.file),
+      experiment: experiment.file,
       target,
+      out,
       modelUriBase,
-      routerBundle,
-      ...(mlserver ? { stack: { images: { mlserver } } } : {}),
+      routerBundle: target === 'builtin' ? await readRouterBundle(ctx) : undefined,
+      mlserverImage: ctx.config.settings.modelServerImage || undefined,
     });
     if (result.notes.length) ctx.log.info(`export ${target}: ${result.notes.join('; ')}`);
-    for (const f of result.files) {
-      await mkdir(dirname(join(out, f.name)), { recursive: true });
-      await writeFile(join(out, f.name), f.content);
-    }
     const first = result.files[0];
     const choice = await vscode.window.showInformationMessage(
       `Model Canary: wrote ${result.files.length} file(s) to ${out}.`,
       'Open',
     );
-    if (choice === 'Open' && first)
-      await vscode.window.showTextDocument(vscode.Uri.file(join(out, first.name)));
+    if (choice === 'Open' && first) await vscode.window.showTextDocument(vscode.Uri.file(first));
   } catch (err) {
     void showFailure(ctx, (err as Error).message);
   }
+}
+
+/** The workspace folder an experiment file belongs to. */
+function workspaceOf(ctx: CommandContext, file: string): string {
+  return ctx.workspace.current.find((s) => s.experiments.some((e) => e.file === file))?.root ?? dirname(file);
 }
 
 /** Where a promotion comes from, as `modelcanary.dev/promoted-from` records it (the CLI's form). */
@@ -169,7 +166,11 @@ export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown
   const plan = await vscode.window.showQuickPick(
     [
       { label: 'canary', description: 'every candidate at 5% on the target', plan: 'canary' as const },
-      { label: 'as-is', description: 'the weights as they are in the file', plan: 'as-is' as const },
+      {
+        label: 'as-is',
+        description: 'the live weights of the selected environment (else the file’s)',
+        plan: 'as-is' as const,
+      },
     ],
     { title: 'Which weights on the target?' },
   );
@@ -190,46 +191,49 @@ export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown
     const result = await withCancellableProgress(
       `Model Canary: promoting ${experiment.metadata.name} to ${context}`,
       async (signal, report) => {
-        const input = await experimentInputFor(ctx, experiment);
-        return kube.promote(kube.loadKubeConfig(), input, {
-          context,
-          namespace: ctx.config.settings.kubeNamespace,
-          plan: plan.plan,
-          // The same form as the CLI's: the selected environment it comes from.
-          source: source(ctx),
-          stack: {
-            platform: 'remote',
-            modelSource: { kind: 'http', baseUrl: modelUriBase },
-            router: { bundle: await readRouterBundle(ctx) },
-            ...(ctx.config.settings.modelServerImage
-              ? { images: { mlserver: ctx.config.settings.modelServerImage } }
-              : {}),
+        return kube.promoteToContext(
+          {
+            workspace: workspaceOf(ctx, experiment.file),
+            experiment: experiment.file,
+            context,
+            namespace: ctx.config.settings.kubeNamespace,
+            plan: plan.plan,
+            // The same form as the CLI's: the selected environment it comes from.
+            source: source(ctx),
+            modelUriBase,
+            routerBundle: await readRouterBundle(ctx),
+            mlserverImage: ctx.config.settings.modelServerImage || undefined,
+            undoFile: join(
+              ctx.environments.workspaceRoot(),
+              '.model-canary',
+              'promotions',
+              `${context}-${experiment.metadata.name}-${Date.now()}.before.yaml`,
+            ),
+            protectedPattern,
+            localEnvironment: ctx.environments.runtime(),
           },
-          undoFile: join(
-            ctx.environments.workspaceRoot(),
-            '.model-canary',
-            'promotions',
-            `${context}-${experiment.metadata.name}-${Date.now()}.before.yaml`,
-          ),
-          protectedPattern,
-          signal,
-          onProgress: (m) => {
-            ctx.log.info(m);
-            report(m);
+          {
+            signal,
+            onProgress: (m) => {
+              ctx.log.info(m);
+              report(m);
+            },
+            onPreview: (preview) => showPreviewDiff(preview),
+            confirm: async (q) => {
+              if (q.kind === 'type-context') {
+                const typed = await vscode.window.showInputBox({
+                  title: q.message,
+                  prompt: `Type ${q.expect} to apply the diff shown`,
+                  ignoreFocusOut: true,
+                });
+                return typed ?? false;
+              }
+              return (
+                (await vscode.window.showWarningMessage(q.message, { modal: true }, 'Apply')) === 'Apply'
+              );
+            },
           },
-          onPreview: (preview) => showPreviewDiff(preview),
-          confirm: async (q) => {
-            if (q.kind === 'type-context') {
-              const typed = await vscode.window.showInputBox({
-                title: q.message,
-                prompt: `Type ${q.expect} to apply the diff shown`,
-                ignoreFocusOut: true,
-              });
-              return typed ?? false;
-            }
-            return (await vscode.window.showWarningMessage(q.message, { modal: true }, 'Apply')) === 'Apply';
-          },
-        });
+        );
       },
     );
     if (result.status === 'failed') {

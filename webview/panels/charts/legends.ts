@@ -4,7 +4,7 @@
  */
 import type { Report } from '../../../src/shared/report';
 import type { Guardrails } from '../../charts';
-import { count, ms, percent, plain, shares, shortPercent, splitNumber } from '../../format';
+import { count, ms, percent, plain, shares, shortPercent, splitNumber } from '../../../src/shared/format';
 import { currentWeights, type ColourKey } from '../../variants';
 import { keyView, legendView, lineSample } from '../shared/legend';
 

@@ -6,7 +6,7 @@
 import type { Report } from '../../../src/shared/report';
 import type { DashboardCharts, Guardrails } from '../../charts';
 import { h } from '../../dom';
-import { duration, num } from '../../format';
+import { duration, num } from '../../../src/shared/format';
 import { chartSeries, timelineFromSnapshots, type Snapshot } from '../../series';
 import { currentWeights, type ColourKey } from '../../variants';
 import type { SlotRenderer } from '../shared/slotRenderer';

@@ -3,7 +3,7 @@
  * intervals of all candidates compare at a glance. Pure: no DOM.
  */
 import type { Comparison, Report } from '../../../src/shared/report';
-import { num } from '../../format';
+import { num } from '../../../src/shared/format';
 import { primaryMetric, variantColours, variantOrder, type ColourKey } from '../../variants';
 
 export interface AbRow {

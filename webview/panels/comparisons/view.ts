@@ -14,7 +14,7 @@ import {
   plain,
   signedPercent,
   signedPoints,
-} from '../../format';
+} from '../../../src/shared/format';
 import type { Report } from '../../../src/shared/report';
 import { tableCell } from '../shared/tableCell';
 import { variantLabel } from '../shared/variantLabel';

@@ -4,7 +4,7 @@
  * (The browser's all-at-once promotion and roll back weights are in webview/shape.ts.)
  */
 import type { Report } from '../../../src/shared/report';
-import { shares } from '../../format';
+import { shares } from '../../../src/shared/format';
 import { currentWeights, variantOrder } from '../../variants';
 
 /** The current split in whole percent, adding up to exactly 100 (the baseline takes the rest). */

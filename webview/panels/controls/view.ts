@@ -4,7 +4,7 @@
  */
 import type { DashboardState, WebviewToHost } from '../../../src/shared/protocol';
 import { custom, h } from '../../dom';
-import { splitText } from '../../format';
+import { splitText } from '../../../src/shared/format';
 import type { Transport } from '../../transport';
 import { currentWeights, variantColours, variantOrder } from '../../variants';
 import type { Report } from '../../../src/shared/report';

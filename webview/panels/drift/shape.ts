@@ -5,7 +5,7 @@
  */
 import type { DriftSample } from '../../../src/shared/protocol';
 import type { DriftReport, FeatureDrift, Report } from '../../../src/shared/report';
-import { num, pValue } from '../../format';
+import { num, pValue } from '../../../src/shared/format';
 
 export type DriftLevel = 'drift' | 'near' | 'ok' | 'none';
 

@@ -3,7 +3,7 @@
  * and the p-value history of the selected (or most drifting) feature.
  */
 import { h, s } from '../../dom';
-import { DASH, clock, count, num, pValue } from '../../format';
+import { DASH, clock, count, num, pValue } from '../../../src/shared/format';
 import type { DriftSample } from '../../../src/shared/protocol';
 import type { Report } from '../../../src/shared/report';
 import type { ColourKey } from '../../variants';

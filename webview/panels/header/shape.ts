@@ -1,5 +1,5 @@
 import type { Report } from '../../../src/shared/report';
-import { splitText } from '../../format';
+import { splitText } from '../../../src/shared/format';
 import { currentWeights, variantOrder } from '../../variants';
 
 /** The header's split: "v1 95% · v2 5% · v3 shadow". */

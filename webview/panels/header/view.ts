@@ -4,7 +4,7 @@
  */
 import type { DashboardState } from '../../../src/shared/protocol';
 import { custom, h } from '../../dom';
-import { ago } from '../../format';
+import { ago } from '../../../src/shared/format';
 import type { Capabilities } from '../../transport';
 import type { VscodeButton } from '../shared/vscodeElements';
 import { headerSplit } from './shape';

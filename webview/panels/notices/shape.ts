@@ -1,6 +1,6 @@
 /** The SRM banner's words: the observed split against the configured one. Pure: no DOM. */
 import type { Report } from '../../../src/shared/report';
-import { num, pValue, shares, splitNumber } from '../../format';
+import { num, pValue, shares, splitNumber } from '../../../src/shared/format';
 import { variantOrder } from '../../variants';
 
 /** The observed and configured split as "93.1/6.9" and "95/5" (variants with traffic). */

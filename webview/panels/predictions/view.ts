@@ -3,7 +3,7 @@
  * the prediction that was served.
  */
 import { h, s } from '../../dom';
-import { count, exact, num, pValue, percent, plain } from '../../format';
+import { count, exact, num, pValue, percent, plain } from '../../../src/shared/format';
 import type { Report } from '../../../src/shared/report';
 import type { ColourKey } from '../../variants';
 import { tableCell } from '../shared/tableCell';

@@ -2,7 +2,7 @@
  * Guardrails in words, the same in the verdict and on the timeline: "p95 latency 61 ms is
  * over the 50 ms guardrail".
  */
-import { ms, shortPercent } from '../../format';
+import { ms, shortPercent } from '../../../src/shared/format';
 
 const GUARDRAIL_WORDS: Record<string, { label: string; fmt: (x: number) => string }> = {
   latencyP95Ms: { label: 'p95 latency', fmt: ms },

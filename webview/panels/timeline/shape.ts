@@ -4,7 +4,7 @@
  * dashboard keeps itself. Pure: no DOM.
  */
 import type { Report, RolloutStatus, WeightChange } from '../../../src/shared/report';
-import { pValue, splitText } from '../../format';
+import { pValue, splitText } from '../../../src/shared/format';
 import { srmBanner } from '../notices/shape';
 import { guardrailLabel, guardrailText } from '../shared/guardrails';
 

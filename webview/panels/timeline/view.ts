@@ -1,6 +1,6 @@
 /** The timeline: what changed and when, newest first, each entry with its reason. */
 import { h } from '../../dom';
-import { clock, count } from '../../format';
+import { clock, count } from '../../../src/shared/format';
 import type { DashEvent } from './shape';
 
 const KIND_LABEL: Record<DashEvent['kind'], string> = {

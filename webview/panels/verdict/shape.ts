@@ -3,7 +3,7 @@
  * evidence, or what is missing before there is anything to decide. Pure: no DOM.
  */
 import type { Comparison, Decision, Report } from '../../../src/shared/report';
-import { count, interval, pValue, num, signedPercent } from '../../format';
+import { count, interval, pValue, num, signedPercent } from '../../../src/shared/format';
 import { feedbackCount, primaryMetric } from '../../variants';
 import { guardrailText } from '../shared/guardrails';
 import { feedbackHint, trafficHint, type RouterAddress } from '../shared/trafficHints';

@@ -14,7 +14,7 @@ import {
   signedPercent,
   signedPoints,
   splitText,
-} from '../../webview/format';
+} from '../../src/shared/format';
 import { withAlpha } from '../../webview/colour';
 
 describe('webview formatting: numbers for people', () => {

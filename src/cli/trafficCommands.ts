@@ -1,0 +1,120 @@
+/** Traffic commands: simulate, split, watch. */
+import { findExperiment } from '../operations/experiments';
+import { simulateTraffic } from '../operations/simulate';
+import { splitTraffic } from '../operations/split';
+import { watchAlerts } from '../operations/watch';
+import { WeightsError, formatSplit, parseSplit } from '../shared/weights';
+import {
+  UsageError,
+  jsonOption,
+  numberFlag,
+  onInterrupt,
+  output,
+  type CliContext,
+  type Command,
+} from './command';
+import { environmentOptions, environmentUsage, runtimeFromFlags } from './environment';
+import { simulationText } from './render';
+import { workspaceOf } from './command';
+
+const SIMULATE_HELP = [
+  'Outcome model: a customer is offered the promotion when the served model scores them >= 0.5, and',
+  'converts with probability 0.9 when offered and their label (column "converted") is 1, 0.03 when',
+  'offered and the label is 0, and never when not offered. Feedback (conversion 0/1) goes to the router.',
+  'Drift: FEATURE=shift:+N | FEATURE=scale:F | FEATURE=mix:a=0.7,b=0.3, from --drift-from (fraction) on.',
+  'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
+].join('\n');
+
+/** A progress bar on a terminal's stderr. */
+function progressBar(): ((done: number, total: number) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let lastShown = -1;
+  return (done, total) => {
+    const pct = Math.floor((100 * done) / total);
+    if (pct === lastShown) return;
+    lastShown = pct;
+    const bar = '█'.repeat(Math.floor(pct / 4)).padEnd(25, '░');
+    process.stderr.write(`\r  ${bar} ${pct}% (${done}/${total})${done === total ? '\n' : ''}`);
+  };
+}
+
+export function trafficCommands(ctx: CliContext): Record<string, Command> {
+  return {
+    simulate: {
+      summary: 'replay a dataset through the router with sticky users, feedback and optional drift',
+      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--data FILE] ${environmentUsage} [--json]`,
+      help: SIMULATE_HELP,
+      options: {
+        ...environmentOptions,
+        requests: { type: 'string' },
+        rps: { type: 'string' },
+        drift: { type: 'string', multiple: true },
+        'drift-from': { type: 'string' },
+        data: { type: 'string' },
+        ...jsonOption,
+      },
+      twin: {
+        palette: ['simulateTraffic'],
+        inputs: { experiment: '<positional>', requests: '--requests', drift: '--drift' },
+      },
+      async run(v, [ref]) {
+        if (!ref) throw new UsageError('which experiment (name or file)?');
+        const abort = onInterrupt();
+        const summary = await simulateTraffic(
+          runtimeFromFlags(ctx, v),
+          {
+            experiment: await findExperiment(workspaceOf(v), ref),
+            requests: numberFlag(v.requests, '--requests'),
+            rps: numberFlag(v.rps, '--rps'),
+            drift: (v.drift as string[] | undefined) ?? [],
+            driftFrom: numberFlag(v['drift-from'], '--drift-from'),
+            dataFile: v.data as string | undefined,
+          },
+          { signal: abort.signal, onRequests: v.json ? undefined : progressBar() },
+        );
+        output(v, summary, simulationText);
+        return summary.ok > 0 ? 0 : 1;
+      },
+    },
+    split: {
+      summary: "change an experiment's traffic split (variants not named keep their weight)",
+      usage: `model-canary split <experiment> <variant>=<weight> ... ${environmentUsage} [--json]`,
+      options: { ...environmentOptions, ...jsonOption },
+      twin: { palette: ['setTrafficSplit'], inputs: { experiment: '<positional>', weights: '<positional>' } },
+      async run(v, [experiment, ...pairs]) {
+        if (!experiment || pairs.length === 0) throw new UsageError('usage: split <experiment> v1=75 v2=25');
+        let weights: Record<string, number>;
+        try {
+          weights = parseSplit(pairs.join(' '));
+        } catch (err) {
+          if (err instanceof WeightsError) throw new UsageError(err.message);
+          throw err;
+        }
+        const result = await splitTraffic(runtimeFromFlags(ctx, v), { experiment, weights });
+        output(v, result, (r) => `${r.experiment}: ${formatSplit(r.weights)}`);
+        return 0;
+      },
+    },
+    watch: {
+      summary: 'print alerts (guardrails, SRM, drift, rollout transitions) as they happen, until Ctrl-C',
+      usage: `model-canary watch <experiment> [--interval 2] ${environmentUsage} [--json]`,
+      options: { ...environmentOptions, interval: { type: 'string', default: '2' }, ...jsonOption },
+      async run(v, [experiment]) {
+        if (!experiment) throw new UsageError('which experiment?');
+        const abort = onInterrupt();
+        await watchAlerts(
+          runtimeFromFlags(ctx, v),
+          { experiment, intervalSeconds: numberFlag(v.interval, '--interval') },
+          (alert) =>
+            console.log(
+              v.json
+                ? JSON.stringify({ ts: new Date().toISOString(), ...alert })
+                : `${new Date().toISOString()}  ${alert.kind.padEnd(9)} ${alert.message}`,
+            ),
+          { signal: abort.signal },
+        );
+        return 0;
+      },
+    },
+  };
+}

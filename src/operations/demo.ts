@@ -1,0 +1,120 @@
+/**
+ * `demo`: the whole loop on sample-models — start, deploy experiments/propensity.yaml, then either
+ * traffic with drift injected halfway, or an automatic rollout of v2 with traffic in rounds until
+ * the router's controller ends it (or pauses it for a person).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OperationOptions, Runtime } from '../runtime/runtime';
+import type { Report } from '../shared/report';
+import type { SimulationSummary } from '../simulator/simulator';
+import { deployExperiment } from './deploy';
+import { usageError } from './errors';
+import { findExperiment } from './experiments';
+import { TERMINAL_ROLLOUT_STATES, rolloutAction } from './rollout';
+import { simulateTraffic } from './simulate';
+
+export const DEMO_EXPERIMENT = 'propensity';
+/** Short steps so the demo's rollout ends in about a minute. */
+export const DEMO_ROLLOUT_STEPS = { minSamplesPerStep: 150, minStepSeconds: 3 };
+const DEMO_DRIFT = 'basket_value=shift:+60';
+const ROUNDS = 40;
+
+export interface DemoInput {
+  workspace: string;
+  requests: number;
+  rps: number;
+  rollout: boolean;
+}
+
+export interface DemoResult {
+  report: Report;
+  simulation: SimulationSummary;
+  endpoint: string;
+}
+
+const emptySummary = (): SimulationSummary => ({
+  sent: 0,
+  ok: 0,
+  errors: 0,
+  feedbackSent: 0,
+  feedbackFailed: 0,
+  durationMs: 0,
+  achievedRps: 0,
+  byVariant: {},
+});
+
+function add(total: SimulationSummary, s: SimulationSummary): void {
+  total.sent += s.sent;
+  total.ok += s.ok;
+  total.errors += s.errors;
+  total.feedbackSent += s.feedbackSent;
+  total.feedbackFailed += s.feedbackFailed;
+  total.durationMs += s.durationMs;
+  total.firstError ??= s.firstError;
+  for (const [name, t] of Object.entries(s.byVariant)) {
+    const acc = (total.byVariant[name] ??= { requests: 0, errors: 0, offered: 0, converted: 0 });
+    acc.requests += t.requests;
+    acc.errors += t.errors;
+    acc.offered += t.offered;
+    acc.converted += t.converted;
+  }
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the demo on a started environment; the caller stops it. */
+export async function runDemo(
+  runtime: Runtime,
+  input: DemoInput,
+  options: OperationOptions = {},
+): Promise<DemoResult> {
+  const file = join(input.workspace, 'experiments', `${DEMO_EXPERIMENT}.yaml`);
+  if (!existsSync(file))
+    throw usageError(
+      `the demo needs ${file} (run it from the repository, or pass --workspace sample-models)`,
+    );
+  const say = options.onProgress ?? (() => undefined);
+  say('deploying experiments/propensity.yaml (v1 95% / v2 5% / v3 shadow)');
+  await deployExperiment(runtime, { experimentFile: file }, options);
+  const experiment = await findExperiment(input.workspace, file);
+  let simulation: SimulationSummary;
+  if (input.rollout) {
+    say('starting a progressive rollout of v2 (demo steps: 150 samples, 3 s)');
+    await rolloutAction(runtime, {
+      experiment: DEMO_EXPERIMENT,
+      action: 'start',
+      candidate: 'v2',
+      overrides: DEMO_ROLLOUT_STEPS,
+    });
+    simulation = emptySummary();
+    const perRound = Math.min(1000, input.requests);
+    for (let round = 0; round < ROUNDS; round++) {
+      add(
+        simulation,
+        await simulateTraffic(
+          runtime,
+          { experiment, requests: perRound, rps: input.rps, startRow: round * perRound },
+          { signal: options.signal },
+        ),
+      );
+      await pause(1_500); // one controller evaluation after the last feedback
+      const rollout = (await runtime.report(DEMO_EXPERIMENT)).rollout;
+      say(
+        `rollout: ${rollout?.state ?? 'unknown'} at ${rollout ? (rollout.steps[rollout.stepIndex] ?? 0) : 0}% — ${rollout?.reason ?? ''}`,
+      );
+      // Paused waits for a person (drift, SRM, approval): the demo stops there and reports why.
+      if (!rollout || TERMINAL_ROLLOUT_STATES.includes(rollout.state) || rollout.state === 'Paused') break;
+    }
+    simulation.achievedRps = simulation.sent / Math.max(0.001, simulation.durationMs / 1000);
+  } else {
+    say(`simulating ${input.requests} requests, drift on basket_value from halfway`);
+    simulation = await simulateTraffic(
+      runtime,
+      { experiment, requests: input.requests, rps: input.rps, drift: [DEMO_DRIFT] },
+      options,
+    );
+  }
+  await pause(500); // let the last feedback land
+  return { report: await runtime.report(DEMO_EXPERIMENT), simulation, endpoint: await runtime.endpoint() };
+}

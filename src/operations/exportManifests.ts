@@ -1,0 +1,53 @@
+/** `export` / Export Manifests…: an experiment as files for GitOps (builtin stack, Seldon Core v2, KServe). */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { EXPORT_TARGETS, exportExperiment, type ExportTarget } from '../manifests/export';
+import { usageError } from './errors';
+import { experimentInput } from './experiments';
+
+export interface ExportInput {
+  workspace: string;
+  experiment: string;
+  target: ExportTarget;
+  out: string;
+  namespace?: string;
+  modelUriBase?: string;
+  routerImage?: string;
+  /** The router bundle for the builtin target when no router image is given. */
+  routerBundle?: string;
+  mlserverImage?: string;
+}
+
+export interface ExportResult {
+  files: string[];
+  notes: string[];
+}
+
+export async function exportManifests(input: ExportInput): Promise<ExportResult> {
+  if (!EXPORT_TARGETS.includes(input.target))
+    throw usageError(`the target must be one of ${EXPORT_TARGETS.join(', ')}, got "${String(input.target)}"`);
+  if (!input.out) throw usageError('name the folder to write to (--out DIR)');
+  const exp = await experimentInput(input.workspace, input.experiment);
+  let result;
+  try {
+    result = exportExperiment(exp, {
+      target: input.target,
+      namespace: input.namespace,
+      modelUriBase: input.modelUriBase,
+      routerImage: input.routerImage,
+      routerBundle: input.target === 'builtin' && !input.routerImage ? input.routerBundle : undefined,
+      ...(input.mlserverImage ? { stack: { images: { mlserver: input.mlserverImage } } } : {}),
+    });
+  } catch (err) {
+    throw usageError((err as Error).message);
+  }
+  const out = resolve(input.out);
+  const files: string[] = [];
+  for (const f of result.files) {
+    const path = join(out, f.name);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, f.content);
+    files.push(path);
+  }
+  return { files, notes: result.notes };
+}

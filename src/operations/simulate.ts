@@ -1,0 +1,92 @@
+/**
+ * `simulate` / Simulate Traffic: replays the experiment's traffic file through the router, with
+ * sticky users, feedback from the outcome model and optional drift. A remote cluster's router is
+ * reached through a port-forward for the length of the run (Runtime.connect).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Experiment } from '../core/spec/experiment';
+import type { OperationOptions, Runtime } from '../runtime/runtime';
+import { defaultTrafficFile, loadDataset } from '../simulator/dataset';
+import { parseDriftSpec, type DriftSpec } from '../simulator/driftInjection';
+import { simulate, type SimulationSummary } from '../simulator/simulator';
+import { usageError } from './errors';
+
+export const DEFAULT_SIMULATION = { requests: 2000, rps: 200 } as const;
+
+export interface SimulateInput {
+  experiment: Experiment;
+  requests?: number;
+  rps?: number;
+  /** `FEATURE=shift:+N | scale:F | mix:a=0.7,b=0.3` */
+  drift?: string[];
+  /** Fraction of the run after which drift starts (default halfway). */
+  driftFrom?: number;
+  /** A CSV with the model's feature columns (default: the experiment's traffic file). */
+  dataFile?: string;
+  /** Row to start at (a run continuing an earlier one). */
+  startRow?: number;
+  /** Where to send requests when the runtime cannot connect by itself (default: its endpoint). */
+  routerUrl?: string;
+}
+
+export interface SimulateProgress {
+  onRequests?: (done: number, total: number) => void;
+}
+
+/** Drift specs as the simulator takes them; a usage error names the bad one. */
+export function parseDriftOptions(specs: readonly string[]): DriftSpec[] {
+  return specs.map((d) => {
+    try {
+      return parseDriftSpec(d);
+    } catch (err) {
+      throw usageError(`drift "${d}": ${(err as Error).message}`);
+    }
+  });
+}
+
+export async function simulateTraffic(
+  runtime: Runtime,
+  input: SimulateInput,
+  options: OperationOptions & SimulateProgress = {},
+): Promise<SimulationSummary> {
+  const experiment = input.experiment;
+  const dataFile = resolve(input.dataFile ?? defaultTrafficFile(experiment));
+  if (!existsSync(dataFile))
+    throw usageError(
+      `the traffic file ${dataFile} does not exist — pass a CSV with the model's feature columns (--data FILE)`,
+    );
+  const requests = input.requests ?? DEFAULT_SIMULATION.requests;
+  const rps = input.rps ?? DEFAULT_SIMULATION.rps;
+  if (!(requests > 0) || !(rps > 0) || !Number.isFinite(requests) || !Number.isFinite(rps))
+    throw usageError('the number of requests and the rate must be positive numbers');
+  if (input.driftFrom !== undefined && !(input.driftFrom >= 0 && input.driftFrom <= 1))
+    throw usageError('drift-from must be a fraction between 0 and 1');
+  const drift = parseDriftOptions(input.drift ?? []);
+  const data = await loadDataset(dataFile);
+  if (runtime.connect && !input.routerUrl) options.onProgress?.('connecting to the router');
+  const connection =
+    runtime.connect && !input.routerUrl
+      ? await runtime.connect({ signal: options.signal })
+      : { url: input.routerUrl ?? (await runtime.endpoint()), close: async () => undefined };
+  options.onProgress?.(`replaying ${dataFile} against ${connection.url}`);
+  try {
+    return await simulate({
+      routerUrl: connection.url,
+      experiment: experiment.metadata.name,
+      endpoint: experiment.spec.endpoint,
+      stickyHeader: experiment.spec.routing?.sticky?.header,
+      metric: experiment.spec.metrics.primary.name,
+      data,
+      requests,
+      rps,
+      drift,
+      driftFrom: input.driftFrom,
+      startRow: input.startRow,
+      signal: options.signal,
+      onProgress: options.onRequests,
+    });
+  } finally {
+    await connection.close();
+  }
+}
