@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dashboardHtml } from '../webview/html';
+import { dashboardHtml } from '../src/shared/dashboardHtml';
 import { fixtureReport } from './dashboardFixture';
 import { THEMES } from './dashboardThemes';
 import type { Report } from '../src/shared/report';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { dashboardHtml } from '../../webview/html';
+import { dashboardHtml } from '../shared/dashboardHtml';
 
 const ASSETS: Record<string, string> = {
   'webview.js': 'text/javascript; charset=utf-8',

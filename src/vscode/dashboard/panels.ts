@@ -12,7 +12,7 @@ import {
   type HostToWebview,
   type WebviewToHost,
 } from '../../shared/protocol';
-import { dashboardHtml } from '../../../webview/html';
+import { dashboardHtml } from '../../shared/dashboardHtml';
 import type { Environments } from '../environments';
 import type { LiveState } from '../liveState';
 import type { WorkspaceModel } from '../workspaceModel';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { dashboardCsp, dashboardHtml } from '../../webview/html';
+import { dashboardCsp, dashboardHtml } from '../../src/shared/dashboardHtml';
 
 const nonce = 'q83vEjHw5cX1Qk0wV0hQmA==';
 
