@@ -1,0 +1,203 @@
+// A router process watching a real kube-apiserver: it routes with the weights of the stack's
+// ConfigMap, follows a patch of it, answers through the API server's service proxy, and
+// KubeRuntime's status and down see the stack it belongs to.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { applyObjects, kubeRequest, listObjects, setRouterWeights } from '../../src/kube';
+import {
+  buildStack,
+  releaseSelector,
+  routerConfigMap,
+  stackNames,
+  type ExperimentInput,
+  type StackOptions,
+} from '../../src/manifests';
+import { KubeRuntime } from '../../src/runtime/kubeRuntime';
+import type { KubeApiServer } from '../harness/kubeApiServer';
+import { freePort, hostAddress, publishRouterPod, routerKubeArgs } from '../harness/kubeRouterStandIn';
+import { startRouter, type RunningRouter } from '../harness/router';
+import { CONTEXT, startServingStackApi, type ServingStackApi } from '../harness/servingStackApi';
+import { SAMPLE_MODELS } from '../harness/tools';
+
+describe('the serving stack on a real kube-apiserver', function () {
+  let api: ServingStackApi | undefined;
+  let server: KubeApiServer;
+  let kc: KubeConfig;
+  let tmp: string;
+  let input: ExperimentInput;
+  let bundle: string;
+
+  before(async function () {
+    api = await startServingStackApi();
+    ({ server, kc, tmp, input, bundle } = api);
+  });
+
+  after(async function () {
+    await api?.stop();
+  });
+
+  describe('a router process watching the API server', function () {
+    const ns = 'mc-live';
+    let router: RunningRouter | undefined;
+    let routerPort: number;
+    let stack: StackOptions;
+    let runtime: KubeRuntime;
+
+    before(async function () {
+      // Paths the router can use on this machine instead of the Pod's mounts.
+      const dataDir = path.join(tmp, 'router-data');
+      const expDir = path.join(tmp, 'experiments');
+      await fs.promises.mkdir(expDir, { recursive: true });
+      await fs.promises.cp(
+        path.join(SAMPLE_MODELS, 'experiments/propensity.yaml'),
+        path.join(expDir, 'propensity.yaml'),
+      );
+      await fs.promises.cp(path.join(SAMPLE_MODELS, 'data'), path.join(tmp, 'data'), { recursive: true });
+      routerPort = await freePort();
+      stack = {
+        namespace: ns,
+        platform: 'remote',
+        modelSource: { kind: 'http', baseUrl: 'https://models.example.com' },
+        router: { bundle },
+      };
+      const objects = buildStack([input], stack) as KubernetesObject[];
+      const names = stackNames();
+      const config = parse(
+        (objects.find((o) => o.metadata?.name === names.routerConfig) as V1ConfigMap).data!['router.yaml']!,
+      );
+      config.listen = `0.0.0.0:${routerPort}`;
+      config.dataDir = dataDir;
+      // The admin token the Secret volume would hold in a Pod.
+      config.adminTokenFile = path.join(tmp, 'admin-token');
+      await fs.promises.writeFile(config.adminTokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+      config.experiments[0].experimentFile = path.join(expDir, 'propensity.yaml');
+      const idx = objects.findIndex((o) => o.metadata?.name === names.routerConfig);
+      objects[idx] = routerConfigMap(config, stack) as KubernetesObject;
+      await applyObjects(kc, CONTEXT, objects);
+
+      router = await startRouter(path.join(tmp, 'unused.yaml'), {
+        cwd: tmp,
+        args: ['--kube-configmap', `${ns}/${names.routerConfig}`, ...(await routerKubeArgs(server, tmp))],
+      });
+      runtime = new KubeRuntime({
+        workspace: SAMPLE_MODELS,
+        context: CONTEXT,
+        kubeconfig: kc,
+        namespace: ns,
+        platform: 'remote',
+      });
+    });
+
+    after(async function () {
+      await router?.stop();
+    });
+
+    const reportWeights = async (url: string): Promise<Record<string, number>> => {
+      const res = await fetch(`${url}/api/v1/experiments/propensity/report`);
+      assert.equal(res.status, 200, await res.clone().text());
+      const report = (await res.json()) as { variants: { name: string; weight: number }[] };
+      return Object.fromEntries(report.variants.map((v) => [v.name, v.weight]));
+    };
+
+    it('routes with the weights of the ConfigMap it started from', async function () {
+      assert.deepEqual(await reportWeights(router!.url), { v1: 95, v2: 5 });
+    });
+
+    it('picks up a weight change made by patching the ConfigMap within a second or two', async function () {
+      const started = Date.now();
+      await setRouterWeights(kc, CONTEXT, stack, 'propensity', { v1: 75, v2: 25 });
+      let weights: Record<string, number> = {};
+      while (Date.now() - started < 5_000) {
+        weights = await reportWeights(router!.url);
+        if (weights.v2 === 25) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(weights, { v1: 75, v2: 25 }, router!.output());
+      // Only a bound that a lost watch would break; bench/ measures, tests do not time things.
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+      await assert.rejects(
+        setRouterWeights(kc, CONTEXT, stack, 'propensity', { v9: 10 }),
+        /has no variant v9/,
+      );
+    });
+
+    it("reads the report through the API server's service proxy, and sets weights through the runtime", async function () {
+      const address = hostAddress();
+      if (!address) this.skip(); // the service proxy cannot reach a loopback-only machine
+      // No controller runs Pods or fills endpoints here: a Pod object with the router's labels and
+      // this machine's address, and an EndpointSlice naming it — what the service proxy checks.
+      await publishRouterPod(kc, CONTEXT, ns, 'model-canary-router-test', address, routerPort);
+      // The API server reads EndpointSlices from an informer: give it a moment.
+      const deadline = Date.now() + 10_000;
+      while (
+        Date.now() < deadline &&
+        !(await runtime.report('propensity').then(
+          () => true,
+          () => false,
+        ))
+      )
+        await new Promise((r) => setTimeout(r, 100));
+      const report = await runtime.report('propensity');
+      assert.equal(report.experiment, 'propensity');
+      assert.deepEqual(
+        report.variants.map((v) => [v.name, v.weight]),
+        [
+          ['v1', 75],
+          ['v2', 25],
+        ],
+      );
+      const progress: string[] = [];
+      await runtime.setWeights('propensity', { v1: 50, v2: 50 }, { onProgress: (m) => progress.push(m) });
+      assert.deepEqual(
+        (await runtime.report('propensity')).variants.map((v) => v.weight),
+        [50, 50],
+        progress.join('\n'),
+      );
+    });
+
+    it('status lists the router and model servers; down deletes them by label and keeps the event log volume', async function () {
+      const status = await runtime.status();
+      assert.equal(status.runtime, 'kubernetes');
+      assert.equal(status.up, true);
+      assert.deepEqual(status.components.map((c) => c.name).sort(), [
+        'propensity-v1',
+        'propensity-v2',
+        'propensity-v3',
+        'router',
+      ]);
+      assert.ok(
+        status.components.every((c) => c.state === 'not-ready'),
+        'nothing runs Pods on the test API server',
+      );
+      assert.deepEqual(
+        status.experiments.map((e) => e.name),
+        ['propensity'],
+      );
+      await runtime.down();
+      const left = await listObjects(
+        kc,
+        CONTEXT,
+        'apps/v1',
+        'Deployment',
+        ns,
+        releaseSelector('model-canary'),
+      );
+      assert.deepEqual(left, []);
+      const pvcs = await listObjects(
+        kc,
+        CONTEXT,
+        'v1',
+        'PersistentVolumeClaim',
+        ns,
+        releaseSelector('model-canary'),
+      );
+      assert.equal(pvcs.length, 1);
+      const res = await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${ns}/configmaps`);
+      assert.doesNotMatch(res.text, /model-canary-router-config/);
+    });
+  });
+});
