@@ -57,10 +57,10 @@ export const progress =
     if (!quiet) process.stderr.write(`  ${message}\n`);
   };
 
-/** A port number from a flag. */
-export function portFlag(raw: unknown, name = '--port'): number {
+/** A port number from a flag (0, where allowed, means any free port). */
+export function portFlag(raw: unknown, name = '--port', allowAnyFree = false): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
+  if (!Number.isInteger(n) || n < (allowAnyFree ? 0 : 1) || n > 65535)
     throw new UsageError(`${name} must be a port number, got "${String(raw)}"`);
   return n;
 }

@@ -32,7 +32,7 @@ export function localRuntime(ctx: CliContext, v: Record<string, unknown>): Proce
     routerScript: ctx.routerScript,
     cacheDir: ctx.cacheDir,
     python: v.python as string | undefined,
-    routerPort: v.port === undefined ? DEFAULT_ROUTER_PORT : portFlag(v.port),
+    routerPort: v.port === undefined ? DEFAULT_ROUTER_PORT : portFlag(v.port, '--port', true),
   });
 }
 

@@ -46,7 +46,7 @@ const baseCommands: Record<string, Command> = {
         {
           kindPath: v.kind as string | undefined,
           clusterName: v.cluster as string,
-          hostPort: portFlag(v.port),
+          hostPort: portFlag(v.port, '--port', true),
         },
         { signal: abort.signal },
       );

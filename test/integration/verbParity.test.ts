@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { promoteCandidate } from '../../src/operations/promoteCandidate';
+import { rollBack } from '../../src/operations/rollBack';
+import { splitTraffic } from '../../src/operations/split';
+import { ProcessRuntime } from '../../src/runtime/processRuntime';
+import type { Report } from '../../src/shared/report';
+import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
+
+const CLI = join(REPO_ROOT, 'dist/cli.js');
+
+interface Step {
+  weights: Record<string, number>;
+  rollout?: { state: string; candidate: string; transitions: string[] };
+}
+
+const stepOf = (r: Report): Step => ({
+  weights: Object.fromEntries(r.variants.map((v) => [v.name, v.weight])),
+  ...(r.rollout
+    ? {
+        rollout: {
+          state: r.rollout.state,
+          candidate: r.rollout.candidate,
+          transitions: r.rollout.history.map((h) => `${h.from}→${h.to}@${h.weight}`),
+        },
+      }
+    : {}),
+});
+
+// One scenario — partial split, promote candidate, roll back — through the built CLI and through
+// the operations the VS Code commands call, on real MLServer and router processes. Both must
+// leave the router in the same weights and rollout states, step by step.
+describe('the same verbs through the CLI and through the operations layer (local processes)', function () {
+  let ws: string;
+  let runtime: ProcessRuntime;
+  const cli = async (...args: string[]) => {
+    const res = await execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 240_000 });
+    assert.equal(res.exitCode, 0, `${args.join(' ')}: ${res.stderr}`);
+    return res.stdout;
+  };
+  const report = async () => stepOf(JSON.parse(await cli('report', 'propensity', '--json')) as Report);
+  const reset = () => cli('split', 'propensity', 'v1=95', 'v2=5');
+
+  before(async function () {
+    this.timeout(300_000);
+    ws = await mkdtemp(join(tmpdir(), 'mc-parity-'));
+    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    await cli('up', '--port', '0');
+    await cli('deploy', join(ws, 'experiments/propensity.yaml'));
+    runtime = new ProcessRuntime({
+      workspace: ws,
+      routerScript: join(REPO_ROOT, 'dist/router.js'),
+      cacheDir: join(tmpdir(), 'unused'),
+    });
+  });
+
+  after(async () => {
+    await execa('node', [CLI, 'down', '--workspace', ws], { reject: false });
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('partial split, promote-candidate and roll-back give the same weights and rollout states', async function () {
+    this.timeout(120_000);
+    const viaCli: Step[] = [];
+    await cli('split', 'propensity', 'v2=20');
+    viaCli.push(await report());
+    await cli('promote-candidate', 'propensity');
+    viaCli.push(await report());
+    await cli('roll-back', 'propensity');
+    viaCli.push(await report());
+
+    await reset();
+    const viaOperations: Step[] = [];
+    await splitTraffic(runtime, { experiment: 'propensity', weights: { v2: 20 } });
+    viaOperations.push(await report());
+    await promoteCandidate(runtime, { experiment: 'propensity' });
+    viaOperations.push(await report());
+    await rollBack(runtime, { experiment: 'propensity' });
+    viaOperations.push(await report());
+
+    // A partial split keeps v1's 95; the promotion is the router's rollout at its first step;
+    // the roll back is the controller's RolledBack with the baseline at 100%.
+    assert.deepEqual(viaCli[0]!.weights, { v1: 95, v2: 20 });
+    assert.equal(viaCli[1]!.rollout?.state, 'Progressing');
+    assert.equal(viaCli[1]!.rollout?.candidate, 'v2');
+    assert.deepEqual(viaCli[1]!.weights, { v1: 95, v2: 5 });
+    assert.equal(viaCli[2]!.rollout?.state, 'RolledBack');
+    assert.deepEqual(viaCli[2]!.weights, { v1: 100, v2: 0 });
+    // The first step compares weights only: before the scenario the report carries the previous run's rollout.
+    assert.deepEqual(viaOperations[0]!.weights, viaCli[0]!.weights);
+    assert.deepEqual(viaOperations.slice(1), viaCli.slice(1));
+  });
+
+  it('roll-back without a running rollout is still the controller: a RolledBack rollout, baseline at 100%', async function () {
+    this.timeout(60_000);
+    await reset();
+    await cli('roll-back', 'propensity');
+    const after = await report();
+    assert.deepEqual(after.weights, { v1: 100, v2: 0 });
+    assert.equal(after.rollout?.state, 'RolledBack');
+    assert.deepEqual(after.rollout?.transitions, ['Initialized→RolledBack@0']);
+  });
+
+  it('bad weights get the same words from the CLI and the operation, and nothing changes', async function () {
+    this.timeout(60_000);
+    await reset();
+    const res = await execa('node', [CLI, 'split', 'propensity', 'v9=10', '--workspace', ws], {
+      reject: false,
+    });
+    assert.equal(res.exitCode, 2);
+    assert.match(res.stderr, /unknown variant "v9" — experiment propensity has v1, v2/);
+    await assert.rejects(
+      splitTraffic(runtime, { experiment: 'propensity', weights: { v9: 10 } }),
+      /unknown variant "v9" — experiment propensity has v1, v2/,
+    );
+    assert.deepEqual((await report()).weights, { v1: 95, v2: 5 });
+  });
+});
