@@ -10,7 +10,9 @@ import { Environments } from './vscode/environments';
 import { LiveState } from './vscode/liveState';
 import { StatusBar } from './vscode/statusBar';
 import type { TreeNode } from './vscode/tree/nodes';
-import { EnvironmentsTree, ExperimentsTree, ModelsTree } from './vscode/tree/providers';
+import { EnvironmentsTree } from './vscode/tree/environmentsTree';
+import { ExperimentsTree } from './vscode/tree/experimentsTree';
+import { ModelsTree } from './vscode/tree/modelsTree';
 import { WorkspaceModel } from './vscode/workspaceModel';
 
 /** What activate() returns, for the extension-host tests and other extensions. */

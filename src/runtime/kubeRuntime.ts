@@ -6,47 +6,26 @@
  * service proxy (no port-forward, works on remote clusters), `rollout` posts to the router's
  * admin API the same way with the namespace's admin token (a Secret `up` makes once), `logFile`
  * fetches Pod logs, `down` deletes everything of the release by label (the event log's volume
- * stays unless purged).
- *
- * Where the service proxy is refused (RBAC without `services/proxy`) or cannot reach the router,
- * the same request goes through a port-forward to the router's Pod (`pods/portforward`); once
- * RBAC has refused the proxy, later requests go straight to the port-forward.
+ * stays unless purged). How requests reach the router: kubeRouterConnection.ts.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment, V1Pod } from '@kubernetes/client-node';
-import type { RouterConfigInput } from '../core/spec/routerConfig';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { SpecError } from '../core/spec/errors';
 import type { Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
 import { applyObjects } from '../kube/applyPlan';
-import { labelSelector, newestFirst, newestPod, podLog } from '../kube/cluster';
+import { labelSelector, newestPod, podLog } from '../kube/cluster';
 import { forContext, loadKubeConfig } from '../kube/kubeconfig';
-import { deleteObject, listObjects, readLive } from '../kube/objects';
+import { deleteObject, listObjects } from '../kube/objects';
 import { isKindContext } from '../kube/promote';
-import { applyWithAdminToken, readAdminToken } from '../kube/adminToken';
-import { forwardedRequest, openPortForward } from '../kube/portForward';
-import {
-  serviceProxyPath,
-  serviceProxyRequest,
-  statusMessage,
-  type KubeRequestOptions,
-  type KubeResponse,
-} from '../kube/request';
-import { rolloutState, waitForRollouts } from '../kube/rollout';
-import {
-  liveRouterConfig,
-  mergeExperiment,
-  mergeExperimentFiles,
-  readLiveStack,
-  setRouterWeights,
-} from '../kube/stackState';
+import { applyWithAdminToken } from '../kube/adminToken';
+import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
-import { releaseSelector, ANNOTATION_MODEL } from '../manifests/labels';
+import { releaseSelector } from '../manifests/labels';
 import {
   DEFAULT_NAMESPACE,
-  DEFAULT_RELEASE,
   experimentFiles,
   experimentsConfigMap,
   modelRefs,
@@ -57,18 +36,18 @@ import {
   routerConfigMap,
   routerExperimentEntry,
   routerObjects,
-  routerSelector,
   stackNames,
   type ExperimentInput,
   type StackOptions,
 } from '../manifests/stack';
-import { RouterClient, type RolloutAction, type RolloutOverrides } from '../shared/routerApi';
+import type { RouterClient, RolloutAction, RolloutOverrides } from '../shared/routerApi';
 import { formatSplit } from '../shared/weights';
 import type { Report, RolloutStatus } from '../shared/report';
+import { KubeRouterConnection } from './kubeRouterConnection';
+import { findDeployment, readStackStatus, waitDeployments, type KubeStackTarget } from './kubeStackStatus';
 import {
   RuntimeError,
   routerFailure,
-  type ComponentStatus,
   type EnvironmentStatus,
   type OperationOptions,
   type Runtime,
@@ -103,19 +82,6 @@ export interface KubeRuntimeOptions {
   reloadEveryMs?: number;
 }
 
-const ROUTER_COMPONENT = 'router';
-
-/** True when the API server answered itself (a `Status`: refused, no endpoints, unreachable), not the router. */
-function isApiServerAnswer(res: KubeResponse): boolean {
-  if (res.status === 0) return true;
-  try {
-    return (JSON.parse(res.text) as { kind?: unknown }).kind === 'Status';
-  } catch {
-    // The proxy's own plain-text errors ("error trying to reach service: …").
-    return res.status === 502 || res.status === 503;
-  }
-}
-
 export class KubeRuntime implements Runtime {
   readonly workspace: string;
   readonly kc: KubeConfig;
@@ -123,6 +89,8 @@ export class KubeRuntime implements Runtime {
   readonly namespace: string;
   private readonly platform: 'kind' | 'remote';
   private readonly names: ReturnType<typeof stackNames>;
+  private readonly target: KubeStackTarget;
+  private readonly connection: KubeRouterConnection;
 
   constructor(private readonly opts: KubeRuntimeOptions) {
     this.workspace = resolve(opts.workspace);
@@ -132,6 +100,19 @@ export class KubeRuntime implements Runtime {
     this.namespace = opts.namespace ?? DEFAULT_NAMESPACE;
     this.platform = opts.platform ?? (isKindContext(this.kc, this.context) ? 'kind' : 'remote');
     this.names = stackNames(opts.release);
+    this.target = {
+      kc: this.kc,
+      context: this.context,
+      namespace: this.namespace,
+      release: opts.release,
+      names: this.names,
+    };
+    this.connection = new KubeRouterConnection({
+      ...this.target,
+      platform: this.platform,
+      routerPort: opts.stack?.router?.port ?? ROUTER_CONTAINER_PORT,
+      hostPort: opts.hostPort,
+    });
   }
 
   /** The stack options without the router bundle (enough to name and label objects). */
@@ -182,7 +163,7 @@ export class KubeRuntime implements Runtime {
       stack,
       { onProgress: progress, signal: options.signal },
     );
-    await this.waitDeployments([this.names.router], options);
+    await waitDeployments(this.target, [this.names.router], options, this.opts.rolloutTimeoutMs);
     return this.status();
   }
 
@@ -212,9 +193,11 @@ export class KubeRuntime implements Runtime {
         signal: options.signal,
       },
     );
-    await this.waitDeployments(
+    await waitDeployments(
+      this.target,
       servers.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name),
       options,
+      this.opts.rolloutTimeoutMs,
     );
     const config = routerConfig(mergeExperiment(live.config, routerExperimentEntry(input, stack)), stack);
     progress(`routing /v2/models/${exp.spec.endpoint}/infer`);
@@ -226,7 +209,16 @@ export class KubeRuntime implements Runtime {
         onProgress: progress,
       },
     );
-    await this.waitRouted(exp.spec.endpoint, stack, { ...live.config, ...config }, options);
+    await this.connection.waitRouted(
+      exp.spec.endpoint,
+      () => this.reloadRouter({ ...live.config, ...config }, stack),
+      {
+        timeoutMs: this.opts.routedTimeoutMs,
+        reloadEveryMs: this.opts.reloadEveryMs,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      },
+    );
     return this.status();
   }
 
@@ -274,56 +266,15 @@ export class KubeRuntime implements Runtime {
    * port-forward; admin calls carry the namespace's admin token (the Secret `up` creates).
    */
   async router(): Promise<RouterClient> {
-    return new RouterClient(
-      (path, request) =>
-        this.routerRequest(path, {
-          method: request.method,
-          body: request.body,
-          // The API server authenticates this request with the kubeconfig's own Authorization;
-          // the token travels in ADMIN_TOKEN_HEADER alone.
-          headers: Object.fromEntries(
-            Object.entries(request.headers).filter(([k]) => k.toLowerCase() !== 'authorization'),
-          ),
-          signal: request.signal,
-        }).then((res) => ({ status: res.status, text: res.text })),
-      async () => {
-        const token = await readAdminToken(this.kc, this.context, this.base());
-        if (!token)
-          throw new RuntimeError(
-            `the router in ${this.where()} has no admin token (Secret ${this.names.adminToken}) — run \`model-canary up --runtime kube --context ${this.context}\` to create it`,
-          );
-        return token;
-      },
-    );
+    return this.connection.router();
   }
 
   async connect(options: { signal?: AbortSignal } = {}): Promise<{ url: string; close(): Promise<void> }> {
-    if (this.platform === 'kind') return { url: await this.endpoint(), close: async () => undefined };
-    const pod = await this.routerPod();
-    if (!pod)
-      throw new RuntimeError(
-        `no running router Pod in ${this.where()} to port-forward to — start it with \`model-canary up --runtime kube --context ${this.context}\``,
-      );
-    const forward = await openPortForward(
-      this.kc,
-      this.context,
-      this.namespace,
-      pod,
-      this.opts.stack?.router?.port ?? ROUTER_CONTAINER_PORT,
-      { signal: options.signal },
-    ).catch((err: Error) => {
-      throw new RuntimeError(
-        `cannot port-forward to the router Pod ${this.namespace}/${pod}: ${err.message}`,
-      );
-    });
-    return { url: `http://127.0.0.1:${forward.port}`, close: () => forward.close() };
+    return this.connection.connect(options);
   }
 
   async endpoint(): Promise<string> {
-    if (this.platform === 'kind') return `http://127.0.0.1:${this.opts.hostPort ?? 8090}`;
-    // Needs the kubeconfig's credentials (e.g. through `kubectl proxy`); port-forward is the documented fallback.
-    const server = forContext(this.kc, this.context).getCurrentCluster()?.server.replace(/\/+$/, '') ?? '';
-    return server + serviceProxyPath(this.namespace, this.names.router, 'http', '').replace(/\/$/, '');
+    return this.connection.endpoint();
   }
 
   async report(experiment: string, options: OperationOptions = {}): Promise<Report> {
@@ -335,76 +286,12 @@ export class KubeRuntime implements Runtime {
 
   /** How the last request reached the router: the API server's service proxy or a port-forward. */
   get routerPath(): 'service-proxy' | 'port-forward' {
-    return this.proxyRefused ? 'port-forward' : 'service-proxy';
-  }
-
-  private proxyRefused = false;
-
-  /**
-   * A request to the router: through the API server's service proxy, else through a
-   * port-forward to the router's Pod. An answer from the API server itself (a `Status`) or no
-   * answer means the proxy failed; any answer from the router is returned as it is.
-   */
-  private async routerRequest(path: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
-    let proxyFailure = 'not tried: it was refused before';
-    if (!this.proxyRefused) {
-      const res = await serviceProxyRequest(
-        this.kc,
-        this.context,
-        this.namespace,
-        this.names.router,
-        'http',
-        path,
-        options,
-      ).catch((err: Error) => ({ status: 0, text: err.message, contentType: '' }));
-      if (!isApiServerAnswer(res)) return res;
-      proxyFailure = res.status ? `HTTP ${res.status}: ${statusMessage(res)}` : res.text;
-      if (res.status === 403) this.proxyRefused = true;
-    }
-    options.signal?.throwIfAborted();
-    const pod = await this.routerPod().catch(() => undefined);
-    const port = this.opts.stack?.router?.port ?? ROUTER_CONTAINER_PORT;
-    if (!pod)
-      throw new RuntimeError(
-        `cannot reach the router in ${this.where()}: the API server's service proxy failed (${proxyFailure}) and no running router Pod can be port-forwarded to — check \`model-canary status --runtime kube --context ${this.context}\``,
-      );
-    try {
-      return await forwardedRequest(this.kc, this.context, this.namespace, pod, port, path, {
-        method: options.method,
-        body: options.body,
-        headers: {
-          ...options.headers,
-          ...(options.contentType ? { 'content-type': options.contentType } : {}),
-        },
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-      });
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') throw err;
-      throw new RuntimeError(
-        `cannot reach the router in ${this.where()}: the API server's service proxy failed (${proxyFailure}), and so did a port-forward to Pod ${pod}: ${(err as Error).message}`,
-      );
-    }
-  }
-
-  /** The newest running router Pod's name. */
-  private async routerPod(): Promise<string | undefined> {
-    const pods = await listObjects<V1Pod>(
-      this.kc,
-      this.context,
-      'v1',
-      'Pod',
-      this.namespace,
-      labelSelector(routerSelector(this.opts.release ?? DEFAULT_RELEASE)),
-    );
-    return newestFirst(pods).find(
-      (p) => p.status?.phase === 'Running' && p.spec?.nodeName && !p.metadata?.deletionTimestamp,
-    )?.metadata?.name;
+    return this.connection.routerPath;
   }
 
   /** A component's recent log, fetched from its Pod. */
   async logs(component: string, tailLines = 1000): Promise<string> {
-    const deployment = await this.findDeployment(component);
+    const deployment = await findDeployment(this.target, component);
     const selector = labelSelector(deployment.spec?.selector?.matchLabels ?? {});
     const pod = await newestPod(this.kc, this.context, this.namespace, selector);
     if (!pod?.metadata?.name) throw new RuntimeError(`${component} has no Pod in ${this.where()} yet`);
@@ -429,61 +316,10 @@ export class KubeRuntime implements Runtime {
 
   /**
    * The stack's components and experiments in three requests made together, however many model
-   * servers run (trees and status bars poll this): the Deployments, the Pods, and the router's
-   * config ConfigMap (not the experiments ConfigMap, which carries drift references).
+   * servers run (trees and status bars poll this).
    */
   async status(): Promise<EnvironmentStatus> {
-    const release = this.opts.release ?? DEFAULT_RELEASE;
-    const list = <T extends KubernetesObject>(apiVersion: string, kind: string, selector: string) =>
-      listObjects<T>(this.kc, this.context, apiVersion, kind, this.namespace, selector).catch(
-        () => [] as T[],
-      );
-    const [deployments, pods, configMap] = await Promise.all([
-      list<V1Deployment>('apps/v1', 'Deployment', releaseSelector(release)),
-      // Each Deployment's own selector picks its Pods out of these.
-      list<V1Pod>('v1', 'Pod', `app.kubernetes.io/instance=${release}`),
-      readLive<V1ConfigMap>(this.kc, this.context, {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: this.names.routerConfig, namespace: this.namespace },
-      }).catch(() => undefined),
-    ]);
-    const newest = newestFirst(pods);
-    const components: ComponentStatus[] = deployments.map((d) => {
-      const name = d.metadata?.name ?? '';
-      const isRouter = name === this.names.router;
-      const state = rolloutState(d, `Deployment ${this.namespace}/${name}`);
-      const available = (d.status?.availableReplicas ?? 0) > 0;
-      const match = Object.entries(d.spec?.selector?.matchLabels ?? {});
-      const pod = newest.find((p) => match.every(([k, v]) => p.metadata?.labels?.[k] === v));
-      const port = isRouter ? 8090 : 8080;
-      return {
-        name: isRouter ? ROUTER_COMPONENT : name,
-        kind: isRouter ? 'router' : 'model-server',
-        id: pod?.metadata?.name ?? '',
-        url: `http://${name}.${this.namespace}.svc:${port}`,
-        state: state.done && available ? 'ready' : 'not-ready',
-        ...(state.done ? {} : { detail: state.message }),
-      };
-    });
-    let config: RouterConfigInput | undefined;
-    try {
-      config = liveRouterConfig(configMap);
-    } catch {
-      // An invalid config lists no experiments here; deploy and promote say what is wrong with it.
-    }
-    const up = components.some((c) => c.kind === 'router');
-    return {
-      runtime: 'kubernetes',
-      up,
-      ...(up ? { routerUrl: await this.endpoint() } : {}),
-      components,
-      experiments: (config?.experiments ?? []).map((e) => ({
-        name: e.name,
-        endpoint: e.endpoint,
-        file: `configmap/${this.namespace}/${this.names.experiments}/${e.name}.yaml`,
-      })),
-    };
+    return readStackStatus(this.target, () => this.endpoint());
   }
 
   async down(options: OperationOptions = {}): Promise<void> {
@@ -537,91 +373,14 @@ export class KubeRuntime implements Runtime {
     return { experiment, models: modelRefs(scan.root, scan.models), referenceCsv };
   }
 
-  private async findDeployment(component: string): Promise<V1Deployment> {
-    const name = component === ROUTER_COMPONENT ? this.names.router : component;
-    const direct = await readLive<V1Deployment>(this.kc, this.context, {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name, namespace: this.namespace },
-    });
-    if (direct) return direct;
-    // A model name (as in the local runtime): the Deployment serving it.
-    const all = await listObjects<V1Deployment>(
-      this.kc,
-      this.context,
-      'apps/v1',
-      'Deployment',
-      this.namespace,
-      releaseSelector(this.opts.release ?? 'model-canary'),
-    );
-    const byModel = all.find((d) => d.metadata?.annotations?.[ANNOTATION_MODEL] === component);
-    if (byModel) return byModel;
-    throw new RuntimeError(
-      `no component "${component}" in ${this.where()} — choose one of: ${[ROUTER_COMPONENT, ...all.map((d) => d.metadata?.name).filter((n) => n !== this.names.router)].join(', ')}`,
-    );
-  }
-
-  private async waitDeployments(names: string[], options: OperationOptions): Promise<void> {
-    await waitForRollouts(
-      this.kc,
-      this.context,
-      names.map((name) => ({ name, namespace: this.namespace })),
-      {
-        timeoutMs: this.opts.rolloutTimeoutMs ?? 300_000,
-        onProgress: options.onProgress,
-        signal: options.signal,
-      },
-    ).catch((err: Error) => {
-      if (err.name === 'AbortError') throw err;
-      throw new RuntimeError(err.message);
-    });
-  }
-
-  /**
-   * Waits until the router routes the endpoint. The experiment's file reaches the router's volume
-   * when the kubelet next syncs the Pod (up to a minute or so), and the router refuses a config
-   * naming a file that is not there yet and does not retry it; so while the endpoint is unknown
-   * the config is re-applied with a reload marker every 10 s to make the router try again.
-   * Routed means the router knows the endpoint (200, or 503 while a variant is not ready yet —
-   * the rollouts were already awaited).
-   */
-  private async waitRouted(
-    endpoint: string,
-    stack: StackOptions,
+  /** Re-applies the router's config with a reload marker, so the router reads its files again. */
+  private async reloadRouter(
     config: Parameters<typeof routerConfigMap>[0],
-    options: OperationOptions,
+    stack: StackOptions,
   ): Promise<void> {
-    const timeoutMs = this.opts.routedTimeoutMs ?? 180_000;
-    const every = this.opts.reloadEveryMs ?? 10_000;
-    const deadline = Date.now() + timeoutMs;
-    let nextReload = Date.now() + every;
-    let last = '';
-    while (Date.now() < deadline) {
-      options.signal?.throwIfAborted();
-      const res = await this.routerRequest(`/v2/models/${encodeURIComponent(endpoint)}/ready`, {
-        timeoutMs: 5_000,
-      }).catch((err: Error) => ({ status: 0, text: err.message, contentType: '' }));
-      if (res.status === 200) return;
-      const known = res.status === 503 && /"variants"\s*:/.test(res.text);
-      if (known) {
-        options.onProgress?.(
-          `routing ${endpoint}; the router does not see every variant ready yet: ${res.text.slice(0, 200)}`,
-        );
-        return;
-      }
-      last = `HTTP ${res.status}: ${statusMessage(res)}`;
-      if (Date.now() >= nextReload) {
-        nextReload = Date.now() + every;
-        options.onProgress?.(`the router does not route ${endpoint} yet (${last}); asking it to reload`);
-        const cm = routerConfigMap(config, stack);
-        const data = cm.data as Record<string, string>;
-        data[ROUTER_CONFIG_KEY] += `# reload requested ${new Date().toISOString()}\n`;
-        await applyObjects(this.kc, this.context, [cm as KubernetesObject]);
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new RuntimeError(
-      `the router in ${this.where()} did not route /v2/models/${endpoint}/infer within ${timeoutMs / 1000} s (last answer: ${last}) — see \`model-canary logs router\``,
-    );
+    const cm = routerConfigMap(config, stack);
+    const data = cm.data as Record<string, string>;
+    data[ROUTER_CONFIG_KEY] += `# reload requested ${new Date().toISOString()}\n`;
+    await applyObjects(this.kc, this.context, [cm as KubernetesObject]);
   }
 }

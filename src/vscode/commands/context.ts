@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { DashboardPanels } from '../dashboard/panels';
 import type { Environments } from '../environments';
 import type { LiveState } from '../liveState';
-import type { EnvironmentsTree } from '../tree/providers';
+import type { EnvironmentsTree } from '../tree/environmentsTree';
 import type { TreeNode } from '../tree/nodes';
 import type { WorkspaceModel } from '../workspaceModel';
 

@@ -1,0 +1,141 @@
+/**
+ * Reading the stack of a Model Canary release on Kubernetes: its components and experiments as an
+ * `EnvironmentStatus`, one component's Deployment by name or by model, and waiting for
+ * Deployments to roll out. Shared by `KubeRuntime` and its connection to the router.
+ */
+import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { RouterConfigInput } from '../core/spec/routerConfig';
+import { newestFirst } from '../kube/cluster';
+import { listObjects, readLive } from '../kube/objects';
+import { rolloutState, waitForRollouts } from '../kube/rollout';
+import { liveRouterConfig } from '../kube/stackState';
+import { releaseSelector, ANNOTATION_MODEL } from '../manifests/labels';
+import { DEFAULT_RELEASE, type stackNames } from '../manifests/stack';
+import { RuntimeError, type ComponentStatus, type EnvironmentStatus, type OperationOptions } from './runtime';
+
+/** The component name of the router (model servers go by their Deployment's name). */
+export const ROUTER_COMPONENT = 'router';
+
+/** Where a release's stack lives: the cluster (kubeconfig and context), namespace and object names. */
+export interface KubeStackTarget {
+  readonly kc: KubeConfig;
+  readonly context: string;
+  readonly namespace: string;
+  /** Default: DEFAULT_RELEASE. */
+  readonly release?: string;
+  readonly names: ReturnType<typeof stackNames>;
+}
+
+/** `context/namespace`, as messages name the stack's place. */
+export function stackPlace(target: KubeStackTarget): string {
+  return `${target.context}/${target.namespace}`;
+}
+
+/**
+ * The stack's components and experiments in three requests made together, however many model
+ * servers run (trees and status bars poll this): the Deployments, the Pods, and the router's
+ * config ConfigMap (not the experiments ConfigMap, which carries drift references).
+ */
+export async function readStackStatus(
+  target: KubeStackTarget,
+  endpoint: () => Promise<string>,
+): Promise<EnvironmentStatus> {
+  const { kc, context, namespace, names } = target;
+  const release = target.release ?? DEFAULT_RELEASE;
+  const list = <T extends KubernetesObject>(apiVersion: string, kind: string, selector: string) =>
+    listObjects<T>(kc, context, apiVersion, kind, namespace, selector).catch(() => [] as T[]);
+  const [deployments, pods, configMap] = await Promise.all([
+    list<V1Deployment>('apps/v1', 'Deployment', releaseSelector(release)),
+    // Each Deployment's own selector picks its Pods out of these.
+    list<V1Pod>('v1', 'Pod', `app.kubernetes.io/instance=${release}`),
+    readLive<V1ConfigMap>(kc, context, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: names.routerConfig, namespace },
+    }).catch(() => undefined),
+  ]);
+  const newest = newestFirst(pods);
+  const components: ComponentStatus[] = deployments.map((d) => {
+    const name = d.metadata?.name ?? '';
+    const isRouter = name === names.router;
+    const state = rolloutState(d, `Deployment ${namespace}/${name}`);
+    const available = (d.status?.availableReplicas ?? 0) > 0;
+    const match = Object.entries(d.spec?.selector?.matchLabels ?? {});
+    const pod = newest.find((p) => match.every(([k, v]) => p.metadata?.labels?.[k] === v));
+    const port = isRouter ? 8090 : 8080;
+    return {
+      name: isRouter ? ROUTER_COMPONENT : name,
+      kind: isRouter ? 'router' : 'model-server',
+      id: pod?.metadata?.name ?? '',
+      url: `http://${name}.${namespace}.svc:${port}`,
+      state: state.done && available ? 'ready' : 'not-ready',
+      ...(state.done ? {} : { detail: state.message }),
+    };
+  });
+  let config: RouterConfigInput | undefined;
+  try {
+    config = liveRouterConfig(configMap);
+  } catch {
+    // An invalid config lists no experiments here; deploy and promote say what is wrong with it.
+  }
+  const up = components.some((c) => c.kind === 'router');
+  return {
+    runtime: 'kubernetes',
+    up,
+    ...(up ? { routerUrl: await endpoint() } : {}),
+    components,
+    experiments: (config?.experiments ?? []).map((e) => ({
+      name: e.name,
+      endpoint: e.endpoint,
+      file: `configmap/${namespace}/${names.experiments}/${e.name}.yaml`,
+    })),
+  };
+}
+
+/** A component's Deployment: the router, a Deployment by name, or the one serving a model. */
+export async function findDeployment(target: KubeStackTarget, component: string): Promise<V1Deployment> {
+  const { kc, context, namespace, names } = target;
+  const name = component === ROUTER_COMPONENT ? names.router : component;
+  const direct = await readLive<V1Deployment>(kc, context, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+  });
+  if (direct) return direct;
+  // A model name (as in the local runtime): the Deployment serving it.
+  const all = await listObjects<V1Deployment>(
+    kc,
+    context,
+    'apps/v1',
+    'Deployment',
+    namespace,
+    releaseSelector(target.release ?? 'model-canary'),
+  );
+  const byModel = all.find((d) => d.metadata?.annotations?.[ANNOTATION_MODEL] === component);
+  if (byModel) return byModel;
+  throw new RuntimeError(
+    `no component "${component}" in ${stackPlace(target)} — choose one of: ${[ROUTER_COMPONENT, ...all.map((d) => d.metadata?.name).filter((n) => n !== names.router)].join(', ')}`,
+  );
+}
+
+/** Waits for the named Deployments of the stack's namespace to roll out. */
+export async function waitDeployments(
+  target: KubeStackTarget,
+  names: string[],
+  options: OperationOptions,
+  timeoutMs = 300_000,
+): Promise<void> {
+  await waitForRollouts(
+    target.kc,
+    target.context,
+    names.map((name) => ({ name, namespace: target.namespace })),
+    {
+      timeoutMs,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    },
+  ).catch((err: Error) => {
+    if (err.name === 'AbortError') throw err;
+    throw new RuntimeError(err.message);
+  });
+}
