@@ -121,7 +121,7 @@ describe('the serving stack on a real kube-apiserver', function () {
       assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
       await assert.rejects(
         setRouterWeights(kc, CONTEXT, stack, 'propensity', { v9: 10 }),
-        /has no variant v9/,
+        /unknown variant "v9" — experiment propensity has v1, v2/,
       );
     });
 
