@@ -509,7 +509,7 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await frame.locator('.mc-toast-ok').waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(
       (await frame.locator('.mc-toast-ok').textContent()) ?? '',
-      /^weights set: (?=.*\bv1 50\b)(?=.*\bv2 50\b)/,
+      /^split set: (?=.*\bv1=50\b)(?=.*\bv2=50\b)/,
     );
     await waitFor(
       async () => (await treeShare('v2'))?.weight === 50,
