@@ -212,7 +212,10 @@ describe('router: V2 front, routing and admin (real router process, fake V2 upst
     assert.equal(viaHeader.status, 200);
     const unknown = await client.send('PUT', path, { weights: { v7: 1 } }, auth);
     assert.equal(unknown.status, 400);
-    assert.match((unknown.json() as { error: string }).error, /weights\.v7: unknown variant "v7"/);
+    assert.match(
+      (unknown.json() as { error: string }).error,
+      /weights: unknown variant "v7" — experiment propensity has v1, v2/,
+    );
     assert.deepEqual((await client.send('GET', path)).json(), {
       experiment: 'propensity',
       weights: { v1: 90, v2: 10 },
