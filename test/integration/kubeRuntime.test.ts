@@ -22,6 +22,7 @@ import { startKubeletStandIn, type KubeletStandIn } from '../harness/kubeletStan
 import { hostAddress, kubeRouterStandIn, type KubeRouterStandIn } from '../harness/kubeRouterStandIn';
 import { ROUTER_BUNDLE, ensureRouterBuilt } from '../harness/router';
 import { SAMPLE_MODELS } from '../harness/tools';
+import { EXPECTED_STEPS, scenarioThroughOperations } from '../harness/verbScenario';
 
 const CONTEXT = 'cluster';
 const NS = 'mc-runtime';
@@ -176,6 +177,13 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     );
     // The experiment file reached the router: the report carries its guardrails and drift settings.
     assert.ok(report.guardrails.length > 0, JSON.stringify(report.guardrails));
+  });
+
+  it('the verbs scenario (partial split, promote candidate, roll back) leaves what it leaves on local processes', async function () {
+    this.timeout(60_000);
+    await runtime.setWeights('propensity', { v1: 95, v2: 5 });
+    // The same steps and the same expectations as test/integration/verbParity.test.ts on local processes.
+    assert.deepEqual(await scenarioThroughOperations(runtime), EXPECTED_STEPS);
   });
 
   it('setWeights changes the router ConfigMap and the router confirms the new split', async function () {

@@ -3,32 +3,18 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { promoteCandidate } from '../../src/operations/promoteCandidate';
-import { rollBack } from '../../src/operations/rollBack';
 import { splitTraffic } from '../../src/operations/split';
 import { ProcessRuntime } from '../../src/runtime/processRuntime';
 import type { Report } from '../../src/shared/report';
 import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
+import {
+  EXPECTED_STEPS,
+  scenarioThroughOperations,
+  stepOf,
+  type ScenarioStep,
+} from '../harness/verbScenario';
 
 const CLI = join(REPO_ROOT, 'dist/cli.js');
-
-interface Step {
-  weights: Record<string, number>;
-  rollout?: { state: string; candidate: string; transitions: string[] };
-}
-
-const stepOf = (r: Report): Step => ({
-  weights: Object.fromEntries(r.variants.map((v) => [v.name, v.weight])),
-  ...(r.rollout
-    ? {
-        rollout: {
-          state: r.rollout.state,
-          candidate: r.rollout.candidate,
-          transitions: r.rollout.history.map((h) => `${h.from}→${h.to}@${h.weight}`),
-        },
-      }
-    : {}),
-});
 
 // One scenario — partial split, promote candidate, roll back — through the built CLI and through
 // the operations the VS Code commands call, on real MLServer and router processes. Both must
@@ -41,7 +27,8 @@ describe('the same verbs through the CLI and through the operations layer (local
     assert.equal(res.exitCode, 0, `${args.join(' ')}: ${res.stderr}`);
     return res.stdout;
   };
-  const report = async () => stepOf(JSON.parse(await cli('report', 'propensity', '--json')) as Report);
+  const report = async (withRollout = true) =>
+    stepOf(JSON.parse(await cli('report', 'propensity', '--json')) as Report, withRollout);
   const reset = () => cli('split', 'propensity', 'v1=95', 'v2=5');
 
   before(async function () {
@@ -64,34 +51,17 @@ describe('the same verbs through the CLI and through the operations layer (local
 
   it('partial split, promote-candidate and roll-back give the same weights and rollout states', async function () {
     this.timeout(120_000);
-    const viaCli: Step[] = [];
+    const viaCli: ScenarioStep[] = [];
     await cli('split', 'propensity', 'v2=20');
-    viaCli.push(await report());
+    viaCli.push(await report(false));
     await cli('promote-candidate', 'propensity');
     viaCli.push(await report());
     await cli('roll-back', 'propensity');
     viaCli.push(await report());
+    assert.deepEqual(viaCli, EXPECTED_STEPS);
 
     await reset();
-    const viaOperations: Step[] = [];
-    await splitTraffic(runtime, { experiment: 'propensity', weights: { v2: 20 } });
-    viaOperations.push(await report());
-    await promoteCandidate(runtime, { experiment: 'propensity' });
-    viaOperations.push(await report());
-    await rollBack(runtime, { experiment: 'propensity' });
-    viaOperations.push(await report());
-
-    // A partial split keeps v1's 95; the promotion is the router's rollout at its first step;
-    // the roll back is the controller's RolledBack with the baseline at 100%.
-    assert.deepEqual(viaCli[0]!.weights, { v1: 95, v2: 20 });
-    assert.equal(viaCli[1]!.rollout?.state, 'Progressing');
-    assert.equal(viaCli[1]!.rollout?.candidate, 'v2');
-    assert.deepEqual(viaCli[1]!.weights, { v1: 95, v2: 5 });
-    assert.equal(viaCli[2]!.rollout?.state, 'RolledBack');
-    assert.deepEqual(viaCli[2]!.weights, { v1: 100, v2: 0 });
-    // The first step compares weights only: before the scenario the report carries the previous run's rollout.
-    assert.deepEqual(viaOperations[0]!.weights, viaCli[0]!.weights);
-    assert.deepEqual(viaOperations.slice(1), viaCli.slice(1));
+    assert.deepEqual(await scenarioThroughOperations(runtime), EXPECTED_STEPS);
   });
 
   it('roll-back without a running rollout is still the controller: a RolledBack rollout, baseline at 100%', async function () {
