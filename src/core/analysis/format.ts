@@ -1,15 +1,6 @@
-/** The report as text for terminals: numbers formatted for people, full precision in --json. */
+/** The report as text for terminals, with the dashboard's number formats (shared/format.ts); full precision in --json. */
+import { count, ms, percent, pValue, signedPercent, signedPoints } from '../../shared/format';
 import type { Report } from '../../shared/report';
-
-/** 0.0004 not 4e-4; +18.9% not 0.189; 1,940 not 1940. */
-export const fmt = {
-  int: (n: number): string => Math.round(n).toLocaleString('en-US'),
-  pct: (x: number, digits = 1): string => (Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '—'),
-  signedPct: (x: number, digits = 1): string =>
-    Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(digits)}%` : '—',
-  p: (x: number): string => (!Number.isFinite(x) ? '—' : x >= 0.0001 ? x.toFixed(4) : '<0.0001'),
-  ms: (x: number): string => (Number.isFinite(x) && x > 0 ? `${x.toFixed(1)} ms` : '—'),
-};
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -44,19 +35,19 @@ export function formatReportText(report: Report): string {
         v.name,
         v.role,
         String(v.weight),
-        fmt.pct(v.observedShare),
-        fmt.int(v.requests),
-        `${fmt.int(v.errors)} (${fmt.pct(v.errorRate, 2)})`,
-        fmt.ms(v.latencyMs.p50),
-        fmt.ms(v.latencyMs.p95),
-        fmt.ms(v.latencyMs.p99),
-        ...Object.values(v.feedback).map((m) => `${fmt.pct(m.rate, 2)} of ${fmt.int(m.count)}`),
+        percent(v.observedShare),
+        count(v.requests),
+        `${count(v.errors)} (${percent(v.errorRate, 2)})`,
+        ms(v.latencyMs.p50),
+        ms(v.latencyMs.p95),
+        ms(v.latencyMs.p99),
+        ...Object.values(v.feedback).map((m) => `${percent(m.rate, 2)} of ${count(m.count)}`),
       ]),
     ]),
   );
   out.push(
     '',
-    `Sample ratio: chi² ${report.srm.chi2.toFixed(2)}, p = ${fmt.p(report.srm.pValue)} — ${report.srm.mismatch ? 'MISMATCH: the split does not match the weights' : 'ok'}`,
+    `Sample ratio: chi² ${report.srm.chi2.toFixed(2)}, p = ${pValue(report.srm.pValue)} — ${report.srm.mismatch ? 'MISMATCH: the split does not match the weights' : 'ok'}`,
   );
   if (report.comparisons.length) {
     out.push('', 'A/B on ' + report.comparisons[0]!.metric + ':');
@@ -67,7 +58,7 @@ export function formatReportText(report: Report): string {
           'rate',
           'baseline',
           'lift',
-          '95% CI (abs)',
+          '95% CI (abs, pp)',
           'rel. lift (95% CI)',
           'p',
           'always-valid p',
@@ -76,14 +67,14 @@ export function formatReportText(report: Report): string {
         ],
         ...report.comparisons.map((c) => [
           c.variant,
-          fmt.pct(c.variantRate, 2),
-          fmt.pct(c.baselineRate, 2),
-          fmt.signedPct(c.absoluteLift, 2),
-          `[${fmt.signedPct(c.ci95[0], 2)}, ${fmt.signedPct(c.ci95[1], 2)}]`,
-          `${fmt.signedPct(c.relativeLift)} [${fmt.signedPct(c.relativeCi95[0])}, ${fmt.signedPct(c.relativeCi95[1])}]`,
-          fmt.p(c.pValue),
-          fmt.p(c.sequentialPValue),
-          fmt.pct(c.chanceToBeatBaseline),
+          percent(c.variantRate, 2),
+          percent(c.baselineRate, 2),
+          signedPoints(c.absoluteLift),
+          `[${signedPoints(c.ci95[0])}, ${signedPoints(c.ci95[1])}]`,
+          `${signedPercent(c.relativeLift)} [${signedPercent(c.relativeCi95[0])}, ${signedPercent(c.relativeCi95[1])}]`,
+          pValue(c.pValue),
+          pValue(c.sequentialPValue),
+          percent(c.chanceToBeatBaseline),
           c.decision,
         ]),
       ]),
@@ -101,21 +92,21 @@ export function formatReportText(report: Report): string {
     const d = report.drift;
     out.push(
       '',
-      `Drift (${d.correction}, per-feature threshold ${d.threshold.toPrecision(3)}, window ${fmt.int(d.window)}) — dataset drift: ${d.datasetDrift ? 'YES' : 'no'}`,
+      `Drift (${d.correction}, per-feature threshold ${d.threshold.toPrecision(3)}, window ${count(d.window)}) — dataset drift: ${d.datasetDrift ? 'YES' : 'no'}`,
     );
     const drifted = d.features.filter((f) => f.drift);
     out.push(
       drifted.length
-        ? `  drifting: ${drifted.map((f) => `${f.name}@${f.variant} (${f.test} p=${fmt.p(f.pValue)})`).join(', ')}`
+        ? `  drifting: ${drifted.map((f) => `${f.name}@${f.variant} (${f.test} p=${pValue(f.pValue)})`).join(', ')}`
         : `  no feature drifts (${d.features.length} checks)`,
     );
     for (const p of d.prediction)
-      out.push(`  prediction ${p.variant}: ${p.test} p=${fmt.p(p.pValue)}${p.drift ? ' DRIFT' : ''}`);
+      out.push(`  prediction ${p.variant}: ${p.test} p=${pValue(p.pValue)}${p.drift ? ' DRIFT' : ''}`);
   }
   if (report.shadow)
     out.push(
       '',
-      `Shadow ${report.shadow.variant}: ${fmt.int(report.shadow.requests)} mirrored, agreement ${fmt.pct(report.shadow.agreement)}`,
+      `Shadow ${report.shadow.variant}: ${count(report.shadow.requests)} mirrored, agreement ${percent(report.shadow.agreement)}`,
     );
   return out.join('\n');
 }

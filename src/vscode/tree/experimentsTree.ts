@@ -4,8 +4,8 @@ import type { LiveState } from '../liveState';
 import type { WorkspaceModel } from '../workspaceModel';
 import { describeProblem, foreignNode, NodeTree } from './nodeTree';
 import type { TreeNode } from './nodes';
+import { percent } from '../../shared/format';
 
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 export class ExperimentsTree extends NodeTree {
   constructor(
@@ -101,8 +101,8 @@ export class ExperimentsTree extends NodeTree {
         const parts = [
           v.model,
           live
-            ? `weight ${live.weight} · observed ${pct(live.observedShare)}`
-            : `weight ${v.weight} (${pct(node.share)})`,
+            ? `weight ${live.weight} · observed ${percent(live.observedShare)}`
+            : `weight ${v.weight} (${percent(node.share)})`,
         ];
         if (node.comparison) parts.push(node.comparison.decision);
         if (node.drifting?.length) parts.push(`drift: ${node.drifting.join(', ')}`);
