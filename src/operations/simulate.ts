@@ -10,6 +10,7 @@ import type { OperationOptions, Runtime } from '../runtime/runtime';
 import { defaultTrafficFile, loadDataset } from '../simulator/dataset';
 import { parseDriftSpec, type DriftSpec } from '../simulator/driftInjection';
 import { simulate, type SimulationSummary } from '../simulator/simulator';
+import { RouterClient, fetchTransport } from '../shared/routerApi';
 import { usageError } from './errors';
 
 export const DEFAULT_SIMULATION = { requests: 2000, rps: 200 } as const;
@@ -43,6 +44,11 @@ export function parseDriftOptions(specs: readonly string[]): DriftSpec[] {
       throw usageError(`drift "${d}": ${(err as Error).message}`);
     }
   });
+}
+
+/** True when a router answers at `url` (a port-forward the user started, before thousands of requests go there). */
+export function routerAnswersAt(url: string): Promise<boolean> {
+  return new RouterClient(fetchTransport(url, fetch, 3_000)).live();
 }
 
 export async function simulateTraffic(

@@ -96,6 +96,14 @@ export class RouterClient {
     private readonly adminToken: () => Promise<string | undefined> = async () => undefined,
   ) {}
 
+  /** True when the router answers its liveness probe. */
+  async live(signal?: AbortSignal): Promise<boolean> {
+    const answer = await this.send(routerPaths.live, { method: 'GET', headers: {}, signal }).catch(
+      () => undefined,
+    );
+    return answer?.status === 200;
+  }
+
   async experiments(signal?: AbortSignal): Promise<string[]> {
     const body = await this.json<{ experiments?: { name: string }[] }>(routerPaths.experiments, {
       method: 'GET',

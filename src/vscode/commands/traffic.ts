@@ -1,7 +1,7 @@
 /** Traffic commands: Simulate Traffic and Set Traffic Split. */
 import * as vscode from 'vscode';
 import type { Experiment } from '../../core/spec/experiment';
-import { simulateTraffic } from '../../operations/simulate';
+import { routerAnswersAt, simulateTraffic } from '../../operations/simulate';
 import { splitTraffic } from '../../operations/split';
 import { count } from '../../shared/format';
 import { WeightsError, formatSplit, parseSplit, resolveWeights } from '../../shared/weights';
@@ -96,11 +96,7 @@ async function simulationTarget(ctx: CommandContext): Promise<string | undefined
     return undefined;
   }
   if (choice !== use) return undefined;
-  const live = await fetch(`${local}/v2/health/live`, { signal: AbortSignal.timeout(3_000) }).then(
-    (r) => r.ok,
-    () => false,
-  );
-  if (!live) {
+  if (!(await routerAnswersAt(local))) {
     void showFailure(
       ctx,
       `nothing answers at ${local}/v2/health/live — start the port-forward first: ${command}`,
