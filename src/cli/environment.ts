@@ -45,6 +45,7 @@ export function kubeRuntime(ctx: CliContext, v: Record<string, unknown>): KubeRu
     routerImage: v['router-image'] as string | undefined,
     modelUriBase: v['model-uri-base'] as string | undefined,
     hostPort: v.port === undefined ? DEFAULT_ROUTER_PORT : portFlag(v.port),
+    purge: v.purge === true,
   });
 }
 

@@ -39,9 +39,10 @@ export function environmentCommands(ctx: CliContext): Record<string, Command> {
       },
     },
     down: {
-      summary: 'stop the environment (every process it started, or the stack in the namespace)',
-      usage: `model-canary down ${environmentUsage}`,
-      options: { ...environmentOptions },
+      summary:
+        "stop the environment (every process it started, or the stack in the namespace; --purge also deletes the event log's volume)",
+      usage: `model-canary down [--purge] ${environmentUsage}`,
+      options: { ...environmentOptions, purge: { type: 'boolean', default: false } },
       twin: { palette: ['stopLocal'], inputs: {} },
       async run(v) {
         await stopEnvironment(runtimeFromFlags(ctx, v), { onProgress: progress(false) });

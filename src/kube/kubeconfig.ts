@@ -33,7 +33,13 @@ export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig
   for (const file of kubeconfigPaths(env)) {
     if (!fs.existsSync(file)) continue;
     const part = new KubeConfig();
-    part.loadFromFile(file); // also resolves relative cert/key paths against the file's directory
+    try {
+      part.loadFromFile(file); // also resolves relative cert/key paths against the file's directory
+    } catch (err) {
+      throw new Error(
+        `cannot read the kubeconfig ${file}: ${(err as Error).message.split('\n')[0]} — fix the file, or leave it out of KUBECONFIG`,
+      );
+    }
     for (const c of part.getClusters()) if (!merged.getCluster(c.name)) merged.addCluster(c);
     for (const u of part.getUsers()) if (!merged.getUser(u.name)) merged.addUser(u);
     for (const c of part.getContexts()) if (!merged.getContextObject(c.name)) merged.addContext(c);

@@ -117,8 +117,8 @@ async function liveWeights(
     return entry && Object.fromEntries(entry.variants.map((x) => [x.name, x.weight]));
   };
   if (input.from) {
-    const [context, namespace = DEFAULT_NAMESPACE] = input.from.split('/');
-    const weights = await fromCluster(context!, namespace);
+    const { context, namespace } = parseSource(kc, input.from);
+    const weights = await fromCluster(context, namespace);
     if (!weights) throw usageError(`${exp.metadata.name} is not deployed in ${context}/${namespace}`);
     return { sourceWeights: weights, source: `${context}/${namespace}` };
   }
@@ -135,4 +135,26 @@ async function liveWeights(
     if (weights) return { sourceWeights: weights, source: `${kindContext}/${DEFAULT_NAMESPACE}` };
   }
   return { source: fileSource };
+}
+
+/**
+ * `CONTEXT[/NAMESPACE]` where context names may hold slashes themselves (EKS:
+ * `arn:aws:eks:eu-west-1:123:cluster/prod`): a whole name that is a context wins; otherwise the
+ * part after the last slash is the namespace.
+ */
+export function parseSource(kc: KubeConfig, from: string): { context: string; namespace: string } {
+  if (kc.getContextObject(from)) return { context: from, namespace: DEFAULT_NAMESPACE };
+  const at = from.lastIndexOf('/');
+  const context = at > 0 ? from.slice(0, at) : from;
+  const namespace = at > 0 ? from.slice(at + 1) : DEFAULT_NAMESPACE;
+  if (!kc.getContextObject(context))
+    throw usageError(
+      `--from: no context "${context}" in the kubeconfig (known: ${
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none'
+      })`,
+    );
+  return { context, namespace: namespace || DEFAULT_NAMESPACE };
 }

@@ -350,7 +350,9 @@ export class KubeRuntime implements Runtime {
       }
     }
     if (!this.opts.purge)
-      options.onProgress?.(`kept the event log's volume ${this.names.data} (purge deletes it)`);
+      options.onProgress?.(
+        `kept the event log's volume ${this.names.data} (model-canary down --purge deletes it)`,
+      );
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -135,6 +135,11 @@ describe('stack manifests (pure builders)', () => {
       c.env?.find((e) => e.name === 'MLSERVER_PARALLEL_WORKERS'),
       { name: 'MLSERVER_PARALLEL_WORKERS', value: '0' },
     );
+    // The docs promise one OpenMP thread per model server, in Pods as on local processes.
+    assert.deepEqual(
+      c.env?.find((e) => e.name === 'OMP_NUM_THREADS'),
+      { name: 'OMP_NUM_THREADS', value: '1' },
+    );
     assert.deepEqual(pod.volumes, [
       { name: 'model', hostPath: { path: '/models/models/propensity-v2', type: 'Directory' } },
     ]);

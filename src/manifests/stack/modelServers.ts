@@ -127,6 +127,8 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
                 env: [
                   // One process: the router is the parallelism, and a worker pool only doubles memory.
                   { name: 'MLSERVER_PARALLEL_WORKERS', value: '0' },
+                  // scikit-learn's OpenMP pool spins every core: one thread keeps predictions in milliseconds.
+                  { name: 'OMP_NUM_THREADS', value: '1' },
                   { name: 'MLSERVER_MODELS_DIR', value: '/mnt/models' },
                   { name: 'MLSERVER_HTTP_PORT', value: String(MLSERVER_HTTP_PORT) },
                 ],
