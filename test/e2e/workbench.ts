@@ -1,10 +1,16 @@
-// Drives the code-server workbench with Playwright and Debian's Chromium.
+// Drives the code-server workbench with Playwright and Debian's Chromium. The command palette and
+// quick picks are in quickInput.ts, notifications in notifications.ts, polling in wait.ts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Frame, Locator, Page } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 import { darkTheme, E2ePrerequisiteError, lightTheme, resultsDir } from './codeServer';
+import * as notifications from './notifications';
+import * as quickInput from './quickInput';
+import { sleep, waitFor } from './wait';
+
+export { sleep, waitFor } from './wait';
 
 /** What Frame.$() finds (typed without the DOM lib, which this project's tsconfig leaves out). */
 export type FrameElement = NonNullable<Awaited<ReturnType<Frame['$']>>>;
@@ -32,35 +38,6 @@ export async function launchChromium(
 export function screenshotPath(name: string): string {
   const safe = name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '');
   return path.join(resultsDir, `${safe}.png`);
-}
-
-export async function sleep(ms: number) {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `fn` until it returns a value other than undefined/false, or throws `message` after `timeoutMs`. */
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false>,
-  message: string,
-  timeoutMs = 30_000,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${message} (waited ${timeoutMs} ms)${lastError != null ? `: ${String(lastError)}` : ''}`,
-      );
-    }
-    await sleep(intervalMs);
-  }
 }
 
 export interface OpenOptions {
@@ -199,124 +176,34 @@ export class Workbench {
     }
   }
 
-  /**
-   * Runs a command from the palette: F1, type the title, Enter. When the exact title is not the
-   * first suggestion (recently used or fuzzier matches can come first), arrows down to it first.
-   */
-  async runCommand(title: string, timeoutMs = 60_000) {
-    const input = this.page.locator('.quick-input-widget input');
-    const deadline = Date.now() + timeoutMs;
-    // The palette lists the commands known when it opens: while extensions are still being
-    // registered (right after the workbench opened) it may have to be opened again.
-    for (;;) {
-      await this.page.keyboard.press('Escape');
-      await this.page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible', timeout: 15_000 });
-      await input.fill(`>${title}`);
-      const last = Date.now() + 5_000 >= deadline;
-      try {
-        await this.pickQuickInputItem(
-          title,
-          `the command palette did not offer "${title}"`,
-          last ? Math.max(1_000, deadline - Date.now()) : 5_000,
-        );
-        break;
-      } catch (err) {
-        if (last) throw err;
-      }
-    }
-    await input.waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+  /** Runs a command from the palette: F1, type the title, Enter (quickInput.ts). */
+  runCommand(title: string, timeoutMs?: number): Promise<void> {
+    return quickInput.runCommand(this.page, title, timeoutMs);
   }
 
   /** Moves the focus of the open quick pick to the item labelled `label` (or one of them) and presses Enter. */
-  async pickQuickInputItem(label: string | string[], notFound: string, timeoutMs = 20_000) {
-    const wanted = (Array.isArray(label) ? label : [label]).map((l) => l.trim().toLowerCase());
-    let want = wanted[0] ?? '';
-    const rows = this.page.locator('.quick-input-list .monaco-list-row');
-    const labelOf = async (row: Locator) =>
-      (
-        (await row
-          .locator('.label-name')
-          .first()
-          .textContent()
-          .catch(() => null)) ?? ''
-      )
-        .trim()
-        .toLowerCase();
-    const index = await waitFor(
-      async () => {
-        const labels = await rows.evaluateAll((els) =>
-          els.map((el) => (el.querySelector('.label-name')?.textContent ?? '').trim().toLowerCase()),
-        );
-        for (const w of wanted) {
-          const i = labels.indexOf(w);
-          if (i >= 0) {
-            want = w;
-            return i;
-          }
-        }
-        return undefined;
-      },
-      notFound,
-      timeoutMs,
-    );
-    for (let step = 0; step <= index + 20; step++) {
-      const focused = this.page.locator('.quick-input-list .monaco-list-row.focused').first();
-      if ((await focused.count()) > 0 && (await labelOf(focused)) === want) {
-        await this.page.keyboard.press('Enter');
-        return;
-      }
-      await this.page.keyboard.press('ArrowDown');
-    }
-    throw new Error(`${notFound}: could not move the focus to it`);
+  pickQuickInputItem(label: string | string[], notFound: string, timeoutMs?: number): Promise<void> {
+    return quickInput.pickQuickInputItem(this.page, label, notFound, timeoutMs);
   }
 
   /** Texts of the notification toasts currently shown. */
-  async notificationTexts(): Promise<string[]> {
-    const texts = await this.page
-      .locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item')
-      .allTextContents();
-    return texts.map((t) => t.trim()).filter((t) => t.length > 0);
+  notificationTexts(): Promise<string[]> {
+    return notifications.notificationTexts(this.page);
   }
 
   /** The messages alone (no source, buttons or styles) of the notifications shown, toasts and center. */
-  async notificationMessages(): Promise<string[]> {
-    const texts = await this.page
-      .locator(
-        '.notifications-toasts .notification-toast .notification-list-item-message, ' +
-          '.notifications-center .notification-list-item .notification-list-item-message',
-      )
-      .allTextContents();
-    return texts.map((t) => t.trim()).filter((t) => t.length > 0);
+  notificationMessages(): Promise<string[]> {
+    return notifications.notificationMessages(this.page);
   }
 
   /** Waits for a notification whose text matches; looks in the notification center if the toast is gone. */
-  async waitForNotification(match: RegExp, timeoutMs = 30_000): Promise<string> {
-    try {
-      return await waitFor(
-        async () => (await this.notificationTexts()).find((t) => match.test(t)),
-        `no notification matching ${String(match)}`,
-        timeoutMs,
-      );
-    } catch (err) {
-      await this.runCommand('Notifications: Show Notifications').catch(() => undefined);
-      const found = (await this.notificationTexts()).find((t) => match.test(t));
-      if (found != null) return found;
-      throw new Error(
-        `${(err as Error).message}; notifications: ${JSON.stringify(await this.notificationTexts())}`,
-      );
-    }
+  waitForNotification(match: RegExp, timeoutMs?: number): Promise<string> {
+    return notifications.waitForNotification(this.page, match, timeoutMs);
   }
 
   /** Dismisses every notification (toasts and the notification center), so a later wait sees only new ones. */
-  async clearNotifications() {
-    await this.runCommand('Notifications: Clear All Notifications');
-    await waitFor(
-      async () => ((await this.notificationTexts()).length === 0 ? true : undefined),
-      'the notifications did not clear',
-      10_000,
-    ).catch(() => undefined);
-    await this.page.keyboard.press('Escape');
+  clearNotifications(): Promise<void> {
+    return notifications.clearNotifications(this.page);
   }
 
   /** The description (the dimmer text after the label) of a tree item, found as findTreeItem finds it. */
@@ -393,33 +280,9 @@ export class Workbench {
     );
   }
 
-  /**
-   * Waits for a notification matching `success`; fails at once on a Model Canary failure
-   * notification (they offer "Open Logs"; successes never do). A toast that came and went between
-   * two looks is found in the notification center.
-   */
-  async waitForOutcome(success: RegExp, what: string, timeoutMs: number): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    let seen: string[] = [];
-    for (;;) {
-      seen = await this.notificationTexts().catch(() => seen);
-      const messages = await this.notificationMessages().catch(() => []);
-      const ok = messages.find((t) => success.test(t));
-      if (ok != null) return ok;
-      const failed = seen.find((t) => /Model Canary/.test(t) && /Open Logs/.test(t));
-      if (failed != null)
-        throw new Error(`${what} failed: ${messages.find((m) => failed.includes(m)) ?? failed}`);
-      if (Date.now() > deadline) {
-        await this.runCommand('Notifications: Show Notifications').catch(() => undefined);
-        const kept = (await this.notificationMessages()).find((t) => success.test(t));
-        await this.page.keyboard.press('Escape');
-        if (kept != null) return kept;
-        throw new Error(
-          `${what}: no notification matching ${String(success)}; shown: ${JSON.stringify(seen)}`,
-        );
-      }
-      await sleep(500);
-    }
+  /** Waits for a notification matching `success`; fails at once on a Model Canary failure notification. */
+  waitForOutcome(success: RegExp, what: string, timeoutMs: number): Promise<string> {
+    return notifications.waitForOutcome(this.page, success, what, timeoutMs);
   }
 
   /** The workbench's current theme kind from its CSS class: 'dark', 'light', 'hc-dark' or 'hc-light'. */
