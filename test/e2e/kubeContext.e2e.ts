@@ -16,164 +16,35 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
-import type { Browser } from 'playwright-core';
-import { parse } from 'yaml';
-import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
-import { listObjects, loadKubeConfig, readLive } from '../../src/kube';
-import { ROUTER_CONFIG_KEY, stackNames } from '../../src/manifests';
 import type { Report } from '../../src/shared/report';
-import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
-import { fakeDeploymentController } from '../harness/kubeFakeController';
+import { listObjects } from '../../src/kube';
+import { stackNames } from '../../src/manifests';
 import { hostAddress, kubeRouterStandIn, type KubeRouterStandIn } from '../harness/kubeRouterStandIn';
-import type { CodeServer } from './codeServer';
-import { ensureCodeServer, freePort, requireVsix, startCodeServer } from './codeServer';
 import { dumpOnFailure } from './diagnostics';
-import { launchChromium, sleep, waitFor, Workbench } from './workbench';
+import {
+  EXPERIMENT,
+  KubeContextSession,
+  MODEL_URI_BASE,
+  NS,
+  OFFLINE,
+  PROD,
+  STAGING,
+} from './kubeContextSession';
+import { sleep, waitFor } from './workbench';
 
-const STAGING = 'staging-cluster';
-const PROD = 'prod-east';
-const OFFLINE = 'offline-cluster';
-const NS = 'mc-e2e';
-const EXPERIMENT = 'propensity';
-const MODEL_URI_BASE = 'https://models.example.com/sample-models';
-const MODEL_URI_SETTING = 'modelCanary.kubernetes.modelUriBase';
 const PROMOTED_FROM = 'modelcanary.dev/promoted-from';
 
 describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, real kube-apiserver)', function () {
-  let api: KubeApiServer | undefined;
-  let kc: KubeConfig;
-  let controller: { stop(): Promise<void> } | undefined;
+  const session = new KubeContextSession();
+  const { workbench, live, routerObjects, dashboardSplit, configMapWeights } = session;
+  const { setModelUriBaseFromTheFailure, selectEnvironment, typeIntoInput } = session;
   let cluster: KubeRouterStandIn | undefined;
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let wb: Workbench | undefined;
   let broken: string | undefined;
-  let kubeDir = '';
-  const savedKubeconfig = process.env.KUBECONFIG;
   const names = stackNames();
-
-  const workbench = (): Workbench => {
-    assert.ok(wb, 'the workbench did not open (see the "before all" hook failure)');
-    return wb;
-  };
-
-  /** A live object of the stack in the test namespace, read with the project's own kube functions. */
-  const live = (apiVersion: string, kind: string, name: string) =>
-    readLive<KubernetesObject>(kc, STAGING, { apiVersion, kind, metadata: { name, namespace: NS } });
-
-  const routerObjects = async () => ({
-    deployment: await live('apps/v1', 'Deployment', names.router),
-    service: await live('v1', 'Service', names.router),
-    configMap: await live('v1', 'ConfigMap', names.routerConfig),
-  });
-
-  /** The dashboard header's configured split ("v1 95% · v2 5% · v3 shadow"), once it matches `want`. */
-  async function dashboardSplit(want: RegExp, timeoutMs = 60_000): Promise<string> {
-    let last = '';
-    return waitFor(
-      async () => {
-        last = await (
-          await workbench().dashboardFrame(EXPERIMENT)
-        )
-          .$eval('.mc-header .mc-split', (e) => e.textContent ?? '')
-          .catch(() => last);
-        return want.test(last) ? last : undefined;
-      },
-      `the dashboard did not show the split ${String(want)} (it shows "${last}")`,
-      timeoutMs,
-    );
-  }
-
-  /** The weights of EXPERIMENT in the router ConfigMap the cluster holds. */
-  async function configMapWeights(): Promise<Record<string, number>> {
-    const cm = (await live('v1', 'ConfigMap', names.routerConfig)) as V1ConfigMap | undefined;
-    const config = parse(cm?.data?.[ROUTER_CONFIG_KEY] ?? '{}') as RouterConfigInput;
-    const entry = config.experiments?.find((e) => e.name === EXPERIMENT);
-    return Object.fromEntries((entry?.variants ?? []).map((v) => [v.name, v.weight]));
-  }
-
-  /**
-   * What a user does after Deploy said which setting is missing: Open Settings on that notification,
-   * narrow the Settings editor to the setting and type the URL. (The Settings editor writes
-   * settings.json and reloads the configuration itself; code-server does not notice a settings.json
-   * written behind its back.)
-   */
-  async function setModelUriBaseFromTheFailure() {
-    const w = workbench();
-    const toast = w.page.locator('.notifications-toasts .notification-toast', { hasText: MODEL_URI_SETTING });
-    await toast.first().locator('.monaco-button', { hasText: 'Open Settings' }).click({ timeout: 10_000 });
-    const editor = w.page.locator('.settings-editor');
-    await editor.waitFor({ state: 'visible', timeout: 30_000 });
-    await editor.locator('.settings-header .monaco-editor').first().click();
-    await w.page.keyboard.press('Control+A');
-    await w.page.keyboard.type(MODEL_URI_SETTING);
-    const input = editor
-      .locator('.setting-item-contents', { hasText: /Model Uri Base/i })
-      .first()
-      .locator('.setting-item-control input')
-      .first();
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill(MODEL_URI_BASE);
-    await w.page.keyboard.press('Tab');
-    const file = path.join(server!.userDataDir, 'User', 'settings.json');
-    await waitFor(
-      async () => (fs.readFileSync(file, 'utf8').includes(MODEL_URI_BASE) ? true : undefined),
-      `the Settings editor did not write ${MODEL_URI_SETTING} to ${file}`,
-      30_000,
-    );
-  }
-
-  async function selectEnvironment(context: string) {
-    const w = workbench();
-    await w.runCommand('Model Canary: Select Environment');
-    await w.pickQuickInputItem(context, `Select Environment did not offer ${context}`);
-    await waitFor(
-      async () => /● selected/.test(await w.treeItemDescription('Environments', context)),
-      `the Environments view did not mark ${context} selected`,
-    );
-  }
-
-  /** Types into the open quick input (an input box) and accepts it. */
-  async function typeIntoInput(text: string) {
-    const input = workbench().page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill(text);
-    await workbench().page.keyboard.press('Enter');
-  }
 
   before(async function () {
     this.timeout(20 * 60_000); // a cold install of code-server takes a few minutes
-    const install = ensureCodeServer();
-    const vsix = requireVsix();
-    api = await startKubeApiServer();
-    kubeDir = fs.mkdtempSync(path.join(path.dirname(api.dir), 'model-canary-e2e-kubeconfig-'));
-    // Three files, as KUBECONFIG=a:b:c: the extension merges them the way kubectl does.
-    const closedPort = await freePort();
-    const files = {
-      [STAGING]: api.kubeconfigFor(STAGING, 'staging', 'staging-admin'),
-      [PROD]: api.kubeconfigFor(PROD, 'prod-east', 'prod-admin'),
-      [OFFLINE]: api
-        .kubeconfigFor(OFFLINE, 'offline', 'offline-admin')
-        .replace(api.url, `https://127.0.0.1:${closedPort}`),
-    };
-    const paths = Object.entries(files).map(([name, text]) => {
-      const file = path.join(kubeDir, `${name}.yaml`);
-      fs.writeFileSync(file, text, { mode: 0o600 });
-      return file;
-    });
-    const kubeconfig = paths.join(path.delimiter);
-    kc = loadKubeConfig({ KUBECONFIG: kubeconfig });
-    controller = fakeDeploymentController(kc, STAGING, NS);
-    process.env.KUBECONFIG = kubeconfig; // code-server, and so the extension host, inherit it
-    server = await startCodeServer({
-      install,
-      vsix: [vsix],
-      settings: { 'modelCanary.kubernetes.namespace': NS, 'modelCanary.refreshIntervalSeconds': 2 },
-    });
-    browser = await launchChromium(install.chromium);
-    wb = await Workbench.open(browser, server);
-    console.log(`    [e2e] workspace ${server.folder}, kube-apiserver ${api.url}, KUBECONFIG ${kubeconfig}`);
+    await session.open();
   });
 
   beforeEach(function () {
@@ -188,20 +59,12 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
       if (out)
         console.log(`    [e2e] the stand-in router's output (last 3000 characters):\n${out.slice(-3000)}`);
     }
-    await dumpOnFailure(this, wb, server);
+    await dumpOnFailure(this, session.wb, session.server);
   });
 
   after(async function () {
     this.timeout(60_000);
-    if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
-    else process.env.KUBECONFIG = savedKubeconfig;
-    await wb?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    await cluster?.stop();
-    await controller?.stop();
-    await api?.stop();
-    if (kubeDir) fs.rmSync(kubeDir, { recursive: true, force: true });
+    await session.close(cluster);
   });
 
   it('lists the contexts of every KUBECONFIG file and selects staging-cluster', async function () {
@@ -229,7 +92,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     );
     assert.match(
       text,
-      new RegExp(`router at ${api!.url}/api/v1/namespaces/${NS}/services/${names.router}:http/proxy`),
+      new RegExp(`router at ${session.api!.url}/api/v1/namespaces/${NS}/services/${names.router}:http/proxy`),
     );
 
     const objects = await routerObjects();
@@ -257,7 +120,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     const text = await w.waitForNotification(/modelCanary\.kubernetes\.modelUriBase/, 30_000);
     assert.match(text, /staging-cluster cannot see your workspace/);
     await w.screenshot('kube-02-deploy-needs-model-uri-base');
-    const servers = await listObjects(kc, STAGING, 'apps/v1', 'Deployment', NS);
+    const servers = await listObjects(session.kc, STAGING, 'apps/v1', 'Deployment', NS);
     assert.deepEqual(
       servers.map((d) => d.metadata?.name),
       [names.router],
@@ -272,11 +135,11 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     // What the cluster would run: the router process (its ConfigMap seen with this machine's paths
     // and port), a kubelet copying the experiment files late, the router's Pod and EndpointSlice.
     cluster = await kubeRouterStandIn({
-      kc,
+      kc: session.kc,
       context: STAGING,
       namespace: NS,
-      api: api!,
-      dir: path.join(kubeDir, 'router-stand-in'),
+      api: session.api!,
+      dir: path.join(session.kubeDir, 'router-stand-in'),
       paths: 'pod',
     });
     await cluster.startRouter();
@@ -294,13 +157,13 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     assert.match(
       text,
       new RegExp(
-        `${EXPERIMENT} is live at ${api!.url}/api/v1/namespaces/${NS}/services/${names.router}:http/proxy/v2/models/${EXPERIMENT}/infer`,
+        `${EXPERIMENT} is live at ${session.api!.url}/api/v1/namespaces/${NS}/services/${names.router}:http/proxy/v2/models/${EXPERIMENT}/infer`,
       ),
     );
     assert.ok(cluster.syncs >= 1, 'the kubelet stand-in copied the experiment files');
     assert.match(cluster.router!.output(), new RegExp(`new experiment on /v2/models/${EXPERIMENT}/infer`));
 
-    const deployments = await listObjects(kc, STAGING, 'apps/v1', 'Deployment', NS);
+    const deployments = await listObjects(session.kc, STAGING, 'apps/v1', 'Deployment', NS);
     assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), [
       names.router,
       'propensity-v1',
@@ -457,7 +320,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     await typeIntoInput(PROD);
     await workbench().waitForOutcome(/promotion to prod-east: applied/, 'Promote to Cluster…', 120_000);
 
-    const deployments = await listObjects(kc, PROD, 'apps/v1', 'Deployment', NS);
+    const deployments = await listObjects(session.kc, PROD, 'apps/v1', 'Deployment', NS);
     assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), [
       names.router,
       'propensity-v1',
@@ -480,7 +343,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
 
   it('Export Manifests… writes the stack to a folder picked in code-server', async function () {
     const w = workbench();
-    const out = path.join(server!.folder, 'exported');
+    const out = path.join(session.server!.folder, 'exported');
     fs.mkdirSync(out);
     await w.clearNotifications();
     await w.runCommand('Model Canary: Export Manifests…');
