@@ -16,6 +16,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Docker: Debian's docker.io, dockerd started when none runs (CI starts with none), the OCI runtime
+# shim only where the capability bounding set lacks a capability (tools/docker.sh).
+stamp "Docker (docker.io, dockerd)"
+bash "$here/docker.sh"
 stamp "kube-apiserver and etcd (Go modules)"
 bash "$here/build-kube.sh"
 stamp "kind (Go modules)"

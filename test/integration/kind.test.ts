@@ -6,17 +6,20 @@ import { runCommand } from '../../src/process/execaRunner';
 import { KindClient, KindError, runDoctor } from '../../src/kind';
 import { kindBinary, pinnedVersions } from '../harness/tools';
 
-// These run the real kind binary (built from Go modules by tools/install-kind.sh) on a
-// machine with the docker client but no Docker daemon, as the build machines are.
+// These run the real kind binary (built from Go modules by tools/install-kind.sh) with the
+// docker client but no Docker daemon to reach: each test makes that condition itself (DOCKER_HOST
+// at a socket that does not exist, or a PATH without docker), whether or not dockerd runs here.
 describe('kind wrapper (real kind binary, no Docker daemon)', () => {
   let binary: string;
   let noDockerPath: string;
+  let noDaemon: Record<string, string>;
 
   before(async () => {
     binary = kindBinary();
     // A PATH holding only the basics, so "docker" cannot be found at all.
     noDockerPath = await mkdtemp(join(tmpdir(), 'mc-nodocker-'));
     await symlink('/bin/sh', join(noDockerPath, 'sh'));
+    noDaemon = { DOCKER_HOST: `unix://${join(noDockerPath, 'docker.sock')}` };
   });
 
   after(() => rm(noDockerPath, { recursive: true, force: true }));
@@ -30,7 +33,7 @@ describe('kind wrapper (real kind binary, no Docker daemon)', () => {
   it('says Docker is not running, with the fix, when cluster creation needs the daemon', async () => {
     const lines: string[] = [];
     await assert.rejects(
-      new KindClient(runCommand, binary).createCluster(
+      new KindClient(runCommand, binary, noDaemon).createCluster(
         'mc-test',
         { hostPort: 18090 },
         { onLine: (l) => lines.push(l) },
@@ -79,6 +82,7 @@ describe('kind wrapper (real kind binary, no Docker daemon)', () => {
       kindBinary: binary,
       clusterName: 'model-canary',
       hostPort: 0,
+      env: noDaemon,
     });
     const byId = new Map(report.findings.map((f) => [f.id, f]));
     assert.equal(report.ok, false);

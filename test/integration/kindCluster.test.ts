@@ -7,16 +7,20 @@ import { createKindCluster, deleteKindCluster, KindError, kindClusterStatus } fr
 import { runCommand } from '../../src/process/execaRunner';
 import { kindBinary } from '../harness/tools';
 
-// `cluster create|delete|status` on the real kind binary, on a machine with the docker client
-// and no Docker daemon (the build machines): each ends in the message with the fix.
+// `cluster create|delete|status` on the real kind binary with the docker client but no Docker
+// daemon to reach: each ends in the message with the fix. Each test makes that condition itself
+// (DOCKER_HOST at a socket that does not exist, or a PATH without docker), whether or not dockerd
+// runs here.
 describe('cluster create/delete/status on the real kind binary (no Docker daemon)', () => {
   let binary: string;
   let noDockerPath: string;
+  let noDaemon: Record<string, string>;
 
   before(async () => {
     binary = kindBinary();
     noDockerPath = await mkdtemp(join(tmpdir(), 'mc-nodocker-'));
     await symlink('/bin/sh', join(noDockerPath, 'sh'));
+    noDaemon = { DOCKER_HOST: `unix://${join(noDockerPath, 'docker.sock')}` };
   });
 
   after(() => rm(noDockerPath, { recursive: true, force: true }));
@@ -28,6 +32,7 @@ describe('cluster create/delete/status on the real kind binary (no Docker daemon
         kindBinary: binary,
         workspace: process.cwd(),
         hostPort: 0,
+        env: noDaemon,
         onProgress: (l) => lines.push(l),
       }),
       (err: unknown) => {
@@ -53,11 +58,14 @@ describe('cluster create/delete/status on the real kind binary (no Docker daemon
   });
 
   it('status and delete end in the same clear Docker message from kind itself', async () => {
-    await assert.rejects(kindClusterStatus(runCommand, { kindBinary: binary }), (err: unknown) => {
-      assert.ok(err instanceof KindError);
-      assert.match(err.problem.code, /^docker-not-(running|installed)$/);
-      return true;
-    });
+    await assert.rejects(
+      kindClusterStatus(runCommand, { kindBinary: binary, env: noDaemon }),
+      (err: unknown) => {
+        assert.ok(err instanceof KindError, String(err));
+        assert.equal(err.problem.code, 'docker-not-running');
+        return true;
+      },
+    );
     await assert.rejects(
       deleteKindCluster(runCommand, { kindBinary: binary, env: { PATH: noDockerPath } }),
       (err: unknown) => {
@@ -71,7 +79,9 @@ describe('cluster create/delete/status on the real kind binary (no Docker daemon
   it("`model-canary cluster create` exits 1 and prints the fix, not kind's stack of errors", async () => {
     const errors: string[] = [];
     const saved = console.error;
+    const savedHost = process.env.DOCKER_HOST;
     console.error = (m: string) => errors.push(m);
+    process.env.DOCKER_HOST = noDaemon.DOCKER_HOST; // the command runs in this process
     try {
       const cmd = clusterCommands({ routerScript: 'dist/router.js', cacheDir: tmpdir() }).cluster!;
       const code = await cmd.run(
@@ -83,6 +93,8 @@ describe('cluster create/delete/status on the real kind binary (no Docker daemon
       assert.fail(`threw instead of exiting 1: ${String(err)}`);
     } finally {
       console.error = saved;
+      if (savedHost === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = savedHost;
     }
     assert.equal(errors.length, 1);
     assert.match(errors[0]!, /^Docker is not running — start Docker Desktop .* Run Doctor/);

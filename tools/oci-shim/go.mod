@@ -1,0 +1,3 @@
+module modelcanary.dev/oci-shim
+
+go 1.26
