@@ -241,7 +241,11 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const folder = path.join(root, 'workspace', path.basename(source));
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  fs.cpSync(source, folder, { recursive: true });
+  // Without the state a local run of the demo leaves there (its event log would replay into this run).
+  fs.cpSync(source, folder, {
+    recursive: true,
+    filter: (src) => path.basename(src) !== '.model-canary',
+  });
 
   const settingsFile = path.join(userDataDir, 'User', 'settings.json');
   let settings: Record<string, unknown> = { ...quietSettings, ...opts.settings };
