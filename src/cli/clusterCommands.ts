@@ -249,7 +249,7 @@ const promoteCommand = (ctx: CliContext): Command => ({
 const exportCommand = (ctx: CliContext): Command => ({
   summary: 'write an experiment as manifests for GitOps: builtin stack, Seldon Core v2 or KServe',
   usage:
-    'model-canary export <experiment-file> --target builtin|seldon|kserve --out DIR [--namespace NS] [--model-uri-base URI] [--router-image IMG] [--workspace DIR]',
+    'model-canary export <experiment-file> --target builtin|seldon|kserve --out DIR [--namespace NS] [--model-uri-base URI] [--router-image IMG] [--allow-lossy] [--workspace DIR]',
   help: `Targets and what maps (also written at the top of every file):\n\n${EXPORT_TARGETS.map((t) => EXPORT_DOCS[t]).join('\n\n')}`,
   options: {
     target: { type: 'string', default: 'builtin' },
@@ -257,6 +257,7 @@ const exportCommand = (ctx: CliContext): Command => ({
     namespace: { type: 'string' },
     'model-uri-base': { type: 'string' },
     'router-image': { type: 'string' },
+    'allow-lossy': { type: 'boolean', default: false },
     workspace: { type: 'string', default: '.' },
   },
   twin: {
@@ -266,6 +267,7 @@ const exportCommand = (ctx: CliContext): Command => ({
       target: '--target',
       modelUriBase: '--model-uri-base',
       out: '--out',
+      allowLossy: '--allow-lossy',
     },
   },
   async run(v, [ref]) {
@@ -280,6 +282,7 @@ const exportCommand = (ctx: CliContext): Command => ({
       modelUriBase: v['model-uri-base'] as string | undefined,
       routerImage: v['router-image'] as string | undefined,
       routerBundle: target === 'builtin' ? await routerBundle(ctx, v['router-image']) : undefined,
+      allowLossy: !!v['allow-lossy'],
     });
     for (const f of result.files) console.log(f);
     for (const n of result.notes) console.error(`  note: ${n}`);

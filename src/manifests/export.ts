@@ -71,6 +71,21 @@ export interface ExportOptions {
   routerImage?: string;
   /** builtin: more stack options (images, resources). */
   stack?: Partial<StackOptions>;
+  /** Export even when the target cannot carry every arm of the experiment (the dropped ones are listed). */
+  allowLossy?: boolean;
+}
+
+/** The target cannot carry every arm: exporting would silently send traffic elsewhere than the experiment says. */
+export class LossyExportError extends Error {
+  override readonly name = 'LossyExportError';
+  constructor(
+    readonly target: ExportTarget,
+    readonly dropped: string[],
+  ) {
+    super(
+      `${target} cannot carry ${dropped.join(' and ')} of this experiment — export with --allow-lossy (Export Anyway in VS Code) to leave them out, or choose --target builtin, which keeps every arm`,
+    );
+  }
 }
 
 export interface ExportFile {
@@ -108,7 +123,8 @@ export function exportExperiment(input: ExperimentInput, opts: ExportOptions): E
       return { files: [file(`${exp.metadata.name}-seldon.yaml`, 'seldon', objects, notes)], notes };
     }
     case 'kserve': {
-      const { baseline, canary, notes } = kserveObjects(input, requireUriBase(opts), opts.namespace);
+      const { baseline, canary, notes, dropped } = kserveObjects(input, requireUriBase(opts), opts.namespace);
+      if (dropped.length && !opts.allowLossy) throw new LossyExportError('kserve', dropped);
       const name = exp.metadata.name;
       return {
         files: [
@@ -179,6 +195,8 @@ export function seldonObjects(
   const rounded = weights.map((w) => ({ ...w, weight: Math.round(w.weight) }));
   if (rounded.some((w, i) => w.weight !== weights[i]!.weight))
     notes.push(`weights rounded to integers: ${rounded.map((w) => `${w.name}=${w.weight}`).join(', ')}`);
+  if (mirror && Math.round(mirror.percent) !== mirror.percent)
+    notes.push(`mirror rounded to an integer percent: ${mirror.percent}% → ${Math.round(mirror.percent)}%`);
   if (exp.spec.routing?.sticky)
     notes.push(
       `sticky header "${exp.spec.routing.sticky.header}" does not map: Seldon keeps a session on one candidate with its x-seldon-route header instead`,
@@ -204,12 +222,15 @@ export function kserveObjects(
   input: ExperimentInput,
   uriBase: string,
   namespace?: string,
-): { baseline: KubeObject; canary?: KubeObject; notes: string[] } {
+): { baseline: KubeObject; canary?: KubeObject; notes: string[]; dropped: string[] } {
   const exp = input.experiment;
   const notes: string[] = [];
+  const dropped: string[] = [];
   const shares = percentages(input);
   const baseline = exp.spec.variants.find((v) => v.role === 'baseline') ?? exp.spec.variants[0]!;
   const candidates = exp.spec.variants.filter((v) => v !== baseline);
+  if (candidates.length > 1) dropped.push(...candidates.slice(1).map((c) => `the candidate ${c.name}`));
+  if (exp.spec.routing?.mirror) dropped.push(`the shadow ${exp.spec.routing.mirror.variant}`);
   if (candidates.length > 1)
     notes.push(
       `KServe canaries one revision at a time: only ${candidates[0]!.name} is exported; not mapped: ${candidates
@@ -249,6 +270,7 @@ export function kserveObjects(
     baseline: isvc(baseline.model),
     ...(first ? { canary: isvc(first.model, Math.round(shares.get(first.name) ?? 0)) } : {}),
     notes,
+    dropped,
   };
 }
 

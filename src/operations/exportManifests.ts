@@ -1,8 +1,8 @@
 /** `export` / Export Manifests…: an experiment as files for GitOps (builtin stack, Seldon Core v2, KServe). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { EXPORT_TARGETS, exportExperiment, type ExportTarget } from '../manifests/export';
-import { usageError } from './errors';
+import { EXPORT_TARGETS, LossyExportError, exportExperiment, type ExportTarget } from '../manifests/export';
+import { OperationError, usageError } from './errors';
 import { experimentInput } from './experiments';
 
 export interface ExportInput {
@@ -16,6 +16,19 @@ export interface ExportInput {
   /** The router bundle for the builtin target when no router image is given. */
   routerBundle?: string;
   mlserverImage?: string;
+  /** Export even when the target drops arms of the experiment (they are listed in the notes). */
+  allowLossy?: boolean;
+}
+
+/** The target would drop arms of the experiment and `allowLossy` was not given. */
+export class LossyExportRefused extends OperationError {
+  constructor(
+    readonly dropped: string[],
+    message: string,
+  ) {
+    super(message, 'usage');
+    this.name = 'LossyExportRefused';
+  }
 }
 
 export interface ExportResult {
@@ -37,8 +50,10 @@ export async function exportManifests(input: ExportInput): Promise<ExportResult>
       routerImage: input.routerImage,
       routerBundle: input.target === 'builtin' && !input.routerImage ? input.routerBundle : undefined,
       ...(input.mlserverImage ? { stack: { images: { mlserver: input.mlserverImage } } } : {}),
+      allowLossy: input.allowLossy,
     });
   } catch (err) {
+    if (err instanceof LossyExportError) throw new LossyExportRefused(err.dropped, err.message);
     throw usageError((err as Error).message);
   }
   const out = resolve(input.out);

@@ -28,7 +28,11 @@ export const PALETTE_PROMPTS: Record<string, PalettePrompt> = {
   createKindCluster: { twin: 'cluster', asks: [], fixed: { action: 'create' } },
   deleteKindCluster: { twin: 'cluster', asks: [], fixed: { action: 'delete' } },
   promoteToCluster: { twin: 'promote', asks: ['experiment', 'context', 'plan', 'modelUriBase'] },
-  exportManifests: { twin: 'export', asks: ['experiment', 'target', 'modelUriBase', 'out'] },
+  exportManifests: {
+    twin: 'export',
+    // allowLossy: "Export Anyway" when the target would drop arms of the experiment.
+    asks: ['experiment', 'target', 'modelUriBase', 'out', 'allowLossy'],
+  },
   runDoctor: { twin: 'doctor', asks: [] },
 };
 

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { EXPORT_DOCS, EXPORT_TARGETS, type ExportTarget } from '../../manifests/export';
 import type { Preview } from '../../kube/preview';
 import { createCluster, deleteCluster } from '../../operations/cluster';
-import { exportManifests } from '../../operations/exportManifests';
+import { exportManifests, LossyExportRefused } from '../../operations/exportManifests';
 import { loadKube } from '../kubeLoader';
 import { isCancel, withCancellableProgress } from '../progress';
 import { pickExperiment, showFailure, type CommandContext } from './context';
@@ -102,7 +102,7 @@ export async function exportManifestsCommand(ctx: CommandContext, arg?: unknown)
   const out = folder?.[0]?.fsPath;
   if (!out) return;
   try {
-    const result = await exportManifests({
+    const input = {
       workspace: workspaceOf(ctx, experiment.file),
       experiment: experiment.file,
       target,
@@ -110,7 +110,17 @@ export async function exportManifestsCommand(ctx: CommandContext, arg?: unknown)
       modelUriBase,
       routerBundle: target === 'builtin' ? await readRouterBundle(ctx) : undefined,
       mlserverImage: ctx.config.settings.modelServerImage || undefined,
+    };
+    const result = await exportManifests(input).catch(async (err: unknown) => {
+      if (!(err instanceof LossyExportRefused)) throw err;
+      const anyway = await vscode.window.showWarningMessage(
+        `${target} cannot carry ${err.dropped.join(' and ')} of ${experiment.metadata.name}. Export without them?`,
+        { modal: true },
+        'Export Anyway',
+      );
+      return anyway === 'Export Anyway' ? exportManifests({ ...input, allowLossy: true }) : undefined;
     });
+    if (!result) return;
     if (result.notes.length) ctx.log.info(`export ${target}: ${result.notes.join('; ')}`);
     const first = result.files[0];
     const choice = await vscode.window.showInformationMessage(
