@@ -6,7 +6,6 @@ import { describeProblem, foreignNode, NodeTree } from './nodeTree';
 import type { TreeNode } from './nodes';
 import { percent } from '../../shared/format';
 
-
 export class ExperimentsTree extends NodeTree {
   constructor(
     private readonly workspace: WorkspaceModel,
