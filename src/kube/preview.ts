@@ -30,6 +30,8 @@ export interface Preview {
   changes: ObjectChange[];
   /** Every object's diff, in apply order; empty when nothing would change. */
   diff: string;
+  /** What the object diff does not say plainly (e.g. that the plan resets a live split). */
+  notes?: string[];
 }
 
 /** Dry-runs the apply of `objects` and diffs each against the live object. */
@@ -85,7 +87,8 @@ export async function previewApply(
 /** One line per object: `+ create`, `~ update`, `= unchanged`. */
 export function summarizePreview(preview: Preview): string {
   const mark = { create: '+', update: '~', unchanged: '=' } as const;
-  return preview.changes
-    .map((c) => `${mark[c.action]} ${c.ref} ${c.action}${c.note ? ` (${c.note})` : ''}`)
-    .join('\n');
+  return [
+    ...preview.changes.map((c) => `${mark[c.action]} ${c.ref} ${c.action}${c.note ? ` (${c.note})` : ''}`),
+    ...(preview.notes ?? []).map((n) => `! ${n}`),
+  ].join('\n');
 }

@@ -111,6 +111,43 @@ export function canaryWeights(exp: Experiment): Record<string, number> {
   );
 }
 
+/** `v1=95 v2=5` */
+function splitText(weights: Record<string, number>): string {
+  return Object.entries(weights)
+    .map(([n, w]) => `${n}=${w}`)
+    .join(' ');
+}
+
+/**
+ * The protected context that makes a promotion to `context`/`namespace` need a typed
+ * confirmation: the context itself when its name matches, else any context whose name matches
+ * and that points at the same API server (and, when it names one, the same namespace) — an
+ * alias must not skip the protection. Undefined when none does.
+ */
+export function protectingContext(
+  kc: KubeConfig,
+  context: string,
+  namespace: string,
+  pattern: RegExp,
+): string | undefined {
+  if (pattern.test(context)) return context;
+  const serverOf = (name: string): string | undefined => {
+    const cluster = kc.getContextObject(name)?.cluster;
+    return cluster ? kc.getCluster(cluster)?.server.replace(/\/+$/, '') : undefined;
+  };
+  const server = serverOf(context);
+  if (!server) return undefined;
+  return kc
+    .getContexts()
+    .find(
+      (c) =>
+        c.name !== context &&
+        pattern.test(c.name) &&
+        serverOf(c.name) === server &&
+        (c.namespace === undefined || c.namespace === namespace),
+    )?.name;
+}
+
 /** True for a context that belongs to a local kind cluster. */
 export function isKindContext(kc: KubeConfig, context: string): boolean {
   const cluster = kc.getContextObject(context)?.cluster ?? '';
@@ -154,6 +191,13 @@ export async function promote(
 
   progress(`dry run: ${objects.length} objects on ${context}`);
   const preview = await previewApply(kc, context, objects, { force: o.force });
+  const liveEntry = live.config?.experiments?.find((e) => e.name === exp.metadata.name);
+  const liveWeights = liveEntry && Object.fromEntries(liveEntry.variants.map((v) => [v.name, v.weight]));
+  if (liveWeights && Object.entries(weights).some(([n, w]) => liveWeights[n] !== w))
+    preview.notes = [
+      ...(preview.notes ?? []),
+      `plan ${o.plan} sets the split ${splitText(weights)} on ${context}/${namespace}, which runs ${splitText(liveWeights)} now${o.plan === 'canary' ? ' (use --plan as-is to keep a live split)' : ''}`,
+    ];
   await o.onPreview?.(preview);
   const base = {
     context,
@@ -166,7 +210,13 @@ export async function promote(
   if (o.dryRun) return { ...base, status: 'dry-run' };
   if (!preview.diff) return { ...base, status: 'unchanged' };
 
-  const isProtected = (o.protectedPattern ?? DEFAULT_PROTECTED_PATTERN).test(context);
+  const protectedBy = protectingContext(
+    kc,
+    context,
+    namespace,
+    o.protectedPattern ?? DEFAULT_PROTECTED_PATTERN,
+  );
+  const isProtected = protectedBy !== undefined;
   const changes = preview.changes.filter((c) => c.action !== 'unchanged').length;
   // The token's value is never shown, so the Secret is not in the diff: say it is coming.
   const tokenNote = (await readAdminToken(kc, context, stack))
@@ -178,7 +228,7 @@ export async function promote(
         context,
         expect: context,
         preview,
-        message: `${context} is a protected context. Type its name (${context}) to apply ${changes} change(s) to ${namespace}${tokenNote}:`,
+        message: `${protectedBy === context ? `${context} is a protected context` : `${context} points at the same cluster and namespace as the protected context ${protectedBy}`}. Type its name (${context}) to apply ${changes} change(s) to ${namespace}${tokenNote}:`,
       }
     : {
         kind: 'yes-no',
@@ -186,6 +236,8 @@ export async function promote(
         preview,
         message: `Apply ${changes} change(s) to ${context}/${namespace}${tokenNote}? [y/N]`,
       };
+  // The notes (a live split the plan resets) belong in the question too: VS Code shows no summary.
+  if (preview.notes?.length) question.message = `${preview.notes.join('; ')}. ${question.message}`;
   const accepted = !isProtected && o.yes ? true : isAccepted(question, await o.confirm(question));
   if (!accepted) return { ...base, status: 'declined' };
 

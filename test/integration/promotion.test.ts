@@ -13,6 +13,7 @@ import {
   promote,
   readLive,
   serverSideApply,
+  summarizePreview,
   type ConfirmQuestion,
   type PromoteOptions,
   type Preview,
@@ -52,10 +53,15 @@ describe('promotion between two API servers (local and remote contexts over two 
     const fileA = path.join(tmp, 'local.yaml');
     const fileB = path.join(tmp, 'remote.yaml');
     // The local file has the kind cluster's context; the other holds the shared cluster twice:
-    // as `remote` and as a protected `prod-eu` (same server, other namespace in the tests).
+    // as `remote` and as a protected `prod-eu` (same server, its own namespace models-prod), and
+    // `ops-alias`, an unprotected name for the same server.
     await fs.promises.writeFile(fileA, local!.kubeconfigFor('kind-model-canary'), { mode: 0o600 });
     const b = parse(remote!.kubeconfigFor('remote', 'shared', 'shared-admin'));
-    b.contexts.push({ name: 'prod-eu', context: { cluster: 'shared', user: 'shared-admin' } });
+    b.contexts.push({
+      name: 'prod-eu',
+      context: { cluster: 'shared', user: 'shared-admin', namespace: 'models-prod' },
+    });
+    b.contexts.push({ name: 'ops-alias', context: { cluster: 'shared', user: 'shared-admin' } });
     await fs.promises.writeFile(fileB, JSON.stringify(b), { mode: 0o600 });
     kc = loadKubeConfig({ KUBECONFIG: [fileA, fileB].join(path.delimiter) });
 
@@ -268,6 +274,36 @@ describe('promotion between two API servers (local and remote contexts over two 
     const applied = await promote(kc, input, second);
     assert.equal(applied.status, 'applied', applied.error);
     assert.ok((await remoteConfigMaps('prod-eu', 'models-prod')).length >= 2);
+  });
+
+  it("an alias of the protected context's server and namespace needs the typed confirmation too", async function () {
+    const alias = options('ops-alias', ['yes'], {
+      namespace: 'models-prod',
+      yes: true,
+      plan: 'as-is',
+      sourceWeights: { v1: 80, v2: 20 },
+    });
+    const declined = await promote(kc, input, alias);
+    assert.equal(declined.status, 'declined');
+    assert.equal(alias.asked[0]?.kind, 'type-context');
+    assert.equal(alias.asked[0]?.expect, 'ops-alias');
+    assert.match(
+      alias.asked[0]!.message,
+      /ops-alias points at the same cluster and namespace as the protected context prod-eu\. Type its name/,
+    );
+  });
+
+  it('says in the summary when the plan resets a live split', async function () {
+    const o = options('prod-eu', [false], { namespace: 'models-prod', dryRun: true });
+    const result = await promote(kc, input, { ...o, sourceWeights: { v1: 70, v2: 30 }, plan: 'as-is' });
+    assert.equal(result.status, 'dry-run');
+    assert.ok(
+      result.preview.notes?.some((n) =>
+        /^plan as-is sets the split v1=70 v2=30 on prod-eu\/models-prod, which runs v1=95 v2=5 now$/.test(n),
+      ),
+      JSON.stringify(result.preview.notes),
+    );
+    assert.match(summarizePreview(result.preview), /^! plan as-is sets the split v1=70 v2=30/m);
   });
 
   it('a failure part-way says what was applied and how to undo it', async function () {
