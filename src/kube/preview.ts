@@ -9,7 +9,7 @@
  * shown as it is, not validated.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { serverSideApply, type ApplyOptions } from './apply';
+import { ApplyConflictError, serverSideApply, type ApplyOptions } from './apply';
 import { planApply, refOf } from './applyPlan';
 import { diffText, unifiedDiff } from './diff';
 import { readLive } from './objects';
@@ -32,6 +32,8 @@ export interface Preview {
   diff: string;
   /** What the object diff does not say plainly (e.g. that the plan resets a live split). */
   notes?: string[];
+  /** Fields other field managers own, which the apply would take over only with force. */
+  conflicts?: { ref: string; managers: string[]; message: string }[];
 }
 
 /** Dry-runs the apply of `objects` and diffs each against the live object. */
@@ -51,6 +53,7 @@ export async function previewApply(
       missingNamespaces.add(ns);
   }
   const changes: ObjectChange[] = [];
+  const conflicts: NonNullable<Preview['conflicts']> = [];
   for (const step of plan.steps) {
     const obj = step.object;
     const ns = obj.metadata?.namespace;
@@ -73,7 +76,15 @@ export async function previewApply(
       }
     } else {
       live = await readLive(kc, context, obj);
-      planned = await serverSideApply(kc, context, structuredClone(obj), plan.options);
+      try {
+        planned = await serverSideApply(kc, context, structuredClone(obj), plan.options);
+      } catch (err) {
+        if (!(err instanceof ApplyConflictError)) throw err;
+        // Show the diff anyway (what a forced apply would do), with the conflict beside it.
+        planned = await serverSideApply(kc, context, structuredClone(obj), { ...plan.options, force: true });
+        conflicts.push({ ref: step.ref, managers: err.managers, message: err.message });
+        note = `conflict: fields owned by ${err.managers.join(', ')}`;
+      }
     }
     const before = diffText(live);
     const after = diffText(planned);
@@ -81,7 +92,12 @@ export async function previewApply(
     const action = !live ? 'create' : diff ? 'update' : 'unchanged';
     changes.push({ ref: refOf(obj), action, live, planned, diff, ...(note ? { note } : {}) });
   }
-  return { context, changes, diff: changes.map((c) => c.diff).join('') };
+  return {
+    context,
+    changes,
+    diff: changes.map((c) => c.diff).join(''),
+    ...(conflicts.length ? { conflicts } : {}),
+  };
 }
 
 /** One line per object: `+ create`, `~ update`, `= unchanged`. */

@@ -208,6 +208,12 @@ export async function promote(
     rollouts: [] as RolloutState[],
   };
   if (o.dryRun) return { ...base, status: 'dry-run' };
+  if (preview.conflicts?.length && !o.force)
+    throw new PromotionError(
+      `other field managers own fields this promotion changes (the diff shows what it would do): ${preview.conflicts
+        .map((c) => `${c.ref} (${c.managers.join(', ')})`)
+        .join('; ')} — pass --force to take them over, or change them back with the tool that owns them`,
+    );
   if (!preview.diff) return { ...base, status: 'unchanged' };
 
   const protectedBy = protectingContext(

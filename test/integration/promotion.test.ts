@@ -365,4 +365,33 @@ describe('promotion between two API servers (local and remote contexts over two 
     const res = await kubeRequest(kc, 'remote', `/api/v1/namespaces/${NS}/services/propensity-v3`);
     assert.match(res.text, /"type":"NodePort"/);
   });
+
+  it('a field-manager conflict shows the diff and the conflict together, and applies nothing without --force', async function () {
+    await serverSideApply(
+      kc,
+      'remote',
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'propensity-v1', namespace: NS },
+        spec: { type: 'NodePort' },
+      },
+      { fieldManager: 'ops-team', force: true },
+    );
+    const o = options('remote', [true], { sourceWeights: { v1: 60, v2: 40 }, plan: 'as-is' });
+    await assert.rejects(
+      promote(kc, input, o),
+      /other field managers own fields .*propensity-v1 \(ops-team\).* pass --force to take them over/,
+    );
+    assert.equal(o.previews.length, 1, 'the diff was shown first');
+    assert.ok(o.previews[0]!.diff.length > 0);
+    assert.ok(
+      o.previews[0]!.conflicts?.some((c) => /propensity-v1/.test(c.ref) && c.managers.includes('ops-team')),
+    );
+    assert.match(
+      summarizePreview(o.previews[0]!),
+      /propensity-v1 update \(conflict: fields owned by ops-team\)/,
+    );
+    assert.equal(o.asked.length, 0, 'nothing was asked, nothing applied');
+  });
 });
