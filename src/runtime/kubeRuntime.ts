@@ -44,7 +44,13 @@ import type { RouterClient, RolloutAction, RolloutOverrides } from '../shared/ro
 import { formatSplit } from '../shared/weights';
 import type { Report, RolloutStatus } from '../shared/report';
 import { KubeRouterConnection } from './kubeRouterConnection';
-import { findDeployment, readStackStatus, waitDeployments, type KubeStackTarget } from './kubeStackStatus';
+import {
+  assertRouterNodePortFree,
+  findDeployment,
+  readStackStatus,
+  waitDeployments,
+  type KubeStackTarget,
+} from './kubeStackStatus';
 import {
   RuntimeError,
   routerFailure,
@@ -155,6 +161,7 @@ export class KubeRuntime implements Runtime {
     const live = await readLiveStack(this.kc, this.context, stack);
     // An existing router keeps its experiments: `up` is idempotent.
     const config = { ...live.config, ...routerConfig(live.config?.experiments ?? [], stack) };
+    if (this.platform === 'kind') await assertRouterNodePortFree(this.target);
     progress(`applying the router to ${this.where()}`);
     await applyWithAdminToken(
       this.kc,

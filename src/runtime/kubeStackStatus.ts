@@ -3,7 +3,15 @@
  * `EnvironmentStatus`, one component's Deployment by name or by model, and waiting for
  * Deployments to roll out. Shared by `KubeRuntime` and its connection to the router.
  */
-import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  KubernetesObject,
+  V1ConfigMap,
+  V1Deployment,
+  V1Pod,
+  V1Service,
+} from '@kubernetes/client-node';
+import { ROUTER_NODE_PORT } from '../kind/commands';
 import type { RouterConfigInput } from '../core/spec/routerConfig';
 import { newestFirst } from '../kube/cluster';
 import { listObjects, readLive } from '../kube/objects';
@@ -138,4 +146,22 @@ export async function waitDeployments(
     if (err.name === 'AbortError') throw err;
     throw new RuntimeError(err.message);
   });
+}
+
+/**
+ * On kind the router's Service takes the fixed NodePort that the cluster maps to this machine: a
+ * second release would fail on it after creating half its objects, so look before applying.
+ */
+export async function assertRouterNodePortFree(target: KubeStackTarget): Promise<void> {
+  const services = await listObjects<V1Service>(target.kc, target.context, 'v1', 'Service', undefined);
+  const taken = services.find(
+    (svc) =>
+      svc.spec?.ports?.some((p) => p.nodePort === ROUTER_NODE_PORT) &&
+      !(svc.metadata?.namespace === target.namespace && svc.metadata?.name === target.names.router),
+  );
+  if (!taken) return;
+  const ns = taken.metadata?.namespace ?? '';
+  throw new RuntimeError(
+    `NodePort ${ROUTER_NODE_PORT}, which the kind cluster maps to this machine, is taken by Service ${ns}/${taken.metadata?.name} — one router per kind cluster: use namespace ${ns} (modelCanary.kubernetes.namespace, or --namespace ${ns}), or stop that one first (model-canary down --runtime kube --namespace ${ns}); nothing was applied`,
+  );
 }
