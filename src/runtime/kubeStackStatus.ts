@@ -53,7 +53,20 @@ export async function readStackStatus(
   const list = <T extends KubernetesObject>(apiVersion: string, kind: string, selector: string) =>
     listObjects<T>(kc, context, apiVersion, kind, namespace, selector).catch(() => [] as T[]);
   const [deployments, pods, configMap] = await Promise.all([
-    list<V1Deployment>('apps/v1', 'Deployment', releaseSelector(release)),
+    // Not swallowed: an API server that does not answer is not "nothing running".
+    listObjects<V1Deployment>(
+      kc,
+      context,
+      'apps/v1',
+      'Deployment',
+      namespace,
+      releaseSelector(release),
+    ).catch((err: Error) => {
+      const server = kc.getCluster(kc.getContextObject(context)?.cluster ?? '')?.server ?? 'no server';
+      throw new RuntimeError(
+        `cannot read the stack in ${stackPlace(target)} from the API server of context "${context}" (${server}): ${err.message.split('\n')[0]} — check \`kubectl --context ${context} get deployments -n ${namespace}\``,
+      );
+    }),
     // Each Deployment's own selector picks its Pods out of these.
     list<V1Pod>('v1', 'Pod', `app.kubernetes.io/instance=${release}`),
     readLive<V1ConfigMap>(kc, context, {
