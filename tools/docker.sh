@@ -71,7 +71,7 @@ missing=$((((1 << (last_cap + 1)) - 1) & ~bounding))
 
 # --- The shim (built always: it is also the check's payload; registered only where needed).
 src="$here/oci-shim"
-sum=$(cat "$src/go.mod" "$src/main.go" | sha256sum | cut -c1-12)
+sum=$(cat "$src/go.mod" "$src"/*.go | sha256sum | cut -c1-12)
 shim_dir="$cache/oci-shim/$OCI_SHIM_VERSION-$sum"
 shim="$shim_dir/mc-shim"
 if [ ! -x "$shim" ]; then
