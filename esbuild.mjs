@@ -1,7 +1,7 @@
 // Bundles: the extension (cjs, `vscode` external), the Kubernetes operations (loaded lazily by the
 // extension), the CLI and the router (node), and the dashboard (browser).
 import * as esbuild from 'esbuild';
-import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 
 const watch = process.argv.includes('--watch');
 const production = !watch;
@@ -37,6 +37,15 @@ const builds = [
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },
+  // The dashboard's stylesheet: media/dashboard.css and the parts it imports, as one file that
+  // both hosts load (the router serves it beside router.js).
+  {
+    entryPoints: { dashboard: 'media/dashboard.css' },
+    outdir: 'dist',
+    bundle: true,
+    minify: production,
+    logLevel: 'warning',
+  },
   {
     entryPoints: { webview: 'webview/main.ts' },
     outdir: 'dist',
@@ -53,8 +62,6 @@ const builds = [
 await mkdir('dist', { recursive: true });
 // The repository is "type": "module" (tests run as ESM); the bundles are CommonJS.
 await writeFile('dist/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
-// The router serves the dashboard from the files beside it.
-await copyFile('media/dashboard.css', 'dist/dashboard.css');
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -1,5 +1,5 @@
 /**
- * The dashboard in a real browser: serves dist/webview.js and media/dashboard.css over
+ * The dashboard in a real browser: serves dist/webview.js and dist/dashboard.css over
  * loopback the way the router does (/dashboard/, strict CSP from dashboardHtml), with a fake
  * router API; loads it in headless Chromium (playwright-core) and
  *  - measures a state update with a 10k-point timeline (median of 20; target ≤ 16 ms),
@@ -22,7 +22,7 @@ import type { Report } from '../src/shared/report';
 const ROOT = new URL('..', import.meta.url).pathname;
 const OUT = join(ROOT, 'test-results', 'dashboard');
 const BUNDLE = join(ROOT, 'dist', 'webview.js');
-const CSS = join(ROOT, 'media', 'dashboard.css');
+const CSS = join(ROOT, 'dist', 'dashboard.css');
 const TARGET_MS = 16;
 
 function newest(dir: string): number {

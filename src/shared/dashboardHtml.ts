@@ -13,7 +13,7 @@
 export interface DashboardHtmlOptions {
   /** URL of dist/webview.js (webview.asWebviewUri(...) in VS Code; "webview.js" in the router). */
   scriptUri: string;
-  /** URL of media/dashboard.css. */
+  /** URL of dist/dashboard.css (media/dashboard.css and its parts, bundled). */
   styleUri: string;
   /** Fresh per page load: crypto.randomBytes(16).toString('base64'). */
   nonce: string;

@@ -48,7 +48,7 @@ class DashboardPanel {
     };
     webview.html = dashboardHtml({
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'dashboard.css')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'dashboard.css')).toString(),
       nonce: randomBytes(16).toString('base64'),
       cspSource: webview.cspSource,
       mode: 'vscode',
