@@ -168,11 +168,15 @@ describe('the serving stack on a real kube-apiserver', function () {
       },
     );
     await serverSideApply(kc, CONTEXT, rival, { fieldManager: 'ops-team', force: true });
-    // Now model-canary is the one refused — in a dry run (what promotion shows first) and for real.
-    await assert.rejects(
-      previewApply(kc, CONTEXT, [cm]),
-      (err: unknown) => err instanceof ApplyConflictError && err.managers[0] === 'ops-team',
+    // Now model-canary is the one refused. The dry run (what promotion shows first) still shows the
+    // diff a forced apply would make, with the conflict beside it; the real apply is refused.
+    const preview = await previewApply(kc, CONTEXT, [cm]);
+    assert.deepEqual(
+      preview.conflicts?.map((c) => c.managers),
+      [['ops-team']],
     );
+    assert.match(preview.diff, /listen: 0\.0\.0\.0:9999/);
+    assert.match(preview.changes[0]!.note ?? '', /conflict: fields owned by ops-team/);
     await assert.rejects(applyObjects(kc, CONTEXT, [cm]), (err: unknown) => {
       assert.match(String((err as Error).message), /conflicts with field manager\(s\) ops-team/);
       return true;
