@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperationOptions, Runtime } from '../runtime/runtime';
 import type { Report } from '../shared/report';
-import type { SimulationSummary } from '../simulator/simulator';
+import { emptySummary, type SimulationSummary } from '../simulator/simulator';
 import { deployExperiment } from './deploy';
 import { usageError } from './errors';
 import { findExperiment } from './experiments';
@@ -32,17 +32,6 @@ export interface DemoResult {
   simulation: SimulationSummary;
   endpoint: string;
 }
-
-const emptySummary = (): SimulationSummary => ({
-  sent: 0,
-  ok: 0,
-  errors: 0,
-  feedbackSent: 0,
-  feedbackFailed: 0,
-  durationMs: 0,
-  achievedRps: 0,
-  byVariant: {},
-});
 
 function add(total: SimulationSummary, s: SimulationSummary): void {
   total.sent += s.sent;

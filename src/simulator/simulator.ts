@@ -63,6 +63,20 @@ export interface SimulationSummary {
   firstError?: string;
 }
 
+/** A summary of no requests yet (runs add up into one). */
+export function emptySummary(): SimulationSummary {
+  return {
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    feedbackSent: 0,
+    feedbackFailed: 0,
+    durationMs: 0,
+    achievedRps: 0,
+    byVariant: {},
+  };
+}
+
 /** Runs the simulation; resolves with a summary (also when aborted, with what was done). */
 export async function simulate(opts: SimulationOptions): Promise<SimulationSummary> {
   const random = seededRandom(opts.seed ?? 42);
@@ -74,17 +88,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   const driftAt = opts.drift?.length ? Math.floor(opts.requests * (opts.driftFrom ?? 0.5)) : undefined;
   const concurrency = opts.concurrency ?? 32;
   const interval = 1000 / Math.max(0.1, opts.rps);
-  const summary: SimulationSummary = {
-    sent: 0,
-    ok: 0,
-    errors: 0,
-    feedbackSent: 0,
-    feedbackFailed: 0,
-    durationMs: 0,
-    achievedRps: 0,
-    byVariant: {},
-    driftFrom: driftAt,
-  };
+  const summary: SimulationSummary = { ...emptySummary(), driftFrom: driftAt };
   const pending: { requestId: string; metric: string; value: number }[] = [];
   const feedbackBatch = opts.feedbackBatch ?? 100;
   const inflight = new Set<Promise<void>>();

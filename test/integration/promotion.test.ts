@@ -94,6 +94,21 @@ describe('promotion between two API servers (local and remote contexts over two 
   });
 
   /** Options for a promotion to `context`, recording every question and preview. */
+  /** Another field manager ("ops-team") takes a Service's type over on the remote context. */
+  async function opsTeamTakesOver(service: string): Promise<void> {
+    await serverSideApply(
+      kc,
+      'remote',
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: service, namespace: NS },
+        spec: { type: 'NodePort' },
+      },
+      { fieldManager: 'ops-team', force: true },
+    );
+  }
+
   function options(
     context: string,
     answers: (string | boolean)[],
@@ -310,17 +325,7 @@ describe('promotion between two API servers (local and remote contexts over two 
     // Someone else takes over a field of the last object between the diff and the apply.
     const o = options('remote', [true], {
       onPreview: async () => {
-        await serverSideApply(
-          kc,
-          'remote',
-          {
-            apiVersion: 'v1',
-            kind: 'Service',
-            metadata: { name: 'propensity-v3', namespace: NS },
-            spec: { type: 'NodePort' },
-          },
-          { fieldManager: 'ops-team', force: true },
-        );
+        await opsTeamTakesOver('propensity-v3');
       },
     });
     const newInput = {
@@ -367,17 +372,7 @@ describe('promotion between two API servers (local and remote contexts over two 
   });
 
   it('a field-manager conflict shows the diff and the conflict together, and applies nothing without --force', async function () {
-    await serverSideApply(
-      kc,
-      'remote',
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: 'propensity-v1', namespace: NS },
-        spec: { type: 'NodePort' },
-      },
-      { fieldManager: 'ops-team', force: true },
-    );
+    await opsTeamTakesOver('propensity-v1');
     const o = options('remote', [true], { sourceWeights: { v1: 60, v2: 40 }, plan: 'as-is' });
     await assert.rejects(
       promote(kc, input, o),
