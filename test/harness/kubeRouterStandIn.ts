@@ -235,8 +235,17 @@ function kubeletLoop(
   const loop = (async () => {
     while (running) {
       const token = (await read<V1Secret>('v1', 'Secret', names.adminToken))?.data?.token;
-      if (token)
-        await fs.promises.writeFile(path.join(paths.adminDir, 'token'), Buffer.from(token, 'base64'));
+      // Atomically, as a kubelet swaps a Secret volume: the router re-reads the file on every admin
+      // request and at start, and must never see it truncated half-way through a write.
+      if (token) {
+        const file = path.join(paths.adminDir, 'token');
+        const value = Buffer.from(token, 'base64');
+        const current = await fs.promises.readFile(file).catch(() => undefined);
+        if (!current?.equals(value)) {
+          await fs.promises.writeFile(`${file}.tmp`, value);
+          await fs.promises.rename(`${file}.tmp`, file);
+        }
+      }
       const cm = await read<V1ConfigMap>('v1', 'ConfigMap', names.experiments);
       const version = cm?.metadata?.resourceVersion ?? '';
       if (cm && version !== seen) {
