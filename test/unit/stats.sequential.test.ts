@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { defaultMixingVariance, msprtPValue, SequentialTest, twoProportionZTest } from '../../src/core/stats';
+import { seededRandom as mulberry32 } from '../../src/simulator/random';
 import { assertClose } from '../harness/statsFixtures';
-
-/** mulberry32: a small seeded PRNG, so the simulations are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('always-valid sequential p-values (mixture SPRT)', () => {
   it("equals the paper's two-sample statistic when both arms have n trials", () => {
