@@ -195,8 +195,11 @@ async function resolveExperiment(
     weight: v.weight,
     role: i === 0 ? 'baseline' : 'candidate',
   }));
+  const debugHeaders = fromFile?.spec.routing?.debugHeaders;
   const routing = {
     ...(cfg.sticky ? { sticky: cfg.sticky } : {}),
+    // Not in the router config: the experiment file names them.
+    ...(debugHeaders ? { debugHeaders: debugHeaders.map((h) => h.toLowerCase()) } : {}),
     ...(cfg.mirror
       ? { mirror: { variant: cfg.mirror.variant, model: cfg.mirror.model, percent: cfg.mirror.percent } }
       : {}),

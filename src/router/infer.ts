@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestEvent } from '../shared/events';
+import type { Assignment, RequestEvent } from '../shared/events';
 import type { ExperimentRuntime, RoutedVariant } from './config';
 import type { RouterCore } from './core';
 import {
@@ -54,6 +54,11 @@ function forcedVariant(req: IncomingMessage, exp: ExperimentRuntime): number | u
   return index;
 }
 
+/** The first of the experiment's debug headers (lowercase, from its file) the request carries. */
+function debugHeaderOf(req: IncomingMessage, exp: ExperimentRuntime): string | undefined {
+  return exp.experiment.spec.routing?.debugHeaders?.find((h) => req.headers[h] !== undefined);
+}
+
 function stickyKey(req: IncomingMessage, exp: ExperimentRuntime): string | undefined {
   if (!exp.stickyHeader) return undefined;
   const v = req.headers[exp.stickyHeader];
@@ -77,7 +82,11 @@ export async function handleInfer(
   if (!checked.ok) throw new HttpError(400, checked.error);
   const request = checked.value;
 
-  const index = forced ?? exp.split.pick(exp.name, stickyKey(req, exp));
+  const sticky = forced === undefined ? stickyKey(req, exp) : undefined;
+  const index = forced ?? exp.split.pick(exp.name, sticky);
+  const debugHeader = debugHeaderOf(req, exp);
+  const assignment: Assignment =
+    forced !== undefined ? 'forced' : debugHeader ? 'debug' : sticky !== undefined ? 'sticky' : 'weighted';
   const variant = exp.variants[index]!;
   const sampled = exp.sampleRate >= 1 || (exp.sampleRate > 0 && Math.random() < exp.sampleRate);
   const mirrored =
@@ -149,7 +158,9 @@ export async function handleInfer(
     variant: variant.name,
     latencyMs,
     status,
+    assignment,
   };
+  if (debugHeader && assignment === 'debug') event.debugHeader = debugHeader;
   if (sampled) event.inputs = firstRowFeatures(request, exp.columns);
   if (outputs && (outputs.predict !== undefined || outputs.proba !== undefined)) event.outputs = outputs;
   if (error) event.error = error;

@@ -60,6 +60,7 @@ export class ShadowMirror {
       latencyMs: 0,
       status: 0,
       shadow: true,
+      assignment: 'shadow',
     };
     try {
       let res = await this.upstreams.call(

@@ -5,6 +5,14 @@ import type { RolloutStatus } from './report';
  * "Event log"). `model-canary analyze` reads the same lines offline.
  */
 
+/**
+ * How a request's variant was chosen. Only `weighted` and `sticky` are randomised assignment,
+ * the traffic an experiment is judged on; `forced` (the `x-model-canary-variant` header),
+ * `debug` (a header the experiment names in `spec.routing.debugHeaders`) and `shadow` (a
+ * mirrored call) are reported beside it.
+ */
+export type Assignment = 'weighted' | 'sticky' | 'forced' | 'debug' | 'shadow';
+
 /** A routed (or mirrored, `shadow: true`) inference request. */
 export interface RequestEvent {
   type: 'request';
@@ -18,6 +26,13 @@ export interface RequestEvent {
   /** HTTP status returned to the client (or by the shadow); 5xx and 0 (no answer) are errors. */
   status: number;
   shadow?: boolean;
+  /**
+   * How the variant was chosen. Absent in logs written before it was added: such a request
+   * counts as randomised unless it is a shadow call.
+   */
+  assignment?: Assignment;
+  /** For `assignment: 'debug'`: the header that marked the request. */
+  debugHeader?: string;
   /** Sampled named features, for drift. */
   inputs?: Record<string, number | string>;
   /** The model's output: class and score of the positive class. */

@@ -3,6 +3,7 @@
  * "—" for what is not there (NaN in memory, null after JSON). Pure: no DOM, tested in node.
  * The full-precision value goes into a title tooltip (`exact`).
  */
+import type { ExcludedTraffic } from './report';
 
 export const DASH = '—';
 /** Typographic minus: lines up with "+" in tables. */
@@ -153,4 +154,26 @@ export function duration(msSpan: unknown): string {
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 90 * 60) return `${Math.round(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
+}
+
+/**
+ * What was left out of the experiment, in words: "412 forced requests, 3 debug requests
+ * (x-smoke-test), 1,500 shadow requests and 12 feedback events for them, excluded"; undefined
+ * when nothing was.
+ */
+export function excludedText(excluded: ExcludedTraffic | undefined): string | undefined {
+  if (!excluded) return undefined;
+  const parts: string[] = [];
+  const plural = (n: number, what: string): string => `${count(n)} ${what}${n === 1 ? '' : 's'}`;
+  if (excluded.forced > 0) parts.push(plural(excluded.forced, 'forced request'));
+  if (excluded.debug > 0) {
+    const headers = Object.keys(excluded.headers);
+    parts.push(plural(excluded.debug, 'debug request') + (headers.length ? ` (${headers.join(', ')})` : ''));
+  }
+  if (excluded.other > 0) parts.push(plural(excluded.other, 'request') + ' of an unknown assignment');
+  if (excluded.shadow > 0) parts.push(plural(excluded.shadow, 'shadow request'));
+  if (parts.length === 0) return undefined;
+  const feedback =
+    excluded.feedback > 0 ? ` and ${plural(excluded.feedback, 'feedback event')} for them` : '';
+  return `${parts.join(', ')}${feedback}, excluded from the split, the SRM, the A/B and drift`;
 }

@@ -86,6 +86,28 @@ export interface DriftReport {
   datasetDrift: boolean;
 }
 
+/**
+ * Traffic left out of the experiment: requests whose variant was not chosen at random, and the
+ * feedback for them. They are reported here and never counted in the split, the SRM, the A/B,
+ * the guardrails or the drift windows.
+ */
+export interface ExcludedTraffic {
+  /** Requests that forced their variant with the `x-model-canary-variant` header. */
+  forced: number;
+  /** Requests that carried a debug header named in the experiment's `spec.routing.debugHeaders`. */
+  debug: number;
+  /** Mirrored (shadow) requests; they feed the shadow's agreement only. */
+  shadow: number;
+  /** Requests with an assignment this version does not know (written by a newer router). */
+  other: number;
+  /** Feedback events for forced, debug or other excluded requests. */
+  feedback: number;
+  /** Debug requests per header. */
+  headers: Record<string, number>;
+  /** Excluded routed requests per variant. */
+  variants: Record<string, { forced: number; debug: number; other: number }>;
+}
+
 export interface ShadowReport {
   variant: string;
   requests: number;
@@ -150,6 +172,8 @@ export interface Report {
   drift?: DriftReport;
   shadow?: ShadowReport;
   guardrails: GuardrailResult[];
+  /** Traffic left out of the experiment (forced, debug, shadow); absent in reports of older versions. */
+  excluded?: ExcludedTraffic;
   /** Per-bucket traffic, errors and latency, and the weight history. */
   timeline?: Timeline;
   /** The progressive rollout, when one was started. */

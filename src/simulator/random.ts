@@ -11,3 +11,9 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A standard normal draw from two uniform ones (Box–Muller; the sine half is dropped to keep it stateless). */
+export function standardNormal(random: () => number): number {
+  const u = 1 - random(); // (0, 1]: log(0) is never taken
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}

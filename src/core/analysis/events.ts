@@ -28,6 +28,8 @@ export function parseEventLine(line: string): ParsedLine {
       if (!isStr(e.variant)) return { ok: false, error: 'request without "variant"' };
       if (!isNum(e.latencyMs)) return { ok: false, error: 'request without numeric "latencyMs"' };
       if (!isNum(e.status)) return { ok: false, error: 'request without numeric "status"' };
+      if (e.assignment !== undefined && !isStr(e.assignment))
+        return { ok: false, error: '"assignment" must be a string' };
       return { ok: true, event: value as ExperimentEvent };
     case 'feedback':
       if (!isStr(e.id)) return { ok: false, error: 'feedback without "id"' };

@@ -1,5 +1,5 @@
 /** The report as text for terminals, with the dashboard's number formats (shared/format.ts); full precision in --json. */
-import { count, ms, percent, pValue, signedPercent, signedPoints } from '../../shared/format';
+import { count, excludedText, ms, percent, pValue, signedPercent, signedPoints } from '../../shared/format';
 import type { Report } from '../../shared/report';
 
 function table(rows: string[][]): string {
@@ -49,6 +49,8 @@ export function formatReportText(report: Report): string {
     '',
     `Sample ratio: chi² ${report.srm.chi2.toFixed(2)}, p = ${pValue(report.srm.pValue)} — ${report.srm.mismatch ? 'MISMATCH: the split does not match the weights' : 'ok'}`,
   );
+  const excluded = excludedText(report.excluded);
+  if (excluded) out.push(`Experiment traffic only: ${excluded}`);
   if (report.comparisons.length) {
     out.push('', 'A/B on ' + report.comparisons[0]!.metric + ':');
     out.push(

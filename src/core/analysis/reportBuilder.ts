@@ -4,7 +4,9 @@
  * for both, so the dashboard, the CLI and the rollout gates see the same numbers.
  *
  * Counting rules (contract, docs/architecture.md):
- * - the split, errors, latency and the A/B use non-shadow requests only;
+ * - the split, errors, latency, the A/B and the drift windows use randomised requests only
+ *   (weighted or sticky); forced, debug and shadow requests, and feedback for them, are
+ *   counted beside them (./assignment.ts);
  * - a proportion metric's rate is the share of a variant's requests whose latest feedback
  *   value is 1 (no feedback counts as not converted; feedback is idempotent, latest wins);
  * - a continuous metric's value per request is its latest feedback value, 0 without one;
@@ -15,6 +17,7 @@ import type { ExperimentEvent, FeedbackEvent, RequestEvent, WeightsEvent } from 
 import type { Report, RolloutStatus, VariantReport, WeightChange } from '../../shared/report';
 import { sampleRatioMismatch } from '../stats';
 import { DriftDetector, type ReferenceData } from '../drift';
+import { ExcludedCounter, exclusionOf } from './assignment';
 import { compareCandidates } from './comparisons';
 import { GenerationalMap } from './generations';
 import { guardrailResults } from './guardrails';
@@ -72,6 +75,7 @@ export class ReportBuilder {
   private shadowCompared = 0;
   private shadowAgreed = 0;
   private orphanFeedback = 0;
+  private readonly excluded: ExcludedCounter;
   private readonly drift: DriftDetector | undefined;
   private firstTs = Infinity;
   private lastTs = -Infinity;
@@ -96,6 +100,7 @@ export class ReportBuilder {
     this.variantOf = options.variantOf;
     this.requestVariant = this.variantOf ? undefined : new GenerationalMap(idMemory);
     this.latestFeedback = new GenerationalMap(idMemory);
+    this.excluded = new ExcludedCounter(idMemory);
   }
 
   /** Current configured weights (after any weight events). */
@@ -125,9 +130,20 @@ export class ReportBuilder {
   }
 
   private onRequest(e: RequestEvent): void {
-    if (e.shadow) return this.onShadow(e);
+    const exclusion = exclusionOf(e);
+    if (e.shadow || exclusion === 'shadow') {
+      this.excluded.request(e, 'shadow');
+      return this.onShadow(e);
+    }
     const v = this.byName.get(e.variant);
     if (!v) return;
+    if (exclusion) {
+      this.excluded.request(e, exclusion);
+      // A forced call still has a class the shadow can be compared with.
+      if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
+        this.primaryPrediction.set(e.id, e.outputs.predict);
+      return;
+    }
     this.firstTs = Math.min(this.firstTs, e.ts);
     this.lastTs = Math.max(this.lastTs, e.ts);
     v.requests++;
@@ -164,6 +180,7 @@ export class ReportBuilder {
   }
 
   private onFeedback(e: FeedbackEvent): void {
+    if (this.excluded.feedback(e.id)) return;
     const v = this.feedbackVariant(e);
     if (!v || !Number.isFinite(e.value)) {
       this.orphanFeedback++;
@@ -217,6 +234,7 @@ export class ReportBuilder {
       srm,
       comparisons,
       guardrails,
+      excluded: this.excluded.report(),
       timeline: buildTimeline(this.variants, this.bucketMs, this.maxBuckets, this.weightHistory),
     };
     if (this.drift) report.drift = this.drift.report();

@@ -35,6 +35,10 @@ const specSchema = z.strictObject({
   routing: z
     .strictObject({
       sticky: z.strictObject({ header: z.string().min(1) }).optional(),
+      /** Requests carrying any of these headers (a smoke test's, a developer's) are left out of the experiment. */
+      debugHeaders: z
+        .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'))
+        .optional(),
       mirror: z
         .strictObject({
           variant: name,

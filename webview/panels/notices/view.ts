@@ -4,6 +4,7 @@
  */
 import { h } from '../../dom';
 import type { Report } from '../../../src/shared/report';
+import { excludedText } from '../../../src/shared/format';
 import { srmBanner } from './shape';
 
 export function bannerView(kind: 'warn' | 'error' | 'info', text: string, title?: string): HTMLElement {
@@ -28,8 +29,12 @@ export function noticeBanners(
   return items;
 }
 
-/** The sample-ratio-mismatch warning, or nothing while the split matches. */
+/** The sample-ratio-mismatch warning (or nothing while the split matches), and the traffic left out of the experiment. */
 export function srmBannerView(report: Report): HTMLElement[] {
   const srm = srmBanner(report);
-  return srm ? [bannerView('warn', srm, `chi² = ${report.srm.chi2}, p = ${report.srm.pValue}`)] : [];
+  const excluded = excludedText(report.excluded);
+  return [
+    ...(srm ? [bannerView('warn', srm, `chi² = ${report.srm.chi2}, p = ${report.srm.pValue}`)] : []),
+    ...(excluded ? [bannerView('info', excluded)] : []),
+  ];
 }
