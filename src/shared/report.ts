@@ -52,8 +52,18 @@ export interface Comparison {
   ci95: [number, number];
   /** 95% CI of the relative lift (log risk ratio). */
   relativeCi95: [number, number];
+  /** Fixed-horizon p-value (z-test or Welch); shown, never used for a decision. */
   pValue: number;
+  /** Always-valid p-value of the mixture SPRT (running minimum over looks); decisions use it. */
   sequentialPValue: number;
+  /**
+   * Always-valid (1 − sequentialAlpha) confidence sequence of the absolute lift: the running
+   * intersection of the mSPRT's intervals, valid however often it is looked at. [NaN, NaN]
+   * (null in JSON) before the test has started. Absent in reports of older versions.
+   */
+  sequentialCi?: [number, number];
+  /** The α of sequentialCi and of the decisions (rollout.alpha, default 0.05). */
+  sequentialAlpha?: number;
   chanceToBeatBaseline: number;
   decision: Decision;
   reason: string;

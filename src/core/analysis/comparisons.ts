@@ -45,7 +45,6 @@ export function compareCandidates(
     if (metric.kind === 'proportion') {
       const xb = bState?.successes ?? 0;
       const xv = cState?.successes ?? 0;
-      const seq = ctx.sequential.pValue(c.name, xb, nb, xv, nv);
       return {
         c,
         baselineRate: nb > 0 ? xb / nb : 0,
@@ -53,7 +52,6 @@ export function compareCandidates(
         ci95: newcombeDiffCI(xb, nb, xv, nv),
         relativeCi95: relativeLiftCI(xb, nb, xv, nv),
         pValue: twoProportionZTest(xb, nb, xv, nv).pValue,
-        sequentialPValue: seq,
         chanceToBeatBaseline: chanceToBeatBaseline(xb, nb, xv, nv),
       };
     }
@@ -74,12 +72,19 @@ export function compareCandidates(
         ? [welch.ci95[0] / baselineRate, welch.ci95[1] / baselineRate]
         : [NaN, NaN]) as [number, number],
       pValue: welch.pValue,
-      sequentialPValue: welch.pValue, // no always-valid test for continuous metrics yet; the fixed test stands in
       chanceToBeatBaseline: NaN,
     };
   });
+  const sequential = raw.map((r) => {
+    ctx.sequential.look(
+      r.c.name,
+      { requests: baseline.requests, metric: bState },
+      { requests: r.c.requests, metric: r.c.metrics.get(metric.name) },
+    );
+    return ctx.sequential.state(r.c.name);
+  });
   // Several candidates share one baseline: Holm keeps the family-wise error at alpha for decisions.
-  const adjusted = holmAdjust(raw.map((r) => r.sequentialPValue));
+  const adjusted = holmAdjust(sequential.map((s) => s.pValue));
   return raw.map((r, i): Comparison => {
     const { decision, reason } = decide({
       candidate: r.c,
@@ -104,7 +109,9 @@ export function compareCandidates(
       ci95: r.ci95,
       relativeCi95: r.relativeCi95,
       pValue: r.pValue,
-      sequentialPValue: r.sequentialPValue,
+      sequentialPValue: sequential[i]!.pValue,
+      sequentialCi: sequential[i]!.interval,
+      sequentialAlpha: alpha,
       chanceToBeatBaseline: r.chanceToBeatBaseline,
       decision,
       reason,

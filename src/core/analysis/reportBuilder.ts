@@ -68,7 +68,7 @@ export class ReportBuilder {
   private readonly variantOf: ((requestId: string) => string | undefined) | undefined;
   /** `${metric}\u0000${id}` → latest value, for recent requests. */
   private readonly latestFeedback: GenerationalMap<string, number>;
-  private readonly sequential = new SequentialTests();
+  private readonly sequential: SequentialTests;
   /** Recent primary predictions, to score the shadow's agreement. */
   private readonly primaryPrediction: GenerationalMap<string, number | string>;
   private shadowRequests = 0;
@@ -101,6 +101,10 @@ export class ReportBuilder {
     this.requestVariant = this.variantOf ? undefined : new GenerationalMap(idMemory);
     this.latestFeedback = new GenerationalMap(idMemory);
     this.excluded = new ExcludedCounter(idMemory);
+    this.sequential = new SequentialTests(
+      experiment.spec.metrics.primary.kind,
+      experiment.spec.rollout?.alpha ?? 0.05,
+    );
   }
 
   /** Current configured weights (after any weight events). */

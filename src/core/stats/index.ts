@@ -20,6 +20,13 @@ export {
   type MsprtResult,
   type SequentialLook,
 } from './sequential';
+export {
+  AlwaysValidState,
+  msprtMeans,
+  normalMixtureHalfWidth,
+  normalMixtureLogLambda,
+  type NormalMixtureLook,
+} from './alwaysValid';
 export { Moments, welchTTest, type MomentSummary, type WelchResult } from './continuous';
 export { sampleRatioMismatch, type SrmResult } from './srm';
 export {

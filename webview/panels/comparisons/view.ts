@@ -132,7 +132,10 @@ function abRowView(row: AbRow, scale: number, proportion: boolean): HTMLTableRow
     tableCell(pValue(c.pValue), `two-sided z-test p = ${exact(c.pValue)}`),
     tableCell(
       pValue(c.sequentialPValue),
-      `always-valid (mSPRT) p = ${exact(c.sequentialPValue)} — safe to peek`,
+      `always-valid (mSPRT) p = ${exact(c.sequentialPValue)} — safe to peek` +
+        (c.sequentialCi
+          ? `\nalways-valid ${percent(1 - (c.sequentialAlpha ?? 0.05), 0)} confidence sequence of the absolute lift ${interval(c.sequentialCi, signedPoints)} — exact [${exact(c.sequentialCi[0])}, ${exact(c.sequentialCi[1])}]`
+          : ''),
     ),
     tableCell(
       percent(c.chanceToBeatBaseline, 0),
