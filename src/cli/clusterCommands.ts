@@ -1,6 +1,4 @@
 /** Kubernetes commands: cluster create|delete|status (the local kind cluster), promote (to a context), export. */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_CLUSTER_NAME } from '../kind/cluster';
@@ -12,6 +10,8 @@ import { EXPORT_DOCS, EXPORT_TARGETS, type ExportTarget } from '../manifests/exp
 import { clusterStatus, createCluster, deleteCluster } from '../operations/cluster';
 import { exportManifests } from '../operations/exportManifests';
 import { promoteToContext } from '../operations/promoteToContext';
+import { RouterBundleMissing, readRouterBundle } from '../runtime/routerBundle';
+import type { RouterBundle } from '../shared/routerFiles';
 import {
   UsageError,
   jsonOption,
@@ -26,13 +26,13 @@ import { kubeRuntime, localRuntime } from './environment';
 import { colorDiff } from './render';
 import { promotionText } from './promotionText';
 
-async function routerBundle(ctx: CliContext, image: unknown): Promise<string | undefined> {
+async function routerBundle(ctx: CliContext, image: unknown): Promise<RouterBundle | undefined> {
   if (image) return undefined;
-  if (!existsSync(ctx.routerScript))
-    throw new UsageError(
-      `the router bundle ${ctx.routerScript} is missing — build it (node esbuild.mjs) or pass --router-image`,
-    );
-  return readFile(ctx.routerScript, 'utf8');
+  try {
+    return await readRouterBundle(ctx.routerScript);
+  } catch (err) {
+    throw err instanceof RouterBundleMissing ? new UsageError(err.message) : err;
+  }
 }
 
 /** Asks on the terminal (or reads a line piped in); an empty input declines. */

@@ -28,6 +28,7 @@
  */
 import { stringify } from 'yaml';
 import type { Experiment } from '../core/spec/experiment';
+import type { RouterBundle } from '../shared/routerFiles';
 import { dnsName, stackLabels } from './labels';
 import { buildStack, DEFAULT_RELEASE, type ExperimentInput, type ModelRef, type StackOptions } from './stack';
 import type { KubeObject } from './types';
@@ -66,8 +67,8 @@ export interface ExportOptions {
   namespace?: string;
   /** Where model folders are published: http(s) for builtin; also s3://, gs:// for Seldon and KServe. */
   modelUriBase?: string;
-  /** builtin: the router bundle (dist/router.js), unless routerImage is set. */
-  routerBundle?: string;
+  /** builtin: the router bundle (dist/router.js and the dashboard's assets), unless routerImage is set. */
+  routerBundle?: RouterBundle;
   routerImage?: string;
   /** builtin: more stack options (images, resources). */
   stack?: Partial<StackOptions>;

@@ -59,7 +59,8 @@ export {
 export { modelServerName, routerSelector } from './stack/metadata';
 export { adminTokenSecret } from './stack/adminTokenSecret';
 export { experimentFiles, experimentsConfigMap } from './stack/experimentFiles';
-export { routerBundleConfigMap } from './stack/routerBundle';
+export { routerBundleConfigMap, routerBundleSha256, UNPACK_SCRIPT } from './stack/routerBundle';
+export type { RouterBundle } from '../shared/routerFiles';
 export { routerConfig, routerConfigMap, routerConfigText, routerExperimentEntry } from './stack/routerConfig';
 export { modelFileUrl, modelRefs, modelServerObjects, servedVariants } from './stack/modelServers';
 
@@ -75,9 +76,10 @@ export function routerObjects(
   else assertPinned(images.node, 'Node');
   if (!routerImage && opts.router?.bundle === undefined)
     throw new Error(
-      'the router bundle (dist/router.js) is needed when no router image is configured — run `node esbuild.mjs` first',
+      'the router bundle (dist/router.js with dist/webview.js and dist/dashboard.css) is needed when no router image is configured — run `node esbuild.mjs` first',
     );
-  const bundle = routerImage ? undefined : routerBundleConfigMap(opts.router?.bundle ?? '', opts);
+  const bundle =
+    routerImage || !opts.router?.bundle ? undefined : routerBundleConfigMap(opts.router.bundle, opts);
   return [
     namespaceObject(opts),
     ...routerRbacObjects(opts),

@@ -1,6 +1,7 @@
 /** `export` / Export Manifests…: an experiment as files for GitOps (builtin stack, Seldon Core v2, KServe). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { RouterBundle } from '../shared/routerFiles';
 import { EXPORT_TARGETS, LossyExportError, exportExperiment, type ExportTarget } from '../manifests/export';
 import { OperationError, usageError } from './errors';
 import { experimentInput } from './experiments';
@@ -13,8 +14,8 @@ export interface ExportInput {
   namespace?: string;
   modelUriBase?: string;
   routerImage?: string;
-  /** The router bundle for the builtin target when no router image is given. */
-  routerBundle?: string;
+  /** The router bundle (with the dashboard's assets) for the builtin target when no router image is given. */
+  routerBundle?: RouterBundle;
   mlserverImage?: string;
   /** Export even when the target drops arms of the experiment (they are listed in the notes). */
   allowLossy?: boolean;

@@ -18,6 +18,7 @@ import {
 import { readLiveStack } from '../kube/stackState';
 import { DEFAULT_NAMESPACE } from '../manifests/stack';
 import type { OperationOptions, Runtime } from '../runtime/runtime';
+import type { RouterBundle } from '../shared/routerFiles';
 import { usageError } from './errors';
 import { experimentInput } from './experiments';
 
@@ -34,8 +35,8 @@ export interface PromoteToContextInput {
   source?: string;
   modelUriBase?: string;
   routerImage?: string;
-  /** The router bundle (dist/router.js) when no router image is given. */
-  routerBundle?: string;
+  /** The router bundle (dist/router.js and the dashboard's assets) when no router image is given. */
+  routerBundle?: RouterBundle;
   mlserverImage?: string;
   dryRun?: boolean;
   yes?: boolean;

@@ -1,18 +1,18 @@
 /**
  * The standalone dashboard at /dashboard/: the same bundle as the VS Code panel, reading the
  * report over HTTP. The assets are the files beside the router bundle (dist/webview.js and
- * dist/dashboard.css); a router deployed without them answers 404 saying so.
+ * dist/dashboard.css; in a Pod, /opt/model-canary, from the router image or unpacked from the
+ * bundle ConfigMap — see src/shared/routerFiles.ts); a router deployed without them answers 404
+ * saying so.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { dashboardHtml } from '../shared/dashboardHtml';
+import { DASHBOARD_ASSET_TYPES } from '../shared/routerFiles';
 
-const ASSETS: Record<string, string> = {
-  'webview.js': 'text/javascript; charset=utf-8',
-  'dashboard.css': 'text/css; charset=utf-8',
-};
+const ASSETS: Readonly<Record<string, string>> = DASHBOARD_ASSET_TYPES;
 
 /** The folder holding the dashboard assets: the router bundle's own. */
 export function defaultAssetDir(): string {
@@ -46,7 +46,7 @@ export async function serveDashboard(path: string, res: ServerResponse, assetDir
     res.end(html);
     return true;
   }
-  const type = ASSETS[name];
+  const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (!type) return false;
   try {
     const body = await readFile(join(assetDir, name));

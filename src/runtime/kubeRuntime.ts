@@ -23,6 +23,7 @@ import { isKindContext } from '../kube/promote';
 import { applyWithAdminToken } from '../kube/adminToken';
 import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
+import { RouterBundleMissing, readRouterBundle } from './routerBundle';
 import { releaseSelector } from '../manifests/labels';
 import {
   DEFAULT_NAMESPACE,
@@ -148,7 +149,10 @@ export class KubeRuntime implements Runtime {
       throw new RuntimeError(
         `the router bundle ${o.routerScript ?? 'dist/router.js'} is missing — build it with \`node esbuild.mjs\`, or set a router image`,
       );
-    return { ...base, router: { ...base.router, bundle: await readFile(o.routerScript, 'utf8') } };
+    const bundle = await readRouterBundle(o.routerScript).catch((err: unknown) => {
+      throw err instanceof RouterBundleMissing ? new RuntimeError(err.message) : err;
+    });
+    return { ...base, router: { ...base.router, bundle } };
   }
 
   private where(): string {

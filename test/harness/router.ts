@@ -58,11 +58,18 @@ export async function writeRouterConfig(dir: string, config: RouterConfigInput):
 /** Starts the router on `configFile` (or with `args`) and waits until it listens. */
 export async function startRouter(
   configFile: string,
-  opts: { args?: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+  opts: {
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    cwd?: string;
+    /** Another copy of the bundle to run (e.g. one unpacked from the bundle ConfigMap). */
+    script?: string;
+  } = {},
 ): Promise<RunningRouter> {
   ensureRouterBuilt();
   const args = opts.args ?? ['--config', configFile];
-  const proc = spawn(process.execPath, [ROUTER_BUNDLE, ...args], {
+  const proc = spawn(process.execPath, [opts.script ?? ROUTER_BUNDLE, ...args], {
     cwd: opts.cwd ?? join(configFile, '..'),
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { scanWorkspace } from '../../src/core/workspace/discover';
 import { loadKubeConfig } from '../../src/kube';
 import { modelRefs, type ExperimentInput } from '../../src/manifests';
+import type { RouterBundle } from '../../src/manifests/stack';
+import { readRouterBundle } from '../../src/runtime/routerBundle';
 import { startKubeApiServer, type KubeApiServer } from './kubeApiServer';
 import { ROUTER_BUNDLE, ensureRouterBuilt } from './router';
 import { SAMPLE_MODELS } from './tools';
@@ -20,15 +22,15 @@ export interface ServingStackApi {
   /** A temp dir of the suite (it holds the kubeconfig file). */
   tmp: string;
   input: ExperimentInput;
-  /** The router bundle's source, as the stack's router ConfigMap carries it. */
-  bundle: string;
+  /** The router bundle and the dashboard's assets, as the stack's bundle ConfigMap carries them. */
+  bundle: RouterBundle;
   stop(): Promise<void>;
 }
 
 /** Builds the router if needed, starts the API server and reads the sample experiment. */
 export async function startServingStackApi(): Promise<ServingStackApi> {
   ensureRouterBuilt();
-  const bundle = await fs.promises.readFile(ROUTER_BUNDLE, 'utf8');
+  const bundle = await readRouterBundle(ROUTER_BUNDLE);
   const server = await startKubeApiServer();
   const tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mc-kubestack-'));
   const stop = async (): Promise<void> => {

@@ -176,7 +176,7 @@ describe('exports for Seldon Core v2 and KServe, checked against their CRDs on a
       target: 'builtin',
       namespace: 'serving',
       modelUriBase: 'https://models.example.com/propensity',
-      routerBundle: 'console.log("router")',
+      routerBundle: { 'router.js': 'console.log("router")', 'webview.js': '', 'dashboard.css': '' },
     });
     const objects = documents(result.files[0]!.content);
     assert.ok(objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === 'model-canary-router'));

@@ -36,7 +36,7 @@ describe('the serving stack on a real kube-apiserver', function () {
   let api: ServingStackApi | undefined;
   let kc: KubeConfig;
   let input: ExperimentInput;
-  let bundle: string;
+  let bundle: ServingStackApi['bundle'];
 
   before(async function () {
     api = await startServingStackApi();

@@ -29,7 +29,7 @@ describe('the serving stack on a real kube-apiserver', function () {
   let kc: KubeConfig;
   let tmp: string;
   let input: ExperimentInput;
-  let bundle: string;
+  let bundle: ServingStackApi['bundle'];
 
   before(async function () {
     api = await startServingStackApi();

@@ -41,7 +41,12 @@ describe('promotion between two API servers (local and remote contexts over two 
   let kc: KubeConfig;
   let input: ExperimentInput;
   let controllers: { stop(): Promise<void> }[] = [];
-  const bundle = '/* router bundle stand-in: the promotion tests never run it */\nconsole.log("router");\n';
+  // Router bundle stand-ins: the promotion tests never run them.
+  const bundle = {
+    'router.js': '/* router bundle stand-in: the promotion tests never run it */\nconsole.log("router");\n',
+    'webview.js': '/* dashboard stand-in */\n',
+    'dashboard.css': '/* stylesheet stand-in */\n',
+  };
 
   before(async function () {
     const started = await Promise.allSettled([startKubeApiServer(), startKubeApiServer()]);

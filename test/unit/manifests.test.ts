@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { parseExperiment, type Experiment } from '../../src/core/spec/experiment';
 import {
@@ -14,7 +12,6 @@ import {
   isLabelValue,
   modelFileUrl,
   modelRefs,
-  routerBundleConfigMap,
   stackNames,
   type ExperimentInput,
   type KubeObject,
@@ -62,12 +59,17 @@ const models = modelRefs('/ws', [
   },
 ]);
 const input: ExperimentInput = { experiment, models, referenceCsv: 'age,region\n41,east\n' };
-const kind: StackOptions = { namespace: 'mc', platform: 'kind', router: { bundle: 'console.log("router")' } };
+const bundle = {
+  'router.js': 'console.log("router")',
+  'webview.js': '/* app */',
+  'dashboard.css': '/* css */',
+};
+const kind: StackOptions = { namespace: 'mc', platform: 'kind', router: { bundle } };
 const remote: StackOptions = {
   namespace: 'mc',
   platform: 'remote',
   modelSource: { kind: 'http', baseUrl: 'https://models.example.com/base/' },
-  router: { bundle: 'console.log("router")' },
+  router: { bundle },
 };
 
 const byRef = (objects: KubeObject[]) => new Map(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
@@ -233,16 +235,6 @@ describe('stack manifests (pure builders)', () => {
     assert.throws(() => buildStack([input], { ...kind, router: {} }), /router bundle/);
   });
 
-  it('gzips the router bundle into binaryData and refuses one over the ConfigMap limit', () => {
-    const bundle = 'x'.repeat(3_000_000); // compresses well
-    const { configMap, sha256 } = routerBundleConfigMap(bundle, kind);
-    const gz = Buffer.from((configMap.binaryData as Record<string, string>)['router.js.gz']!, 'base64');
-    assert.equal(gunzipSync(gz).toString(), bundle);
-    assert.match(sha256, /^[0-9a-f]{64}$/);
-    const incompressible = randomBytes(1_400_000).toString('base64');
-    assert.throws(() => routerBundleConfigMap(incompressible, kind), /over the 1 MiB a ConfigMap holds/);
-  });
-
   it('the router config routes each variant to its Service, with the weights of a plan, and its admin token from the mounted Secret', () => {
     const objects = byRef(buildStack([{ ...input, weights: { v1: 75, v2: 25 } }], remote));
     const cm = objects.get('ConfigMap/model-canary-router-config');
@@ -324,7 +316,7 @@ describe('exports', () => {
       const result = exportExperiment(input, {
         target,
         modelUriBase: 'https://models.example.com/m',
-        routerBundle: 'x',
+        routerBundle: bundle,
         allowLossy: true,
       });
       for (const f of result.files) {

@@ -6,6 +6,7 @@
 import { DEFAULT_IMAGES, type StackImages } from '../images';
 import { dnsName } from '../labels';
 import type { Experiment } from '../../core/spec/experiment';
+import type { RouterBundle } from '../../shared/routerFiles';
 
 export const DEFAULT_RELEASE = 'model-canary';
 export const DEFAULT_NAMESPACE = 'model-canary';
@@ -56,10 +57,13 @@ export interface StackOptions {
   modelSource?: ModelSource;
   images?: Partial<StackImages>;
   router?: {
-    /** A router image with the bundle at /opt/model-canary/router.js; else the Node image + bundle ConfigMap. */
+    /**
+     * A router image with the bundle and the dashboard's assets in /opt/model-canary (router.js,
+     * webview.js, dashboard.css); else the Node image + bundle ConfigMap.
+     */
     image?: string;
-    /** dist/router.js, required without `image`. */
-    bundle?: string;
+    /** dist/router.js and the dashboard's assets beside it, required without `image`. */
+    bundle?: RouterBundle;
     port?: number;
     nodePort?: number;
     serviceType?: 'NodePort' | 'ClusterIP';

@@ -5,6 +5,8 @@ import { EXPORT_DOCS, EXPORT_TARGETS, type ExportTarget } from '../../manifests/
 import type { Preview } from '../../kube/preview';
 import { createCluster, deleteCluster } from '../../operations/cluster';
 import { exportManifests, LossyExportRefused } from '../../operations/exportManifests';
+import { readRouterBundle as readRouterBundleFiles } from '../../runtime/routerBundle';
+import { ROUTER_SCRIPT_FILE, type RouterBundle } from '../../shared/routerFiles';
 import { loadKube } from '../kubeLoader';
 import { isCancel, withCancellableProgress } from '../progress';
 import { pickExperiment, showFailure, type CommandContext } from './context';
@@ -261,9 +263,9 @@ export async function promoteToClusterCommand(ctx: CommandContext, arg?: unknown
   }
 }
 
-async function readRouterBundle(ctx: CommandContext): Promise<string> {
-  const uri = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'router.js');
-  return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+// dist/router.js and the dashboard's assets beside it, all in the installed extension.
+function readRouterBundle(ctx: CommandContext): Promise<RouterBundle> {
+  return readRouterBundleFiles(join(ctx.extension.extensionUri.fsPath, 'dist', ROUTER_SCRIPT_FILE));
 }
 
 const PREVIEW_SCHEME = 'model-canary-preview';
