@@ -146,9 +146,10 @@ interface SimulationResult {
 
 /**
  * `runs` seeded experiments of `units` units split `share` to the candidate, both arms from
- * `draw` (plus `lift` × the baseline's mean on the candidate); each peeked PEEKS times at even
- * intervals. The share of experiments where the always-valid p (and a peeked Welch p) ever
- * fell below α.
+ * `draw` (plus `shift` on the candidate); each peeked PEEKS times at even intervals. The test
+ * looks after every unit, as the report builder does after every event, and a peek reads its
+ * state. The share of experiments where the always-valid p (and a peeked Welch p) fell below α
+ * at a peek.
  */
 function simulate(
   metric: { kind: 'proportion' | 'continuous'; draw: (r: () => number) => number },
@@ -170,8 +171,8 @@ function simulate(
       a.metric!.sum += x;
       a.metric!.sumSq += x * x;
       if (x === 1) a.metric!.successes++;
-      if (i % every !== 0) continue;
       tests.look('v2', arms[0]!, arms[1]!);
+      if (i % every !== 0) continue;
       if (tests.state('v2').pValue < ALPHA) seqRejected = true;
       const moments = (s: ArmLook) => ({
         n: s.requests,

@@ -75,14 +75,8 @@ export function compareCandidates(
       chanceToBeatBaseline: NaN,
     };
   });
-  const sequential = raw.map((r) => {
-    ctx.sequential.look(
-      r.c.name,
-      { requests: baseline.requests, metric: bState },
-      { requests: r.c.requests, metric: r.c.metrics.get(metric.name) },
-    );
-    return ctx.sequential.state(r.c.name);
-  });
+  // The looks were taken as events arrived (ReportBuilder); a report only reads the state.
+  const sequential = raw.map((r) => ctx.sequential.state(r.c.name));
   // Several candidates share one baseline: Holm keeps the family-wise error at alpha for decisions.
   const adjusted = holmAdjust(sequential.map((s) => s.pValue));
   return raw.map((r, i): Comparison => {
@@ -91,6 +85,7 @@ export function compareCandidates(
       baseline,
       baselineRate: r.baselineRate,
       variantRate: r.variantRate,
+      kind: metric.kind,
       adjustedSequentialP: adjusted[i] ?? 1,
       alpha,
       guardrails: ctx.guardrails,

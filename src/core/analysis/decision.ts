@@ -13,6 +13,8 @@ export interface DecisionInput {
   baseline: VariantAggregates;
   baselineRate: number;
   variantRate: number;
+  /** The primary metric's kind: rates are percentages, means are numbers. */
+  kind: 'proportion' | 'continuous';
   /** The candidate's always-valid p-value after the correction across candidates. */
   adjustedSequentialP: number;
   alpha: number;
@@ -47,15 +49,18 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
         'sample-ratio mismatch: the observed split does not match the weights, so the comparison cannot be trusted',
     };
   const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  const level = input.kind === 'proportion' ? pct : formatNumber;
+  const better = input.kind === 'proportion' ? 'converts better' : 'has a higher mean';
+  const worse = input.kind === 'proportion' ? 'converts worse' : 'has a lower mean';
   if (adjustedSequentialP < alpha) {
     return variantRate > baselineRate
       ? {
           decision: 'promote',
-          reason: `${candidate.name} converts better (${pct(variantRate)} vs ${pct(baselineRate)}), always-valid p = ${formatNumber(adjustedSequentialP)} < ${alpha}`,
+          reason: `${candidate.name} ${better} (${level(variantRate)} vs ${level(baselineRate)}), always-valid p = ${formatNumber(adjustedSequentialP)} < ${alpha}`,
         }
       : {
           decision: 'rollback',
-          reason: `${candidate.name} converts worse (${pct(variantRate)} vs ${pct(baselineRate)}), always-valid p = ${formatNumber(adjustedSequentialP)} < ${alpha}`,
+          reason: `${candidate.name} ${worse} (${level(variantRate)} vs ${level(baselineRate)}), always-valid p = ${formatNumber(adjustedSequentialP)} < ${alpha}`,
         };
   }
   const mde = minimumDetectableEffect(baselineRate);

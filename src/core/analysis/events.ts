@@ -40,6 +40,10 @@ export function parseEventLine(line: string): ParsedLine {
       if (typeof e.weights !== 'object' || e.weights === null)
         return { ok: false, error: 'weights without "weights"' };
       return { ok: true, event: value as ExperimentEvent };
+    case 'rollout':
+      if (typeof e.state !== 'object' || e.state === null)
+        return { ok: false, error: 'rollout without "state"' };
+      return { ok: true, event: value as ExperimentEvent };
     default:
       return { ok: false, error: `unknown type ${JSON.stringify(e.type)}` };
   }

@@ -69,6 +69,8 @@ export class ReportBuilder {
   /** `${metric}\u0000${id}` → latest value, for recent requests. */
   private readonly latestFeedback: GenerationalMap<string, number>;
   private readonly sequential: SequentialTests;
+  private readonly baseline: VariantAggregates | undefined;
+  private readonly candidates: VariantAggregates[];
   /** Recent primary predictions, to score the shadow's agreement. */
   private readonly primaryPrediction: GenerationalMap<string, number | string>;
   private shadowRequests = 0;
@@ -92,6 +94,8 @@ export class ReportBuilder {
     this.bucketMs = options.bucketMs ?? 10_000;
     this.maxBuckets = options.maxBuckets ?? 360;
     for (const v of this.variants) this.byName.set(v.name, v);
+    this.baseline = this.variants.find((v) => v.role === 'baseline');
+    this.candidates = this.variants.filter((v) => v.role === 'candidate');
     this.weights = new Map(experiment.spec.variants.map((v) => [v.name, v.weight]));
     const drift = experiment.spec.drift;
     this.drift = drift && options.reference ? new DriftDetector(drift, options.reference) : undefined;
@@ -161,6 +165,22 @@ export class ReportBuilder {
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
+    this.sequentialLook(v);
+  }
+
+  /**
+   * The always-valid test looks after every event that changes a compared arm (a request, or
+   * feedback on the primary metric), never when a report is asked for: its running minimum
+   * then depends on the log alone, so the live router, a restarted router and `analyze` on
+   * the same log reach the same p-value, interval and decision.
+   */
+  private sequentialLook(changed: VariantAggregates): void {
+    const baseline = this.baseline;
+    if (!baseline) return;
+    const metric = this.experiment.spec.metrics.primary.name;
+    const arm = (v: VariantAggregates) => ({ requests: v.requests, metric: v.metrics.get(metric) });
+    for (const c of changed === baseline ? this.candidates : [changed])
+      this.sequential.look(c.name, arm(baseline), arm(c));
   }
 
   private onShadow(e: RequestEvent): void {
@@ -194,6 +214,7 @@ export class ReportBuilder {
     const previous = this.latestFeedback.get(key);
     this.latestFeedback.set(key, e.value);
     recordFeedbackValue(v, e.metric, e.value, previous);
+    if (e.metric === this.experiment.spec.metrics.primary.name) this.sequentialLook(v);
   }
 
   private onWeights(e: WeightsEvent): void {
