@@ -93,6 +93,9 @@ export interface DriftReport {
   threshold: number;
   features: FeatureDrift[];
   prediction: PredictionDrift[];
+  /** Per variant: does any of its features drift (under the one correction across features × variants)? */
+  variants?: { variant: string; drift: boolean }[];
+  /** Any feature of any variant drifts; holds the nominal level across features × variants. */
   datasetDrift: boolean;
 }
 

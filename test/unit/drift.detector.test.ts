@@ -88,10 +88,14 @@ describe('drift: detector', () => {
     ]);
     feed(d, 500, 5);
     const r = d.report();
-    assert.equal(r.threshold, 0.05 / 3);
+    assert.equal(r.threshold, 0.05 / 6, 'Bonferroni across 3 features × 2 variants');
     assert.equal(r.features.length, 6);
     const drifted = r.features.filter((f) => f.drift).map((f) => `${f.variant}/${f.name}`);
     assert.deepEqual(drifted, ['v2/age']);
+    assert.deepEqual(r.variants, [
+      { variant: 'v1', drift: false },
+      { variant: 'v2', drift: true },
+    ]);
     assert.equal(r.datasetDrift, true);
     const age = r.features.find((f) => f.variant === 'v2' && f.name === 'age');
     assert.ok(age !== undefined && age.test === 'ks' && age.pValue < 1e-6);

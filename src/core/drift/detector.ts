@@ -17,15 +17,16 @@
  *   string) counts as missing; categorical values are compared as strings.
  * - A feature reports no entry until the variant's window holds at least
  *   min(MIN_FEATURE_SAMPLES = 30, window) values of it.
- * - Decision: p-value tests use the correction across the variant's features, as Alibi Detect
- *   does per batch: Bonferroni p < pValue / m, or Benjamini–Hochberg at q = pValue, where m is
- *   the number of features tested with a p-value (features without an entry yet count as p = 1).
+ * - Decision: p-value tests use one correction across features × variants (Alibi Detect's
+ *   per-batch rule, widened to every variant so `datasetDrift` holds its level): Bonferroni
+ *   p < pValue / m, or Benjamini–Hochberg at q = pValue, where m is the number of features tested
+ *   with a p-value times the number of variants with traffic (entries missing yet count as p = 1).
  *   Distance tests have no p-value (`pValue` is NaN — JSON null — because the report's type is
  *   a number) and drift above a fixed threshold: PSI > 0.2, normed Wasserstein > 0.1,
  *   Jensen–Shannon > 0.1 (see ./distances).
- * - `threshold` in the report: Bonferroni's pValue / m; with `fdr`, the FDR level q itself (the
- *   Benjamini–Hochberg cut-off differs per variant, each entry's `drift` carries the decision).
- * - `datasetDrift`: any feature entry of any variant drifts.
+ * - `threshold` in the report: Bonferroni's pValue / m; with `fdr`, the FDR level q itself (each
+ *   entry's `drift` carries the Benjamini–Hochberg decision).
+ * - `variants`: per variant, whether any of its features drifts; `datasetDrift`: any of them.
  *
  * Predictions
  * - The reference CSV has no predictions, so each variant's prediction reference is its own first
@@ -128,34 +129,38 @@ export class DriftDetector {
   /** The drift section of the report, computed from the windows held now. */
   report(): DriftReport {
     const { pValue, correction, window } = this.settings;
-    const m = this.features.filter((f) => hasPValue(f.test)).length;
+    // The family is every feature tested with a p-value in every variant with traffic, so that
+    // datasetDrift (any of them) holds its nominal level however many variants there are.
+    const m = this.features.filter((f) => hasPValue(f.test)).length * Math.max(1, this.variants.size);
     const threshold = correction === 'bonferroni' ? bonferroniThreshold(pValue, m) : pValue;
     const minFeature = Math.min(MIN_FEATURE_SAMPLES, window);
     const minPrediction = Math.min(MIN_PREDICTION_SAMPLES, window);
     const features: FeatureDrift[] = [];
     const prediction: PredictionDrift[] = [];
     for (const [variant, state] of this.variants) {
-      const entries: FeatureDrift[] = [];
       for (const f of this.features) {
         const result = testFeature(f, state, minFeature);
         if (result === undefined) continue;
-        entries.push({ name: f.name, variant, ...result, drift: false });
+        features.push({ name: f.name, variant, ...result, drift: false });
       }
-      const tested = entries.filter((e) => hasPValue(e.test));
-      const flags =
-        correction === 'bonferroni'
-          ? tested.map((e) => e.pValue < threshold)
-          : benjaminiHochberg(
-              tested.map((e) => e.pValue),
-              pValue,
-              m,
-            ).drift;
-      tested.forEach((e, i) => (e.drift = flags[i] ?? false));
-      for (const e of entries) if (!hasPValue(e.test)) e.drift = e.statistic > distanceThreshold(e.test);
-      features.push(...entries);
       const pred = testPrediction(state, minPrediction);
       if (pred !== undefined) prediction.push({ variant, ...pred, drift: pred.pValue < pValue });
     }
+    const tested = features.filter((e) => hasPValue(e.test));
+    const flags =
+      correction === 'bonferroni'
+        ? tested.map((e) => e.pValue < threshold)
+        : benjaminiHochberg(
+            tested.map((e) => e.pValue),
+            pValue,
+            m,
+          ).drift;
+    tested.forEach((e, i) => (e.drift = flags[i] ?? false));
+    for (const e of features) if (!hasPValue(e.test)) e.drift = e.statistic > distanceThreshold(e.test);
+    const variants = [...this.variants.keys()].map((variant) => ({
+      variant,
+      drift: features.some((f) => f.variant === variant && f.drift),
+    }));
     return {
       reference: this.settings.reference,
       window,
@@ -163,6 +168,7 @@ export class DriftDetector {
       threshold,
       features,
       prediction,
+      variants,
       datasetDrift: features.some((f) => f.drift),
     };
   }
