@@ -77,6 +77,9 @@ if [ -n "$lacks" ]; then
   say "the capability bounding set lacks $lacks: the node's containerd runs runc through mc-shim"
   docker cp "$work/mc-shim" "$build:/usr/local/sbin/mc-shim"
   docker exec "$build" sed -i 's|^\(\s*\)SystemdCgroup = true|&\n\1BinaryName = "/usr/local/sbin/mc-shim"|' /etc/containerd/config.toml
+  # Lowering a process's oom_score_adj needs CAP_SYS_RESOURCE too: containerd keeps the Pods'
+  # scores at or above its own, as it does in user namespaces.
+  docker exec "$build" sed -i 's|restrict_oom_score_adj = false|restrict_oom_score_adj = true|' /etc/containerd/config.toml
 fi
 
 say "importing $(ls "$work/images" | wc -l) images into the node's containerd"
@@ -91,10 +94,11 @@ docker exec "$build" ctr --namespace=k8s.io images list -q | grep -v '^sha256:' 
 docker exec "$build" bash -c 'pkill containerd; for i in $(seq 1 20); do pgrep containerd >/dev/null || exit 0; sleep 0.5; done; exit 1'
 docker exec "$build" rm -rf /kind/build /var/log/containerd-build.log /run/containerd /tmp/*
 
+# (kind's image also says STOPSIGNAL SIGRTMIN+3, which `docker commit --change` cannot set; kind
+# removes its nodes with `docker rm -f`, so no stop signal is ever sent.)
 docker commit \
   --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
   --change 'ENV container=docker' \
-  --change 'STOPSIGNAL SIGRTMIN+3' \
   --change "LABEL dev.model-canary.kind-node.key=$key" \
   "$build" "$image" >/dev/null
 # Earlier builds' images go (each is over 1 GB).

@@ -19,5 +19,5 @@ ctr oci spec |
 # The kubelet reads the drop-in folder (failCgroupV1: false).
 sed -i 's|^KUBELET_EXTRA_ARGS=\(.*\)$|KUBELET_EXTRA_ARGS=\1 --config-dir=/etc/kubernetes/kubelet.conf.d|' /etc/default/kubelet
 containerd --version
-runc --version | head -1
+runc --version | sed -n 1p
 kubelet --version
