@@ -75,6 +75,7 @@ export default tseslint.config(
       'webview/**/*.ts',
       'test/unit/**/*.ts',
       'test/integration/**/*.ts',
+      'test/cluster/**/*.ts',
       'bench/**/*.ts',
     ],
     rules: vscodeOnlyAtTheEdge,

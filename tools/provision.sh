@@ -24,10 +24,26 @@ stamp "kube-apiserver and etcd (Go modules)"
 bash "$here/build-kube.sh"
 stamp "kind (Go modules)"
 bash "$here/install-kind.sh"
+# The cluster tier's images build in the background (Go builds, debootstrap, docker import) while
+# code-server and MLServer install; their logs are in the cache.
+logs="${MODEL_CANARY_CACHE:-$HOME/.cache/model-canary}/provision"
+mkdir -p "$logs"
+stamp "kind node image, offline, in the background (tools/kind-node/build.sh; log: $logs/kind-node.log)"
+bash "$here/kind-node/build.sh" >"$logs/kind-node.log" 2>&1 &
+node_image_pid=$!
 stamp "code-server (npm, Node 24)"
 bash "$here/install-code-server.sh"
 
 stamp "MLServer Python environment (the CLI's own setup)"
 [ -f "$root/dist/cli.js" ] || (cd "$root" && node esbuild.mjs)
 node "$root/dist/cli.js" setup
+stamp "the stack's images, offline (tools/images/build.sh)"
+bash "$here/images/build.sh"
+stamp "waiting for the kind node image"
+if ! wait "$node_image_pid"; then
+  tail -30 "$logs/kind-node.log" >&2
+  echo "[provision] building the kind node image failed; the whole log is $logs/kind-node.log" >&2
+  exit 1
+fi
+tail -1 "$logs/kind-node.log"
 stamp "done"

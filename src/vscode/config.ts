@@ -5,6 +5,8 @@ export interface Settings {
   pythonPath: string;
   kindPath: string;
   clusterName: string;
+  /** Node image for Create kind Cluster; empty: the digest-pinned image of the pinned kind. */
+  kindNodeImage: string;
   protectedContextPattern: string;
   refreshIntervalSeconds: number;
   routerPort: number;
@@ -35,6 +37,7 @@ export class Config implements vscode.Disposable {
       pythonPath: c.get<string>('python.path', ''),
       kindPath: c.get<string>('kind.path', ''),
       clusterName: c.get<string>('kind.clusterName', 'model-canary'),
+      kindNodeImage: c.get<string>('kind.nodeImage', '').trim(),
       protectedContextPattern: c.get<string>('promotion.protectedContextPattern', 'prod'),
       refreshIntervalSeconds: Math.max(1, c.get<number>('refreshIntervalSeconds', 2)),
       routerPort: c.get<number>('router.port', 8090),

@@ -23,6 +23,7 @@ export async function createKindClusterCommand(ctx: CommandContext): Promise<voi
             name: s.clusterName,
             workspace: ctx.environments.workspaceRoot(),
             hostPort: s.routerPort,
+            image: s.kindNodeImage || undefined,
           },
           {
             signal,

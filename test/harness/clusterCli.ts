@@ -1,0 +1,110 @@
+/**
+ * The cluster tier drives the built CLI (the README's commands) against real kind clusters.
+ * Every command runs with the tier's own KUBECONFIG, so the user's contexts are never touched.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Report } from '../../src/shared/report';
+import { dockerEnv } from './kindNode';
+import { REPO_ROOT } from './tools';
+
+export const CLI = join(REPO_ROOT, 'dist/cli.js');
+
+export interface ClusterCli {
+  /** Runs `model-canary ARGS`; asserts exit 0 unless `expectFail`. */
+  run(args: string[], o?: { input?: string; expectFail?: boolean; timeoutMs?: number }): Promise<CliResult>;
+  /** `--runtime kube --context CTX --port P --workspace WS` for a cluster's environment. */
+  kubeArgs(context: string, port: number): string[];
+  report(context: string, port: number): Promise<Report>;
+  /** Every command line this run gave the CLI that succeeded, in order. */
+  readonly ran: string[][];
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function clusterCli(workspace: string, kubeconfig: string, kindBinary: string): ClusterCli {
+  const env = {
+    ...dockerEnv(),
+    KUBECONFIG: kubeconfig,
+    PATH: `${join(kindBinary, '..')}:${process.env.PATH}`,
+  };
+  const ran: string[][] = [];
+  const api: ClusterCli = {
+    ran,
+    async run(args, o = {}) {
+      const res = await execa('node', [CLI, ...args], {
+        env,
+        extendEnv: false,
+        input: o.input,
+        reject: false,
+        timeout: o.timeoutMs ?? 600_000,
+      });
+      const out = { exitCode: res.exitCode ?? -1, stdout: String(res.stdout), stderr: String(res.stderr) };
+      if (out.exitCode === 0) ran.push(args);
+      if (!o.expectFail)
+        assert.equal(
+          out.exitCode,
+          0,
+          `model-canary ${args.join(' ')} exited ${out.exitCode}:\n${out.stderr}\n${out.stdout}`,
+        );
+      return out;
+    },
+    kubeArgs: (context, port) => [
+      '--runtime',
+      'kube',
+      '--context',
+      context,
+      '--port',
+      String(port),
+      '--workspace',
+      workspace,
+    ],
+    async report(context, port) {
+      const res = await api.run(['report', 'propensity', '--json', ...api.kubeArgs(context, port)]);
+      return JSON.parse(res.stdout) as Report;
+    },
+  };
+  return api;
+}
+
+/** A port free on 127.0.0.1 now (the kernel's pick). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; the last error names what was awaited. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  everyMs = 2000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
