@@ -24,6 +24,7 @@ import {
 } from './features';
 import { HttpError, parseJson, readBody } from './http';
 import { UpstreamError, type UpstreamResponse } from './proxy';
+import { stickyUser } from './routing';
 import { round3 } from './shadow';
 import { checkInferRequest } from './v2';
 import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../shared/routerApi';
@@ -83,7 +84,8 @@ export async function handleInfer(
   const request = checked.value;
 
   const sticky = forced === undefined ? stickyKey(req, exp) : undefined;
-  const index = forced ?? exp.split.pick(exp.name, sticky);
+  const hashed = sticky === undefined ? undefined : stickyUser(exp.name, sticky);
+  const index = forced ?? exp.split.indexAt(hashed ? hashed.point : Math.random());
   const debugHeader = debugHeaderOf(req, exp);
   const assignment: Assignment =
     forced !== undefined ? 'forced' : debugHeader ? 'debug' : sticky !== undefined ? 'sticky' : 'weighted';
@@ -161,6 +163,7 @@ export async function handleInfer(
     assignment,
   };
   if (debugHeader && assignment === 'debug') event.debugHeader = debugHeader;
+  if (hashed && assignment === 'sticky') event.user = hashed.user;
   if (sampled) event.inputs = firstRowFeatures(request, exp.columns);
   if (outputs && (outputs.predict !== undefined || outputs.proba !== undefined)) event.outputs = outputs;
   if (error) event.error = error;

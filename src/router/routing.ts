@@ -18,8 +18,16 @@ export interface WeightedVariant {
 
 /** A point in [0, 1) that depends only on the experiment and the sticky key (48 bits of SHA-256). */
 export function stickyPoint(experiment: string, key: string): number {
+  return stickyUser(experiment, key).point;
+}
+
+/**
+ * The sticky point and, from the same digest, the user the event log records (16 hex digits:
+ * the analysis counts users without the log holding the header's value).
+ */
+export function stickyUser(experiment: string, key: string): { point: number; user: string } {
   const digest = createHash('sha256').update(experiment).update('\0').update(key).digest();
-  return digest.readUIntBE(0, 6) / 2 ** 48;
+  return { point: digest.readUIntBE(0, 6) / 2 ** 48, user: digest.toString('hex', 0, 8) };
 }
 
 /** The split of one experiment: variants in their fixed order (baseline first) and their cumulative weights. */

@@ -31,6 +31,11 @@ export interface RequestEvent {
    * counts as randomised unless it is a shadow call.
    */
   assignment?: Assignment;
+  /**
+   * For `assignment: 'sticky'`: the user, as a hash of the experiment and the sticky header's
+   * value (16 hex digits of SHA-256), never the value itself. The unit of analysis.
+   */
+  user?: string;
   /** For `assignment: 'debug'`: the header that marked the request. */
   debugHeader?: string;
   /** Sampled named features, for drift. */

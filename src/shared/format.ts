@@ -3,7 +3,7 @@
  * "—" for what is not there (NaN in memory, null after JSON). Pure: no DOM, tested in node.
  * The full-precision value goes into a title tooltip (`exact`).
  */
-import type { ExcludedTraffic } from './report';
+import type { ExcludedTraffic, Report } from './report';
 
 export const DASH = '—';
 /** Typographic minus: lines up with "+" in tables. */
@@ -176,4 +176,34 @@ export function excludedText(excluded: ExcludedTraffic | undefined): string | un
   const feedback =
     excluded.feedback > 0 ? ` and ${plural(excluded.feedback, 'feedback event')} for them` : '';
   return `${parts.join(', ')}${feedback}, excluded from the split, the SRM, the A/B and drift`;
+}
+
+/** The unit of analysis in a sentence, with how well users stayed in their arm ("" for older reports). */
+export function unitsText(report: Pick<Report, 'units' | 'srm'>): string {
+  const u = report.units;
+  if (!u) return '';
+  if (u.unit === 'request') return 'Unit of analysis: the request (the experiment has no sticky key)';
+  const plural = (n: number, what: string): string => `${count(n)} ${what}${n === 1 ? '' : 's'}`;
+  const parts = [
+    `Unit of analysis: the user (${u.key ?? 'sticky key'}), ${plural(u.users, 'user')}` +
+      (u.requestsWithoutUser > 0
+        ? ` and ${plural(u.requestsWithoutUser, 'request')} without one (a unit each)`
+        : ''),
+  ];
+  const requestLevel = report.srm.requestLevel;
+  if (requestLevel)
+    parts.push(
+      `the SRM counts users (request-level p = ${pValue(requestLevel.pValue)}, not used: a user's requests are not independent)`,
+    );
+  if (u.crossovers > 0)
+    parts.push(
+      `${plural(u.crossovers, 'user')} later routed to another arm (${plural(u.crossoverRequests, 'request')} left out of the A/B)`,
+    );
+  if (u.unexplainedCrossovers > 0)
+    parts.push(
+      `${plural(u.unexplainedCrossovers, 'user')} changed arm with the weights unchanged — stickiness is broken`,
+    );
+  if (u.evicted > 0)
+    parts.push(`${plural(u.evicted, 'idle user')} dropped from memory (a returning one counts again)`);
+  return parts.join('; ');
 }

@@ -32,12 +32,26 @@ export interface VariantReport {
   errorRate: number;
   latencyMs: LatencySummary;
   feedback: Record<string, MetricSummary>;
+  /**
+   * With a sticky key: the users first assigned to this variant (the unit the A/B and the SRM
+   * count). Absent when the unit is the request.
+   */
+  users?: number;
 }
 
 export interface SrmReport {
   chi2: number;
   pValue: number;
   mismatch: boolean;
+  /** What was counted: users (distinct, by the arm of their first request) or requests. Absent in older reports (requests). */
+  unit?: 'user' | 'request';
+  /** Units counted over the arms tested (users or requests). */
+  total?: number;
+  /**
+   * With users as the unit: the request-level chi-square, shown for comparison only. It treats
+   * each request as independent, so repeated users make it fire without a broken assignment.
+   */
+  requestLevel?: { chi2: number; pValue: number };
 }
 
 export interface Comparison {
@@ -67,6 +81,20 @@ export interface Comparison {
   chanceToBeatBaseline: number;
   decision: Decision;
   reason: string;
+  /** What the rates are per: user (the experiment has a sticky key) or request. Absent in older reports (request). */
+  unit?: 'user' | 'request';
+  /**
+   * With users as the unit: the primary metric per request (Σ values / Σ requests per arm) with
+   * a delta-method (cluster-robust) 95% interval and p-value that account for a user's requests
+   * not being independent.
+   */
+  perRequest?: {
+    baselineRate: number;
+    variantRate: number;
+    absoluteLift: number;
+    ci95: [number, number];
+    pValue: number;
+  };
 }
 
 export interface FeatureDrift {
@@ -119,6 +147,28 @@ export interface ExcludedTraffic {
   headers: Record<string, number>;
   /** Excluded routed requests per variant. */
   variants: Record<string, { forced: number; debug: number; other: number }>;
+}
+
+/** The unit of analysis, and how well a user stayed in one arm (src/core/analysis/units.ts). */
+export interface UnitsReport {
+  /** `user` when the experiment has a sticky key, else `request`. */
+  unit: 'user' | 'request';
+  /** The header whose value identifies a user. */
+  key?: string;
+  /** Users counted (each in the arm of its first request). */
+  users: number;
+  /** Randomised requests without a user (no sticky header, or a log written before users were recorded): each is a unit of one. */
+  requestsWithoutUser: number;
+  /** Users later routed to another arm; their requests there are left out of the user-level A/B. */
+  crossovers: number;
+  /** Of those, users who changed arm while the weights stayed the same: stickiness is broken. */
+  unexplainedCrossovers: number;
+  /** Requests left out of the user-level A/B because their user had crossed over. */
+  crossoverRequests: number;
+  /** Users dropped from memory (the oldest idle ones); one that comes back counts again as a new user. */
+  evicted: number;
+  /** Users held in memory at most (two generations of this many / 2). */
+  memory: number;
 }
 
 export interface ShadowReport {
@@ -185,6 +235,8 @@ export interface Report {
   drift?: DriftReport;
   shadow?: ShadowReport;
   guardrails: GuardrailResult[];
+  /** The unit of analysis and the users' stickiness; absent in reports of older versions (requests). */
+  units?: UnitsReport;
   /** Traffic left out of the experiment (forced, debug, shadow); absent in reports of older versions. */
   excluded?: ExcludedTraffic;
   /** Per-bucket traffic, errors and latency, and the weight history. */

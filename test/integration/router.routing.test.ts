@@ -145,6 +145,25 @@ describe('router: V2 front, routing and admin (real router process, fake V2 upst
     const canary = split.filter((s) => s.has('v2')).length;
     const { chi2, critical } = chiSquare([1_000 - canary, canary], [90, 10]);
     assert.ok(chi2 < critical, `${canary} of 1000 users on the canary`);
+    // Users are the unit: the log names each one by a hash (never the header's value), and the
+    // report counts 1,000 users, none of them in two arms, with the SRM on users.
+    const sticky = await until('3,000 sticky requests in the log', async () => {
+      const logged = readEvents(join(dir, 'data')).filter(
+        (e): e is RequestEvent => e.type === 'request' && e.assignment === 'sticky',
+      );
+      return logged.length >= 3_000 ? logged : undefined;
+    });
+    assert.equal(sticky.length, 3_000);
+    assert.ok(
+      sticky.every((e) => /^[0-9a-f]{16}$/.test(e.user ?? '')),
+      'every sticky request names its user by hash',
+    );
+    assert.equal(new Set(sticky.map((e) => e.user)).size, 1_000);
+    const report = (await client.send('GET', '/api/v1/experiments/propensity/report')).json() as Report;
+    assert.equal(report.srm.unit, 'user');
+    assert.equal(report.units?.users, 1_000);
+    assert.equal(report.units?.crossovers, 0);
+    assert.equal(report.comparisons[0]?.unit, 'user');
   });
 
   it('ramps monotonically: raising the canary only moves users from baseline to canary', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { unitsText } from '../../src/shared/format';
 import { srmBanner } from '../../webview/panels/notices/shape';
 import { report, variant } from './webviewReportFixture';
 
@@ -19,5 +20,43 @@ describe('webview shaping: SRM banner', () => {
 
   it('stays away when the split matches', () => {
     assert.equal(srmBanner(report()), undefined);
+  });
+});
+
+describe('shaping: the unit of analysis', () => {
+  const units = {
+    unit: 'user' as const,
+    key: 'x-user-id',
+    users: 1_240,
+    requestsWithoutUser: 0,
+    crossovers: 3,
+    unexplainedCrossovers: 1,
+    crossoverRequests: 17,
+    evicted: 0,
+    memory: 200_000,
+  };
+
+  it('says the user is the unit, that the SRM counts users, and who was seen in two arms', () => {
+    const r = report({
+      srm: {
+        chi2: 11.5,
+        pValue: 0.0007,
+        mismatch: false,
+        unit: 'user',
+        requestLevel: { chi2: 11.5, pValue: 0.0007 },
+      },
+    });
+    assert.equal(
+      unitsText({ ...r, units }),
+      "Unit of analysis: the user (x-user-id), 1,240 users; the SRM counts users (request-level p = 0.0007, not used: a user's requests are not independent); 3 users later routed to another arm (17 requests left out of the A/B); 1 user changed arm with the weights unchanged — stickiness is broken",
+    );
+  });
+
+  it('says when the unit is the request, and nothing for a report of an older version', () => {
+    assert.equal(
+      unitsText({ ...report(), units: { ...units, unit: 'request' } }),
+      'Unit of analysis: the request (the experiment has no sticky key)',
+    );
+    assert.equal(unitsText(report()), '');
   });
 });

@@ -6,6 +6,8 @@ import type { Comparison, GuardrailResult } from '../../shared/report';
 import type { Experiment } from '../spec/experiment';
 import {
   chanceToBeatBaseline,
+  clusteredDiff,
+  type ClusterSums,
   holmAdjust,
   newcombeDiffCI,
   relativeLiftCI,
@@ -13,7 +15,7 @@ import {
   welchTTest,
 } from '../stats';
 import { decide } from './decision';
-import type { SequentialTests } from './sequentialTests';
+import type { ArmLook, SequentialTests } from './sequentialTests';
 import type { MetricAggregates, VariantAggregates } from './variantAggregates';
 
 /** What the comparisons are made with besides the counts. */
@@ -21,6 +23,10 @@ export interface ComparisonContext {
   guardrails: readonly GuardrailResult[];
   srmMismatch: boolean;
   sequential: SequentialTests;
+  /** An arm as the A/B counts it: its units (users or requests) and the primary metric summed over them. */
+  arm: (v: VariantAggregates) => ArmLook;
+  /** With users as the unit: an arm's per-user sums, for the primary metric per request (delta method). */
+  perRequest?: ((v: VariantAggregates) => ClusterSums) | undefined;
   /** Timestamp of the first request. */
   firstTs: number;
   now: number;
@@ -36,12 +42,12 @@ export function compareCandidates(
   const alpha = experiment.spec.rollout?.alpha ?? 0.05;
   const baseline = variants.find((v) => v.role === 'baseline');
   if (!baseline) return [];
-  const bState = baseline.metrics.get(metric.name);
+  const b = ctx.arm(baseline);
+  const bState = b.metric;
+  const nb = b.requests;
   const candidates = variants.filter((v) => v.role === 'candidate');
   const raw = candidates.map((c) => {
-    const cState = c.metrics.get(metric.name);
-    const nb = baseline.requests;
-    const nv = c.requests;
+    const { requests: nv, metric: cState } = ctx.arm(c);
     if (metric.kind === 'proportion') {
       const xb = bState?.successes ?? 0;
       const xv = cState?.successes ?? 0;
@@ -55,14 +61,14 @@ export function compareCandidates(
         chanceToBeatBaseline: chanceToBeatBaseline(xb, nb, xv, nv),
       };
     }
-    const moments = (s: VariantAggregates, m: MetricAggregates | undefined) => ({
-      n: s.requests,
-      mean: s.requests > 0 ? (m?.sum ?? 0) / s.requests : 0,
-      m2: s.requests > 0 ? Math.max(0, (m?.sumSq ?? 0) - (m?.sum ?? 0) ** 2 / s.requests) : 0,
+    const moments = (n: number, m: MetricAggregates | undefined) => ({
+      n,
+      mean: n > 0 ? (m?.sum ?? 0) / n : 0,
+      m2: n > 0 ? Math.max(0, (m?.sumSq ?? 0) - (m?.sum ?? 0) ** 2 / n) : 0,
     });
-    const welch = welchTTest(moments(baseline, bState), moments(c, cState));
-    const baselineRate = moments(baseline, bState).mean;
-    const variantRate = moments(c, cState).mean;
+    const welch = welchTTest(moments(nb, bState), moments(nv, cState));
+    const baselineRate = moments(nb, bState).mean;
+    const variantRate = moments(nv, cState).mean;
     return {
       c,
       baselineRate,
@@ -92,7 +98,10 @@ export function compareCandidates(
       srmMismatch: ctx.srmMismatch,
       firstTs: ctx.firstTs,
       now: ctx.now,
+      baselineSamples: nb,
+      candidateSamples: ctx.arm(r.c).requests,
     });
+    const perRequest = ctx.perRequest && perRequestComparison(ctx.perRequest(baseline), ctx.perRequest(r.c));
     return {
       variant: r.c.name,
       baseline: baseline.name,
@@ -110,6 +119,20 @@ export function compareCandidates(
       chanceToBeatBaseline: r.chanceToBeatBaseline,
       decision,
       reason,
+      unit: ctx.perRequest ? 'user' : 'request',
+      ...(perRequest ? { perRequest } : {}),
     };
   });
+}
+
+/** The primary metric per request under user-level assignment, with its delta-method interval. */
+function perRequestComparison(b: ClusterSums, v: ClusterSums): Comparison['perRequest'] {
+  const d = clusteredDiff(b, v);
+  return {
+    baselineRate: b.requests > 0 ? b.y / b.requests : NaN,
+    variantRate: v.requests > 0 ? v.y / v.requests : NaN,
+    absoluteLift: d.estimate,
+    ci95: d.ci95,
+    pValue: d.pValue,
+  };
 }

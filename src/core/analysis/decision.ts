@@ -23,6 +23,9 @@ export interface DecisionInput {
   /** Timestamp of the first request, for the estimate of the time still needed. */
   firstTs: number;
   now: number;
+  /** The units each arm has for the A/B (users with a sticky key); requests when absent. */
+  baselineSamples?: number;
+  candidateSamples?: number;
 }
 
 /** Guardrails first, then the sample-ratio check, then the sequential test, then whether enough samples are in. */
@@ -64,15 +67,18 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
         };
   }
   const mde = minimumDetectableEffect(baselineRate);
+  // Near a rate of 1 (users who converted at least once can get there) plan for a fall instead.
+  const effect = baselineRate + mde < 1 ? mde : -mde;
   const needed =
-    baselineRate > 0 && baselineRate < 1
+    baselineRate > 0 && baselineRate < 1 && baselineRate + effect > 0
       ? sampleSizePerArm({
           baselineRate,
-          minimumDetectableEffect: { absolute: mde },
+          minimumDetectableEffect: { absolute: effect },
           alpha,
         })
       : Infinity;
-  const have = Math.min(candidate.requests, baseline.requests);
+  const candidateSamples = input.candidateSamples ?? candidate.requests;
+  const have = Math.min(candidateSamples, input.baselineSamples ?? baseline.requests);
   if (have >= needed) {
     return {
       decision: 'inconclusive',
@@ -81,8 +87,8 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
   }
   const elapsedS = Number.isFinite(input.firstTs) ? Math.max(1, (input.now - input.firstTs) / 1000) : 0;
   const eta =
-    elapsedS > 0 && candidate.requests > 0 && Number.isFinite(needed)
-      ? ` (~${Math.ceil(((needed - candidate.requests) * elapsedS) / candidate.requests)} s at the current rate)`
+    elapsedS > 0 && candidateSamples > 0 && Number.isFinite(needed)
+      ? ` (~${Math.ceil(((needed - candidateSamples) * elapsedS) / candidateSamples)} s at the current rate)`
       : '';
   return {
     decision: 'continue',

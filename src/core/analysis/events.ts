@@ -30,6 +30,7 @@ export function parseEventLine(line: string): ParsedLine {
       if (!isNum(e.status)) return { ok: false, error: 'request without numeric "status"' };
       if (e.assignment !== undefined && !isStr(e.assignment))
         return { ok: false, error: '"assignment" must be a string' };
+      if (e.user !== undefined && !isStr(e.user)) return { ok: false, error: '"user" must be a string' };
       return { ok: true, event: value as ExperimentEvent };
     case 'feedback':
       if (!isStr(e.id)) return { ok: false, error: 'feedback without "id"' };

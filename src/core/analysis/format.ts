@@ -1,5 +1,14 @@
 /** The report as text for terminals, with the dashboard's number formats (shared/format.ts); full precision in --json. */
-import { count, excludedText, ms, percent, pValue, signedPercent, signedPoints } from '../../shared/format';
+import {
+  count,
+  excludedText,
+  ms,
+  percent,
+  pValue,
+  signedPercent,
+  signedPoints,
+  unitsText,
+} from '../../shared/format';
 import type { Report } from '../../shared/report';
 
 function table(rows: string[][]): string {
@@ -47,12 +56,15 @@ export function formatReportText(report: Report): string {
   );
   out.push(
     '',
-    `Sample ratio: chi² ${report.srm.chi2.toFixed(2)}, p = ${pValue(report.srm.pValue)} — ${report.srm.mismatch ? 'MISMATCH: the split does not match the weights' : 'ok'}`,
+    `Sample ratio${report.srm.unit === 'user' ? ' of users' : ''}: chi² ${report.srm.chi2.toFixed(2)}, p = ${pValue(report.srm.pValue)} — ${report.srm.mismatch ? 'MISMATCH: the split does not match the weights' : 'ok'}`,
   );
+  const units = unitsText(report);
+  if (units) out.push(units);
   const excluded = excludedText(report.excluded);
   if (excluded) out.push(`Experiment traffic only: ${excluded}`);
   if (report.comparisons.length) {
-    out.push('', 'A/B on ' + report.comparisons[0]!.metric + ':');
+    const perUser = report.comparisons[0]!.unit === 'user';
+    out.push('', `A/B on ${report.comparisons[0]!.metric}${perUser ? ' per user' : ''}:`);
     out.push(
       table([
         [
@@ -83,7 +95,14 @@ export function formatReportText(report: Report): string {
         ]),
       ]),
     );
-    for (const c of report.comparisons) out.push(`  ${c.variant}: ${c.decision} — ${c.reason}`);
+    for (const c of report.comparisons) {
+      out.push(`  ${c.variant}: ${c.decision} — ${c.reason}`);
+      const r = c.perRequest;
+      if (r)
+        out.push(
+          `  ${c.variant} per request: ${percent(r.variantRate, 2)} vs ${percent(r.baselineRate, 2)}, ${signedPoints(r.absoluteLift)} [${signedPoints(r.ci95[0])}, ${signedPoints(r.ci95[1])}] (delta method, users as clusters), p = ${pValue(r.pValue)}`,
+        );
+    }
   }
   const failing = report.guardrails.filter((g) => !g.ok);
   out.push(

@@ -10,19 +10,28 @@
  * - a proportion metric's rate is the share of a variant's requests whose latest feedback
  *   value is 1 (no feedback counts as not converted; feedback is idempotent, latest wins);
  * - a continuous metric's value per request is its latest feedback value, 0 without one;
+ * - with a sticky key the A/B and the SRM count users, not requests (./units.ts);
  * - shadow requests feed the shadow agreement only.
  */
 import type { Experiment } from '../spec/experiment';
 import type { ExperimentEvent, FeedbackEvent, RequestEvent, WeightsEvent } from '../../shared/events';
-import type { Report, RolloutStatus, VariantReport, WeightChange } from '../../shared/report';
+import type {
+  Report,
+  RolloutStatus,
+  SrmReport,
+  UnitsReport,
+  VariantReport,
+  WeightChange,
+} from '../../shared/report';
 import { sampleRatioMismatch } from '../stats';
 import { DriftDetector, type ReferenceData } from '../drift';
 import { ExcludedCounter, exclusionOf } from './assignment';
 import { compareCandidates } from './comparisons';
 import { GenerationalMap } from './generations';
 import { guardrailResults } from './guardrails';
-import { SequentialTests } from './sequentialTests';
+import { SequentialTests, type ArmLook } from './sequentialTests';
 import { buildTimeline, countInBucket } from './timeline';
+import { UnitTracker } from './units';
 import {
   emptyVariantAggregates,
   isError,
@@ -53,7 +62,21 @@ export interface ReportBuilderOptions {
   /** Width of a timeline bucket (default 10 s) and how many recent buckets are kept (default 360). */
   bucketMs?: number;
   maxBuckets?: number;
+  /** Bounds of the per-user memory (tests; the defaults are units.ts' USER_MEMORY and REQUEST_MEMORY). */
+  unitMemory?: { users?: number; requests?: number };
 }
+
+/** The units section of an experiment without a sticky key. */
+const NO_UNITS: UnitsReport = {
+  unit: 'request',
+  users: 0,
+  requestsWithoutUser: 0,
+  crossovers: 0,
+  unexplainedCrossovers: 0,
+  crossoverRequests: 0,
+  evicted: 0,
+  memory: 0,
+};
 
 /** Weight changes kept for the timeline. */
 const MAX_WEIGHT_CHANGES = 500;
@@ -85,6 +108,8 @@ export class ReportBuilder {
   private readonly maxBuckets: number;
   private readonly weightHistory: WeightChange[] = [];
   private rollout: RolloutStatus | undefined;
+  /** Users as the unit of analysis, when the experiment has a sticky key. */
+  private readonly units: UnitTracker | undefined;
 
   constructor(
     readonly experiment: Experiment,
@@ -105,6 +130,15 @@ export class ReportBuilder {
     this.requestVariant = this.variantOf ? undefined : new GenerationalMap(idMemory);
     this.latestFeedback = new GenerationalMap(idMemory);
     this.excluded = new ExcludedCounter(idMemory);
+    const sticky = experiment.spec.routing?.sticky;
+    this.units = sticky
+      ? new UnitTracker(
+          this.variants.length,
+          experiment.spec.metrics.primary.kind,
+          sticky.header,
+          options.unitMemory,
+        )
+      : undefined;
     this.sequential = new SequentialTests(
       experiment.spec.metrics.primary.kind,
       experiment.spec.rollout?.alpha ?? 0.05,
@@ -160,12 +194,20 @@ export class ReportBuilder {
     else v.latency.record(e.ts, e.latencyMs);
     countInBucket(v, e.ts, failed, this.bucketMs, this.maxBuckets);
     const total = this.totalWeight();
-    if (total > 0) for (const s of this.variants) s.expected += (this.weights.get(s.name) ?? 0) / total;
+    const shares = this.variants.map((s) => (total > 0 ? (this.weights.get(s.name) ?? 0) / total : 0));
+    this.variants.forEach((s, i) => (s.expected += shares[i]!));
     this.requestVariant?.set(e.id, v.index);
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
-    this.sequentialLook(v);
+    // With users as the unit, a crossover request changes no compared arm.
+    if (!this.units || this.units.request(e, v.index, shares)) this.sequentialLook(v);
+  }
+
+  /** A compared arm as the A/B sees it: users or requests, and the primary metric's sums over them. */
+  private arm(v: VariantAggregates): ArmLook {
+    if (this.units) return this.units.look(v.index);
+    return { requests: v.requests, metric: v.metrics.get(this.experiment.spec.metrics.primary.name) };
   }
 
   /**
@@ -177,10 +219,8 @@ export class ReportBuilder {
   private sequentialLook(changed: VariantAggregates): void {
     const baseline = this.baseline;
     if (!baseline) return;
-    const metric = this.experiment.spec.metrics.primary.name;
-    const arm = (v: VariantAggregates) => ({ requests: v.requests, metric: v.metrics.get(metric) });
     for (const c of changed === baseline ? this.candidates : [changed])
-      this.sequential.look(c.name, arm(baseline), arm(c));
+      this.sequential.look(c.name, this.arm(baseline), this.arm(c));
   }
 
   private onShadow(e: RequestEvent): void {
@@ -214,13 +254,17 @@ export class ReportBuilder {
     const previous = this.latestFeedback.get(key);
     this.latestFeedback.set(key, e.value);
     recordFeedbackValue(v, e.metric, e.value, previous);
-    if (e.metric === this.experiment.spec.metrics.primary.name) this.sequentialLook(v);
+    if (e.metric !== this.experiment.spec.metrics.primary.name) return;
+    if (!this.units) return this.sequentialLook(v);
+    const arm = this.units.feedback(e.id, e.value, previous);
+    if (arm !== undefined) this.sequentialLook(this.variants[arm]!);
   }
 
   private onWeights(e: WeightsEvent): void {
     for (const [name, weight] of Object.entries(e.weights)) {
       if (this.byName.has(name) && Number.isFinite(weight) && weight >= 0) this.weights.set(name, weight);
     }
+    this.units?.weightsChanged();
     this.weightHistory.push({ ts: e.ts, weights: this.currentWeights, source: e.source, reason: e.reason });
     if (this.weightHistory.length > MAX_WEIGHT_CHANGES) this.weightHistory.shift();
   }
@@ -231,24 +275,54 @@ export class ReportBuilder {
     return total;
   }
 
+  /**
+   * The sample-ratio check on the unit of analysis: users (each counted once, in the arm of its
+   * first request, against the weights' shares when it arrived) when there is a sticky key,
+   * else requests. Requests of a repeated user are not independent, so with users the
+   * request-level chi-square is only shown beside it.
+   */
+  private sampleRatio(): SrmReport {
+    const tested = (count: (v: VariantAggregates) => number) =>
+      this.variants.filter((v) => (this.weights.get(v.name) ?? 0) > 0 || count(v) > 0);
+    const requestArms = tested((v) => v.requests);
+    const requests = sampleRatioMismatch(
+      requestArms.map((v) => v.requests),
+      requestArms.map((v) => v.expected),
+    );
+    const requestTotal = requestArms.reduce((n, v) => n + v.requests, 0);
+    if (!this.units) return { ...requests, unit: 'request', total: requestTotal };
+    const arms = this.units.arms;
+    const userArms = tested((v) => arms[v.index]!.units);
+    const users = sampleRatioMismatch(
+      userArms.map((v) => arms[v.index]!.units),
+      userArms.map((v) => arms[v.index]!.expected),
+    );
+    return {
+      ...users,
+      unit: 'user',
+      total: userArms.reduce((n, v) => n + arms[v.index]!.units, 0),
+      requestLevel: { chi2: requests.chi2, pValue: requests.pValue },
+    };
+  }
+
   /** The report as of now (or `now`, epoch ms). */
   report(now: number = Date.now()): Report {
     const spec = this.experiment.spec;
     const totalRequests = this.variants.reduce((n, v) => n + v.requests, 0);
-    const variants: VariantReport[] = this.variants.map((v) =>
-      variantReport(v, this.weights.get(v.name) ?? 0, totalRequests, spec.metrics.primary),
-    );
-
-    const withTraffic = this.variants.filter((v) => (this.weights.get(v.name) ?? 0) > 0 || v.requests > 0);
-    const srm = sampleRatioMismatch(
-      withTraffic.map((v) => v.requests),
-      withTraffic.map((v) => v.expected),
-    );
+    const units = this.units;
+    const variants: VariantReport[] = this.variants.map((v) => {
+      const r = variantReport(v, this.weights.get(v.name) ?? 0, totalRequests, spec.metrics.primary);
+      if (units) r.users = units.arms[v.index]!.units;
+      return r;
+    });
+    const srm = this.sampleRatio();
     const guardrails = guardrailResults(this.experiment, variants);
     const comparisons = compareCandidates(this.experiment, this.variants, {
       guardrails,
       srmMismatch: srm.mismatch,
       sequential: this.sequential,
+      arm: (v) => this.arm(v),
+      perRequest: units && ((v) => units.arms[v.index]!),
       firstTs: this.firstTs,
       now,
     });
@@ -262,6 +336,7 @@ export class ReportBuilder {
       excluded: this.excluded.report(),
       timeline: buildTimeline(this.variants, this.bucketMs, this.maxBuckets, this.weightHistory),
     };
+    report.units = units?.report() ?? { ...NO_UNITS };
     if (this.drift) report.drift = this.drift.report();
     if (this.rollout) report.rollout = this.rollout;
     const mirror = spec.routing?.mirror;

@@ -62,27 +62,31 @@ export function guardrailsGate(
 }
 
 /**
- * Sample-ratio mismatch — judged once the smallest arm expects SRM_MIN_EXPECTED requests. Requests
- * are logged when they complete, so early on a slow variant's in-flight requests are missing
- * from the counts; with enough traffic that bias is too small to flag.
+ * Sample-ratio mismatch — judged once the smallest arm expects SRM_MIN_EXPECTED units: users
+ * when the experiment has a sticky key (the report's SRM counts each user once, so replaying
+ * the same users many times does not fake a mismatch), requests otherwise. Requests are logged
+ * when they complete, so early on a slow variant's in-flight requests are missing from the
+ * counts; with enough traffic that bias is too small to flag.
  */
 export function srmGate(report: Report): GateCheck {
-  const total = report.variants.reduce((n, v) => n + v.requests, 0);
+  const unit = report.srm.unit === 'user' ? 'users' : 'requests';
+  const total = report.srm.total ?? report.variants.reduce((n, v) => n + v.requests, 0);
   const weightSum = report.variants.reduce((n, v) => n + v.weight, 0);
   const smallestShare = Math.min(
     ...report.variants.filter((v) => v.weight > 0).map((v) => v.weight / weightSum),
   );
   const srmJudged = total * smallestShare >= SRM_MIN_EXPECTED;
   const srmBroken = report.srm.mismatch && srmJudged;
+  const p = `p = ${formatValue(report.srm.pValue)} on ${unit}`;
   return {
     gate: {
       name: 'srm',
       ok: !srmBroken,
-      detail: `p = ${formatValue(report.srm.pValue)}${srmJudged ? '' : ' (too few requests to judge yet)'}`,
+      detail: `${p}${srmJudged ? '' : ` (too few ${unit} to judge yet)`}`,
     },
     ...(srmBroken
       ? {
-          stopReason: `halted: sample-ratio mismatch (p = ${formatValue(report.srm.pValue)}) — the observed split does not match the weights, so the data cannot be trusted`,
+          stopReason: `halted: sample-ratio mismatch (${p}) — the observed split does not match the weights, so the data cannot be trusted`,
         }
       : {}),
   };

@@ -28,6 +28,14 @@ export {
   type NormalMixtureLook,
 } from './alwaysValid';
 export { Moments, welchTTest, type MomentSummary, type WelchResult } from './continuous';
+export {
+  clusteredDiff,
+  emptyClusterSums,
+  moveUnit,
+  ratioMean,
+  type ClusterSums,
+  type ClusteredDiff,
+} from './clustered';
 export { sampleRatioMismatch, type SrmResult } from './srm';
 export {
   absoluteEffect,
