@@ -13,6 +13,10 @@ cache=${MODEL_CANARY_CACHE:-$HOME/.cache/model-canary}
 out="$cache/kube/$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
 mkdir -p "$out"
 export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+# One build at a time per cache (provisioning builds the API-server tier's parts while the kind
+# node image's build asks for the rest): a second run waits, then finds what the first built.
+exec 6>"$out/.lock"
+flock -w 3600 6 || { echo "another tools/build-kube.sh holds $out/.lock" >&2; exit 1; }
 
 # A wrapper module requiring k8s.io/kubernetes, its staging modules replaced by their published
 # versions, importing the given commands; `go mod tidy` once, then one `go build` per command.

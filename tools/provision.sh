@@ -20,17 +20,18 @@ fi
 # shim only where the capability bounding set lacks a capability (tools/docker.sh).
 stamp "Docker (docker.io, dockerd)"
 bash "$here/docker.sh"
-stamp "kube-apiserver and etcd (Go modules)"
-bash "$here/build-kube.sh"
-stamp "kind (Go modules)"
-bash "$here/install-kind.sh"
-# The cluster tier's images build in the background (Go builds, debootstrap, docker import) while
-# code-server and MLServer install; their logs are in the cache.
+# The kind node image builds in the background from here on (Go builds, debootstrap, docker
+# import) while the rest installs; build-kube.sh's lock keeps the two from building the same
+# binary. Its log is in the cache.
 logs="${MODEL_CANARY_CACHE:-$HOME/.cache/model-canary}/provision"
 mkdir -p "$logs"
 stamp "kind node image, offline, in the background (tools/kind-node/build.sh; log: $logs/kind-node.log)"
 bash "$here/kind-node/build.sh" >"$logs/kind-node.log" 2>&1 &
 node_image_pid=$!
+stamp "kube-apiserver and etcd (Go modules)"
+bash "$here/build-kube.sh"
+stamp "kind (Go modules)"
+bash "$here/install-kind.sh"
 stamp "code-server (npm, Node 24)"
 bash "$here/install-code-server.sh"
 

@@ -117,15 +117,18 @@ export class KubeRouterConnection {
     const t = this.target;
     let proxyFailure = 'not tried: it was refused before';
     if (!this.proxyRefused) {
-      const res = await serviceProxyRequest(
-        t.kc,
-        t.context,
-        t.namespace,
-        t.names.router,
-        'http',
-        path,
-        options,
-      ).catch((err: Error) => ({ status: 0, text: err.message, contentType: '' }));
+      const viaProxy = () =>
+        serviceProxyRequest(t.kc, t.context, t.namespace, t.names.router, 'http', path, options).catch(
+          (err: Error) => ({ status: 0, text: err.message, contentType: '' }),
+        );
+      let res = await viaProxy();
+      // No answer at all (a connection reset, a TLS handshake cut short: an API server busy or
+      // restarting) is retried once for a read, as client-go retries its GETs.
+      if (res.status === 0 && (options.method ?? 'GET') === 'GET') {
+        await new Promise((r) => setTimeout(r, 1_000));
+        options.signal?.throwIfAborted();
+        res = await viaProxy();
+      }
       if (!isApiServerAnswer(res)) return res;
       proxyFailure = res.status ? `HTTP ${res.status}: ${statusMessage(res)}` : res.text;
       if (res.status === 403) this.proxyRefused = true;

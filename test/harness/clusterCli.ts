@@ -14,7 +14,10 @@ export const CLI = join(REPO_ROOT, 'dist/cli.js');
 
 export interface ClusterCli {
   /** Runs `model-canary ARGS`; asserts exit 0 unless `expectFail`. */
-  run(args: string[], o?: { input?: string; expectFail?: boolean; timeoutMs?: number }): Promise<CliResult>;
+  run(
+    args: string[],
+    o?: { input?: string; expectFail?: boolean; timeoutMs?: number; env?: Record<string, string> },
+  ): Promise<CliResult>;
   /** `--runtime kube --context CTX --port P --workspace WS` for a cluster's environment. */
   kubeArgs(context: string, port: number): string[];
   report(context: string, port: number): Promise<Report>;
@@ -39,7 +42,7 @@ export function clusterCli(workspace: string, kubeconfig: string, kindBinary: st
     ran,
     async run(args, o = {}) {
       const res = await execa('node', [CLI, ...args], {
-        env,
+        env: { ...env, ...o.env },
         extendEnv: false,
         input: o.input,
         reject: false,

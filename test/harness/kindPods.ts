@@ -18,12 +18,18 @@ function kubectlBinary(): string {
   return file;
 }
 
-export function kubectl(kubeconfig: string, context: string, args: string[]): string {
+export function kubectl(kubeconfig: string, context: string, args: string[], input?: string): string {
   return execFileSync(kubectlBinary(), ['--kubeconfig', kubeconfig, '--context', context, ...args], {
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
     maxBuffer: 32 << 20,
   });
+}
+
+/** `kubectl config …` on the tier's kubeconfig (contexts added as a user would). */
+export function kubectlConfig(kubeconfig: string, args: string[]): string {
+  return execFileSync(kubectlBinary(), ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
 }
 
 interface PodList {

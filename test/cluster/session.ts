@@ -1,0 +1,85 @@
+/**
+ * The cluster tier's shared state, set up once for all its files (a mocha root-hook plugin,
+ * `require`d by test/cluster/.mocharc.json): the clusters' names, a copy of the sample
+ * workspace, the tier's own KUBECONFIG, the router ports and the CLI. Files run in name order
+ * and build on each other: 1-loop on kind-model-canary, 2-promote onto kind-mc-remote,
+ * 3-defects, 4-delete. Before anything, clusters a killed run left behind are deleted; after
+ * everything, whatever is left.
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterCli, freePort, type ClusterCli } from '../harness/clusterCli';
+import {
+  docker,
+  LOCAL_CLUSTER,
+  offlineNodeImage,
+  removeLeftoverClusters,
+  REMOTE_CLUSTER,
+} from '../harness/kindNode';
+import { kindBinary, SAMPLE_MODELS } from '../harness/tools';
+
+export interface ClusterSession {
+  readonly local: string;
+  readonly remote: string;
+  dir: string;
+  ws: string;
+  kubeconfig: string;
+  image: string;
+  port: number;
+  remotePort: number;
+  cli: ClusterCli;
+  /** `--runtime kube --context kind-model-canary --port P --workspace WS`. */
+  localArgs(): string[];
+  remoteArgs(): string[];
+}
+
+export const session: ClusterSession = {
+  local: `kind-${LOCAL_CLUSTER}`,
+  remote: `kind-${REMOTE_CLUSTER}`,
+  dir: '',
+  ws: '',
+  kubeconfig: '',
+  image: '',
+  port: 0,
+  remotePort: 0,
+  cli: undefined as unknown as ClusterCli,
+  localArgs() {
+    return this.cli.kubeArgs(this.local, this.port);
+  },
+  remoteArgs() {
+    return this.cli.kubeArgs(this.remote, this.remotePort);
+  },
+};
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(300_000);
+    session.image = offlineNodeImage();
+    const removed = removeLeftoverClusters();
+    if (removed.length) console.log(`      removed clusters a killed run left behind: ${removed.join(', ')}`);
+    session.dir = await mkdtemp(join(tmpdir(), 'mc-cluster-'));
+    session.ws = join(session.dir, 'workspace');
+    session.kubeconfig = join(session.dir, 'kubeconfig');
+    await cp(SAMPLE_MODELS, session.ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    session.cli = clusterCli(session.ws, session.kubeconfig, kindBinary());
+    session.port = await freePort();
+    session.remotePort = await freePort();
+  },
+  /** After a failure: what each node's containers and the kube-system Pods were doing. */
+  afterEach(this: Mocha.Context) {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const node of [`${LOCAL_CLUSTER}-control-plane`, `${REMOTE_CLUSTER}-control-plane`]) {
+      try {
+        console.log(`      [${node}] crictl ps -a:\n${docker(['exec', node, 'crictl', 'ps', '-a'])}`);
+      } catch (err) {
+        console.log(`      [${node}] not inspectable: ${String(err).split('\n')[0]}`);
+      }
+    }
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(300_000);
+    removeLeftoverClusters();
+    if (session.dir) await rm(session.dir, { recursive: true, force: true });
+  },
+};
