@@ -9,35 +9,45 @@ import { formatReportText } from '../core/analysis/format';
 import { SpecError } from '../core/spec/errors';
 import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
 import { parseCsv } from '../core/drift';
-import type { Report } from '../shared/report';
+import type { ExperimentEvent } from '../shared/events';
+import type { Report, RunInfo } from '../shared/report';
 import { UsageError, type Command } from './command';
 
 const MAX_LISTED = 20;
 
 export const analyzeCommand: Command = {
   summary: 'compute the experiment report offline from an event log (JSON Lines)',
-  usage: 'model-canary analyze --events <file.jsonl> --experiment <experiment.yaml> [--json]',
+  usage: 'model-canary analyze --events <file.jsonl> --experiment <experiment.yaml> [--run ID] [--json]',
   help: [
     "Reads the router's event log and prints the same report the router serves: a table, or JSON with --json.",
     'Malformed lines are SKIPPED, counted and listed with their line numbers on stderr (and in',
     '"malformedLines" with --json); they never stop the analysis.',
     "The drift reference is the experiment's spec.drift.reference, relative to the experiment file.",
+    'Each deploy starts a run: the report covers the last run in the log, or the one --run names',
+    '(the runs found are listed in "runs" with --json).',
     'Exit codes: 0 report printed; 2 a missing or invalid input file (events, experiment or reference).',
   ].join('\n'),
   options: {
     events: { type: 'string' },
     experiment: { type: 'string' },
+    run: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   async run(v) {
     const eventsFile = v.events as string | undefined;
     const experimentFile = v.experiment as string | undefined;
     if (!eventsFile || !experimentFile) throw new UsageError('both --events and --experiment are required');
-    const { report, malformed } = await analyzeEventsFile(eventsFile, experimentFile);
+    const run = v.run as string | undefined;
+    if (run !== undefined && !run.trim()) throw new UsageError('--run needs a run id');
+    const { report, malformed, runs } = await analyzeEventsFile(eventsFile, experimentFile, run);
     if (v.json) {
       console.log(
         JSON.stringify(
-          { ...report, malformedLines: { count: malformed.length, lines: malformed.slice(0, MAX_LISTED) } },
+          {
+            ...report,
+            runs,
+            malformedLines: { count: malformed.length, lines: malformed.slice(0, MAX_LISTED) },
+          },
           null,
           2,
         ),
@@ -54,11 +64,20 @@ export const analyzeCommand: Command = {
   },
 };
 
-/** The report of an event log, as of its last event (so the same log always gives the same report). */
+/**
+ * The report of an event log, as of its last event (so the same log always gives the same report):
+ * of the last run in the log, or of `run`.
+ */
 export async function analyzeEventsFile(
   eventsFile: string,
   experimentFile: string,
-): Promise<{ report: Report; malformed: { line: number; error: string }[]; orphanFeedback: number }> {
+  run?: string,
+): Promise<{
+  report: Report;
+  malformed: { line: number; error: string }[];
+  orphanFeedback: number;
+  runs: RunInfo[];
+}> {
   if (!existsSync(eventsFile)) throw new UsageError(`the events file ${eventsFile} does not exist`);
   let experiment: Experiment;
   try {
@@ -67,7 +86,11 @@ export async function analyzeEventsFile(
     if (err instanceof SpecError) throw new UsageError(`invalid experiment file:\n${err.message}`);
     throw err;
   }
-  const builder = new ReportBuilder(experiment, { reference: await loadReference(experiment) });
+  const reference = await loadReference(experiment);
+  const name = experiment.metadata.name;
+  // One pass: without --run, a new builder at each run start, so the last run's is left.
+  let builder = new ReportBuilder(experiment, { reference, run });
+  const runs: RunInfo[] = [];
   const malformed: { line: number; error: string }[] = [];
   let lineNo = 0;
   let lastTs = 0;
@@ -80,14 +103,36 @@ export async function analyzeEventsFile(
       malformed.push({ line: lineNo, error: parsed.error });
       continue;
     }
-    lastTs = Math.max(lastTs, parsed.event.ts);
-    builder.ingest(parsed.event);
+    const event = parsed.event;
+    if (event.type === 'run' && event.experiment === name) {
+      runs.push({ id: event.run, startedAt: event.ts, ...(event.reason ? { reason: event.reason } : {}) });
+      if (run === undefined) {
+        builder = new ReportBuilder(experiment, { reference, run: event.run });
+        lastTs = 0;
+      }
+    }
+    // The report is as of the last event (of the run named, with --run).
+    if (run === undefined || (event.experiment === name && builderRun(event, runs) === run))
+      lastTs = Math.max(lastTs, event.ts);
+    builder.ingest(event);
   }
+  if (run !== undefined && !runs.some((r) => r.id === run))
+    throw new UsageError(
+      `no run "${run}" of ${name} in ${eventsFile} — its runs are ${runs.map((r) => r.id).join(', ') || 'none (every event belongs to the log as a whole)'}`,
+    );
   return {
     report: builder.report(lastTs || Date.now()),
     malformed,
     orphanFeedback: builder.orphanFeedbackCount,
+    runs,
   };
+}
+
+/** The run an event belongs to: its own `run`, else the run started last before it. */
+function builderRun(event: ExperimentEvent, runs: readonly RunInfo[]): string | undefined {
+  if (event.type === 'run') return event.run;
+  const own = event.type === 'request' || event.type === 'feedback' ? event.run : undefined;
+  return own ?? runs.at(-1)?.id;
 }
 
 async function loadReference(experiment: Experiment): Promise<ReturnType<typeof parseCsv> | undefined> {

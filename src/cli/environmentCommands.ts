@@ -73,17 +73,27 @@ export function environmentCommands(ctx: CliContext): Record<string, Command> {
           { experimentFile: file },
           { signal: abort.signal, onProgress: progress(!!v.json) },
         );
-        output(v, result, (r) => `${statusText(r.status)}\n${r.experiment} is live: POST ${r.inferUrl}`);
+        output(
+          v,
+          result,
+          (r) => `${statusText(r.status)}\n${r.experiment} is live: POST ${r.inferUrl} (run ${r.run.id})`,
+        );
         return 0;
       },
     },
     report: {
-      summary: 'print the live report of a deployed experiment',
-      usage: `model-canary report <experiment> ${environmentUsage} [--json]`,
-      options: { ...environmentOptions, ...jsonOption },
+      summary: 'print the live report of a deployed experiment (its current run, or an earlier one)',
+      usage: `model-canary report <experiment> [--run ID] ${environmentUsage} [--json]`,
+      help: [
+        'Each deploy starts a new run of the experiment; the report covers the current run.',
+        '--run ID prints an earlier run instead (its id is in a report\'s "run" and in the event log).',
+      ].join('\n'),
+      options: { ...environmentOptions, run: { type: 'string' }, ...jsonOption },
       async run(v, [experiment]) {
         if (!experiment) throw new UsageError('which experiment?');
-        output(v, await experimentReport(runtimeFromFlags(ctx, v), { experiment }), formatReportText);
+        const run = v.run as string | undefined;
+        if (run !== undefined && !run.trim()) throw new UsageError('--run needs a run id');
+        output(v, await experimentReport(runtimeFromFlags(ctx, v), { experiment, run }), formatReportText);
         return 0;
       },
     },

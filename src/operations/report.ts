@@ -1,11 +1,15 @@
-/** `report`: the live report of a deployed experiment, from its router. */
-import type { OperationOptions, Runtime } from '../runtime/runtime';
+/** `report`: the live report of a deployed experiment's current run (or an earlier run), from its router. */
+import { routerFailure, type OperationOptions, type Runtime } from '../runtime/runtime';
 import type { Report } from '../shared/report';
 
-export function experimentReport(
+/** The report of the current run, or of an earlier run (`run`, an id from the log or `runs`). */
+export async function experimentReport(
   runtime: Runtime,
-  input: { experiment: string },
+  input: { experiment: string; run?: string },
   options: OperationOptions = {},
 ): Promise<Report> {
-  return runtime.report(input.experiment, options);
+  if (!input.run) return runtime.report(input.experiment, options);
+  return (await runtime.router())
+    .report(input.experiment, options.signal, input.run)
+    .catch(routerFailure(`no report of run ${input.run} of ${input.experiment}`));
 }

@@ -5,8 +5,9 @@
  * next start rebuilds exactly the aggregates this process had for every event it wrote.
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
-import type { ExperimentEvent, FeedbackEvent, RolloutEvent, WeightsEvent } from '../shared/events';
-import type { Report } from '../shared/report';
+import { randomBytes } from 'node:crypto';
+import type { ExperimentEvent, FeedbackEvent, RolloutEvent, RunEvent, WeightsEvent } from '../shared/events';
+import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { EventLog, type ReplayStats } from './eventLog';
 import { RouterMetrics } from './metrics';
@@ -36,8 +37,10 @@ export class RouterCore {
   private readonly builders = new Map<string, ReportBuilder>();
   private reportCache: { at: number; reports: Report[] } | undefined;
   private closed = false;
-  /** The latest rollout event of each experiment found by replay, for the rollout controller. */
+  /** The latest rollout event of each experiment's current run found by replay, for the rollout controller. */
   readonly replayedRollouts = new Map<string, RolloutEvent>();
+  /** Each experiment's runs, oldest first (the last is the current one). */
+  private readonly runs = new Map<string, RunInfo[]>();
 
   private constructor(
     public settings: RouterSettings,
@@ -69,10 +72,11 @@ export class RouterCore {
         warn: (m) => logger.warn(m),
       },
       (event, segment) => {
+        if (event.type === 'run') this.onRun(event);
         this.builders.get(event.experiment)?.ingest(event);
         if (event.type === 'request') {
           if (!event.shadow) {
-            this.index.remember(event.id, event.experiment, event.variant);
+            this.index.remember(event.id, event.experiment, event.variant, event.run);
             this.index.writtenOne(segment, event.id);
           }
         } else if (event.type === 'weights') {
@@ -129,13 +133,58 @@ export class RouterCore {
     return [...this.byName.values()];
   }
 
-  /** Appends an event to the log and folds it into the aggregates. */
+  /** Appends an event to the log and folds it into the aggregates; a request is tagged with the current run. */
   record(event: ExperimentEvent): void {
     if (this.closed) return;
+    if (event.type === 'request' && event.run === undefined) {
+      const run = this.currentRun(event.experiment);
+      if (run) event.run = run.id;
+    }
     this.log.append(event);
+    if (event.type === 'run') this.onRun(event);
     this.builders.get(event.experiment)?.ingest(event);
     if (event.type === 'request' && !event.shadow)
-      this.index.remember(event.id, event.experiment, event.variant);
+      this.index.remember(event.id, event.experiment, event.variant, event.run);
+  }
+
+  /** The run an experiment is in now (undefined before its first run). */
+  currentRun(name: string): RunInfo | undefined {
+    return this.runs.get(name)?.at(-1);
+  }
+
+  /** An experiment's runs, oldest first. */
+  runsOf(name: string): RunInfo[] {
+    return [...(this.runs.get(name) ?? [])];
+  }
+
+  /**
+   * Starts a new run of an experiment (a deploy, a demo's reset): durable before it answers.
+   * From then on the report, the SRM, drift and the rollout gates cover the new run only.
+   */
+  async startRun(exp: ExperimentRuntime, reason: string): Promise<RunInfo> {
+    const ts = Date.now();
+    const stamp = new Date(ts).toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const event: RunEvent = {
+      type: 'run',
+      ts,
+      experiment: exp.name,
+      run: `${stamp}-${randomBytes(3).toString('hex')}`,
+      reason,
+      weights: { ...exp.weights },
+    };
+    await this.recordDurable([event]);
+    return this.currentRun(exp.name)!;
+  }
+
+  /** A run starts: its own report builder, no rollout carried over. */
+  private onRun(event: RunEvent): void {
+    const list = this.runs.get(event.experiment) ?? [];
+    list.push({ id: event.run, startedAt: event.ts, ...(event.reason ? { reason: event.reason } : {}) });
+    this.runs.set(event.experiment, list);
+    this.replayedRollouts.delete(event.experiment);
+    const exp = this.settings.experiments.find((e) => e.name === event.experiment);
+    if (exp) this.builders.set(exp.name, this.newBuilder(exp, event.run));
+    this.reportCache = undefined;
   }
 
   /** Records events and resolves once they are fsynced. */
@@ -232,27 +281,35 @@ export class RouterCore {
   }
 
   /** A report builder remembering as many request ids as the router's index keeps in memory. */
-  private newBuilder(exp: ExperimentRuntime): ReportBuilder {
+  private newBuilder(exp: ExperimentRuntime, run = this.currentRun(exp.name)?.id): ReportBuilder {
     return new ReportBuilder(exp.experiment, {
+      run,
       reference: exp.reference,
       idMemory: Math.max(1, Math.floor(this.settings.eventLog.idCacheSize / 2)),
       // The router's own index knows every recent id: no second map of a million ids.
       variantOf: (id) => {
         const hit = this.index.recent(id);
-        return hit?.experiment === exp.name ? hit.variant : undefined;
+        return hit?.experiment === exp.name && hit.run === run ? hit.variant : undefined;
       },
     });
   }
 
-  private rebuild(exp: ExperimentRuntime): ReportBuilder {
-    const builder = this.newBuilder(exp);
+  private rebuild(exp: ExperimentRuntime, run?: string): ReportBuilder {
+    const builder = this.newBuilder(exp, run);
     this.log.snapshot((e) => builder.ingest(e));
     return builder;
   }
 
-  /** The live report of an experiment. */
-  report(name: string, now?: number): Report | undefined {
-    return this.builders.get(name)?.report(now);
+  /**
+   * The live report of an experiment's current run, or of an earlier run (`run`, rebuilt from the
+   * log: it reads every segment). Undefined for an unknown experiment or run.
+   */
+  report(name: string, now?: number, run?: string): Report | undefined {
+    const current = this.currentRun(name)?.id;
+    if (run === undefined || run === current) return this.builders.get(name)?.report(now);
+    const exp = this.byName.get(name);
+    if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
+    return this.rebuild(exp, run).report(now);
   }
 
   private cachedReports(): Report[] {

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FeedbackEvent } from '../shared/events';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
+import type { Attribution } from './requestIndex';
 import { HttpError, parseJson, readBody, sendJson } from './http';
 
 const MAX_ITEMS = 10_000;
@@ -48,11 +49,11 @@ export async function handleFeedback(
   if (list.length > MAX_ITEMS) throw new HttpError(400, `at most ${MAX_ITEMS} feedback items per request`);
   const items = list.map((item, i) => checkItem(item, Array.isArray(parsed) ? `[${i}].` : ''));
 
-  const variantOf = new Map<string, string>();
+  const attributed = new Map<string, Attribution>();
   const unknown: string[] = [];
   for (const id of new Set(items.map((i) => i.requestId))) {
     const found = await core.index.lookup(id);
-    if (found && found.experiment === exp.name) variantOf.set(id, found.variant);
+    if (found && found.experiment === exp.name) attributed.set(id, found);
     else unknown.push(id);
   }
   if (unknown.length > 0) {
@@ -69,15 +70,20 @@ export async function handleFeedback(
     );
   }
   const ts = Date.now();
-  const events: FeedbackEvent[] = items.map((i) => ({
-    type: 'feedback',
-    id: i.requestId,
-    ts,
-    experiment: exp.name,
-    metric: i.metric,
-    value: i.value,
-    variant: variantOf.get(i.requestId) ?? '',
-  }));
+  // Feedback belongs to its request's run: late feedback for an earlier run never counts in the current one.
+  const events: FeedbackEvent[] = items.map((i) => {
+    const found = attributed.get(i.requestId);
+    return {
+      type: 'feedback',
+      id: i.requestId,
+      ts,
+      experiment: exp.name,
+      metric: i.metric,
+      value: i.value,
+      variant: found?.variant ?? '',
+      ...(found?.run ? { run: found.run } : {}),
+    };
+  });
   try {
     await core.recordFeedback(events);
   } catch (err) {

@@ -15,6 +15,8 @@ import { findRequestInSegment } from './eventLog';
 export interface Attribution {
   experiment: string;
   variant: string;
+  /** The run the request belongs to, when the experiment had started one. */
+  run?: string;
 }
 
 const BITS_PER_ID = 10;
@@ -83,11 +85,16 @@ export class RequestIndex {
   }
 
   /** Remembers a routed request (the most recent wins for a reused id). */
-  remember(id: string, experiment: string, variant: string): void {
+  remember(id: string, experiment: string, variant: string, run?: string): void {
     let variants = this.interned.get(experiment);
     if (!variants) this.interned.set(experiment, (variants = new Map()));
-    let attribution = variants.get(variant);
-    if (!attribution) variants.set(variant, (attribution = { experiment, variant }));
+    const key = run === undefined ? variant : `${variant}\u0000${run}`;
+    let attribution = variants.get(key);
+    if (!attribution)
+      variants.set(
+        key,
+        (attribution = run === undefined ? { experiment, variant } : { experiment, variant, run }),
+      );
     this.current.set(id, attribution);
     if (this.current.size >= Math.max(1, this.capacity >> 1)) {
       this.previous = this.current;
@@ -126,7 +133,12 @@ export class RequestIndex {
     for (const { segment, file } of files) {
       if (!this.filters.get(segment)?.has(id)) continue;
       const found = await findRequestInSegment(file, id);
-      if (found) return { experiment: found.experiment, variant: found.variant };
+      if (found)
+        return {
+          experiment: found.experiment,
+          variant: found.variant,
+          ...(found.run ? { run: found.run } : {}),
+        };
     }
     return undefined;
   }

@@ -72,6 +72,11 @@ export class RolloutController {
     clearInterval(this.timer);
   }
 
+  /** Drops an experiment's rollout (a new run starts without one); its last state stays in the log. */
+  forget(name: string): void {
+    this.active.delete(name);
+  }
+
   status(name: string): RolloutState | undefined {
     return this.active.get(name)?.state;
   }

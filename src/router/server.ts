@@ -9,6 +9,7 @@ import { defaultAssetDir, serveDashboard } from './dashboard';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { handleWeights } from './admin';
+import { handleRuns } from './runs';
 import type { RouterCore } from './core';
 import { handleFeedback } from './feedback';
 import { HttpError, sendError, sendJson } from './http';
@@ -26,7 +27,7 @@ export interface RouterServer {
 const notFound = (method: string | undefined, path: string): HttpError =>
   new HttpError(
     404,
-    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|weights, /metrics and /dashboard/`,
+    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|weights|rollout|runs, /metrics and /dashboard/`,
   );
 
 function allow(req: IncomingMessage, ...methods: string[]): void {
@@ -147,13 +148,25 @@ export function createRouterServer(
         switch (parts[5]) {
           case 'report': {
             allow(req, 'GET');
-            const now = Number(new URLSearchParams(q < 0 ? '' : url.slice(q + 1)).get('now'));
-            return sendJson(
-              res,
-              200,
-              core.report(exp.name, Number.isFinite(now) && now > 0 ? now : undefined),
-            );
+            const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+            const now = Number(query.get('now'));
+            const run = query.get('run') ?? undefined;
+            const report = core.report(exp.name, Number.isFinite(now) && now > 0 ? now : undefined, run);
+            if (!report)
+              throw new HttpError(
+                404,
+                `no run "${run}" of ${exp.name} — its runs are ${
+                  core
+                    .runsOf(exp.name)
+                    .map((r) => r.id)
+                    .join(', ') || 'none yet (a deploy starts one)'
+                }`,
+              );
+            return sendJson(res, 200, report);
           }
+          case 'runs':
+            allow(req, 'GET', 'POST');
+            return handleRuns(core, rollouts, exp, req, res);
           case 'feedback':
             allow(req, 'POST');
             return handleFeedback(core, exp, req, res);

@@ -38,6 +38,8 @@ export interface RequestEvent {
   user?: string;
   /** For `assignment: 'debug'`: the header that marked the request. */
   debugHeader?: string;
+  /** The run of the experiment the request belongs to (absent before the first run, and in older logs). */
+  run?: string;
   /** Sampled named features, for drift. */
   inputs?: Record<string, number | string>;
   /** The model's output: class and score of the positive class. */
@@ -60,6 +62,8 @@ export interface FeedbackEvent {
    * Absent in logs written before it was added.
    */
   variant?: string;
+  /** The run of the request the feedback is for (absent when the request had none). */
+  run?: string;
 }
 
 /** A change of the configured split (by hand, by a rollout, or by a config reload). */
@@ -83,4 +87,21 @@ export interface RolloutEvent {
   state: RolloutStatus;
 }
 
-export type ExperimentEvent = RequestEvent | FeedbackEvent | WeightsEvent | RolloutEvent;
+/**
+ * A new run of an experiment: a deploy (or a demo's reset) starts one. The report, the SRM, drift
+ * and the rollout gates cover the current run; a line without `run` belongs to the run started
+ * last before it (none before the first run event).
+ */
+export interface RunEvent {
+  type: 'run';
+  ts: number;
+  experiment: string;
+  /** The run's id, unique in the log. */
+  run: string;
+  /** Why it started: "deploy", "demo", "api", … */
+  reason?: string;
+  /** The weights in force when it started. */
+  weights: Record<string, number>;
+}
+
+export type ExperimentEvent = RequestEvent | FeedbackEvent | WeightsEvent | RolloutEvent | RunEvent;

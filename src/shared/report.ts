@@ -226,9 +226,19 @@ export interface RolloutStatus {
   history: { ts: number; from: string; to: string; step: number; weight: number; reason: string }[];
 }
 
+/** A run of the experiment: a deploy starts one (src/shared/events.ts, RunEvent). */
+export interface RunInfo {
+  id: string;
+  /** Epoch ms. */
+  startedAt: number;
+  reason?: string;
+}
+
 export interface Report {
   experiment: string;
   generatedAt: string;
+  /** The run the report covers; absent for the events before the first run (and in older reports). */
+  run?: RunInfo;
   variants: VariantReport[];
   srm: SrmReport;
   comparisons: Comparison[];

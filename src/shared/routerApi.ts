@@ -5,7 +5,7 @@
  * feedback and the browser dashboard. Only the transport differs, so it is injected. No DOM
  * and no Node here: the webview bundle imports this file too.
  */
-import type { Report, RolloutStatus } from './report';
+import type { Report, RolloutStatus, RunInfo } from './report';
 
 /** Carries the admin token through the Kubernetes API server's service proxy, which strips `Authorization`. */
 export const ADMIN_TOKEN_HEADER = 'x-model-canary-token';
@@ -24,6 +24,7 @@ export const routerPaths = {
   weights: (experiment: string) => experimentPath(experiment, 'weights'),
   rollout: (experiment: string) => experimentPath(experiment, 'rollout'),
   feedback: (experiment: string) => experimentPath(experiment, 'feedback'),
+  runs: (experiment: string) => experimentPath(experiment, 'runs'),
   infer: (endpoint: string) => `/v2/models/${encodeURIComponent(endpoint)}/infer`,
   ready: (endpoint: string) => `/v2/models/${encodeURIComponent(endpoint)}/ready`,
   live: '/v2/health/live',
@@ -113,8 +114,26 @@ export class RouterClient {
     return (body.experiments ?? []).map((e) => e.name);
   }
 
-  report(experiment: string, signal?: AbortSignal): Promise<Report> {
-    return this.json<Report>(routerPaths.report(experiment), { method: 'GET', headers: {}, signal });
+  /** The report of the experiment's current run, or of an earlier run by its id. */
+  report(experiment: string, signal?: AbortSignal, run?: string): Promise<Report> {
+    const path = routerPaths.report(experiment) + (run ? `?run=${encodeURIComponent(run)}` : '');
+    return this.json<Report>(path, { method: 'GET', headers: {}, signal });
+  }
+
+  /** The experiment's runs, oldest first, and the current one's id (null before the first). */
+  runs(experiment: string, signal?: AbortSignal): Promise<{ current: string | null; runs: RunInfo[] }> {
+    return this.json(routerPaths.runs(experiment), { method: 'GET', headers: {}, signal });
+  }
+
+  /** Starts a new run (admin): from now on the report covers only its traffic. */
+  async startRun(experiment: string, reason: string, signal?: AbortSignal): Promise<RunInfo> {
+    const body = await this.json<{ run: RunInfo }>(routerPaths.runs(experiment), {
+      method: 'POST',
+      headers: await this.adminHeaders(),
+      body: JSON.stringify({ reason }),
+      signal,
+    });
+    return body.run;
   }
 
   /** PUT weights: variants left out keep their weight (the router applies the rule of weights.ts). */

@@ -31,6 +31,7 @@ export function parseEventLine(line: string): ParsedLine {
       if (e.assignment !== undefined && !isStr(e.assignment))
         return { ok: false, error: '"assignment" must be a string' };
       if (e.user !== undefined && !isStr(e.user)) return { ok: false, error: '"user" must be a string' };
+      if (e.run !== undefined && !isStr(e.run)) return { ok: false, error: '"run" must be a string' };
       return { ok: true, event: value as ExperimentEvent };
     case 'feedback':
       if (!isStr(e.id)) return { ok: false, error: 'feedback without "id"' };
@@ -44,6 +45,11 @@ export function parseEventLine(line: string): ParsedLine {
     case 'rollout':
       if (typeof e.state !== 'object' || e.state === null)
         return { ok: false, error: 'rollout without "state"' };
+      return { ok: true, event: value as ExperimentEvent };
+    case 'run':
+      if (!isStr(e.run)) return { ok: false, error: 'run without "run" id' };
+      if (typeof e.weights !== 'object' || e.weights === null)
+        return { ok: false, error: 'run without "weights"' };
       return { ok: true, event: value as ExperimentEvent };
     default:
       return { ok: false, error: `unknown type ${JSON.stringify(e.type)}` };

@@ -25,7 +25,10 @@ function table(rows: string[][]): string {
 
 /** A readable multi-section rendering of a report. */
 export function formatReportText(report: Report): string {
-  const out: string[] = [`Experiment ${report.experiment} — report at ${report.generatedAt}`, ''];
+  const run = report.run
+    ? ` — run ${report.run.id} (${report.run.reason ?? 'started'} ${new Date(report.run.startedAt).toISOString()})`
+    : '';
+  const out: string[] = [`Experiment ${report.experiment}${run} — report at ${report.generatedAt}`, ''];
   out.push(
     table([
       [

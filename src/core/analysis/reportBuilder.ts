@@ -14,12 +14,18 @@
  * - shadow requests feed the shadow agreement only.
  */
 import type { Experiment } from '../spec/experiment';
-import type { ExperimentEvent, FeedbackEvent, RequestEvent, WeightsEvent } from '../../shared/events';
+import type {
+  ExperimentEvent,
+  FeedbackEvent,
+  RequestEvent,
+  RunEvent,
+  WeightsEvent,
+} from '../../shared/events';
 import type {
   Report,
   RolloutStatus,
+  RunInfo,
   SrmReport,
-  UnitsReport,
   VariantReport,
   WeightChange,
 } from '../../shared/report';
@@ -31,7 +37,7 @@ import { GenerationalMap } from './generations';
 import { guardrailResults } from './guardrails';
 import { SequentialTests, type ArmLook } from './sequentialTests';
 import { buildTimeline, countInBucket } from './timeline';
-import { UnitTracker } from './units';
+import { UnitTracker, requestUnits } from './units';
 import {
   emptyVariantAggregates,
   isError,
@@ -62,21 +68,11 @@ export interface ReportBuilderOptions {
   /** Width of a timeline bucket (default 10 s) and how many recent buckets are kept (default 360). */
   bucketMs?: number;
   maxBuckets?: number;
+  /** The run to report on (its id); without it, the events before the first run event. */
+  run?: string;
   /** Bounds of the per-user memory (tests; the defaults are units.ts' USER_MEMORY and REQUEST_MEMORY). */
   unitMemory?: { users?: number; requests?: number };
 }
-
-/** The units section of an experiment without a sticky key. */
-const NO_UNITS: UnitsReport = {
-  unit: 'request',
-  users: 0,
-  requestsWithoutUser: 0,
-  crossovers: 0,
-  unexplainedCrossovers: 0,
-  crossoverRequests: 0,
-  evicted: 0,
-  memory: 0,
-};
 
 /** Weight changes kept for the timeline. */
 const MAX_WEIGHT_CHANGES = 500;
@@ -108,6 +104,10 @@ export class ReportBuilder {
   private readonly maxBuckets: number;
   private readonly weightHistory: WeightChange[] = [];
   private rollout: RolloutStatus | undefined;
+  /** The run this builder covers (undefined: the events before the first run), and the run in force at the log's current position. */
+  private readonly runId: string | undefined;
+  private position: string | undefined;
+  private runInfo: RunInfo | undefined;
   /** Users as the unit of analysis, when the experiment has a sticky key. */
   private readonly units: UnitTracker | undefined;
 
@@ -115,6 +115,7 @@ export class ReportBuilder {
     readonly experiment: Experiment,
     options: ReportBuilderOptions = {},
   ) {
+    this.runId = options.run;
     this.variants = emptyVariantAggregates(experiment, options);
     this.bucketMs = options.bucketMs ?? 10_000;
     this.maxBuckets = options.maxBuckets ?? 360;
@@ -155,9 +156,21 @@ export class ReportBuilder {
     return this.orphanFeedback;
   }
 
-  /** Folds one event into the aggregates. Events of other experiments are ignored. */
+  /**
+   * Folds one event into the aggregates. Events of other experiments, and of other runs than the
+   * one this builder covers, are ignored: a line's run is its `run` field, else the run started
+   * last before it in the log.
+   */
   ingest(event: ExperimentEvent): void {
     if (event.experiment !== this.experiment.metadata.name) return;
+    if (event.type === 'run') {
+      this.position = event.run;
+      if (event.run === this.runId) this.onRun(event);
+      return;
+    }
+    const run =
+      (event.type === 'request' || event.type === 'feedback' ? event.run : undefined) ?? this.position;
+    if (run !== this.runId) return;
     switch (event.type) {
       case 'request':
         return this.onRequest(event);
@@ -234,7 +247,8 @@ export class ReportBuilder {
 
   /** The variant a feedback event belongs to: named in it (new logs), else looked up by request id. */
   private feedbackVariant(e: FeedbackEvent): VariantAggregates | undefined {
-    if (e.variant) return this.byName.get(e.variant);
+    // Feedback without a run inside a run is for a request of before the runs: only an id this run saw counts.
+    if (e.variant && (e.run !== undefined || this.runId === undefined)) return this.byName.get(e.variant);
     if (this.variantOf) {
       const name = this.variantOf(e.id);
       return name === undefined ? undefined : this.byName.get(name);
@@ -258,6 +272,19 @@ export class ReportBuilder {
     if (!this.units) return this.sequentialLook(v);
     const arm = this.units.feedback(e.id, e.value, previous);
     if (arm !== undefined) this.sequentialLook(this.variants[arm]!);
+  }
+
+  /** The start of the run this builder covers: its weights, and when and why it started. */
+  private onRun(e: RunEvent): void {
+    this.runInfo = { id: e.run, startedAt: e.ts, ...(e.reason ? { reason: e.reason } : {}) };
+    this.weights = new Map(this.experiment.spec.variants.map((v) => [v.name, v.weight]));
+    this.onWeights({
+      type: 'weights',
+      ts: e.ts,
+      experiment: e.experiment,
+      weights: e.weights,
+      source: 'run',
+    });
   }
 
   private onWeights(e: WeightsEvent): void {
@@ -329,6 +356,7 @@ export class ReportBuilder {
     const report: Report = {
       experiment: this.experiment.metadata.name,
       generatedAt: new Date(now).toISOString(),
+      ...(this.runInfo ? { run: { ...this.runInfo } } : {}),
       variants,
       srm,
       comparisons,
@@ -336,7 +364,7 @@ export class ReportBuilder {
       excluded: this.excluded.report(),
       timeline: buildTimeline(this.variants, this.bucketMs, this.maxBuckets, this.weightHistory),
     };
-    report.units = units?.report() ?? { ...NO_UNITS };
+    report.units = units?.report() ?? requestUnits();
     if (this.drift) report.drift = this.drift.report();
     if (this.rollout) report.rollout = this.rollout;
     const mirror = spec.routing?.mirror;

@@ -35,6 +35,20 @@ export const USER_MEMORY = 200_000;
 /** Request ids whose user is remembered for feedback, per generation (so up to twice as many). */
 export const REQUEST_MEMORY = 250_000;
 
+/** The units section of an experiment without a sticky key: the request is the unit. */
+export function requestUnits(): UnitsReport {
+  return {
+    unit: 'request',
+    users: 0,
+    requestsWithoutUser: 0,
+    crossovers: 0,
+    unexplainedCrossovers: 0,
+    crossoverRequests: 0,
+    evicted: 0,
+    memory: 0,
+  };
+}
+
 interface Unit {
   /** The arm of the user's first counted request: the user's arm. */
   arm: number;
