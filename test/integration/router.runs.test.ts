@@ -164,6 +164,10 @@ describe('router: runs of an experiment (real router process, fake V2 upstreams)
       offline.runs.map((r) => r.id),
       [first.id, second.id],
     );
+    await assert.rejects(
+      analyzeEventsFile(log, experimentFile, 'nope'),
+      /no run "nope" of runs .* its runs are /,
+    );
     const offlineFirst = await analyzeEventsFile(log, experimentFile, first.id);
     assert.equal(requests(offlineFirst.report), 300);
     assert.equal(conversions(offlineFirst.report), 50);

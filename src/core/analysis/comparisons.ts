@@ -100,6 +100,7 @@ export function compareCandidates(
       now: ctx.now,
       baselineSamples: nb,
       candidateSamples: ctx.arm(r.c).requests,
+      samplesAre: ctx.perRequest ? 'users' : 'samples',
     });
     const perRequest = ctx.perRequest && perRequestComparison(ctx.perRequest(baseline), ctx.perRequest(r.c));
     return {

@@ -26,6 +26,8 @@ export interface DecisionInput {
   /** The units each arm has for the A/B (users with a sticky key); requests when absent. */
   baselineSamples?: number;
   candidateSamples?: number;
+  /** What a sample is, for the reason: "users" with a sticky key (default "samples"). */
+  samplesAre?: string;
 }
 
 /** Guardrails first, then the sample-ratio check, then the sequential test, then whether enough samples are in. */
@@ -78,11 +80,12 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
         })
       : Infinity;
   const candidateSamples = input.candidateSamples ?? candidate.requests;
+  const samples = input.samplesAre ?? 'samples';
   const have = Math.min(candidateSamples, input.baselineSamples ?? baseline.requests);
   if (have >= needed) {
     return {
       decision: 'inconclusive',
-      reason: `no significant difference after ${have.toLocaleString('en-US')} samples per arm (enough to detect ±${pct(mde)})`,
+      reason: `no significant difference after ${have.toLocaleString('en-US')} ${samples} per arm (enough to detect ±${pct(mde)})`,
     };
   }
   const elapsedS = Number.isFinite(input.firstTs) ? Math.max(1, (input.now - input.firstTs) / 1000) : 0;
@@ -93,8 +96,8 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
   return {
     decision: 'continue',
     reason: Number.isFinite(needed)
-      ? `not enough evidence yet: ${have.toLocaleString('en-US')} of ~${Math.ceil(needed).toLocaleString('en-US')} samples per arm${eta}`
-      : `not enough evidence yet: ${have.toLocaleString('en-US')} samples per arm, too few to estimate how many are needed`,
+      ? `not enough evidence yet: ${have.toLocaleString('en-US')} of ~${Math.ceil(needed).toLocaleString('en-US')} ${samples} per arm${eta}`
+      : `not enough evidence yet: ${have.toLocaleString('en-US')} ${samples} per arm, too few to estimate how many are needed`,
   };
 }
 
