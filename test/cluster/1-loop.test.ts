@@ -90,7 +90,7 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
     // The router sees a model server ready within its health-check period after the Pod is.
     let last: InferReply | undefined;
     const reply = await until(
-      `a 200 from the router (last: ${JSON.stringify(last)})`,
+      () => `a 200 from the router (last: ${JSON.stringify(last)})`,
       async () => {
         last = await inferThroughRouter(port);
         return last.status === 200 ? last : undefined;
@@ -218,7 +218,7 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
     this.timeout(600_000);
     const before = await cli.report(LOCAL, port);
     const errorsBefore = before.variants.find((v) => v.name === 'v2')?.errors ?? 0;
-    const v2Pods = podsOf(kubeconfig, LOCAL, 'model-canary', 'propensity-v2');
+    const v2Pods = podsOf(kubeconfig, LOCAL, 'model-canary', 'v2');
     assert.ok(v2Pods.length > 0, 'a Pod serves propensity-v2');
     kubectl(kubeconfig, LOCAL, ['delete', 'pod', '-n', 'model-canary', '--wait=false', ...v2Pods]);
     await simulate(cli, local(), 400, [], true);

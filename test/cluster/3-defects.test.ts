@@ -71,7 +71,18 @@ describe('defects on the kind path, on real clusters', function () {
     const out = join(s.dir, 'kserve');
     const file = join(s.ws, 'experiments/propensity.yaml');
     const refused = await s.cli.run(
-      ['export', file, '--target', 'kserve', '--out', out, '--workspace', s.ws],
+      [
+        'export',
+        file,
+        '--target',
+        'kserve',
+        '--model-uri-base',
+        'gs://models-example/sample-models',
+        '--out',
+        out,
+        '--workspace',
+        s.ws,
+      ],
       { expectFail: true },
     );
     assert.notEqual(refused.exitCode, 0);
@@ -81,6 +92,8 @@ describe('defects on the kind path, on real clusters', function () {
       file,
       '--target',
       'kserve',
+      '--model-uri-base',
+      'gs://models-example/sample-models',
       '--out',
       out,
       '--allow-lossy',

@@ -18,6 +18,7 @@ import { launchChromium, waitFor, Workbench } from './workbench';
 
 const CLUSTER = 'mc-e2e';
 const CONTEXT = `kind-${CLUSTER}`;
+const TREE_LABEL = `kind: ${CLUSTER}`;
 
 describe('Create kind Cluster and Deploy Experiment from the palette (real kind cluster)', function () {
   let server: CodeServer | undefined;
@@ -91,7 +92,12 @@ describe('Create kind Cluster and Deploy Experiment from the palette (real kind 
       hasText: 'kind cluster ready',
     });
     await toast.first().locator('.monaco-button', { hasText: 'Select It' }).click({ timeout: 10_000 });
-    await w.findTreeItem('Environments', CONTEXT, 60_000);
+    // The tree names it by the cluster (`kind: mc-e2e`); the status bar by its context.
+    await waitFor(
+      async () => /stopped/.test(await w.treeItemDescription('Environments', TREE_LABEL)),
+      `the Environments view did not show ${TREE_LABEL}`,
+      60_000,
+    );
     // No registry here: the stack's images go into the node as `kind load docker-image` puts them.
     loadImages(CLUSTER, stackImages());
     await w.screenshot('kind-01-created');
@@ -108,7 +114,7 @@ describe('Create kind Cluster and Deploy Experiment from the palette (real kind 
     const text = await w.waitForOutcome(/propensity is live at/, 'Deploy Experiment', 5 * 60_000);
     assert.match(text, /propensity is live at http:\/\/127\.0\.0\.1:\d+\/v2\/models\/propensity\/infer/);
     await waitFor(
-      async () => /running/.test(await w.treeItemDescription('Environments', CONTEXT)),
+      async () => /running/.test(await w.treeItemDescription('Environments', TREE_LABEL)),
       `the Environments view did not show ${CONTEXT} running`,
       120_000,
     );

@@ -90,7 +90,7 @@ export async function freePort(): Promise<number> {
 
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; the last error names what was awaited. */
 export async function until<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => Promise<T | undefined>,
   timeoutMs: number,
   everyMs = 2000,
@@ -106,7 +106,7 @@ export async function until<T>(
     }
     if (Date.now() > deadline)
       throw new Error(
-        `timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+        `timed out after ${timeoutMs / 1000} s waiting for ${typeof what === 'function' ? what() : what}${last ? `: ${String(last)}` : ''}`,
       );
     await new Promise((r) => setTimeout(r, everyMs));
   }
