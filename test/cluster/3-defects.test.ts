@@ -68,38 +68,22 @@ describe('defects on the kind path, on real clusters', function () {
 
   it('the KServe export refuses to drop the third arm and the shadow unless --allow-lossy, then names them', async function () {
     this.timeout(120_000);
-    const out = join(s.dir, 'kserve');
-    const file = join(s.ws, 'experiments/propensity.yaml');
-    const refused = await s.cli.run(
-      [
-        'export',
-        file,
-        '--target',
-        'kserve',
-        '--model-uri-base',
-        'gs://models-example/sample-models',
-        '--out',
-        out,
-        '--workspace',
-        s.ws,
-      ],
-      { expectFail: true },
-    );
-    assert.notEqual(refused.exitCode, 0);
-    assert.match(refused.stderr, /kserve cannot carry .* — export with --allow-lossy/, refused.stderr);
-    const lossy = await s.cli.run([
+    const exportArgs = [
       'export',
-      file,
+      join(s.ws, 'experiments/propensity.yaml'),
       '--target',
       'kserve',
       '--model-uri-base',
       'gs://models-example/sample-models',
       '--out',
-      out,
-      '--allow-lossy',
+      join(s.dir, 'kserve'),
       '--workspace',
       s.ws,
-    ]);
+    ];
+    const refused = await s.cli.run(exportArgs, { expectFail: true });
+    assert.notEqual(refused.exitCode, 0);
+    assert.match(refused.stderr, /kserve cannot carry .* — export with --allow-lossy/, refused.stderr);
+    const lossy = await s.cli.run([...exportArgs, '--allow-lossy']);
     assert.match(lossy.stdout + lossy.stderr, /v3/, 'the dropped shadow arm is named');
   });
 
