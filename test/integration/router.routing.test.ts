@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestEvent, WeightsEvent } from '../../src/shared/events';
 import type { Report } from '../../src/shared/report';
-import { startRouter, routerDir, writeRouterConfig, type RunningRouter } from '../harness/router';
-import { Client, chiSquare, inParallel, readEvents, simpleRequest } from '../harness/routerClient';
-import { auth, TOKEN, until } from '../harness/routerSuites';
+import { writeRouterConfig, type RunningRouter } from '../harness/router';
+import type { Client } from '../harness/routerClient';
+import { chiSquare, inParallel, readEvents, simpleRequest } from '../harness/routerClient';
+import { auth, until } from '../harness/routerSuites';
+import { startRoutingFixture, type RoutingFixture } from '../harness/routingFixture';
 import { fakeClass, startUpstream, type Upstream } from '../harness/upstream';
 import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 
@@ -18,46 +19,15 @@ describe('router: V2 front, routing and admin (real router process, fake V2 upst
   let router: RunningRouter;
   let client: Client;
   let config: RouterConfigInput;
+  let fixture: RoutingFixture | undefined;
 
   before(async () => {
-    [v1, v2, flaky] = await Promise.all([startUpstream(), startUpstream(), startUpstream()]);
-    dir = await routerDir();
-    config = {
-      adminToken: TOKEN,
-      timeouts: { upstreamMs: 400, headersMs: 1_000, requestMs: 2_000 },
-      limits: { maxBodyBytes: 64 * 1024 },
-      experiments: [
-        {
-          name: 'propensity',
-          endpoint: 'propensity',
-          variants: [
-            { name: 'v1', url: v1.url, model: 'propensity-v1', weight: 90, role: 'baseline' },
-            { name: 'v2', url: v2.url, model: 'propensity-v2', weight: 10 },
-          ],
-          sticky: { header: 'x-user-id' },
-        },
-        {
-          name: 'flaky',
-          endpoint: 'flaky',
-          variants: [{ name: 'f1', url: flaky.url, model: 'flaky-model', weight: 1 }],
-        },
-        {
-          name: 'nowhere',
-          endpoint: 'nowhere',
-          // A port nothing listens on: the connection is refused.
-          variants: [{ name: 'n1', url: 'http://127.0.0.1:9', model: 'm', weight: 1 }],
-        },
-      ],
-    };
-    router = await startRouter(await writeRouterConfig(dir, config));
-    client = new Client(router.url);
+    fixture = await startRoutingFixture();
+    ({ v1, v2, flaky, dir, router, client, config } = fixture);
   });
 
   after(async () => {
-    await client?.close();
-    await router?.stop();
-    await Promise.all([v1, v2, flaky].map((u) => u?.close()));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   it('answers V2 health, readiness and model metadata', async () => {
@@ -336,83 +306,5 @@ describe('router: V2 front, routing and admin (real router process, fake V2 upst
     assert.match(timeout.error ?? '', /did not answer in time/);
     const metrics = (await client.send('GET', '/metrics')).text;
     assert.match(metrics, /model_canary_request_errors_total\{experiment="flaky",variant="f1"\} 3/);
-  });
-
-  it('refuses malformed requests with the field named: 413, 400, 404, 405', async () => {
-    const big = { inputs: [{ name: 'x', shape: [20_000], datatype: 'FP64', data: Array(20_000).fill(1.5) }] };
-    assert.equal((await client.infer('propensity', big)).status, 413);
-    const cases: [unknown, RegExp][] = [
-      ['{"inputs": [', /^malformed JSON/],
-      ['', /empty/],
-      [[1, 2], /JSON object with "inputs"/],
-      [{ inputs: [] }, /^inputs: must not be empty/],
-      [
-        { inputs: [{ name: 'a', shape: [2], datatype: 'FP64', data: [1] }] },
-        /^inputs\[0\]\.data: has 1 elements but shape \[2\] needs 2/,
-      ],
-      [
-        { inputs: [{ name: 'a', shape: [1], datatype: 'FP99', data: [1] }] },
-        /^inputs\[0\]\.datatype: must be one of/,
-      ],
-      [{ inputs: [{ name: 'a', shape: [-1], datatype: 'FP64', data: [] }] }, /^inputs\[0\]\.shape/],
-      [
-        {
-          inputs: [
-            { name: 'a', shape: [1], datatype: 'FP64', data: [1] },
-            { name: 'b', shape: [1], datatype: 'INT64', data: ['x'] },
-          ],
-        },
-        /^inputs\[1\]\.data\[0\]: INT64 needs numbers, got string/,
-      ],
-      [{ inputs: [{ shape: [1], datatype: 'FP64', data: [1] }] }, /^inputs\[0\]\.name/],
-      [{ ...simpleRequest(), outputs: [{}] }, /^outputs\[0\]\.name/],
-    ];
-    for (const [body, message] of cases) {
-      const res = await client.infer('propensity', body);
-      assert.equal(res.status, 400, `${JSON.stringify(body)} → ${res.status}`);
-      assert.match((res.json() as { error: string }).error, message);
-    }
-    assert.equal((await client.infer('no-such-model', simpleRequest())).status, 404);
-    const noExperiment = await client.send('GET', '/api/v1/experiments/nope/report');
-    assert.equal(noExperiment.status, 404);
-    assert.match((noExperiment.json() as { error: string }).error, /unknown experiment "nope"/);
-    assert.equal((await client.send('GET', '/v2/models/propensity/infer')).status, 405);
-    assert.equal((await client.send('GET', '/nothing/here')).status, 404);
-    assert.equal(
-      (await client.infer('propensity', simpleRequest(), { 'x-request-id': 'x'.repeat(300) })).status,
-      400,
-    );
-  });
-
-  it('times out slow clients: headers that never finish, and a body that never arrives', async () => {
-    const slowSocket = (payload: string): Promise<{ ms: number; text: string }> =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const socket = connect(router.port, '127.0.0.1', () => socket.write(payload));
-        let text = '';
-        socket.on('data', (c) => (text += c.toString()));
-        socket.on('close', () => resolve({ ms: Date.now() - started, text }));
-        socket.on('error', () => resolve({ ms: Date.now() - started, text }));
-        setTimeout(() => reject(new Error('the router kept a slow client for 10 s')), 10_000).unref();
-      });
-    const headers = await slowSocket('POST /v2/models/propensity/infer HTTP/1.1\r\nHost: x\r\n');
-    assert.match(headers.text, /^HTTP\/1\.1 408/);
-    const body = await slowSocket(
-      'POST /v2/models/propensity/infer HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"inp',
-    );
-    assert.ok(body.ms < 8_000, `closed after ${body.ms} ms`);
-    assert.equal((await client.send('GET', '/v2/health/live')).status, 200);
-  });
-
-  it('serves Prometheus metrics labelled by experiment and variant', async () => {
-    const text = (await client.send('GET', '/metrics')).text;
-    assert.match(
-      text,
-      /model_canary_request_duration_seconds_bucket\{le="0\.005",experiment="propensity",variant="v1"\}/,
-    );
-    assert.match(text, /model_canary_requests_total\{experiment="propensity",variant="v2",code="200"\} \d+/);
-    assert.match(text, /model_canary_weight\{experiment="propensity",variant="v1"\} 90/);
-    assert.match(text, /model_canary_srm_p_value\{experiment="propensity"\}/);
-    assert.match(text, /model_canary_rejected_requests_total\{code="400"\}/);
   });
 });
