@@ -8,6 +8,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { KubeObject } from '../../src/manifests';
+import { stackImageNames, type StackImageNames } from '../../tools/images/names';
 
 const exec = promisify(execFile);
 
@@ -41,6 +42,30 @@ export async function requireImage(image: string): Promise<void> {
       `the image ${image} is missing — provisioning builds it: run \`bash tools/images/build.sh\` (or \`bash tools/provision.sh\`)`,
     );
   }
+}
+
+/**
+ * The image tests' preamble: skips the suite or test of `ctx` (saying why) when no Docker daemon
+ * answers, else fails on the first of `images` that is missing.
+ */
+export async function requireDockerImages(ctx: Mocha.Context, ...images: string[]): Promise<void> {
+  if (!(await dockerAnswers())) {
+    console.log('    skipped: no Docker daemon answers (bash tools/docker.sh starts one)');
+    ctx.skip();
+  }
+  for (const image of images) await requireImage(image);
+}
+
+/**
+ * An image suite's preamble, called in its `describe`: the names of the images build.sh made, and
+ * a `before` hook that skips the suite without Docker and requires the images of `which`.
+ */
+export function dockerImageSuite(...which: ('mlserver' | 'node' | 'router')[]): StackImageNames {
+  const names = stackImageNames();
+  before(async function () {
+    await requireDockerImages(this, ...which.map((w) => names[w]));
+  });
+  return names;
 }
 
 interface ContainerSpec {
@@ -140,6 +165,15 @@ export async function runContainer(runArgs: string[], port: number): Promise<Run
     await remove();
     throw err;
   }
+}
+
+/** `runContainer(dockerRunArgs(...))`: runs `container` as its Pod would, publishing `opts.port`. */
+export function runAsPod(
+  pod: PodSpec,
+  container: ContainerSpec,
+  opts: RunAsPod & { port: number },
+): Promise<RunningContainer> {
+  return runContainer(dockerRunArgs(pod, container, opts), opts.port);
 }
 
 /** Polls `url` until it answers 200 (as a readiness probe does), else fails with the container's logs. */

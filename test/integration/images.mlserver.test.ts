@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { buildStack, KIND_MODELS_ROOT, MLSERVER_HTTP_PORT } from '../../src/manifests';
-import { stackImageNames } from '../../tools/images/names';
+import { KIND_MODELS_ROOT, MLSERVER_HTTP_PORT } from '../../src/manifests';
 import {
   docker,
-  dockerAnswers,
-  dockerRunArgs,
+  dockerImageSuite,
   podSpecOf,
-  requireImage,
-  runContainer,
+  runAsPod,
   waitReady,
   type RunningContainer,
 } from '../harness/containers';
-import { objectOf, sampleExperimentInput } from '../harness/sampleStack';
+import { objectOf, sampleKindStack } from '../harness/sampleStack';
 import { SAMPLE_MODELS } from '../harness/tools';
 
 // The MLServer image that tools/images/build.sh builds under the manifests' name
@@ -21,27 +18,15 @@ import { SAMPLE_MODELS } from '../harness/tools';
 // at /mnt/models from where the kind node sees the workspace (/models/<folder> = sample-models/<folder>).
 // Published on 127.0.0.1 only.
 describe('the MLServer image serves a sample model with V2 inference (docker run)', function () {
-  const names = stackImageNames();
+  const names = dockerImageSuite('mlserver');
   let server: RunningContainer | undefined;
-
-  before(async function () {
-    if (!(await dockerAnswers())) {
-      console.log('    skipped: no Docker daemon answers (bash tools/docker.sh starts one)');
-      this.skip();
-    }
-    await requireImage(names.mlserver);
-  });
 
   after(async () => {
     await server?.remove();
   });
 
   it('runs the propensity-v1 Pod’s container, becomes ready and predicts three rows', async () => {
-    const objects = buildStack([await sampleExperimentInput()], {
-      namespace: 'mc',
-      platform: 'kind',
-      router: { image: names.router },
-    });
+    const objects = await sampleKindStack({ image: names.router });
     const pod = podSpecOf(objectOf(objects, 'Deployment', 'propensity-v1'));
     const container = pod.containers[0]!;
     assert.equal(container.image, names.mlserver);
@@ -49,13 +34,10 @@ describe('the MLServer image serves a sample model with V2 inference (docker run
     const hostPath = (pod.volumes.find((v) => v.name === 'model')?.hostPath as { path: string }).path;
     assert.equal(hostPath, `${KIND_MODELS_ROOT}/propensity-v1`);
 
-    server = await runContainer(
-      dockerRunArgs(pod, container, {
-        port: MLSERVER_HTTP_PORT,
-        volumes: { model: SAMPLE_MODELS + hostPath.slice(KIND_MODELS_ROOT.length) },
-      }),
-      MLSERVER_HTTP_PORT,
-    );
+    server = await runAsPod(pod, container, {
+      port: MLSERVER_HTTP_PORT,
+      volumes: { model: SAMPLE_MODELS + hostPath.slice(KIND_MODELS_ROOT.length) },
+    });
     await waitReady(server, '/v2/health/ready', 180_000);
     await waitReady(server, '/v2/models/propensity-v1/ready', 60_000);
 

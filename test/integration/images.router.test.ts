@@ -3,19 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildStack, ROUTER_CONFIG_KEY, type KubeObject } from '../../src/manifests';
+import { ROUTER_CONFIG_KEY, type KubeObject } from '../../src/manifests';
 import { DASHBOARD_ASSET_TYPES } from '../../src/shared/routerFiles';
-import { stackImageNames } from '../../tools/images/names';
-import {
-  dockerAnswers,
-  dockerRunArgs,
-  podSpecOf,
-  requireImage,
-  runContainer,
-  waitReady,
-  type RunningContainer,
-} from '../harness/containers';
-import { objectOf, sampleExperimentInput } from '../harness/sampleStack';
+import { dockerImageSuite, podSpecOf, runAsPod, waitReady } from '../harness/containers';
+import type { RunningContainer } from '../harness/containers';
+import { objectOf, sampleKindStack } from '../harness/sampleStack';
 import { REPO_ROOT } from '../harness/tools';
 
 // The router image that tools/images/build.sh builds (model-canary/router:<version>, also tagged as
@@ -24,18 +16,9 @@ import { REPO_ROOT } from '../harness/tools';
 // the Pod's volumes from temp folders. Its config comes from a mounted file instead of the API
 // server's ConfigMap. Published on 127.0.0.1 only.
 describe('the router image serves the dashboard with its assets (docker run)', function () {
-  const names = stackImageNames();
+  const names = dockerImageSuite('router', 'node');
   let tmp: string | undefined;
   let router: RunningContainer | undefined;
-
-  before(async function () {
-    if (!(await dockerAnswers())) {
-      console.log('    skipped: no Docker daemon answers (bash tools/docker.sh starts one)');
-      this.skip();
-    }
-    await requireImage(names.router);
-    await requireImage(names.node);
-  });
 
   after(async () => {
     await router?.remove();
@@ -46,11 +29,7 @@ describe('the router image serves the dashboard with its assets (docker run)', f
     objectOf(objects, 'ConfigMap', name).data as Record<string, string>;
 
   it('runs the router Pod’s command and answers the readiness probe, the page, webview.js and the stylesheet', async () => {
-    const objects = buildStack([await sampleExperimentInput()], {
-      namespace: 'mc',
-      platform: 'kind',
-      router: { image: names.router },
-    });
+    const objects = await sampleKindStack({ image: names.router });
     const deployment = objectOf(objects, 'Deployment', 'model-canary-router');
     const pod = podSpecOf(deployment);
     const container = pod.containers[0]!;
@@ -72,17 +51,14 @@ describe('the router image serves the dashboard with its assets (docker run)', f
     );
 
     const port = 8090;
-    router = await runContainer(
-      dockerRunArgs(pod, container, {
-        port,
-        volumes: { data: dirs.data, experiments: dirs.experiments, admin: dirs.admin },
-        extraMounts: [`${dirs.config}:/etc/model-canary/config:ro`],
-        // The Pod's own command, reading its config from the file instead of the API server.
-        command: [...container.command!.slice(0, 2), '--config', '/etc/model-canary/config/router.yaml'],
-        args: [],
-      }),
+    router = await runAsPod(pod, container, {
       port,
-    );
+      volumes: { data: dirs.data, experiments: dirs.experiments, admin: dirs.admin },
+      extraMounts: [`${dirs.config}:/etc/model-canary/config:ro`],
+      // The Pod's own command, reading its config from the file instead of the API server.
+      command: [...container.command!.slice(0, 2), '--config', '/etc/model-canary/config/router.yaml'],
+      args: [],
+    });
     await waitReady(router, '/v2/health/ready', 60_000);
 
     const page = await fetch(`${router.url}/dashboard/`);

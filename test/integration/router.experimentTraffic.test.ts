@@ -1,68 +1,29 @@
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RequestEvent } from '../../src/shared/events';
 import type { Report } from '../../src/shared/report';
-import { startRouter, routerDir, writeRouterConfig, type RunningRouter } from '../harness/router';
-import { Client, inParallel, readEvents, simpleRequest } from '../harness/routerClient';
-import { TOKEN, until } from '../harness/routerSuites';
-import { startUpstream, type Upstream } from '../harness/upstream';
+import { inParallel, readEvents, simpleRequest } from '../harness/routerClient';
+import { until } from '../harness/routerSuites';
+import { startTwoArmRouter, type TwoArmRouter } from '../harness/twoArmRouter';
 
 // #15 item 2: the router records how each request's variant was chosen, and its report counts
 // randomised traffic only.
 describe('router: experiment traffic only (real router process, fake V2 upstreams)', function () {
-  let v1: Upstream;
-  let v2: Upstream;
-  let v3: Upstream;
-  let dir: string;
-  let router: RunningRouter;
-  let client: Client;
+  let arms: TwoArmRouter;
 
   before(async () => {
-    [v1, v2, v3] = await Promise.all([startUpstream(), startUpstream(), startUpstream()]);
-    dir = await routerDir();
-    const experimentFile = join(dir, 'traffic.yaml');
-    await writeFile(
-      experimentFile,
-      [
-        'apiVersion: modelcanary.dev/v1alpha1',
-        'kind: Experiment',
-        'metadata: { name: traffic }',
-        'spec:',
-        '  endpoint: traffic',
-        '  variants: [{ name: v1, model: m1, weight: 80 }, { name: v2, model: m2, weight: 20 }]',
-        '  routing: { debugHeaders: [X-Smoke-Test] }',
-        '  metrics: { primary: { name: conversion, kind: proportion } }',
-        '',
-      ].join('\n'),
-    );
-    router = await startRouter(
-      await writeRouterConfig(dir, {
-        adminToken: TOKEN,
-        eventLog: { fsyncIntervalMs: 20 },
-        experiments: [
-          {
-            name: 'traffic',
-            endpoint: 'traffic',
-            experimentFile,
-            variants: [
-              { name: 'v1', url: v1.url, model: 'm1', weight: 80, role: 'baseline' },
-              { name: 'v2', url: v2.url, model: 'm2', weight: 20 },
-            ],
-            sticky: { header: 'x-user-id' },
-            mirror: { variant: 'v3', url: v3.url, model: 'm3', percent: 100, maxInFlight: 64 },
-          },
-        ],
-      }),
-    );
-    client = new Client(router.url, 16);
+    arms = await startTwoArmRouter({
+      name: 'traffic',
+      weights: [80, 20],
+      metric: { name: 'conversion', kind: 'proportion' },
+      routing: '{ debugHeaders: [X-Smoke-Test] }',
+      stickyHeader: 'x-user-id',
+      mirror: { percent: 100, maxInFlight: 64 },
+    });
   });
 
   after(async () => {
-    await client?.close();
-    await router?.stop();
-    await Promise.all([v1, v2, v3].map((u) => u?.close()));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await arms?.stop();
   });
 
   it('records weighted, sticky, forced, debug and shadow, and counts only randomised requests in the report', async () => {
@@ -81,13 +42,13 @@ describe('router: experiment traffic only (real router process, fake V2 upstream
         headers['x-user-id'] = `user-${i}`;
         expected = 'sticky';
       }
-      const res = await client.infer('traffic', simpleRequest(), headers);
+      const res = await arms.client.infer('traffic', simpleRequest(), headers);
       assert.equal(res.status, 200);
       sent.set(id, expected);
     });
     // Every forced request converts: none of it may reach the A/B.
     const forcedIds = [...sent].filter(([, a]) => a === 'forced').map(([id]) => id);
-    const fb = await client.send(
+    const fb = await arms.client.send(
       'POST',
       '/api/v1/experiments/traffic/feedback',
       forcedIds.map((requestId) => ({ requestId, metric: 'conversion', value: 1 })),
@@ -95,7 +56,7 @@ describe('router: experiment traffic only (real router process, fake V2 upstream
     assert.equal(fb.status, 202, fb.text);
 
     const events = await until('every shadow call recorded', async () => {
-      const all = readEvents(join(dir, 'data')).filter((e): e is RequestEvent => e.type === 'request');
+      const all = readEvents(join(arms.dir, 'data')).filter((e): e is RequestEvent => e.type === 'request');
       return all.filter((e) => e.shadow).length === sent.size ? all : undefined;
     });
     for (const e of events) {
@@ -104,7 +65,7 @@ describe('router: experiment traffic only (real router process, fake V2 upstream
       if (e.assignment === 'debug') assert.equal(e.debugHeader, 'x-smoke-test');
     }
 
-    const report = (await client.send('GET', '/api/v1/experiments/traffic/report')).json() as Report;
+    const report = (await arms.client.send('GET', '/api/v1/experiments/traffic/report')).json() as Report;
     const count = (a: string): number => [...sent.values()].filter((x) => x === a).length;
     const randomised = count('weighted') + count('sticky');
     assert.equal(

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Report } from '../../src/shared/report';
-import { startRouter, routerDir, writeRouterConfig, type RunningRouter } from '../harness/router';
-import { Client, inParallel, readEvents, simpleRequest } from '../harness/routerClient';
-import { TOKEN } from '../harness/routerSuites';
+import { inParallel, readEvents, simpleRequest } from '../harness/routerClient';
 import { REPO_ROOT } from '../harness/tools';
-import { startUpstream, type Upstream } from '../harness/upstream';
+import { startTwoArmRouter, type TwoArmRouter } from '../harness/twoArmRouter';
 import { seededRandom } from '../../src/simulator/random';
 
 const CLI = join(REPO_ROOT, 'dist/cli.js');
@@ -16,67 +13,30 @@ const CLI = join(REPO_ROOT, 'dist/cli.js');
 // #15 item 9: the live router, the same router restarted from its log, and `model-canary
 // analyze` on that log give the same report and the same decision.
 describe('router: one answer from every path (real router process, restart, analyze CLI)', function () {
-  let v1: Upstream;
-  let v2: Upstream;
-  let dir: string;
-  let configFile: string;
-  let experimentFile: string;
-  let router: RunningRouter | undefined;
-  let client: Client | undefined;
+  let arms: TwoArmRouter;
 
   before(async () => {
-    [v1, v2] = await Promise.all([startUpstream(), startUpstream()]);
-    dir = await routerDir();
-    experimentFile = join(dir, 'replay.yaml');
-    await writeFile(
-      experimentFile,
-      [
-        'apiVersion: modelcanary.dev/v1alpha1',
-        'kind: Experiment',
-        'metadata: { name: replay }',
-        'spec:',
-        '  endpoint: replay',
-        '  variants: [{ name: v1, model: m1, weight: 50 }, { name: v2, model: m2, weight: 50 }]',
-        '  metrics: { primary: { name: revenue, kind: continuous } }',
-        '',
-      ].join('\n'),
-    );
-    configFile = await writeRouterConfig(dir, {
-      adminToken: TOKEN,
-      eventLog: { fsyncIntervalMs: 20 },
-      experiments: [
-        {
-          name: 'replay',
-          endpoint: 'replay',
-          experimentFile,
-          variants: [
-            { name: 'v1', url: v1.url, model: 'm1', weight: 50, role: 'baseline' },
-            { name: 'v2', url: v2.url, model: 'm2', weight: 50 },
-          ],
-        },
-      ],
+    arms = await startTwoArmRouter({
+      name: 'replay',
+      weights: [50, 50],
+      metric: { name: 'revenue', kind: 'continuous' },
     });
-    router = await startRouter(configFile);
-    client = new Client(router.url, 16);
   });
 
   after(async () => {
-    await client?.close();
-    await router?.stop();
-    await Promise.all([v1, v2].map((u) => u?.close()));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await arms?.stop();
   });
 
   it('gives the same report and decision live, after a restart, and from analyze on the log', async () => {
     const random = seededRandom(9);
     const report = async (now?: number): Promise<Report> =>
       (
-        await client!.send('GET', `/api/v1/experiments/replay/report${now ? `?now=${now}` : ''}`)
+        await arms.client.send('GET', `/api/v1/experiments/replay/report${now ? `?now=${now}` : ''}`)
       ).json() as Report;
     // Revenue per request, 12% higher on v2, reported in batches while the dashboard polls.
     for (let batch = 0; batch < 8; batch++) {
       const answers = await inParallel(500, 16, async () => {
-        const res = await client!.infer('replay', simpleRequest());
+        const res = await arms.client.infer('replay', simpleRequest());
         assert.equal(res.status, 200);
         return {
           id: String(res.headers['x-request-id']),
@@ -88,26 +48,23 @@ describe('router: one answer from every path (real router process, restart, anal
         metric: 'revenue',
         value: -Math.log(1 - random()) * 20 * (a.variant === 'v2' ? 1.12 : 1),
       }));
-      const res = await client!.send('POST', '/api/v1/experiments/replay/feedback', feedback);
+      const res = await arms.client.send('POST', '/api/v1/experiments/replay/feedback', feedback);
       assert.equal(res.status, 202, res.text);
       for (let poll = 0; poll < 5; poll++) await report();
     }
-    const data = join(dir, 'data');
+    const data = join(arms.dir, 'data');
     const end = Math.max(...readEvents(data).map((e) => e.ts));
     const live = await report(end);
     assert.ok(live.comparisons[0]!.sequentialPValue < 1, 'the always-valid test has started');
 
-    await client!.close();
-    await router!.stop();
-    router = await startRouter(configFile);
-    client = new Client(router.url, 4);
+    await arms.restart(4);
     const restarted = await report(end);
 
     const segments = readdirSync(data).filter((f) => /^events-\d+\.jsonl$/.test(f));
     assert.equal(segments.length, 1, 'one segment holds the log');
     const analyzed = await execa(
       'node',
-      [CLI, 'analyze', '--events', join(data, segments[0]!), '--experiment', experimentFile, '--json'],
+      [CLI, 'analyze', '--events', join(data, segments[0]!), '--experiment', arms.experimentFile, '--json'],
       { reject: false },
     );
     assert.equal(analyzed.exitCode, 0, analyzed.stderr);

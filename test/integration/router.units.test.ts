@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Report } from '../../src/shared/report';
 import { seededRandom, standardNormal } from '../../src/simulator/random';
-import { startRouter, routerDir, writeRouterConfig, type RunningRouter } from '../harness/router';
-import { Client, inParallel, simpleRequest } from '../harness/routerClient';
-import { auth, TOKEN } from '../harness/routerSuites';
-import { startUpstream, type Upstream } from '../harness/upstream';
+import { inParallel, simpleRequest } from '../harness/routerClient';
+import { auth } from '../harness/routerSuites';
+import { startTwoArmRouter, type TwoArmRouter } from '../harness/twoArmRouter';
 
 // #15 item 4 on the real router: a rollout ramping 5% → 25% → 50% (then waiting for evidence) with a few hundred sticky
 // users replayed many times. The rollout gate judges the SRM on users, so the replays do not
@@ -14,56 +11,21 @@ import { startUpstream, type Upstream } from '../harness/upstream';
 // mismatch (p = 7.1e-4)").
 describe('router: sticky users replayed through a rollout (real router process, fake V2 upstreams)', function () {
   this.timeout(120_000);
-  let v1: Upstream;
-  let v2: Upstream;
-  let dir: string;
-  let router: RunningRouter;
-  let client: Client;
+  let arms: TwoArmRouter;
 
   before(async () => {
-    [v1, v2] = await Promise.all([startUpstream(), startUpstream()]);
-    dir = await routerDir();
-    const experimentFile = join(dir, 'sticky.yaml');
-    await writeFile(
-      experimentFile,
-      [
-        'apiVersion: modelcanary.dev/v1alpha1',
-        'kind: Experiment',
-        'metadata: { name: sticky }',
-        'spec:',
-        '  endpoint: sticky',
-        '  variants: [{ name: v1, model: m1, role: baseline, weight: 100 }, { name: v2, model: m2, weight: 0 }]',
-        '  routing: { sticky: { header: x-user-id } }',
-        '  metrics: { primary: { name: conversion, kind: proportion } }',
-        '',
-      ].join('\n'),
-    );
-    router = await startRouter(
-      await writeRouterConfig(dir, {
-        adminToken: TOKEN,
-        eventLog: { fsyncIntervalMs: 20 },
-        experiments: [
-          {
-            name: 'sticky',
-            endpoint: 'sticky',
-            experimentFile,
-            variants: [
-              { name: 'v1', url: v1.url, model: 'm1', weight: 100, role: 'baseline' },
-              { name: 'v2', url: v2.url, model: 'm2', weight: 0 },
-            ],
-            sticky: { header: 'x-user-id' },
-          },
-        ],
-      }),
-    );
-    client = new Client(router.url, 16);
+    arms = await startTwoArmRouter({
+      name: 'sticky',
+      weights: [100, 0],
+      metric: { name: 'conversion', kind: 'proportion' },
+      baselineInFile: true,
+      routing: '{ sticky: { header: x-user-id } }',
+      stickyHeader: 'x-user-id',
+    });
   });
 
   after(async () => {
-    await client?.close();
-    await router?.stop();
-    await Promise.all([v1, v2].map((u) => u?.close()));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await arms?.stop();
   });
 
   it('ramps to 50% without an SRM pause while 300 users send their requests again and again, and reports users as the unit', async () => {
@@ -76,7 +38,7 @@ describe('router: sticky users replayed through a rollout (real router process, 
       const r = random() * cumulative.at(-1)!;
       return cumulative.findIndex((c) => c > r);
     };
-    const start = await client.send(
+    const start = await arms.client.send(
       'POST',
       '/api/v1/experiments/sticky/rollout',
       {
@@ -91,11 +53,11 @@ describe('router: sticky users replayed through a rollout (real router process, 
     for (let round = 0; round < 40; round++) {
       const users = Array.from({ length: 600 }, pickUser);
       await inParallel(users.length, 16, async (i) => {
-        const res = await client.infer('sticky', simpleRequest(), { 'x-user-id': `user-${users[i]}` });
+        const res = await arms.client.infer('sticky', simpleRequest(), { 'x-user-id': `user-${users[i]}` });
         assert.equal(res.status, 200);
       });
       await new Promise((r) => setTimeout(r, 1_200));
-      report = (await client.send('GET', '/api/v1/experiments/sticky/report')).json() as Report;
+      report = (await arms.client.send('GET', '/api/v1/experiments/sticky/report')).json() as Report;
       const rollout = report.rollout!;
       assert.notEqual(rollout.state, 'Paused', `paused: ${rollout.reason}`);
       if (rollout.stepIndex >= 2 || ['Succeeded', 'RolledBack', 'Failed'].includes(rollout.state)) break;

@@ -6,23 +6,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { buildStack, ROUTER_CONFIG_KEY, type KubeObject, type StackOptions } from '../../src/manifests';
+import { ROUTER_CONFIG_KEY, type KubeObject } from '../../src/manifests';
 import { readRouterBundle } from '../../src/runtime/routerBundle';
 import { DASHBOARD_ASSET_TYPES, ROUTER_APP_FILES } from '../../src/shared/routerFiles';
 import { stackImageNames } from '../../tools/images/names';
 import {
   docker,
-  dockerAnswers,
   dockerRunArgs,
   podSpecOf,
-  requireImage,
-  runContainer,
+  requireDockerImages,
+  runAsPod,
   waitReady,
   type PodSpec,
   type RunningContainer,
 } from '../harness/containers';
 import { ROUTER_BUNDLE, ensureRouterBuilt, startRouter, type RunningRouter } from '../harness/router';
-import { objectOf, sampleExperimentInput } from '../harness/sampleStack';
+import { objectOf, sampleKindStack } from '../harness/sampleStack';
 
 const execNode = promisify(execFile);
 
@@ -48,12 +47,7 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
       await mkdir(dirOf(d), { mode: 0o755 });
     await chmod(dirOf('app'), 0o777); // an emptyDir of a Pod with fsGroup: writable by user 1000
     await chmod(dirOf('data'), 0o777);
-    const opts: StackOptions = {
-      namespace: 'mc',
-      platform: 'kind',
-      router: { bundle: await readRouterBundle(ROUTER_BUNDLE) },
-    };
-    objects = buildStack([await sampleExperimentInput()], opts);
+    objects = await sampleKindStack({ bundle: await readRouterBundle(ROUTER_BUNDLE) });
     pod = podSpecOf(objectOf(objects, 'Deployment', 'model-canary-router'));
     // The ConfigMap volume: one file per binaryData key (and the kubelet's own `..data` entry,
     // which the script must not read).
@@ -133,12 +127,8 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
   });
 
   it('in Docker, the Node image runs the init container and then the router on the shared app folder', async function () {
-    if (!(await dockerAnswers())) {
-      console.log('    skipped: no Docker daemon answers (bash tools/docker.sh starts one)');
-      return this.skip();
-    }
     const node = stackImageNames().node;
-    await requireImage(node);
+    await requireDockerImages(this, node);
     const init = pod.initContainers![0]!;
     assert.equal(init.image, node);
     // A fresh emptyDir for the container run.
@@ -157,16 +147,13 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
         ROUTER_CONFIG_KEY
       ]!,
     );
-    const router: RunningContainer = await runContainer(
-      dockerRunArgs(pod, container, {
-        port: 8090,
-        volumes: { app, data: dirOf('data'), experiments: dirOf('experiments'), admin: dirOf('admin') },
-        extraMounts: [`${dirOf('config')}:/etc/model-canary/config:ro`],
-        command: [...container.command!.slice(0, 2), '--config', '/etc/model-canary/config/pod-router.yaml'],
-        args: [],
-      }),
-      8090,
-    );
+    const router: RunningContainer = await runAsPod(pod, container, {
+      port: 8090,
+      volumes: { app, data: dirOf('data'), experiments: dirOf('experiments'), admin: dirOf('admin') },
+      extraMounts: [`${dirOf('config')}:/etc/model-canary/config:ro`],
+      command: [...container.command!.slice(0, 2), '--config', '/etc/model-canary/config/pod-router.yaml'],
+      args: [],
+    });
     running.push({ stop: () => router.remove() });
     await waitReady(router, '/v2/health/ready', 60_000);
     await expectDashboard(router.url);
