@@ -227,10 +227,10 @@ describe('users as the unit of analysis with a sticky key', function () {
   it('reports users who changed arm while the weights stayed the same, and leaves their requests out of the A/B', () => {
     const exp = experiment(true);
     const builder = new ReportBuilder(exp);
-    const request = (id: string, variant: string, user: string): RequestEvent => ({
+    const request = (id: string, variant: string, user: string, ts = 1_764_000_000_000): RequestEvent => ({
       type: 'request',
       id,
-      ts: 1_764_000_000_000,
+      ts,
       experiment: 'units',
       variant,
       latencyMs: 1,
@@ -246,9 +246,9 @@ describe('users as the unit of analysis with a sticky key', function () {
       experiment: 'units',
       weights: { v1: 50, v2: 50 },
     });
-    builder.ingest(request('b2', 'v2', 'bob')); // moved by the ramp
-    builder.ingest(request('a2', 'v1', 'alice'));
-    builder.ingest(request('a3', 'v2', 'alice')); // same weights, other arm: broken stickiness
+    builder.ingest(request('b2', 'v2', 'bob', 1_764_000_000_002)); // moved by the ramp
+    builder.ingest(request('a2', 'v1', 'alice', 1_764_000_000_003));
+    builder.ingest(request('a3', 'v2', 'alice', 1_764_000_000_004)); // same weights, other arm: broken stickiness
     builder.ingest({
       type: 'feedback',
       id: 'a3',
@@ -275,6 +275,34 @@ describe('users as the unit of analysis with a sticky key', function () {
     );
     // Alice's conversion in v2 is not credited to either arm's users.
     assert.equal(report.comparisons[0]!.baselineRate, 0);
+  });
+
+  it('does not call a ramp broken stickiness when a request routed before the change is logged after it', () => {
+    const builder = new ReportBuilder(experiment(true));
+    const request = (id: string, variant: string, ts: number): RequestEvent => ({
+      type: 'request',
+      id,
+      ts,
+      experiment: 'units',
+      variant,
+      latencyMs: 1,
+      status: 200,
+      assignment: 'sticky',
+      user: 'carol',
+    });
+    builder.ingest(request('c1', 'v1', 1_764_000_000_000));
+    builder.ingest({
+      type: 'weights',
+      ts: 1_764_000_000_010,
+      experiment: 'units',
+      weights: { v1: 50, v2: 50 },
+    });
+    builder.ingest(request('c3', 'v2', 1_764_000_000_020)); // routed under the new weights
+    builder.ingest(request('c2', 'v1', 1_764_000_000_005)); // routed under the old ones, a slow answer
+    builder.ingest(request('c4', 'v2', 1_764_000_000_030));
+    const units = builder.report(1_764_000_000_040).units!;
+    assert.equal(units.crossovers, 1);
+    assert.equal(units.unexplainedCrossovers, 0);
   });
 
   it('keeps memory bounded: the oldest idle users are dropped, counted, and count again when they return', () => {

@@ -291,7 +291,7 @@ export class ReportBuilder {
     for (const [name, weight] of Object.entries(e.weights)) {
       if (this.byName.has(name) && Number.isFinite(weight) && weight >= 0) this.weights.set(name, weight);
     }
-    this.units?.weightsChanged();
+    this.units?.weightsChanged(e.ts);
     this.weightHistory.push({ ts: e.ts, weights: this.currentWeights, source: e.source, reason: e.reason });
     if (this.weightHistory.length > MAX_WEIGHT_CHANGES) this.weightHistory.shift();
   }

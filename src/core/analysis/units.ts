@@ -55,9 +55,10 @@ interface Unit {
   /** Requests counted, and the sum of their per-request values (successes for a proportion). */
   n: number;
   y: number;
-  /** The arm and the weights' epoch of the user's last request, for telling a ramp from broken stickiness. */
+  /** The arm of the user's latest-arriving request, for telling a ramp from broken stickiness. */
   lastArm: number;
-  lastEpoch: number;
+  /** When its last request arrived (epoch ms). */
+  lastTs: number;
   crossed: boolean;
   unexplained: boolean;
 }
@@ -103,7 +104,8 @@ export class UnitTracker {
   readonly arms: ArmUnits[];
   private readonly users: RecentMap<Unit>;
   private readonly byRequest: GenerationalMap<string, Unit>;
-  private epoch = 0;
+  /** When the weights last changed (epoch ms): routing is decided on arrival, logging happens later. */
+  private weightsChangedAt = -Infinity;
   private usersCounted = 0;
   private withoutUser = 0;
   private crossovers = 0;
@@ -124,8 +126,8 @@ export class UnitTracker {
   }
 
   /** The weights changed: a user changing arm after this is explained by the ramp. */
-  weightsChanged(): void {
-    this.epoch++;
+  weightsChanged(ts: number): void {
+    this.weightsChangedAt = Math.max(this.weightsChangedAt, ts);
   }
 
   /**
@@ -137,17 +139,22 @@ export class UnitTracker {
     if (unit && unit.arm !== arm) {
       if (!unit.crossed) this.crossovers++;
       unit.crossed = true;
-      if (arm !== unit.lastArm && unit.lastEpoch === this.epoch && !unit.unexplained) {
+      // Unexplained only when both requests arrived after the last weight change: a request routed
+      // under the old weights may be logged after one routed under the new ones.
+      const bothAfterChange = unit.lastTs > this.weightsChangedAt && e.ts > this.weightsChangedAt;
+      if (arm !== unit.lastArm && bothAfterChange && !unit.unexplained) {
         unit.unexplained = true;
         this.unexplained++;
       }
-      unit.lastArm = arm;
-      unit.lastEpoch = this.epoch;
+      if (e.ts >= unit.lastTs) {
+        unit.lastArm = arm;
+        unit.lastTs = e.ts;
+      }
       this.crossoverRequests++;
       return false;
     }
     if (!unit) {
-      unit = { arm, n: 0, y: 0, lastArm: arm, lastEpoch: this.epoch, crossed: false, unexplained: false };
+      unit = { arm, n: 0, y: 0, lastArm: arm, lastTs: e.ts, crossed: false, unexplained: false };
       if (e.user === undefined) this.withoutUser++;
       else {
         this.users.set(e.user, unit);
@@ -157,8 +164,10 @@ export class UnitTracker {
       a.units++;
       shares.forEach((s, i) => (this.arms[i]!.expected += s));
     }
-    unit.lastArm = arm;
-    unit.lastEpoch = this.epoch;
+    if (e.ts >= unit.lastTs) {
+      unit.lastArm = arm;
+      unit.lastTs = e.ts;
+    }
     moveUnit(this.arms[arm]!, unit.n, unit.y, unit.n + 1, unit.y);
     unit.n++;
     this.byRequest.set(e.id, unit);
