@@ -101,3 +101,22 @@ export function apiErrorMessage(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Waits until the object is gone (deleted and its finalizers done), as `kubectl delete` waits;
+ * false when it is still there after `timeoutMs`.
+ */
+export async function waitUntilGone(
+  kc: KubeConfig,
+  contextName: string,
+  obj: KubernetesObject,
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<boolean> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (;;) {
+    options.signal?.throwIfAborted();
+    if ((await readLive(kc, contextName, obj)) === undefined) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}

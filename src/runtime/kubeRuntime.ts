@@ -18,13 +18,12 @@ import { scanWorkspace } from '../core/workspace/discover';
 import { applyObjects } from '../kube/applyPlan';
 import { labelSelector, newestPod, podLog } from '../kube/cluster';
 import { forContext, loadKubeConfig } from '../kube/kubeconfig';
-import { deleteObject, listObjects } from '../kube/objects';
+import { deleteStack } from './kubeDown';
 import { isKindContext } from '../kube/promote';
 import { applyWithAdminToken } from '../kube/adminToken';
 import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
 import { RouterBundleMissing, readRouterBundle } from './routerBundle';
-import { releaseSelector } from '../manifests/labels';
 import {
   DEFAULT_NAMESPACE,
   experimentFiles,
@@ -334,36 +333,16 @@ export class KubeRuntime implements Runtime {
   }
 
   async down(options: OperationOptions = {}): Promise<void> {
-    const selector = releaseSelector(this.opts.release ?? 'model-canary');
-    const kinds: [string, string][] = [
-      ['apps/v1', 'Deployment'],
-      ['v1', 'Service'],
-      ['v1', 'ConfigMap'],
-      ['v1', 'Secret'],
-      ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
-      ['rbac.authorization.k8s.io/v1', 'Role'],
-      ['v1', 'ServiceAccount'],
-      ...(this.opts.purge ? ([['v1', 'PersistentVolumeClaim']] as [string, string][]) : []),
-    ];
-    for (const [apiVersion, kind] of kinds) {
-      options.signal?.throwIfAborted();
-      const items = await listObjects(
-        this.kc,
-        this.context,
-        apiVersion,
-        kind,
-        this.namespace,
-        selector,
-      ).catch(() => []);
-      for (const item of items) {
-        options.onProgress?.(`deleting ${kind} ${this.namespace}/${item.metadata?.name}`);
-        await deleteObject(this.kc, this.context, { ...item, apiVersion, kind });
-      }
-    }
-    if (!this.opts.purge)
-      options.onProgress?.(
-        `kept the event log's volume ${this.names.data} (model-canary down --purge deletes it)`,
-      );
+    await deleteStack(
+      {
+        kc: this.kc,
+        context: this.context,
+        namespace: this.namespace,
+        release: this.opts.release,
+        purge: !!this.opts.purge,
+      },
+      options,
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
