@@ -103,6 +103,19 @@ function reportOf(events: ExperimentEvent[], sticky: boolean, options = {}) {
 
 const rate = (hits: number, runs: number) => `${((100 * hits) / runs).toFixed(1)}%`;
 
+/** A sticky request of the `units` experiment, answered 200. */
+const stickyRequest = (id: string, variant: string, user: string, ts = 1_764_000_000_000): RequestEvent => ({
+  type: 'request',
+  id,
+  ts,
+  experiment: 'units',
+  variant,
+  latencyMs: 1,
+  status: 200,
+  assignment: 'sticky',
+  user,
+});
+
 describe('users as the unit of analysis with a sticky key', function () {
   this.timeout(120_000);
 
@@ -227,17 +240,7 @@ describe('users as the unit of analysis with a sticky key', function () {
   it('reports users who changed arm while the weights stayed the same, and leaves their requests out of the A/B', () => {
     const exp = experiment(true);
     const builder = new ReportBuilder(exp);
-    const request = (id: string, variant: string, user: string, ts = 1_764_000_000_000): RequestEvent => ({
-      type: 'request',
-      id,
-      ts,
-      experiment: 'units',
-      variant,
-      latencyMs: 1,
-      status: 200,
-      assignment: 'sticky',
-      user,
-    });
+    const request = stickyRequest;
     builder.ingest(request('a1', 'v1', 'alice'));
     builder.ingest(request('b1', 'v1', 'bob'));
     builder.ingest({
@@ -279,17 +282,7 @@ describe('users as the unit of analysis with a sticky key', function () {
 
   it('does not call a ramp broken stickiness when a request routed before the change is logged after it', () => {
     const builder = new ReportBuilder(experiment(true));
-    const request = (id: string, variant: string, ts: number): RequestEvent => ({
-      type: 'request',
-      id,
-      ts,
-      experiment: 'units',
-      variant,
-      latencyMs: 1,
-      status: 200,
-      assignment: 'sticky',
-      user: 'carol',
-    });
+    const request = (id: string, variant: string, ts: number) => stickyRequest(id, variant, 'carol', ts);
     builder.ingest(request('c1', 'v1', 1_764_000_000_000));
     builder.ingest({
       type: 'weights',
