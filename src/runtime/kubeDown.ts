@@ -1,5 +1,5 @@
 /**
- * `down` on Kubernetes: deletes the release's objects, newest kinds first; with `purge` also the
+ * `down` on Kubernetes: deletes the release's objects, workloads first; with `purge` also the
  * event log's volume, and waits until it is gone (it goes once the router Pod that mounts it has
  * stopped: the pvc-protection finalizer), as `kubectl delete` waits.
  */
@@ -16,6 +16,9 @@ export interface StackPlace {
   release?: string;
   purge: boolean;
 }
+
+/** How long `down --purge` waits for the router Pod to release the event log's volume. */
+const RELEASE_TIMEOUT_MS = 120_000;
 
 const KINDS: [string, string][] = [
   ['apps/v1', 'Deployment'],
@@ -52,8 +55,10 @@ export async function deleteStack(p: StackPlace, options: OperationOptions = {})
     kind: 'PersistentVolumeClaim',
     metadata: { name: data, namespace: p.namespace },
   };
-  if (!(await waitUntilGone(p.kc, p.context, claim, { signal: options.signal })))
+  if (
+    !(await waitUntilGone(p.kc, p.context, claim, { timeoutMs: RELEASE_TIMEOUT_MS, signal: options.signal }))
+  )
     throw new RuntimeError(
-      `the event log's volume ${p.namespace}/${data} is still there after 2 minutes — check \`kubectl --context ${p.context} -n ${p.namespace} describe pvc ${data}\``,
+      `the event log's volume ${p.namespace}/${data} is still there after ${RELEASE_TIMEOUT_MS / 60_000} minutes — check \`kubectl --context ${p.context} -n ${p.namespace} describe pvc ${data}\``,
     );
 }

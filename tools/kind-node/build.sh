@@ -46,7 +46,6 @@ wait $proxy_pid || { tail -5 "$logs/rootfs-proxy.log" >&2; die "kube-proxy's roo
 kube=$(tail -1 "$logs/kube.log")
 node_rootfs=$(tail -1 "$logs/rootfs-node.log")
 proxy_rootfs=$(tail -1 "$logs/rootfs-proxy.log")
-part() { printf '%s\n' "$parts" | sed -n "s/^$1=//p"; }
 kind_src=$(cd "$cache" && go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 say "parts ready in $(($(date +%s) - start)) s"
 
@@ -57,7 +56,7 @@ trap cleanup EXIT
 
 # --- 3: the images kubeadm and kind expect.
 say "making the control-plane and add-on images"
-bash "$here/images.sh" "$work/images" "$kube" "$proxy_rootfs" "$parts" >&2
+bash "$here/images.sh" "$work/images" "$kube" "$proxy_rootfs" "$parts" "$kind_src" >&2
 
 # --- 2 (cont.): the node's own files on top of the root filesystem.
 stage="$work/stage"

@@ -4,9 +4,10 @@
 # node's containerd. Names and tags are the ones kubeadm asks for (`kubeadm config images list`,
 # from the kubeadm just built) and the ones kind v0.33.0's manifests and containerd config name
 # (read from the sigs.k8s.io/kind module), so nothing is ever pulled.
-#   images.sh OUT_DIR KUBE_BIN_DIR PROXY_ROOTFS_TAR PARTS   (PARTS: NAME=DIR lines, build-parts.sh)
+#   images.sh OUT_DIR KUBE_BIN_DIR PROXY_ROOTFS_TAR PARTS KIND_SRC
+#   (PARTS: NAME=DIR lines from build-parts.sh; KIND_SRC: the sigs.k8s.io/kind module's folder)
 set -euo pipefail
-out=${1:?}; kube=${2:?}; proxy_rootfs=${3:?}; parts=${4:?}
+out=${1:?}; kube=${2:?}; proxy_rootfs=${3:?}; parts=${4:?}; kind_src=${5:?}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../versions.env
 source "$here/../versions.env"
@@ -14,7 +15,6 @@ cache=${MODEL_CANARY_CACHE:-$HOME/.cache/model-canary}
 part() { printf '%s\n' "$parts" | sed -n "s/^$1=//p"; }
 mkdir -p "$out"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-kind_src=$(cd "$cache" && go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 
 # image NAME DIR [--change ...]: imports DIR as NAME and saves it to OUT.
 image() {
