@@ -6,6 +6,7 @@ import { deployExperiment } from '../operations/deploy';
 import { stopEnvironment } from '../operations/down';
 import { componentLog } from '../operations/logs';
 import { experimentReport } from '../operations/report';
+import { experimentRuns } from '../operations/runs';
 import { environmentStatus } from '../operations/status';
 import { startEnvironment } from '../operations/up';
 import {
@@ -18,7 +19,7 @@ import {
   type Command,
 } from './command';
 import { environmentOptions, environmentUsage, environmentWord, runtimeFromFlags } from './environment';
-import { statusText } from './render';
+import { runsText, statusText } from './render';
 
 export function environmentCommands(ctx: CliContext): Record<string, Command> {
   return {
@@ -89,11 +90,22 @@ export function environmentCommands(ctx: CliContext): Record<string, Command> {
         '--run ID prints an earlier run instead (its id is in a report\'s "run" and in the event log).',
       ].join('\n'),
       options: { ...environmentOptions, run: { type: 'string' }, ...jsonOption },
+      twin: { palette: ['showReport'], inputs: { experiment: '<positional>', run: '--run' } },
       async run(v, [experiment]) {
         if (!experiment) throw new UsageError('which experiment?');
         const run = v.run as string | undefined;
         if (run !== undefined && !run.trim()) throw new UsageError('--run needs a run id');
         output(v, await experimentReport(runtimeFromFlags(ctx, v), { experiment, run }), formatReportText);
+        return 0;
+      },
+    },
+    runs: {
+      summary: "list an experiment's runs (each deploy starts one), oldest first, the current one marked",
+      usage: `model-canary runs <experiment> ${environmentUsage} [--json]`,
+      options: { ...environmentOptions, ...jsonOption },
+      async run(v, [experiment]) {
+        if (!experiment) throw new UsageError('which experiment?');
+        output(v, await experimentRuns(runtimeFromFlags(ctx, v), { experiment }), runsText);
         return 0;
       },
     },

@@ -2,7 +2,8 @@
 import type { EnvironmentStatus } from '../runtime/runtime';
 import type { RolloutStatus } from '../shared/report';
 import { routerPaths } from '../shared/routerApi';
-import { count, percent } from '../shared/format';
+import { count, percent, runText } from '../shared/format';
+import type { ExperimentRuns } from '../operations/runs';
 import type { SimulationSummary } from '../simulator/simulator';
 
 export function statusText(status: EnvironmentStatus): string {
@@ -51,4 +52,10 @@ export function colorDiff(diff: string, tty = !!process.stdout.isTTY): string {
             ? `\x1b[36m${l}\x1b[0m`
             : l;
   return diff.split('\n').map(paint).join('\n');
+}
+
+/** `runs`: one line per run, oldest first. */
+export function runsText(r: ExperimentRuns): string {
+  if (r.runs.length === 0) return `${r.experiment} has no runs yet (deploy it to start one)`;
+  return r.runs.map((run) => runText(run, run.id === r.current)).join('\n');
 }

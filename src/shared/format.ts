@@ -136,6 +136,20 @@ export function clock(ts: unknown, seconds = true): string {
     : `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** Local date and time: "2026-12-06 14:03". */
+export function dateTime(ts: unknown): string {
+  if (!ok(ts)) return DASH;
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${clock(ts, false)}`;
+}
+
+/** One run of an experiment: "20261206T140309-1a2b3c · started 2026-12-06 14:03 · deploy · current". */
+export function runText(run: { id: string; startedAt: number; reason?: string }, current: boolean): string {
+  return [run.id, `started ${dateTime(run.startedAt)}`, run.reason, current ? 'current' : undefined]
+    .filter(Boolean)
+    .join(' · ');
+}
+
 /** "just now", "12 s ago", "3 min ago", "2 h ago". */
 export function ago(ts: unknown, now: number): string {
   if (!ok(ts)) return DASH;

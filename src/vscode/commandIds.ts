@@ -18,6 +18,7 @@ export const COMMAND_IDS = [
   'promoteCandidate',
   'rollBack',
   'openDashboard',
+  'showReport',
   'selectEnvironment',
   'createKindCluster',
   'deleteKindCluster',

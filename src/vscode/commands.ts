@@ -9,6 +9,7 @@ import * as cluster from './commands/cluster';
 import * as environment from './commands/environment';
 import * as rollout from './commands/rollout';
 import * as traffic from './commands/traffic';
+import { showReportCommand } from './commands/reports';
 import { dashboardLocation } from '../operations/dashboard';
 import type { DashboardActionHandler } from './dashboard/panels';
 import { doctorCommand } from './doctor';
@@ -55,6 +56,7 @@ export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHan
       () => undefined,
     );
   },
+  showReport: (ctx) => (arg?: unknown) => showReportCommand(ctx, arg),
   selectEnvironment: (ctx) => () => environment.selectEnvironmentCommand(ctx),
   createKindCluster: (ctx) => () => cluster.createKindClusterCommand(ctx),
   deleteKindCluster: (ctx) => () => cluster.deleteKindClusterCommand(ctx),

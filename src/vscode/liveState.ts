@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { EnvironmentStatus } from '../runtime/runtime';
+import { experimentRuns, type ExperimentRuns } from '../operations/runs';
 import type { Report } from '../shared/report';
 import type { Config } from './config';
 import type { Environments } from './environments';
@@ -12,12 +13,14 @@ import { nextPollDelayMs } from './pollDelay';
 export interface LiveSnapshot {
   status: EnvironmentStatus | undefined;
   reports: Map<string, Report>;
+  /** Each deployed experiment's runs (read again only when its current run changes). */
+  runs: Map<string, ExperimentRuns>;
   error?: string;
   at: number;
 }
 
 export class LiveState implements vscode.Disposable {
-  private snapshot: LiveSnapshot = { status: undefined, reports: new Map(), at: 0 };
+  private snapshot: LiveSnapshot = { status: undefined, reports: new Map(), runs: new Map(), at: 0 };
   private readonly changed = new vscode.EventEmitter<LiveSnapshot>();
   readonly onDidChange = this.changed.event;
   private timer: NodeJS.Timeout | undefined;
@@ -48,7 +51,7 @@ export class LiveState implements vscode.Disposable {
    */
   private switched(): void {
     this.failures = 0;
-    this.snapshot = { status: undefined, reports: new Map(), at: Date.now() };
+    this.snapshot = { status: undefined, reports: new Map(), runs: new Map(), at: Date.now() };
     this.changed.fire(this.snapshot);
     void this.refresh();
   }
@@ -66,6 +69,7 @@ export class LiveState implements vscode.Disposable {
     const started = Date.now();
     const environment = JSON.stringify(this.environments.current);
     const reports = new Map<string, Report>();
+    const runs = new Map<string, ExperimentRuns>();
     let status: EnvironmentStatus | undefined;
     let error: string | undefined;
     try {
@@ -74,7 +78,15 @@ export class LiveState implements vscode.Disposable {
       if (status.up) {
         for (const exp of status.experiments) {
           try {
-            reports.set(exp.name, await runtime.report(exp.name));
+            const report = await runtime.report(exp.name);
+            reports.set(exp.name, report);
+            const known = this.snapshot.runs.get(exp.name);
+            // The runs change only with the current run; an older router without them keeps the tree quiet.
+            const current =
+              known && known.current === (report.run?.id ?? null)
+                ? known
+                : await experimentRuns(runtime, { experiment: exp.name }).catch(() => known);
+            if (current) runs.set(exp.name, current);
           } catch (err) {
             error = (err as Error).message;
           }
@@ -91,7 +103,7 @@ export class LiveState implements vscode.Disposable {
       this.failures = 0;
       return this.read();
     }
-    this.snapshot = { status, reports, error, at: Date.now() };
+    this.snapshot = { status, reports, runs, error, at: Date.now() };
     this.changed.fire(this.snapshot);
     return this.snapshot;
   }

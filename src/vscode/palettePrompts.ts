@@ -24,6 +24,7 @@ export const PALETTE_PROMPTS: Record<string, PalettePrompt> = {
   approveRollout: { twin: 'rollout', asks: ['experiment'], fixed: { action: 'approve' } },
   abortRollout: { twin: 'rollout', asks: ['experiment'], fixed: { action: 'abort' } },
   openDashboard: { twin: 'dashboard', asks: ['experiment'] },
+  showReport: { twin: 'report', asks: ['experiment', 'run'] },
   showLogs: { twin: 'logs', asks: ['component'] },
   createKindCluster: { twin: 'cluster', asks: [], fixed: { action: 'create' } },
   deleteKindCluster: { twin: 'cluster', asks: [], fixed: { action: 'delete' } },

@@ -26,8 +26,16 @@ const MEDIA = path.join(repoRoot, 'media', 'screenshots');
 describe('Model Canary local loop in code-server (packaged VSIX)', function () {
   const loop = new LocalLoopSession();
   const { workbench, root, dialogs } = loop;
-  const { timed, chartsDrawn, simulate, treeShare, shot, dashboardScreenshot, modelsViewScreenshot } =
-    localLoopSteps(workbench, EXPERIMENT, loop.timings);
+  const {
+    timed,
+    chartsDrawn,
+    simulate,
+    treeShare,
+    shot,
+    dashboardScreenshot,
+    modelsViewScreenshot,
+    currentRunReport,
+  } = localLoopSteps(workbench, EXPERIMENT, loop.timings);
   let broken: string | undefined;
   /** v2's observed share and requests after the first simulation. */
   let first: { share: number; requests: number } | undefined;
@@ -118,6 +126,13 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     );
     assert.equal(share.weight, 5);
     assert.ok(share.observed < 0.15, `v2 observed ${share.observed}`);
+  });
+
+  it("lists the deploy's run under Experiments › Runs; clicking it shows that run's report", async function () {
+    this.timeout(2 * 60_000);
+    const text = await currentRunReport();
+    assert.match(text, new RegExp(`Experiment ${EXPERIMENT} — run \\S+ \\(deploy `), text);
+    assert.match(text, /v1\s+baseline/, text);
   });
 
   it('opens the dashboard: charts drawn, A/B rows for v1 and v2, a verdict', async function () {

@@ -140,7 +140,36 @@ export function localLoopSteps(workbench: () => Workbench, experiment: string, t
     }
   }
 
-  return { timed, chartsDrawn, simulate, treeShare, shot, dashboardScreenshot, modelsViewScreenshot };
+  /**
+   * Clicks the current run under Experiments › Runs and returns the text of the report it opens in
+   * an editor (closed again, unsaved, afterwards).
+   */
+  async function currentRunReport(): Promise<string> {
+    const w = workbench();
+    await (await w.findTreeItem('Experiments', /\(current\)$/, 60_000)).click();
+    const editor = w.page.locator('.editor-instance .view-lines').first();
+    const text = await waitFor(
+      async () => {
+        const t = ((await editor.textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+        return t.includes(`Experiment ${experiment} — run`) ? t : undefined;
+      },
+      'clicking the current run opened no report',
+      30_000,
+    );
+    await w.runCommand('View: Revert and Close Editor');
+    return text;
+  }
+
+  return {
+    timed,
+    chartsDrawn,
+    simulate,
+    treeShare,
+    shot,
+    dashboardScreenshot,
+    modelsViewScreenshot,
+    currentRunReport,
+  };
 }
 
 /** A second experiment, deployed at the end, whose free-text fields carry markup. */

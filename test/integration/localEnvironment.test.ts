@@ -134,6 +134,33 @@ describe('local environment (real MLServer + router processes, sample-models)', 
       report.guardrails.filter((g) => g.name === 'latencyP95Ms').map((g) => g.limit),
       [500, 500],
     );
+    // The second deploy started a run of its own; the first, with the simulated traffic, stays readable.
+    const runs = JSON.parse((await cli('runs', 'propensity', '--json')).stdout) as {
+      current: string;
+      runs: { id: string; reason?: string }[];
+    };
+    assert.equal(runs.runs.length, 2, JSON.stringify(runs));
+    assert.equal(runs.current, runs.runs[1]!.id);
+    assert.equal(report.run?.id, runs.current);
+    assert.equal(
+      report.variants.reduce((n, v) => n + v.requests, 0),
+      0,
+      'the new run starts empty',
+    );
+    const first = await cli('report', 'propensity', '--run', runs.runs[0]!.id, '--json');
+    const earlier = JSON.parse(first.stdout) as Report;
+    assert.equal(earlier.run?.id, runs.runs[0]!.id);
+    assert.equal(
+      earlier.variants.reduce((n, v) => n + v.requests, 0),
+      3000,
+    );
+    const text = (await cli('runs', 'propensity')).stdout.split('\n');
+    assert.equal(text.length, 2, text.join('\n'));
+    assert.match(
+      text[1]!,
+      new RegExp(`^${runs.current} · started \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d · deploy · current$`),
+    );
+    assert.doesNotMatch(text[0]!, /current/);
   });
 
   it('a killed model server shows up as errors of its variant and in status', async () => {

@@ -4,7 +4,7 @@ import type { LiveState } from '../liveState';
 import type { WorkspaceModel } from '../workspaceModel';
 import { describeProblem, foreignNode, NodeTree } from './nodeTree';
 import type { TreeNode } from './nodes';
-import { percent } from '../../shared/format';
+import { percent, runText } from '../../shared/format';
 
 export class ExperimentsTree extends NodeTree {
   constructor(
@@ -31,6 +31,14 @@ export class ExperimentsTree extends NodeTree {
         }),
       );
     }
+    if (node.kind === 'runs')
+      return [...node.runs.runs].reverse().map((run): TreeNode => ({
+        kind: 'run',
+        experimentFile: node.experimentFile,
+        experiment: node.experiment,
+        run,
+        current: run.id === node.runs.current,
+      }));
     if (node.kind !== 'experiment') return [];
     const problems = node.problems.map((problem): TreeNode => ({ kind: 'problem', problem }));
     const exp = node.entry.experiment;
@@ -64,7 +72,11 @@ export class ExperimentsTree extends NodeTree {
           },
         ]
       : [];
-    return [...problems, ...variants, ...shadow];
+    const runs = snapshot.runs.get(exp.metadata.name);
+    const history: TreeNode[] = runs?.runs.length
+      ? [{ kind: 'runs', experimentFile: exp.file, experiment: exp.metadata.name, runs }]
+      : [];
+    return [...problems, ...variants, ...shadow, ...history];
   }
 
   protected describe(node: TreeNode): vscode.TreeItem {
@@ -122,6 +134,26 @@ export class ExperimentsTree extends NodeTree {
         item.description = `${node.model} · mirrors ${node.percent}% of requests`;
         item.iconPath = new vscode.ThemeIcon('mirror');
         item.contextValue = 'variant shadow';
+        return item;
+      }
+      case 'runs': {
+        const item = new vscode.TreeItem('Runs', vscode.TreeItemCollapsibleState.Collapsed);
+        item.description = `${node.runs.runs.length} (each deploy starts one)`;
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.contextValue = 'runs';
+        return item;
+      }
+      case 'run': {
+        const item = new vscode.TreeItem(node.current ? `${node.run.id} (current)` : node.run.id, None);
+        item.description = runText({ ...node.run, id: '' }, false);
+        item.tooltip = `${runText(node.run, node.current)}\nClick to show this run's report.`;
+        item.iconPath = new vscode.ThemeIcon(node.current ? 'play-circle' : 'circle-outline');
+        item.contextValue = `run${node.current ? ' current' : ''}`;
+        item.command = {
+          command: 'modelCanary.showReport',
+          title: 'Show Report of a Run',
+          arguments: [node],
+        };
         return item;
       }
       case 'problem':

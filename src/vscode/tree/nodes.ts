@@ -8,7 +8,8 @@ import type { SpecProblem } from '../../core/spec/errors';
 import type { DoctorReport } from '../../kind/doctor';
 import type { KubeContextInfo } from '../../kube/kubeconfig';
 import type { ComponentStatus } from '../../runtime/runtime';
-import type { Comparison, VariantReport } from '../../shared/report';
+import type { ExperimentRuns } from '../../operations/runs';
+import type { Comparison, RunInfo, VariantReport } from '../../shared/report';
 
 /** What the selected environment's node shows: running (with its components), or why it cannot tell. */
 export interface EnvironmentLive {
@@ -62,6 +63,8 @@ export type TreeNode =
       drifting?: string[];
     }
   | { kind: 'shadow'; experimentFile: string; variant: string; model: string; percent: number }
+  | { kind: 'runs'; experimentFile: string; experiment: string; runs: ExperimentRuns }
+  | { kind: 'run'; experimentFile: string; experiment: string; run: RunInfo; current: boolean }
   | { kind: 'problem'; problem: SpecProblem };
 
 /** The file a node stands for, when it stands for one (for Open File). */
@@ -73,6 +76,8 @@ export function fileOf(node: TreeNode): string | undefined {
       return node.entry.file;
     case 'variant':
     case 'shadow':
+    case 'runs':
+    case 'run':
       return node.experimentFile;
     case 'problem':
       return node.problem.file;
