@@ -6,7 +6,6 @@
  * Relative paths (dataDir, adminTokenFile, experimentFile) are resolved against the config
  * file's folder, or the working directory for a config that came from a ConfigMap.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseCsv, type ReferenceData } from '../core/drift';
 import { SpecError } from '../core/spec/errors';
@@ -19,6 +18,7 @@ import {
 } from '../core/spec/experiment';
 import type { RouterConfig, RouterExperimentConfig } from '../core/spec/routerConfig';
 import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
+import { readFromDisk, type ReadText } from './experimentFiles';
 import { upstreamTarget, type UpstreamTarget } from './proxy';
 import { Split } from './routing';
 
@@ -115,11 +115,15 @@ export interface RouterSettings {
   experiments: ExperimentRuntime[];
 }
 
-/** Resolves a validated config; `baseDir` anchors relative paths. Throws SpecError for unreadable files. */
+/**
+ * Resolves a validated config; `baseDir` anchors relative paths, `readText` reads the files it names
+ * (./experimentFiles.ts). Throws SpecError for unreadable files.
+ */
 export async function resolveSettings(
   config: RouterConfig,
   baseDir: string,
   file: string,
+  readText: ReadText = readFromDisk,
 ): Promise<RouterSettings> {
   const [host, port] = config.listen.split(':') as [string, string];
   let adminToken = config.adminToken;
@@ -127,7 +131,7 @@ export async function resolveSettings(
   if (!adminToken && config.adminTokenFile) {
     const tokenFile = resolve(baseDir, config.adminTokenFile);
     adminTokenFile = tokenFile;
-    adminToken = (await readOrFail(tokenFile, file, 'adminTokenFile')).trim();
+    adminToken = (await readOrFail(readFromDisk, tokenFile, file, 'adminTokenFile')).trim();
     if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH)
       throw problem(
         file,
@@ -136,7 +140,7 @@ export async function resolveSettings(
       );
   }
   const experiments = await Promise.all(
-    config.experiments.map((exp, i) => resolveExperiment(exp, baseDir, file, i)),
+    config.experiments.map((exp, i) => resolveExperiment(exp, baseDir, file, i, readText)),
   );
   return {
     host,
@@ -156,6 +160,7 @@ async function resolveExperiment(
   baseDir: string,
   file: string,
   index: number,
+  readText: ReadText,
 ): Promise<ExperimentRuntime> {
   // The baseline routes first: the layout the monotone sticky ramp relies on.
   const explicit = cfg.variants.findIndex((v) => v.role === 'baseline');
@@ -174,7 +179,7 @@ async function resolveExperiment(
   let fromFile: Experiment | undefined;
   if (cfg.experimentFile) {
     try {
-      fromFile = await loadExperimentFile(resolve(baseDir, cfg.experimentFile));
+      fromFile = await loadExperimentFile(resolve(baseDir, cfg.experimentFile), readText);
     } catch (err) {
       if (err instanceof SpecError)
         throw new SpecError([
@@ -227,7 +232,12 @@ async function resolveExperiment(
   const drift = experiment.spec.drift;
   if (drift) {
     const csv = resolve(dirname(experiment.file), drift.reference);
-    const text = await readOrFail(csv, file, `experiments[${index}].experimentFile (spec.drift.reference)`);
+    const text = await readOrFail(
+      readText,
+      csv,
+      file,
+      `experiments[${index}].experimentFile (spec.drift.reference)`,
+    );
     try {
       reference = parseCsv(text);
     } catch (err) {
@@ -263,9 +273,9 @@ async function resolveExperiment(
   );
 }
 
-async function readOrFail(path: string, file: string, field: string): Promise<string> {
+async function readOrFail(readText: ReadText, path: string, file: string, field: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readText(path);
   } catch (err) {
     throw problem(file, field, `cannot read ${path}: ${(err as Error).message}`);
   }

@@ -67,6 +67,49 @@ export function kubeConnection(flags: KubeFlags, env: NodeJS.ProcessEnv = proces
   };
 }
 
+/** An HTTPS agent for the API server (`bodyTimeout` 0 for watches). */
+export function kubeAgent(conn: KubeConnection, bodyTimeout = 30_000): Agent {
+  return new Agent({
+    connect: {
+      ...(conn.ca ? { ca: conn.ca } : {}),
+      ...(conn.cert ? { cert: conn.cert, key: conn.key } : {}),
+    },
+    bodyTimeout,
+    headersTimeout: 10_000,
+  });
+}
+
+/** Request headers: JSON, and the bearer token (re-read from its file: projected tokens rotate). */
+export function kubeHeaders(conn: KubeConnection): Record<string, string> {
+  let token = conn.token;
+  if (conn.tokenFile) {
+    try {
+      token = readFileSync(conn.tokenFile, 'utf8').trim();
+    } catch {
+      // keep the last token
+    }
+  }
+  return { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+}
+
+/** The data of ConfigMap `namespace/name`, read once (undefined when it does not exist). */
+export async function readConfigMapData(
+  conn: KubeConnection,
+  agent: Agent,
+  namespace: string,
+  name: string,
+): Promise<Record<string, string> | undefined> {
+  const url = `${conn.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
+  const res = await request(url, { dispatcher: agent, headers: kubeHeaders(conn) });
+  const body = await res.body.text();
+  if (res.statusCode === 404) return undefined;
+  if (res.statusCode !== 200)
+    throw new Error(
+      `reading ConfigMap ${namespace}/${name} failed: HTTP ${res.statusCode} ${body.slice(0, 300)}`,
+    );
+  return (JSON.parse(body) as ConfigMap).data ?? {};
+}
+
 interface ConfigMap {
   metadata?: { resourceVersion?: string; name?: string };
   data?: Record<string, string>;
@@ -88,15 +131,8 @@ export function watchConfigMap(
   key: string | undefined,
   warn: (m: string) => void,
 ): ConfigMapWatcher {
-  const agent = new Agent({
-    connect: {
-      ...(conn.ca ? { ca: conn.ca } : {}),
-      ...(conn.cert ? { cert: conn.cert, key: conn.key } : {}),
-    },
-    // A watch stays open for minutes; only a silent connection should end it.
-    bodyTimeout: 0,
-    headersTimeout: 10_000,
-  });
+  // A watch stays open for minutes; only a silent connection should end it.
+  const agent = kubeAgent(conn, 0);
   const abort = new AbortController();
   const base = `${conn.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
   const where = `ConfigMap ${namespace}/${name}`;
@@ -104,17 +140,7 @@ export function watchConfigMap(
   let lastText: string | undefined;
   let loop: Promise<void> | undefined;
 
-  const headers = (): Record<string, string> => {
-    let token = conn.token;
-    if (conn.tokenFile) {
-      try {
-        token = readFileSync(conn.tokenFile, 'utf8').trim();
-      } catch {
-        // keep the last token
-      }
-    }
-    return { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
-  };
+  const headers = (): Record<string, string> => kubeHeaders(conn);
 
   const textOf = (cm: ConfigMap): string => {
     const data = cm.data ?? {};

@@ -11,12 +11,14 @@ import { parseRouterConfig } from '../core/spec/routerConfig';
 import { resolveSettings } from './config';
 import { watchConfigFile } from './configWatch';
 import { RouterCore, type Logger, type WeightsSource } from './core';
+import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
 import { kubeConnection, watchConfigMap } from './kube';
 import { RolloutController } from './rollout';
 import { createRouterServer } from './server';
 
 const USAGE = `usage: router --config <file>
        router --kube-configmap <namespace>/<name> [--kube-configmap-key router.yaml]
+              [--kube-experiments-configmap <namespace>/<name> --kube-experiments-dir <folder>]
               [--kube-server <url> --kube-ca-file <file> (--kube-cert-file <file> --kube-key-file <file> | --kube-token-file <file>)]
 Outside a Pod the --kube-* flags may also come from MODEL_CANARY_KUBE_SERVER, _CA_FILE, _CERT_FILE, _KEY_FILE, _TOKEN_FILE.`;
 
@@ -31,6 +33,8 @@ async function start(): Promise<void> {
       config: { type: 'string' },
       'kube-configmap': { type: 'string' },
       'kube-configmap-key': { type: 'string' },
+      'kube-experiments-configmap': { type: 'string' },
+      'kube-experiments-dir': { type: 'string' },
       'kube-server': { type: 'string' },
       'kube-ca-file': { type: 'string' },
       'kube-cert-file': { type: 'string' },
@@ -49,11 +53,11 @@ async function start(): Promise<void> {
   let baseDir: string;
   let source: WeightsSource;
   let startWatching: (reload: (text: string) => Promise<void>) => { close(): Promise<void> | void };
+  // Where the experiment files come from at each load of the config.
+  let files: () => Promise<ReadText> = () => Promise.resolve(readFromDisk);
   const configMap = values['kube-configmap'];
   if (configMap) {
-    const [namespace, name, ...rest] = configMap.split('/');
-    if (!namespace || !name || rest.length > 0)
-      throw new UsageError('--kube-configmap must be <namespace>/<name>');
+    const [namespace, name] = configMapName(configMap, '--kube-configmap');
     const conn = kubeConnection({
       server: values['kube-server'],
       caFile: values['kube-ca-file'],
@@ -62,13 +66,31 @@ async function start(): Promise<void> {
       tokenFile: values['kube-token-file'],
     });
     const watcher = watchConfigMap(conn, namespace, name, values['kube-configmap-key'], logger.warn);
+    const experiments = values['kube-experiments-configmap'];
+    const experimentsDir = values['kube-experiments-dir'];
+    if (!experiments !== !experimentsDir)
+      throw new UsageError('--kube-experiments-configmap and --kube-experiments-dir go together');
+    const fromConfigMap =
+      experiments && experimentsDir
+        ? configMapFiles(
+            conn,
+            ...configMapName(experiments, '--kube-experiments-configmap'),
+            experimentsDir,
+            logger.warn,
+          )
+        : undefined;
+    if (fromConfigMap) files = () => fromConfigMap.snapshot();
     text = await watcher.read();
     label = `configmap/${namespace}/${name}`;
     baseDir = process.cwd();
     source = 'kubernetes';
     startWatching = (reload) => {
       watcher.start(reload);
-      return { close: () => watcher.stop() };
+      return {
+        close: async () => {
+          await Promise.all([watcher.stop(), fromConfigMap?.close()]);
+        },
+      };
     };
   } else {
     const file = resolve(values.config!);
@@ -84,7 +106,7 @@ async function start(): Promise<void> {
     startWatching = (reload) => watchConfigFile(file, initial, reload, logger.warn);
   }
 
-  const settings = await resolveSettings(parseRouterConfig(text, label), baseDir, label);
+  const settings = await resolveSettings(parseRouterConfig(text, label), baseDir, label, await files());
   const core = await RouterCore.open(settings, logger, source);
   const r = core.replay;
   if (r.events > 0 || r.tornBytes > 0) {
@@ -101,7 +123,7 @@ async function start(): Promise<void> {
   logger.info(`router listening on http://${host}:${port}`);
 
   const watching = startWatching(async (next) => {
-    const reloaded = await resolveSettings(parseRouterConfig(next, label), baseDir, label);
+    const reloaded = await resolveSettings(parseRouterConfig(next, label), baseDir, label, await files());
     const notes = await core.applySettings(reloaded, source);
     logger.info(`config reloaded from ${label}${notes.length ? `: ${notes.join('; ')}` : ''}`);
   });
@@ -130,6 +152,13 @@ async function start(): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+/** `<namespace>/<name>` of a flag. */
+function configMapName(value: string, flag: string): [string, string] {
+  const [namespace, name, ...rest] = value.split('/');
+  if (!namespace || !name || rest.length > 0) throw new UsageError(`${flag} must be <namespace>/<name>`);
+  return [namespace, name];
+}
 
 start().catch((err: unknown) => {
   const known = err instanceof SpecError || err instanceof UsageError;

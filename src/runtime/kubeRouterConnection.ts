@@ -175,11 +175,11 @@ export class KubeRouterConnection {
   }
 
   /**
-   * Waits until the router routes the endpoint. The experiment's file reaches the router's volume
-   * when the kubelet next syncs the Pod (up to a minute or so), and the router refuses a config
-   * naming a file that is not there yet and does not retry it; so while the endpoint is unknown
-   * `reload` (re-applying the config with a reload marker) runs every 10 s to make the router try
-   * again. Routed means the router knows the endpoint (200, or 503 while a variant is not ready yet
+   * Waits until the router routes the endpoint. The router reads the experiment's file through the
+   * API server when its config changes, so this is quick. A router of an older stack reads it from
+   * its volume, which the kubelet updates only when it next syncs the Pod (up to a minute or so),
+   * and refuses a config naming a file that is not there yet; so while the endpoint is unknown
+   * `reload` (re-applying the config with a reload marker) runs every 10 s to make it try again. Routed means the router knows the endpoint (200, or 503 while a variant is not ready yet
    * — the rollouts were already awaited).
    */
   async waitRouted(

@@ -202,6 +202,10 @@ describe('stack manifests (pure builders)', () => {
       'mc/model-canary-router-config',
       '--kube-configmap-key',
       'router.yaml',
+      '--kube-experiments-configmap',
+      'mc/model-canary-experiments',
+      '--kube-experiments-dir',
+      '/etc/model-canary/experiments',
     ]);
     assert.equal(pod.initContainers?.[0]?.image, DEFAULT_IMAGES.node);
     const svc = (o: KubeObject | undefined) =>
@@ -217,7 +221,7 @@ describe('stack manifests (pure builders)', () => {
       {
         apiGroups: [''],
         resources: ['configmaps'],
-        resourceNames: ['model-canary-router-config'],
+        resourceNames: ['model-canary-router-config', 'model-canary-experiments'],
         verbs: ['get', 'list', 'watch'],
       },
     ]);

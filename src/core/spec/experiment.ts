@@ -196,11 +196,14 @@ export function parseExperiment(text: string, file: string): Experiment {
   return resolveRoles(result.data, file);
 }
 
-/** Reads and validates an experiment file. */
-export async function loadExperimentFile(file: string): Promise<Experiment> {
+/** Reads and validates an experiment file (`read`: where its text comes from; default the disk). */
+export async function loadExperimentFile(
+  file: string,
+  read: (file: string) => Promise<string> = (f) => readFile(f, 'utf8'),
+): Promise<Experiment> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await read(file);
   } catch (err) {
     throw new SpecError([
       { file, line: 1, column: 1, field: '', message: `cannot read the file: ${(err as Error).message}` },

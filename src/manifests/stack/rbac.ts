@@ -20,7 +20,8 @@ export function routerRbacObjects(opts: StackOptions): KubeObject[] {
       {
         apiGroups: [''],
         resources: ['configmaps'],
-        resourceNames: [names.routerConfig],
+        // Its config (watched) and the experiment files (read at each load of the config).
+        resourceNames: [names.routerConfig, names.experiments],
         verbs: ['get', 'list', 'watch'],
       },
     ],

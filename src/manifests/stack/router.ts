@@ -68,6 +68,11 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
                 `${opts.namespace}/${names.routerConfig}`,
                 '--kube-configmap-key',
                 ROUTER_CONFIG_KEY,
+                // The experiment files through the API server: the mounted copy lags a kubelet sync.
+                '--kube-experiments-configmap',
+                `${opts.namespace}/${names.experiments}`,
+                '--kube-experiments-dir',
+                experimentsDir,
               ],
               ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
               readinessProbe: {
