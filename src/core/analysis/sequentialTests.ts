@@ -3,7 +3,7 @@
  * with its confidence sequence (src/core/stats/alwaysValid.ts) on the difference of conversion
  * rates (proportion metrics) or of means (continuous metrics).
  */
-import { AlwaysValidState } from '../stats';
+import { absoluteEffect, AlwaysValidState, type Effect } from '../stats';
 import type { MetricAggregates } from './variantAggregates';
 
 /** Baseline requests seen before the sequential test fixes its mixing variance and starts. */
@@ -58,6 +58,8 @@ export class SequentialTests {
   constructor(
     private readonly kind: MetricKind,
     private readonly alpha: number,
+    /** The experiment's minimum detectable effect (spec.metrics.primary); undefined for the default rule. */
+    private readonly effect?: Effect,
   ) {}
 
   /**
@@ -72,8 +74,9 @@ export class SequentialTests {
     let test = this.tests.get(variant);
     if (!test) {
       if (b.n < SEQUENTIAL_WARMUP) return;
-      const delta =
-        this.kind === 'proportion'
+      const delta = this.effect
+        ? Math.abs(absoluteEffect(Math.abs(b.mean), this.effect))
+        : this.kind === 'proportion'
           ? b.mean > 0
             ? minimumDetectableEffect(b.mean)
             : 0
