@@ -16,7 +16,7 @@
  * turns s* into units: the variant needs n = s*·(σ_v² + σ_b²/r)/δ² (r baseline units per
  * variant unit). The fixed-horizon test needs s = (z_{1−α/2} + z_power)² on the same scale.
  *
- * The simulation takes W on a grid of looks 2% apart in s (at most 0.05 apart), where the
+ * The simulation takes W on a grid of looks 1% apart in s (at most 0.02 apart), where the
  * report looks after every event; the seeded comparison with the real SequentialTests in
  * test/unit/planning.sequential.test.ts measures what that costs (docs/planning.md).
  * Hand-rolled: no JavaScript library simulates stopping times of a mixture SPRT.
@@ -97,7 +97,7 @@ export function simulateStopping(options: StoppingOptions): StoppingDistribution
         break;
       }
       if (s >= CAP) break;
-      const ds = Math.min(0.05, Math.max(0.02 * s, 1e-4));
+      const ds = Math.min(0.02, Math.max(0.01 * s, 1e-4));
       s += ds;
       w += ds + Math.sqrt(ds) * normal(random);
     }
