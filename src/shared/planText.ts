@@ -22,16 +22,15 @@ export function splitText(plan: TestPlan): string {
 /** Lines describing a plan (`units`: "users" or "requests"), with durations when a rate is known. */
 export function planLines(plan: TestPlan, units: string, durations?: PlanDurations): string[] {
   const s = plan.sequential;
-  const lines = [
-    `MDE ${mdeText(plan)}${plan.mde.source === 'default' ? ' (default)' : ''}, α ${plan.alpha}, power ${plan.power}, split ${splitText(plan)} (candidate share ${num(plan.candidateShare * 100)}%)`,
-    `fixed horizon: ${count(plan.fixedHorizon.candidate)} ${units} in the candidate, ${count(plan.fixedHorizon.baseline)} in the baseline (${count(plan.fixedHorizon.total)} in all)`,
-    `always-valid test at the MDE: expected ${count(s.expected.total)} ${units} in all (10th–90th percentile ${count(s.p10.total)}–${count(s.p90.total)}); power ${plan.power} by ${count(s.atPower.total)}; ${Math.round(s.detectByFixedHorizon * 100)}% decide by the fixed horizon (${s.paths} simulated experiments)`,
+  const d = (key: keyof Omit<PlanDurations, 'unitsPerSecond'>): string =>
+    durations ? ` (${formatDuration(durations[key])})` : '';
+  return [
+    `split ${splitText(plan)}: MDE ${mdeText(plan)}${plan.mde.source === 'default' ? ' (default)' : ''}, α ${plan.alpha}, power ${plan.power}`,
+    `fixed horizon: ${count(plan.fixedHorizon.candidate)} ${units} in the candidate, ${count(plan.fixedHorizon.baseline)} in the baseline, ${count(plan.fixedHorizon.total)} in all${d('fixedHorizon')}`,
+    `always-valid test at the MDE: expected ${count(s.expected.total)} ${units} in all${d('expected')}, ` +
+      `10th–90th percentile ${count(s.p10.total)}${d('p10')} to ${count(s.p90.total)}${d('p90')}; ` +
+      `power ${plan.power} by ${count(s.atPower.total)}${d('atPower')}; ${Math.round(s.detectByFixedHorizon * 100)}% decide by the fixed horizon (${s.paths} simulated experiments)`,
   ];
-  if (durations)
-    lines.push(
-      `at ${num(durations.unitsPerSecond)} ${units}/s: about ${formatDuration(durations.expected)} expected to detect ${mdeText(plan)} (10th–90th percentile ${formatDuration(durations.p10)}–${formatDuration(durations.p90)}; ${formatDuration(durations.atPower)} for power ${plan.power}; fixed horizon ${formatDuration(durations.fixedHorizon)})`,
-    );
-  return lines;
 }
 
 /** One line for a report's comparison: the plan at the current split, and the expected time left. */
