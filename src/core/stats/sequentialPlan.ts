@@ -81,25 +81,38 @@ export function simulateStopping(options: StoppingOptions): StoppingDistribution
   const key = `${alpha}|${kappa}|${start}|${paths}|${seed}`;
   const hit = cache.get(key);
   if (hit) return hit;
-  const random = mulberry32(seed);
+  // The looks are the same for every path: their information, step, and the boundary on W²
+  // (log Λ ≥ log(1/α) ⇔ W² ≥ 2κ(κ + s)(log(1/α) − ½ log(κ/(κ + s)))).
+  const grid: number[] = [start];
+  while (grid[grid.length - 1]! < CAP) {
+    const at = grid[grid.length - 1]!;
+    grid.push(at + Math.min(0.02, Math.max(0.01 * at, 1e-4)));
+  }
+  const looks = grid.length;
+  const boundary = new Float64Array(looks);
+  const drift = new Float64Array(looks);
+  const spread = new Float64Array(looks);
   const threshold = Math.log(1 / alpha);
+  for (let k = 0; k < looks; k++) {
+    const at = grid[k]!;
+    boundary[k] = 2 * kappa * (kappa + at) * (threshold - 0.5 * Math.log(kappa / (kappa + at)));
+    const ds = k === 0 ? at : at - grid[k - 1]!;
+    drift[k] = ds;
+    spread[k] = Math.sqrt(ds);
+  }
+  const normal = normalSource(mulberry32(seed));
   const times = new Float64Array(paths);
   let sum = 0;
   let censored = 0;
   for (let p = 0; p < paths; p++) {
-    let s = start;
-    let w = s + Math.sqrt(s) * normal(random);
+    let w = 0;
     let stop = Infinity;
-    for (;;) {
-      const logLambda = 0.5 * Math.log(kappa / (kappa + s)) + (w * w) / (2 * kappa * (kappa + s));
-      if (logLambda >= threshold) {
-        stop = s;
+    for (let k = 0; k < looks; k++) {
+      w += drift[k]! + spread[k]! * normal();
+      if (w * w >= boundary[k]!) {
+        stop = grid[k]!;
         break;
       }
-      if (s >= CAP) break;
-      const ds = Math.min(0.02, Math.max(0.01 * s, 1e-4));
-      s += ds;
-      w += ds + Math.sqrt(ds) * normal(random);
     }
     times[p] = stop;
     if (stop === Infinity) censored++;
@@ -124,7 +137,18 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function normal(random: () => number): number {
-  const u = 1 - random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+/** Standard normal draws, both halves of each Box–Muller pair used. */
+function normalSource(random: () => number): () => number {
+  let spare = NaN;
+  return () => {
+    if (!Number.isNaN(spare)) {
+      const z = spare;
+      spare = NaN;
+      return z;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - random()));
+    const angle = 2 * Math.PI * random();
+    spare = r * Math.sin(angle);
+    return r * Math.cos(angle);
+  };
 }
