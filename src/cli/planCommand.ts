@@ -17,10 +17,19 @@ function finite(raw: unknown, name: string): number | undefined {
   return n;
 }
 
+/** "7d", "12h", "90m", "45s" (or a number of seconds) as seconds. */
+function duration(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s)?\s*$/.exec(String(raw));
+  if (!m || !(Number(m[1]) > 0))
+    throw new UsageError(`--within must be a duration > 0 such as 7d, 12h or 90m, got "${String(raw)}"`);
+  return Number(m[1]) * { d: 86_400, h: 3_600, m: 60, s: 1 }[(m[2] ?? 's') as 'd' | 'h' | 'm' | 's'];
+}
+
 export const planCommand: Command = {
   summary: 'before any traffic: the sample size and the expected time an experiment needs to detect its MDE',
   usage:
-    'model-canary plan <experiment> [--rps 10] [--baseline-rate 0.1 | --baseline-mean 1 --baseline-sd 1] [--candidate NAME] [--workspace DIR] [--json]',
+    'model-canary plan <experiment> [--rps 10] [--baseline-rate 0.1 | --baseline-mean 1 --baseline-sd 1] [--candidate NAME] [--within 7d] [--workspace DIR] [--json]',
   help: [
     "Plans the experiment's primary metric at the split in its file, for each candidate with weight:",
     'the minimum detectable effect, alpha and power (spec.metrics.primary: minimumDetectableEffect,',
@@ -30,7 +39,8 @@ export const planCommand: Command = {
     `--rps: randomised units per second, all arms together (new users with a sticky key); default ${DEFAULT_PLAN_RPS}.`,
     `--baseline-rate: the baseline's conversion rate (proportions); default ${DEFAULT_BASELINE_RATE}.`,
     `--baseline-mean, --baseline-sd: the baseline's mean (default ${DEFAULT_BASELINE_MEAN}) and standard deviation`,
-    "per unit (default the mean's absolute value) (continuous metrics). See docs/planning.md.",
+    "per unit (default the mean's absolute value) (continuous metrics).",
+    '--within: a horizon (7d, 12h, 90m): the chance that the test detects the MDE within it. See docs/planning.md.',
     'Exit codes: 0 plan printed; 2 an unknown or invalid experiment, or a bad flag.',
   ].join('\n'),
   options: {
@@ -40,6 +50,7 @@ export const planCommand: Command = {
     'baseline-mean': { type: 'string' },
     'baseline-sd': { type: 'string' },
     candidate: { type: 'string' },
+    within: { type: 'string' },
     ...jsonOption,
   },
   twin: { palette: ['planExperiment'], inputs: { experiment: '<positional>', rps: '--rps' } },
@@ -52,6 +63,7 @@ export const planCommand: Command = {
       baselineMean: finite(v['baseline-mean'], '--baseline-mean'),
       baselineSd: finite(v['baseline-sd'], '--baseline-sd'),
       candidate: v.candidate as string | undefined,
+      withinSeconds: duration(v.within),
     });
     output(v, result, planText);
     return 0;

@@ -7,6 +7,7 @@
 import { planDurations, planTest } from '../core/analysis/plan';
 import type { Experiment } from '../core/spec/experiment';
 import { decisionAlpha, plannedEffect, plannedPower } from '../core/spec/planning';
+import { count } from '../shared/format';
 import { formatDuration, type PlanDurations, type TestPlan } from '../shared/plan';
 import { mdeText, planLines } from '../shared/planText';
 import { usageError } from './errors';
@@ -29,6 +30,8 @@ export interface PlanInput {
   baselineSd?: number | undefined;
   /** The candidate to plan for; default each candidate with weight. */
   candidate?: string | undefined;
+  /** A horizon in seconds: the plan gives the chance that the test decides within it. */
+  withinSeconds?: number | undefined;
 }
 
 export interface CandidatePlan {
@@ -54,6 +57,8 @@ export interface PlanResult {
     rps: 'flag' | 'default';
   };
   candidates: CandidatePlan[];
+  /** The horizon asked for (seconds), when one was. */
+  withinSeconds?: number;
 }
 
 /** Plans the experiment's primary metric for each candidate (or the one named). */
@@ -62,6 +67,8 @@ export function planExperiment(input: PlanInput): PlanResult {
   const primary = experiment.spec.metrics.primary;
   const rps = input.rps ?? DEFAULT_PLAN_RPS;
   if (!(rps > 0 && Number.isFinite(rps))) throw usageError(`--rps must be a number > 0, got ${input.rps}`);
+  if (input.withinSeconds !== undefined && !(input.withinSeconds > 0 && Number.isFinite(input.withinSeconds)))
+    throw usageError(`--within must be a duration > 0 such as 7d, 12h or 90m`);
   let baselineRate: number;
   let sd: number | undefined;
   if (primary.kind === 'proportion') {
@@ -117,6 +124,7 @@ export function planExperiment(input: PlanInput): PlanResult {
         power: plannedPower(experiment),
         ratio: baseline.weight / c.weight,
         candidateShare: c.weight / total,
+        horizonTotal: input.withinSeconds !== undefined ? input.withinSeconds * rps : undefined,
       });
     } catch (err) {
       if (err instanceof RangeError)
@@ -148,6 +156,7 @@ export function planExperiment(input: PlanInput): PlanResult {
       rps: input.rps !== undefined ? 'flag' : 'default',
     },
     candidates: plans,
+    ...(input.withinSeconds !== undefined ? { withinSeconds: input.withinSeconds } : {}),
   };
 }
 
@@ -172,6 +181,11 @@ export function planText(result: PlanResult): string {
       ...planLines(c.plan, units, c.durations).map((l) => `  ${l}`),
       `  about ${formatDuration(c.durations.expected)} to detect ${mdeText(c.plan)} (expected; ${formatDuration(c.durations.atPower)} for power ${c.plan.power})`,
     );
+    const h = c.plan.sequential.detectByHorizon;
+    if (h && result.withinSeconds !== undefined)
+      lines.push(
+        `  ${Math.round(h.probability * 100)}% chance to detect ${mdeText(c.plan)} within ${formatDuration(result.withinSeconds)} (${count(h.total)} ${units})`,
+      );
   }
   return lines.join('\n');
 }

@@ -39,6 +39,8 @@ export interface TestPlan {
     atPower: PlanUnits;
     /** Probability that it has decided by the fixed-horizon sample size. */
     detectByFixedHorizon: number;
+    /** Probability that it has decided by a horizon asked for (`plan --within`), in units of the experiment. */
+    detectByHorizon?: { total: number; probability: number };
     /** Simulated experiments behind these figures. */
     paths: number;
   };

@@ -97,6 +97,46 @@ describe('model-canary plan (dist/cli.js)', () => {
     assert.equal(out.candidates[0]!.durations.unitsPerSecond, 10);
   });
 
+  it('--within gives the chance to detect within a horizon', async () => {
+    const res = await cli(
+      'plan',
+      'propensity',
+      '--workspace',
+      SAMPLE_MODELS,
+      '--rps',
+      '20',
+      '--within',
+      '5h',
+    );
+    assert.equal(res.exitCode, 0, res.stderr);
+    assert.match(
+      res.stdout,
+      /\d+% chance to detect \+1\.00pp \(\+10\.0%\) within 5\.0 hours \(360,000 users\)/,
+    );
+    const json = await cli(
+      'plan',
+      'propensity',
+      '--workspace',
+      SAMPLE_MODELS,
+      '--rps',
+      '20',
+      '--within',
+      '5h',
+      '--json',
+    );
+    const out = JSON.parse(json.stdout) as {
+      withinSeconds: number;
+      candidates: { plan: { sequential: { detectByHorizon: { total: number; probability: number } } } }[];
+    };
+    assert.equal(out.withinSeconds, 18_000);
+    const h = out.candidates[0]!.plan.sequential.detectByHorizon;
+    assert.equal(h.total, 360_000);
+    assert.ok(h.probability > 0 && h.probability <= 1);
+    const bad = await cli('plan', 'propensity', '--workspace', SAMPLE_MODELS, '--within', 'soon');
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /--within must be a duration > 0 such as 7d, 12h or 90m/);
+  });
+
   it('exits 2 with what to give instead on bad input', async () => {
     const zero = await cli('plan', EXPERIMENT, '--rps', '0');
     assert.equal(zero.exitCode, 2);

@@ -189,6 +189,23 @@ describe('planning: sample sizes at the real split (statsmodels)', () => {
   });
 });
 
+describe('planning: the chance to detect within a horizon', () => {
+  it('is the share decided by the fixed horizon at that horizon, and grows with the horizon', () => {
+    const input = { kind: 'proportion' as const, baselineRate: 0.1, alpha: 0.05, power: 0.8, ratio: 19 };
+    const plain = planTest(input);
+    const at = (total: number) => planTest({ ...input, horizonTotal: total }).sequential.detectByHorizon!;
+    const fixedTotal = plain.fixedHorizon.candidate * 20;
+    assert.ok(Math.abs(at(fixedTotal).probability - plain.sequential.detectByFixedHorizon) <= 0.002);
+    assert.equal(at(plain.sequential.atPower.total).probability >= 0.8, true);
+    const probabilities = [0.5, 1, 2, 4].map((k) => at(k * fixedTotal).probability);
+    assert.deepEqual(
+      [...probabilities].sort((a, b) => a - b),
+      probabilities,
+    );
+    assert.ok(probabilities[3]! > 0.95, `${probabilities[3]}`);
+  });
+});
+
 describe('planning: the experiment file', () => {
   it('reads minimumDetectableEffect as a relative lift, percentage points, or a number in the metric unit', () => {
     const rel = parseExperiment(

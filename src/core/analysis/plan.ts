@@ -27,6 +27,8 @@ export interface PlanInput {
   ratio: number;
   /** The candidate's share of the experiment's units; default 1 / (1 + ratio). */
   candidateShare?: number;
+  /** A horizon in the experiment's units (all arms): the plan gives the chance of deciding by then. */
+  horizonTotal?: number | undefined;
 }
 
 /** The absolute MDE of a metric at its baseline: the experiment's, else the default rule. */
@@ -114,6 +116,14 @@ export function planTest(input: PlanInput): TestPlan {
       p90: at(0.9),
       atPower: at(power),
       detectByFixedHorizon: stoppedBy(stops, Math.ceil(fixed) * perUnit),
+      ...(input.horizonTotal !== undefined
+        ? {
+            detectByHorizon: {
+              total: input.horizonTotal,
+              probability: stoppedBy(stops, input.horizonTotal * share * perUnit),
+            },
+          }
+        : {}),
       paths: stops.times.length,
     },
   };
