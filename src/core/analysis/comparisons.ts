@@ -107,8 +107,6 @@ export function compareCandidates(
       alpha,
       guardrails: ctx.guardrails,
       srmMismatch: ctx.srmMismatch,
-      firstTs: ctx.firstTs,
-      now: ctx.now,
       baselineSamples: nb,
       candidateSamples: ctx.arm(r.c).requests,
       samplesAre: ctx.perRequest ? 'users' : 'samples',

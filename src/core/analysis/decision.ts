@@ -19,9 +19,6 @@ export interface DecisionInput {
   alpha: number;
   guardrails: readonly GuardrailResult[];
   srmMismatch: boolean;
-  /** Timestamp of the first request, for the estimate of the time still needed. */
-  firstTs: number;
-  now: number;
   /** The units each arm has for the A/B (users with a sticky key); requests when absent. */
   baselineSamples?: number;
   candidateSamples?: number;

@@ -9,13 +9,13 @@ import type { MetricAggregates } from './variantAggregates';
 /** Baseline requests seen before the sequential test fixes its mixing variance and starts. */
 export const SEQUENTIAL_WARMUP = 1000;
 
-/** The smallest absolute lift worth detecting on a proportion: 10% relative, at least 0.5 percentage points. */
+/** The default smallest absolute lift worth detecting on a proportion (no spec.metrics.primary.minimumDetectableEffect): 10% relative, at least 0.5 percentage points. */
 export function minimumDetectableEffect(baselineRate: number): number {
   return Math.max(0.005, baselineRate * 0.1);
 }
 
 /**
- * The smallest difference of means worth detecting on a continuous metric: 10% of the
+ * The default smallest difference of means worth detecting on a continuous metric: 10% of the
  * baseline's mean, or a tenth of its standard deviation when the mean is 0.
  */
 export function minimumDetectableMeanEffect(mean: number, sd: number): number {
