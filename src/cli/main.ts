@@ -18,6 +18,7 @@ import { clusterCommands } from './clusterCommands';
 import { isUsageError, onInterrupt, portFlag, type CliContext, type Command } from './command';
 import { demoCommand } from './demoCommand';
 import { environmentCommands } from './environmentCommands';
+import { planCommand } from './planCommand';
 import { rolloutCommands } from './rolloutCommands';
 import { trafficCommands } from './trafficCommands';
 
@@ -148,6 +149,7 @@ export function commandTable(ctx: CliContext): Record<string, Command> {
     ...environmentCommands(ctx),
     ...trafficCommands(ctx),
     ...rolloutCommands(ctx),
+    plan: planCommand,
     ...clusterCommands(ctx),
     demo: demoCommand(ctx),
     router: routerCommand(ctx),

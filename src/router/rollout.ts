@@ -20,6 +20,7 @@ import {
   type RolloutSpec,
   type RolloutState,
 } from '../core/rollout/rollout';
+import { rolloutSection } from '../core/spec/planning';
 import type { RolloutEvent } from '../shared/events';
 import type { Report } from '../shared/report';
 import type { ExperimentRuntime } from './config';
@@ -57,7 +58,7 @@ export class RolloutController {
     for (const [name, event] of latest) {
       const exp = this.core.experimentByName(name);
       if (!exp) continue;
-      const spec = { ...rolloutSpecOf(exp.experiment.spec.rollout), steps: event.state.steps };
+      const spec = { ...rolloutSpecOf(rolloutSection(exp.experiment)), steps: event.state.steps };
       this.active.set(name, { state: fromStatus(name, event.state), spec });
     }
   }
@@ -108,7 +109,7 @@ export class RolloutController {
         );
       }
       const spec = {
-        ...rolloutSpecOf(exp.experiment.spec.rollout),
+        ...rolloutSpecOf(rolloutSection(exp.experiment)),
         ...stripUndefined(options.overrides ?? {}),
       };
       current = { state: initialRollout(exp.name, baseline, candidate, now), spec };
@@ -147,7 +148,7 @@ export class RolloutController {
       .filter((v) => v.name !== baseline)
       .sort((a, b) => (weights[b.name] ?? 0) - (weights[a.name] ?? 0))[0]?.name;
     if (!candidate) throw new HttpError(409, `${exp.name} has no candidate: nothing to roll back`);
-    const spec = rolloutSpecOf(exp.experiment.spec.rollout);
+    const spec = rolloutSpecOf(rolloutSection(exp.experiment));
     const current: Active = { state: initialRollout(exp.name, baseline, candidate, now), spec };
     this.active.set(exp.name, current);
     const variants = exp.variants.map((v) => v.name);

@@ -4,6 +4,8 @@
  * dashboard draws. Field names here are relied on by checks; add, don't rename.
  */
 
+import type { PlanDurations, TestPlan } from './plan';
+
 export type Decision = 'promote' | 'rollback' | 'continue' | 'inconclusive';
 
 export interface LatencySummary {
@@ -83,6 +85,17 @@ export interface Comparison {
   reason: string;
   /** What the rates are per: user (the experiment has a sticky key) or request. Absent in older reports (request). */
   unit?: 'user' | 'request';
+  /**
+   * The primary metric's test planned at the current split and the observed baseline: the MDE,
+   * the fixed-horizon sample size and the always-valid test's expected stopping time at the MDE
+   * (docs/planning.md). Absent before the baseline has a rate, and in older reports.
+   */
+  plan?: TestPlan;
+  /**
+   * Seconds still needed at the current rate until the always-valid test's expected, 10th and
+   * 90th percentile stopping times, its planned-power point and the fixed horizon (0 once past).
+   */
+  timeToDecision?: PlanDurations;
   /**
    * With users as the unit: the primary metric per request (Σ values / Σ requests per arm) with
    * a delta-method (cluster-robust) 95% interval and p-value that account for a user's requests

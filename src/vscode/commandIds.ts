@@ -29,6 +29,7 @@ export const COMMAND_IDS = [
   'resumeRollout',
   'approveRollout',
   'abortRollout',
+  'planExperiment',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -7,6 +7,7 @@ import { COMMAND_IDS, COMMAND_PREFIX, type CommandId } from './commandIds';
 import { pickExperiment, type CommandContext } from './commands/context';
 import * as cluster from './commands/cluster';
 import * as environment from './commands/environment';
+import * as plan from './commands/plan';
 import * as rollout from './commands/rollout';
 import * as traffic from './commands/traffic';
 import { showReportCommand } from './commands/reports';
@@ -44,6 +45,7 @@ export const commandTable: Record<CommandId, (ctx: CommandContext) => CommandHan
   stopLocal: (ctx) => () => environment.stopEnvironmentCommand(ctx),
   deployExperiment: (ctx) => (arg?: unknown) => environment.deployExperimentCommand(ctx, arg),
   simulateTraffic: (ctx) => (arg?: unknown) => traffic.simulateTrafficCommand(ctx, arg),
+  planExperiment: (ctx) => (arg?: unknown) => plan.planExperimentCommand(ctx, arg),
   setTrafficSplit: (ctx) => (arg?: unknown) => traffic.setTrafficSplitCommand(ctx, arg),
   promoteCandidate: (ctx) => (arg?: unknown) => rollout.promoteCandidateCommand(ctx, arg),
   rollBack: (ctx) => (arg?: unknown) => rollout.rollBackCommand(ctx, arg),

@@ -35,6 +35,7 @@ export const PALETTE_PROMPTS: Record<string, PalettePrompt> = {
     asks: ['experiment', 'target', 'modelUriBase', 'out', 'allowLossy'],
   },
   runDoctor: { twin: 'doctor', asks: [] },
+  planExperiment: { twin: 'plan', asks: ['experiment', 'rps'] },
 };
 
 /** Commands that change only what VS Code shows (the CLI picks an environment with --runtime/--context). */

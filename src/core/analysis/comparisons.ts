@@ -14,7 +14,9 @@ import {
   twoProportionZTest,
   welchTTest,
 } from '../stats';
+import { decisionAlpha } from '../spec/planning';
 import { decide } from './decision';
+import { livePlan } from './livePlan';
 import type { ArmLook, SequentialTests } from './sequentialTests';
 import type { MetricAggregates, VariantAggregates } from './variantAggregates';
 
@@ -30,6 +32,8 @@ export interface ComparisonContext {
   /** Timestamp of the first request. */
   firstTs: number;
   now: number;
+  /** The weights in force (their ratio is the plan's split); the spec's when absent. */
+  weights?: Record<string, number>;
 }
 
 /** One comparison per candidate; none without a baseline. */
@@ -39,7 +43,7 @@ export function compareCandidates(
   ctx: ComparisonContext,
 ): Comparison[] {
   const metric = experiment.spec.metrics.primary;
-  const alpha = experiment.spec.rollout?.alpha ?? 0.05;
+  const alpha = decisionAlpha(experiment);
   const baseline = variants.find((v) => v.role === 'baseline');
   if (!baseline) return [];
   const b = ctx.arm(baseline);
@@ -86,6 +90,13 @@ export function compareCandidates(
   // Several candidates share one baseline: Holm keeps the family-wise error at alpha for decisions.
   const adjusted = holmAdjust(sequential.map((s) => s.pValue));
   return raw.map((r, i): Comparison => {
+    const live = livePlan(experiment, baseline, r.c, {
+      baseline: b,
+      candidate: ctx.arm(r.c),
+      weights: ctx.weights,
+      firstTs: ctx.firstTs,
+      now: ctx.now,
+    });
     const { decision, reason } = decide({
       candidate: r.c,
       baseline,
@@ -96,11 +107,11 @@ export function compareCandidates(
       alpha,
       guardrails: ctx.guardrails,
       srmMismatch: ctx.srmMismatch,
-      firstTs: ctx.firstTs,
-      now: ctx.now,
       baselineSamples: nb,
       candidateSamples: ctx.arm(r.c).requests,
       samplesAre: ctx.perRequest ? 'users' : 'samples',
+      plan: live?.plan,
+      secondsLeft: live?.timeToDecision?.atPower,
     });
     const perRequest = ctx.perRequest && perRequestComparison(ctx.perRequest(baseline), ctx.perRequest(r.c));
     return {
@@ -121,6 +132,8 @@ export function compareCandidates(
       decision,
       reason,
       unit: ctx.perRequest ? 'user' : 'request',
+      ...(live ? { plan: live.plan } : {}),
+      ...(live?.timeToDecision ? { timeToDecision: live.timeToDecision } : {}),
       ...(perRequest ? { perRequest } : {}),
     };
   });

@@ -1,7 +1,6 @@
 /** The decision of one comparison — promote, rollback, continue or inconclusive — and the reason a person reads. */
 import type { Decision, GuardrailResult } from '../../shared/report';
-import { sampleSizePerArm } from '../stats';
-import { minimumDetectableEffect } from './sequentialTests';
+import { formatDuration, type TestPlan } from '../../shared/plan';
 import type { VariantAggregates } from './variantAggregates';
 
 /** Requests below this many per variant never trigger a guardrail decision (too noisy). */
@@ -20,14 +19,15 @@ export interface DecisionInput {
   alpha: number;
   guardrails: readonly GuardrailResult[];
   srmMismatch: boolean;
-  /** Timestamp of the first request, for the estimate of the time still needed. */
-  firstTs: number;
-  now: number;
   /** The units each arm has for the A/B (users with a sticky key); requests when absent. */
   baselineSamples?: number;
   candidateSamples?: number;
   /** What a sample is, for the reason: "users" with a sticky key (default "samples"). */
   samplesAre?: string;
+  /** The test's plan at the current split and baseline (src/core/analysis/plan.ts); absent when none can be made. */
+  plan?: TestPlan | undefined;
+  /** Seconds until the candidate reaches plan.sequential.atPower at the current rate. */
+  secondsLeft?: number | undefined;
 }
 
 /** Guardrails first, then the sample-ratio check, then the sequential test, then whether enough samples are in. */
@@ -68,36 +68,34 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
           reason: `${candidate.name} ${worse} (${level(variantRate)} vs ${level(baselineRate)}), always-valid p = ${formatNumber(adjustedSequentialP)} < ${alpha}`,
         };
   }
-  const mde = minimumDetectableEffect(baselineRate);
-  // Near a rate of 1 (users who converted at least once can get there) plan for a fall instead.
-  const effect = baselineRate + mde < 1 ? mde : -mde;
-  const needed =
-    baselineRate > 0 && baselineRate < 1 && baselineRate + effect > 0
-      ? sampleSizePerArm({
-          baselineRate,
-          minimumDetectableEffect: { absolute: effect },
-          alpha,
-        })
-      : Infinity;
+  const plan = input.plan;
   const candidateSamples = input.candidateSamples ?? candidate.requests;
   const samples = input.samplesAre ?? 'samples';
-  const have = Math.min(candidateSamples, input.baselineSamples ?? baseline.requests);
-  if (have >= needed) {
+  const count = (n: number): string => n.toLocaleString('en-US');
+  if (!plan)
+    return {
+      decision: 'continue',
+      reason: `not enough evidence yet: ${count(candidateSamples)} ${samples} in ${candidate.name}, too few to estimate how many are needed`,
+    };
+  const mde =
+    input.kind === 'proportion'
+      ? `±${(plan.mde.absolute * 100).toFixed(2)}pp`
+      : `±${formatNumber(plan.mde.absolute)}`;
+  // The always-valid test has detected an effect of the MDE with the planned power by plan.sequential.atPower.
+  const needed = plan.sequential.atPower.candidate;
+  if (candidateSamples >= needed) {
     return {
       decision: 'inconclusive',
-      reason: `no significant difference after ${have.toLocaleString('en-US')} ${samples} per arm (enough to detect ±${pct(mde)})`,
+      reason: `no significant difference after ${count(candidateSamples)} ${samples} in ${candidate.name} (the always-valid test detects ${mde} by ${count(needed)} with power ${plan.power})`,
     };
   }
-  const elapsedS = Number.isFinite(input.firstTs) ? Math.max(1, (input.now - input.firstTs) / 1000) : 0;
   const eta =
-    elapsedS > 0 && candidateSamples > 0 && Number.isFinite(needed)
-      ? ` (~${Math.ceil(((needed - candidateSamples) * elapsedS) / candidateSamples)} s at the current rate)`
+    input.secondsLeft !== undefined && Number.isFinite(input.secondsLeft)
+      ? `, ~${formatDuration(input.secondsLeft)} at the current rate`
       : '';
   return {
     decision: 'continue',
-    reason: Number.isFinite(needed)
-      ? `not enough evidence yet: ${have.toLocaleString('en-US')} of ~${Math.ceil(needed).toLocaleString('en-US')} ${samples} per arm${eta}`
-      : `not enough evidence yet: ${have.toLocaleString('en-US')} ${samples} per arm, too few to estimate how many are needed`,
+    reason: `not enough evidence yet: ${count(candidateSamples)} of ~${count(needed)} ${samples} in ${candidate.name} for the always-valid test to detect ${mde} with power ${plan.power}${eta}`,
   };
 }
 

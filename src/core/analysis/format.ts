@@ -9,6 +9,7 @@ import {
   signedPoints,
   unitsText,
 } from '../../shared/format';
+import { reportPlanLine } from '../../shared/planText';
 import type { Report } from '../../shared/report';
 
 function table(rows: string[][]): string {
@@ -100,6 +101,10 @@ export function formatReportText(report: Report): string {
     );
     for (const c of report.comparisons) {
       out.push(`  ${c.variant}: ${c.decision} — ${c.reason}`);
+      if (c.plan)
+        out.push(
+          `  ${c.variant} ${reportPlanLine(c.plan, c.unit === 'user' ? 'users' : 'samples', c.timeToDecision)}`,
+        );
       const r = c.perRequest;
       if (r)
         out.push(

@@ -32,6 +32,7 @@ import type {
 import { sampleRatioMismatch } from '../stats';
 import { DriftDetector, type ReferenceData } from '../drift';
 import { ExcludedCounter, exclusionOf } from './assignment';
+import { decisionAlpha, plannedEffect } from '../spec/planning';
 import { compareCandidates } from './comparisons';
 import { GenerationalMap } from './generations';
 import { guardrailResults } from './guardrails';
@@ -142,7 +143,8 @@ export class ReportBuilder {
       : undefined;
     this.sequential = new SequentialTests(
       experiment.spec.metrics.primary.kind,
-      experiment.spec.rollout?.alpha ?? 0.05,
+      decisionAlpha(experiment),
+      plannedEffect(experiment),
     );
   }
 
@@ -352,6 +354,7 @@ export class ReportBuilder {
       perRequest: units && ((v) => units.arms[v.index]!),
       firstTs: this.firstTs,
       now,
+      weights: this.currentWeights,
     });
     const report: Report = {
       experiment: this.experiment.metadata.name,

@@ -3,19 +3,19 @@
  * with its confidence sequence (src/core/stats/alwaysValid.ts) on the difference of conversion
  * rates (proportion metrics) or of means (continuous metrics).
  */
-import { AlwaysValidState } from '../stats';
+import { absoluteEffect, AlwaysValidState, type Effect } from '../stats';
 import type { MetricAggregates } from './variantAggregates';
 
 /** Baseline requests seen before the sequential test fixes its mixing variance and starts. */
 export const SEQUENTIAL_WARMUP = 1000;
 
-/** The smallest absolute lift worth detecting on a proportion: 10% relative, at least 0.5 percentage points. */
+/** The default smallest absolute lift worth detecting on a proportion (no spec.metrics.primary.minimumDetectableEffect): 10% relative, at least 0.5 percentage points. */
 export function minimumDetectableEffect(baselineRate: number): number {
   return Math.max(0.005, baselineRate * 0.1);
 }
 
 /**
- * The smallest difference of means worth detecting on a continuous metric: 10% of the
+ * The default smallest difference of means worth detecting on a continuous metric: 10% of the
  * baseline's mean, or a tenth of its standard deviation when the mean is 0.
  */
 export function minimumDetectableMeanEffect(mean: number, sd: number): number {
@@ -58,6 +58,8 @@ export class SequentialTests {
   constructor(
     private readonly kind: MetricKind,
     private readonly alpha: number,
+    /** The experiment's minimum detectable effect (spec.metrics.primary); undefined for the default rule. */
+    private readonly effect?: Effect,
   ) {}
 
   /**
@@ -72,8 +74,9 @@ export class SequentialTests {
     let test = this.tests.get(variant);
     if (!test) {
       if (b.n < SEQUENTIAL_WARMUP) return;
-      const delta =
-        this.kind === 'proportion'
+      const delta = this.effect
+        ? Math.abs(absoluteEffect(Math.abs(b.mean), this.effect))
+        : this.kind === 'proportion'
           ? b.mean > 0
             ? minimumDetectableEffect(b.mean)
             : 0

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
+import { planningFields, planningProblems } from './planning';
 
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
 export const EXPERIMENT_KIND = 'Experiment';
@@ -49,7 +50,11 @@ const specSchema = z.strictObject({
     })
     .optional(),
   metrics: z.strictObject({
-    primary: z.strictObject({ name: z.string().min(1), kind: z.enum(['proportion', 'continuous']) }),
+    primary: z.strictObject({
+      name: z.string().min(1),
+      kind: z.enum(['proportion', 'continuous']),
+      ...planningFields,
+    }),
     guardrails: z
       .strictObject({
         latencyP95Ms: z.strictObject({ max: z.number().positive() }).optional(),
@@ -73,7 +78,8 @@ const specSchema = z.strictObject({
       minSamplesPerStep: z.number().int().positive().default(2000),
       /** Each step lasts at least this long, whatever its samples. */
       minStepSeconds: z.number().min(0).default(30),
-      alpha: probability.default(0.05),
+      /** The older place of spec.metrics.primary.alpha (still accepted; the loader fills it from there). */
+      alpha: probability.optional(),
       /** The candidate's p95 latency may be at most this multiple of the baseline's. */
       latencyP95Ratio: z.number().gt(1).optional(),
       /** What input drift does to a rollout. */
@@ -131,6 +137,8 @@ const experimentSchema = z
         message: `the shadow variant "${mirror.variant}" must not also be a routed variant`,
       });
     }
+    for (const p of planningProblems(exp.spec))
+      ctx.addIssue({ code: 'custom', path: ['spec', ...p.path], message: p.message });
     const steps = exp.spec.rollout?.steps ?? [];
     if (steps.some((s, i) => i > 0 && s <= (steps[i - 1] ?? 0))) {
       ctx.addIssue({ code: 'custom', path: ['spec', 'rollout', 'steps'], message: 'steps must increase' });

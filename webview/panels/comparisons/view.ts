@@ -15,6 +15,7 @@ import {
   signedPercent,
   signedPoints,
 } from '../../../src/shared/format';
+import { reportPlanLine } from '../../../src/shared/planText';
 import type { Report } from '../../../src/shared/report';
 import { tableCell } from '../shared/tableCell';
 import { variantLabel } from '../shared/variantLabel';
@@ -146,6 +147,15 @@ function abRowView(row: AbRow, scale: number, proportion: boolean): HTMLTableRow
       { class: 'mc-cell-decision' },
       decisionBadge(c.decision),
       h('div', { class: 'mc-reason' }, c.reason),
+      ...(c.plan
+        ? [
+            h(
+              'div',
+              { class: 'mc-reason mc-muted' },
+              reportPlanLine(c.plan, c.unit === 'user' ? 'users' : 'samples', c.timeToDecision),
+            ),
+          ]
+        : []),
     ),
   );
   return tr;

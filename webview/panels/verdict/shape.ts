@@ -2,6 +2,7 @@
  * "Can I promote?" in words: one line per candidate with the number that decides it and the
  * evidence, or what is missing before there is anything to decide. Pure: no DOM.
  */
+import { formatDuration } from '../../../src/shared/plan';
 import type { Comparison, Decision, Report } from '../../../src/shared/report';
 import { count, interval, pValue, num, signedPercent } from '../../../src/shared/format';
 import { feedbackCount, primaryMetric } from '../../variants';
@@ -30,7 +31,7 @@ function liftText(c: Comparison): string {
 
 /** Pulls "1,940 of ~6,100" and the ETA out of the analysis's "not enough evidence" reason. */
 export function samplesNeeded(reason: string): { have: string; need: string; eta?: string } | undefined {
-  const m = /([\d,]+) of ~([\d,]+) samples/.exec(reason);
+  const m = /([\d,]+) of ~([\d,]+) (?:samples|users)/.exec(reason);
   if (!m) return undefined;
   const eta = /~(\d+) s at the current rate/.exec(reason);
   const seconds = eta ? Number(eta[1]) : NaN;
@@ -123,24 +124,28 @@ function verdictFor(report: Report, c: Comparison): Verdict {
     }),
     continue: () => {
       const need = samplesNeeded(reason);
+      // The always-valid test's expected time at the MDE (reports before it: the reason's fixed-horizon ETA).
+      const t = c.timeToDecision;
+      const eta =
+        t && Number.isFinite(t.expected) ? `expected ~${formatDuration(t.expected)} more` : need?.eta;
       return {
         variant: c.variant,
         tone: 'wait',
         headline: `${c.variant}: promote? not yet`,
         deciding: need
-          ? `${need.have} of ~${need.need} samples needed${need.eta ? ` (${need.eta} at the current rate)` : ''}`
+          ? `${need.have} of ~${need.need} samples needed${eta ? ` (${eta} at the current rate)` : ''}`
           : reason,
         detail: liftText(c),
         reason,
       };
     },
     inconclusive: () => {
-      const m = /after ([\d,]+) samples per arm/.exec(reason);
+      const m = /after ([\d,]+) (samples|users)( per arm| in \S+)/.exec(reason);
       return {
         variant: c.variant,
         tone: 'neutral',
         headline: `${c.variant}: no difference`,
-        deciding: m ? `no significant difference after ${m[1]} samples per arm` : reason,
+        deciding: m ? `no significant difference after ${m[1]} ${m[2]}${m[3]}` : reason,
         detail: liftText(c),
         reason,
       };
