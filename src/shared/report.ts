@@ -249,6 +249,8 @@ export interface RolloutStatus {
   steps: number[];
   stepStartedAt: number;
   stepStartRequests: number;
+  /** With an attribution window: the candidate's matured units when the step started (absent in older logs). */
+  stepStartMatured?: number;
   awaitingApproval: boolean;
   approved: boolean;
   reason: string;

@@ -79,18 +79,17 @@ export class PendingQueue<T extends Waiting> {
     return true;
   }
 
-  /** Takes out, in order, every unit whose deadline is before `clock`, and hands each to `mature`. */
-  mature(clock: number, mature: (item: T) => void): void {
-    while (this.head < this.items.length && this.items[this.head]!.deadline < clock) {
-      const item = this.items[this.head]!;
-      this.items[this.head++] = undefined;
-      mature(item);
-    }
+  /** Takes out the oldest unit when its deadline is before `clock` (no closure: this runs per event). */
+  next(clock: number): T | undefined {
+    if (this.head >= this.items.length || !(this.items[this.head]!.deadline < clock)) return undefined;
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined;
     // Compact now and then: O(1) amortised, and the array never holds more than twice the queue.
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
+    return item;
   }
 }
 
@@ -145,7 +144,7 @@ export class RequestWindows {
 
   /** Matures the requests whose window ended before `clock`; `matured(arm)` after each. */
   advance(clock: number, matured: (arm: number) => void): void {
-    this.queue.mature(clock, (unit) => {
+    for (let unit = this.queue.next(clock); unit; unit = this.queue.next(clock)) {
       if (this.pending.get(unit.id) === unit) this.pending.delete(unit.id);
       const c = this.counts[unit.arm]!;
       c.pending--;
@@ -159,7 +158,7 @@ export class RequestWindows {
         if (value === 1) m.successes++;
       }
       matured(unit.arm);
-    });
+    }
   }
 
   /** An arm as the A/B sees it: its matured requests and the primary metric over them. */

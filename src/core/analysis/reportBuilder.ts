@@ -232,10 +232,11 @@ export class ReportBuilder {
   private tick(ts: number): void {
     if (this.windowMs === undefined || !(ts > this.clock)) return;
     this.clock = ts;
-    const matured = (arm: number): void => this.sequentialLook(this.variants[arm]!);
-    this.units?.advance(ts, matured);
-    this.requestWindows?.advance(ts, matured);
+    this.units?.advance(ts, this.matured);
+    this.requestWindows?.advance(ts, this.matured);
   }
+
+  private readonly matured = (arm: number): void => this.sequentialLook(this.variants[arm]!);
 
   /** A compared arm as the A/B sees it: users or requests, and the primary metric's sums over them. */
   private arm(v: VariantAggregates): ArmLook {

@@ -243,7 +243,8 @@ export class UnitTracker {
 
   /** Matures the users whose window ended before `clock` (the log's clock); `matured(arm)` after each. */
   advance(clock: number, matured: (arm: number) => void): void {
-    this.queue?.mature(clock, (unit) => {
+    if (!this.queue) return;
+    for (let unit = this.queue.next(clock); unit; unit = this.queue.next(clock)) {
       const a = this.arms[unit.arm]!;
       moveUnit(a, 0, 0, unit.n, unit.y);
       if (unit.y > 0) a.converted++;
@@ -252,7 +253,7 @@ export class UnitTracker {
       c.pending--;
       c.matured++;
       matured(unit.arm);
-    });
+    }
   }
 
   /** An arm as the A/B sees it: users (matured ones under a window), and the metric per user (converted users, or sums over users). */
