@@ -29,7 +29,7 @@ import type { Experiment } from '../spec/experiment';
 import type { MetricAggregates } from './variantAggregates';
 
 /** Units waiting for their window at most; beyond, new units are not admitted to the A/B. */
-export const PENDING_MEMORY = 500_000;
+export const PENDING_MEMORY = 200_000;
 
 /** The primary metric's attribution window in ms, or undefined when the experiment sets none. */
 export function attributionWindowMs(experiment: Experiment): number | undefined {
