@@ -56,11 +56,12 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Conversions come late in the demo when the experiment has an attribution window: each waits up
- * to half the window (at most 5 s), so the report shows pending units maturing.
+ * to a fifth of the window (at most 5 s), so the report shows pending units maturing, and the
+ * rest of the window leaves room for a loaded machine's slow answers.
  */
 export function demoFeedbackDelayMs(experiment: Experiment): number | undefined {
   const window = attributionWindowMs(experiment);
-  return window === undefined ? undefined : Math.min(window / 2, 5_000);
+  return window === undefined ? undefined : Math.min(window / 5, 5_000);
 }
 
 /** Runs the demo on a started environment; the caller stops it. */

@@ -39,7 +39,7 @@ export interface SimulationOptions {
   seed?: number;
   /** Row to start at (a run continuing an earlier one starts where it stopped). */
   startRow?: number;
-  /** Feedback is posted in batches of this size. */
+  /** Feedback is posted in batches of this size, or every 250 ms, whichever comes first. */
   feedbackBatch?: number;
   /** Each feedback waits a delay drawn uniformly from [0, this] ms before it is queued (default 0). */
   feedbackDelayMs?: number;
@@ -185,6 +185,9 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
     }
   };
 
+  // A slow run would otherwise hold feedback until a batch fills, long after the conversion:
+  // under an attribution window that makes it late.
+  const flusher = setInterval(flushFeedback, 250);
   for (let i = 0; i < opts.requests; i++) {
     if (opts.signal?.aborted) break;
     const due = started + i * interval;
@@ -197,6 +200,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   }
   await Promise.all(inflight);
   await Promise.all(delayed);
+  clearInterval(flusher);
   flushFeedback();
   await Promise.all(feedbackInflight);
   summary.durationMs = Date.now() - started;
