@@ -132,7 +132,8 @@ describe('attribution windows', function () {
           `2h window ${(mean(windowed) * 100).toFixed(1)}% ± ${(se * 100).toFixed(1)}% (s.e.), promote or rollback in ${windowedDecided} of ${seeds}`,
       );
       // True lift 0. The old rule's expected bias here is about −13% (a canary 0–3 h old has 83% of
-      // its conversions in, the baseline about 97%).
+      // its conversions in, the baseline about 95%: 4 h of old traffic and 3 h at half the rate,
+      // (4 + 1.5 × 0.83) / 5.5).
       assert.ok(mean(old) < -0.08, `old rule: mean lift ${mean(old)} — the simulation shows no bias`);
       // The windowed mean is within 3 standard errors of 0 (and the standard error is small enough
       // for that to mean something: under the old rule's bias it would be 8 away).
