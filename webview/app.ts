@@ -20,7 +20,7 @@ import { ControlsPanel } from './panels/controls/view';
 import { mergeDrift, pushDrift } from './panels/drift/shape';
 import { driftView } from './panels/drift/view';
 import { headerKey, headerView, showReportAge } from './panels/header/view';
-import { excludedText, unitsText } from '../src/shared/format';
+import { attributionText, excludedText, unitsText } from '../src/shared/format';
 import { srmBanner } from './panels/notices/shape';
 import { noticeBanners, srmBannerView } from './panels/notices/view';
 import { predictionView } from './panels/predictions/view';
@@ -201,8 +201,10 @@ export class DashboardApp {
     this.slots.fill(this.el.verdict, [list, !!simulate], () => [verdictView(list, colours, simulate)]);
 
     const srm = srmBanner(report);
-    this.slots.fill(this.el.srm, [srm, excludedText(report.excluded), unitsText(report)], () =>
-      srmBannerView(report),
+    this.slots.fill(
+      this.el.srm,
+      [srm, excludedText(report.excluded), unitsText(report), attributionText(report)],
+      () => srmBannerView(report),
     );
 
     const t1 = performance.now();

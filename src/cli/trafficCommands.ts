@@ -1,4 +1,5 @@
 /** Traffic commands: simulate, split, watch. */
+import { parseDuration } from '../core/spec/duration';
 import { findExperiment } from '../operations/experiments';
 import { simulateTraffic } from '../operations/simulate';
 import { splitTraffic } from '../operations/split';
@@ -22,8 +23,18 @@ const SIMULATE_HELP = [
   'converts with probability 0.9 when offered and their label (column "converted") is 1, 0.03 when',
   'offered and the label is 0, and never when not offered. Feedback (conversion 0/1) goes to the router.',
   'Drift: FEATURE=shift:+N | FEATURE=scale:F | FEATURE=mix:a=0.7,b=0.3, from --drift-from (fraction) on.',
+  '--feedback-delay 2s sends each feedback after a random delay of up to 2 s, as real conversions come late',
+  '(see metrics.primary.window in docs/experiments.md).',
   'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
 ].join('\n');
+
+/** A duration flag (`500ms`, `2s`, `1m`) in ms. */
+function durationFlag(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseDuration(String(value));
+  if ('error' in parsed) throw new UsageError(`${flag}: ${parsed.error}`);
+  return parsed.ms;
+}
 
 /** A progress bar on a terminal's stderr. */
 function progressBar(): ((done: number, total: number) => void) | undefined {
@@ -42,7 +53,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
   return {
     simulate: {
       summary: 'replay a dataset through the router with sticky users, feedback and optional drift',
-      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--data FILE] ${environmentUsage} [--json]`,
+      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--feedback-delay 2s] [--data FILE] ${environmentUsage} [--json]`,
       help: SIMULATE_HELP,
       options: {
         ...environmentOptions,
@@ -50,6 +61,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
         rps: { type: 'string' },
         drift: { type: 'string', multiple: true },
         'drift-from': { type: 'string' },
+        'feedback-delay': { type: 'string' },
         data: { type: 'string' },
         ...jsonOption,
       },
@@ -68,6 +80,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
             rps: numberFlag(v.rps, '--rps'),
             drift: (v.drift as string[] | undefined) ?? [],
             driftFrom: numberFlag(v['drift-from'], '--drift-from'),
+            feedbackDelayMs: durationFlag(v['feedback-delay'], '--feedback-delay'),
             dataFile: v.data as string | undefined,
           },
           { signal: abort.signal, onRequests: v.json ? undefined : progressBar() },

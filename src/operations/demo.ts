@@ -5,6 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { attributionWindowMs } from '../core/analysis/attribution';
+import type { Experiment } from '../core/spec/experiment';
 import type { OperationOptions, Runtime } from '../runtime/runtime';
 import type { Report } from '../shared/report';
 import { emptySummary, type SimulationSummary } from '../simulator/simulator';
@@ -52,6 +54,16 @@ function add(total: SimulationSummary, s: SimulationSummary): void {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Conversions come late in the demo when the experiment has an attribution window: each waits up
+ * to a fifth of the window (at most 5 s), so the report shows pending units maturing, and the
+ * rest of the window leaves room for a loaded machine's slow answers.
+ */
+export function demoFeedbackDelayMs(experiment: Experiment): number | undefined {
+  const window = attributionWindowMs(experiment);
+  return window === undefined ? undefined : Math.min(window / 5, 5_000);
+}
+
 /** Runs the demo on a started environment; the caller stops it. */
 export async function runDemo(
   runtime: Runtime,
@@ -67,6 +79,7 @@ export async function runDemo(
   say('deploying experiments/propensity.yaml (v1 95% / v2 5% / v3 shadow)');
   await deployExperiment(runtime, { experimentFile: file }, options);
   const experiment = await findExperiment(input.workspace, file);
+  const feedbackDelayMs = demoFeedbackDelayMs(experiment);
   let simulation: SimulationSummary;
   if (input.rollout) {
     say('starting a progressive rollout of v2 (demo steps: 150 samples, 3 s)');
@@ -83,7 +96,7 @@ export async function runDemo(
         simulation,
         await simulateTraffic(
           runtime,
-          { experiment, requests: perRound, rps: input.rps, startRow: round * perRound },
+          { experiment, requests: perRound, rps: input.rps, startRow: round * perRound, feedbackDelayMs },
           { signal: options.signal },
         ),
       );
@@ -100,7 +113,7 @@ export async function runDemo(
     say(`simulating ${input.requests} requests, drift on basket_value from halfway`);
     simulation = await simulateTraffic(
       runtime,
-      { experiment, requests: input.requests, rps: input.rps, drift: [DEMO_DRIFT] },
+      { experiment, requests: input.requests, rps: input.rps, drift: [DEMO_DRIFT], feedbackDelayMs },
       options,
     );
   }

@@ -27,6 +27,8 @@ export interface SimulateInput {
   dataFile?: string;
   /** Row to start at (a run continuing an earlier one). */
   startRow?: number;
+  /** The longest delay of a feedback (ms): each waits uniformly up to it (default 0: at once). */
+  feedbackDelayMs?: number;
   /** Where to send requests when the runtime cannot connect by itself (default: its endpoint). */
   routerUrl?: string;
 }
@@ -68,6 +70,8 @@ export async function simulateTraffic(
     throw usageError('the number of requests and the rate must be positive numbers');
   if (input.driftFrom !== undefined && !(input.driftFrom >= 0 && input.driftFrom <= 1))
     throw usageError('drift-from must be a fraction between 0 and 1');
+  if (input.feedbackDelayMs !== undefined && !(input.feedbackDelayMs >= 0))
+    throw usageError('the feedback delay must be a duration like 500ms, 2s or 1m');
   const drift = parseDriftOptions(input.drift ?? []);
   const data = await loadDataset(dataFile);
   if (runtime.connect && !input.routerUrl) options.onProgress?.('connecting to the router');
@@ -89,6 +93,7 @@ export async function simulateTraffic(
       drift,
       driftFrom: input.driftFrom,
       startRow: input.startRow,
+      feedbackDelayMs: input.feedbackDelayMs,
       signal: options.signal,
       onProgress: options.onRequests,
     });

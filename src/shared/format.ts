@@ -221,3 +221,31 @@ export function unitsText(report: Pick<Report, 'units' | 'srm'>): string {
     parts.push(`${plural(u.evicted, 'idle user')} dropped from memory (a returning one counts again)`);
   return parts.join('; ');
 }
+
+/**
+ * The attribution rule in force, and with a window, matured against pending units per variant
+ * (src/core/analysis/attribution.ts). Empty for reports of versions without the section.
+ */
+export function attributionText(report: Pick<Report, 'attribution'>): string {
+  const a = report.attribution;
+  if (!a) return '';
+  const units = a.unit === 'user' ? 'users' : 'requests';
+  if (a.rule !== 'window' || !a.variants)
+    return `Attribution: feedback counts as it arrives (no metrics.primary.window), so ${units} whose feedback is still on its way count as not converted — biased against a newly ramped variant when feedback is delayed`;
+  const from = a.unit === 'user' ? ' from each user’s first request' : '';
+  const arms = Object.entries(a.variants).map(
+    ([name, c]) => `${name} ${count(c.matured)} matured · ${count(c.pending)} pending`,
+  );
+  const all = Object.values(a.variants);
+  const late = all.reduce((n, c) => n + c.late, 0);
+  const overflow = all.reduce((n, c) => n + c.overflow, 0);
+  const parts = [
+    `Attribution window ${a.window ?? ''}${from}: the A/B counts matured ${units} only — ${arms.join('; ')}`,
+  ];
+  if (late > 0) parts.push(`${count(late)} late feedback not counted`);
+  if (overflow > 0)
+    parts.push(
+      `${count(overflow)} ${units} arrived while ${count(a.capacity)} were pending and are left out of the A/B`,
+    );
+  return parts.join('; ');
+}

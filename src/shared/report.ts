@@ -184,6 +184,36 @@ export interface UnitsReport {
   memory: number;
 }
 
+/** One arm under an attribution window (src/core/analysis/attribution.ts). */
+export interface AttributionCounts {
+  /** Units whose window has passed: the A/B counts these, with the feedback that came within the window. */
+  matured: number;
+  /** Units still inside their window: left out of the A/B until they mature. */
+  pending: number;
+  /** Units not admitted because too many were pending at once: in the split and SRM, never in the A/B. */
+  overflow: number;
+  /** Primary-metric feedback that came after its unit's window (or for a unit outside the A/B): recorded, not counted. */
+  late: number;
+}
+
+/**
+ * How feedback is attributed to the A/B. `immediate`: every unit counts from its first request,
+ * and feedback not yet arrived counts as none (biased down for young units when feedback is
+ * delayed). `window`: units count once their attribution window has passed, on the log's clock.
+ */
+export interface AttributionReport {
+  rule: 'immediate' | 'window';
+  /** What a unit is: the user (sticky key) or the request. */
+  unit: 'user' | 'request';
+  /** The window as the experiment file says it (`24h`), and in ms. */
+  window?: string;
+  windowMs?: number;
+  /** Units that can wait at once; beyond, new ones are not admitted (overflow). */
+  capacity?: number;
+  /** Per variant, with a window. */
+  variants?: Record<string, AttributionCounts>;
+}
+
 export interface ShadowReport {
   variant: string;
   requests: number;
@@ -232,6 +262,8 @@ export interface RolloutStatus {
   steps: number[];
   stepStartedAt: number;
   stepStartRequests: number;
+  /** With an attribution window: the candidate's matured units when the step started (absent in older logs). */
+  stepStartMatured?: number;
   awaitingApproval: boolean;
   approved: boolean;
   reason: string;
@@ -260,6 +292,8 @@ export interface Report {
   guardrails: GuardrailResult[];
   /** The unit of analysis and the users' stickiness; absent in reports of older versions (requests). */
   units?: UnitsReport;
+  /** The attribution rule in force, and matured against pending units per arm; absent in reports of older versions (immediate). */
+  attribution?: AttributionReport;
   /** Traffic left out of the experiment (forced, debug, shadow); absent in reports of older versions. */
   excluded?: ExcludedTraffic;
   /** Per-bucket traffic, errors and latency, and the weight history. */

@@ -1,6 +1,8 @@
 /**
  * Replays a dataset through the router as V2 requests at a target rate (open loop, with a
- * concurrency cap), one sticky user per row, and sends feedback from the outcome model.
+ * concurrency cap), one sticky user per row, and sends feedback from the outcome model, at once
+ * or after a random delay (real conversions come later than the request; attribution windows,
+ * src/core/analysis/attribution.ts, are there for that).
  */
 import type { ReferenceData } from '../core/drift';
 import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
@@ -37,8 +39,10 @@ export interface SimulationOptions {
   seed?: number;
   /** Row to start at (a run continuing an earlier one starts where it stopped). */
   startRow?: number;
-  /** Feedback is posted in batches of this size. */
+  /** Feedback is posted in batches of this size, or every 250 ms, whichever comes first. */
   feedbackBatch?: number;
+  /** Each feedback waits a delay drawn uniformly from [0, this] ms before it is queued (default 0). */
+  feedbackDelayMs?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -80,6 +84,10 @@ export function emptySummary(): SimulationSummary {
 /** Runs the simulation; resolves with a summary (also when aborted, with what was done). */
 export async function simulate(opts: SimulationOptions): Promise<SimulationSummary> {
   const random = seededRandom(opts.seed ?? 42);
+  // Its own stream, so runs without a delay draw the same numbers as before delays existed.
+  const delays = seededRandom((opts.seed ?? 42) ^ 0x5eed);
+  const maxDelay = Math.max(0, opts.feedbackDelayMs ?? 0);
+  const delayed = new Set<Promise<void>>();
   const idColumn = opts.idColumn ?? 'user_id';
   const labelColumn = opts.labelColumn ?? 'converted';
   const features = opts.features ?? opts.data.columns.filter((c) => c !== idColumn && c !== labelColumn);
@@ -121,6 +129,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
     let row = opts.data.rows[n % opts.data.rows.length]!;
     if (driftAt !== undefined && i >= driftAt) for (const d of opts.drift!) row = applyDrift(row, d, random);
     const u = random(); // drawn in order, before any await, so runs are reproducible
+    const delay = maxDelay > 0 ? delays() * maxDelay : 0;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     // A second pass over the dataset stands for new customers who look like the first ones:
     // each pass gets its own user ids, so sticky routing does not send the same few rows to
@@ -157,8 +166,16 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
       const result = converts(outcome, score, typeof label === 'number' ? label : Number(label), () => u);
       if (result.offered) tally.offered++;
       if (result.converted) tally.converted++;
-      pending.push({ requestId, metric: opts.metric, value: result.converted ? 1 : 0 });
-      if (pending.length >= feedbackBatch) flushFeedback();
+      const send = (): void => {
+        pending.push({ requestId, metric: opts.metric, value: result.converted ? 1 : 0 });
+        if (pending.length >= feedbackBatch) flushFeedback();
+      };
+      if (delay <= 0) send();
+      else {
+        const later = sleep(delay).then(send);
+        delayed.add(later);
+        void later.finally(() => delayed.delete(later));
+      }
     } catch (err) {
       summary.errors++;
       summary.firstError ??= `infer: ${(err as Error).message}`;
@@ -168,6 +185,9 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
     }
   };
 
+  // A slow run would otherwise hold feedback until a batch fills, long after the conversion:
+  // under an attribution window that makes it late.
+  const flusher = setInterval(flushFeedback, 250);
   for (let i = 0; i < opts.requests; i++) {
     if (opts.signal?.aborted) break;
     const due = started + i * interval;
@@ -179,6 +199,8 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
     inflight.add(p);
   }
   await Promise.all(inflight);
+  await Promise.all(delayed);
+  clearInterval(flusher);
   flushFeedback();
   await Promise.all(feedbackInflight);
   summary.durationMs = Date.now() - started;

@@ -18,7 +18,7 @@ export interface TwoArmRouterOptions {
   /** The weights of v1 and v2, in the experiment file and the router config alike. */
   weights: [number, number];
   /** The experiment file's primary metric. */
-  metric: { name: string; kind: 'proportion' | 'continuous' };
+  metric: { name: string; kind: 'proportion' | 'continuous'; window?: string };
   /** The experiment file names v1 the baseline too (the router config always does). */
   baselineInFile?: boolean;
   /** The experiment file's `routing:` as YAML, e.g. `{ sticky: { header: x-user-id } }`. */
@@ -55,7 +55,7 @@ function experimentYaml(opts: TwoArmRouterOptions): string {
     `  endpoint: ${opts.name}`,
     `  variants: [{ name: v1, model: m1,${role} weight: ${w1} }, { name: v2, model: m2, weight: ${w2} }]`,
     ...(opts.routing ? [`  routing: ${opts.routing}`] : []),
-    `  metrics: { primary: { name: ${opts.metric.name}, kind: ${opts.metric.kind} } }`,
+    `  metrics: { primary: { name: ${opts.metric.name}, kind: ${opts.metric.kind}${opts.metric.window ? `, window: ${opts.metric.window}` : ''} } }`,
     '',
   ].join('\n');
 }

@@ -9,7 +9,7 @@ import { seededRandom } from '../../src/simulator/random';
 // dashboard and rollout gates) and one that reads the finished log once (`analyze`, or a router
 // restarted from its log) give the same p-value, interval and decision.
 
-const experiment = (kind: 'proportion' | 'continuous') =>
+const experiment = (kind: 'proportion' | 'continuous', window?: string) =>
   parseExperiment(
     `apiVersion: modelcanary.dev/v1alpha1
 kind: Experiment
@@ -17,7 +17,7 @@ metadata: { name: replay }
 spec:
   endpoint: replay
   variants: [{ name: v1, model: m1, weight: 50 }, { name: v2, model: m2, weight: 50 }]
-  metrics: { primary: { name: outcome, kind: ${kind} } }
+  metrics: { primary: { name: outcome, kind: ${kind}${window ? `, window: ${window}` : ''} } }
 `,
     'replay.yaml',
   );
@@ -56,10 +56,18 @@ function makeLog(seed: number, kind: 'proportion' | 'continuous', requests: numb
 describe('one answer from every path: the sequential state replays from the log', function () {
   this.timeout(60_000);
 
-  for (const kind of ['proportion', 'continuous'] as const) {
-    it(`gives the live builder, a restarted one and analyze the same ${kind} decisions in 100 seeded runs`, () => {
+  // With an attribution window the units mature on the log's clock (feedback comes 0–100 ms after
+  // its request here, so a 60ms window makes some of it late), and each matured unit is a look.
+  const cases = [
+    { kind: 'proportion', window: undefined },
+    { kind: 'continuous', window: undefined },
+    { kind: 'proportion', window: '60ms' },
+  ] as const;
+  for (const { kind, window } of cases) {
+    const named = window ? `${kind} (${window} attribution window)` : kind;
+    it(`gives the live builder, a restarted one and analyze the same ${named} decisions in 100 seeded runs`, () => {
       const random = seededRandom(kind.length);
-      const exp = experiment(kind);
+      const exp = experiment(kind, window);
       let decided = 0;
       for (let run = 0; run < 100; run++) {
         const events = makeLog(1000 * kind.length + run, kind, 5_000);
@@ -91,7 +99,7 @@ describe('one answer from every path: the sequential state replays from the log'
         if (c.decision === 'promote' || c.decision === 'rollback') decided++;
       }
       console.log(
-        `      ${kind}: the three paths agree in 100 of 100 runs; ${decided} decided promote or rollback`,
+        `      ${named}: the three paths agree in 100 of 100 runs; ${decided} decided promote or rollback`,
       );
       assert.ok(
         decided > 10 && decided < 90,

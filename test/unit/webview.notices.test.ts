@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { unitsText } from '../../src/shared/format';
+import { attributionText, unitsText } from '../../src/shared/format';
 import { srmBanner } from '../../webview/panels/notices/shape';
 import { report, variant } from './webviewReportFixture';
 
@@ -58,5 +58,31 @@ describe('shaping: the unit of analysis', () => {
       'Unit of analysis: the request (the experiment has no sticky key)',
     );
     assert.equal(unitsText(report()), '');
+  });
+});
+
+describe('shaping: the attribution rule', () => {
+  it('says which rule is in force, and matured against pending units per variant under a window', () => {
+    assert.match(
+      attributionText({ attribution: { rule: 'immediate', unit: 'request' } }),
+      /^Attribution: feedback counts as it arrives \(no metrics\.primary\.window\), so requests whose feedback is still on its way count as not converted/,
+    );
+    assert.equal(
+      attributionText({
+        attribution: {
+          rule: 'window',
+          unit: 'user',
+          window: '24h',
+          windowMs: 86_400_000,
+          capacity: 500_000,
+          variants: {
+            v1: { matured: 12_000, pending: 3_400, overflow: 0, late: 12 },
+            v2: { matured: 150, pending: 900, overflow: 0, late: 0 },
+          },
+        },
+      }),
+      'Attribution window 24h from each user’s first request: the A/B counts matured users only — v1 12,000 matured · 3,400 pending; v2 150 matured · 900 pending; 12 late feedback not counted',
+    );
+    assert.equal(attributionText({}), '');
   });
 });

@@ -1,5 +1,6 @@
 /** The report as text for terminals, with the dashboard's number formats (shared/format.ts); full precision in --json. */
 import {
+  attributionText,
   count,
   excludedText,
   ms,
@@ -64,6 +65,8 @@ export function formatReportText(report: Report): string {
   );
   const units = unitsText(report);
   if (units) out.push(units);
+  const attribution = attributionText(report);
+  if (attribution) out.push(attribution);
   const excluded = excludedText(report.excluded);
   if (excluded) out.push(`Experiment traffic only: ${excluded}`);
   if (report.comparisons.length) {

@@ -11,6 +11,8 @@
  *   value is 1 (no feedback counts as not converted; feedback is idempotent, latest wins);
  * - a continuous metric's value per request is its latest feedback value, 0 without one;
  * - with a sticky key the A/B and the SRM count users, not requests (./units.ts);
+ * - with an attribution window (`metrics.primary.window`) the A/B counts a unit only once its
+ *   window has passed on the log's clock, with the feedback that came within it (./attribution.ts);
  * - shadow requests feed the shadow agreement only.
  */
 import type { Experiment } from '../spec/experiment';
@@ -21,22 +23,16 @@ import type {
   RunEvent,
   WeightsEvent,
 } from '../../shared/events';
-import type {
-  Report,
-  RolloutStatus,
-  RunInfo,
-  SrmReport,
-  VariantReport,
-  WeightChange,
-} from '../../shared/report';
-import { sampleRatioMismatch } from '../stats';
+import type { Report, RolloutStatus, RunInfo, VariantReport, WeightChange } from '../../shared/report';
 import { DriftDetector, type ReferenceData } from '../drift';
 import { ExcludedCounter, exclusionOf } from './assignment';
 import { decisionAlpha, plannedEffect } from '../spec/planning';
+import { RequestWindows, attributionReport, attributionWindowMs } from './attribution';
 import { compareCandidates } from './comparisons';
 import { GenerationalMap } from './generations';
 import { guardrailResults } from './guardrails';
 import { SequentialTests, type ArmLook } from './sequentialTests';
+import { sampleRatio } from './sampleRatio';
 import { buildTimeline, countInBucket } from './timeline';
 import { UnitTracker, requestUnits } from './units';
 import {
@@ -72,7 +68,7 @@ export interface ReportBuilderOptions {
   /** The run to report on (its id); without it, the events before the first run event. */
   run?: string;
   /** Bounds of the per-user memory (tests; the defaults are units.ts' USER_MEMORY and REQUEST_MEMORY). */
-  unitMemory?: { users?: number; requests?: number };
+  unitMemory?: { users?: number; requests?: number; pending?: number };
 }
 
 /** Weight changes kept for the timeline. */
@@ -111,6 +107,10 @@ export class ReportBuilder {
   private runInfo: RunInfo | undefined;
   /** Users as the unit of analysis, when the experiment has a sticky key. */
   private readonly units: UnitTracker | undefined;
+  /** The attribution window (ms), the log's clock it runs on, and the matured requests when the unit is the request. */
+  private readonly windowMs: number | undefined;
+  private clock = -Infinity;
+  private readonly requestWindows: RequestWindows | undefined;
 
   constructor(
     readonly experiment: Experiment,
@@ -133,12 +133,20 @@ export class ReportBuilder {
     this.latestFeedback = new GenerationalMap(idMemory);
     this.excluded = new ExcludedCounter(idMemory);
     const sticky = experiment.spec.routing?.sticky;
+    this.windowMs = attributionWindowMs(experiment);
+    if (this.windowMs !== undefined && !sticky)
+      this.requestWindows = new RequestWindows(
+        this.variants.length,
+        this.windowMs,
+        options.unitMemory?.pending,
+      );
     this.units = sticky
       ? new UnitTracker(
           this.variants.length,
           experiment.spec.metrics.primary.kind,
           sticky.header,
           options.unitMemory,
+          this.windowMs,
         )
       : undefined;
     this.sequential = new SequentialTests(
@@ -165,6 +173,7 @@ export class ReportBuilder {
    */
   ingest(event: ExperimentEvent): void {
     if (event.experiment !== this.experiment.metadata.name) return;
+    this.tick(event.ts);
     if (event.type === 'run') {
       this.position = event.run;
       if (event.run === this.runId) this.onRun(event);
@@ -215,13 +224,26 @@ export class ReportBuilder {
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
-    // With users as the unit, a crossover request changes no compared arm.
-    if (!this.units || this.units.request(e, v.index, shares)) this.sequentialLook(v);
+    // Under a window a request changes no compared arm until it matures (tick); with users as
+    // the unit, neither does a crossover request.
+    if (this.requestWindows) this.requestWindows.request(e.id, v.index, e.ts);
+    else if (!this.units || this.units.request(e, v.index, shares)) this.sequentialLook(v);
   }
+
+  /** The log's clock moved to `ts`: units whose window ended before it mature, each with a look. */
+  private tick(ts: number): void {
+    if (this.windowMs === undefined || !(ts > this.clock)) return;
+    this.clock = ts;
+    this.units?.advance(ts, this.matured);
+    this.requestWindows?.advance(ts, this.matured);
+  }
+
+  private readonly matured = (arm: number): void => this.sequentialLook(this.variants[arm]!);
 
   /** A compared arm as the A/B sees it: users or requests, and the primary metric's sums over them. */
   private arm(v: VariantAggregates): ArmLook {
     if (this.units) return this.units.look(v.index);
+    if (this.requestWindows) return this.requestWindows.look(v.index);
     return { requests: v.requests, metric: v.metrics.get(this.experiment.spec.metrics.primary.name) };
   }
 
@@ -271,8 +293,9 @@ export class ReportBuilder {
     this.latestFeedback.set(key, e.value);
     recordFeedbackValue(v, e.metric, e.value, previous);
     if (e.metric !== this.experiment.spec.metrics.primary.name) return;
+    if (this.requestWindows) return this.requestWindows.feedback(e.id, e.ts, e.value, v.index);
     if (!this.units) return this.sequentialLook(v);
-    const arm = this.units.feedback(e.id, e.value, previous);
+    const arm = this.units.feedback(e.id, e.value, previous, e.ts);
     if (arm !== undefined) this.sequentialLook(this.variants[arm]!);
   }
 
@@ -304,36 +327,6 @@ export class ReportBuilder {
     return total;
   }
 
-  /**
-   * The sample-ratio check on the unit of analysis: users (each counted once, in the arm of its
-   * first request, against the weights' shares when it arrived) when there is a sticky key,
-   * else requests. Requests of a repeated user are not independent, so with users the
-   * request-level chi-square is only shown beside it.
-   */
-  private sampleRatio(): SrmReport {
-    const tested = (count: (v: VariantAggregates) => number) =>
-      this.variants.filter((v) => (this.weights.get(v.name) ?? 0) > 0 || count(v) > 0);
-    const requestArms = tested((v) => v.requests);
-    const requests = sampleRatioMismatch(
-      requestArms.map((v) => v.requests),
-      requestArms.map((v) => v.expected),
-    );
-    const requestTotal = requestArms.reduce((n, v) => n + v.requests, 0);
-    if (!this.units) return { ...requests, unit: 'request', total: requestTotal };
-    const arms = this.units.arms;
-    const userArms = tested((v) => arms[v.index]!.units);
-    const users = sampleRatioMismatch(
-      userArms.map((v) => arms[v.index]!.units),
-      userArms.map((v) => arms[v.index]!.expected),
-    );
-    return {
-      ...users,
-      unit: 'user',
-      total: userArms.reduce((n, v) => n + arms[v.index]!.units, 0),
-      requestLevel: { chi2: requests.chi2, pValue: requests.pValue },
-    };
-  }
-
   /** The report as of now (or `now`, epoch ms). */
   report(now: number = Date.now()): Report {
     const spec = this.experiment.spec;
@@ -344,7 +337,7 @@ export class ReportBuilder {
       if (units) r.users = units.arms[v.index]!.units;
       return r;
     });
-    const srm = this.sampleRatio();
+    const srm = sampleRatio(this.variants, this.weights, this.units?.arms);
     const guardrails = guardrailResults(this.experiment, variants);
     const comparisons = compareCandidates(this.experiment, this.variants, {
       guardrails,
@@ -368,6 +361,12 @@ export class ReportBuilder {
       timeline: buildTimeline(this.variants, this.bucketMs, this.maxBuckets, this.weightHistory),
     };
     report.units = units?.report() ?? requestUnits();
+    report.attribution = attributionReport(
+      this.windowMs,
+      report.units.unit,
+      this.variants.map((v) => v.name),
+      units?.windowCounts ?? this.requestWindows?.counts,
+    );
     if (this.drift) report.drift = this.drift.report();
     if (this.rollout) report.rollout = this.rollout;
     const mirror = spec.routing?.mirror;

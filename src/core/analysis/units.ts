@@ -22,10 +22,16 @@
  * user through the last `requestMemory`–2×`requestMemory` request ids; feedback for an older
  * request still reaches the request-level report but not the user's sums. Both bounds are fixed
  * here, not taken from the caller, so the router and `analyze` count the same way.
+ *
+ * With an attribution window (./attribution.ts) a user's window runs from its first exposure:
+ * the user is pending until the log's clock passes first request + window, and only then joins
+ * its arm's sums, with its requests and the feedback that arrived within the window. Requests
+ * after the window, and feedback after it, change nothing (the feedback is counted as late).
  */
 import type { RequestEvent } from '../../shared/events';
 import type { UnitsReport } from '../../shared/report';
 import { emptyClusterSums, moveUnit, type ClusterSums } from '../stats';
+import { PENDING_MEMORY, PendingQueue, emptyWindowCounts, type WindowCounts } from './attribution';
 import { GenerationalMap } from './generations';
 import type { MetricKind } from './sequentialTests';
 import type { MetricAggregates } from './variantAggregates';
@@ -61,6 +67,10 @@ interface Unit {
   lastTs: number;
   crossed: boolean;
   unexplained: boolean;
+  /** End of the user's attribution window (epoch ms; Infinity without a window). */
+  deadline: number;
+  /** `counted`: in the arm's sums from the first request (no window); else where the window stands. */
+  state: 'counted' | 'pending' | 'matured' | 'overflow';
 }
 
 /** One arm's units: the cluster sums, the users who converted, and the users expected under the weights. */
@@ -112,13 +122,21 @@ export class UnitTracker {
   private unexplained = 0;
   private crossoverRequests = 0;
   private readonly memoryLimit: number;
+  /** With an attribution window: the users waiting for theirs, and each arm's counts. */
+  private readonly queue: PendingQueue<Unit> | undefined;
+  readonly windowCounts: WindowCounts[] | undefined;
 
   constructor(
     arms: number,
     private readonly kind: MetricKind,
     private readonly key: string | undefined,
-    memory: { users?: number; requests?: number } = {},
+    memory: { users?: number; requests?: number; pending?: number } = {},
+    private readonly windowMs?: number,
   ) {
+    if (windowMs !== undefined) {
+      this.queue = new PendingQueue(memory.pending ?? PENDING_MEMORY);
+      this.windowCounts = emptyWindowCounts(arms);
+    }
     this.arms = Array.from({ length: arms }, () => ({ ...emptyClusterSums(), converted: 0, expected: 0 }));
     this.memoryLimit = memory.users ?? USER_MEMORY;
     this.users = new RecentMap(Math.max(1, Math.floor(this.memoryLimit / 2)));
@@ -154,7 +172,21 @@ export class UnitTracker {
       return false;
     }
     if (!unit) {
-      unit = { arm, n: 0, y: 0, lastArm: arm, lastTs: e.ts, crossed: false, unexplained: false };
+      unit = {
+        arm,
+        n: 0,
+        y: 0,
+        lastArm: arm,
+        lastTs: e.ts,
+        crossed: false,
+        unexplained: false,
+        deadline: this.windowMs === undefined ? Infinity : e.ts + this.windowMs,
+        state: 'counted',
+      };
+      if (this.queue) {
+        unit.state = this.queue.push(unit) ? 'pending' : 'overflow';
+        this.windowCounts![arm]![unit.state === 'pending' ? 'pending' : 'overflow']++;
+      }
       if (e.user === undefined) this.withoutUser++;
       else {
         this.users.set(e.user, unit);
@@ -168,6 +200,14 @@ export class UnitTracker {
       unit.lastArm = arm;
       unit.lastTs = e.ts;
     }
+    if (unit.state !== 'counted') {
+      // Under a window the arm's sums change only when the user matures.
+      if (unit.state === 'pending' && e.ts <= unit.deadline) {
+        unit.n++;
+        this.byRequest.set(e.id, unit);
+      }
+      return false;
+    }
     moveUnit(this.arms[arm]!, unit.n, unit.y, unit.n + 1, unit.y);
     unit.n++;
     this.byRequest.set(e.id, unit);
@@ -178,12 +218,22 @@ export class UnitTracker {
    * A request's latest value of the primary metric changed from `previous` (undefined: none yet).
    * The arm whose sums changed, or undefined when the request's user is not known.
    */
-  feedback(requestId: string, value: number, previous: number | undefined): number | undefined {
+  feedback(
+    requestId: string,
+    value: number,
+    previous: number | undefined,
+    ts = -Infinity,
+  ): number | undefined {
     const unit = this.byRequest.get(requestId);
     if (!unit) return undefined;
     const contribution = (x: number | undefined) =>
       x === undefined ? 0 : this.kind === 'proportion' ? (x === 1 ? 1 : 0) : x;
     const y = unit.y + contribution(value) - contribution(previous);
+    if (unit.state !== 'counted') {
+      if (unit.state === 'pending' && ts <= unit.deadline) unit.y = y;
+      else this.windowCounts![unit.arm]!.late++;
+      return undefined;
+    }
     const a = this.arms[unit.arm]!;
     moveUnit(a, unit.n, unit.y, unit.n, y);
     a.converted += (y > 0 ? 1 : 0) - (unit.y > 0 ? 1 : 0);
@@ -191,10 +241,26 @@ export class UnitTracker {
     return unit.arm;
   }
 
-  /** An arm as the A/B sees it: users, and the metric per user (converted users, or sums over users). */
+  /** Matures the users whose window ended before `clock` (the log's clock); `matured(arm)` after each. */
+  advance(clock: number, matured: (arm: number) => void): void {
+    if (!this.queue) return;
+    for (let unit = this.queue.next(clock); unit; unit = this.queue.next(clock)) {
+      const a = this.arms[unit.arm]!;
+      moveUnit(a, 0, 0, unit.n, unit.y);
+      if (unit.y > 0) a.converted++;
+      unit.state = 'matured';
+      const c = this.windowCounts![unit.arm]!;
+      c.pending--;
+      c.matured++;
+      matured(unit.arm);
+    }
+  }
+
+  /** An arm as the A/B sees it: users (matured ones under a window), and the metric per user (converted users, or sums over users). */
   look(arm: number): { requests: number; metric: MetricAggregates } {
     const a = this.arms[arm]!;
-    return { requests: a.units, metric: { count: a.units, sum: a.y, sumSq: a.yy, successes: a.converted } };
+    const n = this.windowCounts ? this.windowCounts[arm]!.matured : a.units;
+    return { requests: n, metric: { count: n, sum: a.y, sumSq: a.yy, successes: a.converted } };
   }
 
   /** The report's `units` section. */

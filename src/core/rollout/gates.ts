@@ -19,6 +19,15 @@ export interface GateCheck {
   stopReason?: string;
 }
 
+/**
+ * A variant's matured units under an attribution window (the units the A/B counts), or undefined
+ * without a window: then every unit counts from its first request.
+ */
+export function maturedUnits(report: Report, variant: string): number | undefined {
+  const a = report.attribution;
+  return a?.rule === 'window' ? (a.variants?.[variant]?.matured ?? 0) : undefined;
+}
+
 /** True when the candidate's always-valid p-value is below alpha. */
 export function isSignificant(c: Comparison | undefined, alpha: number): boolean {
   return c !== undefined && Number.isFinite(c.sequentialPValue) && c.sequentialPValue < alpha;

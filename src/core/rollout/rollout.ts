@@ -10,7 +10,8 @@
  *   2. sample-ratio mismatch → Paused: the data cannot be trusted until someone looks;
  *   3. drift (dataset drift on the candidate or baseline) → Paused, or only a warning;
  *   4. the primary metric: significantly worse (always-valid p < alpha) → RolledBack;
- *   5. the step is done when it has `minSamplesPerStep` candidate requests and lasted
+ *   5. the step is done when it has `minSamplesPerStep` candidate requests (with an attribution
+ *      window: units of the candidate that matured during the step) and lasted
  *      `minStepSeconds`: advance to the next step (after approval when required). The last
  *      step (normally 100%) is the promotion: it needs the candidate significantly better,
  *      or, when `promoteWhenEquivalent`, merely not worse after the step's samples (./steps).
@@ -19,7 +20,7 @@
  * controls in ./transitions.
  */
 import type { Report } from '../../shared/report';
-import { driftGate, guardrailsGate, metricGate, srmGate } from './gates';
+import { driftGate, guardrailsGate, maturedUnits, metricGate, srmGate } from './gates';
 import type { RolloutSpec } from './spec';
 import type { Evaluation, GateResult, RolloutState } from './state';
 import { completeStep } from './steps';
@@ -82,5 +83,6 @@ export function evaluateRollout(
   if (metric.stopReason !== undefined)
     return evaluated(moveTo(state, 'RolledBack', now, metric.stopReason, spec, variants));
 
-  return evaluated(completeStep(state, spec, candidate, comparison, variants, gates, now));
+  const matured = maturedUnits(report, state.candidate);
+  return evaluated(completeStep(state, spec, candidate, comparison, variants, gates, now, matured));
 }

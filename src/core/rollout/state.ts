@@ -25,6 +25,8 @@ export interface RolloutState {
   stepStartedAt: number;
   /** Candidate requests when the current step started. */
   stepStartRequests: number;
+  /** With an attribution window: the candidate's matured units when the current step started. */
+  stepStartMatured?: number;
   awaitingApproval: boolean;
   /** A user approved leaving the current step (manual approval). */
   approved: boolean;
@@ -87,6 +89,7 @@ export function toStatus(state: RolloutState, spec: RolloutSpec): RolloutStatus 
     steps: spec.steps,
     stepStartedAt: state.stepStartedAt,
     stepStartRequests: state.stepStartRequests,
+    ...(state.stepStartMatured !== undefined ? { stepStartMatured: state.stepStartMatured } : {}),
     awaitingApproval: state.awaitingApproval,
     approved: state.approved,
     reason: state.reason,
@@ -105,6 +108,7 @@ export function fromStatus(experiment: string, status: RolloutStatus): RolloutSt
     stepIndex: status.stepIndex,
     stepStartedAt: status.stepStartedAt,
     stepStartRequests: status.stepStartRequests,
+    ...(status.stepStartMatured !== undefined ? { stepStartMatured: status.stepStartMatured } : {}),
     awaitingApproval: status.awaitingApproval,
     approved: status.approved,
     reason: status.reason,

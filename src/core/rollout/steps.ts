@@ -1,6 +1,8 @@
 /**
  * Step completion, once every gate has passed: a step is done when it has `minSamplesPerStep`
- * candidate requests and lasted `minStepSeconds`; then the rollout advances to the next step
+ * candidate requests and lasted `minStepSeconds`; with an attribution window the samples are the
+ * candidate's units that matured during the step, the units the metric gate has judged, so a
+ * step waits for its evidence to mature before the weight goes up; then the rollout advances to the next step
  * (after approval when required). The last step (normally 100%) is the promotion: it needs the
  * candidate significantly better, or, when `promoteWhenEquivalent`, merely not worse after the
  * step's samples.
@@ -21,14 +23,19 @@ export function completeStep(
   variants: string[],
   gates: GateResult[],
   now: number,
+  /** The candidate's matured units, under an attribution window. */
+  matured?: number,
 ): Evaluation {
   const better = isSignificant(comparison, spec.alpha) && (comparison?.absoluteLift ?? 0) > 0;
-  const samples = candidate.requests - state.stepStartRequests;
+  const samples =
+    matured !== undefined
+      ? matured - (state.stepStartMatured ?? 0)
+      : candidate.requests - state.stepStartRequests;
   const seconds = (now - state.stepStartedAt) / 1000;
   gates.push({
     name: 'samples',
     ok: samples >= spec.minSamplesPerStep,
-    detail: `${samples.toLocaleString('en-US')} of ${spec.minSamplesPerStep.toLocaleString('en-US')}`,
+    detail: `${samples.toLocaleString('en-US')} of ${spec.minSamplesPerStep.toLocaleString('en-US')}${matured !== undefined ? ' matured' : ''}`,
   });
   gates.push({
     name: 'duration',
@@ -89,5 +96,6 @@ export function completeStep(
     variants,
     nextIndex,
     candidate.requests,
+    matured,
   );
 }

@@ -1,5 +1,6 @@
 /** Moving a rollout between phases and steps: starts, manual controls and the weights each move sets. */
 import type { Report } from '../../shared/report';
+import { maturedUnits } from './gates';
 import type { RolloutSpec } from './spec';
 import {
   isTerminal,
@@ -28,6 +29,7 @@ export function moveTo(
   variants: string[],
   stepIndex = state.stepIndex,
   candidateRequests = state.stepStartRequests,
+  candidateMatured = state.stepStartMatured,
 ): Evaluation {
   const weight =
     to === 'RolledBack' ? 0 : to === 'Succeeded' || to === 'Promoting' ? 100 : (spec.steps[stepIndex] ?? 0);
@@ -39,6 +41,9 @@ export function moveTo(
     stepIndex,
     stepStartedAt: stepChanged ? now : state.stepStartedAt,
     stepStartRequests: stepChanged ? candidateRequests : state.stepStartRequests,
+    ...((stepChanged ? candidateMatured : state.stepStartMatured) !== undefined
+      ? { stepStartMatured: stepChanged ? candidateMatured : state.stepStartMatured }
+      : {}),
     awaitingApproval: false,
     approved: false,
     reason,
@@ -66,6 +71,7 @@ export function startRollout(
     report.variants.map((v) => v.name),
     0,
     candidateRequests,
+    maturedUnits(report, state.candidate),
   );
 }
 

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseDuration } from './duration';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
 import { planningFields, planningProblems } from './planning';
 
@@ -54,6 +55,21 @@ const specSchema = z.strictObject({
       name: z.string().min(1),
       kind: z.enum(['proportion', 'continuous']),
       ...planningFields,
+      /**
+       * The attribution window: how long after a unit's first request its feedback may arrive
+       * (`24h`). Units younger than it are pending and left out of the A/B (analysis/attribution.ts).
+       */
+      window: z
+        .string()
+        .transform((text, ctx) => {
+          const parsed = parseDuration(text);
+          if ('error' in parsed) {
+            ctx.addIssue({ code: 'custom', message: parsed.error });
+            return z.NEVER;
+          }
+          return text;
+        })
+        .optional(),
     }),
     guardrails: z
       .strictObject({

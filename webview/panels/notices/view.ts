@@ -1,10 +1,11 @@
 /**
  * Banners above the verdict: the transport's error, the host's notice, the SRM warning
- * when the observed split does not match the weights, and the unit of analysis with a sticky key.
+ * when the observed split does not match the weights, the unit of analysis with a sticky key, and
+ * matured against pending units under an attribution window.
  */
 import { h } from '../../dom';
 import type { Report } from '../../../src/shared/report';
-import { excludedText, unitsText } from '../../../src/shared/format';
+import { attributionText, excludedText, unitsText } from '../../../src/shared/format';
 import { srmBanner } from './shape';
 
 export function bannerView(kind: 'warn' | 'error' | 'info', text: string, title?: string): HTMLElement {
@@ -35,9 +36,11 @@ export function srmBannerView(report: Report): HTMLElement[] {
   const excluded = excludedText(report.excluded);
   // Users as the unit (a sticky key): say so, and warn when a user was seen in two arms at the same weights.
   const units = report.units?.unit === 'user' ? unitsText(report) : '';
+  const attribution = report.attribution?.rule === 'window' ? attributionText(report) : '';
   return [
     ...(srm ? [bannerView('warn', srm, `chi² = ${report.srm.chi2}, p = ${report.srm.pValue}`)] : []),
     ...(units ? [bannerView(report.units!.unexplainedCrossovers > 0 ? 'warn' : 'info', units)] : []),
+    ...(attribution ? [bannerView('info', attribution)] : []),
     ...(excluded ? [bannerView('info', excluded)] : []),
   ];
 }
