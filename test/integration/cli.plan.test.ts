@@ -76,8 +76,8 @@ describe('model-canary plan (dist/cli.js)', () => {
   it('reads the MDE, alpha and power from the experiment file', async () => {
     const text = (await readFile(EXPERIMENT, 'utf8'))
       .replace(
-        'primary: { name: conversion, kind: proportion }',
-        'primary: { name: conversion, kind: proportion, minimumDetectableEffect: 2pp, power: 0.9, alpha: 0.05 }',
+        'primary: { name: conversion, kind: proportion,',
+        'primary: { name: conversion, kind: proportion, minimumDetectableEffect: 2pp, power: 0.9, alpha: 0.05,',
       )
       .replace('../data/reference.csv', join(SAMPLE_MODELS, 'data/reference.csv'));
     const file = join(tmp, 'planned.yaml');
@@ -151,8 +151,8 @@ describe('model-canary plan (dist/cli.js)', () => {
     await writeFile(
       file,
       (await readFile(EXPERIMENT, 'utf8')).replace(
-        'primary: { name: conversion, kind: proportion }',
-        'primary: { name: conversion, kind: proportion, minimumDetectableEffect: 0.01 }',
+        'primary: { name: conversion, kind: proportion,',
+        'primary: { name: conversion, kind: proportion, minimumDetectableEffect: 0.01,',
       ),
     );
     const bad = await cli('plan', file);
