@@ -35,6 +35,8 @@ import { ExcludedCounter, exclusionOf } from './assignment';
 import { compareCandidates } from './comparisons';
 import { GenerationalMap } from './generations';
 import { guardrailResults } from './guardrails';
+import { modelGuardrailResults } from './modelGuardrails';
+import { ModelMetricsTracker } from './modelMetrics';
 import { SequentialTests, type ArmLook } from './sequentialTests';
 import { buildTimeline, countInBucket } from './timeline';
 import { UnitTracker, requestUnits } from './units';
@@ -110,6 +112,8 @@ export class ReportBuilder {
   private runInfo: RunInfo | undefined;
   /** Users as the unit of analysis, when the experiment has a sticky key. */
   private readonly units: UnitTracker | undefined;
+  /** Model metrics from labels (./modelMetrics.ts), when the experiment declares `spec.metrics.model`. */
+  private readonly model: ModelMetricsTracker | undefined;
 
   constructor(
     readonly experiment: Experiment,
@@ -140,6 +144,8 @@ export class ReportBuilder {
           options.unitMemory,
         )
       : undefined;
+    const model = experiment.spec.metrics.model;
+    this.model = model && new ModelMetricsTracker(model, this.variants, this.baseline?.index ?? 0, idMemory);
     this.sequential = new SequentialTests(
       experiment.spec.metrics.primary.kind,
       experiment.spec.rollout?.alpha ?? 0.05,
@@ -169,13 +175,17 @@ export class ReportBuilder {
       return;
     }
     const run =
-      (event.type === 'request' || event.type === 'feedback' ? event.run : undefined) ?? this.position;
+      (event.type === 'request' || event.type === 'feedback' || event.type === 'label'
+        ? event.run
+        : undefined) ?? this.position;
     if (run !== this.runId) return;
     switch (event.type) {
       case 'request':
         return this.onRequest(event);
       case 'feedback':
         return this.onFeedback(event);
+      case 'label':
+        return this.model?.label(event, this.excluded.has(event.id), this.feedbackVariant(event)?.index);
       case 'weights':
         return this.onWeights(event);
       case 'rollout':
@@ -213,6 +223,7 @@ export class ReportBuilder {
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
+    this.model?.request(e, v.index);
     // With users as the unit, a crossover request changes no compared arm.
     if (!this.units || this.units.request(e, v.index, shares)) this.sequentialLook(v);
   }
@@ -246,7 +257,7 @@ export class ReportBuilder {
   }
 
   /** The variant a feedback event belongs to: named in it (new logs), else looked up by request id. */
-  private feedbackVariant(e: FeedbackEvent): VariantAggregates | undefined {
+  private feedbackVariant(e: Pick<FeedbackEvent, 'id' | 'variant' | 'run'>): VariantAggregates | undefined {
     // Feedback without a run inside a run is for a request of before the runs: only an id this run saw counts.
     if (e.variant && (e.run !== undefined || this.runId === undefined)) return this.byName.get(e.variant);
     if (this.variantOf) {
@@ -343,7 +354,10 @@ export class ReportBuilder {
       return r;
     });
     const srm = this.sampleRatio();
-    const guardrails = guardrailResults(this.experiment, variants);
+    const modelMetrics = this.model?.report();
+    const guardrails = guardrailResults(this.experiment, variants).concat(
+      modelGuardrailResults(this.experiment, modelMetrics, this.firstTs, now),
+    );
     const comparisons = compareCandidates(this.experiment, this.variants, {
       guardrails,
       srmMismatch: srm.mismatch,
@@ -367,6 +381,7 @@ export class ReportBuilder {
     report.units = units?.report() ?? requestUnits();
     if (this.drift) report.drift = this.drift.report();
     if (this.rollout) report.rollout = this.rollout;
+    if (modelMetrics) report.modelMetrics = modelMetrics;
     const mirror = spec.routing?.mirror;
     if (mirror) {
       report.shadow = {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
+import { modelGuardrailIssues, modelGuardrailsSchema, modelSchema } from './modelSpec';
 
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
 export const EXPERIMENT_KIND = 'Experiment';
@@ -54,8 +55,10 @@ const specSchema = z.strictObject({
       .strictObject({
         latencyP95Ms: z.strictObject({ max: z.number().positive() }).optional(),
         errorRate: z.strictObject({ max: z.number().min(0).max(1) }).optional(),
+        model: modelGuardrailsSchema.optional(),
       })
       .optional(),
+    model: modelSchema.optional(),
   }),
   drift: z
     .strictObject({
@@ -131,6 +134,8 @@ const experimentSchema = z
         message: `the shadow variant "${mirror.variant}" must not also be a routed variant`,
       });
     }
+    for (const issue of modelGuardrailIssues(exp.spec.metrics.model, exp.spec.metrics.guardrails?.model))
+      ctx.addIssue({ code: 'custom', ...issue });
     const steps = exp.spec.rollout?.steps ?? [];
     if (steps.some((s, i) => i > 0 && s <= (steps[i - 1] ?? 0))) {
       ctx.addIssue({ code: 'custom', path: ['spec', 'rollout', 'steps'], message: 'steps must increase' });
