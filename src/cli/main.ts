@@ -18,6 +18,7 @@ import { clusterCommands } from './clusterCommands';
 import { isUsageError, onInterrupt, portFlag, type CliContext, type Command } from './command';
 import { demoCommand } from './demoCommand';
 import { environmentCommands } from './environmentCommands';
+import { labelCommand } from './labelCommand';
 import { rolloutCommands } from './rolloutCommands';
 import { trafficCommands } from './trafficCommands';
 
@@ -149,6 +150,7 @@ export function commandTable(ctx: CliContext): Record<string, Command> {
     ...trafficCommands(ctx),
     ...rolloutCommands(ctx),
     ...clusterCommands(ctx),
+    label: labelCommand(ctx),
     demo: demoCommand(ctx),
     router: routerCommand(ctx),
   };

@@ -14,6 +14,8 @@ import { RouterClient, fetchTransport } from '../shared/routerApi';
 import { usageError } from './errors';
 
 export const DEFAULT_SIMULATION = { requests: 2000, rps: 200 } as const;
+/** How long after its answer the simulator posts a request's label, when the experiment scores a model. */
+export const DEFAULT_LABEL_DELAY_MS = 2000;
 
 export interface SimulateInput {
   experiment: Experiment;
@@ -27,6 +29,8 @@ export interface SimulateInput {
   dataFile?: string;
   /** Row to start at (a run continuing an earlier one). */
   startRow?: number;
+  /** Labels arrive this long after the answer (default DEFAULT_LABEL_DELAY_MS). */
+  labelDelayMs?: number;
   /** Where to send requests when the runtime cannot connect by itself (default: its endpoint). */
   routerUrl?: string;
 }
@@ -89,6 +93,9 @@ export async function simulateTraffic(
       drift,
       driftFrom: input.driftFrom,
       startRow: input.startRow,
+      ...(experiment.spec.metrics.model
+        ? { labels: { delayMs: input.labelDelayMs ?? DEFAULT_LABEL_DELAY_MS } }
+        : {}),
       signal: options.signal,
       onProgress: options.onRequests,
     });

@@ -5,6 +5,7 @@
 import type { ReferenceData } from '../core/drift';
 import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
 import { applyDrift, type DriftSpec } from './driftInjection';
+import { DelayedLabels } from './labels';
 import { seededRandom } from './random';
 import {
   REQUEST_ID_HEADER,
@@ -39,6 +40,8 @@ export interface SimulationOptions {
   startRow?: number;
   /** Feedback is posted in batches of this size. */
   feedbackBatch?: number;
+  /** Post each answered request's label (the label column) this long after its answer (./labels.ts). */
+  labels?: { delayMs: number };
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -56,6 +59,9 @@ export interface SimulationSummary {
   errors: number;
   feedbackSent: number;
   feedbackFailed: number;
+  /** Labels posted and refused (with `labels`). */
+  labelsSent?: number;
+  labelsFailed?: number;
   durationMs: number;
   achievedRps: number;
   byVariant: Record<string, VariantTally>;
@@ -97,6 +103,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   let done = 0;
 
   const router = new RouterClient(fetchTransport(opts.routerUrl, fetch));
+  const labels = opts.labels && new DelayedLabels(router, opts.experiment, opts.labels.delayMs);
   const flushFeedback = (): void => {
     if (pending.length === 0) return;
     const batch = pending.splice(0, pending.length);
@@ -158,6 +165,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
       if (result.offered) tally.offered++;
       if (result.converted) tally.converted++;
       pending.push({ requestId, metric: opts.metric, value: result.converted ? 1 : 0 });
+      if (labels && label !== undefined) labels.add(requestId, label);
       if (pending.length >= feedbackBatch) flushFeedback();
     } catch (err) {
       summary.errors++;
@@ -181,6 +189,12 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   await Promise.all(inflight);
   flushFeedback();
   await Promise.all(feedbackInflight);
+  if (labels) {
+    const tally = await labels.drain(opts.signal);
+    summary.labelsSent = tally.sent;
+    summary.labelsFailed = tally.failed;
+    summary.firstError ??= tally.firstError;
+  }
   summary.durationMs = Date.now() - started;
   summary.achievedRps = summary.sent / Math.max(0.001, summary.durationMs / 1000);
   return summary;
