@@ -8,6 +8,9 @@ import { parseExperiment } from '../../src/core/spec/experiment';
 import { AUC_BINS } from '../../src/core/stats/modelStats';
 import type { ExperimentEvent } from '../../src/shared/events';
 import type { ModelEstimate } from '../../src/shared/modelMetrics';
+import { formatReportText } from '../../src/core/analysis/format';
+import { modelMetricsTable } from '../../src/shared/modelMetricsFormat';
+import { plain } from '../../src/shared/format';
 
 // Model metrics from delayed ground truth (#15 item 8), against the independent Python
 // reference in test/fixtures/model-metrics (scipy/statsmodels where they have the statistic,
@@ -211,5 +214,26 @@ spec:
         err instanceof SpecError && /model guardrails need spec\.metrics\.model/.test(err.message),
     );
     assert.throws(() => experiment('{ task: ranking }'), SpecError);
+  });
+
+  it('shows per-variant metrics with intervals and candidate − baseline in the report text', () => {
+    const c = FIXTURE.cases[1]!;
+    const builder = new ReportBuilder(experiment('{ task: classification, positiveClass: 1 }'));
+    for (const e of events(c)) builder.ingest(e);
+    const report = builder.report(T0 + 10_000_000);
+    const text = formatReportText(report);
+    assert.match(text, /Model metrics from labels \(classification, positive class 1; value \(95% CI\)\):/);
+    const auc = c.expected.v2.auc!;
+    assert.ok(text.includes(`${plain(auc.value)} (${plain(auc.ci95[0])}, ${plain(auc.ci95[1])})`), text);
+    assert.match(text, /v2 − v1: accuracy −0\.08 \(−0\.14, −0\.0192\), AUC −0\.107/);
+    assert.match(text, /1 labels for excluded \(forced, debug\) requests set aside/);
+    const empty = new ReportBuilder(experiment('{ task: regression }')).report(T0).modelMetrics!;
+    const table = modelMetricsTable(empty);
+    assert.deepEqual(table.header, ['variant', 'labels (scored)', 'MAE', 'RMSE']);
+    assert.deepEqual(
+      table.rows[0]!.cells.map((x) => x.text),
+      ['0 (0)', '—', '—'],
+    );
+    assert.match(table.notes.join('\n'), /no labels yet — post ground truth/);
   });
 });
