@@ -9,7 +9,11 @@ import { inParallel, readEvents, simpleRequest } from '../harness/routerClient';
 import { until } from '../harness/routerSuites';
 import { startTwoArmRouter, type TwoArmRouter } from '../harness/twoArmRouter';
 import { fakeClass } from '../harness/upstream';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postLabels } from '../../src/operations/label';
+import type { Runtime } from '../../src/runtime/runtime';
 
 // #15 item 8: delayed ground truth through a real router process on loopback, in front of real
 // V2 upstreams (test/harness/upstream.ts: class = age > 40, score = age / 80). The report scores
@@ -182,5 +186,49 @@ describe('router: labels and model metrics (real router process, V2 upstreams)',
     assert.ok(Date.now() - startedAt >= 1500, 'the last labels waited for their delay');
     const after = (await api.report('quality')).modelMetrics!.variants.reduce((n, v) => n + v.labels, 0);
     assert.equal(after - before, rows.length);
+  });
+
+  it('model-canary label’s operation posts a CSV or JSON Lines file in batches the router accepts', async () => {
+    api = new RouterClient(fetchTransport(arms.router.url, fetch));
+    const ids: string[] = [];
+    await inParallel(30, 8, async (i) => {
+      const res = await arms.client.infer('quality', simpleRequest(30 + i), { 'x-request-id': `file-${i}` });
+      assert.equal(res.status, 200);
+      ids.push(`file-${i}`);
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'mc-labels-'));
+    try {
+      const csv = join(dir, 'labels.csv');
+      await writeFile(
+        csv,
+        ['requestId,label', ...ids.slice(0, 20).map((id, i) => `${id},${i % 2}`)].join('\n'),
+      );
+      const jsonl = join(dir, 'labels.jsonl');
+      await writeFile(
+        jsonl,
+        ids
+          .slice(20)
+          .map((id) => JSON.stringify({ requestId: id, label: 1 }))
+          .join('\n'),
+      );
+      const runtime = { router: async () => api } as unknown as Runtime;
+      const before = (await api.report('quality')).modelMetrics!.variants.reduce((n, v) => n + v.labels, 0);
+      assert.deepEqual(await postLabels(runtime, { experiment: 'quality', file: csv }), {
+        experiment: 'quality',
+        accepted: 20,
+      });
+      assert.deepEqual(await postLabels(runtime, { experiment: 'quality', file: jsonl }), {
+        experiment: 'quality',
+        accepted: 10,
+      });
+      const after = (await api.report('quality')).modelMetrics!.variants.reduce((n, v) => n + v.labels, 0);
+      assert.equal(after - before, 30);
+      await assert.rejects(
+        postLabels(runtime, { experiment: 'quality', requestId: 'nobody', label: '1' }),
+        /labels 1–1 for quality were refused \(HTTP 404\): unknown request id "nobody"/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
