@@ -21,6 +21,7 @@ const SIMULATE_HELP = [
   'Outcome model: a customer is offered the promotion when the served model scores them >= 0.5, and',
   'converts with probability 0.9 when offered and their label (column "converted") is 1, 0.03 when',
   'offered and the label is 0, and never when not offered. Feedback (conversion 0/1) goes to the router.',
+  "With spec.metrics.model, each answered request's label goes to the labels endpoint 2 s after its answer.",
   'Drift: FEATURE=shift:+N | FEATURE=scale:F | FEATURE=mix:a=0.7,b=0.3, from --drift-from (fraction) on.',
   'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
 ].join('\n');
