@@ -84,5 +84,8 @@ export async function handleLabels(
   } catch (err) {
     throw new HttpError(503, `the labels could not be made durable: ${(err as Error).message}`);
   }
+  const perVariant = new Map<string, number>();
+  for (const e of events) perVariant.set(e.variant ?? '', (perVariant.get(e.variant ?? '') ?? 0) + 1);
+  for (const [variant, n] of perVariant) core.metrics.labelsAccepted(exp.name, variant, n);
   sendJson(res, 202, { accepted: events.length });
 }

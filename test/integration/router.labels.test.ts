@@ -223,6 +223,11 @@ describe('router: labels and model metrics (real router process, V2 upstreams)',
       });
       const after = (await api.report('quality')).modelMetrics!.variants.reduce((n, v) => n + v.labels, 0);
       assert.equal(after - before, 30);
+      const metrics = (await arms.client.send('GET', '/metrics')).text;
+      const counted = [
+        ...metrics.matchAll(/^model_canary_labels_total\{[^}]*experiment="quality"[^}]*\} (\d+)$/gm),
+      ];
+      assert.ok(counted.reduce((n, m) => n + Number(m[1]), 0) >= 30, metrics.slice(0, 300));
       await assert.rejects(
         postLabels(runtime, { experiment: 'quality', requestId: 'nobody', label: '1' }),
         /labels 1–1 for quality were refused \(HTTP 404\): unknown request id "nobody"/,

@@ -236,4 +236,38 @@ spec:
     );
     assert.match(table.notes.join('\n'), /no labels yet — post ground truth/);
   });
+
+  it('keeps predictions for a bounded number of recent requests: an older label is counted, not scored', () => {
+    const builder = new ReportBuilder(experiment('{ task: classification }'), { idMemory: 1_000 });
+    for (let i = 0; i < 5_000; i++)
+      builder.ingest({
+        type: 'request',
+        id: `r${i}`,
+        ts: T0 + i,
+        experiment: 'quality',
+        variant: 'v1',
+        latencyMs: 1,
+        status: 200,
+        assignment: 'weighted',
+        outputs: { predict: 1, proba: 0.8 },
+      });
+    builder.ingest({
+      type: 'label',
+      id: 'r0',
+      ts: T0 + 6_000,
+      experiment: 'quality',
+      label: 1,
+      variant: 'v1',
+    });
+    builder.ingest({
+      type: 'label',
+      id: 'r4999',
+      ts: T0 + 6_000,
+      experiment: 'quality',
+      label: 1,
+      variant: 'v1',
+    });
+    const v1 = builder.report(T0 + 7_000).modelMetrics!.variants[0]!;
+    assert.deepEqual([v1.labels, v1.scored, v1.accuracy!.value], [2, 1, 1]);
+  });
 });
