@@ -148,7 +148,7 @@ describe('router: labels and model metrics (real router process, V2 upstreams)',
     assert.equal(report.comparisons[0]!.decision, 'rollback');
     assert.match(
       report.comparisons[0]!.reason,
-      /guardrail model\.auc breached: model\.auc of v2 − v1 = -0\.\d+/,
+      /guardrail model\.auc breached: model\.auc of v2 − v1 = −0\.\d+/,
     );
 
     // A restarted router replays the log into the same model metrics.

@@ -10,6 +10,7 @@
  *   `labelWaitSeconds` after the run's first request: ground truth that stops arriving stops
  *   the rollout rather than letting the candidate through unjudged.
  */
+import { plain } from '../../shared/format';
 import type { GuardrailResult } from '../../shared/report';
 import type { ModelMetricsReport } from '../../shared/modelMetrics';
 import type { Experiment } from '../spec/experiment';
@@ -17,7 +18,7 @@ import { HIGHER_IS_BETTER, type ModelMetricName } from '../spec/modelSpec';
 
 const METRICS: readonly ModelMetricName[] = ['accuracy', 'auc', 'logLoss', 'brier', 'mae', 'rmse'];
 
-const num = (x: number): string => String(Number(x.toPrecision(3)));
+const num = (x: number): string => plain(x);
 
 /** One result per candidate and configured model guardrail (none without labels configured). */
 export function modelGuardrailResults(

@@ -26,26 +26,30 @@ export function modelMetricsView(report: Report, colours: Map<string, ColourKey>
   const t = modelMetricsTable(m);
   box.append(
     h(
-      'table',
-      { class: 'mc-table' },
+      'div',
+      { class: 'mc-scroll' },
       h(
-        'thead',
-        {},
+        'table',
+        { class: 'mc-table' },
         h(
-          'tr',
+          'thead',
           {},
-          ...t.header.map((name, i) => h('th', { scope: 'col', class: i === 0 ? '' : 'mc-num' }, name)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        ...t.rows.map((r) =>
           h(
             'tr',
             {},
-            h('td', {}, variantLabel(r.variant, colours.get(r.variant) ?? 'neutral')),
-            ...r.cells.map((c) => tableCell(c.text, c.title)),
+            ...t.header.map((name, i) => h('th', { scope: 'col', class: i === 0 ? '' : 'mc-num' }, name)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          ...t.rows.map((r) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, variantLabel(r.variant, colours.get(r.variant) ?? 'neutral')),
+              ...r.cells.map((c) => tableCell(c.text, c.title)),
+            ),
           ),
         ),
       ),
