@@ -270,4 +270,30 @@ spec:
     const v1 = builder.report(T0 + 7_000).modelMetrics!.variants[0]!;
     assert.deepEqual([v1.labels, v1.scored, v1.accuracy!.value], [2, 1, 1]);
   });
+
+  it('scores a late label in its request’s run, never in the current one (analyze and the router alike)', () => {
+    const log: ExperimentEvent[] = [
+      { type: 'run', ts: T0, experiment: 'quality', run: 'r1', weights: { v1: 50, v2: 50 } },
+      {
+        type: 'request',
+        id: 'a',
+        ts: T0 + 1,
+        experiment: 'quality',
+        variant: 'v2',
+        latencyMs: 1,
+        status: 200,
+        run: 'r1',
+        outputs: { predict: 1, proba: 0.9 },
+      },
+      { type: 'run', ts: T0 + 2, experiment: 'quality', run: 'r2', weights: { v1: 50, v2: 50 } },
+      { type: 'label', id: 'a', ts: T0 + 3, experiment: 'quality', label: 1, variant: 'v2', run: 'r1' },
+    ];
+    const labelsIn = (run: string): number => {
+      const builder = new ReportBuilder(experiment('{ task: classification }'), { run });
+      for (const e of log) builder.ingest(e);
+      const v2 = builder.report(T0 + 4).modelMetrics!.variants.find((v) => v.variant === 'v2')!;
+      return v2.scored;
+    };
+    assert.deepEqual([labelsIn('r1'), labelsIn('r2')], [1, 0]);
+  });
 });
