@@ -11,7 +11,8 @@
  *   value is 1 (no feedback counts as not converted; feedback is idempotent, latest wins);
  * - a continuous metric's value per request is its latest feedback value, 0 without one;
  * - with a sticky key the A/B and the SRM count users, not requests (./units.ts);
- * - shadow requests feed the shadow agreement only.
+ * - shadow requests feed the shadow agreement only;
+ * - a label is scored against its request's recorded prediction (./modelMetrics.ts).
  */
 import type { Experiment } from '../spec/experiment';
 import type {
