@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { alertsOf } from '../../src/core/analysis/alerts';
 import { decide } from '../../src/core/analysis/decision';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import {
@@ -12,6 +13,7 @@ import {
 } from '../../src/core/rollout/rollout';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import type { LabelEvent } from '../../src/shared/events';
+import type { Report } from '../../src/shared/report';
 import { seededRandom, standardNormal } from '../../src/simulator/random';
 
 // Model guardrails (#15 item 8): "v2 AUC not below v1 by more than 0.01", judged on the
@@ -52,7 +54,7 @@ interface Scenario {
 }
 
 /** Drives the real report builder and rollout with labelled traffic; returns the end state and every reason seen. */
-function run(s: Scenario): { state: RolloutState; reasons: Set<string> } {
+function run(s: Scenario): { state: RolloutState; reasons: Set<string>; last: Report } {
   const spec: RolloutSpec = { ...DEFAULT_ROLLOUT, minSamplesPerStep: 300, minStepSeconds: 30 };
   const random = seededRandom(s.seed ?? 3);
   const builder = new ReportBuilder(EXPERIMENT);
@@ -69,6 +71,7 @@ function run(s: Scenario): { state: RolloutState; reasons: Set<string> } {
   apply(start.weights);
   const pending: { due: number; event: LabelEvent }[] = [];
   const reasons = new Set<string>();
+  let last = builder.report(now);
   let id = 0;
   for (let tick = 0; tick < (s.ticks ?? 300) && !isTerminal(state.phase); tick++) {
     for (let i = 0; i < 400; i++) {
@@ -104,12 +107,13 @@ function run(s: Scenario): { state: RolloutState; reasons: Set<string> } {
     }
     while (pending.length > 0 && pending[0]!.due <= tick)
       builder.ingest({ ...pending.shift()!.event, ts: now });
-    const e = evaluateRollout(state, spec, builder.report(now), now);
+    last = builder.report(now);
+    const e = evaluateRollout(state, spec, last, now);
     state = e.state;
     reasons.add(state.reason);
     apply(e.weights);
   }
-  return { state, reasons };
+  return { state, reasons, last };
 }
 
 describe('model guardrails', () => {
@@ -127,7 +131,7 @@ describe('model guardrails', () => {
   });
 
   it('rolls back a candidate whose AUC falls by more than the allowed drop', () => {
-    const { state } = run({
+    const { state, last } = run({
       v1: { rate: 0.1, separation: 2 },
       v2: { rate: 0.1, separation: 0.3 },
       labelDelayTicks: 2,
@@ -137,6 +141,9 @@ describe('model guardrails', () => {
       state.reason,
       /guardrail breached: model\.(auc|logLoss) of v2 − v1 = .*the whole 95% interval beyond it/,
     );
+    // `watch` and the dashboard's timeline say it in the guardrail's own words.
+    const alert = alertsOf(last).find((a) => a.kind === 'guardrail');
+    assert.match(alert?.message ?? '', /^v2: model\.(auc|logLoss) of v2 − v1 = /);
   });
 
   it('rolls back once labels have not arrived after labelWaitSeconds, naming the fix', () => {
