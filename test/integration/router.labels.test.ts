@@ -236,4 +236,44 @@ describe('router: labels and model metrics (real router process, V2 upstreams)',
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('a regressor takes numbers only and gets its MAE and RMSE', async () => {
+    const reg = await startTwoArmRouter({
+      name: 'eta',
+      weights: [50, 50],
+      metric: { name: 'minutes', kind: 'continuous' },
+      metricsExtra: 'model: { task: regression }',
+    });
+    try {
+      const sent: { id: string; predicted: number }[] = [];
+      await inParallel(200, 8, async (i) => {
+        const res = await reg.client.infer('eta', simpleRequest(20 + (i % 50)), { 'x-request-id': `e-${i}` });
+        assert.equal(res.status, 200);
+        sent.push({ id: `e-${i}`, predicted: fakeClass(20 + (i % 50)) });
+      });
+      const word = await reg.client.send('POST', '/api/v1/experiments/eta/labels', {
+        requestId: 'e-1',
+        label: 'late',
+      });
+      assert.equal(word.status, 400);
+      assert.match(
+        (word.json() as { error: string }).error,
+        /label: must be a finite number — this experiment's model is a regressor/,
+      );
+      const truth = (i: number): number => (i % 7) / 2;
+      const labels = sent.map((s) => ({ requestId: s.id, label: truth(Number(s.id.slice(2))) }));
+      assert.equal((await reg.client.send('POST', '/api/v1/experiments/eta/labels', labels)).status, 202);
+      const m = ((await reg.client.send('GET', '/api/v1/experiments/eta/report')).json() as Report)
+        .modelMetrics!;
+      const errors = sent.map((s) => s.predicted - truth(Number(s.id.slice(2))));
+      const mae = errors.reduce((n, e) => n + Math.abs(e), 0) / errors.length;
+      const total = m.variants.reduce((n, v) => n + v.scored, 0);
+      assert.equal(total, sent.length);
+      const pooled = m.variants.reduce((n, v) => n + v.mae!.value * v.scored, 0) / total;
+      assert.ok(Math.abs(pooled - mae) < 1e-9, `MAE ${pooled} vs ${mae}`);
+      assert.ok(m.variants.every((v) => v.rmse!.value >= v.mae!.value && v.rmse!.ci95[0] <= v.rmse!.value));
+    } finally {
+      await reg.stop();
+    }
+  });
 });
