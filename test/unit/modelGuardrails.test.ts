@@ -159,6 +159,34 @@ describe('model guardrails', () => {
     );
   });
 
+  it('starts the wait for labels when the candidate gets its first request, not at the run’s start', () => {
+    const builder = new ReportBuilder(EXPERIMENT);
+    const request = (id: string, variant: string, ts: number) =>
+      builder.ingest({
+        type: 'request',
+        id,
+        ts,
+        experiment: 'checkout',
+        variant,
+        latencyMs: 1,
+        status: 200,
+        outputs: { predict: 1, proba: 0.7 },
+      });
+    const hour = 3_600_000;
+    request('b1', 'v1', 0);
+    request('c1', 'v2', 2 * hour); // a rollout started two hours into the run
+    const auc = (now: number) => builder.report(now).guardrails.find((g) => g.name === 'model.auc')!;
+    assert.equal(
+      auc(2 * hour + 60_000).pending,
+      true,
+      'a minute after the candidate’s first request: still waiting',
+    );
+    assert.equal(auc(2 * hour + 60_000).ok, true);
+    const late = auc(2 * hour + 901_000);
+    assert.equal(late.ok, false);
+    assert.match(late.detail!, /only 0 of 300 scored labels per arm after 901 s/);
+  });
+
   it('a pending model guardrail turns a significant win into continue, naming the wait', () => {
     const input = {
       candidate: { name: 'v2', requests: 5000 },

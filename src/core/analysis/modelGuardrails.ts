@@ -7,7 +7,7 @@
  * - within limits otherwise;
  * - pending while an arm is short of labels. A pending guardrail rolls nothing back but holds a
  *   promotion (decision.ts, the rollout's last step), and it fails once it has been pending
- *   `labelWaitSeconds` after the run's first request: ground truth that stops arriving stops
+ *   `labelWaitSeconds` after both arms' first requests: ground truth that stops arriving stops
  *   the rollout rather than letting the candidate through unjudged.
  */
 import { plain } from '../../shared/format';
@@ -24,13 +24,12 @@ const num = (x: number): string => plain(x);
 export function modelGuardrailResults(
   experiment: Experiment,
   model: ModelMetricsReport | undefined,
-  firstTs: number,
+  firstRequestOf: (variant: string) => number,
   now: number,
 ): GuardrailResult[] {
   const limits = experiment.spec.metrics.guardrails?.model;
   if (!limits || !model) return [];
   const out: GuardrailResult[] = [];
-  const waitedS = Number.isFinite(firstTs) ? (now - firstTs) / 1000 : 0;
   for (const d of model.differences) {
     const metric = d.metric;
     const limit = limits[metric];
@@ -41,6 +40,9 @@ export function modelGuardrailResults(
     const arms = [d.variant, d.baseline].map((v) => model.variants.find((m) => m.variant === v)?.scored ?? 0);
     const have = Math.min(...arms);
     const judged = have >= limits.minLabels && d.ci95.every(Number.isFinite);
+    // The wait starts once both arms have traffic (a candidate ramped up late waits from then).
+    const since = Math.max(firstRequestOf(d.variant), firstRequestOf(d.baseline));
+    const waitedS = Number.isFinite(since) ? (now - since) / 1000 : 0;
     const base = { name, variant: d.variant, value: d.difference, limit: higher ? -allowed : allowed };
     if (!judged) {
       const short = `${have} of ${limits.minLabels} scored labels per arm`;

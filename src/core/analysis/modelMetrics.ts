@@ -53,6 +53,8 @@ export class ModelMetricsTracker {
   private readonly latest: GenerationalMap<string, Scored>;
   private readonly sums: VariantSums[];
   private readonly variantNames: readonly string[];
+  /** Each variant's first randomised request (epoch ms): a guardrail's wait for labels starts there. */
+  private readonly firstRequest: number[];
   private excludedLabels = 0;
   private unattributedLabels = 0;
 
@@ -66,10 +68,12 @@ export class ModelMetricsTracker {
     this.latest = new GenerationalMap(idMemory);
     this.variantNames = variants.map((v) => v.name);
     this.sums = variants.map(() => new VariantSums());
+    this.firstRequest = variants.map(() => Infinity);
   }
 
   /** Remembers a randomised request's prediction (the builder calls it for those only). */
   request(e: RequestEvent, variant: number): void {
+    this.firstRequest[variant] = Math.min(this.firstRequest[variant]!, e.ts);
     const o = e.outputs;
     if (!o || (o.predict === undefined && o.proba === undefined)) return;
     this.predictions.set(e.id, { variant, predict: o.predict, proba: o.proba });
@@ -131,6 +135,11 @@ export class ModelMetricsTracker {
       s.auc.add(x.proba, y === 1, weight);
     }
     if (scored) s.scored += weight;
+  }
+
+  /** When the variant named got its first randomised request (Infinity: none yet). */
+  firstRequestOf(variant: string): number {
+    return this.firstRequest[this.variantNames.indexOf(variant)] ?? Infinity;
   }
 
   /** The report's section: per variant, and each candidate against the baseline. */

@@ -357,7 +357,7 @@ export class ReportBuilder {
     const srm = this.sampleRatio();
     const modelMetrics = this.model?.report();
     const guardrails = guardrailResults(this.experiment, variants).concat(
-      modelGuardrailResults(this.experiment, modelMetrics, this.firstTs, now),
+      modelGuardrailResults(this.experiment, modelMetrics, (v) => this.model!.firstRequestOf(v), now),
     );
     const comparisons = compareCandidates(this.experiment, this.variants, {
       guardrails,

@@ -21,7 +21,7 @@ const rise = z.strictObject({ maxRise: z.number().min(0) });
 export const modelGuardrailsSchema = z.strictObject({
   /** Labels each arm needs before the guardrail is judged. */
   minLabels: z.number().int().min(2).default(100),
-  /** A guardrail still short of labels this long after the run's first request fails. */
+  /** A guardrail still short of labels this long after both arms' first requests of the run fails. */
   labelWaitSeconds: z.number().positive().default(3600),
   accuracy: drop.optional(),
   auc: drop.optional(),
