@@ -131,7 +131,8 @@ export async function analyzeEventsFile(
 /** The run an event belongs to: its own `run`, else the run started last before it. */
 function builderRun(event: ExperimentEvent, runs: readonly RunInfo[]): string | undefined {
   if (event.type === 'run') return event.run;
-  const own = event.type === 'request' || event.type === 'feedback' ? event.run : undefined;
+  const own =
+    event.type === 'request' || event.type === 'feedback' || event.type === 'label' ? event.run : undefined;
   return own ?? runs.at(-1)?.id;
 }
 

@@ -19,6 +19,7 @@ import { isUsageError, onInterrupt, portFlag, type CliContext, type Command } fr
 import { demoCommand } from './demoCommand';
 import { environmentCommands } from './environmentCommands';
 import { planCommand } from './planCommand';
+import { labelCommand } from './labelCommand';
 import { rolloutCommands } from './rolloutCommands';
 import { trafficCommands } from './trafficCommands';
 
@@ -151,6 +152,7 @@ export function commandTable(ctx: CliContext): Record<string, Command> {
     ...rolloutCommands(ctx),
     plan: planCommand,
     ...clusterCommands(ctx),
+    label: labelCommand(ctx),
     demo: demoCommand(ctx),
     router: routerCommand(ctx),
   };

@@ -22,7 +22,7 @@ export function statusText(status: EnvironmentStatus): string {
 
 export function simulationText(s: SimulationSummary): string {
   const lines = [
-    `simulated ${count(s.sent)} requests in ${(s.durationMs / 1000).toFixed(1)} s (${s.achievedRps.toFixed(0)} req/s): ${s.ok} ok, ${s.errors} errors, ${s.feedbackSent} feedback events`,
+    `simulated ${count(s.sent)} requests in ${(s.durationMs / 1000).toFixed(1)} s (${s.achievedRps.toFixed(0)} req/s): ${s.ok} ok, ${s.errors} errors, ${s.feedbackSent} feedback events${s.labelsSent !== undefined ? `, ${s.labelsSent} labels` : ''}`,
   ];
   for (const [variant, t] of Object.entries(s.byVariant).sort())
     lines.push(

@@ -22,6 +22,7 @@ const SIMULATE_HELP = [
   'Outcome model: a customer is offered the promotion when the served model scores them >= 0.5, and',
   'converts with probability 0.9 when offered and their label (column "converted") is 1, 0.03 when',
   'offered and the label is 0, and never when not offered. Feedback (conversion 0/1) goes to the router.',
+  "With spec.metrics.model, each answered request's label goes to the labels endpoint 2 s after its answer.",
   'Drift: FEATURE=shift:+N | FEATURE=scale:F | FEATURE=mix:a=0.7,b=0.3, from --drift-from (fraction) on.',
   '--feedback-delay 2s sends each feedback after a random delay of up to 2 s, as real conversions come late',
   '(see metrics.primary.window in docs/experiments.md).',

@@ -41,6 +41,8 @@ function add(total: SimulationSummary, s: SimulationSummary): void {
   total.errors += s.errors;
   total.feedbackSent += s.feedbackSent;
   total.feedbackFailed += s.feedbackFailed;
+  if (s.labelsSent !== undefined) total.labelsSent = (total.labelsSent ?? 0) + s.labelsSent;
+  if (s.labelsFailed !== undefined) total.labelsFailed = (total.labelsFailed ?? 0) + s.labelsFailed;
   total.durationMs += s.durationMs;
   total.firstError ??= s.firstError;
   for (const [name, t] of Object.entries(s.byVariant)) {

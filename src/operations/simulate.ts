@@ -14,6 +14,8 @@ import { RouterClient, fetchTransport } from '../shared/routerApi';
 import { usageError } from './errors';
 
 export const DEFAULT_SIMULATION = { requests: 2000, rps: 200 } as const;
+/** How long after its answer the simulator posts a request's label, when the experiment scores a model. */
+export const DEFAULT_LABEL_DELAY_MS = 2000;
 
 export interface SimulateInput {
   experiment: Experiment;
@@ -29,6 +31,8 @@ export interface SimulateInput {
   startRow?: number;
   /** The longest delay of a feedback (ms): each waits uniformly up to it (default 0: at once). */
   feedbackDelayMs?: number;
+  /** Labels arrive this long after the answer (default DEFAULT_LABEL_DELAY_MS). */
+  labelDelayMs?: number;
   /** Where to send requests when the runtime cannot connect by itself (default: its endpoint). */
   routerUrl?: string;
 }
@@ -94,6 +98,9 @@ export async function simulateTraffic(
       driftFrom: input.driftFrom,
       startRow: input.startRow,
       feedbackDelayMs: input.feedbackDelayMs,
+      ...(experiment.spec.metrics.model
+        ? { labels: { delayMs: input.labelDelayMs ?? DEFAULT_LABEL_DELAY_MS } }
+        : {}),
       signal: options.signal,
       onProgress: options.onRequests,
     });

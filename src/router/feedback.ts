@@ -1,18 +1,17 @@
 /**
  * `POST /api/v1/experiments/{name}/feedback`: outcomes attributed to a variant through the
  * request id. A batch is all or nothing: every item is checked and every id resolved first
- * (an unknown id → 404 naming it), then all events are appended together and the client gets
- * 202 only after their fsync.
+ * (an unknown id → 404 naming it, ./attribution.ts), then all events are appended together
+ * and the client gets 202 only after their fsync.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FeedbackEvent } from '../shared/events';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
-import type { Attribution } from './requestIndex';
+import { attributeIds } from './attribution';
 import { HttpError, parseJson, readBody, sendJson } from './http';
 
 const MAX_ITEMS = 10_000;
-const MAX_LISTED = 10;
 
 interface FeedbackItem {
   requestId: string;
@@ -49,26 +48,11 @@ export async function handleFeedback(
   if (list.length > MAX_ITEMS) throw new HttpError(400, `at most ${MAX_ITEMS} feedback items per request`);
   const items = list.map((item, i) => checkItem(item, Array.isArray(parsed) ? `[${i}].` : ''));
 
-  const attributed = new Map<string, Attribution>();
-  const unknown: string[] = [];
-  for (const id of new Set(items.map((i) => i.requestId))) {
-    const found = await core.index.lookup(id);
-    if (found && found.experiment === exp.name) attributed.set(id, found);
-    else unknown.push(id);
-  }
-  if (unknown.length > 0) {
-    const listed = unknown
-      .slice(0, MAX_LISTED)
-      .map((id) => `"${id}"`)
-      .join(', ');
-    const more = unknown.length > MAX_LISTED ? ` and ${unknown.length - MAX_LISTED} more` : '';
-    throw new HttpError(
-      404,
-      `unknown request id${unknown.length > 1 ? 's' : ''} ${listed}${more} for experiment ${exp.name} — send the x-request-id the router answered with; nothing was recorded`,
-      {},
-      { unknownRequestIds: unknown.slice(0, 100) },
-    );
-  }
+  const attributed = await attributeIds(
+    core,
+    exp,
+    items.map((i) => i.requestId),
+  );
   const ts = Date.now();
   // Feedback belongs to its request's run: late feedback for an earlier run never counts in the current one.
   const events: FeedbackEvent[] = items.map((i) => {

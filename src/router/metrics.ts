@@ -17,6 +17,7 @@ export class RouterMetrics {
   private readonly errors: Counter<Pair>;
   private readonly rejected: Counter<'code'>;
   private readonly feedback: Counter<Pair | 'metric'>;
+  private readonly labels: Counter<Pair>;
   private readonly shadowDuration: Histogram<Pair>;
   private readonly shadowRequests: Counter<Pair | 'outcome'>;
   private readonly shadowDropped: Counter<'experiment'>;
@@ -59,6 +60,12 @@ export class RouterMetrics {
       name: 'model_canary_feedback_total',
       help: 'Feedback events accepted (durable), by experiment, variant and metric.',
       labelNames: ['experiment', 'variant', 'metric'],
+      registers,
+    });
+    this.labels = new Counter({
+      name: 'model_canary_labels_total',
+      help: 'Labels (delayed ground truth) accepted (durable), by experiment and variant.',
+      labelNames: ['experiment', 'variant'],
       registers,
     });
     this.shadowDuration = new Histogram({
@@ -212,6 +219,10 @@ export class RouterMetrics {
 
   feedbackAccepted(experiment: string, variant: string, metric: string): void {
     this.feedback.inc({ experiment, variant, metric });
+  }
+
+  labelsAccepted(experiment: string, variant: string, n: number): void {
+    this.labels.inc({ experiment, variant }, n);
   }
 
   shadow(experiment: string, variant: string, seconds: number, ok: boolean): void {

@@ -12,6 +12,7 @@ import { handleWeights } from './admin';
 import { handleRuns } from './runs';
 import type { RouterCore } from './core';
 import { handleFeedback } from './feedback';
+import { handleLabels } from './labels';
 import { HttpError, sendError, sendJson } from './http';
 import { handleInfer, requestIdOf } from './infer';
 import { REQUEST_ID_HEADER } from '../shared/routerApi';
@@ -27,7 +28,7 @@ export interface RouterServer {
 const notFound = (method: string | undefined, path: string): HttpError =>
   new HttpError(
     404,
-    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|weights|rollout|runs, /metrics and /dashboard/`,
+    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|labels|weights|rollout|runs, /metrics and /dashboard/`,
   );
 
 function allow(req: IncomingMessage, ...methods: string[]): void {
@@ -170,6 +171,9 @@ export function createRouterServer(
           case 'feedback':
             allow(req, 'POST');
             return handleFeedback(core, exp, req, res);
+          case 'labels':
+            allow(req, 'POST');
+            return handleLabels(core, exp, req, res);
           case 'weights':
             if (req.method === 'GET')
               return sendJson(res, 200, { experiment: exp.name, weights: exp.weights });

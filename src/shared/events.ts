@@ -66,6 +66,23 @@ export interface FeedbackEvent {
   run?: string;
 }
 
+/**
+ * Delayed ground truth for a request: the true class (a classifier) or the true value (a
+ * regressor), attributed to its variant and run through the request id as feedback is. The
+ * latest label of a request wins. Older logs have none.
+ */
+export interface LabelEvent {
+  type: 'label';
+  id: string;
+  ts: number;
+  experiment: string;
+  label: number | string;
+  /** The variant the request was routed to, as the router resolved it. */
+  variant?: string;
+  /** The run of the request the label is for (absent when the request had none). */
+  run?: string;
+}
+
 /** A change of the configured split (by hand, by a rollout, or by a config reload). */
 export interface WeightsEvent {
   type: 'weights';
@@ -104,4 +121,5 @@ export interface RunEvent {
   weights: Record<string, number>;
 }
 
-export type ExperimentEvent = RequestEvent | FeedbackEvent | WeightsEvent | RolloutEvent | RunEvent;
+export type ExperimentEvent =
+  RequestEvent | FeedbackEvent | LabelEvent | WeightsEvent | RolloutEvent | RunEvent;

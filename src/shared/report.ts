@@ -3,6 +3,9 @@
  * /api/v1/experiments/{name}/report, what `model-canary analyze` prints, and what the
  * dashboard draws. Field names here are relied on by checks; add, don't rename.
  */
+import type { ModelMetricsReport } from './modelMetrics';
+
+export type { ModelMetricsReport } from './modelMetrics';
 
 import type { PlanDurations, TestPlan } from './plan';
 
@@ -227,6 +230,10 @@ export interface GuardrailResult {
   value: number;
   limit: number;
   ok: boolean;
+  /** A model guardrail still short of labels: not judged yet (it holds a promotion). */
+  pending?: boolean;
+  /** What the result means, when `value > limit` does not say it (model guardrails). */
+  detail?: string;
 }
 
 /** One time bucket of the timeline: what each variant served in it. */
@@ -300,4 +307,6 @@ export interface Report {
   timeline?: Timeline;
   /** The progressive rollout, when one was started. */
   rollout?: RolloutStatus;
+  /** Model quality from delayed ground truth, when the experiment declares `spec.metrics.model`. */
+  modelMetrics?: ModelMetricsReport;
 }

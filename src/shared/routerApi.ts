@@ -24,6 +24,7 @@ export const routerPaths = {
   weights: (experiment: string) => experimentPath(experiment, 'weights'),
   rollout: (experiment: string) => experimentPath(experiment, 'rollout'),
   feedback: (experiment: string) => experimentPath(experiment, 'feedback'),
+  labels: (experiment: string) => experimentPath(experiment, 'labels'),
   runs: (experiment: string) => experimentPath(experiment, 'runs'),
   infer: (endpoint: string) => `/v2/models/${encodeURIComponent(endpoint)}/infer`,
   ready: (endpoint: string) => `/v2/models/${encodeURIComponent(endpoint)}/ready`,
@@ -87,6 +88,12 @@ export interface FeedbackEntry {
   requestId: string;
   metric: string;
   value: number;
+}
+
+/** The true class (a classifier) or value (a regressor) of a request. */
+export interface LabelEntry {
+  requestId: string;
+  label: number | string;
 }
 
 /** The typed client: each method is one endpoint of docs/router-api.md. */
@@ -171,6 +178,17 @@ export class RouterClient {
   /** POST feedback: outcomes by request id; answers how many the router accepted. */
   async feedback(experiment: string, entries: FeedbackEntry[], signal?: AbortSignal): Promise<number> {
     const body = await this.json<{ accepted?: number }>(routerPaths.feedback(experiment), {
+      method: 'POST',
+      headers: {},
+      body: JSON.stringify(entries),
+      signal,
+    });
+    return body.accepted ?? entries.length;
+  }
+
+  /** POST labels: ground truth by request id; answers how many the router accepted. */
+  async labels(experiment: string, entries: LabelEntry[], signal?: AbortSignal): Promise<number> {
+    const body = await this.json<{ accepted?: number }>(routerPaths.labels(experiment), {
       method: 'POST',
       headers: {},
       body: JSON.stringify(entries),

@@ -7,6 +7,7 @@
 import type { ReferenceData } from '../core/drift';
 import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
 import { applyDrift, type DriftSpec } from './driftInjection';
+import { DelayedLabels } from './labels';
 import { seededRandom } from './random';
 import {
   REQUEST_ID_HEADER,
@@ -43,6 +44,8 @@ export interface SimulationOptions {
   feedbackBatch?: number;
   /** Each feedback waits a delay drawn uniformly from [0, this] ms before it is queued (default 0). */
   feedbackDelayMs?: number;
+  /** Post each answered request's label (the label column) this long after its answer (./labels.ts). */
+  labels?: { delayMs: number };
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -60,6 +63,9 @@ export interface SimulationSummary {
   errors: number;
   feedbackSent: number;
   feedbackFailed: number;
+  /** Labels posted and refused (with `labels`). */
+  labelsSent?: number;
+  labelsFailed?: number;
   durationMs: number;
   achievedRps: number;
   byVariant: Record<string, VariantTally>;
@@ -105,6 +111,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   let done = 0;
 
   const router = new RouterClient(fetchTransport(opts.routerUrl, fetch));
+  const labels = opts.labels && new DelayedLabels(router, opts.experiment, opts.labels.delayMs);
   const flushFeedback = (): void => {
     if (pending.length === 0) return;
     const batch = pending.splice(0, pending.length);
@@ -176,6 +183,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
         delayed.add(later);
         void later.finally(() => delayed.delete(later));
       }
+      if (labels && label !== undefined) labels.add(requestId, label);
     } catch (err) {
       summary.errors++;
       summary.firstError ??= `infer: ${(err as Error).message}`;
@@ -203,6 +211,12 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   clearInterval(flusher);
   flushFeedback();
   await Promise.all(feedbackInflight);
+  if (labels) {
+    const tally = await labels.drain(opts.signal);
+    summary.labelsSent = tally.sent;
+    summary.labelsFailed = tally.failed;
+    summary.firstError ??= tally.firstError;
+  }
   summary.durationMs = Date.now() - started;
   summary.achievedRps = summary.sent / Math.max(0.001, summary.durationMs / 1000);
   return summary;

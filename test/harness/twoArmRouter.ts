@@ -25,6 +25,8 @@ export interface TwoArmRouterOptions {
   routing?: string;
   /** The router config's sticky header. */
   stickyHeader?: string;
+  /** More of the experiment file's `metrics:` map as YAML, e.g. `model: { task: classification }`. */
+  metricsExtra?: string;
   /** Mirrors requests to a third upstream, the shadow variant v3 (model m3). */
   mirror?: { percent: number; maxInFlight: number };
 }
@@ -55,7 +57,7 @@ function experimentYaml(opts: TwoArmRouterOptions): string {
     `  endpoint: ${opts.name}`,
     `  variants: [{ name: v1, model: m1,${role} weight: ${w1} }, { name: v2, model: m2, weight: ${w2} }]`,
     ...(opts.routing ? [`  routing: ${opts.routing}`] : []),
-    `  metrics: { primary: { name: ${opts.metric.name}, kind: ${opts.metric.kind}${opts.metric.window ? `, window: ${opts.metric.window}` : ''} } }`,
+    `  metrics: { primary: { name: ${opts.metric.name}, kind: ${opts.metric.kind}${opts.metric.window ? `, window: ${opts.metric.window}` : ''} }${opts.metricsExtra ? `, ${opts.metricsExtra}` : ''} }`,
     '',
   ].join('\n');
 }

@@ -115,6 +115,23 @@ describe('model-canary CLI (dist/cli.js)', () => {
     assert.match(res.stderr, /bad\.yaml:9:\d+: spec\.variants\[1\]\.weight: /);
   });
 
+  it('label exits 2 naming what to give, before it looks for a router', async () => {
+    const none = await cli('label', 'propensity', '--workspace', tmp);
+    assert.equal(none.exitCode, 2);
+    assert.match(none.stderr, /give a file of labels \(--file labels\.jsonl\|\.csv\) or --id and --label/);
+    const file = join(tmp, 'labels.jsonl');
+    await writeFile(file, '{"requestId": "r1", "label": 1}\n{"requestId": "r2"}\n');
+    const bad = await cli('label', 'propensity', '--file', file, '--workspace', tmp);
+    assert.equal(bad.exitCode, 2);
+    assert.match(
+      bad.stderr,
+      /labels\.jsonl:2: expected \{"requestId": "<x-request-id>", "label": <class or value>\}/,
+    );
+    const half = await cli('label', 'propensity', '--id', 'r1', '--workspace', tmp);
+    assert.equal(half.exitCode, 2);
+    assert.match(half.stderr, /give both --id .* and --label/);
+  });
+
   it('validate lists the sample workspace and exits 0', async () => {
     const res = await cli('validate', '--workspace', SAMPLE_MODELS, '--json');
     assert.equal(res.exitCode, 0);

@@ -92,10 +92,12 @@ describe('local environment (real MLServer + router processes, sample-models)', 
       ok: number;
       errors: number;
       feedbackSent: number;
+      labelsSent?: number;
       firstError?: string;
     };
     assert.equal(summary.ok, 3000, summary.firstError);
     assert.equal(summary.feedbackSent, 3000);
+    assert.equal(summary.labelsSent, 3000, 'the experiment scores its model: every answer gets its label');
     const report = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
     const v1 = report.variants.find((v) => v.name === 'v1')!;
     const v2 = report.variants.find((v) => v.name === 'v2')!;
@@ -110,6 +112,12 @@ describe('local environment (real MLServer + router processes, sample-models)', 
     assert.equal(report.drift!.datasetDrift, true);
     assert.ok((report.shadow?.requests ?? 0) > 0, 'the shadow received mirrored traffic');
     assert.ok((report.shadow?.agreement ?? 0) > 0.5);
+    // Delayed ground truth scored per variant: every request labelled and scored, v1's AUC (0.66
+    // on held-out data) well above chance on ~2,850 labels.
+    for (const v of report.modelMetrics!.variants)
+      assert.deepEqual([v.labels, v.scored], [v.variant === 'v1' ? v1.requests : v2.requests, v.labels]);
+    const auc = report.modelMetrics!.variants.find((v) => v.variant === 'v1')!.auc!;
+    assert.ok(auc.value > 0.55 && auc.value < 0.8 && auc.ci95[0] < auc.value, JSON.stringify(auc));
   });
 
   it('split changes the weights the router uses', async () => {

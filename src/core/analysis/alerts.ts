@@ -20,7 +20,7 @@ export function alertsOf(report: Report): Alert[] {
         key: `guardrail:${g.name}:${g.variant}`,
         kind: 'guardrail',
         severity: 'error',
-        message: `${g.variant}: ${g.name} ${round(g.value)} over its limit ${g.limit}`,
+        message: `${g.variant}: ${g.detail ?? `${g.name} ${round(g.value)} over its limit ${g.limit}`}`,
       });
   }
   if (report.srm.mismatch) {

@@ -67,6 +67,11 @@ export class ExcludedCounter {
     return true;
   }
 
+  /** True when the request was left out of the experiment (and is still remembered). */
+  has(requestId: string): boolean {
+    return this.ids.get(requestId) !== undefined;
+  }
+
   /** A copy for the report. */
   report(): ExcludedTraffic {
     return {

@@ -44,7 +44,7 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
     const g = broken[0]!;
     return {
       decision: 'rollback',
-      reason: `guardrail ${g.name} breached: ${formatNumber(g.value)} > ${formatNumber(g.limit)}`,
+      reason: `guardrail ${g.name} breached: ${g.detail ?? `${formatNumber(g.value)} > ${formatNumber(g.limit)}`}`,
     };
   }
   if (input.srmMismatch)
@@ -57,7 +57,11 @@ export function decide(input: DecisionInput): { decision: Decision; reason: stri
   const level = input.kind === 'proportion' ? pct : formatNumber;
   const better = input.kind === 'proportion' ? 'converts better' : 'has a higher mean';
   const worse = input.kind === 'proportion' ? 'converts worse' : 'has a lower mean';
+  // A model guardrail still waiting for labels holds a promotion (./modelGuardrails.ts).
+  const pending = guardrails.find((g) => g.variant === candidate.name && g.pending);
   if (adjustedSequentialP < alpha) {
+    if (pending && variantRate > baselineRate)
+      return { decision: 'continue', reason: `${candidate.name} ${better}, but ${pending.detail}` };
     return variantRate > baselineRate
       ? {
           decision: 'promote',

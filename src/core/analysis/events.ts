@@ -38,6 +38,11 @@ export function parseEventLine(line: string): ParsedLine {
       if (!isStr(e.metric)) return { ok: false, error: 'feedback without "metric"' };
       if (!isNum(e.value)) return { ok: false, error: 'feedback without numeric "value"' };
       return { ok: true, event: value as ExperimentEvent };
+    case 'label':
+      if (!isStr(e.id)) return { ok: false, error: 'label without "id"' };
+      if (!isNum(e.label) && typeof e.label !== 'string')
+        return { ok: false, error: 'label without a numeric or string "label"' };
+      return { ok: true, event: value as ExperimentEvent };
     case 'weights':
       if (typeof e.weights !== 'object' || e.weights === null)
         return { ok: false, error: 'weights without "weights"' };

@@ -12,6 +12,8 @@ import {
 } from '../../shared/format';
 import { reportPlanLine } from '../../shared/planText';
 import type { Report } from '../../shared/report';
+import type { ModelMetricsReport } from '../../shared/modelMetrics';
+import { modelMetricsTable } from '../../shared/modelMetricsFormat';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -119,9 +121,11 @@ export function formatReportText(report: Report): string {
   out.push(
     '',
     failing.length
-      ? `Guardrails breached: ${failing.map((g) => `${g.variant} ${g.name} ${g.value.toFixed(3)} > ${g.limit}`).join('; ')}`
+      ? `Guardrails breached: ${failing.map((g) => g.detail ?? `${g.variant} ${g.name} ${g.value.toFixed(3)} > ${g.limit}`).join('; ')}`
       : 'Guardrails: all ok',
   );
+  for (const g of report.guardrails.filter((x) => x.pending)) out.push(`  pending: ${g.detail ?? g.name}`);
+  if (report.modelMetrics) out.push('', ...modelMetricsText(report.modelMetrics));
   if (report.drift) {
     const d = report.drift;
     out.push(
@@ -143,4 +147,16 @@ export function formatReportText(report: Report): string {
       `Shadow ${report.shadow.variant}: ${count(report.shadow.requests)} mirrored, agreement ${percent(report.shadow.agreement)}`,
     );
   return out.join('\n');
+}
+
+/** The model metrics section: per variant with 95% intervals, then candidate − baseline. */
+function modelMetricsText(m: ModelMetricsReport): string[] {
+  const t = modelMetricsTable(m);
+  const positive = m.task === 'classification' ? `, positive class ${String(m.positiveClass)}` : '';
+  return [
+    `Model metrics from labels (${m.task}${positive}; value (95% CI)):`,
+    table([t.header, ...t.rows.map((r) => [r.variant, ...r.cells.map((c) => c.text)])]),
+    ...t.differences.map((d) => `  ${d}`),
+    ...t.notes.map((n) => `  ${n}`),
+  ];
 }

@@ -13,7 +13,8 @@
  * - with a sticky key the A/B and the SRM count users, not requests (./units.ts);
  * - with an attribution window (`metrics.primary.window`) the A/B counts a unit only once its
  *   window has passed on the log's clock, with the feedback that came within it (./attribution.ts);
- * - shadow requests feed the shadow agreement only.
+ * - shadow requests feed the shadow agreement only;
+ * - a label is scored against its request's recorded prediction (./modelMetrics.ts).
  */
 import type { Experiment } from '../spec/experiment';
 import type {
@@ -31,6 +32,8 @@ import { RequestWindows, attributionReport, attributionWindowMs } from './attrib
 import { compareCandidates } from './comparisons';
 import { GenerationalMap } from './generations';
 import { guardrailResults } from './guardrails';
+import { modelGuardrailResults } from './modelGuardrails';
+import { ModelMetricsTracker } from './modelMetrics';
 import { SequentialTests, type ArmLook } from './sequentialTests';
 import { sampleRatio } from './sampleRatio';
 import { buildTimeline, countInBucket } from './timeline';
@@ -111,6 +114,8 @@ export class ReportBuilder {
   private readonly windowMs: number | undefined;
   private clock = -Infinity;
   private readonly requestWindows: RequestWindows | undefined;
+  /** Model metrics from labels (./modelMetrics.ts), when the experiment declares `spec.metrics.model`. */
+  private readonly model: ModelMetricsTracker | undefined;
 
   constructor(
     readonly experiment: Experiment,
@@ -149,6 +154,8 @@ export class ReportBuilder {
           this.windowMs,
         )
       : undefined;
+    const model = experiment.spec.metrics.model;
+    this.model = model && new ModelMetricsTracker(model, this.variants, this.baseline?.index ?? 0, idMemory);
     this.sequential = new SequentialTests(
       experiment.spec.metrics.primary.kind,
       decisionAlpha(experiment),
@@ -180,13 +187,17 @@ export class ReportBuilder {
       return;
     }
     const run =
-      (event.type === 'request' || event.type === 'feedback' ? event.run : undefined) ?? this.position;
+      (event.type === 'request' || event.type === 'feedback' || event.type === 'label'
+        ? event.run
+        : undefined) ?? this.position;
     if (run !== this.runId) return;
     switch (event.type) {
       case 'request':
         return this.onRequest(event);
       case 'feedback':
         return this.onFeedback(event);
+      case 'label':
+        return this.model?.label(event, this.excluded.has(event.id), this.feedbackVariant(event)?.index);
       case 'weights':
         return this.onWeights(event);
       case 'rollout':
@@ -224,6 +235,7 @@ export class ReportBuilder {
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
     this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
+    this.model?.request(e, v.index);
     // Under a window a request changes no compared arm until it matures (tick); with users as
     // the unit, neither does a crossover request.
     if (this.requestWindows) this.requestWindows.request(e.id, v.index, e.ts);
@@ -270,7 +282,7 @@ export class ReportBuilder {
   }
 
   /** The variant a feedback event belongs to: named in it (new logs), else looked up by request id. */
-  private feedbackVariant(e: FeedbackEvent): VariantAggregates | undefined {
+  private feedbackVariant(e: Pick<FeedbackEvent, 'id' | 'variant' | 'run'>): VariantAggregates | undefined {
     // Feedback without a run inside a run is for a request of before the runs: only an id this run saw counts.
     if (e.variant && (e.run !== undefined || this.runId === undefined)) return this.byName.get(e.variant);
     if (this.variantOf) {
@@ -338,7 +350,10 @@ export class ReportBuilder {
       return r;
     });
     const srm = sampleRatio(this.variants, this.weights, this.units?.arms);
-    const guardrails = guardrailResults(this.experiment, variants);
+    const modelMetrics = this.model?.report();
+    const guardrails = guardrailResults(this.experiment, variants).concat(
+      modelGuardrailResults(this.experiment, modelMetrics, (v) => this.model!.firstRequestOf(v), now),
+    );
     const comparisons = compareCandidates(this.experiment, this.variants, {
       guardrails,
       srmMismatch: srm.mismatch,
@@ -369,6 +384,7 @@ export class ReportBuilder {
     );
     if (this.drift) report.drift = this.drift.report();
     if (this.rollout) report.rollout = this.rollout;
+    if (modelMetrics) report.modelMetrics = modelMetrics;
     const mirror = spec.routing?.mirror;
     if (mirror) {
       report.shadow = {

@@ -57,7 +57,7 @@ export function guardrailsGate(
   const enough = candidate.requests - state.stepStartRequests >= Math.min(100, spec.minSamplesPerStep);
   const ratioBroken = ratio !== undefined && enough && Number.isFinite(latencyRatio) && latencyRatio > ratio;
   const detail = broken.length
-    ? broken.map((g) => `${g.name} ${formatValue(g.value)} > ${formatValue(g.limit)}`).join('; ')
+    ? broken.map((g) => g.detail ?? `${g.name} ${formatValue(g.value)} > ${formatValue(g.limit)}`).join('; ')
     : ratioBroken
       ? `p95 latency ${formatValue(latencyRatio)}× the baseline's (limit ${ratio}×)`
       : shared.length

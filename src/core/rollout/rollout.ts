@@ -6,7 +6,7 @@
  *
  * Gates, checked in this order at every evaluation while Progressing (./gates):
  *   1. guardrails of the candidate (error rate; p95 latency absolute and as a ratio to the
- *      baseline's) → RolledBack;
+ *      baseline's; model metrics against the baseline's, from labels) → RolledBack;
  *   2. sample-ratio mismatch → Paused: the data cannot be trusted until someone looks;
  *   3. drift (dataset drift on the candidate or baseline) → Paused, or only a warning;
  *   4. the primary metric: significantly worse (always-valid p < alpha) → RolledBack;
@@ -14,7 +14,8 @@
  *      window: units of the candidate that matured during the step) and lasted
  *      `minStepSeconds`: advance to the next step (after approval when required). The last
  *      step (normally 100%) is the promotion: it needs the candidate significantly better,
- *      or, when `promoteWhenEquivalent`, merely not worse after the step's samples (./steps).
+ *      or, when `promoteWhenEquivalent`, merely not worse after the step's samples (./steps),
+ *      and no model guardrail still waiting for labels (src/core/analysis/modelGuardrails.ts).
  *
  * The state and its log form are in ./state, the settings in ./spec, starts and manual
  * controls in ./transitions.
@@ -83,6 +84,11 @@ export function evaluateRollout(
   if (metric.stopReason !== undefined)
     return evaluated(moveTo(state, 'RolledBack', now, metric.stopReason, spec, variants));
 
+  // A model guardrail still waiting for labels holds the last step (the promotion).
+  const pending = report.guardrails.find((g) => g.variant === state.candidate && g.pending);
+  const atLast = state.stepIndex + 1 >= spec.steps.length - 1;
+  if (pending && atLast)
+    return evaluated({ state: { ...state, reason: `holding the promotion: ${pending.detail}` } });
   const matured = maturedUnits(report, state.candidate);
   return evaluated(completeStep(state, spec, candidate, comparison, variants, gates, now, matured));
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
 import { planningFields, planningProblems } from './planning';
+import { modelGuardrailIssues, modelGuardrailsSchema, modelSchema } from './modelSpec';
 
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
 export const EXPERIMENT_KIND = 'Experiment';
@@ -75,8 +76,10 @@ const specSchema = z.strictObject({
       .strictObject({
         latencyP95Ms: z.strictObject({ max: z.number().positive() }).optional(),
         errorRate: z.strictObject({ max: z.number().min(0).max(1) }).optional(),
+        model: modelGuardrailsSchema.optional(),
       })
       .optional(),
+    model: modelSchema.optional(),
   }),
   drift: z
     .strictObject({
@@ -155,6 +158,8 @@ const experimentSchema = z
     }
     for (const p of planningProblems(exp.spec))
       ctx.addIssue({ code: 'custom', path: ['spec', ...p.path], message: p.message });
+    for (const issue of modelGuardrailIssues(exp.spec.metrics.model, exp.spec.metrics.guardrails?.model))
+      ctx.addIssue({ code: 'custom', ...issue });
     const steps = exp.spec.rollout?.steps ?? [];
     if (steps.some((s, i) => i > 0 && s <= (steps[i - 1] ?? 0))) {
       ctx.addIssue({ code: 'custom', path: ['spec', 'rollout', 'steps'], message: 'steps must increase' });

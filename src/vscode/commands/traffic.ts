@@ -50,7 +50,7 @@ export async function simulateTrafficCommand(ctx: CommandContext, arg?: unknown)
   const byVariant = Object.entries(summary.byVariant)
     .map(([v, t]) => `${v} ${t.requests}`)
     .join(', ');
-  const message = `Model Canary: simulated ${summary.sent} requests (${byVariant}), ${summary.errors} errors, ${summary.feedbackSent} feedback events.`;
+  const message = `Model Canary: simulated ${summary.sent} requests (${byVariant}), ${summary.errors} errors, ${summary.feedbackSent} feedback events${summary.labelsSent !== undefined ? `, ${summary.labelsSent} labels` : ''}.`;
   const choice = await (summary.errors > 0
     ? vscode.window.showWarningMessage(
         `${message} First error: ${summary.firstError}`,

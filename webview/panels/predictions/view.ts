@@ -1,12 +1,13 @@
 /**
- * The predictions panel: prediction drift per variant, and how often the shadow agrees with
- * the prediction that was served.
+ * The predictions panel: prediction drift per variant, how often the shadow agrees with the
+ * prediction that was served, and the model metrics from labels (./modelMetrics.ts).
  */
 import { h, s } from '../../dom';
 import { count, exact, num, pValue, percent, plain } from '../../../src/shared/format';
 import type { Report } from '../../../src/shared/report';
 import type { ColourKey } from '../../variants';
 import { tableCell } from '../shared/tableCell';
+import { modelMetricsView } from './modelMetrics';
 import { variantLabel } from '../shared/variantLabel';
 
 export function predictionView(report: Report, colours: Map<string, ColourKey>): HTMLElement {
@@ -68,7 +69,7 @@ export function predictionView(report: Report, colours: Map<string, ColourKey>):
       ),
     );
   }
-  panel.append(shadowView(report, colours));
+  panel.append(shadowView(report, colours), modelMetricsView(report, colours));
   return panel;
 }
 

@@ -15,7 +15,9 @@ export function guardrailLabel(name: string): string {
 }
 
 /** "p95 latency 61 ms is over the 50 ms guardrail". */
-export function guardrailText(g: { name: string; value: number; limit: number }): string {
+export function guardrailText(g: { name: string; value: number; limit: number; detail?: string }): string {
+  // Model guardrails compare with the baseline and say so themselves.
+  if (g.detail) return g.detail;
   const w = GUARDRAIL_WORDS[g.name] ?? { label: g.name, fmt: (x: number) => String(x) };
   return `${w.label} ${w.fmt(g.value)} is over the ${w.fmt(g.limit)} guardrail`;
 }
