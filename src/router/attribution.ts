@@ -3,12 +3,53 @@
  * every id is resolved before anything is recorded, and an unknown one refuses the whole
  * batch with a 404 that names it (all or nothing).
  */
+import type { IncomingMessage } from 'node:http';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
-import { HttpError } from './http';
+import { HttpError, parseJson, readBody } from './http';
 import type { Attribution } from './requestIndex';
 
 const MAX_LISTED = 10;
+/** Items of one post at the most. */
+const MAX_ITEMS = 10_000;
+
+/** The request id of an item of a post, checked (`at`: where the item is, e.g. "[3]."). */
+export function checkRequestId(o: Record<string, unknown>, at: string): string {
+  if (typeof o.requestId !== 'string' || o.requestId === '' || o.requestId.length > 200)
+    throw new HttpError(400, `${at}requestId: must be a non-empty string (the x-request-id of the request)`);
+  return o.requestId;
+}
+
+/**
+ * A post of one item or an array of them about earlier requests (feedback, labels): every item
+ * checked, then every id attributed (./attributeIds), before anything is recorded. `what` names
+ * the items in errors ("feedback items", "labels"), `array` the empty array ("feedback").
+ */
+export async function attributedBatch<T extends { requestId: string }>(
+  core: RouterCore,
+  exp: ExperimentRuntime,
+  req: IncomingMessage,
+  words: { what: string; array: string },
+  check: (item: unknown, at: string) => T,
+): Promise<{ ts: number; items: (T & { variant: string; run?: string })[] }> {
+  const parsed = parseJson(await readBody(req, core.settings.limits.maxBodyBytes));
+  const list = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
+  if (list.length === 0) throw new HttpError(400, `the ${words.array} array is empty`);
+  if (list.length > MAX_ITEMS) throw new HttpError(400, `at most ${MAX_ITEMS} ${words.what} per request`);
+  const items = list.map((item, i) => check(item, Array.isArray(parsed) ? `[${i}].` : ''));
+  const attributed = await attributeIds(
+    core,
+    exp,
+    items.map((i) => i.requestId),
+  );
+  return {
+    ts: Date.now(),
+    items: items.map((item) => {
+      const found = attributed.get(item.requestId);
+      return { ...item, variant: found?.variant ?? '', ...(found?.run ? { run: found.run } : {}) };
+    }),
+  };
+}
 
 /** The attribution of each distinct id; throws 404 naming the ids this experiment never routed. */
 export async function attributeIds(

@@ -7,12 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LabelEvent } from '../shared/events';
-import { attributeIds } from './attribution';
+import { attributedBatch, checkRequestId } from './attribution';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
-import { HttpError, parseJson, readBody, sendJson } from './http';
+import { HttpError, sendJson } from './http';
 
-const MAX_ITEMS = 10_000;
 const MAX_LABEL_LENGTH = 200;
 
 interface LabelItem {
@@ -27,8 +26,7 @@ function checkItem(item: unknown, at: string, regression: boolean): LabelItem {
       `${at ? at.slice(0, -1) : 'the label'}: must be an object {"requestId", "label"}`,
     );
   const o = item as Record<string, unknown>;
-  if (typeof o.requestId !== 'string' || o.requestId === '' || o.requestId.length > 200)
-    throw new HttpError(400, `${at}requestId: must be a non-empty string (the x-request-id of the request)`);
+  const requestId = checkRequestId(o, at);
   const label = o.label;
   if (regression) {
     if (typeof label !== 'number' || !Number.isFinite(label))
@@ -45,7 +43,7 @@ function checkItem(item: unknown, at: string, regression: boolean): LabelItem {
       `${at}label: must be the true class, a finite number or a string of 1–${MAX_LABEL_LENGTH} characters (e.g. 1 or "churned")`,
     );
   }
-  return { requestId: o.requestId, label: label as number | string };
+  return { requestId, label: label as number | string };
 }
 
 /** Handles a labels post for `exp`. */
@@ -55,30 +53,23 @@ export async function handleLabels(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const parsed = parseJson(await readBody(req, core.settings.limits.maxBodyBytes));
-  const list = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
-  if (list.length === 0) throw new HttpError(400, 'the labels array is empty');
-  if (list.length > MAX_ITEMS) throw new HttpError(400, `at most ${MAX_ITEMS} labels per request`);
   const regression = exp.experiment.spec.metrics.model?.task === 'regression';
-  const items = list.map((item, i) => checkItem(item, Array.isArray(parsed) ? `[${i}].` : '', regression));
-  const attributed = await attributeIds(
+  const { ts, items } = await attributedBatch(
     core,
     exp,
-    items.map((i) => i.requestId),
+    req,
+    { what: 'labels', array: 'labels' },
+    (item, at) => checkItem(item, at, regression),
   );
-  const ts = Date.now();
-  const events: LabelEvent[] = items.map((i) => {
-    const found = attributed.get(i.requestId);
-    return {
-      type: 'label',
-      id: i.requestId,
-      ts,
-      experiment: exp.name,
-      label: i.label,
-      variant: found?.variant ?? '',
-      ...(found?.run ? { run: found.run } : {}),
-    };
-  });
+  const events: LabelEvent[] = items.map((i) => ({
+    type: 'label',
+    id: i.requestId,
+    ts,
+    experiment: exp.name,
+    label: i.label,
+    variant: i.variant,
+    ...(i.run ? { run: i.run } : {}),
+  }));
   try {
     await core.recordDurable(events);
   } catch (err) {

@@ -8,7 +8,7 @@ import type { ReferenceData } from '../core/drift';
 import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
 import { applyDrift, type DriftSpec } from './driftInjection';
 import { DelayedLabels } from './labels';
-import { seededRandom } from './random';
+import { seededRandom } from '../core/stats/random';
 import {
   REQUEST_ID_HEADER,
   RouterApiError,

@@ -4,7 +4,7 @@ import { RouterClient, fetchTransport } from '../../src/shared/routerApi';
 import type { LabelEvent, RequestEvent } from '../../src/shared/events';
 import type { Report } from '../../src/shared/report';
 import { simulate } from '../../src/simulator/simulator';
-import { seededRandom } from '../../src/simulator/random';
+import { seededRandom } from '../../src/core/stats/random';
 import { inParallel, readEvents, simpleRequest } from '../harness/routerClient';
 import { until } from '../harness/routerSuites';
 import { startTwoArmRouter, type TwoArmRouter } from '../harness/twoArmRouter';

@@ -6,7 +6,7 @@ import type { Report } from '../../src/shared/report';
 import { inParallel, readEvents, simpleRequest } from '../harness/routerClient';
 import { REPO_ROOT } from '../harness/tools';
 import { startTwoArmRouter, type TwoArmRouter } from '../harness/twoArmRouter';
-import { seededRandom } from '../../src/simulator/random';
+import { seededRandom } from '../../src/core/stats/random';
 
 const CLI = join(REPO_ROOT, 'dist/cli.js');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Report } from '../../src/shared/report';
-import { seededRandom, standardNormal } from '../../src/simulator/random';
+import { seededRandom, standardNormal } from '../../src/core/stats/random';
 import { inParallel, simpleRequest } from '../harness/routerClient';
 import { auth } from '../harness/routerSuites';
 import { startTwoArmRouter, type TwoArmRouter } from '../harness/twoArmRouter';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import type { ExperimentEvent } from '../../src/shared/events';
-import { seededRandom } from '../../src/simulator/random';
+import { seededRandom } from '../../src/core/stats/random';
 
 // #15 item 5, attribution windows: a conversion arrives a while after its request, so under the
 // old rule a young request counts as "not converted" until then. After a ramp the canary's

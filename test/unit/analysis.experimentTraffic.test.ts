@@ -7,7 +7,7 @@ import { parseExperiment } from '../../src/core/spec/experiment';
 import { excludedText } from '../../src/shared/format';
 import type { ExperimentEvent, RequestEvent } from '../../src/shared/events';
 import type { Report } from '../../src/shared/report';
-import { seededRandom, standardNormal } from '../../src/simulator/random';
+import { seededRandom, standardNormal } from '../../src/core/stats/random';
 
 // Experiment traffic only (#15 item 2): the split, the SRM, the A/B and the drift windows are
 // computed on randomised requests; forced, debug and shadow calls are reported beside them.

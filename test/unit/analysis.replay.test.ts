@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import type { ExperimentEvent } from '../../src/shared/events';
-import { seededRandom } from '../../src/simulator/random';
+import { seededRandom } from '../../src/core/stats/random';
 
 // #15 item 9, one answer from every path: the always-valid test's running minimum depends on
 // the log alone, so a report builder that was asked for reports all along (the live router, its

@@ -4,7 +4,7 @@ import { srmGate } from '../../src/core/rollout/gates';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import { Split, stickyUser } from '../../src/router/routing';
 import type { ExperimentEvent, RequestEvent } from '../../src/shared/events';
-import { seededRandom, standardNormal } from '../../src/simulator/random';
+import { seededRandom, standardNormal } from '../../src/core/stats/random';
 
 // #15 item 4, users as the unit: with a sticky key a user is randomised once, so its requests
 // are not independent draws. A few hundred users replayed many times make the request-level

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { DriftSettings, ReferenceData } from '../../src/core/drift/detector';
 import { DriftDetector } from '../../src/core/drift/detector';
 import { benjaminiHochbergAdjust } from '../../src/core/stats';
-import { seededRandom, standardNormal } from '../../src/simulator/random';
+import { seededRandom, standardNormal } from '../../src/core/stats/random';
 
 // #15 item 7: one correction across features × variants, so that datasetDrift holds its
 // nominal level on A/A traffic however many variants there are.

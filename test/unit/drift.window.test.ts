@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TimeWindow } from '../../src/core/drift/window';
-import { seededRandom } from '../../src/simulator/random';
+import { seededRandom } from '../../src/core/stats/random';
 
 describe('drift: time windows', () => {
   it('keeps the most recent rows by timestamp even when they arrive out of order', () => {

@@ -14,7 +14,7 @@ import {
 import { parseExperiment } from '../../src/core/spec/experiment';
 import type { LabelEvent } from '../../src/shared/events';
 import type { Report } from '../../src/shared/report';
-import { seededRandom, standardNormal } from '../../src/simulator/random';
+import { seededRandom, standardNormal } from '../../src/core/stats/random';
 
 // Model guardrails (#15 item 8): "v2 AUC not below v1 by more than 0.01", judged on the
 // interval of the difference once both arms have minLabels, pending (holding a promotion)

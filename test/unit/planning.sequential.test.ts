@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { planTest, type PlanInput } from '../../src/core/analysis/plan';
 import { SequentialTests } from '../../src/core/analysis/sequentialTests';
-import { seededRandom, standardNormal } from '../../src/simulator/random';
+import { seededRandom, standardNormal } from '../../src/core/stats/random';
 
 /**
  * The plan's sequential figures come from a scale-free simulation of the mixture SPRT

@@ -13,7 +13,7 @@ import {
   type RolloutState,
 } from '../../src/core/rollout/rollout';
 import { parseExperiment } from '../../src/core/spec/experiment';
-import { seededRandom } from '../../src/simulator/random';
+import { seededRandom } from '../../src/core/stats/random';
 
 const EXPERIMENT = parseExperiment(
   `apiVersion: modelcanary.dev/v1alpha1

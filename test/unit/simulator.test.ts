@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { applyDrift, parseDriftSpec } from '../../src/simulator/driftInjection';
 import { converts, DEFAULT_OUTCOME } from '../../src/simulator/outcome';
-import { seededRandom } from '../../src/simulator/random';
+import { seededRandom } from '../../src/core/stats/random';
 import { v2Request } from '../../src/simulator/simulator';
 
 describe('traffic simulator pieces', () => {

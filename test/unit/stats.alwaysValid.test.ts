@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SequentialTests, type ArmLook } from '../../src/core/analysis/sequentialTests';
 import type { MetricAggregates } from '../../src/core/analysis/variantAggregates';
 import { AlwaysValidState, msprtMeans, normalMixtureHalfWidth, welchTTest } from '../../src/core/stats';
-import { seededRandom, standardNormal } from '../../src/simulator/random';
+import { seededRandom, standardNormal } from '../../src/core/stats/random';
 import { assertClose } from '../harness/statsFixtures';
 
 // Reference values from an independent implementation (quadrature of the mixture and root

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { defaultMixingVariance, msprtPValue, SequentialTest, twoProportionZTest } from '../../src/core/stats';
-import { seededRandom as mulberry32 } from '../../src/simulator/random';
+import { seededRandom as mulberry32 } from '../../src/core/stats/random';
 import { assertClose } from '../harness/statsFixtures';
 
 describe('always-valid sequential p-values (mixture SPRT)', () => {

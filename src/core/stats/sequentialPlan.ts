@@ -21,6 +21,7 @@
  * test/unit/planning.sequential.test.ts measures what that costs (docs/planning.md).
  * Hand-rolled: no JavaScript library simulates stopping times of a mixture SPRT.
  */
+import { seededRandom } from './random';
 
 export interface StoppingOptions {
   /** Two-sided significance level of the test. */
@@ -100,7 +101,7 @@ export function simulateStopping(options: StoppingOptions): StoppingDistribution
     drift[k] = ds;
     spread[k] = Math.sqrt(ds);
   }
-  const normal = normalSource(mulberry32(seed));
+  const normal = normalSource(seededRandom(seed));
   const times = new Float64Array(paths);
   let sum = 0;
   let censored = 0;
@@ -123,18 +124,6 @@ export function simulateStopping(options: StoppingOptions): StoppingDistribution
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(key, result);
   return result;
-}
-
-// mulberry32: a small seeded PRNG (the same as src/simulator/random.ts, which core cannot import).
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal draws, both halves of each Box–Muller pair used. */
