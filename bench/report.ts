@@ -6,7 +6,7 @@
 import { ReportBuilder } from '../src/core/analysis/reportBuilder';
 import { parseExperiment } from '../src/core/spec/experiment';
 import type { ExperimentEvent } from '../src/shared/events';
-import { seededRandom } from '../src/simulator/random';
+import { seededRandom } from '../src/core/stats/random';
 
 const N = Number(process.env.EVENTS ?? 1_000_000);
 const experiment = parseExperiment(
