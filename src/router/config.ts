@@ -105,6 +105,8 @@ export class ExperimentRuntime {
 export interface RouterSettings {
   host: string;
   port: number;
+  /** The gRPC front's address (`grpcListen`); undefined when the router serves HTTP only. */
+  grpc: { host: string; port: number } | undefined;
   dataDir: string;
   adminToken: string | undefined;
   /** Where the token came from, re-read on each admin request so a rotated file takes effect. */
@@ -138,9 +140,11 @@ export async function resolveSettings(
   const experiments = await Promise.all(
     config.experiments.map((exp, i) => resolveExperiment(exp, baseDir, file, i)),
   );
+  const grpc = config.grpcListen?.split(':') as [string, string] | undefined;
   return {
     host,
     port: Number(port),
+    grpc: grpc && { host: grpc[0], port: Number(grpc[1]) },
     dataDir: resolve(baseDir, config.dataDir),
     adminToken,
     adminTokenFile,

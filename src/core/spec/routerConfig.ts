@@ -91,6 +91,14 @@ export const routerConfigSchema = z
       .string()
       .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8090')
       .default('127.0.0.1:8090'),
+    /**
+     * The gRPC front (the Open Inference Protocol's GRPCInferenceService): host:port, port 0 for
+     * any free port. Absent: the router serves HTTP only.
+     */
+    grpcListen: z
+      .string()
+      .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8091')
+      .optional(),
     dataDir: z.string().min(1).default('.model-canary/data'),
     adminToken: z
       .string()

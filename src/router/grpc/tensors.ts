@@ -1,0 +1,397 @@
+/**
+ * V2 tensors between their two encodings: the protobuf messages of `grpc_predict_v2.proto`
+ * (typed `contents` or little-endian `raw_*_contents`) and the V2 JSON the router routes,
+ * records and sends upstream. Raw contents are the flattened, row-major elements without
+ * padding; BYTES elements each carry a 4-byte little-endian length. Hand-written because it is
+ * the protocol's own layout of a few scalar types, which no maintained package decodes apart
+ * from a whole client (tritonclient does it in Python, on numpy).
+ */
+import type { Options } from '@grpc/proto-loader';
+import { HttpError } from '../http';
+import { DATATYPES, flatten, type V2InferRequest } from '../v2';
+
+/**
+ * How @grpc/proto-loader decodes the messages into the shapes below: the proto's snake_case
+ * names (as in V2 JSON), int64 as numbers, every field present, oneofs named.
+ */
+export const LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  arrays: true,
+  oneofs: true,
+};
+
+/** `InferParameter` as proto-loader decodes it (`oneofs: true`). */
+export interface GrpcParameter {
+  parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'double_param' | 'uint64_param';
+  bool_param?: boolean;
+  int64_param?: number;
+  string_param?: string;
+  double_param?: number;
+  uint64_param?: number;
+}
+
+export interface GrpcContents {
+  bool_contents?: boolean[];
+  int_contents?: number[];
+  int64_contents?: number[];
+  uint_contents?: number[];
+  uint64_contents?: number[];
+  fp32_contents?: number[];
+  fp64_contents?: number[];
+  bytes_contents?: Buffer[];
+}
+
+export interface GrpcTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  parameters?: Record<string, GrpcParameter>;
+  contents?: GrpcContents | null;
+}
+
+export interface GrpcInferRequest {
+  model_name: string;
+  model_version?: string;
+  id?: string;
+  parameters?: Record<string, GrpcParameter>;
+  inputs: GrpcTensor[];
+  outputs?: { name: string; parameters?: Record<string, GrpcParameter> }[];
+  raw_input_contents?: Buffer[];
+}
+
+export interface GrpcInferResponse {
+  model_name: string;
+  model_version: string;
+  id: string;
+  parameters: Record<string, GrpcParameter>;
+  outputs: GrpcTensor[];
+  raw_output_contents: Buffer[];
+}
+
+type Scalar = number | boolean | string;
+
+const SIZE: Record<string, number> = {
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
+};
+
+/** Which typed-contents field carries a datatype (FP16 has none: raw only). */
+const FIELD: Record<string, keyof GrpcContents> = {
+  BOOL: 'bool_contents',
+  INT8: 'int_contents',
+  INT16: 'int_contents',
+  INT32: 'int_contents',
+  INT64: 'int64_contents',
+  UINT8: 'uint_contents',
+  UINT16: 'uint_contents',
+  UINT32: 'uint_contents',
+  UINT64: 'uint64_contents',
+  FP32: 'fp32_contents',
+  FP64: 'fp64_contents',
+  BYTES: 'bytes_contents',
+};
+
+const bad = (message: string): HttpError => new HttpError(400, message);
+
+function parametersToJson(
+  params: Record<string, GrpcParameter> | undefined,
+): Record<string, unknown> | undefined {
+  if (!params || Object.keys(params).length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, p] of Object.entries(params)) {
+    const choice = p?.parameter_choice;
+    if (choice) out[k] = p[choice];
+  }
+  return out;
+}
+
+function parametersToGrpc(params: unknown): Record<string, GrpcParameter> {
+  const out: Record<string, GrpcParameter> = {};
+  if (typeof params !== 'object' || params === null) return out;
+  for (const [k, v] of Object.entries(params)) {
+    // Objects (MLServer's `headers`) have no InferParameter form; they are left out.
+    if (typeof v === 'boolean') out[k] = { bool_param: v };
+    else if (typeof v === 'string') out[k] = { string_param: v };
+    else if (typeof v === 'number') out[k] = Number.isInteger(v) ? { int64_param: v } : { double_param: v };
+  }
+  return out;
+}
+
+/** The ModelInferRequest as the V2 JSON request the router checks, records and sends upstream. */
+export function requestToJson(msg: GrpcInferRequest): V2InferRequest {
+  const raw = msg.raw_input_contents ?? [];
+  const inputs = msg.inputs ?? [];
+  if (inputs.length === 0) throw bad('inputs: must not be empty');
+  if (raw.length > 0 && raw.length !== inputs.length)
+    throw bad(
+      `raw_input_contents: has ${raw.length} entries but there are ${inputs.length} inputs — send one per input, in the order of inputs`,
+    );
+  const json: V2InferRequest = {
+    inputs: inputs.map((t, i) => {
+      const at = `inputs[${i}]`;
+      if (!t.name) throw bad(`${at}.name: must be a non-empty string`);
+      if (!DATATYPES.has(t.datatype))
+        throw bad(`${at}.datatype: must be one of ${[...DATATYPES].join(', ')}, got "${t.datatype}"`);
+      const shape = (t.shape ?? []).map(Number);
+      if (shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+        throw bad(`${at}.shape: must be non-negative integers`);
+      const count = shape.reduce((a, b) => a * b, 1);
+      let data: Scalar[];
+      if (raw.length > 0) {
+        if (hasContents(t.contents))
+          throw bad(`${at}.contents: must be empty when raw_input_contents are used`);
+        data = decodeRaw(raw[i]!, t.datatype, count, `raw_input_contents[${i}]`);
+      } else {
+        data = decodeTyped(t.contents ?? {}, t.datatype, count, `${at}.contents`);
+      }
+      const params = parametersToJson(t.parameters);
+      return { name: t.name, shape, datatype: t.datatype, data, ...(params ? { parameters: params } : {}) };
+    }),
+  };
+  if (msg.id) json.id = msg.id;
+  const params = parametersToJson(msg.parameters);
+  if (params) json.parameters = params;
+  if (msg.outputs && msg.outputs.length > 0)
+    json.outputs = msg.outputs.map((o, i) => {
+      if (!o.name) throw bad(`outputs[${i}].name: must be a non-empty string`);
+      const p = parametersToJson(o.parameters);
+      return { name: o.name, ...(p ? { parameters: p } : {}) };
+    });
+  return json;
+}
+
+function hasContents(c: GrpcContents | null | undefined): boolean {
+  return !!c && Object.values(c).some((v) => Array.isArray(v) && v.length > 0);
+}
+
+function decodeTyped(c: GrpcContents, datatype: string, count: number, at: string): Scalar[] {
+  const field = FIELD[datatype];
+  if (!field) throw bad(`${at}: ${datatype} has no typed contents — send it in raw_input_contents`);
+  const values = (c[field] ?? []) as (number | boolean | Buffer)[];
+  if (values.length !== count)
+    throw bad(`${at}.${field}: has ${values.length} elements but the shape needs ${count}`);
+  for (const [f, v] of Object.entries(c))
+    if (f !== field && Array.isArray(v) && v.length > 0)
+      throw bad(`${at}.${f}: a ${datatype} tensor carries its elements in ${field}`);
+  return datatype === 'BYTES' ? (values as Buffer[]).map((b) => b.toString('utf8')) : (values as Scalar[]);
+}
+
+/** Decodes one raw tensor: `count` little-endian elements of `datatype`. */
+export function decodeRaw(buf: Buffer, datatype: string, count: number, at: string): Scalar[] {
+  if (datatype === 'BYTES') {
+    const out: string[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      if (pos + 4 > buf.length) throw bad(`${at}: a BYTES element's 4-byte length is cut off at byte ${pos}`);
+      const len = buf.readUInt32LE(pos);
+      if (pos + 4 + len > buf.length)
+        throw bad(`${at}: a BYTES element of ${len} bytes runs past the end at byte ${pos}`);
+      out.push(buf.toString('utf8', pos + 4, pos + 4 + len));
+      pos += 4 + len;
+    }
+    if (out.length !== count)
+      throw bad(`${at}: has ${out.length} BYTES elements but the shape needs ${count}`);
+    return out;
+  }
+  const size = SIZE[datatype]!;
+  if (buf.length !== count * size)
+    throw bad(
+      `${at}: has ${buf.length} bytes but the shape needs ${count} ${datatype} elements of ${size} bytes (${count * size})`,
+    );
+  const out = new Array<Scalar>(count);
+  for (let j = 0; j < count; j++) {
+    const o = j * size;
+    switch (datatype) {
+      case 'BOOL':
+        out[j] = buf[o] !== 0;
+        break;
+      case 'UINT8':
+        out[j] = buf.readUInt8(o);
+        break;
+      case 'INT8':
+        out[j] = buf.readInt8(o);
+        break;
+      case 'UINT16':
+        out[j] = buf.readUInt16LE(o);
+        break;
+      case 'INT16':
+        out[j] = buf.readInt16LE(o);
+        break;
+      case 'FP16':
+        out[j] = halfToNumber(buf.readUInt16LE(o));
+        break;
+      case 'UINT32':
+        out[j] = buf.readUInt32LE(o);
+        break;
+      case 'INT32':
+        out[j] = buf.readInt32LE(o);
+        break;
+      case 'FP32':
+        out[j] = buf.readFloatLE(o);
+        break;
+      case 'UINT64':
+        out[j] = Number(buf.readBigUInt64LE(o));
+        break;
+      case 'INT64':
+        out[j] = Number(buf.readBigInt64LE(o));
+        break;
+      default:
+        out[j] = buf.readDoubleLE(o);
+    }
+  }
+  return out;
+}
+
+/** Encodes elements of `datatype` as raw contents. */
+export function encodeRaw(values: readonly unknown[], datatype: string): Buffer {
+  if (datatype === 'BYTES') {
+    const parts = values.map((v) => Buffer.from(typeof v === 'string' ? v : String(v), 'utf8'));
+    const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 4 + p.length, 0));
+    let pos = 0;
+    for (const p of parts) {
+      out.writeUInt32LE(p.length, pos);
+      p.copy(out, pos + 4);
+      pos += 4 + p.length;
+    }
+    return out;
+  }
+  const size = SIZE[datatype];
+  if (!size) throw new Error(`unknown datatype ${datatype}`);
+  const out = Buffer.alloc(values.length * size);
+  values.forEach((raw, j) => {
+    const v = typeof raw === 'boolean' ? Number(raw) : Number(raw);
+    const o = j * size;
+    switch (datatype) {
+      case 'BOOL':
+      case 'UINT8':
+        out.writeUInt8(v & 0xff, o);
+        break;
+      case 'INT8':
+        out.writeInt8(v, o);
+        break;
+      case 'UINT16':
+        out.writeUInt16LE(v, o);
+        break;
+      case 'INT16':
+        out.writeInt16LE(v, o);
+        break;
+      case 'FP16':
+        out.writeUInt16LE(numberToHalf(v), o);
+        break;
+      case 'UINT32':
+        out.writeUInt32LE(v, o);
+        break;
+      case 'INT32':
+        out.writeInt32LE(v, o);
+        break;
+      case 'FP32':
+        out.writeFloatLE(v, o);
+        break;
+      case 'UINT64':
+        out.writeBigUInt64LE(BigInt(Math.trunc(v)), o);
+        break;
+      case 'INT64':
+        out.writeBigInt64LE(BigInt(Math.trunc(v)), o);
+        break;
+      default:
+        out.writeDoubleLE(v, o);
+    }
+  });
+  return out;
+}
+
+interface JsonTensor {
+  name?: unknown;
+  datatype?: unknown;
+  shape?: unknown;
+  data?: unknown;
+  parameters?: unknown;
+}
+
+/**
+ * A V2 JSON inference response as a ModelInferResponse: raw contents when the client sent raw
+ * inputs (as tritonclient does, and reads only raw outputs back), typed contents otherwise.
+ */
+export function responseFromJson(json: unknown, raw: boolean): GrpcInferResponse {
+  const r = (json ?? {}) as {
+    model_name?: unknown;
+    model_version?: unknown;
+    id?: unknown;
+    parameters?: unknown;
+    outputs?: unknown;
+  };
+  const outputs = Array.isArray(r.outputs) ? (r.outputs as JsonTensor[]) : [];
+  const response: GrpcInferResponse = {
+    model_name: typeof r.model_name === 'string' ? r.model_name : '',
+    model_version: typeof r.model_version === 'string' ? r.model_version : '',
+    id: typeof r.id === 'string' ? r.id : '',
+    parameters: parametersToGrpc(r.parameters),
+    outputs: [],
+    raw_output_contents: [],
+  };
+  // FP16 has no typed field: one FP16 output makes the whole answer raw (the protocol allows no mix).
+  const useRaw = raw || outputs.some((o) => o.datatype === 'FP16');
+  for (const o of outputs) {
+    const datatype = typeof o.datatype === 'string' ? o.datatype : 'BYTES';
+    const data = Array.isArray(o.data) ? (flatten(o.data) ?? []) : [];
+    const tensor: GrpcTensor = {
+      name: typeof o.name === 'string' ? o.name : '',
+      datatype,
+      shape: Array.isArray(o.shape) ? o.shape.map(Number) : [data.length],
+      parameters: parametersToGrpc(o.parameters),
+    };
+    if (useRaw) response.raw_output_contents.push(encodeRaw(data, datatype));
+    else tensor.contents = typedContents(data, datatype);
+    response.outputs.push(tensor);
+  }
+  return response;
+}
+
+function typedContents(data: readonly unknown[], datatype: string): GrpcContents {
+  const field = FIELD[datatype] ?? 'bytes_contents';
+  if (field === 'bytes_contents')
+    return { bytes_contents: data.map((v) => Buffer.from(typeof v === 'string' ? v : String(v), 'utf8')) };
+  if (field === 'bool_contents') return { bool_contents: data.map((v) => v === true || v === 1) };
+  return { [field]: data.map(Number) };
+}
+
+/** IEEE 754 binary16 → number. */
+function halfToNumber(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/** number → IEEE 754 binary16 (round to nearest through a float32). */
+function numberToHalf(v: number): number {
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0]!;
+  const sign = (x >> 16) & 0x8000;
+  const exp = ((x >> 23) & 0xff) - 127 + 15;
+  const mant = x & 0x7fffff;
+  if (((x >> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  if (exp >= 0x1f) return sign | 0x7c00;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    const m = (mant | 0x800000) >> (1 - exp);
+    return sign | ((m + 0x1000) >> 13);
+  }
+  // Added, not or-ed: a mantissa that rounds up carries into the exponent.
+  return (sign | (exp << 10)) + ((mant + 0x1000) >> 13);
+}
