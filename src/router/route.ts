@@ -46,6 +46,12 @@ export interface InferCall {
   debugHeader?: string;
   /** The client's cancellation and deadline, passed on to the upstream call. */
   upstream?: CallOptions;
+  /**
+   * Calls a variant another way than HTTP with `body` (the gRPC front's gRPC upstreams);
+   * `outputs`: the outputs to ask for instead of the client's, undefined to send as the client
+   * did. Undefined for the variants it does not handle.
+   */
+  send?: (variant: RoutedVariant, outputs: readonly string[] | undefined) => Promise<UpstreamResponse> | undefined;
   /** Epoch ms and performance.now() at arrival, when the front saw the request earlier than the call. */
   ts?: number;
   started?: number;
@@ -100,24 +106,32 @@ export async function routeInfer(
   const wantOutputs = sampled || mirrored;
   const extra = wantOutputs && request.outputs === undefined ? extraOutputs(variant) : undefined;
   const headers = { [REQUEST_ID_HEADER]: id };
-  const send = (payload: Buffer): Promise<UpstreamResponse> =>
-    core.upstreams.call(variant.target, 'POST', '/infer', payload, headers, call.upstream);
+  const send = (outputs?: readonly string[]): Promise<UpstreamResponse> =>
+    call.send?.(variant, outputs) ??
+    core.upstreams.call(
+      variant.target,
+      'POST',
+      '/infer',
+      outputs ? withOutputs(body, outputs) : body,
+      headers,
+      call.upstream,
+    );
 
   let answer: UpstreamResponse | undefined;
   let failure: UpstreamError | undefined;
   let keep: ReadonlySet<string> | undefined;
   try {
     if (extra) {
-      answer = await send(withOutputs(body, extra.names));
+      answer = await send(extra.names);
       keep = extra.keep;
       if (answer.status >= 400 && answer.status < 500) {
         // Perhaps this model has no predict_proba: ask exactly as the client did.
-        answer = await send(body);
+        answer = await send();
         keep = undefined;
         if (answer.status < 400) variant.augmentable = false;
       }
     } else {
-      answer = await send(body);
+      answer = await send();
     }
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;

@@ -16,6 +16,7 @@ import { HttpError } from '../http';
 import { forcedIndex, routeInfer } from '../route';
 import { checkInferRequest } from '../v2';
 import { GrpcError, grpcCode } from './status';
+import type { GrpcUpstreams } from './upstream';
 import { requestToJson, responseFromJson, type GrpcInferRequest, type GrpcInferResponse } from './tensors';
 
 const MAX_ID_LENGTH = 200;
@@ -31,6 +32,7 @@ export async function handleModelInfer(
   core: RouterCore,
   call: ServerUnaryCall<unknown, unknown>,
   endpoint: (name: string) => ExperimentRuntime,
+  upstreams: GrpcUpstreams,
 ): Promise<GrpcInferResponse> {
   const started = performance.now();
   const ts = Date.now();
@@ -79,6 +81,10 @@ export async function handleModelInfer(
   );
   const stickyKey = exp.stickyHeader ? text(md, exp.stickyHeader) : undefined;
   const debugHeader = exp.experiment.spec.routing?.debugHeaders?.find((h) => md.get(h).length > 0);
+  const upstream = {
+    signal: controller.signal,
+    ...(Number.isFinite(deadlineMs) ? { timeoutMs: deadlineMs - Date.now() } : {}),
+  };
   const outcome = await routeInfer(core, exp, {
     id,
     protocol: 'grpc',
@@ -86,10 +92,12 @@ export async function handleModelInfer(
     body,
     started,
     ts,
-    upstream: {
-      signal: controller.signal,
-      ...(Number.isFinite(deadlineMs) ? { timeoutMs: deadlineMs - Date.now() } : {}),
-    },
+    upstream,
+    // A variant with a gRPC port gets the client's message itself (raw contents stay raw).
+    send: (variant, outputs) =>
+      variant.grpc
+        ? upstreams.infer({ ...variant, grpc: variant.grpc }, msg, id, outputs, upstream)
+        : undefined,
     ...(forced !== undefined ? { forced } : {}),
     ...(stickyKey !== undefined ? { stickyKey } : {}),
     ...(debugHeader ? { debugHeader } : {}),

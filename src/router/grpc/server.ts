@@ -19,6 +19,7 @@ import { endpointMetadata, endpointReadiness } from '../models';
 import { handleModelInfer } from './infer';
 import { errorStatus, type GrpcFailure } from './status';
 import { inferenceService } from './proto';
+import { GrpcUpstreams } from './upstream';
 
 export interface GrpcFront {
   readonly host: string;
@@ -33,6 +34,7 @@ type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData
 export async function startGrpcFront(core: RouterCore, log: (m: string) => void): Promise<GrpcFront> {
   const address = core.settings.grpc!;
   let accepting = true;
+  const upstreams = new GrpcUpstreams(core.settings.timeouts.upstreamMs, 64 * 1024 * 1024);
   const server = new Server({
     'grpc.max_receive_message_length': core.settings.limits.maxBodyBytes,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
@@ -88,7 +90,9 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
         outputs: tensorMetadata(meta.outputs),
       };
     }),
-    ModelInfer: unary((call: ServerUnaryCall<unknown, unknown>) => handleModelInfer(core, call, endpoint)),
+    ModelInfer: unary((call: ServerUnaryCall<unknown, unknown>) =>
+      handleModelInfer(core, call, endpoint, upstreams),
+    ),
   };
   server.addService(inferenceService().service, impl);
 
@@ -109,6 +113,7 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
         new Promise<void>((resolve) => setTimeout(resolve, ms).unref()),
       ]);
       server.forceShutdown();
+      upstreams.close();
     },
   };
 }

@@ -1,14 +1,12 @@
 /**
  * V2 tensors between their two encodings: the protobuf messages of `grpc_predict_v2.proto`
- * (typed `contents` or little-endian `raw_*_contents`) and the V2 JSON the router routes,
- * records and sends upstream. Raw contents are the flattened, row-major elements without
- * padding; BYTES elements each carry a 4-byte little-endian length. Hand-written because it is
- * the protocol's own layout of a few scalar types, which no maintained package decodes apart
- * from a whole client (tritonclient does it in Python, on numpy).
+ * (typed `contents`, or `raw_*_contents` decoded by `raw.ts`) and the V2 JSON the router routes,
+ * records and sends upstream over HTTP.
  */
 import type { Options } from '@grpc/proto-loader';
 import { HttpError } from '../http';
 import { DATATYPES, flatten, type V2InferRequest } from '../v2';
+import { decodeRaw, encodeRaw, type Scalar } from './raw';
 
 /**
  * How @grpc/proto-loader decodes the messages into the shapes below: the proto's snake_case
@@ -70,23 +68,6 @@ export interface GrpcInferResponse {
   outputs: GrpcTensor[];
   raw_output_contents: Buffer[];
 }
-
-type Scalar = number | boolean | string;
-
-const SIZE: Record<string, number> = {
-  BOOL: 1,
-  UINT8: 1,
-  INT8: 1,
-  UINT16: 2,
-  INT16: 2,
-  FP16: 2,
-  UINT32: 4,
-  INT32: 4,
-  FP32: 4,
-  UINT64: 8,
-  INT64: 8,
-  FP64: 8,
-};
 
 /** Which typed-contents field carries a datatype (FP16 has none: raw only). */
 const FIELD: Record<string, keyof GrpcContents> = {
@@ -189,130 +170,6 @@ function decodeTyped(c: GrpcContents, datatype: string, count: number, at: strin
   return datatype === 'BYTES' ? (values as Buffer[]).map((b) => b.toString('utf8')) : (values as Scalar[]);
 }
 
-/** Decodes one raw tensor: `count` little-endian elements of `datatype`. */
-export function decodeRaw(buf: Buffer, datatype: string, count: number, at: string): Scalar[] {
-  if (datatype === 'BYTES') {
-    const out: string[] = [];
-    let pos = 0;
-    while (pos < buf.length) {
-      if (pos + 4 > buf.length) throw bad(`${at}: a BYTES element's 4-byte length is cut off at byte ${pos}`);
-      const len = buf.readUInt32LE(pos);
-      if (pos + 4 + len > buf.length)
-        throw bad(`${at}: a BYTES element of ${len} bytes runs past the end at byte ${pos}`);
-      out.push(buf.toString('utf8', pos + 4, pos + 4 + len));
-      pos += 4 + len;
-    }
-    if (out.length !== count)
-      throw bad(`${at}: has ${out.length} BYTES elements but the shape needs ${count}`);
-    return out;
-  }
-  const size = SIZE[datatype]!;
-  if (buf.length !== count * size)
-    throw bad(
-      `${at}: has ${buf.length} bytes but the shape needs ${count} ${datatype} elements of ${size} bytes (${count * size})`,
-    );
-  const out = new Array<Scalar>(count);
-  for (let j = 0; j < count; j++) {
-    const o = j * size;
-    switch (datatype) {
-      case 'BOOL':
-        out[j] = buf[o] !== 0;
-        break;
-      case 'UINT8':
-        out[j] = buf.readUInt8(o);
-        break;
-      case 'INT8':
-        out[j] = buf.readInt8(o);
-        break;
-      case 'UINT16':
-        out[j] = buf.readUInt16LE(o);
-        break;
-      case 'INT16':
-        out[j] = buf.readInt16LE(o);
-        break;
-      case 'FP16':
-        out[j] = halfToNumber(buf.readUInt16LE(o));
-        break;
-      case 'UINT32':
-        out[j] = buf.readUInt32LE(o);
-        break;
-      case 'INT32':
-        out[j] = buf.readInt32LE(o);
-        break;
-      case 'FP32':
-        out[j] = buf.readFloatLE(o);
-        break;
-      case 'UINT64':
-        out[j] = Number(buf.readBigUInt64LE(o));
-        break;
-      case 'INT64':
-        out[j] = Number(buf.readBigInt64LE(o));
-        break;
-      default:
-        out[j] = buf.readDoubleLE(o);
-    }
-  }
-  return out;
-}
-
-/** Encodes elements of `datatype` as raw contents. */
-export function encodeRaw(values: readonly unknown[], datatype: string): Buffer {
-  if (datatype === 'BYTES') {
-    const parts = values.map((v) => Buffer.from(typeof v === 'string' ? v : String(v), 'utf8'));
-    const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 4 + p.length, 0));
-    let pos = 0;
-    for (const p of parts) {
-      out.writeUInt32LE(p.length, pos);
-      p.copy(out, pos + 4);
-      pos += 4 + p.length;
-    }
-    return out;
-  }
-  const size = SIZE[datatype];
-  if (!size) throw new Error(`unknown datatype ${datatype}`);
-  const out = Buffer.alloc(values.length * size);
-  values.forEach((raw, j) => {
-    const v = typeof raw === 'boolean' ? Number(raw) : Number(raw);
-    const o = j * size;
-    switch (datatype) {
-      case 'BOOL':
-      case 'UINT8':
-        out.writeUInt8(v & 0xff, o);
-        break;
-      case 'INT8':
-        out.writeInt8(v, o);
-        break;
-      case 'UINT16':
-        out.writeUInt16LE(v, o);
-        break;
-      case 'INT16':
-        out.writeInt16LE(v, o);
-        break;
-      case 'FP16':
-        out.writeUInt16LE(numberToHalf(v), o);
-        break;
-      case 'UINT32':
-        out.writeUInt32LE(v, o);
-        break;
-      case 'INT32':
-        out.writeInt32LE(v, o);
-        break;
-      case 'FP32':
-        out.writeFloatLE(v, o);
-        break;
-      case 'UINT64':
-        out.writeBigUInt64LE(BigInt(Math.trunc(v)), o);
-        break;
-      case 'INT64':
-        out.writeBigInt64LE(BigInt(Math.trunc(v)), o);
-        break;
-      default:
-        out.writeDoubleLE(v, o);
-    }
-  });
-  return out;
-}
-
 interface JsonTensor {
   name?: unknown;
   datatype?: unknown;
@@ -368,30 +225,25 @@ function typedContents(data: readonly unknown[], datatype: string): GrpcContents
   return { [field]: data.map(Number) };
 }
 
-/** IEEE 754 binary16 → number. */
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
-/** number → IEEE 754 binary16 (round to nearest through a float32). */
-function numberToHalf(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0]!;
-  const sign = (x >> 16) & 0x8000;
-  const exp = ((x >> 23) & 0xff) - 127 + 15;
-  const mant = x & 0x7fffff;
-  if (((x >> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp >= 0x1f) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    const m = (mant | 0x800000) >> (1 - exp);
-    return sign | ((m + 0x1000) >> 13);
-  }
-  // Added, not or-ed: a mantissa that rounds up carries into the exponent.
-  return (sign | (exp << 10)) + ((mant + 0x1000) >> 13);
+/** A ModelInferResponse (from a gRPC upstream) as V2 JSON: what the router records and re-encodes. */
+export function responseToJson(msg: GrpcInferResponse): Record<string, unknown> {
+  const raw = msg.raw_output_contents ?? [];
+  const outputs = (msg.outputs ?? []).map((t, i) => {
+    const shape = (t.shape ?? []).map(Number);
+    const count = shape.reduce((a, b) => a * b, 1);
+    const data =
+      raw.length > 0
+        ? decodeRaw(raw[i] ?? Buffer.alloc(0), t.datatype, count, `raw_output_contents[${i}]`)
+        : decodeTyped(t.contents ?? {}, t.datatype, count, `outputs[${i}].contents`);
+    const params = parametersToJson(t.parameters);
+    return { name: t.name, datatype: t.datatype, shape, data, ...(params ? { parameters: params } : {}) };
+  });
+  const params = parametersToJson(msg.parameters);
+  return {
+    model_name: msg.model_name,
+    model_version: msg.model_version,
+    id: msg.id,
+    ...(params ? { parameters: params } : {}),
+    outputs,
+  };
 }
