@@ -1,13 +1,14 @@
 /**
  * `POST /v2/models/{endpoint}/infer`: the HTTP front of `route.ts`. Reads and checks the JSON
- * body, takes the routing hints from the headers (forced variant, sticky key, debug header),
+ * body (translating the binary tensor extension, `binaryTensors.ts`), takes the routing hints from the headers (forced variant, sticky key, debug header),
  * answers with the variant and request id in headers, and mirrors once the answer is written.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
-import { HttpError, parseJson, readBody } from './http';
+import { HEADER_LENGTH, binaryAnswer, plainRequest } from './binaryTensors';
+import { HttpError, readBody } from './http';
 import { forcedIndex, routeInfer } from './route';
 import { checkInferRequest } from './v2';
 import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../shared/routerApi';
@@ -43,10 +44,13 @@ export async function handleInfer(
   const forced = header(req, VARIANT_HEADER);
   // An unknown forced variant is refused before the body is read.
   if (forced !== undefined) forcedIndex(exp, forced);
-  const body = await readBody(req, core.settings.limits.maxBodyBytes);
-  const checked = checkInferRequest(parseJson(body));
+  const received = await readBody(req, core.settings.limits.maxBodyBytes);
+  // The binary tensor extension is translated: upstreams get plain V2 JSON.
+  const plain = plainRequest(received, header(req, HEADER_LENGTH));
+  const checked = checkInferRequest(plain.json);
   if (!checked.ok) throw new HttpError(400, checked.error);
   const request = checked.value;
+  const body = plain.changed ? Buffer.from(JSON.stringify(request)) : received;
   const outcome = await routeInfer(core, exp, {
     id,
     protocol: 'http',
@@ -60,12 +64,18 @@ export async function handleInfer(
       : {}),
     ...debugHeaderOf(req, exp),
   });
+  const binary =
+    plain.binaryOutputs && outcome.status === 200
+      ? binaryAnswer(outcome.body, plain.binaryOutputs)
+      : undefined;
+  const out = binary?.body ?? outcome.body;
   res.writeHead(outcome.status, {
-    'content-type': outcome.contentType,
-    'content-length': outcome.body.length,
+    'content-type': binary ? 'application/octet-stream' : outcome.contentType,
+    'content-length': out.length,
     [VARIANT_HEADER]: outcome.variant.name,
+    ...(binary ? { [HEADER_LENGTH]: binary.headerLength } : {}),
   });
-  res.end(outcome.body);
+  res.end(out);
   if (outcome.mirrored) res.once('finish', () => core.shadow.mirror(exp, id, request, body));
 }
 

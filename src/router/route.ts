@@ -51,7 +51,10 @@ export interface InferCall {
    * `outputs`: the outputs to ask for instead of the client's, undefined to send as the client
    * did. Undefined for the variants it does not handle.
    */
-  send?: (variant: RoutedVariant, outputs: readonly string[] | undefined) => Promise<UpstreamResponse> | undefined;
+  send?: (
+    variant: RoutedVariant,
+    outputs: readonly string[] | undefined,
+  ) => Promise<UpstreamResponse> | undefined;
   /** Epoch ms and performance.now() at arrival, when the front saw the request earlier than the call. */
   ts?: number;
   started?: number;

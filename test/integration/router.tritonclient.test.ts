@@ -188,6 +188,44 @@ describe('router: tritonclient (gRPC and HTTP) through the router to real MLServ
     );
   });
 
+  it('answers tritonclient HTTP with its default binary tensors as MLServer answers JSON', async () => {
+    const [v1] = servers as [ModelServer];
+    const httpAt = new URL(router.url).host;
+    const direct = new URL(v1.url).host;
+    const calls: TritonCall[] = [];
+    for (const rows of [trafficRows().slice(200, 201), trafficRows().slice(210, 260)]) {
+      const base = { protocol: 'http' as const, inputs: rowInputs(rows), parameters: PD };
+      const forced = { 'x-model-canary-variant': 'v1' };
+      calls.push(
+        // MLServer itself: JSON only.
+        { ...base, url: direct, model: 'propensity-v1', binary: false },
+        {
+          ...base,
+          url: direct,
+          model: 'propensity-v1',
+          binary: false,
+          outputs: ['predict', 'predict_proba'],
+        },
+        // The router: tritonclient's defaults (binary inputs and outputs), named binary outputs, JSON.
+        { ...base, url: httpAt, model: 'propensity', headers: forced },
+        { ...base, url: httpAt, model: 'propensity', headers: forced, outputs: ['predict', 'predict_proba'] },
+        { ...base, url: httpAt, model: 'propensity', headers: forced, binary: false },
+        // And MLServer with the client's defaults, for the record.
+        { ...base, url: direct, model: 'propensity-v1' },
+      );
+    }
+    const results = await tritonCalls(calls);
+    for (let i = 0; i < results.length; i += 6) {
+      const [plain, named, binary, binaryNamed, json, mlserverBinary] = results.slice(i, i + 6);
+      assert.deepEqual(outputsOf(binary), outputsOf(plain), 'binary through the router = JSON from MLServer');
+      assert.deepEqual(outputsOf(binaryNamed), outputsOf(named), 'named binary outputs too');
+      assert.deepEqual(outputsOf(json), outputsOf(plain), 'JSON through the router = JSON from MLServer');
+      console.log(
+        `      MLServer itself, with tritonclient's binary default: ${JSON.stringify(mlserverBinary).slice(0, 120)}`,
+      );
+    }
+  });
+
   it('answers DEADLINE_EXCEEDED when the deadline expires upstream, and counts it as an error of the variant', async () => {
     const big = rowInputs(trafficRows().slice(0, 2_000));
     const [result] = await tritonCalls([

@@ -6,7 +6,7 @@
 import type { Options } from '@grpc/proto-loader';
 import { HttpError } from '../http';
 import { DATATYPES, flatten, type V2InferRequest } from '../v2';
-import { decodeRaw, encodeRaw, type Scalar } from './raw';
+import { decodeRaw, encodeRaw, type Scalar } from '../rawTensors';
 
 /**
  * How @grpc/proto-loader decodes the messages into the shapes below: the proto's snake_case

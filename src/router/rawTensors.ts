@@ -1,10 +1,11 @@
 /**
- * Raw V2 tensor contents: the flattened, row-major elements in little-endian without padding;
- * a BYTES element is a 4-byte little-endian length and its bytes. Hand-written because it is the
- * protocol's own layout of a dozen scalar types, which no maintained package decodes apart from
- * a whole client (tritonclient does it in Python, on numpy). FP16 goes through a float32.
+ * Raw V2 tensor contents, as gRPC's `raw_*_contents` and the HTTP binary tensor extension carry
+ * them: the flattened, row-major elements in little-endian without padding; a BYTES element is a
+ * 4-byte little-endian length and its bytes. Hand-written because it is the protocol's own layout
+ * of a dozen scalar types, which no maintained package decodes apart from a whole client
+ * (tritonclient does it in Python, on numpy). FP16 goes through a float32.
  */
-import { HttpError } from '../http';
+import { HttpError } from './http';
 
 export type Scalar = number | boolean | string;
 
@@ -42,7 +43,8 @@ export function decodeRaw(buf: Buffer, datatype: string, count: number, at: stri
       throw new HttpError(400, `${at}: has ${out.length} BYTES elements but the shape needs ${count}`);
     return out;
   }
-  const size = SIZE[datatype]!;
+  const size = SIZE[datatype];
+  if (!size) throw new HttpError(400, `${at}: unknown datatype "${datatype}"`);
   if (buf.length !== count * size)
     throw new HttpError(
       400,
