@@ -23,6 +23,7 @@ const SIMULATE_HELP = [
   'offered and the label is 0, and never when not offered. Feedback (conversion 0/1) goes to the router.',
   'Drift: FEATURE=shift:+N | FEATURE=scale:F | FEATURE=mix:a=0.7,b=0.3, from --drift-from (fraction) on.',
   'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
+  "--protocol grpc sends the requests to the router's gRPC port (the local environment's; feedback stays on HTTP).",
 ].join('\n');
 
 /** A progress bar on a terminal's stderr. */
@@ -42,7 +43,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
   return {
     simulate: {
       summary: 'replay a dataset through the router with sticky users, feedback and optional drift',
-      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--data FILE] ${environmentUsage} [--json]`,
+      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--data FILE] [--protocol http|grpc] ${environmentUsage} [--json]`,
       help: SIMULATE_HELP,
       options: {
         ...environmentOptions,
@@ -51,6 +52,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
         drift: { type: 'string', multiple: true },
         'drift-from': { type: 'string' },
         data: { type: 'string' },
+        protocol: { type: 'string' },
         ...jsonOption,
       },
       twin: {
@@ -69,6 +71,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
             drift: (v.drift as string[] | undefined) ?? [],
             driftFrom: numberFlag(v['drift-from'], '--drift-from'),
             dataFile: v.data as string | undefined,
+            ...(v.protocol ? { protocol: v.protocol as 'http' | 'grpc' } : {}),
           },
           { signal: abort.signal, onRequests: v.json ? undefined : progressBar() },
         );

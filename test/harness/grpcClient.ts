@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { LOADER_OPTIONS } from '../../src/router/grpc/tensors';
 import { REPO_ROOT } from './tools';
 
-export const PROTO_FILE = join(REPO_ROOT, 'src/router/grpc/grpc_predict_v2.proto');
+export const PROTO_FILE = join(REPO_ROOT, 'src/shared/grpc_predict_v2.proto');
 
 export interface GrpcAnswer<T> {
   error: ServiceError | undefined;

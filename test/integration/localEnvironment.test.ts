@@ -153,6 +153,35 @@ describe('local environment (real MLServer + router processes, sample-models)', 
     assert.ok((report.shadow?.agreement ?? 0) > 0.5);
   });
 
+  it("simulate --protocol grpc drives the same experiment through the router's gRPC port", async () => {
+    const sim = await cli(
+      'simulate',
+      'propensity',
+      '--protocol',
+      'grpc',
+      '--requests',
+      '60',
+      '--rps',
+      '100',
+      '--json',
+    );
+    assert.equal(sim.exitCode, 0, sim.stderr);
+    const summary = JSON.parse(sim.stdout) as { ok: number; feedbackSent: number; firstError?: string };
+    assert.equal(summary.ok, 60, summary.firstError);
+    assert.equal(summary.feedbackSent, 60);
+    const metrics = await (await fetch(`${(await status()).routerUrl}/metrics`)).text();
+    const grpcRequests = [
+      ...metrics.matchAll(/model_canary_requests_total\{[^}]*protocol="grpc",code="200"\} (\d+)/g),
+    ]
+      .map((m) => Number(m[1]))
+      .reduce((a, b) => a + b, 0);
+    // The 60 simulated requests and the one forced request of the deploy check.
+    assert.equal(grpcRequests, 61);
+    const bad = await cli('simulate', 'propensity', '--protocol', 'udp');
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /protocol must be http or grpc, got "udp"/);
+  });
+
   it('split changes the weights the router uses', async () => {
     const res = await cli('split', 'propensity', 'v1=50', 'v2=50');
     assert.equal(res.exitCode, 0, res.stderr);

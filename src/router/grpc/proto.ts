@@ -11,8 +11,8 @@
  */
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
-import { parse } from 'protobufjs';
-import protoText from './grpc_predict_v2.proto';
+import protobuf from 'protobufjs';
+import protoText from '../../shared/grpc_predict_v2.proto';
 import { LOADER_OPTIONS } from './tensors';
 
 /** The service name clients call: `inference.GRPCInferenceService`. */
@@ -23,7 +23,7 @@ let loaded: ServiceClientConstructor | undefined;
 /** The GRPCInferenceService constructor (its `.service` is the definition a server adds). */
 export function inferenceService(): ServiceClientConstructor {
   if (!loaded) {
-    const root = parse(protoText, { keepCase: true }).root;
+    const root = protobuf.parse(protoText, { keepCase: true }).root;
     const pkg = loadPackageDefinition(fromJSON(root.toJSON(), LOADER_OPTIONS));
     loaded = (pkg.inference as GrpcObject).GRPCInferenceService as ServiceClientConstructor;
   }

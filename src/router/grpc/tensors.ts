@@ -4,22 +4,13 @@
  * records and sends upstream over HTTP.
  */
 import type { Options } from '@grpc/proto-loader';
+import { GRPC_LOADER_OPTIONS } from '../../shared/grpcProto';
 import { HttpError } from '../http';
 import { DATATYPES, flatten, type V2InferRequest } from '../v2';
 import { decodeRaw, encodeRaw, type Scalar } from '../rawTensors';
 
-/**
- * How @grpc/proto-loader decodes the messages into the shapes below: the proto's snake_case
- * names (as in V2 JSON), int64 as numbers, every field present, oneofs named.
- */
-export const LOADER_OPTIONS: Options = {
-  keepCase: true,
-  longs: Number,
-  enums: String,
-  defaults: true,
-  arrays: true,
-  oneofs: true,
-};
+/** How @grpc/proto-loader decodes the messages into the shapes below. */
+export const LOADER_OPTIONS: Options = GRPC_LOADER_OPTIONS;
 
 /** `InferParameter` as proto-loader decodes it (`oneofs: true`). */
 export interface GrpcParameter {
