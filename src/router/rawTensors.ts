@@ -162,20 +162,23 @@ function halfToNumber(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-/** number → IEEE 754 binary16 (round to nearest through a float32). */
+/** number → IEEE 754 binary16, rounding to nearest, ties to even (through a float32, as numpy's cast of a float32). */
 function numberToHalf(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0]!;
+  const x = new Uint32Array(new Float32Array([v]).buffer)[0]!;
   const sign = (x >> 16) & 0x8000;
-  const exp = ((x >> 23) & 0xff) - 127 + 15;
+  const biased = (x >> 23) & 0xff;
   const mant = x & 0x7fffff;
-  if (((x >> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp >= 0x1f) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    const m = (mant | 0x800000) >> (1 - exp);
-    return sign | ((m + 0x1000) >> 13);
-  }
-  // Added, not or-ed: a mantissa that rounds up carries into the exponent.
-  return (sign | (exp << 10)) + ((mant + 0x1000) >> 13);
+  if (biased === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const exp = biased - 127 + 15;
+  // Normal halves keep 10 of the 23 mantissa bits; subnormal ones fewer, with the implicit 1.
+  const full = exp > 0 ? mant : biased === 0 ? 0 : mant | 0x800000;
+  const shift = exp > 0 ? 13 : 14 - exp;
+  if (shift > 24) return sign;
+  let m = Math.floor(full / 2 ** shift);
+  const rest = full - m * 2 ** shift;
+  const halfway = 2 ** (shift - 1);
+  if (rest > halfway || (rest === halfway && m & 1)) m++;
+  // Added, not or-ed: a mantissa that rounds up carries into the exponent (up to infinity).
+  const half = (exp > 0 ? exp << 10 : 0) + m;
+  return sign | Math.min(half, 0x7c00);
 }
