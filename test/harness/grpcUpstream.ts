@@ -24,7 +24,17 @@ interface Tensor {
 }
 
 /** Starts the server on 127.0.0.1 (`port` 0: any free port); resolves with the port and a stop. */
-export async function startGrpcUpstream(port = 0): Promise<{ port: number; stop(): void }> {
+export interface GrpcUpstreamCall {
+  model: string;
+  requestId: string | undefined;
+  rawInputs: number;
+  outputs: string[];
+}
+
+export async function startGrpcUpstream(
+  port = 0,
+): Promise<{ port: number; calls: GrpcUpstreamCall[]; stop(): void }> {
+  const calls: GrpcUpstreamCall[] = [];
   const pkg = loadPackageDefinition(loadSync(PROTO_FILE, GRPC_LOADER_OPTIONS));
   const Service = (pkg.inference as GrpcObject).GRPCInferenceService as ServiceClientConstructor;
   const server = new Server();
@@ -33,10 +43,26 @@ export async function startGrpcUpstream(port = 0): Promise<{ port: number; stop(
     ServerReady: (_call: unknown, cb: (e: null, r: object) => void) => cb(null, { ready: true }),
     ModelReady: (_call: unknown, cb: (e: null, r: object) => void) => cb(null, { ready: true }),
     ModelInfer: (
-      call: { request: { model_name: string; id: string; inputs: Tensor[]; raw_input_contents: Buffer[] } },
+      call: {
+        request: {
+          model_name: string;
+          id: string;
+          inputs: Tensor[];
+          outputs: { name: string }[];
+          raw_input_contents: Buffer[];
+        };
+        metadata: { get(key: string): unknown[] };
+      },
       cb: (e: null, r: object) => void,
     ) => {
       const req = call.request;
+      const id = call.metadata.get('x-request-id')[0];
+      calls.push({
+        model: req.model_name,
+        requestId: typeof id === 'string' ? id : undefined,
+        rawInputs: req.raw_input_contents.length,
+        outputs: req.outputs.map((o) => o.name),
+      });
       const first = req.inputs[0];
       const rows = first?.shape[0] ?? 1;
       const raw = req.raw_input_contents.length > 0;
@@ -62,11 +88,13 @@ export async function startGrpcUpstream(port = 0): Promise<{ port: number; stop(
       err ? reject(err) : resolve(p),
     ),
   );
-  return { port: bound, stop: () => server.forceShutdown() };
+  return { port: bound, calls, stop: () => server.forceShutdown() };
 }
 
 if (process.argv[1] && /grpcUpstream\.ts$/.test(process.argv[1])) {
   const i = process.argv.indexOf('--port');
   const u = await startGrpcUpstream(i > 0 ? Number(process.argv[i + 1]) : 0);
+  // The recorded calls would grow without bound under load.
+  u.calls.push = () => 0;
   console.log(`grpc upstream listening on 127.0.0.1:${u.port}`);
 }

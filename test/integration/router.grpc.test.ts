@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { RequestEvent } from '../../src/shared/events';
 import { InferenceClient } from '../harness/grpcClient';
+import { startGrpcUpstream } from '../harness/grpcUpstream';
 import { routerDir, startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { Client, readEvents } from '../harness/routerClient';
 import { TOKEN } from '../harness/routerSuites';
@@ -32,6 +33,7 @@ interface Response {
 
 describe('router: the gRPC front (real router process, Node grpc-js client, fake V2 upstreams)', function () {
   let v1: Upstream, v2: Upstream, flaky: Upstream, slow: Upstream;
+  let grpcUp: Awaited<ReturnType<typeof startGrpcUpstream>>;
   let dir: string;
   let router: RunningRouter;
   let grpc: InferenceClient;
@@ -44,6 +46,7 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
       startUpstream({ status: 500 }),
       startUpstream({ latencyMs: 1_500 }),
     ]);
+    grpcUp = await startGrpcUpstream();
     dir = await routerDir();
     const file = await writeRouterConfig(dir, {
       grpcListen: '127.0.0.1:0',
@@ -71,6 +74,17 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
           variants: [{ name: 'n1', url: 'http://127.0.0.1:9', model: 'm', weight: 1 }],
         },
         { name: 'slow', endpoint: 'slow', variants: [{ name: 's1', url: slow.url, model: 's', weight: 1 }] },
+        {
+          // A gRPC upstream: gRPC requests go to it over gRPC.
+          name: 'viagrpc',
+          endpoint: 'viagrpc',
+          variants: [{ name: 'g1', url: v1.url, grpc: `127.0.0.1:${grpcUp.port}`, model: 'gm', weight: 1 }],
+        },
+        {
+          name: 'grpcnowhere',
+          endpoint: 'grpcnowhere',
+          variants: [{ name: 'n1', url: v1.url, grpc: '127.0.0.1:9', model: 'm', weight: 1 }],
+        },
       ],
     });
     router = await startRouter(file);
@@ -84,6 +98,7 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
     await http?.close();
     await router?.stop();
     await Promise.all([v1, v2, flaky, slow].map((u) => u?.close()));
+    grpcUp?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -245,6 +260,33 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
       assert.equal(res.status, 400, res.body.toString());
       assert.match((JSON.parse(res.body.toString()) as { error: string }).error, message);
     }
+  });
+
+  it("sends gRPC requests to a variant's gRPC port as the client sent them (raw stays raw), and counts an unreachable one as UNAVAILABLE", async () => {
+    const a = await grpc.call<Response>('ModelInfer', inferRequest(true, [60], 'viagrpc'), {
+      'x-request-id': 'grpc-up-1',
+    });
+    assert.equal(a.error, undefined, a.error?.details);
+    assert.equal(a.response!.raw_output_contents[0]!.readBigInt64LE(0), 1n);
+    const seen = grpcUp.calls.find((c) => c.requestId === 'grpc-up-1');
+    assert.deepEqual(seen && { model: seen.model, rawInputs: seen.rawInputs }, { model: 'gm', rawInputs: 1 });
+    // HTTP requests to the same experiment still go over HTTP.
+    const before = grpcUp.calls.length;
+    assert.equal(
+      (await http.infer('viagrpc', { inputs: [{ name: 'x', shape: [1], datatype: 'FP64', data: [1] }] }))
+        .status,
+      200,
+    );
+    assert.equal(grpcUp.calls.length, before);
+
+    const down = await grpc.call('ModelInfer', inferRequest(false, [1], 'grpcnowhere'));
+    assert.equal(down.error?.code, status.UNAVAILABLE);
+    assert.match(down.error!.details, /variant n1: 127\.0\.0\.1:9 \(model m, gRPC\) failed/);
+    const metrics = (await http.send('GET', '/metrics')).text;
+    assert.match(
+      metrics,
+      /model_canary_request_errors_total\{experiment="grpcnowhere",variant="n1",protocol="grpc"\} 1/,
+    );
   });
 
   it('maps failures to gRPC codes: bad tensors, unknown models, an upstream 5xx, an unreachable upstream', async () => {
