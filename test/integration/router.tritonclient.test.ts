@@ -226,6 +226,47 @@ describe('router: tritonclient (gRPC and HTTP) through the router to real MLServ
     }
   });
 
+  it("answers MLServer's own failures with MLServer's gRPC code: an unknown output, a missing feature", async () => {
+    const [v1] = servers as [ModelServer];
+    const row = trafficRows().slice(0, 1);
+    const cases = [
+      { inputs: rowInputs(row), outputs: ['no-such-output'] },
+      { inputs: rowInputs(row).slice(1) },
+    ];
+    const calls: TritonCall[] = cases.flatMap((c, i) => {
+      const base = { protocol: 'grpc' as const, parameters: PD, ...c };
+      return [
+        { ...base, url: `127.0.0.1:${v1.ports.grpc}`, model: 'propensity-v1' },
+        {
+          ...base,
+          url: grpcAt,
+          model: 'propensity',
+          headers: { 'x-model-canary-variant': 'v1', 'x-request-id': `triton-bad-${i}` },
+        },
+      ];
+    });
+    const results = await tritonCalls(calls);
+    for (let i = 0; i < cases.length; i++) {
+      const [direct, via] = [results[2 * i], results[2 * i + 1]] as {
+        ok: boolean;
+        status: string;
+        message: string;
+      }[];
+      console.log(
+        `      MLServer: ${direct!.status} ${direct!.message.slice(0, 80)}; through the router: ${via!.status}`,
+      );
+      assert.equal(direct!.ok, false);
+      assert.equal(via!.status, direct!.status);
+    }
+    await new Promise((r) => setTimeout(r, 400));
+    for (let i = 0; i < cases.length; i++) {
+      const e = events().find((x) => x.id === `triton-bad-${i}`);
+      const code = (results[2 * i] as { status: string }).status;
+      // INVALID_ARGUMENT is the client's mistake; anything else (MLServer's INTERNAL) the variant's failure.
+      assert.equal(e?.error === undefined, /INVALID_ARGUMENT/.test(code), `${code}: ${JSON.stringify(e)}`);
+    }
+  });
+
   it('answers DEADLINE_EXCEEDED when the deadline expires upstream, and counts it as an error of the variant', async () => {
     const big = rowInputs(trafficRows().slice(0, 2_000));
     const [result] = await tritonCalls([
