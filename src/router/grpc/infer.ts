@@ -73,12 +73,15 @@ export async function handleModelInfer(
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
   const controller = new AbortController();
-  // grpc-js also reports a passed deadline as 'cancelled': that one is the variant's timeout.
-  call.once('cancelled', () =>
-    controller.abort(
-      Date.now() >= deadlineMs - 5 ? new DOMException('the deadline passed', 'TimeoutError') : undefined,
-    ),
-  );
+  // grpc-js also reports a passed deadline as 'cancelled' (that one is the variant's timeout),
+  // and reports 'cancelled' once a call has ended too: only a call still routing is aborted.
+  let routing = true;
+  call.once('cancelled', () => {
+    if (routing)
+      controller.abort(
+        Date.now() >= deadlineMs - 5 ? new DOMException('the deadline passed', 'TimeoutError') : undefined,
+      );
+  });
   const stickyKey = exp.stickyHeader ? text(md, exp.stickyHeader) : undefined;
   const debugHeader = exp.experiment.spec.routing?.debugHeaders?.find((h) => md.get(h).length > 0);
   const upstream = {
@@ -102,6 +105,7 @@ export async function handleModelInfer(
     ...(stickyKey !== undefined ? { stickyKey } : {}),
     ...(debugHeader ? { debugHeader } : {}),
   });
+  routing = false;
   answer.set(VARIANT_HEADER, outcome.variant.name);
 
   if (outcome.status !== 200) {
