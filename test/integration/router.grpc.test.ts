@@ -151,7 +151,10 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
   });
 
   it('records gRPC requests in the same event log with protocol, features and outputs, and counts them by protocol', async () => {
-    await grpc.call('ModelInfer', inferRequest(true, [60]), { 'x-request-id': 'grpc-log-1' });
+    // The first request to a variant teaches it the default outputs; the next is asked for the score too.
+    const v1Only = { 'x-model-canary-variant': 'v1' };
+    await grpc.call('ModelInfer', inferRequest(true, [60]), v1Only);
+    await grpc.call('ModelInfer', inferRequest(true, [60]), { ...v1Only, 'x-request-id': 'grpc-log-1' });
     await new Promise((r) => setTimeout(r, 400));
     const event = readEvents(join(dir, 'data')).find(
       (e): e is RequestEvent => e.type === 'request' && e.id === 'grpc-log-1',
@@ -197,7 +200,7 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
       (e): e is RequestEvent => e.type === 'request' && e.protocol === 'grpc',
     );
     assert.ok(events.some((e) => e.assignment === 'sticky' && /^[0-9a-f]{16}$/.test(e.user ?? '')));
-    assert.equal(events.filter((e) => e.assignment === 'forced').length, 6);
+    assert.equal(events.filter((e) => e.assignment === 'forced' && e.variant === 'v2').length, 6);
   });
 
   it('HTTP binary tensor extension: decodes binary inputs for the upstream, answers binary outputs, names what is wrong', async () => {
