@@ -20,6 +20,8 @@ const node = {
   inject: ['tools/esbuild/import-meta-url.js'],
   // @datadog/sketches-js requires protobufjs only to serialise sketches, which we never do.
   external: ['protobufjs/minimal'],
+  // The gRPC front's vendored .proto travels inside the bundle as text (src/router/grpc/proto.ts).
+  loader: { '.proto': 'text' },
 };
 
 const builds = [

@@ -38,6 +38,8 @@ bash "$here/install-code-server.sh"
 stamp "MLServer Python environment (the CLI's own setup)"
 [ -f "$root/dist/cli.js" ] || (cd "$root" && node esbuild.mjs)
 node "$root/dist/cli.js" setup
+stamp "tritonclient[grpc,http] for the router's client tests (tools/install-tritonclient.sh)"
+bash "$here/install-tritonclient.sh"
 stamp "the stack's images, offline (tools/images/build.sh)"
 bash "$here/images/build.sh"
 stamp "waiting for the kind node image"

@@ -10,7 +10,8 @@ export function statusText(status: EnvironmentStatus): string {
   const local = status.runtime === 'process';
   const name = local ? 'local environment' : 'Kubernetes environment';
   if (!status.up) return `${name}: not running`;
-  const lines = [`${name}: running — router ${status.routerUrl}`];
+  const grpc = status.routerGrpc ? `, gRPC ${status.routerGrpc}` : '';
+  const lines = [`${name}: running — router ${status.routerUrl}${grpc}`];
   for (const c of status.components)
     lines.push(
       `  ${c.state === 'ready' ? '✔' : '✖'} ${c.name.padEnd(16)} ${c.state.padEnd(9)} ${local ? 'pid' : 'pod'} ${c.id.padEnd(8)} ${c.url}${c.detail ? `  (${c.detail})` : ''}`,

@@ -27,6 +27,7 @@ const SIMULATE_HELP = [
   '--feedback-delay 2s sends each feedback after a random delay of up to 2 s, as real conversions come late',
   '(see metrics.primary.window in docs/experiments.md).',
   'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
+  "--protocol grpc sends the requests to the router's gRPC port (the local environment's; feedback stays on HTTP).",
 ].join('\n');
 
 /** A duration flag (`500ms`, `2s`, `1m`) in ms. */
@@ -54,7 +55,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
   return {
     simulate: {
       summary: 'replay a dataset through the router with sticky users, feedback and optional drift',
-      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--feedback-delay 2s] [--data FILE] ${environmentUsage} [--json]`,
+      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--feedback-delay 2s] [--data FILE] [--protocol http|grpc] ${environmentUsage} [--json]`,
       help: SIMULATE_HELP,
       options: {
         ...environmentOptions,
@@ -64,6 +65,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
         'drift-from': { type: 'string' },
         'feedback-delay': { type: 'string' },
         data: { type: 'string' },
+        protocol: { type: 'string' },
         ...jsonOption,
       },
       twin: {
@@ -83,6 +85,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
             driftFrom: numberFlag(v['drift-from'], '--drift-from'),
             feedbackDelayMs: durationFlag(v['feedback-delay'], '--feedback-delay'),
             dataFile: v.data as string | undefined,
+            ...(v.protocol ? { protocol: v.protocol as 'http' | 'grpc' } : {}),
           },
           { signal: abort.signal, onRequests: v.json ? undefined : progressBar() },
         );

@@ -9,6 +9,7 @@ import type { Experiment } from '../core/spec/experiment';
 import type { OperationOptions, Runtime } from '../runtime/runtime';
 import { defaultTrafficFile, loadDataset } from '../simulator/dataset';
 import { parseDriftSpec, type DriftSpec } from '../simulator/driftInjection';
+import { grpcSender } from '../simulator/send';
 import { simulate, type SimulationSummary } from '../simulator/simulator';
 import { RouterClient, fetchTransport } from '../shared/routerApi';
 import { usageError } from './errors';
@@ -35,6 +36,8 @@ export interface SimulateInput {
   labelDelayMs?: number;
   /** Where to send requests when the runtime cannot connect by itself (default: its endpoint). */
   routerUrl?: string;
+  /** `http` (default) or `grpc`: the router's gRPC front (feedback still goes over HTTP). */
+  protocol?: 'http' | 'grpc';
 }
 
 export interface SimulateProgress {
@@ -77,16 +80,31 @@ export async function simulateTraffic(
   if (input.feedbackDelayMs !== undefined && !(input.feedbackDelayMs >= 0))
     throw usageError('the feedback delay must be a duration like 500ms, 2s or 1m');
   const drift = parseDriftOptions(input.drift ?? []);
+  const protocol = input.protocol ?? 'http';
+  if (protocol !== 'http' && protocol !== 'grpc')
+    throw usageError(`protocol must be http or grpc, got "${String(protocol)}"`);
+  let grpcAddress: string | undefined;
+  if (protocol === 'grpc') {
+    grpcAddress = (await runtime.status()).routerGrpc;
+    if (!grpcAddress)
+      throw usageError(
+        "this environment's router has no gRPC port — the local environment has one (model-canary up, then status shows it); on Kubernetes simulate over HTTP",
+      );
+  }
   const data = await loadDataset(dataFile);
   if (runtime.connect && !input.routerUrl) options.onProgress?.('connecting to the router');
   const connection =
     runtime.connect && !input.routerUrl
       ? await runtime.connect({ signal: options.signal })
       : { url: input.routerUrl ?? (await runtime.endpoint()), close: async () => undefined };
-  options.onProgress?.(`replaying ${dataFile} against ${connection.url}`);
+  options.onProgress?.(
+    `replaying ${dataFile} against ${grpcAddress ? `gRPC ${grpcAddress}` : connection.url}`,
+  );
+  const sender = grpcAddress ? await grpcSender(grpcAddress) : undefined;
   try {
     return await simulate({
       routerUrl: connection.url,
+      ...(sender ? { sender } : {}),
       experiment: experiment.metadata.name,
       endpoint: experiment.spec.endpoint,
       stickyHeader: experiment.spec.routing?.sticky?.header,
@@ -105,6 +123,7 @@ export async function simulateTraffic(
       onProgress: options.onRequests,
     });
   } finally {
+    sender?.close();
     await connection.close();
   }
 }

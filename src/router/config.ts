@@ -28,6 +28,8 @@ export interface RoutedVariant {
   readonly model: string;
   readonly url: string;
   readonly target: UpstreamTarget;
+  /** host:port of the variant's V2 gRPC port, for requests that came over gRPC. */
+  readonly grpc?: string;
   /** The outputs the model returns when a request names none; learned from the first such answer. */
   defaultOutputs?: string[];
   /** False once the model refused a request that also asked for predict and predict_proba. */
@@ -93,7 +95,7 @@ export class ExperimentRuntime {
   sameShapeAs(other: ExperimentRuntime): boolean {
     const key = (e: ExperimentRuntime): string =>
       JSON.stringify([
-        e.variants.map((v) => [v.name, v.role, v.model, v.url]),
+        e.variants.map((v) => [v.name, v.role, v.model, v.url, v.grpc]),
         e.mirror && [e.mirror.variant, e.mirror.model, e.mirror.url],
         { ...e.experiment.spec, variants: undefined },
         e.reference?.rows.length,
@@ -105,6 +107,8 @@ export class ExperimentRuntime {
 export interface RouterSettings {
   host: string;
   port: number;
+  /** The gRPC front's address (`grpcListen`); undefined when the router serves HTTP only. */
+  grpc: { host: string; port: number } | undefined;
   dataDir: string;
   adminToken: string | undefined;
   /** Where the token came from, re-read on each admin request so a rotated file takes effect. */
@@ -142,9 +146,11 @@ export async function resolveSettings(
   const experiments = await Promise.all(
     config.experiments.map((exp, i) => resolveExperiment(exp, baseDir, file, i, readText)),
   );
+  const grpc = config.grpcListen?.split(':') as [string, string] | undefined;
   return {
     host,
     port: Number(port),
+    grpc: grpc && { host: grpc[0], port: Number(grpc[1]) },
     dataDir: resolve(baseDir, config.dataDir),
     adminToken,
     adminTokenFile,
@@ -172,6 +178,7 @@ async function resolveExperiment(
     model: v.model,
     url: v.url,
     target: upstreamTarget(v.url, v.model),
+    ...(v.grpc ? { grpc: v.grpc } : {}),
     augmentable: true,
   }));
   const weights = Object.fromEntries(ordered.map((v) => [v.name, v.weight]));

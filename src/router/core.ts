@@ -235,7 +235,7 @@ export class RouterCore {
     for (const key of ['host', 'port', 'dataDir'] as const) {
       if (prev[key] !== next[key]) notes.push(`${key} changed; it applies after a restart`);
     }
-    for (const key of ['timeouts', 'limits', 'eventLog'] as const) {
+    for (const key of ['timeouts', 'limits', 'eventLog', 'grpc'] as const) {
       if (JSON.stringify(prev[key]) !== JSON.stringify(next[key]))
         notes.push(`${key} changed; it applies after a restart`);
     }

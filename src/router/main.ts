@@ -14,6 +14,7 @@ import { RouterCore, type Logger, type WeightsSource } from './core';
 import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
 import { kubeConnection, watchConfigMap } from './kube';
 import { RolloutController } from './rollout';
+import { startGrpcFront } from './grpc/server';
 import { createRouterServer } from './server';
 
 const USAGE = `usage: router --config <file>
@@ -119,6 +120,9 @@ async function start(): Promise<void> {
   rollouts.restore(core.replayedRollouts);
   rollouts.run();
   const server = createRouterServer(core, logger.warn, rollouts);
+  // Printed before the HTTP line, which callers wait for.
+  const grpc = settings.grpc ? await startGrpcFront(core, logger.warn) : undefined;
+  if (grpc) logger.info(`router gRPC listening on ${grpc.host}:${grpc.port}`);
   const { host, port } = await server.listen();
   logger.info(`router listening on http://${host}:${port}`);
 
@@ -139,6 +143,7 @@ async function start(): Promise<void> {
     void (async () => {
       rollouts.stop();
       await watching.close();
+      await grpc?.shutdown(core.settings.timeouts.shutdownMs);
       await server.shutdown();
       logger.info('stopped');
       process.exit(0);

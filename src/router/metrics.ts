@@ -9,12 +9,14 @@ import type { Report } from '../shared/report';
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 type Pair = 'experiment' | 'variant';
+/** How a request reached the router: `http` or `grpc`. */
+type Routed = Pair | 'protocol';
 
 export class RouterMetrics {
   readonly registry = new Registry();
-  private readonly duration: Histogram<Pair>;
-  private readonly requests: Counter<Pair | 'code'>;
-  private readonly errors: Counter<Pair>;
+  private readonly duration: Histogram<Routed>;
+  private readonly requests: Counter<Routed | 'code'>;
+  private readonly errors: Counter<Routed>;
   private readonly rejected: Counter<'code'>;
   private readonly feedback: Counter<Pair | 'metric'>;
   private readonly labels: Counter<Pair>;
@@ -25,7 +27,7 @@ export class RouterMetrics {
   // Label children are looked up once per (experiment, variant), not per request.
   private readonly children = new Map<
     string,
-    { duration: Histogram.Internal<Pair>; errors: Counter.Internal; codes: Map<number, Counter.Internal> }
+    { duration: Histogram.Internal<Routed>; errors: Counter.Internal; codes: Map<number, Counter.Internal> }
   >();
 
   constructor(reports: () => Report[]) {
@@ -33,21 +35,21 @@ export class RouterMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'model_canary_' });
     this.duration = new Histogram({
       name: 'model_canary_request_duration_seconds',
-      help: 'Time from a request arriving to the upstream answer, by experiment and variant.',
-      labelNames: ['experiment', 'variant'],
+      help: 'Time from a request arriving to the upstream answer, by experiment, variant and protocol.',
+      labelNames: ['experiment', 'variant', 'protocol'],
       buckets: BUCKETS,
       registers,
     });
     this.requests = new Counter({
       name: 'model_canary_requests_total',
-      help: 'Routed inference requests by experiment, variant and the status code returned.',
-      labelNames: ['experiment', 'variant', 'code'],
+      help: 'Routed inference requests by experiment, variant, protocol and the HTTP status code (a gRPC call: the status its code maps from).',
+      labelNames: ['experiment', 'variant', 'protocol', 'code'],
       registers,
     });
     this.errors = new Counter({
       name: 'model_canary_request_errors_total',
-      help: 'Routed requests the variant failed (upstream 5xx, unreachable or timed out).',
-      labelNames: ['experiment', 'variant'],
+      help: 'Routed requests the variant failed (upstream 5xx, unreachable or timed out), by protocol.',
+      labelNames: ['experiment', 'variant', 'protocol'],
       registers,
     });
     this.rejected = new Counter({
@@ -188,11 +190,11 @@ export class RouterMetrics {
     });
   }
 
-  private child(experiment: string, variant: string) {
-    const key = `${experiment}\0${variant}`;
+  private child(experiment: string, variant: string, protocol: string) {
+    const key = `${experiment}\0${variant}\0${protocol}`;
     let c = this.children.get(key);
     if (!c) {
-      const labels = { experiment, variant };
+      const labels = { experiment, variant, protocol };
       c = { duration: this.duration.labels(labels), errors: this.errors.labels(labels), codes: new Map() };
       this.children.set(key, c);
     }
@@ -200,13 +202,20 @@ export class RouterMetrics {
   }
 
   /** One routed request answered with `code`. */
-  request(experiment: string, variant: string, code: number, seconds: number, error: boolean): void {
-    const c = this.child(experiment, variant);
+  request(
+    experiment: string,
+    variant: string,
+    code: number,
+    seconds: number,
+    error: boolean,
+    protocol: 'http' | 'grpc' = 'http',
+  ): void {
+    const c = this.child(experiment, variant, protocol);
     c.duration.observe(seconds);
     if (error) c.errors.inc();
     let counter = c.codes.get(code);
     if (!counter) {
-      counter = this.requests.labels({ experiment, variant, code: String(code) });
+      counter = this.requests.labels({ experiment, variant, protocol, code: String(code) });
       c.codes.set(code, counter);
     }
     counter.inc();

@@ -19,7 +19,8 @@ export interface UpstreamResponse {
 /** An upstream call that produced no usable answer; `status` is what the client gets. */
 export class UpstreamError extends Error {
   constructor(
-    readonly status: 502 | 504,
+    /** 499: the client cancelled the call (nginx's "client closed request"; not the variant's error). */
+    readonly status: 499 | 502 | 504,
     message: string,
   ) {
     super(message);
@@ -43,6 +44,14 @@ export function upstreamTarget(url: string, model: string): UpstreamTarget {
   const u = new URL(url);
   const prefix = u.pathname.replace(/\/+$/, '');
   return { origin: u.origin, modelPath: `${prefix}/v2/models/${encodeURIComponent(model)}` };
+}
+
+/** Per call: the client's cancellation and what is left of its deadline (gRPC passes both on). */
+export interface CallOptions {
+  /** Aborting it cancels the call: 499, or 504 when its reason is a `TimeoutError`. */
+  signal?: AbortSignal;
+  /** Milliseconds until the client's deadline; the call fails with 504 when it passes first. */
+  timeoutMs?: number;
 }
 
 /** The pools to every upstream the router talks to. */
@@ -83,15 +92,44 @@ export class Upstreams {
     suffix: string,
     body: Buffer | undefined,
     headers: Record<string, string>,
+    options: CallOptions = {},
   ): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
+      const where = `${target.origin}${target.modelPath}${suffix}`;
+      const { signal, timeoutMs } = options;
+      if (signal?.aborted) return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
+      let abort: ((err: Error) => void) | undefined;
+      let pending: Error | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      // Answers at once; the upstream call is aborted as soon as it has a connection.
+      const cancel = (err: UpstreamError): void => {
+        fail(err);
+        if (abort) abort(err);
+        else pending = err;
+      };
+      const deadlinePassed = (): UpstreamError =>
+        new UpstreamError(504, `${where} did not answer within the client's deadline`);
+      // A signal aborted with a TimeoutError (as AbortSignal.timeout does) is a deadline, not a cancel.
+      const onAbort = (): void =>
+        cancel(
+          (signal?.reason as Error | undefined)?.name === 'TimeoutError'
+            ? deadlinePassed()
+            : new UpstreamError(499, `the client cancelled the call to ${where}`),
+        );
+      const settle = (): void => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) timer = setTimeout(() => cancel(deadlinePassed()), Math.max(0, timeoutMs));
       let status = 0;
       let contentType: string | undefined;
       const chunks: Buffer[] = [];
       let size = 0;
       const fail = (err: Error): void => {
+        settle();
+        if (err instanceof UpstreamError) return reject(err);
         const code = (err as { code?: string }).code ?? '';
-        const where = `${target.origin}${target.modelPath}${suffix}`;
         reject(
           TIMEOUT_CODES.has(code)
             ? new UpstreamError(504, `${where} did not answer in time (${code})`)
@@ -106,7 +144,10 @@ export class Upstreams {
           body,
         },
         {
-          onConnect() {},
+          onConnect(abortCall) {
+            abort = abortCall;
+            if (pending) abortCall(pending);
+          },
           onHeaders(statusCode, rawHeaders) {
             status = statusCode;
             contentType = rawHeader(rawHeaders, 'content-type');
@@ -121,6 +162,7 @@ export class Upstreams {
             return true;
           },
           onComplete() {
+            settle();
             resolve({
               status,
               contentType,

@@ -15,6 +15,7 @@ import { handleFeedback } from './feedback';
 import { handleLabels } from './labels';
 import { HttpError, sendError, sendJson } from './http';
 import { handleInfer, requestIdOf } from './infer';
+import { endpointMetadata, endpointReadiness } from './models';
 import { REQUEST_ID_HEADER } from '../shared/routerApi';
 
 export interface RouterServer {
@@ -211,47 +212,14 @@ export function createRouterServer(
     );
   }
 
-  // Metadata is the baseline's own, under the endpoint's name, with the variants listed.
   async function modelMetadata(name: string, res: ServerResponse): Promise<void> {
-    const exp = core.experimentByName(name)!;
-    const baseline = exp.variants[0]!;
-    const answer = await core.upstreams
-      .call(baseline.target, 'GET', '', undefined, {})
-      .catch(() => undefined);
-    let upstream: Record<string, unknown> = {};
-    if (answer?.status === 200) {
-      try {
-        upstream = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        upstream = {};
-      }
-    }
-    sendJson(res, 200, {
-      ...upstream,
-      name: exp.endpoint,
-      platform: upstream.platform ?? 'model-canary',
-      versions: exp.variants.map((v) => v.name),
-      parameters: {
-        experiment: exp.name,
-        variants: exp.variants.map((v) => ({ name: v.name, model: v.model })),
-      },
-    });
+    sendJson(res, 200, await endpointMetadata(core, core.experimentByName(name)!));
   }
 
-  // Ready when every variant that gets traffic answers ready.
   async function modelReady(name: string, res: ServerResponse): Promise<void> {
     const exp = core.experimentByName(name)!;
-    const routed = exp.variants.filter((v) => (exp.weights[v.name] ?? 0) > 0);
-    const states = await Promise.all(
-      routed.map(async (v) => {
-        const answer = await core.upstreams
-          .call(v.target, 'GET', '/ready', undefined, {})
-          .catch(() => undefined);
-        return { variant: v.name, ready: answer?.status === 200 };
-      }),
-    );
-    const ready = states.every((s) => s.ready);
-    sendJson(res, ready ? 200 : 503, { name: exp.endpoint, ready, variants: states });
+    const { ready, variants } = await endpointReadiness(core, exp);
+    sendJson(res, ready ? 200 : 503, { name: exp.endpoint, ready, variants });
   }
 
   return {

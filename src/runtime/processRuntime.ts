@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { SpecError } from '../core/spec/errors';
 import { scanWorkspace, type ModelVersion, type WorkspaceScan } from '../core/workspace/discover';
@@ -14,6 +14,7 @@ import type { Experiment } from '../core/spec/experiment';
 import type { Report, RolloutStatus } from '../shared/report';
 import { runCommand } from '../process/execaRunner';
 import { startModelServer, stopProcessGroup } from './modelServer';
+import { localRouterConfig } from './localRouterConfig';
 import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
 import { startRouterProcess } from './routerProcess';
@@ -79,7 +80,15 @@ export class ProcessRuntime implements Runtime {
       version: 1,
       workspace: this.workspace,
       startedAt: new Date().toISOString(),
-      router: { pid: -1, url, logFile: join(this.dir, 'logs', 'router.log'), configFile, tokenFile, dataDir },
+      router: {
+        pid: -1,
+        url,
+        grpcPort: await freePort(),
+        logFile: join(this.dir, 'logs', 'router.log'),
+        configFile,
+        tokenFile,
+        dataDir,
+      },
       modelServers: {},
       experiments: {},
     };
@@ -253,6 +262,7 @@ export class ProcessRuntime implements Runtime {
       runtime: 'process',
       up: routerAlive,
       routerUrl: state.router.url,
+      ...(state.router.grpcPort ? { routerGrpc: `127.0.0.1:${state.router.grpcPort}` } : {}),
       components,
       experiments: Object.entries(state.experiments).map(([name, e]) => ({ name, ...e })),
     };
@@ -314,40 +324,7 @@ export class ProcessRuntime implements Runtime {
 
   private async writeRouterConfig(state: RuntimeState, experiments: Experiment[]): Promise<void> {
     const configDir = dirname(state.router.configFile);
-    const url = new URL(state.router.url);
-    const upstream = (model: string): string => {
-      const server = state.modelServers[model];
-      if (!server) throw new RuntimeError(`no model server for ${model}`);
-      return server.url;
-    };
-    const config = {
-      listen: `127.0.0.1:${url.port}`,
-      dataDir: relative(configDir, state.router.dataDir),
-      adminTokenFile: relative(configDir, state.router.tokenFile),
-      experiments: experiments.map((exp) => ({
-        name: exp.metadata.name,
-        endpoint: exp.spec.endpoint,
-        experimentFile: relative(configDir, exp.file),
-        variants: exp.spec.variants.map((v) => ({
-          name: v.name,
-          url: upstream(v.model),
-          model: v.model,
-          weight: v.weight,
-          role: v.role,
-        })),
-        ...(exp.spec.routing?.sticky ? { sticky: exp.spec.routing.sticky } : {}),
-        ...(exp.spec.routing?.mirror
-          ? {
-              mirror: {
-                variant: exp.spec.routing.mirror.variant,
-                url: upstream(exp.spec.routing.mirror.model),
-                model: exp.spec.routing.mirror.model,
-                percent: exp.spec.routing.mirror.percent,
-              },
-            }
-          : {}),
-      })),
-    };
+    const config = localRouterConfig(state, experiments);
     await mkdir(configDir, { recursive: true });
     const tmp = `${state.router.configFile}.tmp`;
     // The router reloads when this file changes and re-reads the experiment files then: their

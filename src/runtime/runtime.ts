@@ -26,6 +26,8 @@ export interface EnvironmentStatus {
   runtime: 'process' | 'kubernetes';
   up: boolean;
   routerUrl?: string;
+  /** host:port of the router's gRPC front (the V2 GRPCInferenceService), when it has one. */
+  routerGrpc?: string;
   components: ComponentStatus[];
   experiments: { name: string; endpoint: string; file: string }[];
 }

@@ -16,7 +16,13 @@ export interface RuntimeState {
   version: 1;
   workspace: string;
   startedAt: string;
-  router: ProcessRecord & { configFile: string; tokenFile: string; dataDir: string };
+  router: ProcessRecord & {
+    configFile: string;
+    tokenFile: string;
+    dataDir: string;
+    /** The router's gRPC port (absent in state written before the router had one). */
+    grpcPort?: number;
+  };
   modelServers: Record<
     string,
     ProcessRecord & { dir: string; ports: { http: number; grpc: number; metrics: number } }

@@ -46,6 +46,8 @@ export interface RequestEvent {
   outputs?: { predict?: number | string; proba?: number };
   /** Why the request failed, when it did. */
   error?: string;
+  /** The protocol the client used: absent for HTTP (and in logs written before gRPC was added). */
+  protocol?: 'grpc';
 }
 
 /** An outcome for a request, attributed to its variant through the request id. */

@@ -9,17 +9,13 @@ import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
 import { applyDrift, type DriftSpec } from './driftInjection';
 import { DelayedLabels } from './labels';
 import { seededRandom } from '../core/stats/random';
-import {
-  REQUEST_ID_HEADER,
-  RouterApiError,
-  RouterClient,
-  VARIANT_HEADER,
-  fetchTransport,
-  routerPaths,
-} from '../shared/routerApi';
+import { RouterApiError, RouterClient, fetchTransport } from '../shared/routerApi';
+import { httpSender, type Sender, type V2Request } from './send';
 
 export interface SimulationOptions {
   routerUrl: string;
+  /** How requests are sent (default: JSON over HTTP to `routerUrl`; `grpcSender` for gRPC). */
+  sender?: Sender;
   experiment: string;
   endpoint: string;
   /** The sticky header (`routing.sticky.header`); the row's user id goes there. */
@@ -112,6 +108,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
 
   const router = new RouterClient(fetchTransport(opts.routerUrl, fetch));
   const labels = opts.labels && new DelayedLabels(router, opts.experiment, opts.labels.delayMs);
+  const sender = opts.sender ?? httpSender(opts.routerUrl);
   const flushFeedback = (): void => {
     if (pending.length === 0) return;
     const batch = pending.splice(0, pending.length);
@@ -137,7 +134,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
     if (driftAt !== undefined && i >= driftAt) for (const d of opts.drift!) row = applyDrift(row, d, random);
     const u = random(); // drawn in order, before any await, so runs are reproducible
     const delay = maxDelay > 0 ? delays() * maxDelay : 0;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = {};
     // A second pass over the dataset stands for new customers who look like the first ones:
     // each pass gets its own user ids, so sticky routing does not send the same few rows to
     // a small canary again and again (which would also fake drift in its window).
@@ -146,23 +143,18 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
     if (opts.stickyHeader && user !== undefined)
       headers[opts.stickyHeader] = pass === 0 ? String(user) : `${String(user)}.${pass}`;
     try {
-      const res = await postWithRetry(
-        `${opts.routerUrl}${routerPaths.infer(opts.endpoint)}`,
-        headers,
-        JSON.stringify(v2Request(row, features, types)),
-      );
-      const variant = res.headers.get(VARIANT_HEADER) ?? 'unknown';
+      const res = await sender.send(opts.endpoint, headers, v2Request(row, features, types));
+      const variant = res.variant ?? 'unknown';
       const tally = (summary.byVariant[variant] ??= { requests: 0, errors: 0, offered: 0, converted: 0 });
       tally.requests++;
       if (!res.ok) {
         tally.errors++;
         summary.errors++;
-        summary.firstError ??= `infer ${res.status}: ${(await res.text()).slice(0, 200)}`;
+        summary.firstError ??= res.error;
         return;
       }
-      const body = (await res.json()) as { outputs?: { name: string; data: number[]; shape?: number[] }[] };
-      const score = positiveScore(body.outputs);
-      const requestId = res.headers.get(REQUEST_ID_HEADER);
+      const score = positiveScore(res.outputs);
+      const requestId = res.requestId;
       if (score === undefined || !requestId) {
         summary.errors++;
         summary.firstError ??= 'the response had no predict_proba output or no x-request-id';
@@ -222,18 +214,6 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   return summary;
 }
 
-// A pooled keep-alive connection can be closed by the server just as it is reused; that
-// request never reached the router, so sending it once more is safe.
-async function postWithRetry(url: string, headers: Record<string, string>, body: string): Promise<Response> {
-  try {
-    return await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
-  } catch (err) {
-    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
-    if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET' && code !== 'EPIPE') throw err;
-    return fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) });
-  }
-}
-
 type ColumnType = 'INT64' | 'FP64' | 'BYTES';
 
 function columnTypes(data: ReferenceData, features: string[]): Record<string, ColumnType> {
@@ -258,7 +238,7 @@ export function v2Request(
   row: Record<string, string | number>,
   features: string[],
   types: Record<string, ColumnType>,
-): unknown {
+): V2Request {
   return {
     parameters: { content_type: 'pd' },
     inputs: features.map((name) => ({

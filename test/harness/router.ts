@@ -34,6 +34,8 @@ export function ensureRouterBuilt(): void {
 export interface RunningRouter {
   url: string;
   port: number;
+  /** The gRPC front's port, when the config has `grpcListen`. */
+  grpcPort: number | undefined;
   proc: ChildProcess;
   configFile: string;
   dir: string;
@@ -96,9 +98,11 @@ export async function startRouter(
       reject(new Error(`the router exited with code ${code} before listening:\n${out}`));
     });
   });
+  const grpc = /router gRPC listening on [^\s]+:(\d+)/.exec(out);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    grpcPort: grpc ? Number(grpc[1]) : undefined,
     proc,
     configFile,
     dir: join(configFile, '..'),

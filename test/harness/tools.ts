@@ -1,5 +1,5 @@
 /** Where the test tiers find the real binaries that tools/ provisions (pinned in tools/versions.env). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,4 +28,22 @@ export function kindBinary(): string {
   if (!existsSync(file))
     throw new Error(`kind is not provisioned at ${file} — run: bash tools/install-kind.sh`);
   return file;
+}
+
+/**
+ * The Python of the tritonclient environment tools/install-tritonclient.sh provisions (any
+ * Python minor version it was built for); a clear error when it is missing.
+ */
+export function tritonclientPython(): string {
+  const v = pinnedVersions();
+  const prefix = `tritonclient-${v.TRITONCLIENT_VERSION}-numpy-${v.TRITONCLIENT_NUMPY_VERSION}-py`;
+  const dir = join(toolCache(), 'python');
+  const found = existsSync(dir)
+    ? readdirSync(dir).find((d) => d.startsWith(prefix) && existsSync(join(dir, d, '.complete')))
+    : undefined;
+  if (!found)
+    throw new Error(
+      `tritonclient ${v.TRITONCLIENT_VERSION} is not provisioned under ${dir} — run: bash tools/install-tritonclient.sh`,
+    );
+  return join(dir, found, 'bin/python');
 }

@@ -7,6 +7,7 @@ import { isPortFree } from '../../src/kind/doctor';
 import { isAlive } from '../../src/runtime/state';
 import type { EnvironmentStatus } from '../../src/runtime/runtime';
 import type { Report } from '../../src/shared/report';
+import { InferenceClient } from '../harness/grpcClient';
 import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
 
 const CLI = join(REPO_ROOT, 'dist/cli.js');
@@ -73,6 +74,46 @@ describe('local environment (real MLServer + router processes, sample-models)', 
       s.experiments.map((e) => e.name),
       ['propensity'],
     );
+    // The router's gRPC front reaches the same experiment, over MLServer's gRPC ports.
+    assert.match(s.routerGrpc ?? '', /^127\.0\.0\.1:\d+$/);
+    const grpc = new InferenceClient(s.routerGrpc!);
+    try {
+      assert.deepEqual((await grpc.call('ModelReady', { name: 'propensity' })).response, { ready: true });
+      const request = {
+        model_name: 'propensity',
+        parameters: { content_type: { string_param: 'pd' } },
+        inputs: [
+          { name: 'age', datatype: 'INT64', shape: [1], contents: { int64_contents: [41] } },
+          { name: 'tenure_months', datatype: 'INT64', shape: [1], contents: { int64_contents: [12] } },
+          { name: 'sessions_30d', datatype: 'INT64', shape: [1], contents: { int64_contents: [3] } },
+          { name: 'basket_value', datatype: 'FP64', shape: [1], contents: { fp64_contents: [52.5] } },
+          {
+            name: 'channel',
+            datatype: 'BYTES',
+            shape: [1],
+            contents: { bytes_contents: [Buffer.from('web')] },
+          },
+          {
+            name: 'region',
+            datatype: 'BYTES',
+            shape: [1],
+            contents: { bytes_contents: [Buffer.from('east')] },
+          },
+        ],
+      };
+      // Forced, so the experiment's own counts (checked below) stay those of the simulation.
+      const answer = await grpc.call<{ outputs: { name: string }[] }>('ModelInfer', request, {
+        'x-model-canary-variant': 'v2',
+      });
+      assert.equal(answer.error, undefined, answer.error?.details);
+      assert.deepEqual(
+        answer.response?.outputs.map((o) => o.name),
+        ['predict'],
+      );
+      assert.equal(answer.headers?.get('x-model-canary-variant')[0], 'v2');
+    } finally {
+      grpc.close();
+    }
   });
 
   it('simulate + report: v2 converts better, the injected drift is flagged on that feature only, the split passes SRM', async () => {
@@ -118,6 +159,35 @@ describe('local environment (real MLServer + router processes, sample-models)', 
       assert.deepEqual([v.labels, v.scored], [v.variant === 'v1' ? v1.requests : v2.requests, v.labels]);
     const auc = report.modelMetrics!.variants.find((v) => v.variant === 'v1')!.auc!;
     assert.ok(auc.value > 0.55 && auc.value < 0.8 && auc.ci95[0] < auc.value, JSON.stringify(auc));
+  });
+
+  it("simulate --protocol grpc drives the same experiment through the router's gRPC port", async () => {
+    const sim = await cli(
+      'simulate',
+      'propensity',
+      '--protocol',
+      'grpc',
+      '--requests',
+      '60',
+      '--rps',
+      '100',
+      '--json',
+    );
+    assert.equal(sim.exitCode, 0, sim.stderr);
+    const summary = JSON.parse(sim.stdout) as { ok: number; feedbackSent: number; firstError?: string };
+    assert.equal(summary.ok, 60, summary.firstError);
+    assert.equal(summary.feedbackSent, 60);
+    const metrics = await (await fetch(`${(await status()).routerUrl}/metrics`)).text();
+    const grpcRequests = [
+      ...metrics.matchAll(/model_canary_requests_total\{[^}]*protocol="grpc",code="200"\} (\d+)/g),
+    ]
+      .map((m) => Number(m[1]))
+      .reduce((a, b) => a + b, 0);
+    // The 60 simulated requests and the one forced request of the deploy check.
+    assert.equal(grpcRequests, 61);
+    const bad = await cli('simulate', 'propensity', '--protocol', 'udp');
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /protocol must be http or grpc, got "udp"/);
   });
 
   it('split changes the weights the router uses', async () => {
@@ -194,6 +264,7 @@ describe('local environment (real MLServer + router processes, sample-models)', 
     const s = await status();
     const pids = s.components.map((c) => Number(c.id));
     const ports = s.components.map((c) => Number(new URL(c.url).port));
+    ports.push(Number(s.routerGrpc?.split(':')[1]));
     const res = await cli('down');
     assert.equal(res.exitCode, 0);
     for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} is gone`);

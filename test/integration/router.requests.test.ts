@@ -93,9 +93,12 @@ describe('router: malformed requests, slow clients and metrics (real router proc
     const text = (await client.send('GET', '/metrics')).text;
     assert.match(
       text,
-      /model_canary_request_duration_seconds_bucket\{le="0\.005",experiment="propensity",variant="v1"\}/,
+      /model_canary_request_duration_seconds_bucket\{le="0\.005",experiment="propensity",variant="v1",protocol="http"\}/,
     );
-    assert.match(text, /model_canary_requests_total\{experiment="propensity",variant="v2",code="200"\} \d+/);
+    assert.match(
+      text,
+      /model_canary_requests_total\{experiment="propensity",variant="v2",protocol="http",code="200"\} \d+/,
+    );
     assert.match(text, /model_canary_weight\{experiment="propensity",variant="v1"\} 90/);
     assert.match(text, /model_canary_srm_p_value\{experiment="propensity"\}/);
     assert.match(text, /model_canary_rejected_requests_total\{code="400"\}/);

@@ -305,6 +305,9 @@ describe('router: V2 front, routing and admin (real router process, fake V2 upst
     assert.equal(timeout.status, 504);
     assert.match(timeout.error ?? '', /did not answer in time/);
     const metrics = (await client.send('GET', '/metrics')).text;
-    assert.match(metrics, /model_canary_request_errors_total\{experiment="flaky",variant="f1"\} 3/);
+    assert.match(
+      metrics,
+      /model_canary_request_errors_total\{experiment="flaky",variant="f1",protocol="http"\} 3/,
+    );
   });
 });

@@ -244,6 +244,17 @@ describe('stack manifests (pure builders)', () => {
     const cm = objects.get('ConfigMap/model-canary-router-config');
     const config = parse((cm!.data as Record<string, string>)['router.yaml']!);
     assert.equal(config.listen, '0.0.0.0:8090');
+    assert.equal(config.grpcListen, '0.0.0.0:8091');
+    const service = objects.get('Service/model-canary-router')!.spec as {
+      ports: { name: string; port: number }[];
+    };
+    assert.deepEqual(
+      service.ports.map((p) => [p.name, p.port]),
+      [
+        ['http', 8090],
+        ['grpc', 8091],
+      ],
+    );
     // The token's value is never in the manifests: the config names the file the Secret provides.
     assert.equal(config.adminToken, undefined);
     assert.equal(config.adminTokenFile, '/etc/model-canary/admin/token');
@@ -261,6 +272,7 @@ describe('stack manifests (pure builders)', () => {
       {
         name: 'v1',
         url: 'http://propensity-v1.mc.svc:8080',
+        grpc: 'propensity-v1.mc.svc:8081',
         model: 'propensity-v1',
         weight: 75,
         role: 'baseline',
@@ -268,6 +280,7 @@ describe('stack manifests (pure builders)', () => {
       {
         name: 'v2',
         url: 'http://propensity-v2.mc.svc:8080',
+        grpc: 'propensity-v2.mc.svc:8081',
         model: 'propensity-v2',
         weight: 25,
         role: 'candidate',

@@ -20,6 +20,14 @@ const variantSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   /** The model name the upstream serves; replaces the endpoint in the upstream path. */
   model: z.string().min(1),
+  /**
+   * host:port of the same server's V2 gRPC port (MLServer's `grpc_port`). When set, requests
+   * that reach the router over gRPC go to it over gRPC; everything else uses `url`.
+   */
+  grpc: z
+    .string()
+    .regex(/^[^:/]+:\d{1,5}$/, 'must be host:port of the V2 gRPC port, e.g. 127.0.0.1:8081')
+    .optional(),
   weight: z.number().min(0),
   role: z.enum(['baseline', 'candidate']).optional(),
 });
@@ -91,6 +99,14 @@ export const routerConfigSchema = z
       .string()
       .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8090')
       .default('127.0.0.1:8090'),
+    /**
+     * The gRPC front (the Open Inference Protocol's GRPCInferenceService): host:port, port 0 for
+     * any free port. Absent: the router serves HTTP only.
+     */
+    grpcListen: z
+      .string()
+      .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8091')
+      .optional(),
     dataDir: z.string().min(1).default('.model-canary/data'),
     adminToken: z
       .string()

@@ -15,6 +15,7 @@ import type { KubeObject } from '../types';
 import { modelServerName, objectMetadata } from './metadata';
 import {
   KIND_MODELS_ROOT,
+  MLSERVER_GRPC_PORT,
   MLSERVER_HTTP_PORT,
   resolveStackOptions,
   type ExperimentInput,
@@ -134,7 +135,7 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
                 ],
                 ports: [
                   { name: 'http', containerPort: MLSERVER_HTTP_PORT, protocol: 'TCP' },
-                  { name: 'grpc', containerPort: 8081, protocol: 'TCP' },
+                  { name: 'grpc', containerPort: MLSERVER_GRPC_PORT, protocol: 'TCP' },
                   { name: 'metrics', containerPort: 8082, protocol: 'TCP' },
                 ],
                 readinessProbe: {
@@ -172,7 +173,10 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
       spec: {
         type: 'ClusterIP',
         selector: selectorLabels(labels),
-        ports: [{ name: 'http', port: MLSERVER_HTTP_PORT, targetPort: 'http', protocol: 'TCP' }],
+        ports: [
+          { name: 'http', port: MLSERVER_HTTP_PORT, targetPort: 'http', protocol: 'TCP' },
+          { name: 'grpc', port: MLSERVER_GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' },
+        ],
       },
     });
   }

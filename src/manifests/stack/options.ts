@@ -11,7 +11,11 @@ import type { RouterBundle } from '../../shared/routerFiles';
 export const DEFAULT_RELEASE = 'model-canary';
 export const DEFAULT_NAMESPACE = 'model-canary';
 export const ROUTER_CONTAINER_PORT = 8090;
+/** The router's gRPC front (the V2 GRPCInferenceService). */
+export const ROUTER_GRPC_PORT = 8091;
 export const MLSERVER_HTTP_PORT = 8080;
+/** MLServer's default gRPC port, which the router calls for gRPC requests. */
+export const MLSERVER_GRPC_PORT = 8081;
 /** Where the kind node sees the workspace (src/kind mounts it there). */
 export const KIND_MODELS_ROOT = '/models';
 /** The config key of the router's ConfigMap. */

@@ -8,7 +8,7 @@ import { ROUTER_NODE_PORT } from '../../kind/commands';
 import { ANNOTATION_BUNDLE_SHA, selectorLabels, stackLabels } from '../labels';
 import type { KubeObject } from '../types';
 import { objectMetadata, routerLabels } from './metadata';
-import { ROUTER_CONFIG_KEY, resolveStackOptions, type StackOptions } from './options';
+import { ROUTER_CONFIG_KEY, ROUTER_GRPC_PORT, resolveStackOptions, type StackOptions } from './options';
 import { RESTRICTED_CONTAINER_SECURITY } from './podSecurity';
 import { ROUTER_APP_DIR, routerBundleVolumes, unpackRouterContainer } from './routerBundle';
 
@@ -74,7 +74,10 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
                 '--kube-experiments-dir',
                 experimentsDir,
               ],
-              ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+              ports: [
+                { name: 'http', containerPort: port, protocol: 'TCP' },
+                { name: 'grpc', containerPort: ROUTER_GRPC_PORT, protocol: 'TCP' },
+              ],
               readinessProbe: {
                 httpGet: { path: '/v2/health/ready', port: 'http' },
                 periodSeconds: 5,
@@ -138,6 +141,8 @@ export function routerService(opts: StackOptions): KubeObject {
           protocol: 'TCP',
           ...(serviceType === 'NodePort' ? { nodePort } : {}),
         },
+        // On kind the cluster assigns its NodePort; kind maps only the HTTP one to this machine.
+        { name: 'grpc', port: ROUTER_GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' },
       ],
     },
   };

@@ -9,8 +9,10 @@ import type { KubeObject } from '../types';
 import { modelServerName, objectMetadata, routerLabels } from './metadata';
 import {
   ADMIN_TOKEN_KEY,
+  MLSERVER_GRPC_PORT,
   MLSERVER_HTTP_PORT,
   ROUTER_CONFIG_KEY,
+  ROUTER_GRPC_PORT,
   resolveStackOptions,
   type ExperimentInput,
   type StackOptions,
@@ -25,6 +27,8 @@ export function routerExperimentEntry(
   const name = exp.metadata.name;
   const url = (variant: string): string =>
     `http://${modelServerName(name, variant)}.${opts.namespace}.svc:${MLSERVER_HTTP_PORT}`;
+  const grpc = (variant: string): string =>
+    `${modelServerName(name, variant)}.${opts.namespace}.svc:${MLSERVER_GRPC_PORT}`;
   const mirror = exp.spec.routing?.mirror;
   return {
     name,
@@ -33,6 +37,7 @@ export function routerExperimentEntry(
     variants: exp.spec.variants.map((v) => ({
       name: v.name,
       url: url(v.name),
+      grpc: grpc(v.name),
       model: v.model,
       weight: input.weights?.[v.name] ?? v.weight,
       role: v.role,
@@ -59,6 +64,7 @@ export function routerConfig(
   const { port, dataDir, adminDir } = resolveStackOptions(opts);
   return {
     listen: `0.0.0.0:${port}`,
+    grpcListen: `0.0.0.0:${ROUTER_GRPC_PORT}`,
     dataDir: `${dataDir}/data`,
     adminTokenFile: `${adminDir}/${ADMIN_TOKEN_KEY}`,
     experiments: [...entries].sort((a, b) => a.name.localeCompare(b.name)),

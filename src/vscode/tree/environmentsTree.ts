@@ -9,9 +9,9 @@ import type { LiveState } from '../liveState';
 import { foreignNode, NodeTree } from './nodeTree';
 import type { EnvironmentLive, TreeNode } from './nodes';
 
-/** "running · 2/4 ready · http://127.0.0.1:8090" */
+/** "running · 2/4 ready · http://127.0.0.1:8090 · gRPC 127.0.0.1:8091" */
 const running = (r: NonNullable<EnvironmentLive['running']>): string =>
-  `running · ${r.ready}/${r.total} ready${r.routerUrl ? ` · ${r.routerUrl}` : ''}`;
+  `running · ${r.ready}/${r.total} ready${r.routerUrl ? ` · ${r.routerUrl}` : ''}${r.routerGrpc ? ` · gRPC ${r.routerGrpc}` : ''}`;
 
 /** An environment node has children when it shows its components or an error. */
 function childState(node: EnvironmentLive): vscode.TreeItemCollapsibleState {
@@ -94,6 +94,7 @@ export class EnvironmentsTree extends NodeTree {
         ? {
             running: {
               routerUrl: status.routerUrl,
+              ...(status.routerGrpc ? { routerGrpc: status.routerGrpc } : {}),
               ready: status.components.filter((c) => c.state === 'ready').length,
               total: status.components.length,
               components: status.components,

@@ -13,7 +13,13 @@ import type { Comparison, RunInfo, VariantReport } from '../../shared/report';
 
 /** What the selected environment's node shows: running (with its components), or why it cannot tell. */
 export interface EnvironmentLive {
-  running?: { routerUrl?: string; ready: number; total: number; components: ComponentStatus[] };
+  running?: {
+    routerUrl?: string;
+    routerGrpc?: string;
+    ready: number;
+    total: number;
+    components: ComponentStatus[];
+  };
   /** The environment could not be read (an unreachable API server, a missing context). */
   error?: string;
 }

@@ -1,0 +1,197 @@
+/**
+ * The router's added latency over gRPC, beside HTTP in the same run, at a fixed 1,000 req/s:
+ *
+ * - gRPC: ghz (github.com/bojand/ghz, built by tools/install-ghz.sh), a load generator we did not
+ *   write, at a constant 1,000 req/s schedule (`--rps`, 50 workers so a slow answer does not hold
+ *   the schedule back), to the fake V2 gRPC upstream directly and through the router's gRPC port
+ *   (the variant's `grpc`: the message goes upstream over gRPC).
+ * - HTTP: autocannon at 1,000 req/s over one connection, to the fake V2 HTTP upstream directly
+ *   and through the router's HTTP port (as bench/router.ts measures it).
+ *
+ * Each path sends the same one-row request. The upstreams are the tests' fakes, each in its own
+ * process, so the figures are the router's own cost. No assertions: it prints the added p50 and
+ * p99 and the ratio router / direct for both protocols (target: added p99 ≤ 1 ms).
+ *
+ *   node --import tsx bench/routerGrpc.ts [--seconds 10]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROTO_FILE } from '../test/harness/grpcClient';
+import { startRouter, writeRouterConfig } from '../test/harness/router';
+import { REPO_ROOT } from '../test/harness/tools';
+
+const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
+const RATE = 1_000;
+
+type Autocannon = (
+  opts: Record<string, unknown>,
+  cb: (
+    err: Error | null,
+    r: { requests: { total: number }; duration: number; non2xx: number; errors: number },
+  ) => void,
+) => {
+  on(event: 'response', listener: (c: unknown, status: number, bytes: number, ms: number) => void): void;
+};
+// autocannon ships no types and is CommonJS.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+interface Figures {
+  p50: number;
+  p99: number;
+  rps: number;
+  failed: number;
+}
+
+const INPUTS = [{ name: 'age', datatype: 'INT64', shape: [1] }];
+
+function ghz(binary: string, address: string, model: string, seconds: number): Figures {
+  const data = { model_name: model, inputs: [{ ...INPUTS[0], contents: { int64_contents: [41] } }] };
+  const out = execFileSync(
+    binary,
+    [
+      '--insecure',
+      '--proto',
+      PROTO_FILE,
+      '--call',
+      'inference.GRPCInferenceService.ModelInfer',
+      '-d',
+      JSON.stringify(data),
+      '--rps',
+      String(RATE),
+      '--concurrency',
+      '50',
+      '--duration',
+      `${seconds}s`,
+      '--format',
+      'json',
+      address,
+    ],
+    { maxBuffer: 256 * 1024 * 1024 },
+  ).toString();
+  const r = JSON.parse(out) as {
+    rps: number;
+    latencyDistribution: { percentage: number; latency: number }[];
+    statusCodeDistribution: Record<string, number>;
+  };
+  const at = (p: number): number =>
+    (r.latencyDistribution.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
+  const failed = Object.entries(r.statusCodeDistribution)
+    .filter(([code]) => code !== 'OK')
+    .reduce((n, [, c]) => n + c, 0);
+  return { p50: at(50), p99: at(99), rps: r.rps, failed };
+}
+
+function http(url: string, seconds: number): Promise<Figures> {
+  const body = JSON.stringify({ inputs: [{ ...INPUTS[0], data: [41] }] });
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    const instance = autocannon(
+      {
+        url,
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json' },
+        connections: 1,
+        duration: seconds,
+        overallRate: RATE,
+      },
+      (err, r) => {
+        if (err) return reject(err);
+        const xs = Float64Array.from(latencies).sort();
+        const pct = (p: number): number => xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)] ?? NaN;
+        resolve({
+          p50: pct(0.5),
+          p99: pct(0.99),
+          rps: r.requests.total / r.duration,
+          failed: r.non2xx + r.errors,
+        });
+      },
+    );
+    instance.on('response', (_c, status, _b, ms) => {
+      if (status === 200) latencies.push(ms);
+    });
+  });
+}
+
+async function startProcess(
+  script: string,
+  pattern: RegExp,
+): Promise<{ address: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = pattern.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { address, proc };
+}
+
+async function main(): Promise<void> {
+  const ghzBinary = execFileSync('bash', [join(REPO_ROOT, 'tools/install-ghz.sh')])
+    .toString()
+    .trim();
+  const dir = await mkdtemp(join(tmpdir(), 'mc-bench-grpc-'));
+  const httpUp = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
+  const grpcUp = await startProcess('test/harness/grpcUpstream.ts', /grpc upstream listening on (\S+)/);
+  const router = await startRouter(
+    await writeRouterConfig(dir, {
+      grpcListen: '127.0.0.1:0',
+      experiments: [
+        {
+          name: 'propensity',
+          endpoint: 'propensity',
+          variants: [
+            { name: 'v1', url: httpUp.address, grpc: grpcUp.address, model: 'propensity-v1', weight: 1 },
+          ],
+        },
+      ],
+    }),
+  );
+  try {
+    const routerGrpc = `127.0.0.1:${router.grpcPort}`;
+    const directHttp = `${httpUp.address}/v2/models/propensity-v1/infer`;
+    const viaHttp = `${router.url}/v2/models/propensity/infer`;
+    console.log(`${SECONDS} s per measurement at ${RATE} req/s; ${process.arch}, Node ${process.version}`);
+    // Warm up every path.
+    ghz(ghzBinary, grpcUp.address, 'propensity-v1', 2);
+    ghz(ghzBinary, routerGrpc, 'propensity', 2);
+    await http(directHttp, 2);
+    await http(viaHttp, 2);
+
+    const rows: [string, Figures, Figures][] = [
+      [
+        'gRPC (ghz)',
+        ghz(ghzBinary, grpcUp.address, 'propensity-v1', SECONDS),
+        ghz(ghzBinary, routerGrpc, 'propensity', SECONDS),
+      ],
+      ['HTTP (autocannon)', await http(directHttp, SECONDS), await http(viaHttp, SECONDS)],
+    ];
+    const f = (x: number): string => `${x.toFixed(3)} ms`;
+    for (const [name, d, r] of rows) {
+      console.log(`\n${name}:`);
+      console.log(
+        `  direct          p50 ${f(d.p50)}   p99 ${f(d.p99)}   ${d.rps.toFixed(0)} req/s, ${d.failed} failed`,
+      );
+      console.log(
+        `  through router  p50 ${f(r.p50)}   p99 ${f(r.p99)}   ${r.rps.toFixed(0)} req/s, ${r.failed} failed`,
+      );
+      console.log(
+        `  added           p50 ${f(r.p50 - d.p50)}   p99 ${f(r.p99 - d.p99)}   ratio router/direct p50 ${(r.p50 / d.p50).toFixed(2)}, p99 ${(r.p99 / d.p99).toFixed(2)}   (target: added p99 ≤ 1.000 ms)`,
+      );
+    }
+  } finally {
+    await router.stop();
+    httpUp.proc.kill('SIGTERM');
+    grpcUp.proc.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,243 @@
+/**
+ * One inference request, whatever protocol it came in on: pick a variant (forced, sticky or
+ * weighted), call it, learn and strip the extra outputs, record the request event and its
+ * metrics. The HTTP front (`infer.ts`) and the gRPC front (`grpc/infer.ts`) are adapters around
+ * it, so both kinds of traffic land in the same split, report, drift window and rollout gates.
+ *
+ * The client's bytes go upstream untouched, and the upstream's bytes come back untouched,
+ * except on a request sampled for drift (or mirrored) that names no outputs: then the router
+ * also asks for `predict` and `predict_proba` and removes from the answer every output the
+ * client would not have got — the model's default outputs, learned from the first request
+ * that named none. A model that refuses the extra outputs is asked again exactly as the client
+ * asked, and is never asked for them again.
+ */
+import type { Assignment, RequestEvent } from '../shared/events';
+import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../shared/routerApi';
+import type { ExperimentRuntime, RoutedVariant } from './config';
+import type { RouterCore } from './core';
+import {
+  PREDICT,
+  PREDICT_PROBA,
+  firstRowFeatures,
+  firstRowOutputs,
+  withOutputs,
+  type RecordedOutputs,
+} from './features';
+import { HttpError } from './http';
+import { UpstreamError, type CallOptions, type UpstreamResponse } from './proxy';
+import { stickyUser } from './routing';
+import { round3 } from './shadow';
+import type { V2InferRequest } from './v2';
+
+export type Protocol = 'http' | 'grpc';
+
+/** What a front hands over: the checked request, its JSON body, and how the client asked to route it. */
+export interface InferCall {
+  id: string;
+  protocol: Protocol;
+  request: V2InferRequest;
+  /** The V2 JSON body sent upstream. */
+  body: Buffer;
+  /** A variant name the client forced (`x-model-canary-variant`). */
+  forced?: string;
+  /** The value of the experiment's sticky header (metadata key over gRPC). */
+  stickyKey?: string;
+  /** The first of the experiment's debug headers the request carries. */
+  debugHeader?: string;
+  /** The client's cancellation and deadline, passed on to the upstream call. */
+  upstream?: CallOptions;
+  /**
+   * Calls a variant another way than HTTP with `body` (the gRPC front's gRPC upstreams);
+   * `outputs`: the outputs to ask for instead of the client's, undefined to send as the client
+   * did. Undefined for the variants it does not handle.
+   */
+  send?: (
+    variant: RoutedVariant,
+    outputs: readonly string[] | undefined,
+  ) => Promise<UpstreamResponse> | undefined;
+  /** Epoch ms and performance.now() at arrival, when the front saw the request earlier than the call. */
+  ts?: number;
+  started?: number;
+}
+
+/** The answer for the client, in V2 JSON, with the status the event recorded. */
+export interface InferOutcome {
+  variant: RoutedVariant;
+  /** The HTTP status (for gRPC: the HTTP status its code maps from); 499 when the client cancelled. */
+  status: number;
+  body: Buffer;
+  contentType: string;
+  /** The failure, when the variant gave no usable answer. */
+  error?: string;
+  /** The upstream's own status when it answered 5xx (the 502 is its failure, not unreachability). */
+  upstreamStatus?: number;
+  /** Whether the shadow should get this request once the client has its answer. */
+  mirrored: boolean;
+}
+
+/** The index of a forced variant; unknown → 400 naming the experiment's variants. */
+export function forcedIndex(exp: ExperimentRuntime, name: string): number {
+  const index = exp.byName.get(name);
+  if (index === undefined)
+    throw new HttpError(
+      400,
+      `unknown variant "${name}" in ${VARIANT_HEADER} — experiment ${exp.name} has ${exp.variants.map((v) => v.name).join(', ')}`,
+    );
+  return index;
+}
+
+/** Routes, calls and records one request; answers in V2 JSON. */
+export async function routeInfer(
+  core: RouterCore,
+  exp: ExperimentRuntime,
+  call: InferCall,
+): Promise<InferOutcome> {
+  const started = call.started ?? performance.now();
+  const ts = call.ts ?? Date.now();
+  const { id, request, body } = call;
+  const forced = call.forced === undefined ? undefined : forcedIndex(exp, call.forced);
+  const sticky = forced === undefined ? call.stickyKey : undefined;
+  const hashed = sticky === undefined ? undefined : stickyUser(exp.name, sticky);
+  const index = forced ?? exp.split.indexAt(hashed ? hashed.point : Math.random());
+  const debugHeader = call.debugHeader;
+  const assignment: Assignment =
+    forced !== undefined ? 'forced' : debugHeader ? 'debug' : sticky !== undefined ? 'sticky' : 'weighted';
+  const variant = exp.variants[index]!;
+  const sampled = exp.sampleRate >= 1 || (exp.sampleRate > 0 && Math.random() < exp.sampleRate);
+  const mirrored =
+    exp.mirror !== undefined && exp.mirror.percent > 0 && Math.random() * 100 < exp.mirror.percent;
+  const wantOutputs = sampled || mirrored;
+  const extra = wantOutputs && request.outputs === undefined ? extraOutputs(variant) : undefined;
+  const headers = { [REQUEST_ID_HEADER]: id };
+  const send = (outputs?: readonly string[]): Promise<UpstreamResponse> =>
+    call.send?.(variant, outputs) ??
+    core.upstreams.call(
+      variant.target,
+      'POST',
+      '/infer',
+      outputs ? withOutputs(body, outputs) : body,
+      headers,
+      call.upstream,
+    );
+
+  let answer: UpstreamResponse | undefined;
+  let failure: UpstreamError | undefined;
+  let keep: ReadonlySet<string> | undefined;
+  try {
+    if (extra) {
+      answer = await send(extra.names);
+      keep = extra.keep;
+      if (answer.status >= 400 && answer.status < 500) {
+        // Perhaps this model has no predict_proba: ask exactly as the client did.
+        answer = await send();
+        keep = undefined;
+        if (answer.status < 400) variant.augmentable = false;
+      }
+    } else {
+      answer = await send();
+    }
+  } catch (err) {
+    if (!(err instanceof UpstreamError)) throw err;
+    failure = err;
+  }
+  const latencyMs = round3(performance.now() - started);
+
+  let status: number;
+  let out: Buffer;
+  let contentType = 'application/json';
+  let outputs: RecordedOutputs | undefined;
+  let error: string | undefined;
+  let upstreamStatus: number | undefined;
+  if (failure || !answer) {
+    status = failure?.status ?? 502;
+    const message = `variant ${variant.name}: ${failure?.message ?? 'no answer'}`;
+    // A cancel is the client's doing, not the variant's: recorded, never counted as an error.
+    if (status !== 499) error = message;
+    out = Buffer.from(JSON.stringify({ error: message }));
+  } else if (answer.status >= 500) {
+    status = 502;
+    upstreamStatus = answer.status;
+    error = `variant ${variant.name} (${variant.model}) answered ${answer.status}: ${snippet(answer.body)}`;
+    out = Buffer.from(JSON.stringify({ error }));
+  } else {
+    status = answer.status;
+    out = answer.body;
+    contentType = answer.contentType ?? contentType;
+    if (status === 200 && (wantOutputs || (request.outputs === undefined && !variant.defaultOutputs))) {
+      const json = tryParse(answer.body);
+      if (json !== undefined) {
+        if (request.outputs === undefined && !keep && !variant.defaultOutputs) learnDefaults(variant, json);
+        if (wantOutputs) outputs = firstRowOutputs(json);
+        if (keep) out = Buffer.from(JSON.stringify(onlyOutputs(json, keep)));
+      }
+    }
+  }
+
+  const event: RequestEvent = {
+    type: 'request',
+    id,
+    ts,
+    experiment: exp.name,
+    variant: variant.name,
+    latencyMs,
+    status,
+    assignment,
+  };
+  if (debugHeader && assignment === 'debug') event.debugHeader = debugHeader;
+  if (hashed && assignment === 'sticky') event.user = hashed.user;
+  if (sampled) event.inputs = firstRowFeatures(request, exp.columns);
+  if (outputs && (outputs.predict !== undefined || outputs.proba !== undefined)) event.outputs = outputs;
+  if (error) event.error = error;
+  // Absent means HTTP, so HTTP events (and older logs) read the same as before.
+  if (call.protocol !== 'http') event.protocol = call.protocol;
+  core.record(event);
+  core.metrics.request(exp.name, variant.name, status, latencyMs / 1000, error !== undefined, call.protocol);
+  return {
+    variant,
+    status,
+    body: out,
+    contentType,
+    mirrored,
+    ...(error ? { error } : {}),
+    ...(upstreamStatus ? { upstreamStatus } : {}),
+  };
+}
+
+/** The outputs to ask for and the ones the client gets back, or undefined when not worth it. */
+function extraOutputs(variant: RoutedVariant): { names: string[]; keep: ReadonlySet<string> } | undefined {
+  const defaults = variant.defaultOutputs;
+  // Until the defaults are known the request goes as sent (and teaches them).
+  if (!variant.augmentable || !defaults) return undefined;
+  const names = [...defaults];
+  for (const n of [PREDICT, PREDICT_PROBA]) if (!names.includes(n)) names.push(n);
+  if (names.length === defaults.length) return undefined;
+  return { names, keep: new Set(defaults) };
+}
+
+function learnDefaults(variant: RoutedVariant, json: unknown): void {
+  const outs = (json as { outputs?: unknown })?.outputs;
+  if (!Array.isArray(outs)) return;
+  const names = outs
+    .map((o) => (o as { name?: unknown })?.name)
+    .filter((n): n is string => typeof n === 'string');
+  if (names.length === outs.length) variant.defaultOutputs = names;
+}
+
+function onlyOutputs(json: unknown, keep: ReadonlySet<string>): unknown {
+  const obj = json as { outputs?: { name?: string }[] };
+  if (!Array.isArray(obj.outputs)) return json;
+  return { ...obj, outputs: obj.outputs.filter((o) => typeof o?.name === 'string' && keep.has(o.name)) };
+}
+
+function tryParse(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function snippet(body: Buffer): string {
+  const text = body.toString('utf8', 0, Math.min(body.length, 300)).replace(/\s+/g, ' ').trim();
+  return text || '(empty body)';
+}

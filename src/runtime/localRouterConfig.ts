@@ -1,0 +1,56 @@
+/**
+ * The router config of the local environment: the router on loopback (HTTP, and gRPC when the
+ * environment picked a gRPC port), each variant at its MLServer process's HTTP and gRPC ports.
+ */
+import { dirname, relative } from 'node:path';
+import type { Experiment } from '../core/spec/experiment';
+import type { RouterConfigInput } from '../core/spec/routerConfig';
+import { RuntimeError } from './runtime';
+import type { RuntimeState } from './state';
+
+/** The config for `state`'s router serving `experiments`; paths relative to the config's folder. */
+export function localRouterConfig(
+  state: RuntimeState,
+  experiments: readonly Experiment[],
+): RouterConfigInput {
+  const configDir = dirname(state.router.configFile);
+  const url = new URL(state.router.url);
+  const server = (model: string): RuntimeState['modelServers'][string] => {
+    const found = state.modelServers[model];
+    if (!found) throw new RuntimeError(`no model server for ${model}`);
+    return found;
+  };
+  return {
+    listen: `127.0.0.1:${url.port}`,
+    ...(state.router.grpcPort ? { grpcListen: `127.0.0.1:${state.router.grpcPort}` } : {}),
+    dataDir: relative(configDir, state.router.dataDir),
+    adminTokenFile: relative(configDir, state.router.tokenFile),
+    experiments: experiments.map((exp) => ({
+      name: exp.metadata.name,
+      endpoint: exp.spec.endpoint,
+      experimentFile: relative(configDir, exp.file),
+      variants: exp.spec.variants.map((v) => {
+        const s = server(v.model);
+        return {
+          name: v.name,
+          url: s.url,
+          ...(s.ports.grpc ? { grpc: `127.0.0.1:${s.ports.grpc}` } : {}),
+          model: v.model,
+          weight: v.weight,
+          role: v.role,
+        };
+      }),
+      ...(exp.spec.routing?.sticky ? { sticky: exp.spec.routing.sticky } : {}),
+      ...(exp.spec.routing?.mirror
+        ? {
+            mirror: {
+              variant: exp.spec.routing.mirror.variant,
+              url: server(exp.spec.routing.mirror.model).url,
+              model: exp.spec.routing.mirror.model,
+              percent: exp.spec.routing.mirror.percent,
+            },
+          }
+        : {}),
+    })),
+  };
+}
