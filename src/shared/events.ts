@@ -1,7 +1,7 @@
 import type { RolloutStatus } from './report';
 
 /**
- * The router's event log, one JSON object per line (contract: docs/architecture.md,
+ * The router's event log, one JSON object per line (contract: docs/contracts.md,
  * "Event log"). `model-canary analyze` reads the same lines offline.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The report (contract: docs/architecture.md, "Report"): what the router serves at
+ * The report (contract: docs/contracts.md, "Report"): what the router serves at
  * /api/v1/experiments/{name}/report, what `model-canary analyze` prints, and what the
  * dashboard draws. Field names here are relied on by checks; add, don't rename.
  */

@@ -3,7 +3,7 @@
  * for a report at any moment; `model-canary analyze` feeds a log file. One implementation
  * for both, so the dashboard, the CLI and the rollout gates see the same numbers.
  *
- * Counting rules (contract, docs/architecture.md):
+ * Counting rules (contract, docs/contracts.md):
  * - the split, errors, latency, the A/B and the drift windows use randomised requests only
  *   (weighted or sticky); forced, debug and shadow requests, and feedback for them, are
  *   counted beside them (./assignment.ts);
