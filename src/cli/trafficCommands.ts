@@ -70,7 +70,12 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
       },
       twin: {
         palette: ['simulateTraffic'],
-        inputs: { experiment: '<positional>', requests: '--requests', drift: '--drift' },
+        inputs: {
+          experiment: '<positional>',
+          requests: '--requests',
+          drift: '--drift',
+          protocol: '--protocol',
+        },
       },
       async run(v, [ref]) {
         if (!ref) throw new UsageError('which experiment (name or file)?');

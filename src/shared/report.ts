@@ -42,6 +42,8 @@ export interface VariantReport {
    * count). Absent when the unit is the request.
    */
   users?: number;
+  /** Of `requests`, those that came over gRPC (the rest over HTTP); absent in older reports. */
+  grpcRequests?: number;
 }
 
 export interface SrmReport {

@@ -80,6 +80,8 @@ export function chartPixels(charts: ChartProbe[]): string {
 export interface AbRow {
   variant: string;
   requests: number;
+  /** Of the requests, those over gRPC (0 when the table shows none). */
+  grpc: number;
   model: string;
 }
 
@@ -87,7 +89,13 @@ export async function abRows(frame: Frame): Promise<AbRow[]> {
   return frame.$$eval('.mc-ab-table tbody tr', (rows) =>
     rows.map((tr) => ({
       variant: (tr.querySelector('.mc-variant-name')?.textContent ?? '').trim(),
-      requests: Number((tr.querySelectorAll('td')[1]?.textContent ?? '').replace(/[^\d]/g, '') || NaN),
+      // The cell's own text; a line under it says HTTP n · gRPC m once requests came over gRPC.
+      requests: Number(
+        (tr.querySelectorAll('td')[1]?.firstChild?.textContent ?? '').replace(/[^\d]/g, '') || NaN,
+      ),
+      grpc: Number(
+        (/gRPC ([\d,]+)/.exec(tr.querySelectorAll('td')[1]?.textContent ?? '')?.[1] ?? '0').replace(/,/g, ''),
+      ),
       model: (tr.querySelector('.mc-model')?.textContent ?? '').trim(),
     })),
   );

@@ -63,12 +63,17 @@ export function localLoopSteps(workbench: () => Workbench, experiment: string, t
     }
   }
 
-  async function simulate(requests: '1000' | '3000' | '10000'): Promise<string> {
+  async function simulate(
+    requests: '1000' | '3000' | '10000',
+    protocol: 'HTTP' | 'gRPC' = 'HTTP',
+  ): Promise<string> {
     const w = workbench();
     await w.clearNotifications();
     await w.runCommand('Model Canary: Simulate Traffic');
     await w.pickQuickInputItem(requests, 'the request-count pick did not offer ' + requests);
     await w.pickQuickInputItem('No drift', 'the drift pick did not offer "No drift"');
+    // The local environment's router has a gRPC port: the protocol is asked.
+    await w.pickQuickInputItem(protocol, `the protocol pick did not offer ${protocol}`);
     return workbench().waitForOutcome(
       new RegExp(`simulated ${requests} requests`),
       'Simulate Traffic',

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { formatReportText } from '../../src/core/analysis/format';
 import type { RequestEvent } from '../../src/shared/events';
+import type { Report } from '../../src/shared/report';
 import { InferenceClient } from '../harness/grpcClient';
 import { startGrpcUpstream } from '../harness/grpcUpstream';
 import { routerDir, startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
@@ -177,6 +179,20 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
       value: 1,
     });
     assert.equal(fb.status, 202, fb.text);
+    // The report counts randomised gRPC requests by variant (the forced ones above are left out).
+    const report = async (): Promise<Report> =>
+      (await http.send('GET', '/api/v1/experiments/propensity/report')).json() as Report;
+    const grpcCount = (r: Report): number => r.variants.reduce((n, v) => n + (v.grpcRequests ?? 0), 0);
+    const before = await report();
+    for (let i = 0; i < 3; i++) await grpc.call('ModelInfer', inferRequest(false, [30 + i]), {});
+    const after = await report();
+    assert.equal(grpcCount(after) - grpcCount(before), 3);
+    assert.equal(
+      after.variants.reduce((n, v) => n + v.requests, 0) -
+        before.variants.reduce((n, v) => n + v.requests, 0),
+      3,
+    );
+    assert.match(formatReportText(after), /By protocol: v1 HTTP [\d,]+ · gRPC [\d,]+; v2 HTTP/);
   });
 
   it('keeps a sticky key from metadata on one variant and forces a variant named in metadata', async () => {

@@ -25,6 +25,19 @@ describe('webview shaping: A/B table', () => {
     assert.equal(t.scale, 0.4); // the widest end of any interval (36.1%) rounded up: a shared axis
   });
 
+  it('counts requests by protocol: over gRPC as reported, the rest over HTTP (0 in older reports)', () => {
+    const t = abTable(
+      report({ variants: [variant('v1', 'baseline'), variant('v2', 'candidate', { grpcRequests: 400 })] }),
+    );
+    assert.deepEqual(
+      t.rows.map((r) => [r.variant, r.requests, r.grpcRequests]),
+      [
+        ['v1', 19_000, 0],
+        ['v2', 1_000, 400],
+      ],
+    );
+  });
+
   it('keeps rows of empty arms (null after JSON) without inventing numbers', () => {
     const empty = report({
       variants: [variant('v1', 'baseline'), variant('v2', 'candidate', { requests: 0, feedback: {} })],

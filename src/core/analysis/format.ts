@@ -65,6 +65,10 @@ export function formatReportText(report: Report): string {
     '',
     `Sample ratio${report.srm.unit === 'user' ? ' of users' : ''}: chi² ${report.srm.chi2.toFixed(2)}, p = ${pValue(report.srm.pValue)} — ${report.srm.mismatch ? 'MISMATCH: the split does not match the weights' : 'ok'}`,
   );
+  if (report.variants.some((v) => (v.grpcRequests ?? 0) > 0))
+    out.push(
+      `By protocol: ${report.variants.map((v) => `${v.name} HTTP ${count(v.requests - (v.grpcRequests ?? 0))} · gRPC ${count(v.grpcRequests ?? 0)}`).join('; ')}`,
+    );
   const units = unitsText(report);
   if (units) out.push(units);
   const attribution = attributionText(report);

@@ -18,6 +18,8 @@ export interface VariantAggregates {
   role: 'baseline' | 'candidate';
   index: number;
   requests: number;
+  /** Of `requests`, those that came over gRPC. */
+  grpcRequests: number;
   errors: number;
   latency: LatencyRecorder;
   /** Expected requests under the weights in force when each request arrived (for SRM). */
@@ -37,6 +39,7 @@ export function emptyVariantAggregates(
     role: v.role,
     index,
     requests: 0,
+    grpcRequests: 0,
     errors: 0,
     latency: new LatencyRecorder({ bucketMs: timeline.bucketMs, maxBuckets: timeline.maxBuckets }),
     expected: 0,
@@ -83,6 +86,7 @@ export function variantReport(
     weight,
     observedShare: totalRequests > 0 ? v.requests / totalRequests : 0,
     requests: v.requests,
+    grpcRequests: v.grpcRequests,
     errors: v.errors,
     errorRate: v.requests > 0 ? v.errors / v.requests : 0,
     latencyMs: v.latency.quantiles(),

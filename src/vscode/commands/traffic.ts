@@ -19,6 +19,8 @@ export async function simulateTrafficCommand(ctx: CommandContext, arg?: unknown)
   if (!requests) return;
   const features = experiment.spec.drift ? await driftChoice(experiment) : [];
   if (features === undefined) return;
+  const protocol = await protocolChoice(ctx);
+  if (protocol === undefined) return;
   // A runtime that can connect (a port-forward to the router on remote clusters) needs no question.
   const runtime = ctx.environments.runtime();
   const routerUrl = runtime.connect ? '' : await simulationTarget(ctx);
@@ -30,7 +32,13 @@ export async function simulateTrafficCommand(ctx: CommandContext, arg?: unknown)
       let last = 0;
       return simulateTraffic(
         runtime,
-        { experiment, requests: Number(requests), drift: features, routerUrl: routerUrl || undefined },
+        {
+          experiment,
+          requests: Number(requests),
+          drift: features,
+          routerUrl: routerUrl || undefined,
+          protocol,
+        },
         {
           signal,
           onProgress: report,
@@ -61,6 +69,23 @@ export async function simulateTrafficCommand(ctx: CommandContext, arg?: unknown)
   if (choice === 'Open Dashboard')
     void vscode.commands.executeCommand('modelCanary.openDashboard', experiment.metadata.name);
   if (choice === 'Open Logs') ctx.log.show(true);
+}
+
+/** Over HTTP, or the router's gRPC port when it has one (undefined: the user cancelled). */
+async function protocolChoice(ctx: CommandContext): Promise<'http' | 'grpc' | undefined> {
+  if (!ctx.live.current.status?.routerGrpc) return 'http';
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: 'HTTP', description: 'V2 JSON to the router’s HTTP port', protocol: 'http' as const },
+      {
+        label: 'gRPC',
+        description: `the Open Inference Protocol on ${ctx.live.current.status.routerGrpc}`,
+        protocol: 'grpc' as const,
+      },
+    ],
+    { title: 'Send the requests over which protocol? (feedback goes over HTTP)' },
+  );
+  return picked?.protocol;
 }
 
 /**

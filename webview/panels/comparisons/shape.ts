@@ -12,6 +12,8 @@ export interface AbRow {
   model?: string;
   colour: ColourKey;
   requests: number;
+  /** Of `requests`, those over gRPC (0 in older reports). */
+  grpcRequests: number;
   /** Conversions (or the metric's sum for means). */
   conversions: number;
   feedback: number;
@@ -51,6 +53,7 @@ export function abTable(report: Report, models: Record<string, string> = {}): Ab
       ...(models[name] !== undefined ? { model: models[name] } : {}),
       colour: colours.get(name) ?? 'neutral',
       requests,
+      grpcRequests: num(v.grpcRequests) || 0,
       conversions: Number.isFinite(rate) && Number.isFinite(requests) ? Math.round(rate * requests) : NaN,
       feedback: num(fb?.count),
       // No requests, no rate: "—" for every arm alike (the comparison's 0 would read "0.0%").

@@ -89,6 +89,20 @@ function decisionBadge(decision: string): HTMLElement {
   return h('span', { class: `mc-badge mc-decision-${decision}` }, decision);
 }
 
+/** The requests of a row, and by protocol once any came over gRPC. */
+function requestsCell(row: AbRow): HTMLTableCellElement {
+  const http = row.requests - row.grpcRequests;
+  if (!(row.grpcRequests > 0)) return tableCell(count(row.requests), `${exact(row.requests)}, all over HTTP`);
+  const cell = tableCell(
+    count(row.requests),
+    `${exact(row.requests)}: ${exact(http)} over HTTP, ${exact(row.grpcRequests)} over gRPC`,
+  );
+  cell.append(
+    h('div', { class: 'mc-muted mc-protocols' }, `HTTP ${count(http)} · gRPC ${count(row.grpcRequests)}`),
+  );
+  return cell;
+}
+
 function abRowView(row: AbRow, scale: number, proportion: boolean): HTMLTableRowElement {
   const c = row.comparison;
   const rateText = proportion ? percent(row.rate) : plain(row.rate);
@@ -103,7 +117,7 @@ function abRowView(row: AbRow, scale: number, proportion: boolean): HTMLTableRow
     'tr',
     { class: row.role === 'baseline' ? 'mc-row-baseline' : '' },
     name,
-    tableCell(count(row.requests), exact(row.requests)),
+    requestsCell(row),
     tableCell(count(row.conversions), `${exact(row.conversions)} (${count(row.feedback)} outcomes received)`),
     tableCell(rateText, exact(row.rate)),
   );
