@@ -57,6 +57,11 @@ export interface KubeRouterStandIn {
   router: RunningRouter | undefined;
   /** Experiments ConfigMap versions copied so far. */
   readonly syncs: number;
+  /**
+   * While true the kubelet loop leaves the router's copy of the admin-token Secret as it is, as a
+   * kubelet does until its next sync: the router then holds an older token than the Secret.
+   */
+  holdSecret: boolean;
   /** Starts the router (after `up`: it reads its ConfigMap at start) with its Pod and EndpointSlice. */
   startRouter(): Promise<RunningRouter>;
   /** Stops the router, the view and the kubelet loop, and deletes the Pod and the EndpointSlice. */
@@ -109,6 +114,12 @@ export async function kubeRouterStandIn(opts: KubeRouterStandInOptions): Promise
     },
     get syncs() {
       return kubelet.syncs;
+    },
+    get holdSecret() {
+      return kubelet.holdSecret;
+    },
+    set holdSecret(hold: boolean) {
+      kubelet.holdSecret = hold;
     },
     async startRouter() {
       // The router reads adminTokenFile at start: wait for the kubelet's first copy of the Secret.
@@ -226,10 +237,10 @@ function kubeletLoop(
   names: ReturnType<typeof stackNames>,
   paths: { experimentsDir: string; adminDir: string },
   delayMs: number,
-): { stop(): Promise<void>; syncs: number } {
+): { stop(): Promise<void>; syncs: number; holdSecret: boolean } {
   let running = true;
   let seen = '';
-  const state = { syncs: 0 };
+  const state = { syncs: 0, holdSecret: false };
   const read = <T extends KubernetesObject>(apiVersion: string, kind: string, name: string) =>
     readLive<T>(kc, context, { apiVersion, kind, metadata: { name, namespace: ns } }).catch(() => undefined);
   const loop = (async () => {
@@ -237,7 +248,7 @@ function kubeletLoop(
       const token = (await read<V1Secret>('v1', 'Secret', names.adminToken))?.data?.token;
       // Atomically, as a kubelet swaps a Secret volume: the router re-reads the file on every admin
       // request and at start, and must never see it truncated half-way through a write.
-      if (token) {
+      if (token && !state.holdSecret) {
         const file = path.join(paths.adminDir, 'token');
         const value = Buffer.from(token, 'base64');
         const current = await fs.promises.readFile(file).catch(() => undefined);

@@ -201,6 +201,8 @@ describe('local environment (real MLServer + router processes, sample-models)', 
   });
 
   it('re-deploying an edited experiment reaches the router (new guardrail in the report)', async () => {
+    const total = (r: Report): number => r.variants.reduce((n, v) => n + v.requests, 0);
+    const served = total(JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report);
     const file = join(ws, 'experiments/propensity.yaml');
     await writeFile(
       file,
@@ -220,18 +222,12 @@ describe('local environment (real MLServer + router processes, sample-models)', 
     assert.equal(runs.runs.length, 2, JSON.stringify(runs));
     assert.equal(runs.current, runs.runs[1]!.id);
     assert.equal(report.run?.id, runs.current);
-    assert.equal(
-      report.variants.reduce((n, v) => n + v.requests, 0),
-      0,
-      'the new run starts empty',
-    );
+    assert.equal(total(report), 0, 'the new run starts empty');
     const first = await cli('report', 'propensity', '--run', runs.runs[0]!.id, '--json');
     const earlier = JSON.parse(first.stdout) as Report;
     assert.equal(earlier.run?.id, runs.runs[0]!.id);
-    assert.equal(
-      earlier.variants.reduce((n, v) => n + v.requests, 0),
-      3000,
-    );
+    assert.ok(served >= 3000, `the first run served the simulations (${served})`);
+    assert.equal(total(earlier), served);
     const text = (await cli('runs', 'propensity')).stdout.split('\n');
     assert.equal(text.length, 2, text.join('\n'));
     assert.match(
