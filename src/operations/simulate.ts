@@ -55,6 +55,12 @@ export function parseDriftOptions(specs: readonly string[]): DriftSpec[] {
   });
 }
 
+/** Requests the experiment's current run has served (0 when the report cannot be read). */
+async function servedInRun(runtime: Runtime, experiment: string, signal?: AbortSignal): Promise<number> {
+  const report = await runtime.report(experiment, { signal }).catch(() => undefined);
+  return report?.variants.reduce((n, v) => n + v.requests, 0) ?? 0;
+}
+
 /** True when a router answers at `url` (a port-forward the user started, before thousands of requests go there). */
 export function routerAnswersAt(url: string): Promise<boolean> {
   return new RouterClient(fetchTransport(url, fetch, 3_000)).live();
@@ -101,6 +107,11 @@ export async function simulateTraffic(
     `replaying ${dataFile} against ${grpcAddress ? `gRPC ${grpcAddress}` : connection.url}`,
   );
   const sender = grpcAddress ? await grpcSender(grpcAddress) : undefined;
+  // Each simulation goes on where the run's traffic stopped: replaying the same sticky users again
+  // would fill a variant's drift window with copies of the same few rows (a false drift alarm).
+  const startRow = input.startRow ?? (await servedInRun(runtime, experiment.metadata.name, options.signal));
+  if (startRow > 0)
+    options.onProgress?.(`continuing at row ${startRow}: the run has served that many requests`);
   try {
     return await simulate({
       routerUrl: connection.url,
@@ -114,7 +125,7 @@ export async function simulateTraffic(
       rps,
       drift,
       driftFrom: input.driftFrom,
-      startRow: input.startRow,
+      startRow,
       feedbackDelayMs: input.feedbackDelayMs,
       ...(experiment.spec.metrics.model
         ? { labels: { delayMs: input.labelDelayMs ?? DEFAULT_LABEL_DELAY_MS } }

@@ -66,6 +66,8 @@ export interface SimulationSummary {
   achievedRps: number;
   byVariant: Record<string, VariantTally>;
   driftFrom?: number;
+  /** The dataset row the run started at (its users are new to the experiment from there on). */
+  startRow?: number;
   firstError?: string;
 }
 
@@ -98,7 +100,11 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   const driftAt = opts.drift?.length ? Math.floor(opts.requests * (opts.driftFrom ?? 0.5)) : undefined;
   const concurrency = opts.concurrency ?? 32;
   const interval = 1000 / Math.max(0.1, opts.rps);
-  const summary: SimulationSummary = { ...emptySummary(), driftFrom: driftAt };
+  const summary: SimulationSummary = {
+    ...emptySummary(),
+    driftFrom: driftAt,
+    ...(opts.startRow ? { startRow: opts.startRow } : {}),
+  };
   const pending: { requestId: string; metric: string; value: number }[] = [];
   const feedbackBatch = opts.feedbackBatch ?? 100;
   const inflight = new Set<Promise<void>>();

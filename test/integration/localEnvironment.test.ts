@@ -174,8 +174,15 @@ describe('local environment (real MLServer + router processes, sample-models)', 
       '--json',
     );
     assert.equal(sim.exitCode, 0, sim.stderr);
-    const summary = JSON.parse(sim.stdout) as { ok: number; feedbackSent: number; firstError?: string };
+    const summary = JSON.parse(sim.stdout) as {
+      ok: number;
+      feedbackSent: number;
+      startRow?: number;
+      firstError?: string;
+    };
     assert.equal(summary.ok, 60, summary.firstError);
+    // It goes on after the 3,000 requests of the first simulation: new users, not the same ones again.
+    assert.equal(summary.startRow, 3000);
     assert.equal(summary.feedbackSent, 60);
     const metrics = await (await fetch(`${(await status()).routerUrl}/metrics`)).text();
     const grpcRequests = [
