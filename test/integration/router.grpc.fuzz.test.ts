@@ -7,6 +7,7 @@ import { InferenceClient, PROTO_FILE } from '../harness/grpcClient';
 import { routerDir, startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { inParallel } from '../harness/routerClient';
 import { startUpstream, type Upstream } from '../harness/upstream';
+import { seededRandom } from '../../src/core/stats/random';
 
 const INFER = '/inference.GRPCInferenceService/ModelInfer';
 const DATATYPES = ['BOOL', 'INT8', 'INT32', 'INT64', 'UINT64', 'FP16', 'FP32', 'FP64', 'BYTES', 'FP99', ''];
@@ -20,18 +21,6 @@ const CONTENT_FIELDS = [
   'fp64_contents',
   'bytes_contents',
 ];
-
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('router: malformed gRPC messages and frames never crash the router (real router process)', function () {
   let upstream: Upstream;
@@ -127,8 +116,8 @@ describe('router: malformed gRPC messages and frames never crash the router (rea
 
   it('answers 4,000 random frames, truncated and wrongly typed messages with a status, and stays up', async function () {
     this.timeout(120_000);
-    const next = rng(20261206);
-    const valid = wrongTypedRequest(rng(1));
+    const next = seededRandom(20261206);
+    const valid = wrongTypedRequest(seededRandom(1));
     const codes = new Map<number, number>();
     await inParallel(4_000, 32, async (i) => {
       let bytes: Buffer;
