@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../../src/process/execaRunner';
-import { startModelServer, type ModelServer } from '../../src/runtime/modelServer';
-import { ensureMlserverEnv } from '../../src/runtime/python';
+import type { ModelServer } from '../../src/runtime/modelServer';
 import type { RequestEvent } from '../../src/shared/events';
+import { startSampleModelServers } from '../harness/sampleServers';
 import { startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { Client, readEvents, trafficRows } from '../harness/routerClient';
-import { SAMPLE_MODELS, toolCache } from '../harness/tools';
 import { rowInputs, tritonCalls, type TritonCall, type TritonResult } from '../harness/tritonclient';
 import { startUpstream, type Upstream } from '../harness/upstream';
 
@@ -32,15 +30,7 @@ describe('router: tritonclient (gRPC and HTTP) through the router to real MLServ
   before(async function () {
     this.timeout(600_000);
     dir = await mkdtemp(join(tmpdir(), 'mc-router-triton-'));
-    const env = await ensureMlserverEnv(runCommand, { cacheDir: toolCache() });
-    const start = (model: string): Promise<ModelServer> =>
-      startModelServer({
-        mlserver: env.mlserver,
-        modelDir: join(SAMPLE_MODELS, model),
-        modelName: model,
-        logFile: join(dir, `${model}.log`),
-      });
-    servers.push(...(await Promise.all(['propensity-v1', 'propensity-v2'].map(start))));
+    servers.push(...(await startSampleModelServers(['propensity-v1', 'propensity-v2'], dir)));
     // A shadow that takes 500 ms to answer.
     shadow = await startUpstream({ latencyMs: 500 });
     const [v1, v2] = servers as [ModelServer, ModelServer];

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand } from '../../src/process/execaRunner';
-import { startModelServer, type ModelServer } from '../../src/runtime/modelServer';
-import { ensureMlserverEnv } from '../../src/runtime/python';
+import type { ModelServer } from '../../src/runtime/modelServer';
 import type { RequestEvent } from '../../src/shared/events';
 import type { Report } from '../../src/shared/report';
+import { startSampleModelServers } from '../harness/sampleServers';
 import { startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import {
   Client,
@@ -16,7 +15,7 @@ import {
   readEvents,
   trafficRows,
 } from '../harness/routerClient';
-import { SAMPLE_MODELS, toolCache } from '../harness/tools';
+import { SAMPLE_MODELS } from '../harness/tools';
 
 interface V2Response {
   model_name: string;
@@ -32,15 +31,9 @@ describe('router in front of real MLServer serving the sample models', function 
   before(async function () {
     this.timeout(600_000);
     dir = await mkdtemp(join(tmpdir(), 'mc-router-mlserver-'));
-    const env = await ensureMlserverEnv(runCommand, { cacheDir: toolCache() });
-    const start = (model: string): Promise<ModelServer> =>
-      startModelServer({
-        mlserver: env.mlserver,
-        modelDir: join(SAMPLE_MODELS, model),
-        modelName: model,
-        logFile: join(dir, `${model}.log`),
-      });
-    servers.push(...(await Promise.all(['propensity-v1', 'propensity-v2', 'propensity-v3'].map(start))));
+    servers.push(
+      ...(await startSampleModelServers(['propensity-v1', 'propensity-v2', 'propensity-v3'], dir)),
+    );
     const [v1, v2, v3] = servers as [ModelServer, ModelServer, ModelServer];
     router = await startRouter(
       await writeRouterConfig(dir, {
