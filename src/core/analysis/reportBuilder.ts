@@ -8,7 +8,7 @@
  *   (weighted or sticky); forced, debug and shadow requests, and feedback for them, are
  *   counted beside them (./assignment.ts);
  * - a proportion metric's rate is the share of a variant's requests whose latest feedback
- *   value is 1 (no feedback counts as not converted; feedback is idempotent, latest wins);
+ *   value is 1 (without a window, no feedback counts as not converted; latest feedback wins);
  * - a continuous metric's value per request is its latest feedback value, 0 without one;
  * - with a sticky key the A/B and the SRM count users, not requests (./units.ts);
  * - with an attribution window (`metrics.primary.window`) the A/B counts a unit only once its
