@@ -19,6 +19,7 @@ import {
 import type { RouterConfig, RouterExperimentConfig } from '../core/spec/routerConfig';
 import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
 import { readFromDisk, type ReadText } from './experimentFiles';
+import type { DetectorServer } from './detectors';
 import { upstreamTarget, type UpstreamTarget } from './proxy';
 import { Split } from './routing';
 
@@ -67,6 +68,8 @@ export class ExperimentRuntime {
     /** What the report is built from. */
     readonly experiment: Experiment,
     readonly reference: ReferenceData | undefined,
+    /** Where the experiment file's bring-your-own detectors are served (./detectors.ts). */
+    readonly detectorServers: readonly DetectorServer[] = [],
   ) {
     this.byName = new Map(variants.map((v, i) => [v.name, i]));
     this.weightsNow = { ...weights };
@@ -277,6 +280,7 @@ async function resolveExperiment(
     cfg.features ?? reference?.columns,
     experiment,
     reference,
+    cfg.detectors ?? [],
   );
 }
 

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExperimentEvent, FeedbackEvent, RolloutEvent, RunEvent, WeightsEvent } from '../shared/events';
 import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
+import { DetectorFeeds } from './detectors';
 import { EventLog, type ReplayStats } from './eventLog';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
@@ -30,6 +31,8 @@ export class RouterCore {
   readonly upstreams: Upstreams;
   readonly shadow: ShadowMirror;
   readonly index: RequestIndex;
+  /** Bring-your-own detectors, fed the recorded features of live requests (./detectors.ts). */
+  readonly detectors: DetectorFeeds;
   readonly log: EventLog;
   readonly replay: ReplayStats;
   private byName = new Map<string, ExperimentRuntime>();
@@ -50,6 +53,8 @@ export class RouterCore {
     this.metrics = new RouterMetrics(() => this.cachedReports());
     this.upstreams = new Upstreams(settings.timeouts, settings.limits.connectionsPerUpstream);
     this.shadow = new ShadowMirror(this.upstreams, this.metrics, (e) => this.record(e));
+    this.detectors = new DetectorFeeds((e) => this.record(e), { warn: (m) => logger.warn(m) });
+    this.detectors.configure(settings.experiments);
     for (const exp of settings.experiments) {
       this.builders.set(exp.name, this.newBuilder(exp));
     }
@@ -145,6 +150,7 @@ export class RouterCore {
     this.builders.get(event.experiment)?.ingest(event);
     if (event.type === 'request' && !event.shadow)
       this.index.remember(event.id, event.experiment, event.variant, event.run);
+    if (event.type === 'request') this.detectors.observe(event);
   }
 
   /** The run an experiment is in now (undefined before its first run). */
@@ -273,6 +279,7 @@ export class RouterCore {
     }
     this.settings = next;
     this.reindex(next.experiments);
+    this.detectors.configure(next.experiments);
     this.reportCache = undefined;
     for (const exp of next.experiments) this.metrics.weights(exp.name, { ...exp.weights });
     await Promise.all(changedWeights.map((exp) => this.recordWeights(exp, source)));
@@ -331,6 +338,7 @@ export class RouterCore {
   /** Flushes and fsyncs the log and closes the upstream pools. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.detectors.close();
     await this.log.close();
     this.closed = true;
     await this.upstreams.close();

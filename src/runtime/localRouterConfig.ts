@@ -5,6 +5,7 @@
 import { dirname, relative } from 'node:path';
 import type { Experiment } from '../core/spec/experiment';
 import type { RouterConfigInput } from '../core/spec/routerConfig';
+import { routerDetectors } from './detectorServers';
 import { RuntimeError } from './runtime';
 import type { RuntimeState } from './state';
 
@@ -40,6 +41,7 @@ export function localRouterConfig(
           role: v.role,
         };
       }),
+      ...(routerDetectors(state, exp).length ? { detectors: routerDetectors(state, exp) } : {}),
       ...(exp.spec.routing?.sticky ? { sticky: exp.spec.routing.sticky } : {}),
       ...(exp.spec.routing?.mirror
         ? {

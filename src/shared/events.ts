@@ -1,3 +1,4 @@
+import type { DetectorEvent } from './detectors';
 import type { RolloutStatus } from './report';
 
 /**
@@ -124,4 +125,6 @@ export interface RunEvent {
 }
 
 export type ExperimentEvent =
-  RequestEvent | FeedbackEvent | LabelEvent | WeightsEvent | RolloutEvent | RunEvent;
+  RequestEvent | FeedbackEvent | LabelEvent | WeightsEvent | RolloutEvent | RunEvent | DetectorEvent;
+
+export type { DetectorEvent } from './detectors';

@@ -3,6 +3,7 @@
  * /api/v1/experiments/{name}/report, what `model-canary analyze` prints, and what the
  * dashboard draws. Field names here are relied on by checks; add, don't rename.
  */
+import type { DetectorsReport } from './detectors';
 import type { ModelMetricsReport } from './modelMetrics';
 
 export type { ModelMetricsReport } from './modelMetrics';
@@ -143,6 +144,8 @@ export interface DriftReport {
   variants?: { variant: string; drift: boolean }[];
   /** Any feature of any variant drifts; holds the nominal level across features × variants. */
   datasetDrift: boolean;
+  /** Bring-your-own Alibi Detect detectors and their verdicts; absent when the experiment names none. */
+  detectors?: DetectorsReport;
 }
 
 /**

@@ -191,6 +191,7 @@ export class ReportBuilder {
         ? event.run
         : undefined) ?? this.position;
     if (run !== this.runId) return;
+    if (event.type === 'detector') return this.drift?.verdict(event);
     switch (event.type) {
       case 'request':
         return this.onRequest(event);

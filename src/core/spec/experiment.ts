@@ -9,6 +9,7 @@ import { parseDuration } from './duration';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
 import { planningFields, planningProblems } from './planning';
 import { modelGuardrailIssues, modelGuardrailsSchema, modelSchema } from './modelSpec';
+import { detectorsSchema } from './detectorSpec';
 
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
 export const EXPERIMENT_KIND = 'Experiment';
@@ -89,6 +90,8 @@ const specSchema = z.strictObject({
       pValue: probability.default(0.05),
       correction: z.enum(['bonferroni', 'fdr']).default('bonferroni'),
       window: z.number().int().positive().default(1000),
+      /** Bring-your-own Alibi Detect detectors (./detectorSpec.ts). */
+      detectors: detectorsSchema.optional(),
     })
     .optional(),
   rollout: z

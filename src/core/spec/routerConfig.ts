@@ -60,6 +60,13 @@ const experimentSchema = z.strictObject({
    * reference CSV (from `experimentFile`); named V2 inputs are always recorded under their own names.
    */
   features: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * Where the experiment file's bring-your-own detectors (`spec.drift.detectors`) are served: V2
+   * servers by detector name. A detector without an entry shows as not served in the report.
+   */
+  detectors: z
+    .array(z.strictObject({ name: z.string().min(1), url: z.url(), model: z.string().min(1) }))
+    .optional(),
 });
 
 const timeoutsSchema = z.strictObject({
