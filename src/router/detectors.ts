@@ -47,6 +47,8 @@ export class DetectorFeeds {
   private readonly stopping = new AbortController();
   /** Batches dropped because the previous one of the same detector × variant was still being judged. */
   dropped = 0;
+  /** The last error warned about per detector × variant, so a detector that stays down is one line in the log. */
+  private readonly warned = new Map<string, string>();
 
   constructor(
     private readonly record: (event: DetectorEvent) => void,
@@ -141,8 +143,11 @@ export class DetectorFeeds {
       .then((event) => {
         batch.inFlight = false;
         if (this.stopping.signal.aborted) return;
-        if (event.error !== undefined)
+        const key = `${experiment}/${feed.spec.name}/${variant}`;
+        if (event.error !== undefined && this.warned.get(key) !== event.error)
           this.options.warn?.(`detector ${feed.spec.name} of ${experiment} (${variant}): ${event.error}`);
+        if (event.error !== undefined) this.warned.set(key, event.error);
+        else this.warned.delete(key);
         this.record(event);
       });
     this.inFlight.add(task);

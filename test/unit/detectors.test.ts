@@ -16,6 +16,7 @@ import { SpecError, type SpecProblem } from '../../src/core/spec/errors';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import { parseDetectorAnswer } from '../../src/router/detectors';
 import type { DetectorEvent } from '../../src/shared/detectors';
+import { detectorLines } from '../../src/shared/detectorsText';
 
 const SAMPLE_DETECTOR = join(import.meta.dirname, '../../sample-models/detectors/propensity-ks');
 
@@ -270,5 +271,20 @@ describe('bring-your-own detectors: verdicts in the report and the rollout gate'
       shown.state.gates.find((g) => g.name === 'detector'),
       undefined,
     );
+  });
+
+  it('says each verdict in words for the report text and the dashboard', () => {
+    const b = builderFor(true);
+    assert.deepEqual(detectorLines(b.report(0).drift!.detectors!), [
+      'detector ks (drift, gates the rollout): no verdict yet — a variant sends a batch once it has 200 recorded requests',
+    ]);
+    b.ingest(batch('v2', 2000, 1));
+    b.ingest(
+      batch('v1', 2000, 0, { result: undefined, error: 'cannot reach http://127.0.0.1:9/v2/models/x/infer' }),
+    );
+    assert.deepEqual(detectorLines(b.report(3000).drift!.detectors!), [
+      'detector ks (drift, gates the rollout) on v2: DRIFT in the last 200 requests · age p=0.40, basket_value p=<0.0001 · threshold 0.000500 · 1 batches judged, 1 flagged',
+      'detector ks (drift, gates the rollout) on v1: could not judge the last batch — cannot reach http://127.0.0.1:9/v2/models/x/infer · 0 batches judged, 0 flagged, 1 failed',
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import {
   signedPoints,
   unitsText,
 } from '../../shared/format';
+import { detectorLines } from '../../shared/detectorsText';
 import { reportPlanLine } from '../../shared/planText';
 import type { Report } from '../../shared/report';
 import type { ModelMetricsReport } from '../../shared/modelMetrics';
@@ -144,6 +145,7 @@ export function formatReportText(report: Report): string {
     );
     for (const p of d.prediction)
       out.push(`  prediction ${p.variant}: ${p.test} p=${pValue(p.pValue)}${p.drift ? ' DRIFT' : ''}`);
+    if (d.detectors) out.push(...detectorLines(d.detectors).map((line) => `  ${line}`));
   }
   if (report.shadow)
     out.push(
