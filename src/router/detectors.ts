@@ -86,13 +86,8 @@ export class DetectorFeeds {
       if (!row) continue;
       let batch = feed.variants.get(event.variant);
       if (!batch || batch.run !== event.run) {
-        batch = {
-          run: event.run,
-          rows: [],
-          from: event.ts,
-          to: event.ts,
-          inFlight: batch?.inFlight ?? false,
-        };
+        // A new run starts afresh; a verdict still coming for the old run's batch is not recorded.
+        batch = { run: event.run, rows: [], from: event.ts, to: event.ts, inFlight: false };
         feed.variants.set(event.variant, batch);
       }
       if (batch.rows.length === 0) batch.from = event.ts;
@@ -142,7 +137,7 @@ export class DetectorFeeds {
       )
       .then((event) => {
         batch.inFlight = false;
-        if (this.stopping.signal.aborted) return;
+        if (this.stopping.signal.aborted || feed.variants.get(variant) !== batch) return;
         const key = `${experiment}/${feed.spec.name}/${variant}`;
         if (event.error !== undefined && this.warned.get(key) !== event.error)
           this.options.warn?.(`detector ${feed.spec.name} of ${experiment} (${variant}): ${event.error}`);

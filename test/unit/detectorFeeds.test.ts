@@ -136,6 +136,28 @@ describe('the router feeds bring-your-own detectors batches of recorded features
     }
   });
 
+  it('starts afresh in a new run: the old run’s verdict still coming is not recorded, the new batch goes out', async () => {
+    const d = await detectorServer(200);
+    const events: DetectorEvent[] = [];
+    const feeds = new DetectorFeeds((e) => events.push(e));
+    feeds.configure([runtime([{ name: 'ks', url: d.url, model: 'shop-detector-ks' }])]);
+    try {
+      for (let i = 0; i < 10; i++) feeds.observe(request('v1', { basket_value: 50, age: 30 }, { run: 'a' }));
+      for (let i = 0; i < 10; i++) feeds.observe(request('v1', { basket_value: 50, age: 30 }, { run: 'b' }));
+      assert.equal(feeds.dropped, 0);
+      await settle(events, 1);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(d.bodies.length, 2);
+      assert.deepEqual(
+        events.map((e) => e.run),
+        ['b'],
+      );
+    } finally {
+      await feeds.close();
+      d.server.close();
+    }
+  });
+
   it('records a batch it could not have judged with the reason, without a server or with one down', async () => {
     const events: DetectorEvent[] = [];
     const warnings: string[] = [];
