@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alertsOf } from '../../src/core/analysis/alerts';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import { parseCsv } from '../../src/core/drift';
 import { readSavedDetector } from '../../src/core/drift/savedDetector';
@@ -285,6 +286,28 @@ describe('bring-your-own detectors: verdicts in the report and the rollout gate'
     assert.deepEqual(detectorLines(b.report(3000).drift!.detectors!), [
       'detector ks (drift, gates the rollout) on v2: DRIFT in the last 200 requests · age p=0.40, basket_value p=<0.0001 · threshold 0.000500 · 1 batches judged, 1 flagged',
       'detector ks (drift, gates the rollout) on v1: could not judge the last batch — cannot reach http://127.0.0.1:9/v2/models/x/infer · 0 batches judged, 0 flagged, 1 failed',
+    ]);
+  });
+
+  it('raises an alert for a flagged batch (an error when the detector gates) and for a detector that cannot judge', () => {
+    const b = builderFor(true);
+    b.ingest(batch('v2', 2000, 1));
+    b.ingest(batch('v1', 2000, 0));
+    b.ingest(batch('v1', 2100, 0, { result: undefined, error: 'no answer within 30 s' }));
+    const alerts = alertsOf(b.report(3000)).filter((a) => a.key.startsWith('drift:detector:'));
+    assert.deepEqual(alerts, [
+      {
+        key: 'drift:detector:ks:v2',
+        kind: 'drift',
+        severity: 'error',
+        message: 'v2: detector ks flags drift in the last 200 requests',
+      },
+      {
+        key: 'drift:detector:ks:v1:error',
+        kind: 'drift',
+        severity: 'warning',
+        message: 'v1: detector ks could not judge its last batch — no answer within 30 s',
+      },
     ]);
   });
 });

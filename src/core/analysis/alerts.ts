@@ -3,6 +3,7 @@
  * rollout's transitions, each with a stable key so a watcher reports each one once.
  */
 import type { Report } from '../../shared/report';
+import { detectorAlerts } from './detectorAlerts';
 
 export interface Alert {
   key: string;
@@ -49,6 +50,7 @@ export function alertsOf(report: Report): Alert[] {
         message: `${p.variant}: the prediction distribution drifts (${p.test}, p = ${p.pValue.toExponential(1)})`,
       });
   }
+  out.push(...detectorAlerts(report));
   for (const h of report.rollout?.history ?? []) {
     out.push({
       key: `rollout:${h.ts}:${h.to}:${h.step}`,
