@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alertsOf } from '../../src/core/analysis/alerts';
@@ -15,6 +15,7 @@ import {
 } from '../../src/core/rollout/rollout';
 import { SpecError, type SpecProblem } from '../../src/core/spec/errors';
 import { parseExperiment } from '../../src/core/spec/experiment';
+import { scanWorkspace } from '../../src/core/workspace/discover';
 import { parseDetectorAnswer } from '../../src/router/detectors';
 import type { DetectorEvent } from '../../src/shared/detectors';
 import { detectorLines } from '../../src/shared/detectorsText';
@@ -129,6 +130,50 @@ describe('bring-your-own detectors: spec.drift.detectors', () => {
       assert.deepEqual(await readSavedDetector(dir), { method: 'IForest', kind: 'outlier' });
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bring-your-own detectors: the workspace check', () => {
+  it('accepts the shipped sample detector and names the line of a folder that is not a saved detector', async () => {
+    const ws = await mkdtemp(join(tmpdir(), 'mc-ws-'));
+    try {
+      await cp(join(import.meta.dirname, '../../sample-models'), ws, { recursive: true });
+      const file = join(ws, 'experiments/propensity.yaml');
+      const text = await readFile(file, 'utf8');
+      await writeFile(
+        file,
+        text.replace(
+          '    window: 1000\n',
+          [
+            '    window: 1000',
+            '    detectors:',
+            '      - { name: ks, path: ../detectors/propensity-ks, features: [age, basket_value] }',
+            '      - { name: gone, path: ../detectors/missing, features: [age] }',
+            '      - { name: empty, path: ../data, features: [age] }',
+            '',
+          ].join('\n'),
+        ),
+      );
+      const scan = await scanWorkspace(ws);
+      const line = text.split('\n').findIndex((l) => l.includes('window: 1000')) + 1;
+      assert.deepEqual(
+        scan.problems.map((p) => [p.field, p.line, p.message]),
+        [
+          [
+            'spec.drift.detectors[1].path',
+            line + 3,
+            'the detector folder ../detectors/missing does not exist (paths are relative to the experiment file)',
+          ],
+          [
+            'spec.drift.detectors[2].path',
+            line + 4,
+            "../data has no config.toml — give the folder alibi-detect's save_detector(detector, folder) wrote",
+          ],
+        ],
+      );
+    } finally {
+      await rm(ws, { recursive: true, force: true });
     }
   });
 });
