@@ -14,7 +14,7 @@
  *   response header, which the client sends back); the business metric, feedback, report, drift
  *   and guardrails (Seldon has its own feedback and Alibi Detect); rollout steps. Weights are
  *   integers in Seldon (rounded). Clients call `/v2/models/<experiment>.experiment/infer` or the
- *   baseline model's name.
+ *   baseline model's name; gRPC clients the seldon-mesh Service with `seldon-model` metadata.
  *
  * kserve — KServe (`serving.kserve.io/v1beta1`): one `InferenceService` named after the endpoint,
  *   served by the MLServer runtime (`runtime: kserve-mlserver`, `modelFormat: sklearn`,
@@ -42,6 +42,8 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'builtin: the Model Canary stack (router + one MLServer Deployment per variant), the objects',
     '`model-canary promote` applies. Everything maps. Without --model-uri-base the models come from',
     "the kind node's /models mount; with it an init container downloads each model folder over HTTP(S).",
+    'gRPC clients call inference.GRPCInferenceService/ModelInfer (model_name = the endpoint) on the',
+    "router Service's port grpc (8091; on kind NodePort 30091, mapped to 127.0.0.1:<router port + 1>).",
     "Not included: the router's admin token. Create it once per namespace (the router waits for it):",
     '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24)',
   ].join('\n'),
@@ -51,7 +53,9 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'variants with their weights, default = the baseline model, mirror = the shadow.',
     'Does not map: the sticky header (Seldon uses its own x-seldon-route header), the business',
     'metric, feedback, report, drift and guardrails, rollout steps. Weights are rounded to integers.',
-    'Clients call /v2/models/<experiment>.experiment/infer (or the baseline model name).',
+    'Clients call /v2/models/<experiment>.experiment/infer (or the baseline model name). gRPC clients',
+    "call inference.GRPCInferenceService/ModelInfer on the seldon-mesh Service's gRPC port (h2c) with",
+    'the metadata seldon-model: <experiment>.experiment and model_name = the baseline model.',
   ].join('\n'),
   kserve: [
     'kserve: KServe (serving.kserve.io/v1beta1) — one InferenceService named after the endpoint on',
@@ -59,6 +63,9 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'until Ready, then *-2-canary.yaml: the first candidate with canaryTrafficPercent = its share.',
     'Does not map: a second candidate, the shadow, the sticky header, the business metric, report,',
     'drift and guardrails, rollout steps. canaryTrafficPercent needs Serverless (Knative) mode.',
+    'gRPC: Knative exposes one port per InferenceService, HTTP by default. For gRPC clients add a',
+    "port named h2c at the runtime's MLServer gRPC port under predictor.model.ports, and call",
+    'inference.GRPCInferenceService/ModelInfer at the ingress with the authority <name>.<namespace>.<domain>.',
   ].join('\n'),
 };
 

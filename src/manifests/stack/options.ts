@@ -70,6 +70,7 @@ export interface StackOptions {
     bundle?: RouterBundle;
     port?: number;
     nodePort?: number;
+    grpcNodePort?: number;
     serviceType?: 'NodePort' | 'ClusterIP';
     storage?: { size?: string; storageClassName?: string };
     resources?: Resources;

@@ -4,7 +4,7 @@
  * (NodePort 30090 on kind, mapped to 127.0.0.1:<router port> by the cluster config; ClusterIP
  * elsewhere).
  */
-import { ROUTER_NODE_PORT } from '../../kind/commands';
+import { ROUTER_GRPC_NODE_PORT, ROUTER_NODE_PORT } from '../../kind/commands';
 import { ANNOTATION_BUNDLE_SHA, selectorLabels, stackLabels } from '../labels';
 import type { KubeObject } from '../types';
 import { objectMetadata, routerLabels } from './metadata';
@@ -141,8 +141,16 @@ export function routerService(opts: StackOptions): KubeObject {
           protocol: 'TCP',
           ...(serviceType === 'NodePort' ? { nodePort } : {}),
         },
-        // On kind the cluster assigns its NodePort; kind maps only the HTTP one to this machine.
-        { name: 'grpc', port: ROUTER_GRPC_PORT, targetPort: 'grpc', protocol: 'TCP' },
+        // kind maps both NodePorts to this machine (src/kind/client.ts).
+        {
+          name: 'grpc',
+          port: ROUTER_GRPC_PORT,
+          targetPort: 'grpc',
+          protocol: 'TCP',
+          ...(serviceType === 'NodePort'
+            ? { nodePort: opts.router?.grpcNodePort ?? ROUTER_GRPC_NODE_PORT }
+            : {}),
+        },
       ],
     },
   };
