@@ -133,14 +133,14 @@ function open(stream: ServerHttp2Stream): boolean {
   return !stream.destroyed && !stream.closed && !stream.headersSent;
 }
 
-/** A unary success: headers (with `metadata`), the message, then `grpc-status: 0` and `metadata` again. */
+/** A unary success: headers (with `metadata`), the message, then the trailer `grpc-status: 0`. */
 export function answer(stream: ServerHttp2Stream, message: Uint8Array, metadata: GrpcMetadata = {}): void {
   if (!open(stream)) return;
   stream.respond(
     { ':status': 200, 'content-type': 'application/grpc', ...metadata },
     { waitForTrailers: true },
   );
-  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', ...metadata }));
+  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
   stream.end(frame(message));
 }
 
