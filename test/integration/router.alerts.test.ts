@@ -323,8 +323,10 @@ describe('router: alert delivery to webhooks (real router process, real HTTP rec
         `      client p99: ${without.toFixed(1)} ms without a delivery, ${during.toFixed(1)} ms while one waits on a 5 s receiver`,
       );
       assert.ok(measuredWhileWaiting, 'the measurement outlasted the slow answer; it proves nothing');
+      // A request held up by the delivery would take the receiver's 5 s; the margin only absorbs
+      // the noise of a shared machine (other tests beside this one move p99 by tens of ms).
       assert.ok(
-        during < without + 50,
+        during < without + 250,
         `p99 ${during.toFixed(1)} ms during vs ${without.toFixed(1)} ms without`,
       );
       const deadline = Date.now() + 10_000;

@@ -8,6 +8,7 @@
 import { alertsOf } from '../../core/analysis/alerts';
 import type { AlertSecrets, RouterAlertsConfig, WebhookRef } from '../../core/spec/alertsSpec';
 import type { AlertEvent } from '../../shared/events';
+import type { Report } from '../../shared/report';
 import type { Logger, RouterCore } from '../core';
 import { DeliveryLedger, type LedgerSettings } from './ledger';
 import { WebhookQueue, type Outcome, type QueuedMessage } from './queue';
@@ -62,17 +63,23 @@ export class AlertDelivery {
         this.secretsFile = new AlertSecretsFile(settings.secretsFile, (m) => this.logger.warn(m));
       this.secrets = await this.secretsFile.read();
       if (this.stopped) return;
-      const reports = new Map(this.core.cachedReports().map((r) => [r.experiment, r]));
       const experiments = this.core.experiments;
       this.ledger.retain(new Set(experiments.map((e) => e.name)));
-      for (const exp of experiments) {
-        const report = reports.get(exp.name);
-        if (!report) continue;
+      const wanted = experiments.map((exp) => {
         const refs: WebhookRef[] = exp.experiment.spec.alerts?.webhooks ?? this.secrets.defaults;
-        const webhooks = refs.map((w) => ({ ...w, name: w.secret }));
+        return { exp, webhooks: refs.map((w) => ({ ...w, name: w.secret })) };
+      });
+      // With no webhook anywhere, no report is built: nobody is told, and a report costs CPU.
+      const reports = wanted.some((w) => w.webhooks.length > 0)
+        ? new Map(this.core.cachedReports().map((r) => [r.experiment, r]))
+        : new Map<string, Report>();
+      for (const { exp, webhooks } of wanted) {
+        const report = reports.get(exp.name);
+        const alerts = report ? alertsOf(report) : [];
+        if (webhooks.length > 0 && !report) continue;
         const formats = new Map(webhooks.map((w) => [w.name, w.format]));
         const run = this.core.currentRun(exp.name)?.id;
-        for (const message of this.ledger.reconcile(now, exp.name, run, webhooks, alertsOf(report)))
+        for (const message of this.ledger.reconcile(now, exp.name, run, webhooks, alerts))
           this.queue(message.webhook).push({ message, format: formats.get(message.webhook)! });
       }
     } catch (err) {
