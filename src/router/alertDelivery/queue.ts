@@ -125,8 +125,8 @@ async function post(
       redirect: 'error',
       signal: AbortSignal.any([stop, AbortSignal.timeout(timeoutMs)]),
     });
-    // The body is of no use; reading it frees the connection.
-    await res.arrayBuffer().catch(() => undefined);
+    // The body is of no use, and a receiver could send a large one: drop it unread.
+    await res.body?.cancel().catch(() => undefined);
     return res.ok ? { status: res.status } : { status: res.status, error: `HTTP ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
