@@ -171,7 +171,7 @@ export function prometheusRuleGroups(exp: Experiment, opts: RuleOptions = {}): R
       `${METRICS.rolloutState}{${sel},state="RolledBack"} == 1`,
       'critical',
       'Experiment {{ $labels.experiment }}: the progressive rollout rolled back',
-      'The rollout moved all traffic back to the baseline; the reason is in the report (model-canary rollout status).',
+      "The rollout moved all traffic back to the baseline; the reason is in the report's rollout section (model-canary report {{ $labels.experiment }}).",
     ),
   );
   const every = interval ? { interval } : {};
