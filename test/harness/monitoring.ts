@@ -6,13 +6,13 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { pinnedVersions, toolCache } from './tools';
+import { SAMPLE_MODELS, pinnedVersions, toolCache } from './tools';
 
 function debianTool(name: 'prometheus' | 'promtool'): string {
   const file = `/usr/bin/${name}`;
@@ -196,4 +196,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     alerts,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The rows of the sample workspace's drift reference (data/reference.csv), header left out. */
+export async function referenceRows(): Promise<string[][]> {
+  return (await readFile(join(SAMPLE_MODELS, 'data/reference.csv'), 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+}
+
+/** One reference row as a 2-D V2 tensor (the router names its columns by the reference's header), age shifted by `ageShift`. */
+export function rowRequest(row: string[], ageShift = 0): object {
+  const cells = row.map((c, i) => (i === 0 ? Number(c) + ageShift : /^[0-9.]+$/.test(c) ? Number(c) : c));
+  return { inputs: [{ name: 'X', shape: [1, cells.length], datatype: 'BYTES', data: [cells] }] };
 }

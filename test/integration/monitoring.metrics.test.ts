@@ -1,14 +1,14 @@
 // The router's /metrics under traffic with drift, feedback, a shadow and a rollout, checked by the
 // real `promtool check metrics` (Debian's prometheus), and against the exported rules and dashboard.
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { grafanaDashboard } from '../../src/manifests/grafanaDashboard';
 import { prometheusRuleGroups } from '../../src/manifests/prometheusRules';
 import { loadExperimentFile } from '../../src/core/spec/experiment';
 import { LATENCY_BUCKETS_SECONDS, ROLLOUT_STATES } from '../../src/shared/metricNames';
 import type { Report } from '../../src/shared/report';
-import { promtool } from '../harness/monitoring';
+import { promtool, referenceRows, rowRequest } from '../harness/monitoring';
 import { startRouter, routerDir, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { Client, inParallel } from '../harness/routerClient';
 import { TOKEN, auth } from '../harness/routerSuites';
@@ -16,12 +16,6 @@ import { SAMPLE_MODELS } from '../harness/tools';
 import { startUpstream, type Upstream } from '../harness/upstream';
 
 const EXPERIMENT_FILE = join(SAMPLE_MODELS, 'experiments/propensity.yaml');
-
-/** One reference row as a 2-D tensor the router names by the reference CSV's header. */
-function rowRequest(row: string[], ageShift = 0): object {
-  const cells = row.map((c, i) => (i === 0 ? Number(c) + ageShift : /^[0-9.]+$/.test(c) ? Number(c) : c));
-  return { inputs: [{ name: 'X', shape: [1, cells.length], datatype: 'BYTES', data: [cells] }] };
-}
 
 describe('router /metrics: promtool check metrics is clean (real router, Debian promtool)', function () {
   this.timeout(60_000);
@@ -55,11 +49,7 @@ describe('router /metrics: promtool check metrics is clean (real router, Debian 
       }),
     );
     client = new Client(router.url, 8);
-    const rows = (await readFile(join(SAMPLE_MODELS, 'data/reference.csv'), 'utf8'))
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split(','));
+    const rows = await referenceRows();
     // Ages 30 years older than the reference's on every second request: drift on age.
     const ids: string[] = [];
     await inParallel(400, 8, async (i) => {
