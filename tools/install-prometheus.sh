@@ -6,8 +6,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 source "$here/versions.env"
-installed=$(dpkg-query -W -f='${Version}' prometheus 2>/dev/null || true)
-if [ "$installed" != "$PROMETHEUS_DEB_VERSION" ]; then
+# Installed means "ii": a removed package keeps its version in dpkg's database ("rc").
+installed=$(dpkg-query -W -f='${db:Status-Abbrev}|${Version}' prometheus 2>/dev/null || true)
+if [ "$installed" != "ii |$PROMETHEUS_DEB_VERSION" ]; then
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   if ! apt-cache madison prometheus | grep -qF "| $PROMETHEUS_DEB_VERSION |"; then

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { stringify } from 'yaml';
 import type { Experiment } from '../core/spec/experiment';
 import { grafanaDashboard } from './grafanaDashboard';
-import { prometheusRuleGroups, prometheusRuleObject, type RuleOptions } from './prometheusRules';
+import { duration, prometheusRuleGroups, prometheusRuleObject, type RuleOptions } from './prometheusRules';
 
 export const MONITORING_DOCS = {
   prometheus: [
@@ -58,7 +58,7 @@ export function grafanaFiles(exp: Experiment, opts: RuleOptions): { name: string
   return [
     {
       name: `${exp.metadata.name}-grafana-dashboard.json`,
-      content: `${JSON.stringify(grafanaDashboard(exp, { rateWindow: opts.rateWindow }), null, 2)}\n`,
+      content: `${JSON.stringify(grafanaDashboard(exp, { rateWindow: duration(opts.rateWindow, '5m', '--rate-window') }), null, 2)}\n`,
     },
   ];
 }

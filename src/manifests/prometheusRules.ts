@@ -69,7 +69,8 @@ export function runbookAnchor(alert: AlertName): string {
   return alert.toLowerCase();
 }
 
-function duration(value: string | undefined, fallback: string, flag: string): string {
+/** `value` (or `fallback`) when it is a Prometheus duration; an error naming `flag` otherwise. */
+export function duration(value: string | undefined, fallback: string, flag: string): string {
   const d = value ?? fallback;
   if (!DURATION.test(d))
     throw new Error(`${flag} must be a Prometheus duration such as 30s, 5m or 1h, got "${d}"`);

@@ -155,6 +155,37 @@ describe('router /metrics: promtool check metrics is clean (real router, Debian 
     assert.doesNotMatch(text, /free-text/);
   });
 
+  it('stays within the documented bound on series per experiment (docs/monitoring.md, "Cardinality")', () => {
+    const lines = text.split('\n').filter((l) => !l.startsWith('#') && l.includes('experiment="propensity"'));
+    // The sample experiment: V = 2 routed variants, S = 1 shadow, F = 6 drift features, G = 3
+    // guardrails (p95 latency, error rate, AUC); P protocols and C status codes as observed.
+    const V = 2,
+      S = 1,
+      F = 6,
+      G = 3,
+      H = LATENCY_BUCKETS_SECONDS.length + 3;
+    const P = new Set(lines.map((l) => /protocol="(\w+)"/.exec(l)?.[1]).filter(Boolean)).size;
+    const C = new Set(lines.map((l) => /code="(\d+)"/.exec(l)?.[1]).filter(Boolean)).size;
+    const bound =
+      V * P * (H + C + 1) +
+      (V + 1) +
+      V +
+      S * (H + 3) +
+      V +
+      2 * V * (F + 1) +
+      V * F +
+      1 +
+      2 +
+      V * G +
+      V +
+      (V - 1) +
+      7 +
+      1 +
+      S;
+    console.log(`      ${lines.length} series for the experiment (bound ${bound}; P = ${P}, C = ${C})`);
+    assert.ok(lines.length <= bound, `${lines.length} series, over the documented bound ${bound}`);
+  });
+
   it('has every metric the exported rules and the Grafana dashboard query', async () => {
     const exp = await loadExperimentFile(EXPERIMENT_FILE);
     const exprs = [
