@@ -8,7 +8,8 @@
 # "pattern app/dist: no matching files found". The build copies the module's source out of the module
 # cache, puts a one-line placeholder page in ui/app/dist, and builds cmd/alertmanager there with the
 # module's own go.sum. The API, routing and receivers are untouched; only the web UI is a placeholder.
-# About 1.5 minutes cold on 2 cores (module download and compile), instant warm.
+# Measured on 2 cores: 8.5 minutes cold (empty Go module and build caches; the downloads dominate),
+# 2 minutes with the modules already downloaded, instant warm.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
