@@ -161,6 +161,7 @@ describe('monitoring stack: Prometheus fires the exported alerts through Alertma
   });
 
   it('sends ModelCanaryLatencyP95High for the canary when it slows down, and resolves it when it recovers', async () => {
+    let t0 = Date.now();
     upstreams[1]!.set({ latencyMs: 150 });
     const firing = await arrives('firing', { alertname: 'ModelCanaryLatencyP95High', variant: 'v2' });
     assert.deepEqual(firing.labels, {
@@ -174,8 +175,13 @@ describe('monitoring stack: Prometheus fires the exported alerts through Alertma
       firing.annotations.description!,
       /^p95 latency over the last 10s is 1\d\d(\.\d+)?ms; the guardrail .* is 50 ms\.$/,
     );
+    const fired = Date.now() - t0;
+    t0 = Date.now();
     upstreams[1]!.set({ latencyMs: 0 });
     await arrives('resolved', { alertname: 'ModelCanaryLatencyP95High', variant: 'v2' });
+    console.log(
+      `      latency: fired ${fired} ms after the regression, resolved ${Date.now() - t0} ms after recovery`,
+    );
     assert.ok(
       !webhook.alerts.some(
         (a) => a.labels.alertname === 'ModelCanaryLatencyP95High' && a.labels.variant === 'v1',
@@ -185,6 +191,7 @@ describe('monitoring stack: Prometheus fires the exported alerts through Alertma
   });
 
   it('sends ModelCanaryFeatureDrift on age when the traffic drifts, and resolves it when it is back', async () => {
+    let t0 = Date.now();
     ageShift = 30;
     const firing = await arrives('firing', { alertname: 'ModelCanaryFeatureDrift', feature: 'age' });
     assert.ok(['v1', 'v2'].includes(firing.labels.variant!));
@@ -201,12 +208,17 @@ describe('monitoring stack: Prometheus fires the exported alerts through Alertma
     });
     assert.equal(firing.annotations.runbook_url, `${RUNBOOK}modelcanaryfeaturedrift`);
     assert.match(firing.annotations.summary!, /feature age drifts$/);
+    const fired = Date.now() - t0;
+    t0 = Date.now();
     ageShift = 0;
     // The drift window (spec.drift.window: 1000 per variant) fills with reference rows again.
     await arrives(
       'resolved',
       { alertname: 'ModelCanaryFeatureDrift', feature: 'age', variant: firing.labels.variant! },
       150_000,
+    );
+    console.log(
+      `      drift: fired ${fired} ms after the shift, resolved ${Date.now() - t0} ms after it ended (${sent} requests sent)`,
     );
     const names = new Set(webhook.alerts.map((a) => a.labels.alertname));
     assert.ok(
