@@ -40,6 +40,9 @@ stamp "MLServer Python environment (the CLI's own setup)"
 node "$root/dist/cli.js" setup
 stamp "tritonclient[grpc,http] for the router's client tests (tools/install-tritonclient.sh)"
 bash "$here/install-tritonclient.sh"
+stamp "Debian's prometheus (promtool) and Alertmanager (Go module) for the monitoring tests"
+bash "$here/install-prometheus.sh"
+bash "$here/install-alertmanager.sh" >/dev/null
 stamp "the stack's images, offline (tools/images/build.sh)"
 bash "$here/images/build.sh"
 stamp "waiting for the kind node image"

@@ -56,7 +56,13 @@ export class RouterCore {
     private readonly logger: Logger,
     startSource: WeightsSource,
   ) {
-    this.metrics = new RouterMetrics(() => this.cachedReports());
+    this.metrics = new RouterMetrics(
+      () => this.cachedReports(),
+      (name) => {
+        const primary = this.byName.get(name)?.experiment.spec.metrics.primary.name;
+        return primary ? [primary] : [];
+      },
+    );
     this.upstreams = new Upstreams(settings.timeouts, settings.limits.connectionsPerUpstream);
     this.shadow = new ShadowMirror(this.upstreams, this.metrics, (e) => this.record(e));
     for (const exp of settings.experiments) {
