@@ -172,7 +172,7 @@ describe('router: alert delivery to webhooks (real router process, real HTTP rec
       assert.equal(body.alerts.length, 1, JSON.stringify(body.alerts));
       const alert = body.alerts[0]!;
       assert.deepEqual(alert.labels, {
-        alertname: 'ModelCanaryErrorRate',
+        alertname: 'ModelCanaryErrorRateHigh',
         experiment: 'checkout',
         kind: 'guardrail',
         severity: 'critical',

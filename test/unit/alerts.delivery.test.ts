@@ -217,7 +217,7 @@ describe('alert delivery: payloads', () => {
     assert.deepEqual(
       body.alerts.map((a) => [a.labels.alertname, a.labels.severity, a.startsAt, a.endsAt]),
       [
-        ['ModelCanaryErrorRate', 'critical', '2026-12-06T10:00:00.000Z', '0001-01-01T00:00:00Z'],
+        ['ModelCanaryErrorRateHigh', 'critical', '2026-12-06T10:00:00.000Z', '0001-01-01T00:00:00Z'],
         ['ModelCanaryFeatureDrift', 'warning', '2026-12-06T10:05:00.000Z', '0001-01-01T00:00:00Z'],
       ],
     );

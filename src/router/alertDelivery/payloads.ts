@@ -35,14 +35,14 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Alertmanager's severities: ours are error, warning, info. */
 const SEVERITY: Record<Alert['severity'], string> = { error: 'critical', warning: 'warning', info: 'info' };
 
-/** The alert's name as Prometheus would write it, e.g. `ModelCanaryErrorRate`. */
+/** The alert's name as Prometheus would write it, e.g. `ModelCanaryErrorRateHigh` (the names of the exported Prometheus rules). */
 export function alertName(alert: Alert): string {
   switch (alert.kind) {
     case 'guardrail':
       return alert.subject === 'latencyP95Ms'
-        ? 'ModelCanaryLatencyP95'
+        ? 'ModelCanaryLatencyP95High'
         : alert.subject === 'errorRate'
-          ? 'ModelCanaryErrorRate'
+          ? 'ModelCanaryErrorRateHigh'
           : 'ModelCanaryModelGuardrail';
     case 'srm':
       return 'ModelCanarySampleRatioMismatch';
