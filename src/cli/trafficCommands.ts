@@ -27,7 +27,7 @@ const SIMULATE_HELP = [
   '--feedback-delay 2s sends each feedback after a random delay of up to 2 s, as real conversions come late',
   '(see metrics.primary.window in docs/experiments.md).',
   'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
-  "--protocol grpc sends the requests to the router's gRPC port (the local environment's; feedback stays on HTTP).",
+  "--protocol grpc sends the requests to the router's gRPC port (the local environment's, or kind's on the HTTP port + 1; feedback stays on HTTP).",
 ].join('\n');
 
 /** A duration flag (`500ms`, `2s`, `1m`) in ms. */

@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CommandDescription, CommandRunner, RunOptions } from '../process/command';
 import { CanceledError } from '../process/command';
-import { DEFAULT_NODE_IMAGE, KindCli, kindContextName, ROUTER_NODE_PORT, type KindVersion } from './commands';
+import {
+  DEFAULT_NODE_IMAGE,
+  grpcHostPort,
+  KindCli,
+  kindContextName,
+  ROUTER_GRPC_NODE_PORT,
+  ROUTER_NODE_PORT,
+  type KindVersion,
+} from './commands';
 import { explainKindFailure, kindNotFound, type KindProblem } from './errors';
 
 /** A kind failure a user can act on; `problem.detail` keeps kind's own output for the logs. */
@@ -24,7 +32,10 @@ export interface ClusterConfigOptions {
   nodePort?: number;
 }
 
-/** kind's cluster config: models mounted into the node, the router's NodePort on 127.0.0.1. */
+/**
+ * kind's cluster config: models mounted into the node, the router's NodePorts on 127.0.0.1 —
+ * HTTP on `hostPort`, gRPC on the port after it.
+ */
 export function kindClusterConfig(opts: ClusterConfigOptions): Record<string, unknown> {
   const node: Record<string, unknown> = { role: 'control-plane' };
   if (opts.modelsDir)
@@ -34,6 +45,12 @@ export function kindClusterConfig(opts: ClusterConfigOptions): Record<string, un
       {
         containerPort: opts.nodePort ?? ROUTER_NODE_PORT,
         hostPort: opts.hostPort,
+        listenAddress: '127.0.0.1',
+        protocol: 'TCP',
+      },
+      {
+        containerPort: ROUTER_GRPC_NODE_PORT,
+        hostPort: grpcHostPort(opts.hostPort),
         listenAddress: '127.0.0.1',
         protocol: 'TCP',
       },

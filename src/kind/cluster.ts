@@ -73,7 +73,11 @@ export async function createKindCluster(
   // The cluster does not exist yet, so whatever holds the port is not its router.
   const port = doctor.findings.find((f) => f.id === 'host-port');
   if (port?.status !== 'ok')
-    throw new KindError(explainKindFailure('address already in use', { port: o.hostPort }));
+    throw new KindError(
+      explainKindFailure('address already in use', {
+        port: Number(/: (\d+)/.exec(port?.detail ?? '')?.[1] ?? o.hostPort),
+      }),
+    );
   for (const f of doctor.findings.filter((x) => x.status === 'warning'))
     progress(`warning: ${f.title}: ${f.detail}${f.fix ? ` — ${f.fix}` : ''}`);
 

@@ -21,6 +21,14 @@ export const DEFAULT_NODE_IMAGE =
 /** The router's NodePort inside the cluster; the cluster config maps it to 127.0.0.1 on the host. */
 export const ROUTER_NODE_PORT = 30090;
 
+/** The router's gRPC NodePort; the cluster config maps it to 127.0.0.1:<router host port + 1>. */
+export const ROUTER_GRPC_NODE_PORT = 30091;
+
+/** The host port kind maps the router's gRPC NodePort to: the one after the HTTP host port. */
+export function grpcHostPort(hostPort: number): number {
+  return hostPort + 1;
+}
+
 /** The oldest kind that understands every config field we generate. */
 export const MINIMUM_KIND_VERSION = { major: 0, minor: 20, patch: 0 };
 

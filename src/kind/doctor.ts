@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { CommandDescription, CommandRunner } from '../process/command';
-import { KindCli, isSupportedKindVersion, MINIMUM_KIND_VERSION } from './commands';
+import { grpcHostPort, KindCli, isSupportedKindVersion, MINIMUM_KIND_VERSION } from './commands';
 import { explainKindFailure, kindNotFound } from './errors';
 
 export type FindingStatus = 'ok' | 'warning' | 'error' | 'skipped';
@@ -157,15 +157,17 @@ export async function runDoctor(run: CommandRunner, opts: DoctorOptions): Promis
     });
   }
 
-  const free = await isPortFree(opts.hostPort);
+  const ports = [opts.hostPort, grpcHostPort(opts.hostPort)];
+  const busy = (await Promise.all(ports.map(async (p) => ((await isPortFree(p)) ? [] : [p])))).flat();
   findings.push({
     id: 'host-port',
-    title: `Host port ${opts.hostPort}`,
-    status: free ? 'ok' : 'warning',
-    detail: free ? 'free on 127.0.0.1' : 'in use on 127.0.0.1',
-    fix: free
-      ? undefined
-      : `Stop what listens on 127.0.0.1:${opts.hostPort} or change modelCanary.router.port (unless it is this cluster's own router).`,
+    title: `Host ports ${ports.join(' (HTTP) and ')} (gRPC)`,
+    status: busy.length === 0 ? 'ok' : 'warning',
+    detail: busy.length === 0 ? 'free on 127.0.0.1' : `in use on 127.0.0.1: ${busy.join(', ')}`,
+    fix:
+      busy.length === 0
+        ? undefined
+        : `Stop what listens on 127.0.0.1:${busy.join(' and ')} or change modelCanary.router.port (the router's HTTP port; gRPC takes the next one), unless it is this cluster's own router.`,
   });
 
   if (process.platform === 'linux') findings.push(await inotifyFinding(opts.procRoot ?? '/proc'));

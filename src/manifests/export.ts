@@ -14,7 +14,7 @@
  *   response header, which the client sends back); the business metric, feedback, report, drift
  *   and guardrails (Seldon has its own feedback and Alibi Detect); rollout steps. Weights are
  *   integers in Seldon (rounded). Clients call `/v2/models/<experiment>.experiment/infer` or the
- *   baseline model's name.
+ *   baseline model's name; gRPC clients the seldon-mesh Service with `seldon-model` metadata.
  *
  * kserve — KServe (`serving.kserve.io/v1beta1`): one `InferenceService` named after the endpoint,
  *   served by the MLServer runtime (`runtime: kserve-mlserver`, `modelFormat: sklearn`,
@@ -25,16 +25,29 @@
  *   in KServe), the sticky header, the business metric, report, drift and guardrails, and
  *   rollout steps (raise canaryTrafficPercent yourself). canaryTrafficPercent needs KServe's
  *   Serverless (Knative) mode; RawDeployment mode ignores it.
+ *
+ * prometheus, grafana — monitoring for the router's metrics: rules and a dashboard
+ *   (./monitoringExport, docs/monitoring.md).
  */
 import { stringify } from 'yaml';
 import type { Experiment } from '../core/spec/experiment';
 import type { RouterBundle } from '../shared/routerFiles';
 import { dnsName, stackLabels } from './labels';
 import { buildStack, DEFAULT_RELEASE, type ExperimentInput, type ModelRef, type StackOptions } from './stack';
+import { MONITORING_DOCS, grafanaFiles, prometheusFiles } from './monitoringExport';
+import type { RuleOptions } from './prometheusRules';
 import type { KubeObject } from './types';
 
-export type ExportTarget = 'builtin' | 'seldon' | 'kserve';
-export const EXPORT_TARGETS: readonly ExportTarget[] = ['builtin', 'seldon', 'kserve'];
+export type ExportTarget = 'builtin' | 'seldon' | 'kserve' | 'prometheus' | 'grafana';
+export const EXPORT_TARGETS: readonly ExportTarget[] = [
+  'builtin',
+  'seldon',
+  'kserve',
+  'prometheus',
+  'grafana',
+];
+/** Targets that serve the models (and so need to know where they are); the others are monitoring. */
+export const SERVING_TARGETS: readonly ExportTarget[] = ['builtin', 'seldon', 'kserve'];
 
 /** What each target is and what does not map; printed by `export --help` and written into each file. */
 export const EXPORT_DOCS: Record<ExportTarget, string> = {
@@ -42,6 +55,8 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'builtin: the Model Canary stack (router + one MLServer Deployment per variant), the objects',
     '`model-canary promote` applies. Everything maps. Without --model-uri-base the models come from',
     "the kind node's /models mount; with it an init container downloads each model folder over HTTP(S).",
+    'gRPC clients call inference.GRPCInferenceService/ModelInfer (model_name = the endpoint) on the',
+    "router Service's port grpc (8091; on kind NodePort 30091, mapped to 127.0.0.1:<router port + 1>).",
     "Not included: the router's admin token. Create it once per namespace (the router waits for it):",
     '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24)',
   ].join('\n'),
@@ -51,7 +66,9 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'variants with their weights, default = the baseline model, mirror = the shadow.',
     'Does not map: the sticky header (Seldon uses its own x-seldon-route header), the business',
     'metric, feedback, report, drift and guardrails, rollout steps. Weights are rounded to integers.',
-    'Clients call /v2/models/<experiment>.experiment/infer (or the baseline model name).',
+    'Clients call /v2/models/<experiment>.experiment/infer (or the baseline model name). gRPC clients',
+    "call inference.GRPCInferenceService/ModelInfer on the seldon-mesh Service's gRPC port (h2c) with",
+    'the metadata seldon-model: <experiment>.experiment and model_name = the baseline model.',
   ].join('\n'),
   kserve: [
     'kserve: KServe (serving.kserve.io/v1beta1) — one InferenceService named after the endpoint on',
@@ -59,7 +76,11 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'until Ready, then *-2-canary.yaml: the first candidate with canaryTrafficPercent = its share.',
     'Does not map: a second candidate, the shadow, the sticky header, the business metric, report,',
     'drift and guardrails, rollout steps. canaryTrafficPercent needs Serverless (Knative) mode.',
+    'gRPC: Knative exposes one port per InferenceService, HTTP by default. For gRPC clients add a',
+    "port named h2c at the runtime's MLServer gRPC port under predictor.model.ports, and call",
+    'inference.GRPCInferenceService/ModelInfer at the ingress with the authority <name>.<namespace>.<domain>.',
   ].join('\n'),
+  ...MONITORING_DOCS,
 };
 
 export interface ExportOptions {
@@ -74,6 +95,8 @@ export interface ExportOptions {
   stack?: Partial<StackOptions>;
   /** Export even when the target cannot carry every arm of the experiment (the dropped ones are listed). */
   allowLossy?: boolean;
+  /** prometheus and grafana: the rate window, how long before an alert fires, the runbook page. */
+  monitoring?: RuleOptions;
 }
 
 /** The target cannot carry every arm: exporting would silently send traffic elsewhere than the experiment says. */
@@ -135,6 +158,10 @@ export function exportExperiment(input: ExperimentInput, opts: ExportOptions): E
         notes,
       };
     }
+    case 'prometheus':
+      return { files: prometheusFiles(exp, opts.monitoring ?? {}, opts.namespace), notes: [] };
+    case 'grafana':
+      return { files: grafanaFiles(exp, opts.monitoring ?? {}), notes: [] };
   }
 }
 

@@ -94,7 +94,7 @@ export async function simulateTraffic(
     grpcAddress = (await runtime.status()).routerGrpc;
     if (!grpcAddress)
       throw usageError(
-        "this environment's router has no gRPC port — the local environment has one (model-canary up, then status shows it); on Kubernetes simulate over HTTP",
+        "this environment's router has no gRPC port on this machine — the local environment and kind have one (status shows it; a kind cluster created before gRPC was mapped needs `model-canary cluster delete` and `cluster create`); on a remote cluster simulate over HTTP",
       );
   }
   const data = await loadDataset(dataFile);

@@ -3,7 +3,7 @@
  * routing order (baseline first), upstream targets, the admin token, the experiment (metrics,
  * guardrails, drift) the report is built from, and the drift reference.
  *
- * Relative paths (dataDir, adminTokenFile, experimentFile) are resolved against the config
+ * Relative paths (dataDir, adminTokenFile, experimentFile, alerts.secretsFile) are resolved against the config
  * file's folder, or the working directory for a config that came from a ConfigMap.
  */
 import { dirname, resolve } from 'node:path';
@@ -119,6 +119,8 @@ export interface RouterSettings {
   timeouts: RouterConfig['timeouts'];
   limits: RouterConfig['limits'];
   eventLog: RouterConfig['eventLog'];
+  /** Alert delivery; `secretsFile` is absolute. */
+  alerts: RouterConfig['alerts'];
   experiments: ExperimentRuntime[];
 }
 
@@ -160,6 +162,10 @@ export async function resolveSettings(
     timeouts: config.timeouts,
     limits: config.limits,
     eventLog: config.eventLog,
+    alerts: {
+      ...config.alerts,
+      ...(config.alerts.secretsFile ? { secretsFile: resolve(baseDir, config.alerts.secretsFile) } : {}),
+    },
     experiments,
   };
 }

@@ -6,7 +6,14 @@
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
 import { randomBytes } from 'node:crypto';
-import type { ExperimentEvent, FeedbackEvent, RolloutEvent, RunEvent, WeightsEvent } from '../shared/events';
+import type {
+  AlertEvent,
+  ExperimentEvent,
+  FeedbackEvent,
+  RolloutEvent,
+  RunEvent,
+  WeightsEvent,
+} from '../shared/events';
 import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { DetectorFeeds } from './detectors';
@@ -42,6 +49,8 @@ export class RouterCore {
   private closed = false;
   /** The latest rollout event of each experiment's current run found by replay, for the rollout controller. */
   readonly replayedRollouts = new Map<string, RolloutEvent>();
+  /** The alert deliveries found by replay, oldest first, for the alert delivery's ledger. */
+  readonly replayedAlerts: AlertEvent[] = [];
   /** Each experiment's runs, oldest first (the last is the current one). */
   private readonly runs = new Map<string, RunInfo[]>();
 
@@ -50,7 +59,13 @@ export class RouterCore {
     private readonly logger: Logger,
     startSource: WeightsSource,
   ) {
-    this.metrics = new RouterMetrics(() => this.cachedReports());
+    this.metrics = new RouterMetrics(
+      () => this.cachedReports(),
+      (name) => {
+        const primary = this.byName.get(name)?.experiment.spec.metrics.primary.name;
+        return primary ? [primary] : [];
+      },
+    );
     this.upstreams = new Upstreams(settings.timeouts, settings.limits.connectionsPerUpstream);
     this.shadow = new ShadowMirror(this.upstreams, this.metrics, (e) => this.record(e));
     this.detectors = new DetectorFeeds((e) => this.record(e), { warn: (m) => logger.warn(m) });
@@ -90,6 +105,8 @@ export class RouterCore {
             lastConfigWeights.set(event.experiment, event);
         } else if (event.type === 'rollout') {
           this.replayedRollouts.set(event.experiment, event);
+        } else if (event.type === 'alert') {
+          this.replayedAlerts.push(event);
         }
       },
     );
@@ -319,7 +336,8 @@ export class RouterCore {
     return this.rebuild(exp, run).report(now);
   }
 
-  private cachedReports(): Report[] {
+  /** Every experiment's current report, at most a second old (shared by /metrics and alerts). */
+  cachedReports(): Report[] {
     const now = Date.now();
     if (!this.reportCache || now - this.reportCache.at > REPORT_CACHE_MS) {
       const reports: Report[] = [];

@@ -36,7 +36,7 @@ export interface InferCall {
   id: string;
   protocol: Protocol;
   request: V2InferRequest;
-  /** The V2 JSON body sent upstream. */
+  /** The V2 JSON body sent upstream over HTTP (the gRPC front makes it only when read). */
   body: Buffer;
   /** A variant name the client forced (`x-model-canary-variant`). */
   forced?: string;
@@ -94,7 +94,7 @@ export async function routeInfer(
 ): Promise<InferOutcome> {
   const started = call.started ?? performance.now();
   const ts = call.ts ?? Date.now();
-  const { id, request, body } = call;
+  const { id, request } = call;
   const forced = call.forced === undefined ? undefined : forcedIndex(exp, call.forced);
   const sticky = forced === undefined ? call.stickyKey : undefined;
   const hashed = sticky === undefined ? undefined : stickyUser(exp.name, sticky);
@@ -115,7 +115,7 @@ export async function routeInfer(
       variant.target,
       'POST',
       '/infer',
-      outputs ? withOutputs(body, outputs) : body,
+      outputs ? withOutputs(call.body, outputs) : call.body,
       headers,
       call.upstream,
     );

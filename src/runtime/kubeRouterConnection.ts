@@ -6,7 +6,9 @@
  * proxy, later requests go straight to the port-forward. Admin calls carry the namespace's admin
  * token (the Secret `up` creates). `waitRouted` polls it until it routes a newly deployed endpoint.
  */
+import { connect as netConnect } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
+import { grpcHostPort } from '../kind/commands';
 import { readAdminToken } from '../kube/adminToken';
 import { labelSelector, newestFirst } from '../kube/cluster';
 import { forContext } from '../kube/kubeconfig';
@@ -60,6 +62,19 @@ export class KubeRouterConnection {
     // Needs the kubeconfig's credentials (e.g. through `kubectl proxy`); port-forward is the documented fallback.
     const server = forContext(t.kc, t.context).getCurrentCluster()?.server.replace(/\/+$/, '') ?? '';
     return server + serviceProxyPath(t.namespace, t.names.router, 'http', '').replace(/\/$/, '');
+  }
+
+  /**
+   * host:port of the router's gRPC front on this machine: on kind the port after the HTTP host
+   * port (the cluster config maps the gRPC NodePort there), when something answers on it — a
+   * cluster created before that mapping existed has none. Undefined elsewhere (port-forward the
+   * Service's `grpc` port).
+   */
+  async grpcEndpoint(): Promise<string | undefined> {
+    const t = this.target;
+    if (t.platform !== 'kind') return undefined;
+    const port = grpcHostPort(t.hostPort ?? 8090);
+    return (await answersTcp('127.0.0.1', port, 500)) ? `127.0.0.1:${port}` : undefined;
   }
 
   /**
@@ -217,4 +232,18 @@ export class KubeRouterConnection {
       `the router in ${stackPlace(this.target)} did not route /v2/models/${endpoint}/infer within ${timeoutMs / 1000} s (last answer: ${last}) — see \`model-canary logs router\``,
     );
   }
+}
+
+/** Whether a TCP connection to host:port opens within `ms`. */
+function answersTcp(host: string, port: number, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host, port });
+    const end = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(ms, () => end(false));
+    socket.once('connect', () => end(true));
+    socket.once('error', () => end(false));
+  });
 }

@@ -329,7 +329,11 @@ export class KubeRuntime implements Runtime {
    * servers run (trees and status bars poll this).
    */
   async status(): Promise<EnvironmentStatus> {
-    return readStackStatus(this.target, () => this.endpoint());
+    return readStackStatus(
+      this.target,
+      () => this.endpoint(),
+      () => this.connection.grpcEndpoint(),
+    );
   }
 
   async down(options: OperationOptions = {}): Promise<void> {

@@ -47,6 +47,7 @@ export function stackPlace(target: KubeStackTarget): string {
 export async function readStackStatus(
   target: KubeStackTarget,
   endpoint: () => Promise<string>,
+  grpcEndpoint: () => Promise<string | undefined> = async () => undefined,
 ): Promise<EnvironmentStatus> {
   const { kc, context, namespace, names } = target;
   const release = target.release ?? DEFAULT_RELEASE;
@@ -104,6 +105,7 @@ export async function readStackStatus(
     runtime: 'kubernetes',
     up,
     ...(up ? { routerUrl: await endpoint() } : {}),
+    ...(up ? await grpcEndpoint().then((g) => (g ? { routerGrpc: g } : {})) : {}),
     components,
     experiments: (config?.experiments ?? []).map((e) => ({
       name: e.name,

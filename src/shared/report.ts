@@ -45,6 +45,8 @@ export interface VariantReport {
   users?: number;
   /** Of `requests`, those that came over gRPC (the rest over HTTP); absent in older reports. */
   grpcRequests?: number;
+  /** Requests per second per model-server replica over the run (its load beside its latency); absent in older reports. */
+  loadPerReplica?: number;
 }
 
 export interface SrmReport {
@@ -239,6 +241,11 @@ export interface GuardrailResult {
   pending?: boolean;
   /** What the result means, when `value > limit` does not say it (model guardrails). */
   detail?: string;
+  /**
+   * A latency limit exceeded by an arm that carries several times the load per replica of an
+   * arm within it: reported `ok`, with why (src/core/analysis/guardrails.ts).
+   */
+  confounded?: string;
 }
 
 /** One time bucket of the timeline: what each variant served in it. */

@@ -14,7 +14,7 @@ export const PALETTE_PROMPTS: Record<string, PalettePrompt> = {
   startLocal: { twin: 'up', asks: [] },
   stopLocal: { twin: 'down', asks: [] },
   deployExperiment: { twin: 'deploy', asks: ['experimentFile'] },
-  // protocol: asked only when the router has a gRPC port (the local environment's).
+  // protocol: asked only when the router has a gRPC port (the local environment's or kind's).
   simulateTraffic: { twin: 'simulate', asks: ['experiment', 'requests', 'drift', 'protocol'] },
   setTrafficSplit: { twin: 'split', asks: ['experiment', 'weights'] },
   promoteCandidate: { twin: 'promote-candidate', asks: ['experiment', 'candidate'] },

@@ -134,6 +134,19 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
     );
   });
 
+  it("gRPC on kind: status names the router's gRPC port on 127.0.0.1, and gRPC traffic lands in the report", async function () {
+    this.timeout(300_000);
+    const status = JSON.parse((await cli.run(['status', '--json', ...local()])).stdout) as {
+      routerGrpc?: string;
+    };
+    assert.equal(status.routerGrpc, `127.0.0.1:${port + 1}`, JSON.stringify(status));
+    const before = await cli.report(LOCAL, port);
+    await simulate(cli, local(), 300, ['--protocol', 'grpc']);
+    const after = await cli.report(LOCAL, port);
+    const grpc = (r: Report): number => r.variants.reduce((n, v) => n + (v.grpcRequests ?? 0), 0);
+    assert.ok(grpc(after) - grpc(before) >= 290, `gRPC requests ${grpc(before)} → ${grpc(after)}`);
+  });
+
   it('the dashboard served from the cluster shows data in every chart (Chromium)', async function () {
     this.timeout(180_000);
     const res = await cli.run(['dashboard', 'propensity', '--json', ...local()]);

@@ -9,7 +9,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterCli, freePort, type ClusterCli } from '../harness/clusterCli';
+import { clusterCli, freePortPair, type ClusterCli } from '../harness/clusterCli';
 import {
   docker,
   LOCAL_CLUSTER,
@@ -63,8 +63,8 @@ export const mochaHooks = {
     session.kubeconfig = join(session.dir, 'kubeconfig');
     await cp(SAMPLE_MODELS, session.ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
     session.cli = clusterCli(session.ws, session.kubeconfig, kindBinary());
-    session.port = await freePort();
-    session.remotePort = await freePort();
+    session.port = await freePortPair();
+    session.remotePort = await freePortPair([session.port]);
   },
   /** After a failure: what each node's containers and the kube-system Pods were doing. */
   afterEach(this: Mocha.Context) {

@@ -88,6 +88,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A free port on 127.0.0.1 whose successor is free too (kind maps the router's gRPC NodePort there). */
+export async function freePortPair(avoid: readonly number[] = []): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = await freePort();
+    if (avoid.some((a) => Math.abs(a - port) <= 1)) continue;
+    const next = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (next) return port;
+  }
+  throw new Error('no two consecutive free ports on 127.0.0.1');
+}
+
 /** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; the last error names what was awaited. */
 export async function until<T>(
   what: string | (() => string),

@@ -13,7 +13,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
-import { LOADER_OPTIONS } from '../../src/router/grpc/tensors';
+import { GRPC_LOADER_OPTIONS as LOADER_OPTIONS } from '../../src/shared/grpcProto';
 import { REPO_ROOT } from './tools';
 
 export const PROTO_FILE = join(REPO_ROOT, 'src/shared/grpc_predict_v2.proto');

@@ -345,12 +345,16 @@ describe('bring-your-own detectors: verdicts in the report and the rollout gate'
         key: 'drift:detector:ks:v2',
         kind: 'drift',
         severity: 'error',
+        variant: 'v2',
+        subject: 'detector:ks',
         message: 'v2: detector ks flags drift in the last 200 requests',
       },
       {
         key: 'drift:detector:ks:v1:error',
         kind: 'drift',
         severity: 'warning',
+        variant: 'v1',
+        subject: 'detector:ks:error',
         message: 'v1: detector ks could not judge its last batch — no answer within 30 s',
       },
     ]);

@@ -96,12 +96,23 @@ describe('kind cluster flows (described commands, fake runner)', () => {
     assert.ok(lines.includes('✓ Ensuring node image (kindest/node:v1.37.0) 🖼'), lines.join('\n'));
   });
 
-  it('maps the router port into the config when one is given', async () => {
+  it('maps the router ports (HTTP, and gRPC on the next one) into the config when one is given', async () => {
     const calls: Call[] = [];
-    busy = createServer();
-    await new Promise<void>((r) => busy!.listen(0, '127.0.0.1', r));
-    const free = (busy.address() as AddressInfo).port;
-    busy.close();
+    // A port whose successor is free too.
+    let free = 0;
+    for (let tries = 0; tries < 20 && !free; tries++) {
+      busy = createServer();
+      await new Promise<void>((r) => busy!.listen(0, '127.0.0.1', r));
+      const port = (busy.address() as AddressInfo).port;
+      busy.close();
+      const next = createServer();
+      const ok = await new Promise<boolean>((r) => {
+        next.once('error', () => r(false));
+        next.listen(port + 1, '127.0.0.1', () => r(true));
+      });
+      next.close();
+      if (ok) free = port;
+    }
     await createKindCluster(fakeRunner(calls), {
       kindBinary: 'kind',
       hostPort: free,
@@ -110,7 +121,10 @@ describe('kind cluster flows (described commands, fake runner)', () => {
     const create = calls.find((c) => c.args[0] === 'create')!;
     assert.deepEqual(
       (create.config as { nodes: { extraPortMappings: unknown }[] }).nodes[0]!.extraPortMappings,
-      [{ containerPort: 30090, hostPort: free, listenAddress: '127.0.0.1', protocol: 'TCP' }],
+      [
+        { containerPort: 30090, hostPort: free, listenAddress: '127.0.0.1', protocol: 'TCP' },
+        { containerPort: 30091, hostPort: free + 1, listenAddress: '127.0.0.1', protocol: 'TCP' },
+      ],
     );
     assert.ok(create.args.includes('kindest/node:v1.36.1'), 'the image setting overrides the pinned one');
   });
@@ -145,6 +159,28 @@ describe('kind cluster flows (described commands, fake runner)', () => {
           err.message,
           new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use.*modelCanary\\.router\\.port`),
         );
+        return true;
+      },
+    );
+  });
+
+  it('refuses to create when the gRPC port (the one after the router port) is taken, naming it', async function () {
+    busy = createServer();
+    await new Promise<void>((r) => busy!.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    const before = createServer();
+    const free = await new Promise<boolean>((r) => {
+      before.once('error', () => r(false));
+      before.listen(port - 1, '127.0.0.1', () => r(true));
+    });
+    before.close();
+    if (!free) this.skip();
+    await assert.rejects(
+      createKindCluster(fakeRunner([]), { kindBinary: 'kind', hostPort: port - 1 }),
+      (err: unknown) => {
+        assert.ok(err instanceof KindError);
+        assert.equal(err.problem.code, 'port-in-use');
+        assert.match(err.message, new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use`));
         return true;
       },
     );

@@ -59,7 +59,7 @@ describe('kind command descriptions', () => {
     assert.throws(() => parseKindVersion('docker 28.2.2'), /cannot read a kind version/);
   });
 
-  it('generates a cluster config that mounts the models and maps the router NodePort to 127.0.0.1', () => {
+  it('generates a cluster config that mounts the models and maps the router HTTP and gRPC NodePorts to 127.0.0.1', () => {
     assert.deepEqual(kindClusterConfig({ modelsDir: '/ws/models', hostPort: 8090 }), {
       kind: 'Cluster',
       apiVersion: 'kind.x-k8s.io/v1alpha4',
@@ -69,6 +69,7 @@ describe('kind command descriptions', () => {
           extraMounts: [{ hostPath: '/ws/models', containerPath: '/models', readOnly: true }],
           extraPortMappings: [
             { containerPort: 30090, hostPort: 8090, listenAddress: '127.0.0.1', protocol: 'TCP' },
+            { containerPort: 30091, hostPort: 8091, listenAddress: '127.0.0.1', protocol: 'TCP' },
           ],
         },
       ],

@@ -11,6 +11,8 @@ export function detectorAlerts(report: Report): Alert[] {
           key: `drift:detector:${v.detector}:${v.variant}:error`,
           kind: 'drift',
           severity: 'warning',
+          variant: v.variant,
+          subject: `detector:${v.detector}:error`,
           message: `${v.variant}: detector ${v.detector} could not judge its last batch — ${v.error}`,
         },
       ];
@@ -24,6 +26,9 @@ export function detectorAlerts(report: Report): Alert[] {
         key: `drift:detector:${v.detector}:${v.variant}`,
         kind: 'drift',
         severity: v.gate ? 'error' : 'warning',
+        variant: v.variant,
+        // Webhook labels carry it as the drift alert's `feature`: one alert per detector × variant.
+        subject: `detector:${v.detector}`,
         message: `${v.variant}: detector ${v.detector} flags ${what}`,
       },
     ];

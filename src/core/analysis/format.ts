@@ -46,6 +46,7 @@ export function formatReportText(report: Report): string {
         'p50',
         'p95',
         'p99',
+        'load/replica',
         ...Object.keys(report.variants[0]?.feedback ?? {}),
       ],
       ...report.variants.map((v) => [
@@ -58,6 +59,7 @@ export function formatReportText(report: Report): string {
         ms(v.latencyMs.p50),
         ms(v.latencyMs.p95),
         ms(v.latencyMs.p99),
+        v.loadPerReplica === undefined ? '—' : `${v.loadPerReplica.toFixed(1)}/s`,
         ...Object.values(v.feedback).map((m) => `${percent(m.rate, 2)} of ${count(m.count)}`),
       ]),
     ]),
@@ -130,6 +132,7 @@ export function formatReportText(report: Report): string {
       : 'Guardrails: all ok',
   );
   for (const g of report.guardrails.filter((x) => x.pending)) out.push(`  pending: ${g.detail ?? g.name}`);
+  for (const g of report.guardrails.filter((x) => x.confounded)) out.push(`  confounded: ${g.confounded}`);
   if (report.modelMetrics) out.push('', ...modelMetricsText(report.modelMetrics));
   if (report.drift) {
     const d = report.drift;

@@ -9,6 +9,7 @@ import { parseDuration } from './duration';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
 import { planningFields, planningProblems } from './planning';
 import { modelGuardrailIssues, modelGuardrailsSchema, modelSchema } from './modelSpec';
+import { experimentAlertsSchema } from './alertsSpec';
 import { detectorsSchema } from './detectorSpec';
 
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
@@ -114,6 +115,8 @@ const specSchema = z.strictObject({
       promoteWhenEquivalent: z.boolean().default(false),
     })
     .optional(),
+  /** Where the router sends this experiment's alerts (docs/alerts.md); default: the environment's webhooks. */
+  alerts: experimentAlertsSchema.optional(),
 });
 
 const experimentSchema = z

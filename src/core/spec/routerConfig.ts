@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { routerAlertsSchema } from './alertsSpec';
 import { SpecError, fieldPath, locate } from './errors';
 
 /** The shortest admin token the router accepts. */
@@ -123,6 +124,8 @@ export const routerConfigSchema = z
     timeouts: timeoutsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     eventLog: eventLogSchema.prefault({}),
+    /** Alert delivery to webhooks (docs/alerts.md). */
+    alerts: routerAlertsSchema.prefault({}),
     experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((config, ctx) => {

@@ -1,43 +1,60 @@
 /**
  * `ModelInfer` on the gRPC front: the request becomes V2 JSON (typed or raw contents decoded),
- * goes through `route.ts` like an HTTP request, and the answer becomes a ModelInferResponse —
- * raw outputs when the client sent raw inputs, typed otherwise. Metadata carries what HTTP
- * headers carry: `x-request-id` (the client's, else a new one; answered in both the initial and
- * the trailing metadata, so feedback over HTTP can name it), `x-model-canary-variant` (forces a
- * variant; answered with the variant chosen), the experiment's sticky key and debug headers.
- * The client's deadline bounds the upstream call and its cancellation aborts it.
+ * goes through `route.ts` like an HTTP request, and the answer goes back in the encoding the
+ * client used — raw outputs when it sent raw inputs, typed otherwise; an upstream gRPC answer
+ * already in that encoding goes back as its own bytes. Metadata carries what HTTP headers carry:
+ * `x-request-id` (the client's, else a new one; answered in both the initial and the trailing
+ * metadata, so feedback over HTTP can name it), `x-model-canary-variant` (forces a variant;
+ * answered with the variant chosen), the experiment's sticky key and debug headers. The
+ * client's deadline bounds the upstream call and its cancellation aborts it.
  */
 import { randomUUID } from 'node:crypto';
-import { Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { IncomingHttpHeaders } from 'node:http2';
+import protobuf from 'protobufjs';
 import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../../shared/routerApi';
 import type { ExperimentRuntime } from '../config';
 import type { RouterCore } from '../core';
 import { HttpError } from '../http';
+import type { UpstreamResponse } from '../proxy';
 import { forcedIndex, routeInfer } from '../route';
-import { checkInferRequest } from '../v2';
+import { checkInferRequest, type V2InferRequest } from '../v2';
+import { decodeMessage, encodeMessage } from './proto';
 import { GrpcError, grpcCode } from './status';
-import type { GrpcUpstreams } from './upstream';
-import { requestToJson, responseFromJson, type GrpcInferRequest, type GrpcInferResponse } from './tensors';
+import type { GrpcUpstreamResponse, GrpcUpstreams } from './upstream';
+import { requestToJson, responseFromJson, type GrpcInferRequest } from './tensors';
+import { Code, metadataText as text, type GrpcMetadata } from './wire';
+
+/** A unary call as the front hands it over. */
+export interface UnaryCall {
+  headers: IncomingHttpHeaders;
+  /** The request message's bytes (unframed). */
+  message: Buffer;
+  /** Epoch ms of the client's deadline; Infinity without one. */
+  deadline: number;
+  /** Aborted when the client cancels (no reason) or the deadline passes (a TimeoutError). */
+  signal: AbortSignal;
+}
+
+/** The encoded response and the metadata for its headers and trailers. */
+export interface UnaryAnswer {
+  message: Uint8Array;
+  metadata: GrpcMetadata;
+}
 
 const MAX_ID_LENGTH = 200;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
-function text(md: Metadata, key: string): string | undefined {
-  const v = md.get(key)[0];
-  return typeof v === 'string' ? v : undefined;
-}
-
 /** Handles one ModelInfer call; `endpoint` resolves the model name or throws NOT_FOUND. */
 export async function handleModelInfer(
   core: RouterCore,
-  call: ServerUnaryCall<unknown, unknown>,
+  call: UnaryCall,
   endpoint: (name: string) => ExperimentRuntime,
   upstreams: GrpcUpstreams,
-): Promise<GrpcInferResponse> {
+): Promise<UnaryAnswer> {
   const started = performance.now();
   const ts = Date.now();
-  const md = call.metadata;
-  const answer = new Metadata();
+  const md = call.headers;
+  const answer: GrpcMetadata = {};
   const sent = text(md, REQUEST_ID_HEADER);
   if (sent !== undefined && (sent.length > MAX_ID_LENGTH || !PRINTABLE.test(sent)))
     return reject(
@@ -47,11 +64,17 @@ export async function handleModelInfer(
       answer,
     );
   const id = sent ?? randomUUID();
-  answer.set(REQUEST_ID_HEADER, id);
+  answer[REQUEST_ID_HEADER] = id;
 
-  const msg = call.request as unknown as GrpcInferRequest;
+  let msg: GrpcInferRequest;
+  try {
+    msg = decodeMessage<GrpcInferRequest>('ModelInferRequest', call.message);
+  } catch (err) {
+    core.metrics.rejectedRequest(400);
+    throw new GrpcError(Code.INTERNAL, `error deserializing request: ${(err as Error).message}`, answer);
+  }
   let exp: ExperimentRuntime;
-  let json;
+  let json: V2InferRequest;
   const forced = text(md, VARIANT_HEADER);
   try {
     exp = endpoint(msg.model_name);
@@ -69,49 +92,81 @@ export async function handleModelInfer(
     throw err;
   }
 
-  const body = Buffer.from(JSON.stringify(json));
-  const deadline = call.getDeadline();
-  const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline);
-  const controller = new AbortController();
-  // grpc-js also reports a passed deadline as 'cancelled' (that one is the variant's timeout),
-  // and reports 'cancelled' once a call has ended too: only a call still routing is aborted.
-  let routing = true;
-  call.once('cancelled', () => {
-    if (routing)
-      controller.abort(
-        Date.now() >= deadlineMs - 5 ? new DOMException('the deadline passed', 'TimeoutError') : undefined,
-      );
-  });
-  const stickyKey = exp.stickyHeader ? text(md, exp.stickyHeader) : undefined;
-  const debugHeader = exp.experiment.spec.routing?.debugHeaders?.find((h) => md.get(h).length > 0);
+  // The JSON body only when a variant is called over HTTP or the shadow gets the request.
+  let body: Buffer | undefined;
+  const jsonBody = (): Buffer => (body ??= Buffer.from(JSON.stringify(json)));
   const upstream = {
-    signal: controller.signal,
-    ...(Number.isFinite(deadlineMs) ? { timeoutMs: deadlineMs - Date.now() } : {}),
+    signal: call.signal,
+    ...(Number.isFinite(call.deadline) ? { timeoutMs: call.deadline - Date.now() } : {}),
   };
+  const stickyKey = exp.stickyHeader ? text(md, exp.stickyHeader) : undefined;
+  const debugHeader = exp.experiment.spec.routing?.debugHeaders?.find((h) => md[h] !== undefined);
+  let last: UpstreamResponse | undefined;
   const outcome = await routeInfer(core, exp, {
     id,
     protocol: 'grpc',
     request: json,
-    body,
+    get body() {
+      return jsonBody();
+    },
     started,
     ts,
     upstream,
     // A variant with a gRPC port gets the client's message itself (raw contents stay raw).
-    send: (variant, outputs) =>
-      variant.grpc
-        ? upstreams.infer({ ...variant, grpc: variant.grpc }, msg, id, outputs, upstream)
-        : undefined,
+    send: (variant, outputs) => {
+      if (!variant.grpc) return undefined;
+      const sending = upstreams.infer(
+        { ...variant, grpc: variant.grpc },
+        call.message,
+        id,
+        outputs,
+        upstream,
+      );
+      void sending.then(
+        (a) => (last = a),
+        () => undefined,
+      );
+      return sending;
+    },
     ...(forced !== undefined ? { forced } : {}),
     ...(stickyKey !== undefined ? { stickyKey } : {}),
     ...(debugHeader ? { debugHeader } : {}),
   });
-  routing = false;
-  answer.set(VARIANT_HEADER, outcome.variant.name);
+  answer[VARIANT_HEADER] = outcome.variant.name;
 
   if (outcome.status !== 200) {
     const details = outcome.error ?? errorText(outcome.body) ?? `the variant answered ${outcome.status}`;
     throw new GrpcError(grpcCode(outcome.status, outcome.upstreamStatus !== undefined), details, answer);
   }
+  const raw = (msg.raw_input_contents?.length ?? 0) > 0;
+  const message =
+    passThrough(last, outcome.body, raw, msg.id) ?? encodeResponse(outcome, raw, msg.id, answer);
+  // The shadow starts once the answer is on its way (the front writes it before this turn ends).
+  if (outcome.mirrored) setImmediate(() => core.shadow.mirror(exp, id, json, jsonBody()));
+  return { message, metadata: answer };
+}
+
+/** The upstream's own bytes, when the router changed nothing and they are in the client's encoding. */
+function passThrough(
+  last: UpstreamResponse | undefined,
+  body: Buffer,
+  raw: boolean,
+  id: string | undefined,
+): Uint8Array | undefined {
+  const up = last as GrpcUpstreamResponse | undefined;
+  if (!up?.decoded || up.body !== body || up.decoded.raw_output_contents.length > 0 !== raw) return undefined;
+  if (up.decoded.id || !id) return up.message;
+  // The request's id, appended (field 3): a later value of a singular field replaces an earlier one.
+  const extra = protobuf.Writer.create().uint32(26).string(id).finish();
+  return Buffer.concat([up.message, extra]);
+}
+
+function encodeResponse(
+  outcome: { body: Buffer; variant: { name: string } },
+  raw: boolean,
+  id: string | undefined,
+  answer: GrpcMetadata,
+): Uint8Array {
   let parsed: unknown;
   try {
     parsed = JSON.parse(outcome.body.toString('utf8'));
@@ -122,15 +177,12 @@ export async function handleModelInfer(
       answer,
     );
   }
-  const response = responseFromJson(parsed, (msg.raw_input_contents?.length ?? 0) > 0);
-  if (!response.id && msg.id) response.id = msg.id;
-  call.sendMetadata(answer);
-  // The shadow starts once the answer is on its way (the callback runs before this turn ends).
-  if (outcome.mirrored) setImmediate(() => core.shadow.mirror(exp, id, json, body));
-  return response;
+  const response = responseFromJson(parsed, raw);
+  if (!response.id && id) response.id = id;
+  return encodeMessage('ModelInferResponse', response);
 }
 
-function reject(core: RouterCore, status: number, message: string, metadata: Metadata): never {
+function reject(core: RouterCore, status: number, message: string, metadata: GrpcMetadata): never {
   core.metrics.rejectedRequest(status);
   throw new GrpcError(grpcCode(status), message, metadata);
 }

@@ -1,25 +1,26 @@
 /**
  * The router's gRPC front: the Open Inference Protocol's `inference.GRPCInferenceService` on its
- * own port (`grpcListen`), with @grpc/grpc-js. ModelInfer goes through the same routing,
- * recording and shadow as HTTP (`route.ts`); the routing hints come from metadata instead of
- * headers, under the same names. Malformed frames never reach a handler: grpc-js answers them
- * INTERNAL ("error deserializing request") by itself.
+ * own port (`grpcListen`), served on `node:http2` (h2c) with the proto's messages typed by
+ * protobufjs (`proto.ts`; `wire.ts` says why not grpc-js). ModelInfer goes through the same
+ * routing, recording and shadow as HTTP (`route.ts`); the routing hints come from metadata
+ * instead of headers, under the same names. Nothing a client sends can throw past a handler:
+ * a malformed message is INTERNAL ("error deserializing request"), an unknown method
+ * UNIMPLEMENTED, a message over the body limit RESOURCE_EXHAUSTED.
  */
 import {
-  Metadata,
-  Server,
-  ServerCredentials,
-  status,
-  type ServerUnaryCall,
-  type sendUnaryData,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+  createServer,
+  constants,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { RouterCore } from '../core';
 import { endpointMetadata, endpointReadiness } from '../models';
-import { handleModelInfer } from './infer';
-import { errorStatus, type GrpcFailure } from './status';
-import { inferenceService } from './proto';
+import { handleModelInfer, type UnaryAnswer, type UnaryCall } from './infer';
+import { SERVICE, decodeMessage, encodeMessage } from './proto';
+import { errorStatus } from './status';
 import { GrpcUpstreams } from './upstream';
+import { Code, answer, fail, timeoutMs, unframe } from './wire';
 
 export interface GrpcFront {
   readonly host: string;
@@ -28,36 +29,14 @@ export interface GrpcFront {
   shutdown(ms: number): Promise<void>;
 }
 
-type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+type Handler = (call: UnaryCall) => Promise<UnaryAnswer>;
 
 /** Binds the gRPC front to `core.settings.grpc`; resolves once it listens. */
 export async function startGrpcFront(core: RouterCore, log: (m: string) => void): Promise<GrpcFront> {
   const address = core.settings.grpc!;
   let accepting = true;
+  const maxBytes = core.settings.limits.maxBodyBytes;
   const upstreams = new GrpcUpstreams(core.settings.timeouts.upstreamMs, 64 * 1024 * 1024);
-  const server = new Server({
-    'grpc.max_receive_message_length': core.settings.limits.maxBodyBytes,
-    'grpc.max_send_message_length': 64 * 1024 * 1024,
-  });
-
-  // Every handler's failure becomes a status; nothing a client sends can throw past here.
-  const unary =
-    <Req, Res>(handler: (call: ServerUnaryCall<Req, Res>) => Promise<Res>): Unary<Req, Res> =>
-    (call, callback) => {
-      handler(call).then(
-        (res) => callback(null, res),
-        (err: unknown) => {
-          const failure: GrpcFailure = errorStatus(err);
-          if (failure.code === status.INTERNAL)
-            log(`error on gRPC ${call.getPath()}: ${(err as Error)?.stack ?? String(err)}`);
-          callback({
-            code: failure.code,
-            details: failure.details,
-            metadata: failure.metadata ?? new Metadata(),
-          });
-        },
-      );
-    };
 
   const endpoint = (name: string) => {
     const exp = core.experimentByEndpoint(name);
@@ -67,52 +46,155 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
         new Error(
           `unknown model "${name}" — this router serves ${served.length ? served.join(', ') : 'no models'}`,
         ),
-        { grpcCode: status.NOT_FOUND },
+        { grpcCode: Code.NOT_FOUND },
       );
     }
     return exp;
   };
 
-  const impl: UntypedServiceImplementation = {
-    ServerLive: unary(async () => ({ live: true })),
-    ServerReady: unary(async () => ({ ready: accepting })),
-    ServerMetadata: unary(async () => ({ name: 'model-canary-router', version: '', extensions: [] })),
-    ModelReady: unary(async (call: ServerUnaryCall<{ name: string }, unknown>) => ({
-      ready: (await endpointReadiness(core, endpoint(call.request.name))).ready,
-    })),
-    ModelMetadata: unary(async (call: ServerUnaryCall<{ name: string }, unknown>) => {
-      const meta = await endpointMetadata(core, endpoint(call.request.name));
-      return {
-        name: meta.name,
-        versions: meta.versions,
-        platform: typeof meta.platform === 'string' ? meta.platform : 'model-canary',
-        inputs: tensorMetadata(meta.inputs),
-        outputs: tensorMetadata(meta.outputs),
-      };
-    }),
-    ModelInfer: unary((call: ServerUnaryCall<unknown, unknown>) =>
-      handleModelInfer(core, call, endpoint, upstreams),
-    ),
-  };
-  server.addService(inferenceService().service, impl);
+  /** A method whose request and response are plain messages of the proto. */
+  const plain =
+    <Req>(request: string, response: string, run: (req: Req) => Promise<object>): Handler =>
+    async (call) => {
+      let req: Req;
+      try {
+        req = decodeMessage<Req>(request, call.message);
+      } catch (err) {
+        throw Object.assign(new Error(`error deserializing request: ${(err as Error).message}`), {
+          grpcCode: Code.INTERNAL,
+        });
+      }
+      return { message: encodeMessage(response, await run(req)), metadata: {} };
+    };
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${address.host}:${address.port}`, ServerCredentials.createInsecure(), (err, bound) =>
-      err
-        ? reject(new Error(`the gRPC front cannot listen on ${address.host}:${address.port}: ${err.message}`))
-        : resolve(bound),
-    ),
-  );
+  const methods = new Map<string, Handler>([
+    ['ServerLive', plain('ServerLiveRequest', 'ServerLiveResponse', async () => ({ live: true }))],
+    ['ServerReady', plain('ServerReadyRequest', 'ServerReadyResponse', async () => ({ ready: accepting }))],
+    [
+      'ServerMetadata',
+      plain('ServerMetadataRequest', 'ServerMetadataResponse', async () => ({
+        name: 'model-canary-router',
+        version: '',
+        extensions: [],
+      })),
+    ],
+    [
+      'ModelReady',
+      plain('ModelReadyRequest', 'ModelReadyResponse', async (req: { name: string }) => ({
+        ready: (await endpointReadiness(core, endpoint(req.name))).ready,
+      })),
+    ],
+    [
+      'ModelMetadata',
+      plain('ModelMetadataRequest', 'ModelMetadataResponse', async (req: { name: string }) => {
+        const meta = await endpointMetadata(core, endpoint(req.name));
+        return {
+          name: meta.name,
+          versions: meta.versions,
+          platform: typeof meta.platform === 'string' ? meta.platform : 'model-canary',
+          inputs: tensorMetadata(meta.inputs),
+          outputs: tensorMetadata(meta.outputs),
+        };
+      }),
+    ],
+    ['ModelInfer', (call) => handleModelInfer(core, call, endpoint, upstreams)],
+  ]);
+
+  const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
+    // A client's reset or a broken session ends the stream; nothing more to answer.
+    stream.on('error', () => undefined);
+    const path = String(headers[':path'] ?? '');
+    const contentType = String(headers['content-type'] ?? '');
+    if (!contentType.startsWith('application/grpc')) {
+      if (!stream.headersSent) stream.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const handler = path.startsWith(`/${SERVICE}/`) ? methods.get(path.slice(SERVICE.length + 2)) : undefined;
+    if (headers[':method'] !== 'POST' || !handler) {
+      stream.resume();
+      return fail(stream, Code.UNIMPLEMENTED, `the router does not implement ${path}`);
+    }
+    const budget = timeoutMs(headers['grpc-timeout']);
+    const deadline = budget === undefined ? Infinity : Date.now() + budget;
+    const controller = new AbortController();
+    let answered = false;
+    const expire = (): void => controller.abort(new DOMException('the deadline passed', 'TimeoutError'));
+    const timer = budget === undefined ? undefined : setTimeout(expire, budget);
+    // A client resets the stream at its deadline too: that one is the deadline, not a cancel.
+    stream.once('close', () => {
+      clearTimeout(timer);
+      if (!answered) (Date.now() >= deadline - 5 ? expire : () => controller.abort())();
+    });
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (c: Buffer) => {
+      if (size < 0) return;
+      size += c.length;
+      if (size > maxBytes + 5) {
+        size = -1;
+        answered = true;
+        fail(stream, Code.RESOURCE_EXHAUSTED, `the request is larger than the limit of ${maxBytes} bytes`);
+        stream.close(constants.NGHTTP2_CANCEL);
+        return;
+      }
+      chunks.push(c);
+    });
+    stream.on('end', () => {
+      if (size < 0) return;
+      const unframed = unframe(Buffer.concat(chunks, size));
+      if (!unframed.ok) {
+        answered = true;
+        core.metrics.rejectedRequest(400);
+        return fail(stream, unframed.code, unframed.details);
+      }
+      handler({ headers, message: unframed.message, deadline, signal: controller.signal }).then(
+        (res) => {
+          answered = true;
+          clearTimeout(timer);
+          answer(stream, res.message, res.metadata);
+        },
+        (err: unknown) => {
+          answered = true;
+          clearTimeout(timer);
+          const failure = errorStatus(err);
+          if (failure.code === Code.INTERNAL && !/^error deserializing/.test(failure.details))
+            log(`error on gRPC ${path}: ${(err as Error)?.stack ?? String(err)}`);
+          fail(stream, failure.code, failure.details, failure.metadata);
+        },
+      );
+    });
+  };
+
+  const sessions = new Set<Http2Session>();
+  const server = createServer({ settings: { maxConcurrentStreams: 1_000 } });
+  server.on('stream', onStream);
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    session.on('error', () => undefined);
+  });
+  server.on('sessionError', () => undefined);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new Error(`the gRPC front cannot listen on ${address.host}:${address.port}: ${err.message}`)),
+    );
+    server.listen(address.port, address.host, () => {
+      const bound = server.address();
+      resolve(typeof bound === 'object' && bound ? bound.port : address.port);
+    });
+  });
   return {
     host: address.host,
     port,
     async shutdown(ms) {
       accepting = false;
-      await Promise.race([
-        new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-        new Promise<void>((resolve) => setTimeout(resolve, ms).unref()),
-      ]);
-      server.forceShutdown();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // GOAWAY: the calls in flight finish, new ones go elsewhere.
+      for (const s of sessions) s.close();
+      await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
+      for (const s of sessions) s.destroy();
       upstreams.close();
     },
   };

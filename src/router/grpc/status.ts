@@ -3,13 +3,13 @@
  * for both fronts, and the event log records HTTP statuses); this is the one place that says
  * which gRPC code each becomes (docs/router-api.md, "Errors over gRPC").
  */
-import { status, type Metadata } from '@grpc/grpc-js';
 import { HttpError } from '../http';
+import { Code as status, type GrpcMetadata } from './wire';
 
 export interface GrpcFailure {
   code: status;
   details: string;
-  metadata?: Metadata;
+  metadata?: GrpcMetadata;
 }
 
 /**
@@ -63,7 +63,7 @@ export class GrpcError extends Error {
   constructor(
     readonly code: status,
     message: string,
-    readonly metadata: Metadata,
+    readonly metadata: GrpcMetadata = {},
   ) {
     super(message);
     this.name = 'GrpcError';

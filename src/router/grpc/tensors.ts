@@ -3,14 +3,9 @@
  * (typed `contents`, or `raw_*_contents` decoded by `raw.ts`) and the V2 JSON the router routes,
  * records and sends upstream over HTTP.
  */
-import type { Options } from '@grpc/proto-loader';
-import { GRPC_LOADER_OPTIONS } from '../../shared/grpcProto';
 import { HttpError } from '../http';
 import { DATATYPES, flatten, type V2InferRequest } from '../v2';
 import { decodeRaw, encodeRaw, type Scalar } from '../rawTensors';
-
-/** How @grpc/proto-loader decodes the messages into the shapes below. */
-export const LOADER_OPTIONS: Options = GRPC_LOADER_OPTIONS;
 
 /** `InferParameter` as proto-loader decodes it (`oneofs: true`). */
 export interface GrpcParameter {

@@ -1,9 +1,13 @@
 /**
- * Calls to the variants' V2 gRPC ports (MLServer's `grpc_port`) for requests that came over gRPC:
- * one grpc-js client per address (one HTTP/2 connection multiplexing every call, reconnected by
- * grpc-js), the client's deadline and cancellation passed on, and the answer handed to
- * `route.ts` in the shape of an HTTP answer, so augmentation, recording and failures follow the
- * same rules on both protocols:
+ * Calls to the variants' V2 gRPC ports (MLServer's `grpc_port`) for requests that came over gRPC,
+ * on `node:http2` (see `wire.ts` for why not grpc-js): one HTTP/2 session per address,
+ * multiplexing every call and opened again when it closes; the client's message bytes go
+ * upstream as they came, with the variant's model name (and, when the router wants them, the
+ * outputs) appended — a later value of a singular field replaces an earlier one and a repeated
+ * field's values add up (protobuf encoding, "Last One Wins"), so nothing is decoded and
+ * re-encoded on the way. The client's deadline goes on as `grpc-timeout` and bounds the call; its
+ * cancellation resets the stream. The answer reaches `route.ts` in the shape of an HTTP answer,
+ * so augmentation, recording and failures follow the same rules on both protocols:
  *
  * | upstream status                          | becomes                                             |
  * | ---------------------------------------- | --------------------------------------------------- |
@@ -11,34 +15,34 @@
  * | INVALID_ARGUMENT, OUT_OF_RANGE           | 400 answered (the client's mistake, not an error)   |
  * | NOT_FOUND                                | 404 answered                                        |
  * | RESOURCE_EXHAUSTED                       | 429 answered                                        |
- * | UNAVAILABLE                              | 502, unreachable (an error of the variant)          |
- * | DEADLINE_EXCEEDED                        | 504 (an error of the variant)                       |
+ * | UNAVAILABLE, or no connection            | 502, unreachable (an error of the variant)          |
+ * | DEADLINE_EXCEEDED, or the deadline passed| 504 (an error of the variant)                       |
  * | CANCELLED (the client cancelled)         | 499 (recorded, not an error)                        |
  * | anything else (INTERNAL, UNKNOWN, …)     | 500 answered → 502 (an error of the variant)        |
  */
-import { Metadata, credentials, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
 import type { RoutedVariant } from '../config';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from '../proxy';
-import { inferenceService } from './proto';
-import { responseToJson, type GrpcInferRequest, type GrpcInferResponse } from './tensors';
+import { SERVICE, decodeMessage } from './proto';
+import { responseToJson, type GrpcInferResponse } from './tensors';
+import { Code, decodeMessage as decodeDetails, retargeted, timeoutHeader, unframe } from './wire';
 
-type InferMethod = (
-  request: GrpcInferRequest,
-  metadata: Metadata,
-  options: { deadline: number },
-  callback: (err: ServiceError | null, response?: GrpcInferResponse) => void,
-) => { cancel(): void };
-
-const ANSWERED: Partial<Record<status, number>> = {
-  [status.INVALID_ARGUMENT]: 400,
-  [status.OUT_OF_RANGE]: 400,
-  [status.NOT_FOUND]: 404,
-  [status.RESOURCE_EXHAUSTED]: 429,
+const ANSWERED: Partial<Record<Code, number>> = {
+  [Code.INVALID_ARGUMENT]: 400,
+  [Code.OUT_OF_RANGE]: 400,
+  [Code.NOT_FOUND]: 404,
+  [Code.RESOURCE_EXHAUSTED]: 429,
 };
 
+/** An upstream's 200, with its decoded message and its bytes, so the front can pass them on. */
+export interface GrpcUpstreamResponse extends UpstreamResponse {
+  message: Uint8Array;
+  decoded: GrpcInferResponse;
+}
+
 export class GrpcUpstreams {
-  private readonly clients = new Map<string, Client>();
+  private readonly sessions = new Map<string, ClientHttp2Session>();
 
   constructor(
     /** Used when the client set no deadline (timeouts.upstreamMs). */
@@ -46,71 +50,145 @@ export class GrpcUpstreams {
     private readonly maxMessageBytes = 64 * 1024 * 1024,
   ) {}
 
-  private client(address: string): Client {
-    let client = this.clients.get(address);
-    if (!client) {
-      const Service = inferenceService();
-      client = new Service(address, credentials.createInsecure(), {
-        'grpc.max_receive_message_length': this.maxMessageBytes,
-      });
-      this.clients.set(address, client);
-    }
-    return client;
+  private session(address: string): ClientHttp2Session {
+    const open = this.sessions.get(address);
+    if (open && !open.closed && !open.destroyed) return open;
+    const session = connect(`http://${address}`);
+    const forget = (): void => {
+      if (this.sessions.get(address) === session) this.sessions.delete(address);
+    };
+    // A session's failure reaches its streams; here it only leaves the pool.
+    session.on('error', forget);
+    session.on('goaway', forget);
+    session.on('close', forget);
+    session.unref();
+    this.sessions.set(address, session);
+    return session;
   }
 
-  /** ModelInfer on the variant's gRPC port, with `outputs` (names) in place of the client's when given. */
+  /** ModelInfer on the variant's gRPC port: the client's `message` bytes, retargeted; `outputs` (names) added when given. */
   infer(
     variant: RoutedVariant & { grpc: string },
-    request: GrpcInferRequest,
+    message: Uint8Array,
     id: string,
     outputs: readonly string[] | undefined,
     options: CallOptions,
   ): Promise<UpstreamResponse> {
     const where = `${variant.grpc} (model ${variant.model}, gRPC)`;
-    const message: GrpcInferRequest = {
-      ...request,
-      model_name: variant.model,
-      model_version: '',
-      ...(outputs ? { outputs: outputs.map((name) => ({ name, parameters: {} })) } : {}),
-    };
-    const md = new Metadata();
-    md.set(REQUEST_ID_HEADER, id);
-    const deadline = Date.now() + (options.timeoutMs ?? this.defaultTimeoutMs);
-    const client = this.client(variant.grpc) as unknown as { ModelInfer: InferMethod };
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted)
         return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
-      const call = client.ModelInfer(message, md, { deadline }, (err, response) => {
+      let settled = false;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let headerStatus: string | undefined;
+      const stream = this.session(variant.grpc).request({
+        ':method': 'POST',
+        ':path': `/${SERVICE}/ModelInfer`,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-timeout': timeoutHeader(timeoutMs),
+        [REQUEST_ID_HEADER]: id,
+      });
+      /** `cancel`: the stream is still open and must be reset (a deadline, a cancel, a message too large). */
+      const done = (settle: () => void, cancel = true): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
-        if (!err) {
-          try {
-            return resolve(json(200, responseToJson(response!)));
-          } catch (e) {
-            return resolve(
-              json(500, { error: `${where} answered a malformed response: ${(e as Error).message}` }),
-            );
-          }
-        }
-        if (err.code === status.UNAVAILABLE)
-          return reject(new UpstreamError(502, `${where} failed: ${err.details}`));
-        if (err.code === status.DEADLINE_EXCEEDED)
-          return reject(new UpstreamError(504, `${where} did not answer within the client's deadline`));
-        if (err.code === status.CANCELLED)
-          return reject(
+        settle();
+        if (cancel && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+      };
+      const timer = setTimeout(
+        () =>
+          done(() => reject(new UpstreamError(504, `${where} did not answer within the client's deadline`))),
+        timeoutMs,
+      );
+      const onAbort = (): void =>
+        done(() =>
+          reject(
             (options.signal?.reason as Error | undefined)?.name === 'TimeoutError'
               ? new UpstreamError(504, `${where} did not answer within the client's deadline`)
               : new UpstreamError(499, `the client cancelled the call to ${where}`),
-          );
-        resolve(json(ANSWERED[err.code] ?? 500, { error: `${status[err.code]}: ${err.details}` }));
-      });
-      const onAbort = (): void => call.cancel();
+          ),
+        );
       options.signal?.addEventListener('abort', onAbort, { once: true });
+
+      const finish = (grpcStatus: string | undefined, grpcMessage: string | undefined): void =>
+        done(() => {
+          const code = grpcStatus === undefined ? Code.UNKNOWN : (Number(grpcStatus) as Code);
+          const details = decodeDetails(grpcMessage);
+          if (code === Code.OK) return resolve(this.decode(where, Buffer.concat(chunks, size)));
+          if (code === Code.UNAVAILABLE) return reject(new UpstreamError(502, `${where} failed: ${details}`));
+          if (code === Code.DEADLINE_EXCEEDED)
+            return reject(new UpstreamError(504, `${where} did not answer within the client's deadline`));
+          if (code === Code.CANCELLED)
+            return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
+          resolve(json(ANSWERED[code] ?? 500, { error: `${Code[code] ?? `code ${code}`}: ${details}` }));
+        }, false);
+
+      stream.on('response', (headers) => {
+        const httpStatus = headers[':status'];
+        if (httpStatus !== 200)
+          return done(() =>
+            reject(new UpstreamError(502, `${where} failed: it answered HTTP ${httpStatus}`)),
+          );
+        // A trailers-only answer carries its status in the headers.
+        if (headers['grpc-status'] !== undefined)
+          headerStatus = String(headers['grpc-status']) + '\0' + String(headers['grpc-message'] ?? '');
+      });
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > this.maxMessageBytes + 5)
+          return done(() =>
+            resolve(json(500, { error: `${where} answered more than ${this.maxMessageBytes} bytes` })),
+          );
+        chunks.push(c);
+      });
+      stream.on('trailers', (t) =>
+        finish(t['grpc-status'] as string | undefined, t['grpc-message'] as string | undefined),
+      );
+      stream.on('close', () => {
+        if (headerStatus !== undefined) {
+          const [code, msg] = headerStatus.split('\0');
+          return finish(code, msg);
+        }
+        done(() =>
+          reject(
+            new UpstreamError(
+              502,
+              `${where} failed: the stream closed without a status (code ${stream.rstCode})`,
+            ),
+          ),
+        );
+      });
+      stream.on('error', (err: Error) =>
+        done(() => reject(new UpstreamError(502, `${where} failed: ${err.message}`))),
+      );
+      stream.end(retargeted(message, variant.model, outputs));
     });
   }
 
+  private decode(where: string, body: Buffer): UpstreamResponse {
+    const unframed = unframe(body);
+    try {
+      if (!unframed.ok) throw new Error(unframed.details);
+      const decoded = decodeMessage<GrpcInferResponse>('ModelInferResponse', unframed.message);
+      const answer: GrpcUpstreamResponse = {
+        ...json(200, responseToJson(decoded)),
+        message: unframed.message,
+        decoded,
+      };
+      return answer;
+    } catch (e) {
+      return json(500, { error: `${where} answered a malformed response: ${(e as Error).message}` });
+    }
+  }
+
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    for (const s of this.sessions.values()) s.destroy();
+    this.sessions.clear();
   }
 }
 
