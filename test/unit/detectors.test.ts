@@ -17,6 +17,12 @@ import { SpecError, type SpecProblem } from '../../src/core/spec/errors';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import { scanWorkspace } from '../../src/core/workspace/discover';
 import { parseDetectorAnswer } from '../../src/router/detectors';
+import {
+  ALIBI_DETECT_VERSION,
+  MLSERVER_ALIBI_DETECT_VERSION,
+  alibiDetectEnvDir,
+} from '../../src/runtime/detectorServers';
+import { pinnedVersions } from '../harness/tools';
 import type { DetectorEvent } from '../../src/shared/detectors';
 import { detectorLines } from '../../src/shared/detectorsText';
 
@@ -131,6 +137,18 @@ describe('bring-your-own detectors: spec.drift.detectors', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bring-your-own detectors: the provisioned environment', () => {
+  it('looks for the environment tools/install-alibi-detect.sh makes, at the versions it pins', () => {
+    const pins = pinnedVersions();
+    assert.equal(ALIBI_DETECT_VERSION, pins.ALIBI_DETECT_VERSION);
+    assert.equal(MLSERVER_ALIBI_DETECT_VERSION, pins.MLSERVER_ALIBI_DETECT_VERSION);
+    assert.equal(
+      alibiDetectEnvDir('/cache', [3, 11, 7]),
+      `/cache/python/alibi-detect-${pins.ALIBI_DETECT_VERSION}-mlserver-${pins.MLSERVER_VERSION}-py311`,
+    );
   });
 });
 
