@@ -9,6 +9,7 @@ import { detectorModelSettings, findAlibiDetectMlserver } from '../../src/runtim
 import { startModelServer, type ModelServer } from '../../src/runtime/modelServer';
 import { RouterClient, fetchTransport } from '../../src/shared/routerApi';
 import type { DetectorVerdict } from '../../src/shared/detectors';
+import type { RolloutStatus } from '../../src/shared/report';
 import type { DetectorEvent } from '../../src/shared/events';
 import { simulate } from '../../src/simulator/simulator';
 import { startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
@@ -17,6 +18,7 @@ import { SAMPLE_MODELS, toolCache } from '../harness/tools';
 import { startUpstream, type Upstream } from '../harness/upstream';
 
 const BATCH = 150;
+const TOKEN = 'detector-test-admin-token';
 
 /**
  * The sample workspace's saved KSDrift detector (sample-models/detectors/propensity-ks, made by
@@ -52,7 +54,7 @@ describe('a bring-your-own Alibi Detect detector served by MLServer beside the b
     });
     // The sample experiment with the sample detector added to its drift section.
     const sample = await readFile(join(SAMPLE_MODELS, 'experiments/propensity.yaml'), 'utf8');
-    const experiment = sample
+    let experiment = sample
       .replace('reference: ../data/reference.csv', `reference: ${join(SAMPLE_MODELS, 'data/reference.csv')}`)
       .replace(
         '    window: 1000\n',
@@ -68,9 +70,14 @@ describe('a bring-your-own Alibi Detect detector served by MLServer beside the b
         ].join('\n'),
       );
     assert.notEqual(experiment, sample);
+    // Built-in drift only warns here, so the gate that pauses the rollout below is the detector's.
+    const rolloutLine = /^ {2}rollout: \{ (.*) \}$/m;
+    assert.match(experiment, rolloutLine);
+    experiment = experiment.replace(rolloutLine, '  rollout: { $1, drift: warn }');
     await writeFile(join(dir, 'propensity.yaml'), experiment);
     router = await startRouter(
       await writeRouterConfig(dir, {
+        adminToken: TOKEN,
         experiments: [
           {
             name: 'propensity',
@@ -86,7 +93,7 @@ describe('a bring-your-own Alibi Detect detector served by MLServer beside the b
         ],
       }),
     );
-    api = new RouterClient(fetchTransport(router.url, fetch));
+    api = new RouterClient(fetchTransport(router.url, fetch), async () => TOKEN);
   });
 
   after(async () => {
@@ -194,11 +201,26 @@ describe('a bring-your-own Alibi Detect detector served by MLServer beside the b
     const configFile = router.configFile;
     await router.stop();
     router = await startRouter(configFile);
-    api = new RouterClient(fetchTransport(router.url, fetch));
+    api = new RouterClient(fetchTransport(router.url, fetch), async () => TOKEN);
     const replayed = (await api.report('propensity')).drift!.detectors!.verdicts;
     assert.deepEqual(
       replayed.map((v) => [v.variant, v.flagged, v.batches]).sort(),
       verdicts.map((v) => [v.variant, v.flagged, v.batches]).sort(),
     );
+  });
+
+  it('pauses a rollout when the gating detector flags the candidate or the baseline', async function () {
+    this.timeout(60_000);
+    let status: RolloutStatus | undefined = await api.rollout('propensity', 'start', { candidate: 'v2' });
+    for (let i = 0; i < 100 && status?.state !== 'Paused'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await api.report('propensity')).rollout;
+    }
+    assert.equal(status?.state, 'Paused', JSON.stringify(status));
+    assert.match(status!.reason, /^paused: detector ks@v\d \(drift in the last 150 requests\)/);
+    const gate = status!.gates.find((g) => g.name === 'detector');
+    assert.equal(gate?.ok, false);
+    const drift = status!.gates.find((g) => g.name === 'drift');
+    assert.equal(drift?.ok, true, 'the built-in drift gate only warns in this experiment');
   });
 });
