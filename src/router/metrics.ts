@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, METRICS } from '../shared/metricNames';
 import type { Report } from '../shared/report';
+import { registerDetectorGauges } from './detectorGauges';
 import { registerReportGauges } from './reportGauges';
 
 /**
@@ -123,6 +124,7 @@ export class RouterMetrics {
       },
     });
     registerReportGauges(this.registry, reports);
+    registerDetectorGauges(this.registry, reports);
   }
 
   private child(experiment: string, variant: string, protocol: string) {

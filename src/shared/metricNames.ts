@@ -19,6 +19,7 @@ export const METRICS = {
   driftStatistic: 'model_canary_drift_statistic',
   featureDrift: 'model_canary_feature_drift_detected',
   driftDetected: 'model_canary_drift_detected',
+  detectorFlagged: 'model_canary_detector_flagged',
   srmPValue: 'model_canary_srm_p_value',
   srmMismatch: 'model_canary_srm_mismatch',
   guardrailBreached: 'model_canary_guardrail_breached',

@@ -13,6 +13,7 @@ import type { RolloutStatus } from '../../src/shared/report';
 import type { DetectorEvent } from '../../src/shared/events';
 import { simulate } from '../../src/simulator/simulator';
 import { startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
+import { promtool } from '../harness/monitoring';
 import { readEvents } from '../harness/routerClient';
 import { SAMPLE_MODELS, toolCache } from '../harness/tools';
 import { startUpstream, type Upstream } from '../harness/upstream';
@@ -196,6 +197,20 @@ describe('a bring-your-own Alibi Detect detector served by MLServer beside the b
         features: ['age', 'tenure_months', 'sessions_30d', 'basket_value'],
       },
     ]);
+
+    // On /metrics too, one series per detector × variant, and promtool finds nothing to fix.
+    const metrics = await (await fetch(`${router.url}/metrics`)).text();
+    for (const variant of ['v1', 'v2'])
+      assert.match(
+        metrics,
+        new RegExp(
+          `^model_canary_detector_flagged\\{experiment="propensity",variant="${variant}",detector="ks",kind="drift"\\} 1$`,
+          'm',
+        ),
+      );
+    const check = await promtool(['check', 'metrics'], metrics);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.equal(check.stdout + check.stderr, '');
 
     // A restarted router replays the verdicts from its log without asking the detector again.
     const configFile = router.configFile;
