@@ -116,6 +116,10 @@ export interface RouterSettings {
   timeouts: RouterConfig['timeouts'];
   limits: RouterConfig['limits'];
   eventLog: RouterConfig['eventLog'];
+  /** Host names beyond loopback and IP addresses (SECURITY.md). */
+  allowedHosts: string[];
+  /** Origins allowed to call from a browser. */
+  cors: RouterConfig['cors'];
   experiments: ExperimentRuntime[];
 }
 
@@ -157,6 +161,8 @@ export async function resolveSettings(
     timeouts: config.timeouts,
     limits: config.limits,
     eventLog: config.eventLog,
+    allowedHosts: config.allowedHosts,
+    cors: config.cors,
     experiments,
   };
 }

@@ -6,10 +6,12 @@
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { ExperimentEvent, FeedbackEvent, RolloutEvent, RunEvent, WeightsEvent } from '../shared/events';
 import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { EventLog, type ReplayStats } from './eventLog';
+import { QUARANTINE_FILE } from './quarantine';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
@@ -306,10 +308,23 @@ export class RouterCore {
    */
   report(name: string, now?: number, run?: string): Report | undefined {
     const current = this.currentRun(name)?.id;
-    if (run === undefined || run === current) return this.builders.get(name)?.report(now);
+    if (run === undefined || run === current) return this.withLogHealth(this.builders.get(name)?.report(now));
     const exp = this.byName.get(name);
     if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
-    return this.rebuild(exp, run).report(now);
+    return this.withLogHealth(this.rebuild(exp, run).report(now));
+  }
+
+  /** The quarantined lines of the log, when replay found any (src/router/quarantine.ts). */
+  get logHealth(): { quarantined: number; quarantineFile: string } | undefined {
+    const n = this.replay.quarantined;
+    return n > 0
+      ? { quarantined: n, quarantineFile: join(this.settings.dataDir, QUARANTINE_FILE) }
+      : undefined;
+  }
+
+  private withLogHealth(report: Report | undefined): Report | undefined {
+    const health = this.logHealth;
+    return report && health ? { ...report, eventLog: health } : report;
   }
 
   private cachedReports(): Report[] {

@@ -14,7 +14,9 @@
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { checkLine } from '../core/log/eventSchema';
+import { Quarantine, type BadLine } from './quarantine';
 import type { ExperimentEvent, RequestEvent } from '../shared/events';
 
 export interface EventLogOptions {
@@ -35,6 +37,8 @@ export interface ReplayStats {
   tornBytes: number;
   /** Complete lines that were not valid JSON (reported, skipped). */
   skippedLines: number;
+  /** Lines that are not events (not JSON, not the schema, or not applicable): skipped and kept in `quarantine.jsonl`. */
+  quarantined: number;
 }
 
 const SEGMENT = /^events-(\d{8})\.jsonl$/;
@@ -100,17 +104,27 @@ export class EventLog {
       ms: 0,
       tornBytes: 0,
       skippedLines: 0,
+      quarantined: 0,
+    };
+    const quarantine = new Quarantine(dir);
+    const onBad = (bad: BadLine): void => {
+      stats.quarantined++;
+      if (quarantine.add(bad))
+        opts.warn?.(
+          `${bad.segment} at byte ${bad.offset}: quarantined a line that is not an event (${bad.reason})`,
+        );
     };
     let lastSize = 0;
     segments.forEach((n, i) => {
       const last = i === segments.length - 1;
-      const r = replaySegment(join(dir, segmentName(n)), n, { repair: last }, visit, opts.warn);
+      const r = replaySegment(join(dir, segmentName(n)), n, { repair: last }, visit, opts.warn, onBad);
       stats.events += r.events;
       stats.bytes += r.size;
       stats.tornBytes += r.tornBytes;
       stats.skippedLines += r.skipped;
       if (last) lastSize = r.size - r.tornBytes;
     });
+    quarantine.save(opts.warn);
     stats.ms = performance.now() - started;
     const lastSegment = segments[segments.length - 1] ?? 1;
     return { log: new EventLog(dir, opts, lastSegment, lastSize), stats };
@@ -245,6 +259,7 @@ function replaySegment(
   how: { repair: boolean; limit?: number },
   visit: (event: ExperimentEvent, segment: number) => void,
   warn: ((message: string) => void) | undefined,
+  onBad?: (bad: BadLine) => void,
 ): { events: number; size: number; tornBytes: number; skipped: number } {
   const last = how.repair;
   const fd = openSync(file, last ? 'r+' : 'r');
@@ -258,6 +273,8 @@ function replaySegment(
     while (pos < size) {
       const n = readSync(fd, buf, 0, buf.length, pos);
       if (n <= 0) break;
+      // File offset of the chunk's first byte (the carried incomplete line comes first).
+      const base = pos - (carry?.length ?? 0);
       pos += n;
       const chunk = carry ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
       const end = chunk.lastIndexOf(10);
@@ -265,23 +282,24 @@ function replaySegment(
         carry = Buffer.from(chunk);
         continue;
       }
-      const text = chunk.toString('utf8', 0, end);
       let start = 0;
-      while (start <= text.length) {
-        let nl = text.indexOf('\n', start);
-        if (nl < 0) nl = text.length;
+      while (start <= end) {
+        const nl = chunk.indexOf(10, start);
         if (nl > start) {
-          const line = text.slice(start, nl);
-          let event: ExperimentEvent | undefined;
-          try {
-            event = JSON.parse(line) as ExperimentEvent;
-          } catch {
-            skipped++;
-            warn?.(`${file}: skipped a line that is not JSON: ${line.slice(0, 80)}`);
+          const line = chunk.toString('utf8', start, nl);
+          const checked = checkLine(line);
+          let reason = checked.ok ? undefined : checked.reason;
+          if (checked.ok) {
+            try {
+              visit(checked.event, segment);
+              events++;
+            } catch (err) {
+              reason = `the router could not apply it: ${(err as Error).message}`;
+            }
           }
-          if (event !== undefined) {
-            visit(event, segment);
-            events++;
+          if (reason !== undefined) {
+            skipped++;
+            onBad?.({ segment: basename(file), offset: base + start, reason, line });
           }
         }
         start = nl + 1;
@@ -317,12 +335,10 @@ export async function findRequestInSegment(file: string, id: string): Promise<Re
     const start = data.lastIndexOf(10, at) + 1;
     let end = data.indexOf(10, at);
     if (end < 0) end = data.length;
-    try {
-      const event = JSON.parse(data.toString('utf8', start, end)) as ExperimentEvent;
-      if (event.type === 'request' && !event.shadow && event.id === id) found = event;
-    } catch {
-      // a torn line: not a request anyone was told about
-    }
+    // A torn or quarantined line is not a request anyone was told about.
+    const checked = checkLine(data.toString('utf8', start, end));
+    const event = checked.ok ? checked.event : undefined;
+    if (event?.type === 'request' && !event.shadow && event.id === id) found = event;
     at = data.indexOf(needle, end);
   }
   return found;

@@ -116,6 +116,10 @@ async function start(): Promise<void> {
       `replayed ${r.events} events (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
     );
   }
+  if (core.logHealth)
+    logger.warn(
+      `${core.logHealth.quarantined} event-log lines are not events and were skipped (kept in ${core.logHealth.quarantineFile}) — \`model-canary log repair ${settings.dataDir}\` removes them from the log`,
+    );
   const rollouts = new RolloutController(core, logger);
   rollouts.restore(core.replayedRollouts);
   rollouts.run();

@@ -13,7 +13,8 @@ import { handleRuns } from './runs';
 import type { RouterCore } from './core';
 import { handleFeedback } from './feedback';
 import { handleLabels } from './labels';
-import { HttpError, sendError, sendJson } from './http';
+import { checkBoundary } from './boundary';
+import { HttpError, drainBody, sendError, sendJson } from './http';
 import { handleInfer, requestIdOf } from './infer';
 import { endpointMetadata, endpointReadiness } from './models';
 import { REQUEST_ID_HEADER } from '../shared/routerApi';
@@ -79,10 +80,15 @@ export function createRouterServer(
         if (!(err instanceof HttpError))
           log(`error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
         else core.metrics.rejectedRequest(err.status);
-        sendError(res, err);
+        // A refused body is read and discarded first (up to a bound), so the client gets the answer.
+        const { discardBytes } = core.settings.limits;
+        void drainBody(req, discardBytes, Math.min(t.requestMs, 10_000)).then(() =>
+          sendError(res, err, req.complete ? {} : { connection: 'close' }),
+        );
       });
     },
   );
+  server.maxConnections = core.settings.limits.maxConnections;
   // Malformed HTTP never reaches a handler: answer it in the same JSON shape and close.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || socket.destroyed) return socket.destroy();
@@ -99,6 +105,7 @@ export function createRouterServer(
   });
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (checkBoundary(req, res, core.settings)) return;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -137,6 +144,7 @@ export function createRouterServer(
             variants: e.variants.map((v) => ({ name: v.name, role: v.role, model: v.model, url: v.url })),
             ...(e.mirror ? { mirror: { variant: e.mirror.variant, percent: e.mirror.percent } } : {}),
           })),
+          ...(core.logHealth ? { eventLog: core.logHealth } : {}),
         });
       }
       if (parts.length === 6) {

@@ -231,16 +231,23 @@ export class ProcessRuntime implements Runtime {
     if (!state) return { runtime: 'process', up: false, components: [], experiments: [] };
     const components: ComponentStatus[] = [];
     const routerAlive = isAlive(state.router.pid);
+    const routerReady = routerAlive && (await isReady(`${state.router.url}/v2/health/live`));
+    const health = routerReady
+      ? await new RouterClient(fetchTransport(state.router.url, fetch, 2_000))
+          .eventLogHealth()
+          .catch(() => undefined)
+      : undefined;
     components.push({
       name: ROUTER_COMPONENT,
       kind: 'router',
       id: String(state.router.pid),
       url: state.router.url,
-      state: routerAlive
-        ? (await isReady(`${state.router.url}/v2/health/live`))
-          ? 'ready'
-          : 'not-ready'
-        : 'stopped',
+      state: routerReady ? 'ready' : routerAlive ? 'not-ready' : 'stopped',
+      ...(health
+        ? {
+            detail: `${health.quarantined} event-log lines quarantined (${health.quarantineFile}) — run \`model-canary log check ${dirname(health.quarantineFile)}\``,
+          }
+        : {}),
       logFile: state.router.logFile,
     });
     for (const [name, s] of Object.entries(state.modelServers)) {

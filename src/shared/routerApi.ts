@@ -121,6 +121,17 @@ export class RouterClient {
     return (body.experiments ?? []).map((e) => e.name);
   }
 
+  /** Lines of the router's event log that replay quarantined; undefined when there are none. */
+  async eventLogHealth(
+    signal?: AbortSignal,
+  ): Promise<{ quarantined: number; quarantineFile: string } | undefined> {
+    const body = await this.json<{ eventLog?: { quarantined: number; quarantineFile: string } }>(
+      routerPaths.experiments,
+      { method: 'GET', headers: {}, signal },
+    );
+    return body.eventLog;
+  }
+
   /** The report of the experiment's current run, or of an earlier run by its id. */
   report(experiment: string, signal?: AbortSignal, run?: string): Promise<Report> {
     const path = routerPaths.report(experiment) + (run ? `?run=${encodeURIComponent(run)}` : '');

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpecError, fieldPath, locate } from './errors';
+import { boundarySchema } from './routerBoundary';
 
 /** The shortest admin token the router accepts. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -80,6 +81,13 @@ const timeoutsSchema = z.strictObject({
 const limitsSchema = z.strictObject({
   /** Larger request bodies get 413. */
   maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
+  /**
+   * A refused request's body (413, 415, 403, …) is read and discarded up to this many bytes before
+   * the answer, so the client receives it; beyond it the connection is closed.
+   */
+  discardBytes: positiveInt.default(64 * 1024 * 1024),
+  /** Open client connections (HTTP); beyond it a new connection is closed at once. */
+  maxConnections: positiveInt.default(4096),
   /** Pooled keep-alive connections per upstream origin. */
   connectionsPerUpstream: positiveInt.default(128),
 });
@@ -116,6 +124,7 @@ export const routerConfigSchema = z
     timeouts: timeoutsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     eventLog: eventLogSchema.prefault({}),
+    ...boundarySchema,
     experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((config, ctx) => {

@@ -61,12 +61,20 @@ export function routerConfig(
   entries: NonNullable<RouterConfigInput['experiments']>,
   opts: StackOptions,
 ): RouterConfigInput {
-  const { port, dataDir, adminDir } = resolveStackOptions(opts);
+  const { port, dataDir, adminDir, names } = resolveStackOptions(opts);
+  const service = names.router;
   return {
     listen: `0.0.0.0:${port}`,
     grpcListen: `0.0.0.0:${ROUTER_GRPC_PORT}`,
     dataDir: `${dataDir}/data`,
     adminTokenFile: `${adminDir}/${ADMIN_TOKEN_KEY}`,
+    // The Service's DNS names; loopback (kind's host port, a port-forward) and Pod IPs always pass.
+    allowedHosts: [
+      service,
+      `${service}.${opts.namespace}`,
+      `${service}.${opts.namespace}.svc`,
+      `${service}.${opts.namespace}.svc.cluster.local`,
+    ],
     experiments: [...entries].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
