@@ -59,6 +59,8 @@ export class EventLog {
   /** The batch being written right now (not yet counted in `size`). */
   private inFlight: string[] = [];
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Callers waiting for the write(2) of what they appended, not its fsync. */
+  private writeWaiters: (() => void)[] = [];
   private draining: Promise<void> | undefined;
   private scheduled = false;
   private dirty = false;
@@ -167,6 +169,20 @@ export class EventLog {
     return this.flush();
   }
 
+  /**
+   * Resolves once everything queued so far is written (write(2): in the page cache, so it
+   * survives SIGKILL, fsynced within `fsyncIntervalMs`). The router answers a request after
+   * this: one write per turn of the event loop covers every request answered in it. Never
+   * rejects: a failed write is warned about, and the answer goes out anyway.
+   */
+  written(): Promise<void> {
+    if (this.lines.length === 0 && this.inFlight.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.writeWaiters.push(resolve);
+      this.schedule();
+    });
+  }
+
   /** Resolves once everything queued so far is written and fsynced. */
   flush(): Promise<void> {
     if (this.closed && this.lines.length === 0 && !this.draining) return Promise.resolve();
@@ -193,20 +209,22 @@ export class EventLog {
       this.scheduled = false;
       this.draining = this.drain().finally(() => {
         this.draining = undefined;
-        if (this.lines.length > 0 || this.waiters.length > 0) this.schedule();
+        if (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0) this.schedule();
       });
     });
   }
 
   // One writer at a time: batches, fsyncs and rotations never interleave.
   private async drain(): Promise<void> {
-    while (this.lines.length > 0 || this.waiters.length > 0 || this.syncDue) {
+    while (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0 || this.syncDue) {
       const lines = this.lines;
       const ids = this.ids;
       const waiters = this.waiters;
+      const writeWaiters = this.writeWaiters;
       this.lines = [];
       this.ids = [];
       this.waiters = [];
+      this.writeWaiters = [];
       try {
         if (lines.length > 0) {
           const data = Buffer.from(lines.join(''), 'utf8');
@@ -216,6 +234,7 @@ export class EventLog {
           this.dirty = true;
           this.opts.onWritten?.(this.segment, ids);
         }
+        for (const w of writeWaiters) w();
         const due = performance.now() - this.lastSync >= this.opts.fsyncIntervalMs;
         if (this.dirty && (waiters.length > 0 || this.syncDue || due)) {
           await fdatasync(this.fd);
@@ -229,6 +248,7 @@ export class EventLog {
         const error = err instanceof Error ? err : new Error(String(err));
         this.opts.warn?.(`event log: writing ${lines.length} events failed: ${error.message}`);
         this.syncDue = false;
+        for (const w of writeWaiters) w();
         for (const w of waiters) w.reject(error);
       }
     }

@@ -14,6 +14,7 @@ import type { RouterCore } from './core';
 import { handleFeedback } from './feedback';
 import { handleLabels } from './labels';
 import { checkBoundary } from './boundary';
+import { validTimestamp } from '../core/spec/domains';
 import { HttpError, drainBody, sendError, sendJson } from './http';
 import { handleInfer, requestIdOf } from './infer';
 import { endpointMetadata, endpointReadiness } from './models';
@@ -38,6 +39,18 @@ function allow(req: IncomingMessage, ...methods: string[]): void {
     throw new HttpError(405, `${req.method} is not allowed here; use ${methods.join(' or ')}`, {
       allow: methods.join(', '),
     });
+}
+
+/** `?now=`: epoch milliseconds a Date can hold; absent means the router's clock. */
+function reportTime(raw: string | null): number | undefined {
+  if (raw === null || raw === '') return undefined;
+  const now = Number(raw);
+  if (!validTimestamp(now) || now <= 0)
+    throw new HttpError(
+      400,
+      `now must be a time in epoch milliseconds, e.g. ${Date.now()}; got "${raw.slice(0, 40)}"`,
+    );
+  return now;
 }
 
 function decode(segment: string): string {
@@ -159,9 +172,9 @@ export function createRouterServer(
           case 'report': {
             allow(req, 'GET');
             const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-            const now = Number(query.get('now'));
+            const now = reportTime(query.get('now'));
             const run = query.get('run') ?? undefined;
-            const report = core.report(exp.name, Number.isFinite(now) && now > 0 ? now : undefined, run);
+            const report = core.report(exp.name, now, run);
             if (!report)
               throw new HttpError(
                 404,

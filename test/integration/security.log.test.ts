@@ -140,7 +140,7 @@ describe('security: a poisoned event log (real router process, model-canary log)
 
     const again = await cli('log', 'check', dataDir);
     assert.equal(again.exitCode, 0, again.stdout);
-    assert.match(again.stdout, /3 lines, 0 not events/);
+    assert.match(again.stdout, /\d+ lines, 0 not events/);
     router = await startRouter(config);
     const client = new Client(router.url, 2);
     const listed = (await client.send('GET', '/api/v1/experiments')).json() as { eventLog?: unknown };
