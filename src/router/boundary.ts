@@ -17,7 +17,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouterSettings } from './config';
 import { HEADER_LENGTH } from './binaryTensors';
 import { HttpError } from './http';
-import { ADMIN_TOKEN_HEADER, REQUEST_ID_HEADER, VARIANT_HEADER } from '../shared/routerApi';
+import {
+  ADMIN_TOKEN_HEADER,
+  INGEST_TOKEN_HEADER,
+  REQUEST_ID_HEADER,
+  VARIANT_HEADER,
+} from '../shared/routerApi';
 
 type Boundary = Pick<RouterSettings, 'allowedHosts' | 'cors'>;
 
@@ -26,6 +31,7 @@ const ALLOW_HEADERS = [
   'content-type',
   'authorization',
   ADMIN_TOKEN_HEADER,
+  INGEST_TOKEN_HEADER,
   REQUEST_ID_HEADER,
   VARIANT_HEADER,
   HEADER_LENGTH,

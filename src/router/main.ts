@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { SpecError } from '../core/spec/errors';
 import { parseRouterConfig } from '../core/spec/routerConfig';
 import { resolveSettings } from './config';
+import { warnExposure } from './exposure';
 import { watchConfigFile } from './configWatch';
 import { RouterCore, type Logger, type WeightsSource } from './core';
 import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
@@ -128,6 +129,8 @@ async function start(): Promise<void> {
   const grpc = settings.grpc ? await startGrpcFront(core, logger.warn) : undefined;
   if (grpc) logger.info(`router gRPC listening on ${grpc.host}:${grpc.port}`);
   const { host, port } = await server.listen();
+  // Before the line callers wait for, so it is in the output they read.
+  warnExposure(settings, logger, port);
   logger.info(`router listening on http://${host}:${port}`);
 
   const watching = startWatching(async (next) => {

@@ -18,7 +18,13 @@ import { localRouterConfig } from './localRouterConfig';
 import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
 import { startRouterProcess } from './routerProcess';
-import { RouterClient, fetchTransport, type RolloutAction, type RolloutOverrides } from '../shared/routerApi';
+import {
+  INGEST_TOKEN_ENV,
+  RouterClient,
+  fetchTransport,
+  type RolloutAction,
+  type RolloutOverrides,
+} from '../shared/routerApi';
 import {
   RuntimeError,
   routerFailure,
@@ -211,7 +217,11 @@ export class ProcessRuntime implements Runtime {
   /** The typed client of the running router, with its admin token. */
   async router(): Promise<RouterClient> {
     const state = await this.requireState();
-    return new RouterClient(fetchTransport(state.router.url, fetch), () => this.token(state));
+    return new RouterClient(
+      fetchTransport(state.router.url, fetch),
+      () => this.token(state),
+      async () => process.env[INGEST_TOKEN_ENV],
+    );
   }
 
   async logFile(component: string): Promise<string> {

@@ -24,7 +24,24 @@ export const originSchema = z
   )
   .transform((o) => o.toLowerCase());
 
+/** The shortest ingest token the router accepts. */
+export const MIN_INGEST_TOKEN_LENGTH = 16;
+export const ingestTokenSchema = z
+  .string()
+  .min(MIN_INGEST_TOKEN_LENGTH, `must be at least ${MIN_INGEST_TOKEN_LENGTH} characters`);
+
 export const boundarySchema = {
+  /**
+   * The token feedback and labels must carry (header x-model-canary-ingest-token), for every
+   * experiment without its own `ingestToken`. Distinct from the admin token: a client that
+   * reports outcomes cannot change weights.
+   */
+  ingestToken: ingestTokenSchema.optional(),
+  /**
+   * Whether feedback and labels need a token. Default: yes when `listen` is beyond loopback
+   * (then an experiment without a token refuses them, saying how to set one), no on loopback.
+   */
+  requireIngestToken: z.boolean().optional(),
   /**
    * Names clients use in the Host header beyond loopback names (localhost, *.localhost) and IP
    * addresses, which are always accepted. Kubernetes: the generator adds the Service's names.

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpecError, fieldPath, locate } from './errors';
-import { boundarySchema } from './routerBoundary';
+import { boundarySchema, ingestTokenSchema } from './routerBoundary';
 import { nameSchema, weightSchema, weightsAddUp, WEIGHTS_SUM_MESSAGE } from './domains';
 
 /** The shortest admin token the router accepts. */
@@ -62,6 +62,8 @@ const experimentSchema = z.strictObject({
    * reference CSV (from `experimentFile`); named V2 inputs are always recorded under their own names.
    */
   features: z.array(z.string().min(1)).min(1).optional(),
+  /** This experiment's own ingest token for feedback and labels (overrides the top-level one). */
+  ingestToken: ingestTokenSchema.optional(),
 });
 
 const timeoutsSchema = z.strictObject({
