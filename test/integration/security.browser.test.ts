@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startRouter, routerDir, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { readEvents, simpleRequest } from '../harness/routerClient';
@@ -31,7 +32,7 @@ describe('security: the browser boundary (real router process)', function () {
       await writeRouterConfig(dir, {
         adminToken: TOKEN,
         eventLog: { fsyncIntervalMs: 20 },
-        limits: { maxBodyBytes: 64 * 1024 },
+        limits: { maxBodyBytes: 64 * 1024, maxConnections: 24 },
         allowedHosts: ['canary.example.com'],
         cors: { origins: [LISTED] },
         experiments: [
@@ -191,6 +192,31 @@ describe('security: the browser boundary (real router process)', function () {
     // The header's nonce is the page's.
     const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
     assert.ok(page.text.includes(`nonce="${nonce}"`));
+  });
+
+  it('caps open connections: beyond limits.maxConnections new ones are closed, and service resumes after', async () => {
+    // Raw sockets, each sending a request and waiting: either an answer or the server's close.
+    const attempt = (): Promise<{ socket: Socket; outcome: Promise<'answered' | 'closed'> }> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(router.port, '127.0.0.1', () => {
+          const outcome = new Promise<'answered' | 'closed'>((done) => {
+            socket.once('data', () => done('answered'));
+            socket.once('close', () => done('closed'));
+          });
+          socket.write('GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+          resolve({ socket, outcome });
+        });
+        socket.on('error', () => undefined);
+        socket.once('error', reject);
+      });
+    const tries = await Promise.all(Array.from({ length: 40 }, attempt));
+    const outcomes = await Promise.all(tries.map((t) => t.outcome));
+    const answered = outcomes.filter((o) => o === 'answered').length;
+    for (const t of tries) t.socket.destroy();
+    assert.ok(answered <= 24, `${answered} of 40 connections answered with a cap of 24`);
+    assert.ok(outcomes.includes('closed'), 'connections beyond the cap are closed');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await probe(router.port, 'GET', '/v2/health/live', { connection: 'close' })).status, 200);
   });
 
   it('reads and discards an oversized body before answering 413, so the client gets the answer', async () => {

@@ -50,7 +50,7 @@ describe('security: fuzzing the feedback, labels and admin endpoints (real route
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('answers 4xx to 3,000 mutated posts and records only values inside the domains', async () => {
+  it('answers 3,000 mutated posts without a 5xx and records only values inside the domains', async () => {
     const rand = seededRandom(0xf022);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const JUNK: readonly unknown[] = [
