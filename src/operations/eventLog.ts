@@ -6,7 +6,7 @@
  */
 import { copyFile, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { scanLog, withoutBadLines, type SegmentScan } from '../core/log/scan';
+import { scanLog, withoutBadLines, WRITER_FILE, type SegmentScan } from '../core/log/scan';
 import type { OperationOptions } from '../runtime/runtime';
 import { usageError } from './errors';
 
@@ -64,6 +64,11 @@ export async function checkLog(input: LogInput, options: OperationOptions = {}):
 /** Rewrites the segments that hold bad lines or a torn tail, after copying them to a backup folder. */
 export async function repairLog(input: LogInput, options: OperationOptions = {}): Promise<LogRepairResult> {
   const checked = await checkLog(input, options);
+  const writer = Number((await readFile(join(input.dir, WRITER_FILE), 'utf8').catch(() => '')).trim());
+  if (writer > 0 && isAlive(writer))
+    throw usageError(
+      `a router (pid ${writer}) is writing this log — stop it first (\`model-canary down\`, or SIGTERM), then repair`,
+    );
   const scans = await scanLog(input.dir);
   const damaged = scans.filter((s) => s.bad.length > 0 || s.tornBytes > 0);
   if (damaged.length === 0) return { ...checked, backup: undefined, rewritten: [] };
@@ -93,4 +98,14 @@ export async function repairLog(input: LogInput, options: OperationOptions = {})
   // The quarantine's offsets name the old files: it goes with them.
   await rename(join(input.dir, 'quarantine.jsonl'), join(backup, 'quarantine.jsonl')).catch(() => undefined);
   return { ...checked, backup, rewritten };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user's process.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -12,6 +12,7 @@ import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { EventLog, type ReplayStats } from './eventLog';
 import { QUARANTINE_FILE } from './quarantine';
+import { clearWriter, markWriter } from './writerMark';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
@@ -92,6 +93,7 @@ export class RouterCore {
     );
     this.log = opened.log;
     this.replay = opened.stats;
+    markWriter(settings.dataDir);
     for (const exp of settings.experiments) {
       const last = lastWeights.get(exp.name)?.weights;
       const lastConfig = lastConfigWeights.get(exp.name)?.weights;
@@ -347,6 +349,7 @@ export class RouterCore {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.log.close();
+    clearWriter(this.settings.dataDir);
     this.closed = true;
     await this.upstreams.close();
   }

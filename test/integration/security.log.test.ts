@@ -146,6 +146,16 @@ describe('security: a poisoned event log (real router process, model-canary log)
     const listed = (await client.send('GET', '/api/v1/experiments')).json() as { eventLog?: unknown };
     assert.equal(listed.eventLog, undefined, 'nothing quarantined after the repair');
     await client.close();
+    // Never under a running router: it appends to the last segment.
+    const busy = await cli('log', 'repair', dataDir);
+    assert.equal(busy.exitCode, 2);
+    assert.match(
+      busy.stderr,
+      new RegExp(`a router \\(pid ${router.proc.pid}\\) is writing this log — stop it first`),
+    );
+    await router.stop();
+    router = undefined;
+    assert.equal((await cli('log', 'repair', dataDir)).exitCode, 0, 'a stopped router leaves no mark');
   });
 
   it('log check refuses a folder that is not a log (exit 2, says what to give)', async () => {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { checkLine } from './eventSchema';
 
 export const SEGMENT_FILE = /^events-(\d{8})\.jsonl$/;
+/** The pid of the router writing the log, while it runs (`log repair` refuses to rewrite under it). */
+export const WRITER_FILE = 'writer.pid';
 
 export interface BadLogLine {
   /** 1-based line number in the segment. */
