@@ -33,7 +33,8 @@ const request = z.looseObject({
   latencyMs: nonNegative,
   status: z.number().int(),
   shadow: z.boolean().optional(),
-  assignment: z.enum(['weighted', 'sticky', 'forced', 'debug', 'shadow']).optional(),
+  // A value this version does not know (a newer router's) is reported apart, not refused.
+  assignment: z.string().optional(),
   user: z.string().optional(),
   debugHeader: z.string().optional(),
   run: z.string().optional(),
