@@ -75,6 +75,10 @@ export class RouterCore {
         warn: (m) => logger.warn(m),
       },
       (event, segment) => {
+        // Outcomes for a request the log does not hold (its line lost or quarantined) would
+        // count successes without a trial; replay quarantines them (./eventLog.ts).
+        if ((event.type === 'feedback' || event.type === 'label') && !this.index.mayHold(event.id))
+          throw new Error(`${event.type} for request ${event.id}, which the log does not hold`);
         if (event.type === 'run') this.onRun(event);
         this.builders.get(event.experiment)?.ingest(event);
         if (event.type === 'request') {
@@ -300,7 +304,11 @@ export class RouterCore {
 
   private rebuild(exp: ExperimentRuntime, run?: string): ReportBuilder {
     const builder = this.newBuilder(exp, run);
-    this.log.snapshot((e) => builder.ingest(e));
+    // As at replay: outcomes for a request the log does not hold are left out.
+    this.log.snapshot((e) => {
+      if ((e.type === 'feedback' || e.type === 'label') && !this.index.mayHold(e.id)) return;
+      builder.ingest(e);
+    });
     return builder;
   }
 

@@ -1,7 +1,8 @@
 /**
  * Fuzz: a poisoned event log never stops the router. Seeded random logs, valid at first, are
  * mutated line by line (a field set to null, a negative or infinite number, a wrong type, a
- * deleted field, random bytes, a bare JSON value, a cut line) and replayed by the router's own
+ * deleted field, random bytes, a bare JSON value, a cut line, feedback for a request the log
+ * does not hold) and replayed by the router's own
  * state (RouterCore.open, as the process does at start), then the rollout controller restores
  * from it and every report is built. Each run prints how many lines were quarantined.
  */
@@ -102,7 +103,10 @@ const POISON: readonly unknown[] = [null, -1, -1e308, 1e308, 'x', '', {}, [], tr
 
 /** A mutated copy of a line, or a line that is not an event at all. */
 function mutate(r: Random, event: Record<string, unknown>): string {
-  const kind = Math.floor(r() * 6);
+  const kind = Math.floor(r() * 7);
+  // An outcome for a request the log does not hold (its line lost): valid, but not applicable.
+  if (kind === 6 && (event.type === 'feedback' || event.type === 'label'))
+    return JSON.stringify({ ...event, id: `ghost-${Math.floor(r() * 1e6)}` });
   if (kind === 0) return JSON.stringify(pick(r, [null, 42, 'text', [], [event], {}]));
   if (kind === 1) {
     const bytes = Array.from({ length: 1 + Math.floor(r() * 40) }, () => Math.floor(r() * 256));
@@ -187,5 +191,34 @@ describe('event log fuzz: random and mutated logs never stop the router', functi
       `      ${totalLines} lines in 150 logs, ${totalQuarantined} quarantined (${((100 * totalQuarantined) / totalLines).toFixed(1)}%), no start failed`,
     );
     assert.ok(totalQuarantined > 150, 'the mutations produce bad lines');
+  });
+  it('quarantines outcomes for requests the log does not hold, so successes never exceed trials', async () => {
+    const settings = await resolveSettings(parseRouterConfig(CONFIG, 'fuzz.yaml'), dir, 'fuzz.yaml');
+    const quiet = { info: () => undefined, warn: () => undefined };
+    await import('node:fs/promises').then((fs) => fs.mkdir(settings.dataDir, { recursive: true }));
+    const base = { ts: 1_700_000_000_000, experiment: 'shop' };
+    const lines = [
+      { type: 'request', ...base, id: 'r1', variant: 'v1', latencyMs: 1, status: 200 },
+      { type: 'request', ...base, id: 'r2', variant: 'v2', latencyMs: 1, status: 200 },
+      // The request lines of these two were lost: without the check, v1 has 3 successes in 1 trial.
+      { type: 'feedback', ...base, id: 'lost-1', metric: 'conversion', value: 1, variant: 'v1' },
+      { type: 'feedback', ...base, id: 'lost-2', metric: 'conversion', value: 1, variant: 'v1' },
+      { type: 'label', ...base, id: 'lost-3', label: 1, variant: 'v1' },
+      { type: 'feedback', ...base, id: 'r1', metric: 'conversion', value: 1, variant: 'v1' },
+    ];
+    await writeFile(
+      join(settings.dataDir, 'events-00000001.jsonl'),
+      lines.map((l) => JSON.stringify(l) + '\n').join(''),
+    );
+    const core = await RouterCore.open(settings, quiet);
+    try {
+      assert.equal(core.replay.quarantined, 3);
+      const report = core.report('shop')!;
+      const v1 = report.variants.find((v) => v.name === 'v1')!;
+      assert.equal(v1.requests, 1);
+      assert.equal(v1.feedback.conversion?.count, 1);
+    } finally {
+      await core.close();
+    }
   });
 });
