@@ -57,14 +57,20 @@ describe('router /metrics: promtool check metrics is clean (real router, Debian 
       assert.equal(answer.status, 200, answer.text);
       ids.push(String(answer.headers['x-request-id']));
     });
-    const feedback = ids.slice(0, 100).flatMap((requestId, i) => [
-      { requestId, metric: 'conversion', value: i % 3 === 0 ? 1 : 0 },
-      // Not declared by the experiment: recorded, but it makes no series.
-      { requestId, metric: `free-text-${i}`, value: 1 },
-    ]);
+    const feedback = ids
+      .slice(0, 100)
+      .map((requestId, i) => ({ requestId, metric: 'conversion', value: i % 3 === 0 ? 1 : 0 }));
     assert.equal(
       (await client.send('POST', '/api/v1/experiments/propensity/feedback', feedback)).status,
       202,
+    );
+    // Metrics the experiment does not declare are refused (SECURITY.md) and make no series.
+    const undeclared = ids
+      .slice(0, 20)
+      .map((requestId, i) => ({ requestId, metric: `free-text-${i}`, value: 1 }));
+    assert.equal(
+      (await client.send('POST', '/api/v1/experiments/propensity/feedback', undeclared)).status,
+      400,
     );
     const started = await client.send(
       'POST',
