@@ -9,7 +9,7 @@
 import { posix, relative, sep } from 'node:path';
 import type { Experiment } from '../../core/spec/experiment';
 import type { ModelVersion } from '../../core/workspace/discover';
-import { assertPinned } from '../images';
+import { assertPinned, runtimeImage } from '../images';
 import { ANNOTATION_MODEL, selectorLabels, stackLabels, type LabelInput } from '../labels';
 import type { KubeObject } from '../types';
 import { modelServerName, objectMetadata } from './metadata';
@@ -30,7 +30,12 @@ export function modelRefs(root: string, models: readonly ModelVersion[]): ModelR
     const folder = relative(root, m.dir).split(sep).join('/');
     const files = ['model-settings.json'];
     if (m.artifact) files.push(relative(m.dir, m.artifact).split(sep).join('/'));
-    return { name: m.name, folder: folder || '.', files };
+    return {
+      name: m.name,
+      folder: folder || '.',
+      files,
+      ...(m.implementation ? { implementation: m.implementation } : {}),
+    };
   });
 }
 
@@ -124,7 +129,7 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
             containers: [
               {
                 name: 'mlserver',
-                image: images.mlserver,
+                image: runtimeImage(images.mlserver, ref.implementation),
                 env: [
                   // One process: the router is the parallelism, and a worker pool only doubles memory.
                   { name: 'MLSERVER_PARALLEL_WORKERS', value: '0' },
