@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { SpecError } from '../core/spec/errors';
 import { scanWorkspace, type ModelVersion, type WorkspaceScan } from '../core/workspace/discover';
 import type { Experiment } from '../core/spec/experiment';
+import { variantModels } from '../core/spec/graph';
 import type { Report, RolloutStatus } from '../shared/report';
 import { runCommand } from '../process/execaRunner';
 import { startModelServer, stopProcessGroup } from './modelServer';
@@ -131,7 +132,7 @@ export class ProcessRuntime implements Runtime {
     const experiment = entry.experiment;
     const models = new Map(scan.models.map((m) => [m.name, m]));
     const needed = [
-      ...experiment.spec.variants.map((v) => v.model),
+      ...experiment.spec.variants.flatMap(variantModels),
       ...(experiment.spec.routing?.mirror ? [experiment.spec.routing.mirror.model] : []),
     ];
 
