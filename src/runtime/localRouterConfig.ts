@@ -38,6 +38,15 @@ export function localRouterConfig(
           model: v.model,
           weight: v.weight,
           role: v.role,
+          // A graph: every step at its own model server (the router calls them over HTTP).
+          ...(v.graph
+            ? {
+                graph: {
+                  ...v.graph,
+                  steps: v.graph.steps.map((st) => ({ ...st, url: server(st.name).url })),
+                },
+              }
+            : {}),
         };
       }),
       ...(exp.spec.routing?.sticky ? { sticky: exp.spec.routing.sticky } : {}),

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SpecError, fieldPath, locate } from './errors';
+import { graphIssues, graphSchema, graphStepSchema } from './graph';
 
 /** The shortest admin token the router accepts. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -30,6 +31,13 @@ const variantSchema = z.strictObject({
     .optional(),
   weight: z.number().min(0),
   role: z.enum(['baseline', 'candidate']).optional(),
+  /**
+   * A graph variant (graph.ts): its steps, each with the base URL of its model's V2 server.
+   * `url` and `model` above are then its output step's.
+   */
+  graph: graphSchema
+    .extend({ steps: z.array(graphStepSchema.extend({ url: z.url({ protocol: /^https?$/ }) })).min(1) })
+    .optional(),
 });
 
 const mirrorSchema = z.strictObject({
@@ -145,6 +153,9 @@ export const routerConfigSchema = z
             message: `duplicate variant "${v.name}"`,
           });
         variants.add(v.name);
+        if (v.graph)
+          for (const issue of graphIssues(v.graph, ['experiments', i, 'variants', j, 'graph']))
+            ctx.addIssue({ code: 'custom', ...issue });
       });
       const baselines = exp.variants.flatMap((v, j) => (v.role === 'baseline' ? [j] : []));
       if (baselines.length > 1)
