@@ -52,6 +52,11 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
   const modelSource = resolveStackOptions(opts).modelSource();
   assertPinned(images.mlserver, 'MLServer');
   const exp = input.experiment;
+  const graphs = exp.spec.variants.filter((v) => v.graph).map((v) => v.name);
+  if (graphs.length)
+    throw new Error(
+      `experiment ${exp.metadata.name}: the Kubernetes stack does not run inference graphs yet (variant ${graphs.join(', ')}) — run graph experiments with the local environment (model-canary up, then deploy), or export them with --target seldon`,
+    );
   const byName = new Map(input.models.map((m) => [m.name, m]));
   const out: KubeObject[] = [];
   for (const { variant, model } of servedVariants(exp)) {
