@@ -29,7 +29,14 @@
 import { stringify } from 'yaml';
 import type { Experiment } from '../core/spec/experiment';
 import type { RouterBundle } from '../shared/routerFiles';
-import { GRAPHS_LOCALLY, graphVariants, refuseGraphs, seldonPipelineObjects } from './graphExport';
+import {
+  GRAPHS_LOCALLY,
+  graphVariants,
+  modelFormat,
+  refuseGraphs,
+  requirements,
+  seldonPipelineObjects,
+} from './graphExport';
 import { dnsName, stackLabels } from './labels';
 import { buildStack, DEFAULT_RELEASE, type ExperimentInput, type ModelRef, type StackOptions } from './stack';
 import type { KubeObject } from './types';
@@ -212,7 +219,10 @@ export function seldonObjects(
     apiVersion: 'mlops.seldon.io/v1alpha1',
     kind: 'Model',
     metadata: { name: modelName(m), ...ns, labels },
-    spec: { storageUri: modelUri(uriBase, input.models, m, exp), requirements: ['sklearn'] },
+    spec: {
+      storageUri: modelUri(uriBase, input.models, m, exp),
+      requirements: requirements(input.models.find((r) => r.name === m)),
+    },
   }));
   const baseline = exp.spec.variants.find((v) => v.role === 'baseline') ?? exp.spec.variants[0]!;
   const weights = exp.spec.variants.map((v) => ({
@@ -284,7 +294,7 @@ export function kserveObjects(
       predictor: {
         ...(canaryPercent !== undefined ? { canaryTrafficPercent: canaryPercent } : {}),
         model: {
-          modelFormat: { name: 'sklearn', version: '1' },
+          modelFormat: modelFormat(input.models.find((r) => r.name === model)),
           protocolVersion: 'v2',
           runtime: 'kserve-mlserver',
           storageUri: modelUri(uriBase, input.models, model, exp),

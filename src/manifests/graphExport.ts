@@ -41,10 +41,22 @@ export function refuseGraphs(exp: Experiment, target: string, instead: string): 
 }
 
 /** What Seldon's MLServer `Server` must offer for a model (its `requirements`). */
-function requirements(ref: ModelRef | undefined): string[] {
+export function requirements(ref: ModelRef | undefined): string[] {
   const runtime = ref?.implementation ? modelRuntimeOf(ref.implementation) : 'sklearn';
   // A custom MLServer runtime (a MLModel subclass) needs the server's Python capability.
   return [runtime ?? 'python'];
+}
+
+/**
+ * KServe's `modelFormat` for a model: its MLServer runtime (kserve-mlserver serves all three).
+ * XGBoost's and LightGBM's carry no version: the runtime matches the format by name, whatever
+ * major versions it lists.
+ */
+export function modelFormat(ref: ModelRef | undefined): { name: string; version?: string } {
+  const runtime = ref?.implementation ? modelRuntimeOf(ref.implementation) : 'sklearn';
+  return runtime === 'xgboost' || runtime === 'lightgbm'
+    ? { name: runtime }
+    : { name: 'sklearn', version: '1' };
 }
 
 /** Seldon Core v2: Models, a Pipeline per variant (and the shadow), an Experiment over the pipelines. */

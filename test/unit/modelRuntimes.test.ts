@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import { MODEL_RUNTIMES, modelRuntimeOf } from '../../src/core/workspace/modelRuntimes';
-import { buildStack, DEFAULT_IMAGES, modelRefs, type KubeObject } from '../../src/manifests';
+import {
+  buildStack,
+  DEFAULT_IMAGES,
+  exportExperiment,
+  modelRefs,
+  type KubeObject,
+} from '../../src/manifests';
 import { runtimeImage } from '../../src/manifests/images';
 import { EXTRA_RUNTIMES, runtimeNamed } from '../../src/runtime/runtimePackages';
 import { MLSERVER_VERSION } from '../../src/runtime/python';
@@ -103,5 +109,28 @@ describe('model runtimes (XGBoost, LightGBM beside scikit-learn)', () => {
       'seldonio/mlserver:1.7.1-sklearn',
       'seldonio/mlserver:1.7.1-xgboost',
     ]);
+  });
+
+  it('exports an XGBoost variant with its runtime: Seldon requirements and KServe model format', () => {
+    const models = modelRefs('/ws', [
+      {
+        name: 'propensity-v1',
+        dir: '/ws/propensity-v1',
+        settingsFile: '',
+        implementation: MODEL_RUNTIMES.sklearn,
+      },
+      {
+        name: 'propensity-xgb',
+        dir: '/ws/propensity-xgb',
+        settingsFile: '',
+        implementation: MODEL_RUNTIMES.xgboost,
+      },
+    ]);
+    const input = { experiment: parseExperiment(EXPERIMENT, '/ws/experiments/p.yaml'), models };
+    const seldon = exportExperiment(input, { target: 'seldon', modelUriBase: 'gs://b' }).files[0]!.content;
+    assert.match(seldon, /name: propensity-xgb\n[^]*?requirements:\n\s+- xgboost/);
+    assert.match(seldon, /name: propensity-v1\n[^]*?requirements:\n\s+- sklearn/);
+    const canary = exportExperiment(input, { target: 'kserve', modelUriBase: 'gs://b' }).files[1]!.content;
+    assert.match(canary, /modelFormat:\n\s+name: xgboost\n/);
   });
 });
