@@ -94,6 +94,20 @@ describe('graph variants: the router runs each step on real MLServer', function 
               },
             ],
           },
+          {
+            // Its only variant is a graph whose encoder is gone: not ready.
+            name: 'pipeline-down',
+            endpoint: 'pipeline-down',
+            variants: [
+              {
+                name: 'g',
+                url: xgb.url,
+                model: 'propensity-xgb',
+                weight: 1,
+                graph: graph({ encoder: dead, v1: v1.url, xgb: xgb.url }),
+              },
+            ],
+          },
         ],
       }),
     );
@@ -133,6 +147,9 @@ describe('graph variants: the router runs each step on real MLServer', function 
 
   it('answers what calling the steps by hand gives, as one request of the variant with per-step latency', async function () {
     this.timeout(120_000);
+    // Ready: every step of the graph variant that gets traffic answers ready.
+    assert.equal((await client.send('GET', '/v2/models/pipeline/ready')).status, 200);
+    assert.equal((await client.send('GET', '/v2/models/pipeline-down/ready')).status, 503);
     const rows = trafficRows().slice(0, 12);
     for (const [i, row] of rows.entries()) {
       const res = await client.infer('pipeline', namedInputsRequest(row.features), {
