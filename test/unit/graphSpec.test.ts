@@ -145,6 +145,10 @@ describe('inference graphs in the experiment file', () => {
       });
       await model('propensity-xgb', { implementation: 'mlserver_xgboost.XGBoostModel' });
       await model('decision', { implementation: 'custom.Decision' });
+      await model('scorer', {
+        implementation: 'custom.Scorer',
+        inputs: [{ name: 'input-0', datatype: 'FP64', shape: [-1, 12] }],
+      });
       await mkdir(join(ws, 'experiments'));
     });
     after(() => rm(ws, { recursive: true, force: true }));
@@ -185,7 +189,7 @@ describe('inference graphs in the experiment file', () => {
           [
             14,
             'spec.variants[0].graph.steps[2].name',
-            'unknown step "decison": no such model (known: decision, encoder, propensity-xgb)',
+            'unknown step "decison": no such model (known: decision, encoder, propensity-xgb, scorer)',
           ],
           [
             13,
@@ -200,6 +204,25 @@ describe('inference graphs in the experiment file', () => {
         ],
       );
       assert.ok(problems.every((p) => p.file.endsWith('p.yaml')));
+    });
+
+    it('refuses a tensor whose datatype differs from the one the reading model declares', async () => {
+      const problems = await scan(`    - name: g
+      weight: 1
+      graph:
+        steps:
+          - name: encoder
+          - name: scorer
+            inputs: [encoder.outputs.features]
+            tensorMap: { encoder.outputs.features: input-0 }`);
+      assert.deepEqual(
+        problems.map((p) => [p.line, p.field]),
+        [[13, 'spec.variants[0].graph.steps[1].inputs[0]']],
+      );
+      assert.match(
+        problems[0]!.message,
+        /^datatype mismatch: encoder\.outputs\.features is FP32 \(model encoder\), but model scorer declares its input "input-0" as FP64 — /,
+      );
     });
   });
 });

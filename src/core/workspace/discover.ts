@@ -22,6 +22,8 @@ export interface ModelVersion {
   artifact?: string;
   /** The output tensors model-settings.json declares (`outputs[].name`), when it declares them. */
   outputs?: string[];
+  /** Datatypes model-settings.json declares for its tensors (`inputs[]`/`outputs[]` with `datatype`). */
+  datatypes?: { inputs: Record<string, string>; outputs: Record<string, string> };
 }
 
 /** An experiment file; `experiment` is absent when the file is invalid. */
@@ -158,7 +160,23 @@ async function readModelSettings(file: string, problems: SpecProblem[]): Promise
   const outputs = Array.isArray(settings.outputs)
     ? (settings.outputs as { name?: unknown }[]).flatMap((o) => (typeof o?.name === 'string' ? [o.name] : []))
     : undefined;
-  return { name, dir, settingsFile: file, implementation, artifact, ...(outputs ? { outputs } : {}) };
+  const types = (list: unknown): Record<string, string> =>
+    Object.fromEntries(
+      (Array.isArray(list) ? (list as { name?: unknown; datatype?: unknown }[]) : []).flatMap((t) =>
+        typeof t?.name === 'string' && typeof t.datatype === 'string' ? [[t.name, t.datatype]] : [],
+      ),
+    );
+  const datatypes = { inputs: types(settings.inputs), outputs: types(settings.outputs) };
+  const typed = Object.keys(datatypes.inputs).length + Object.keys(datatypes.outputs).length > 0;
+  return {
+    name,
+    dir,
+    settingsFile: file,
+    implementation,
+    artifact,
+    ...(outputs ? { outputs } : {}),
+    ...(typed ? { datatypes } : {}),
+  };
 }
 
 function reportDuplicateModels(models: ModelVersion[], problems: SpecProblem[]): void {

@@ -3,9 +3,11 @@
  * the workspace, and every tensor a step reads from another step is one that step's model
  * produces. What a model produces: the `outputs` its model-settings.json declares, else the
  * outputs of its MLServer runtime (scikit-learn, XGBoost and LightGBM answer `predict` and
- * `predict_proba`); a custom runtime that declares none is not checked.
+ * `predict_proba`); a custom runtime that declares none is not checked. Where both models
+ * declare datatypes (model-settings.json `inputs`/`outputs`), a tensor passed between them must
+ * keep its datatype.
  */
-import { parseRef, REQUEST, type Graph } from '../spec/graph';
+import { parseRef, REQUEST, type Graph, type GraphStep } from '../spec/graph';
 import type { ModelVersion } from './discover';
 import { modelRuntimeOf } from './modelRuntimes';
 
@@ -15,6 +17,24 @@ const RUNTIME_OUTPUTS = ['predict', 'predict_proba'];
 export function modelOutputs(model: ModelVersion): string[] | undefined {
   if (model.outputs) return model.outputs;
   return modelRuntimeOf(model.implementation) ? RUNTIME_OUTPUTS : undefined;
+}
+
+/**
+ * When both models declare datatypes: the tensor `ref` names as the step receives it (after its
+ * tensorMap) must have the datatype the step's model declares for that input.
+ */
+function datatypeMismatch(
+  ref: string,
+  step: GraphStep,
+  models: Map<string, ModelVersion>,
+): string | undefined {
+  const { source, side, tensor } = parseRef(ref);
+  if (source === REQUEST || side !== 'outputs' || tensor === undefined) return undefined;
+  const produced = models.get(source)?.datatypes?.outputs[tensor];
+  const name = step.tensorMap?.[ref] ?? tensor;
+  const expected = models.get(step.name)?.datatypes?.inputs[name];
+  if (!produced || !expected || produced === expected) return undefined;
+  return `datatype mismatch: ${ref} is ${produced} (model ${source}), but model ${step.name} declares its input "${name}" as ${expected} — convert it in ${source}, or change ${step.name}'s model-settings.json`;
 }
 
 /** Problems, each at its path under the graph. */
@@ -44,7 +64,11 @@ export function graphModelProblems(
       });
   };
   graph.steps.forEach((step, i) => {
-    (step.inputs ?? []).forEach((ref, j) => check(ref, ['steps', i, 'inputs', j]));
+    (step.inputs ?? []).forEach((ref, j) => {
+      check(ref, ['steps', i, 'inputs', j]);
+      const mismatch = datatypeMismatch(ref, step, byName);
+      if (mismatch) problems.push({ path: ['steps', i, 'inputs', j], message: mismatch });
+    });
     for (const key of Object.keys(step.tensorMap ?? {})) check(key, ['steps', i, 'tensorMap', key]);
   });
   graph.output?.steps.forEach((ref, j) => check(ref, ['output', 'steps', j]));
