@@ -18,41 +18,11 @@
  *
  *   node --import tsx bench/router.ts [--seconds 10]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouter, writeRouterConfig, type RunningRouter } from '../test/harness/router';
-
-interface AutocannonOptions {
-  url: string;
-  method: 'POST';
-  body: string;
-  headers: Record<string, string>;
-  connections: number;
-  duration: number;
-  overallRate?: number;
-}
-interface AutocannonResult {
-  requests: { total: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-}
-interface AutocannonInstance {
-  on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
-}
-type Autocannon = ((
-  opts: AutocannonOptions,
-  cb: (err: Error | null, r: AutocannonResult) => void,
-) => AutocannonInstance) & {
-  track?: unknown;
-};
-// autocannon ships no types and is CommonJS.
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import { load as loadAt, ms, pct, startProcess, type Run } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
 const RATE = 1_000;
@@ -90,79 +60,16 @@ function body(): string {
   return JSON.stringify(req);
 }
 
-interface Run {
-  rps: number;
-  total: number;
-  failed: number;
-  latencies: Float64Array;
-  cpuSeconds: number;
-}
-
-function cpuSeconds(pid: number): number {
-  // Fields 14 and 15 of /proc/<pid>/stat: user and system time in clock ticks (100 per second on Linux).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function load(
+const BODY = body();
+const load = (
   url: string,
   opts: { rate?: number; seconds: number; connections: number; pid: number },
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const latencies: number[] = [];
-    const cpuBefore = cpuSeconds(opts.pid);
-    const instance = autocannon(
-      {
-        url,
-        method: 'POST',
-        body: BODY,
-        headers: { 'content-type': 'application/json' },
-        connections: opts.connections,
-        duration: opts.seconds,
-        ...(opts.rate ? { overallRate: opts.rate } : {}),
-      },
-      (err, r) => {
-        if (err) return reject(err);
-        resolve({
-          rps: r.requests.total / r.duration,
-          total: r.requests.total,
-          failed: r.non2xx + r.errors + r.timeouts,
-          latencies: Float64Array.from(latencies).sort(),
-          cpuSeconds: cpuSeconds(opts.pid) - cpuBefore,
-        });
-      },
-    );
-    instance.on('response', (_c, status, _b, ms) => {
-      if (status === 200) latencies.push(ms);
-    });
-  });
-}
-
-const pct = (xs: Float64Array, p: number): number =>
-  xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)] ?? NaN;
-const ms = (x: number): string => `${x.toFixed(3)} ms`;
-const BODY = body();
-
-async function startUpstreamProcess(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/harness/upstream.ts'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /upstream listening on (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`the upstream exited with ${code}`)));
-  });
-  return { url, proc };
-}
+): Promise<Run> => loadAt(url, { ...opts, body: BODY });
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mc-bench-'));
-  const upstream = await startUpstreamProcess();
+  const started = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
+  const upstream = { url: started.address, proc: started.proc };
   const routers: RunningRouter[] = [];
   try {
     const start = async (sampleRate: number): Promise<RunningRouter> => {

@@ -14,29 +14,17 @@
  *
  *   node --import tsx bench/routerGrpc.ts [--seconds 10]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTO_FILE } from '../test/harness/grpcClient';
 import { startRouter, writeRouterConfig } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
+import { load, pct, startProcess } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
 const RATE = 1_000;
-
-type Autocannon = (
-  opts: Record<string, unknown>,
-  cb: (
-    err: Error | null,
-    r: { requests: { total: number }; duration: number; non2xx: number; errors: number },
-  ) => void,
-) => {
-  on(event: 'response', listener: (c: unknown, status: number, bytes: number, ms: number) => void): void;
-};
-// autocannon ships no types and is CommonJS.
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 interface Figures {
   p50: number;
@@ -84,53 +72,10 @@ function ghz(binary: string, address: string, model: string, seconds: number): F
   return { p50: at(50), p99: at(99), rps: r.rps, failed };
 }
 
-function http(url: string, seconds: number): Promise<Figures> {
+async function http(url: string, seconds: number): Promise<Figures> {
   const body = JSON.stringify({ inputs: [{ ...INPUTS[0], data: [41] }] });
-  return new Promise((resolve, reject) => {
-    const latencies: number[] = [];
-    const instance = autocannon(
-      {
-        url,
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json' },
-        connections: 1,
-        duration: seconds,
-        overallRate: RATE,
-      },
-      (err, r) => {
-        if (err) return reject(err);
-        const xs = Float64Array.from(latencies).sort();
-        const pct = (p: number): number => xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)] ?? NaN;
-        resolve({
-          p50: pct(0.5),
-          p99: pct(0.99),
-          rps: r.requests.total / r.duration,
-          failed: r.non2xx + r.errors,
-        });
-      },
-    );
-    instance.on('response', (_c, status, _b, ms) => {
-      if (status === 200) latencies.push(ms);
-    });
-  });
-}
-
-async function startProcess(
-  script: string,
-  pattern: RegExp,
-): Promise<{ address: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = pattern.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { address, proc };
+  const r = await load(url, { body, seconds, connections: 1, rate: RATE });
+  return { p50: pct(r.latencies, 0.5), p99: pct(r.latencies, 0.99), rps: r.rps, failed: r.failed };
 }
 
 async function main(): Promise<void> {

@@ -7,7 +7,11 @@ Retrains everything with ``train.py --out <tempdir>`` and asserts that:
   the committed ``model.joblib`` (max abs diff < 1e-12);
 * ``data/reference.csv``, ``data/traffic.csv``, ``metrics.json`` and each
   ``model-settings.json`` are byte-identical to the committed files;
-* the committed models load without a scikit-learn version-mismatch warning.
+* the committed models load without a scikit-learn version-mismatch warning;
+* the committed KSDrift detector's reference data (``x_ref.npy``) is exactly the
+  numeric columns of ``data/reference.csv`` as float32, and its ``config.toml``
+  names KSDrift with the p_val train.py sets (alibi-detect itself is not needed
+  for this check: it runs in another environment).
 
 Exits 0 when everything matches, 1 otherwise.
 
@@ -47,6 +51,22 @@ def load_model(path: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
         return joblib.load(path)
+
+
+def check_detector() -> list[str]:
+    """The saved detector matches the reference data it claims to be made from."""
+    folder = HERE / "detectors" / "propensity-ks"
+    reference = pd.read_csv(HERE / "data" / "reference.csv")
+    expected = reference[FEATURES[:4]].to_numpy(dtype=np.float32)
+    x_ref = np.load(folder / "x_ref.npy")
+    config = (folder / "config.toml").read_text(encoding="utf-8")
+    problems = []
+    if x_ref.dtype != np.float32 or x_ref.shape != expected.shape or not np.array_equal(x_ref, expected):
+        problems.append("detectors/propensity-ks/x_ref.npy is not the numeric columns of reference.csv")
+    if 'name = "KSDrift"' not in config or "p_val = 0.001" not in config:
+        problems.append("detectors/propensity-ks/config.toml is not KSDrift with p_val = 0.001")
+    print(f"{'FAIL' if problems else 'ok  '} detector detectors/propensity-ks (x_ref {x_ref.shape})")
+    return problems
 
 
 def main() -> int:
@@ -101,6 +121,7 @@ def main() -> int:
         print(f"{'ok  ' if ok else 'FAIL'} proba  propensity-xgb (max abs diff {diff:.3g})")
         if not ok:
             failures.append(f"propensity-xgb: predict_proba max abs diff {diff:.3g}")
+    failures += check_detector()
 
     if failures:
         print(f"NOT reproducible: {len(failures)} problem(s)", file=sys.stderr)

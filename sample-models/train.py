@@ -26,19 +26,27 @@ Outputs (relative to ``--out``, default: the folder of this script)
 * ``data/traffic.csv``   - held-out rows (with ``user_id`` and label) used to
   simulate live traffic
 * ``metrics.json``       - held-out metrics, also printed to stdout
+* ``detectors/propensity-ks/`` - a KSDrift detector saved with alibi-detect's
+  ``save_detector`` (reference data: the numeric features of reference.csv),
+  for the experiment's ``spec.drift.detectors``. alibi-detect needs numpy < 2,
+  so it runs in its own environment: ``--detector-python`` names that
+  environment's Python (``tools/install-alibi-detect.sh`` makes one), which
+  re-runs this script with ``--detector-only``
 
 Everything is seeded: re-running produces byte-identical CSV/JSON files and
 models that give identical ``predict_proba`` outputs.
 
 Usage::
 
-    python train.py [--out DIR]
+    python train.py [--out DIR] [--detector-python PYTHON]
+    PYTHON train.py --detector-only [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 from pathlib import Path
 
 import joblib
@@ -73,6 +81,12 @@ REGION_P = [0.28, 0.24, 0.26, 0.22]
 N_TRAIN = 9000  # rows used to fit the models
 N_TRAFFIC = 4000  # held-out rows -> data/traffic.csv (and metrics)
 N_REFERENCE = 3000  # training sample -> data/reference.csv
+
+# The sample KSDrift detector: feature-wise two-sample KS tests with Bonferroni over the
+# features. Its p_val is strict because the router asks it about every batch of every variant:
+# with 0.001 a run of a few hundred batches without drift still rarely raises a false alarm.
+DETECTOR_DIR = Path("detectors") / "propensity-ks"
+DETECTOR_P_VAL = 0.001
 
 THRESHOLD = 0.5  # decision threshold used for precision/recall/positive rate
 TOP_FRACTION = 0.10  # "top of the ranking" for precision@top-10%
@@ -318,6 +332,23 @@ def train_xgb(out: Path, X_train, y_train, X_test, y_test) -> dict:
     return evaluate(y_test, model.predict_proba(encode_features(X_test))[:, 1])
 
 
+def write_detector(out: Path) -> None:
+    """Saves the sample KSDrift detector (alibi-detect's save_detector format) under ``out``.
+
+    Its reference data is the numeric features of data/reference.csv, as float32 in the order of
+    NUMERIC_FEATURES: the columns the experiment's ``features`` list names. KSDrift is numpy and
+    scipy only, so neither TensorFlow nor PyTorch is needed to save or to serve it.
+    """
+    from alibi_detect.cd import KSDrift  # only in the detector environment (numpy < 2)
+    from alibi_detect.saving import save_detector
+
+    reference = pd.read_csv(out / "data" / "reference.csv")
+    x_ref = reference[NUMERIC_FEATURES].to_numpy(dtype=np.float32)
+    detector = KSDrift(x_ref, p_val=DETECTOR_P_VAL, correction="bonferroni")
+    save_detector(detector, out / DETECTOR_DIR)
+    print(f"wrote {DETECTOR_DIR} (KSDrift, {x_ref.shape[0]} reference rows x {x_ref.shape[1]} features)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -326,8 +357,20 @@ def main() -> None:
         default=Path(__file__).resolve().parent,
         help="output folder (default: the folder of this script)",
     )
+    parser.add_argument(
+        "--detector-python",
+        help="Python of an environment with alibi-detect, to save the sample detector with",
+    )
+    parser.add_argument(
+        "--detector-only",
+        action="store_true",
+        help="only save the sample detector from the data already written under --out",
+    )
     args = parser.parse_args()
     out: Path = args.out.resolve()
+    if args.detector_only:
+        write_detector(out)
+        return
 
     # Single-threaded native code: HistGradientBoosting's OpenMP loops are
     # painfully slow on small, busy machines, and one thread also rules out
@@ -403,6 +446,18 @@ def main() -> None:
             f"{m['positive_rate']:>9.4f} {m['precision_at_top10pct']:>12.4f}"
         )
     print(f"v1/v3 label agreement on traffic: {metrics['agreement_v1_v3']:.4f}")
+
+    # ---- the sample drift detector (its own environment) --------------------
+    if args.detector_python:
+        subprocess.run(
+            [args.detector_python, str(Path(__file__).resolve()), "--detector-only", "--out", str(out)],
+            check=True,
+        )
+    else:
+        print(
+            f"left {DETECTOR_DIR} as it is: pass --detector-python with the Python of an environment"
+            " that has alibi-detect (bash tools/install-alibi-detect.sh makes one) to rewrite it"
+        )
 
 
 if __name__ == "__main__":

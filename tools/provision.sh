@@ -41,6 +41,11 @@ stamp "MLServer Python environment (the CLI's own setup)"
 node "$root/dist/cli.js" setup --runtime xgboost --runtime lightgbm
 stamp "tritonclient[grpc,http] for the router's client tests (tools/install-tritonclient.sh)"
 bash "$here/install-tritonclient.sh"
+stamp "Debian's prometheus (promtool) and Alertmanager (Go module) for the monitoring tests"
+bash "$here/install-prometheus.sh"
+bash "$here/install-alertmanager.sh" >/dev/null
+stamp "mlserver-alibi-detect for bring-your-own detectors (tools/install-alibi-detect.sh)"
+bash "$here/install-alibi-detect.sh"
 stamp "the stack's images, offline (tools/images/build.sh)"
 bash "$here/images/build.sh"
 stamp "waiting for the kind node image"

@@ -247,9 +247,10 @@ const promoteCommand = (ctx: CliContext): Command => ({
 });
 
 const exportCommand = (ctx: CliContext): Command => ({
-  summary: 'write an experiment as manifests for GitOps: builtin stack, Seldon Core v2 or KServe',
+  summary:
+    'write an experiment as manifests for GitOps (builtin stack, Seldon Core v2, KServe) or its monitoring (Prometheus rules, Grafana dashboard)',
   usage:
-    'model-canary export <experiment-file> --target builtin|seldon|kserve --out DIR [--namespace NS] [--model-uri-base URI] [--router-image IMG] [--allow-lossy] [--workspace DIR]',
+    'model-canary export <experiment-file> --target builtin|seldon|kserve|prometheus|grafana --out DIR [--namespace NS] [--model-uri-base URI] [--router-image IMG] [--allow-lossy] [--rate-window DURATION] [--alert-for DURATION] [--runbook-url URL] [--workspace DIR]',
   help: `Targets and what maps (also written at the top of every file):\n\n${EXPORT_TARGETS.map((t) => EXPORT_DOCS[t]).join('\n\n')}`,
   options: {
     target: { type: 'string', default: 'builtin' },
@@ -258,6 +259,9 @@ const exportCommand = (ctx: CliContext): Command => ({
     'model-uri-base': { type: 'string' },
     'router-image': { type: 'string' },
     'allow-lossy': { type: 'boolean', default: false },
+    'rate-window': { type: 'string' },
+    'alert-for': { type: 'string' },
+    'runbook-url': { type: 'string' },
     workspace: { type: 'string', default: '.' },
   },
   twin: {
@@ -283,6 +287,11 @@ const exportCommand = (ctx: CliContext): Command => ({
       routerImage: v['router-image'] as string | undefined,
       routerBundle: target === 'builtin' ? await routerBundle(ctx, v['router-image']) : undefined,
       allowLossy: !!v['allow-lossy'],
+      monitoring: {
+        rateWindow: v['rate-window'] as string | undefined,
+        alertFor: v['alert-for'] as string | undefined,
+        runbookUrl: v['runbook-url'] as string | undefined,
+      },
     });
     for (const f of result.files) console.log(f);
     for (const n of result.notes) console.error(`  note: ${n}`);

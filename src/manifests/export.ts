@@ -25,6 +25,9 @@
  *   in KServe), the sticky header, the business metric, report, drift and guardrails, and
  *   rollout steps (raise canaryTrafficPercent yourself). canaryTrafficPercent needs KServe's
  *   Serverless (Knative) mode; RawDeployment mode ignores it.
+ *
+ * prometheus, grafana — monitoring for the router's metrics: rules and a dashboard
+ *   (./monitoringExport, docs/monitoring.md).
  */
 import { stringify } from 'yaml';
 import type { Experiment } from '../core/spec/experiment';
@@ -39,10 +42,20 @@ import {
 } from './graphExport';
 import { dnsName, stackLabels } from './labels';
 import { buildStack, DEFAULT_RELEASE, type ExperimentInput, type ModelRef, type StackOptions } from './stack';
+import { MONITORING_DOCS, grafanaFiles, prometheusFiles } from './monitoringExport';
+import type { RuleOptions } from './prometheusRules';
 import type { KubeObject } from './types';
 
-export type ExportTarget = 'builtin' | 'seldon' | 'kserve';
-export const EXPORT_TARGETS: readonly ExportTarget[] = ['builtin', 'seldon', 'kserve'];
+export type ExportTarget = 'builtin' | 'seldon' | 'kserve' | 'prometheus' | 'grafana';
+export const EXPORT_TARGETS: readonly ExportTarget[] = [
+  'builtin',
+  'seldon',
+  'kserve',
+  'prometheus',
+  'grafana',
+];
+/** Targets that serve the models (and so need to know where they are); the others are monitoring. */
+export const SERVING_TARGETS: readonly ExportTarget[] = ['builtin', 'seldon', 'kserve'];
 
 /** What each target is and what does not map; printed by `export --help` and written into each file. */
 export const EXPORT_DOCS: Record<ExportTarget, string> = {
@@ -79,6 +92,7 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'inference.GRPCInferenceService/ModelInfer at the ingress with the authority <name>.<namespace>.<domain>.',
     'Graph variants are refused (KServe has no graph object): nothing is written.',
   ].join('\n'),
+  ...MONITORING_DOCS,
 };
 
 export interface ExportOptions {
@@ -93,6 +107,8 @@ export interface ExportOptions {
   stack?: Partial<StackOptions>;
   /** Export even when the target cannot carry every arm of the experiment (the dropped ones are listed). */
   allowLossy?: boolean;
+  /** prometheus and grafana: the rate window, how long before an alert fires, the runbook page. */
+  monitoring?: RuleOptions;
 }
 
 /** The target cannot carry every arm: exporting would silently send traffic elsewhere than the experiment says. */
@@ -168,6 +184,10 @@ export function exportExperiment(input: ExperimentInput, opts: ExportOptions): E
         notes,
       };
     }
+    case 'prometheus':
+      return { files: prometheusFiles(exp, opts.monitoring ?? {}, opts.namespace), notes: [] };
+    case 'grafana':
+      return { files: grafanaFiles(exp, opts.monitoring ?? {}), notes: [] };
   }
 }
 

@@ -1,8 +1,9 @@
-/** `export` / Export Manifests…: an experiment as files for GitOps (builtin stack, Seldon Core v2, KServe). */
+/** `export` / Export Manifests…: an experiment as files for GitOps (builtin stack, Seldon Core v2, KServe) or monitoring (Prometheus rules, a Grafana dashboard). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { RouterBundle } from '../shared/routerFiles';
 import { EXPORT_TARGETS, LossyExportError, exportExperiment, type ExportTarget } from '../manifests/export';
+import type { RuleOptions } from '../manifests/prometheusRules';
 import { OperationError, usageError } from './errors';
 import { experimentInput } from './experiments';
 
@@ -19,6 +20,8 @@ export interface ExportInput {
   mlserverImage?: string;
   /** Export even when the target drops arms of the experiment (they are listed in the notes). */
   allowLossy?: boolean;
+  /** prometheus and grafana: the rate window, how long before an alert fires, the runbook page. */
+  monitoring?: RuleOptions;
 }
 
 /** The target would drop arms of the experiment and `allowLossy` was not given. */
@@ -52,6 +55,7 @@ export async function exportManifests(input: ExportInput): Promise<ExportResult>
       routerBundle: input.target === 'builtin' && !input.routerImage ? input.routerBundle : undefined,
       ...(input.mlserverImage ? { stack: { images: { mlserver: input.mlserverImage } } } : {}),
       allowLossy: input.allowLossy,
+      monitoring: input.monitoring,
     });
   } catch (err) {
     if (err instanceof LossyExportError) throw new LossyExportRefused(err.dropped, err.message);

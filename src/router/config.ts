@@ -3,7 +3,7 @@
  * routing order (baseline first), upstream targets, the admin token, the experiment (metrics,
  * guardrails, drift) the report is built from, and the drift reference.
  *
- * Relative paths (dataDir, adminTokenFile, experimentFile) are resolved against the config
+ * Relative paths (dataDir, adminTokenFile, experimentFile, alerts.secretsFile) are resolved against the config
  * file's folder, or the working directory for a config that came from a ConfigMap.
  */
 import { dirname, resolve } from 'node:path';
@@ -19,6 +19,7 @@ import {
 import type { RouterConfig, RouterExperimentConfig } from '../core/spec/routerConfig';
 import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
 import { readFromDisk, type ReadText } from './experimentFiles';
+import type { DetectorServer } from './detectors';
 import { upstreamTarget, type UpstreamTarget } from './proxy';
 import { routedGraph, type RoutedGraph } from './graph';
 import { Split } from './routing';
@@ -70,6 +71,8 @@ export class ExperimentRuntime {
     /** What the report is built from. */
     readonly experiment: Experiment,
     readonly reference: ReferenceData | undefined,
+    /** Where the experiment file's bring-your-own detectors are served (./detectors.ts). */
+    readonly detectorServers: readonly DetectorServer[] = [],
   ) {
     this.byName = new Map(variants.map((v, i) => [v.name, i]));
     this.weightsNow = { ...weights };
@@ -119,6 +122,8 @@ export interface RouterSettings {
   timeouts: RouterConfig['timeouts'];
   limits: RouterConfig['limits'];
   eventLog: RouterConfig['eventLog'];
+  /** Alert delivery; `secretsFile` is absolute. */
+  alerts: RouterConfig['alerts'];
   experiments: ExperimentRuntime[];
 }
 
@@ -160,6 +165,10 @@ export async function resolveSettings(
     timeouts: config.timeouts,
     limits: config.limits,
     eventLog: config.eventLog,
+    alerts: {
+      ...config.alerts,
+      ...(config.alerts.secretsFile ? { secretsFile: resolve(baseDir, config.alerts.secretsFile) } : {}),
+    },
     experiments,
   };
 }
@@ -282,6 +291,7 @@ async function resolveExperiment(
     cfg.features ?? reference?.columns,
     experiment,
     reference,
+    cfg.detectors ?? [],
   );
 }
 

@@ -6,9 +6,17 @@
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
 import { randomBytes } from 'node:crypto';
-import type { ExperimentEvent, FeedbackEvent, RolloutEvent, RunEvent, WeightsEvent } from '../shared/events';
+import type {
+  AlertEvent,
+  ExperimentEvent,
+  FeedbackEvent,
+  RolloutEvent,
+  RunEvent,
+  WeightsEvent,
+} from '../shared/events';
 import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
+import { DetectorFeeds } from './detectors';
 import { EventLog, type ReplayStats } from './eventLog';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
@@ -30,6 +38,8 @@ export class RouterCore {
   readonly upstreams: Upstreams;
   readonly shadow: ShadowMirror;
   readonly index: RequestIndex;
+  /** Bring-your-own detectors, fed the recorded features of live requests (./detectors.ts). */
+  readonly detectors: DetectorFeeds;
   readonly log: EventLog;
   readonly replay: ReplayStats;
   private byName = new Map<string, ExperimentRuntime>();
@@ -39,6 +49,8 @@ export class RouterCore {
   private closed = false;
   /** The latest rollout event of each experiment's current run found by replay, for the rollout controller. */
   readonly replayedRollouts = new Map<string, RolloutEvent>();
+  /** The alert deliveries found by replay, oldest first, for the alert delivery's ledger. */
+  readonly replayedAlerts: AlertEvent[] = [];
   /** Each experiment's runs, oldest first (the last is the current one). */
   private readonly runs = new Map<string, RunInfo[]>();
 
@@ -47,9 +59,17 @@ export class RouterCore {
     private readonly logger: Logger,
     startSource: WeightsSource,
   ) {
-    this.metrics = new RouterMetrics(() => this.cachedReports());
+    this.metrics = new RouterMetrics(
+      () => this.cachedReports(),
+      (name) => {
+        const primary = this.byName.get(name)?.experiment.spec.metrics.primary.name;
+        return primary ? [primary] : [];
+      },
+    );
     this.upstreams = new Upstreams(settings.timeouts, settings.limits.connectionsPerUpstream);
     this.shadow = new ShadowMirror(this.upstreams, this.metrics, (e) => this.record(e));
+    this.detectors = new DetectorFeeds((e) => this.record(e), { warn: (m) => logger.warn(m) });
+    this.detectors.configure(settings.experiments);
     for (const exp of settings.experiments) {
       this.builders.set(exp.name, this.newBuilder(exp));
     }
@@ -85,6 +105,8 @@ export class RouterCore {
             lastConfigWeights.set(event.experiment, event);
         } else if (event.type === 'rollout') {
           this.replayedRollouts.set(event.experiment, event);
+        } else if (event.type === 'alert') {
+          this.replayedAlerts.push(event);
         }
       },
     );
@@ -145,6 +167,7 @@ export class RouterCore {
     this.builders.get(event.experiment)?.ingest(event);
     if (event.type === 'request' && !event.shadow)
       this.index.remember(event.id, event.experiment, event.variant, event.run);
+    if (event.type === 'request') this.detectors.observe(event);
   }
 
   /** The run an experiment is in now (undefined before its first run). */
@@ -273,6 +296,7 @@ export class RouterCore {
     }
     this.settings = next;
     this.reindex(next.experiments);
+    this.detectors.configure(next.experiments);
     this.reportCache = undefined;
     for (const exp of next.experiments) this.metrics.weights(exp.name, { ...exp.weights });
     await Promise.all(changedWeights.map((exp) => this.recordWeights(exp, source)));
@@ -312,7 +336,8 @@ export class RouterCore {
     return this.rebuild(exp, run).report(now);
   }
 
-  private cachedReports(): Report[] {
+  /** Every experiment's current report, at most a second old (shared by /metrics and alerts). */
+  cachedReports(): Report[] {
     const now = Date.now();
     if (!this.reportCache || now - this.reportCache.at > REPORT_CACHE_MS) {
       const reports: Report[] = [];
@@ -331,6 +356,7 @@ export class RouterCore {
   /** Flushes and fsyncs the log and closes the upstream pools. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.detectors.close();
     await this.log.close();
     this.closed = true;
     await this.upstreams.close();

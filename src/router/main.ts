@@ -14,6 +14,7 @@ import { RouterCore, type Logger, type WeightsSource } from './core';
 import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
 import { kubeConnection, watchConfigMap } from './kube';
 import { RolloutController } from './rollout';
+import { AlertDelivery } from './alertDelivery';
 import { startGrpcFront } from './grpc/server';
 import { createRouterServer } from './server';
 
@@ -119,6 +120,8 @@ async function start(): Promise<void> {
   const rollouts = new RolloutController(core, logger);
   rollouts.restore(core.replayedRollouts);
   rollouts.run();
+  const alerts = new AlertDelivery(core, logger);
+  alerts.run();
   const server = createRouterServer(core, logger.warn, rollouts);
   // Printed before the HTTP line, which callers wait for.
   const grpc = settings.grpc ? await startGrpcFront(core, logger.warn) : undefined;
@@ -142,6 +145,7 @@ async function start(): Promise<void> {
     logger.info(`${signal}: draining requests, then flushing the event log`);
     void (async () => {
       rollouts.stop();
+      alerts.stop();
       await watching.close();
       await grpc?.shutdown(core.settings.timeouts.shutdownMs);
       await server.shutdown();

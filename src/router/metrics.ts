@@ -1,12 +1,25 @@
 /**
- * Prometheus metrics (prom-client): counters and histograms updated on the hot path, and gauges
- * read from the live report on scrape (drift p-values, SRM, shadow agreement), so Prometheus and
- * the dashboard show the same numbers.
+ * Prometheus metrics (prom-client): counters and histograms updated on the hot path, the weights,
+ * the process's default metrics, and gauges read from the live report on scrape
+ * (./reportGauges). Names are in src/shared/metricNames.ts; what each means and how many series
+ * an experiment makes are in docs/monitoring.md. The exposition passes `promtool check metrics`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LATENCY_BUCKETS_SECONDS, METRICS } from '../shared/metricNames';
 import type { Report } from '../shared/report';
+import { registerDetectorGauges } from './detectorGauges';
+import { registerReportGauges } from './reportGauges';
 
-const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/**
+ * prom-client's default gauges that end in `_total` (which promtool reserves for counters). Each
+ * is the sum over the `type` label of the gauge of the same name without `_total`, which stays.
+ */
+const TOTAL_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+const PREFIX = 'model_canary_';
 
 type Pair = 'experiment' | 'variant';
 /** How a request reached the router: `http` or `grpc`. */
@@ -30,68 +43,77 @@ export class RouterMetrics {
     { duration: Histogram.Internal<Routed>; errors: Counter.Internal; codes: Map<number, Counter.Internal> }
   >();
 
-  constructor(reports: () => Report[]) {
+  /**
+   * @param reports the live reports (cached by the caller), read on each scrape
+   * @param declaredMetrics the metrics an experiment declares: feedback for any other metric name
+   *   is recorded but makes no series, so a client cannot grow the label set
+   */
+  constructor(
+    reports: () => Report[],
+    private readonly declaredMetrics: (experiment: string) => readonly string[] = () => [],
+  ) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'model_canary_' });
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    for (const name of TOTAL_GAUGES) this.registry.removeSingleMetric(PREFIX + name);
     this.duration = new Histogram({
-      name: 'model_canary_request_duration_seconds',
+      name: METRICS.requestDuration,
       help: 'Time from a request arriving to the upstream answer, by experiment, variant and protocol.',
       labelNames: ['experiment', 'variant', 'protocol'],
-      buckets: BUCKETS,
+      buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
     this.requests = new Counter({
-      name: 'model_canary_requests_total',
+      name: METRICS.requests,
       help: 'Routed inference requests by experiment, variant, protocol and the HTTP status code (a gRPC call: the status its code maps from).',
       labelNames: ['experiment', 'variant', 'protocol', 'code'],
       registers,
     });
     this.errors = new Counter({
-      name: 'model_canary_request_errors_total',
+      name: METRICS.requestErrors,
       help: 'Routed requests the variant failed (upstream 5xx, unreachable or timed out), by protocol.',
       labelNames: ['experiment', 'variant', 'protocol'],
       registers,
     });
     this.rejected = new Counter({
-      name: 'model_canary_rejected_requests_total',
+      name: METRICS.rejectedRequests,
       help: 'Requests refused before reaching a variant (malformed, unknown, too large), by status code.',
       labelNames: ['code'],
       registers,
     });
     this.feedback = new Counter({
-      name: 'model_canary_feedback_total',
-      help: 'Feedback events accepted (durable), by experiment, variant and metric.',
+      name: METRICS.feedback,
+      help: 'Feedback events accepted (durable), by experiment, variant and metric (only the metrics the experiment declares).',
       labelNames: ['experiment', 'variant', 'metric'],
       registers,
     });
     this.labels = new Counter({
-      name: 'model_canary_labels_total',
+      name: METRICS.labels,
       help: 'Labels (delayed ground truth) accepted (durable), by experiment and variant.',
       labelNames: ['experiment', 'variant'],
       registers,
     });
     this.shadowDuration = new Histogram({
-      name: 'model_canary_shadow_duration_seconds',
+      name: METRICS.shadowDuration,
       help: 'Latency of mirrored calls to the shadow variant.',
       labelNames: ['experiment', 'variant'],
-      buckets: BUCKETS,
+      buckets: LATENCY_BUCKETS_SECONDS,
       registers,
     });
     this.shadowRequests = new Counter({
-      name: 'model_canary_shadow_requests_total',
+      name: METRICS.shadowRequests,
       help: 'Mirrored calls completed, by outcome (ok or error).',
       labelNames: ['experiment', 'variant', 'outcome'],
       registers,
     });
     this.shadowDropped = new Counter({
-      name: 'model_canary_shadow_dropped_total',
+      name: METRICS.shadowDropped,
       help: 'Mirrors dropped because the shadow already had its maximum of calls in flight.',
       labelNames: ['experiment'],
       registers,
     });
     const weightByExperiment = this.weightByExperiment;
     new Gauge({
-      name: 'model_canary_weight',
+      name: METRICS.weight,
       help: 'Configured weight of each variant.',
       labelNames: ['experiment', 'variant'],
       registers,
@@ -101,93 +123,8 @@ export class RouterMetrics {
           for (const [variant, w] of Object.entries(weights)) this.set({ experiment, variant }, w);
       },
     });
-    new Gauge({
-      name: 'model_canary_drift_p_value',
-      help: 'Drift test p-value per experiment, variant and feature ("prediction" for the model output).',
-      labelNames: ['experiment', 'variant', 'feature', 'test'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of reports()) {
-          for (const f of r.drift?.features ?? [])
-            this.set(
-              { experiment: r.experiment, variant: f.variant, feature: f.name, test: f.test },
-              f.pValue,
-            );
-          for (const p of r.drift?.prediction ?? [])
-            this.set(
-              { experiment: r.experiment, variant: p.variant, feature: 'prediction', test: p.test },
-              p.pValue,
-            );
-        }
-      },
-    });
-    new Gauge({
-      name: 'model_canary_srm_p_value',
-      help: 'Sample-ratio-mismatch test p-value of the observed split against the weights.',
-      labelNames: ['experiment'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of reports()) this.set({ experiment: r.experiment }, r.srm.pValue);
-      },
-    });
-    // For alerting rules: 1 while a threshold of the experiment is breached, and the rollout's state.
-    new Gauge({
-      name: 'model_canary_guardrail_breached',
-      help: 'Whether a guardrail of the experiment is breached (1) or not (0), per variant.',
-      labelNames: ['experiment', 'variant', 'guardrail'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of reports())
-          for (const g of r.guardrails)
-            this.set({ experiment: r.experiment, variant: g.variant, guardrail: g.name }, g.ok ? 0 : 1);
-      },
-    });
-    new Gauge({
-      name: 'model_canary_srm_mismatch',
-      help: 'Whether the observed split mismatches the weights (1: p < 0.001).',
-      labelNames: ['experiment'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of reports()) this.set({ experiment: r.experiment }, r.srm.mismatch ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'model_canary_drift_detected',
-      help: 'Whether input drift is detected on the experiment (dataset drift, 1) or not (0).',
-      labelNames: ['experiment'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of reports())
-          if (r.drift) this.set({ experiment: r.experiment }, r.drift.datasetDrift ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'model_canary_rollout_state',
-      help: "1 for the progressive rollout's current state (Progressing, Paused, Succeeded, RolledBack, …).",
-      labelNames: ['experiment', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of reports())
-          if (r.rollout) this.set({ experiment: r.experiment, state: r.rollout.state }, 1);
-      },
-    });
-    new Gauge({
-      name: 'model_canary_shadow_agreement_ratio',
-      help: "Share of mirrored requests whose predicted class matched the primary's.",
-      labelNames: ['experiment', 'variant'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of reports())
-          if (r.shadow) this.set({ experiment: r.experiment, variant: r.shadow.variant }, r.shadow.agreement);
-      },
-    });
+    registerReportGauges(this.registry, reports);
+    registerDetectorGauges(this.registry, reports);
   }
 
   private child(experiment: string, variant: string, protocol: string) {
@@ -226,8 +163,9 @@ export class RouterMetrics {
     this.rejected.inc({ code: String(code) });
   }
 
+  /** Feedback made durable; counted only for a metric the experiment declares. */
   feedbackAccepted(experiment: string, variant: string, metric: string): void {
-    this.feedback.inc({ experiment, variant, metric });
+    if (this.declaredMetrics(experiment).includes(metric)) this.feedback.inc({ experiment, variant, metric });
   }
 
   labelsAccepted(experiment: string, variant: string, n: number): void {

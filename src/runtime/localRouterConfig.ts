@@ -2,11 +2,15 @@
  * The router config of the local environment: the router on loopback (HTTP, and gRPC when the
  * environment picked a gRPC port), each variant at its MLServer process's HTTP and gRPC ports.
  */
-import { dirname, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Experiment } from '../core/spec/experiment';
 import type { RouterConfigInput } from '../core/spec/routerConfig';
+import { routerDetectors } from './detectorServers';
 import { RuntimeError } from './runtime';
-import type { RuntimeState } from './state';
+import { stateDir, type RuntimeState } from './state';
+
+/** The local environment's alert secrets file, in the workspace's `.model-canary/`. */
+export const LOCAL_ALERT_SECRETS = 'alerts.yaml';
 
 /** The config for `state`'s router serving `experiments`; paths relative to the config's folder. */
 export function localRouterConfig(
@@ -25,6 +29,11 @@ export function localRouterConfig(
     ...(state.router.grpcPort ? { grpcListen: `127.0.0.1:${state.router.grpcPort}` } : {}),
     dataDir: relative(configDir, state.router.dataDir),
     adminTokenFile: relative(configDir, state.router.tokenFile),
+    // The environment's alert webhooks (docs/alerts.md): the user's file, never generated.
+    alerts: {
+      secretsFile: relative(configDir, join(stateDir(state.workspace), LOCAL_ALERT_SECRETS)),
+      externalURL: state.router.url,
+    },
     experiments: experiments.map((exp) => ({
       name: exp.metadata.name,
       endpoint: exp.spec.endpoint,
@@ -49,6 +58,7 @@ export function localRouterConfig(
             : {}),
         };
       }),
+      ...(routerDetectors(state, exp).length ? { detectors: routerDetectors(state, exp) } : {}),
       ...(exp.spec.routing?.sticky ? { sticky: exp.spec.routing.sticky } : {}),
       ...(exp.spec.routing?.mirror
         ? {

@@ -14,6 +14,7 @@ import type { Experiment } from '../core/spec/experiment';
 import { variantModels } from '../core/spec/graph';
 import type { Report, RolloutStatus } from '../shared/report';
 import { runCommand } from '../process/execaRunner';
+import { findAlibiDetectMlserver, startDetectorServers } from './detectorServers';
 import { startModelServer, stopProcessGroup } from './modelServer';
 import { localRouterConfig } from './localRouterConfig';
 import { freePort } from './ports';
@@ -179,6 +180,17 @@ export class ProcessRuntime implements Runtime {
       await writeState(state);
     }
 
+    const alibi = { python: this.opts.python, cacheDir: this.opts.cacheDir, signal: options.signal };
+    await startDetectorServers(
+      state,
+      this.dir,
+      experiment,
+      () => findAlibiDetectMlserver(runCommand, alibi),
+      {
+        readyTimeoutMs: this.opts.readyTimeoutMs,
+        ...options,
+      },
+    );
     state.experiments[experiment.metadata.name] = { file, endpoint: experiment.spec.endpoint };
     const experiments = this.deployedIn(state, scan);
     await this.writeRouterConfig(state, experiments);

@@ -1,3 +1,4 @@
+import type { DetectorEvent } from './detectors';
 import type { RolloutStatus } from './report';
 
 /**
@@ -128,5 +129,42 @@ export interface RunEvent {
   weights: Record<string, number>;
 }
 
+/**
+ * The outcome of one alert message to a webhook (docs/alerts.md): what the router's own alert
+ * evaluator sent, to which webhook (by name, never its URL), and how it went. Replay rebuilds
+ * from these which alerts each webhook was told about, so a restart does not send them again.
+ * Older logs have none.
+ */
+export interface AlertEvent {
+  type: 'alert';
+  ts: number;
+  experiment: string;
+  /** The webhook's name: its key in the alert secrets file. */
+  webhook: string;
+  format: 'alertmanager' | 'slack';
+  status: 'firing' | 'resolved';
+  /** The alerts in the message (their stable keys, `src/core/analysis/alerts.ts`). */
+  keys: string[];
+  /** `delivered` (a 2xx answer), `failed` (every attempt failed) or `dropped` (the queue was full). */
+  outcome: 'delivered' | 'failed' | 'dropped';
+  /** HTTP calls made (0 when dropped). */
+  attempts: number;
+  /** The last answer's HTTP status, when there was one. */
+  httpStatus?: number;
+  /** Why the last attempt failed, with secrets removed. */
+  error?: string;
+  /** The run of the experiment the alerts were about. */
+  run?: string;
+}
+
 export type ExperimentEvent =
-  RequestEvent | FeedbackEvent | LabelEvent | WeightsEvent | RolloutEvent | RunEvent;
+  | RequestEvent
+  | FeedbackEvent
+  | LabelEvent
+  | WeightsEvent
+  | RolloutEvent
+  | RunEvent
+  | AlertEvent
+  | DetectorEvent;
+
+export type { DetectorEvent } from './detectors';

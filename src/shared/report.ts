@@ -3,6 +3,7 @@
  * /api/v1/experiments/{name}/report, what `model-canary analyze` prints, and what the
  * dashboard draws. Field names here are relied on by checks; add, don't rename.
  */
+import type { DetectorsReport } from './detectors';
 import type { ModelMetricsReport } from './modelMetrics';
 
 export type { ModelMetricsReport } from './modelMetrics';
@@ -49,6 +50,8 @@ export interface VariantReport {
    * each, its errors and its own latency. Absent for a single model and in older reports.
    */
   steps?: { name: string; requests: number; errors: number; errorRate: number; latencyMs: LatencySummary }[];
+  /** Requests per second per model-server replica over the run (its load beside its latency); absent in older reports. */
+  loadPerReplica?: number;
 }
 
 export interface SrmReport {
@@ -148,6 +151,8 @@ export interface DriftReport {
   variants?: { variant: string; drift: boolean }[];
   /** Any feature of any variant drifts; holds the nominal level across features × variants. */
   datasetDrift: boolean;
+  /** Bring-your-own Alibi Detect detectors and their verdicts; absent when the experiment names none. */
+  detectors?: DetectorsReport;
 }
 
 /**
@@ -241,6 +246,11 @@ export interface GuardrailResult {
   pending?: boolean;
   /** What the result means, when `value > limit` does not say it (model guardrails). */
   detail?: string;
+  /**
+   * A latency limit exceeded by an arm that carries several times the load per replica of an
+   * arm within it: reported `ok`, with why (src/core/analysis/guardrails.ts).
+   */
+  confounded?: string;
 }
 
 /** One time bucket of the timeline: what each variant served in it. */

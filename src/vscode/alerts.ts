@@ -1,10 +1,14 @@
 /**
  * Alerts in VS Code: a new guardrail breach, sample-ratio mismatch, drift or rollout
- * transition in a live report becomes a notification with actions, once.
+ * transition in a live report becomes a notification with actions (Open Dashboard, and Pause
+ * Rollout while one progresses), once. The Experiments tree lists the current ones
+ * (./alertList.ts); the router sends the same alerts to webhooks (docs/alerts.md).
  */
 import * as vscode from 'vscode';
 import { alertsOf } from '../core/analysis/alerts';
 import type { LiveState } from './liveState';
+
+const ACTIONS = ['Open Dashboard', 'Pause Rollout'];
 
 export class AlertNotifier implements vscode.Disposable {
   private readonly seen = new Set<string>();
@@ -26,14 +30,14 @@ export class AlertNotifier implements vscode.Disposable {
           if (alert.severity === 'info') continue;
           const show =
             alert.severity === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
-          void show(`Model Canary — ${experiment}: ${alert.message}`, 'Open Dashboard', 'Roll Back').then(
-            (choice) => {
-              if (choice === 'Open Dashboard')
-                void vscode.commands.executeCommand('modelCanary.openDashboard', experiment);
-              if (choice === 'Roll Back')
-                void vscode.commands.executeCommand('modelCanary.rollBack', experiment);
-            },
-          );
+          // Pause Rollout only where there is a rollout to pause: the same command as the palette's.
+          const actions = report.rollout?.state === 'Progressing' ? ACTIONS : ACTIONS.slice(0, 1);
+          void show(`Model Canary — ${experiment}: ${alert.message}`, ...actions).then((choice) => {
+            if (choice === 'Open Dashboard')
+              void vscode.commands.executeCommand('modelCanary.openDashboard', experiment);
+            if (choice === 'Pause Rollout')
+              void vscode.commands.executeCommand('modelCanary.pauseRollout', experiment);
+          });
         }
       }
     });

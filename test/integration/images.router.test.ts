@@ -38,8 +38,8 @@ describe('the router image serves the dashboard with its assets (docker run)', f
 
     tmp = await mkdtemp(join(tmpdir(), 'mc-router-image-'));
     const dirs = Object.fromEntries(
-      ['data', 'experiments', 'admin', 'config'].map((d) => [d, join(tmp!, d)]),
-    ) as Record<'data' | 'experiments' | 'admin' | 'config', string>;
+      ['data', 'experiments', 'admin', 'alerts', 'config'].map((d) => [d, join(tmp!, d)]),
+    ) as Record<'data' | 'experiments' | 'admin' | 'alerts' | 'config', string>;
     for (const d of Object.values(dirs)) await mkdir(d, { mode: 0o755 });
     await chmod(dirs.data, 0o777); // the Pod's fsGroup makes its volume writable by user 1000
     for (const [key, text] of Object.entries(file(objects, 'model-canary-experiments')))
@@ -53,7 +53,8 @@ describe('the router image serves the dashboard with its assets (docker run)', f
     const port = 8090;
     router = await runAsPod(pod, container, {
       port,
-      volumes: { data: dirs.data, experiments: dirs.experiments, admin: dirs.admin },
+      // alerts: the optional Secret that nobody created, an empty folder.
+      volumes: { data: dirs.data, experiments: dirs.experiments, admin: dirs.admin, alerts: dirs.alerts },
       extraMounts: [`${dirs.config}:/etc/model-canary/config:ro`],
       // The Pod's own command, reading its config from the file instead of the API server.
       command: [...container.command!.slice(0, 2), '--config', '/etc/model-canary/config/router.yaml'],

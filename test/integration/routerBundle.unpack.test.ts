@@ -43,7 +43,7 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
   before(async function () {
     ensureRouterBuilt();
     tmp = await mkdtemp(join(tmpdir(), 'mc-unpack-'));
-    for (const d of ['bundle', 'app', 'data', 'experiments', 'admin', 'config'])
+    for (const d of ['bundle', 'app', 'data', 'experiments', 'admin', 'alerts', 'config'])
       await mkdir(dirOf(d), { mode: 0o755 });
     await chmod(dirOf('app'), 0o777); // an emptyDir of a Pod with fsGroup: writable by user 1000
     await chmod(dirOf('data'), 0o777);
@@ -149,7 +149,13 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
     );
     const router: RunningContainer = await runAsPod(pod, container, {
       port: 8090,
-      volumes: { app, data: dirOf('data'), experiments: dirOf('experiments'), admin: dirOf('admin') },
+      volumes: {
+        app,
+        data: dirOf('data'),
+        experiments: dirOf('experiments'),
+        admin: dirOf('admin'),
+        alerts: dirOf('alerts'), // the optional Secret that nobody created: an empty folder
+      },
       extraMounts: [`${dirOf('config')}:/etc/model-canary/config:ro`],
       command: [...container.command!.slice(0, 2), '--config', '/etc/model-canary/config/pod-router.yaml'],
       args: [],

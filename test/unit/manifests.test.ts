@@ -268,6 +268,19 @@ describe('stack manifests (pure builders)', () => {
       pod.containers[0]!.volumeMounts?.find((m) => m.name === 'admin'),
       { name: 'admin', mountPath: '/etc/model-canary/admin', readOnly: true },
     );
+    // Alert webhooks (docs/alerts.md): an optional Secret the user makes, named by the config.
+    assert.deepEqual(config.alerts, { secretsFile: '/etc/model-canary/alerts/alerts.yaml' });
+    assert.deepEqual(
+      pod.volumes.find((v) => v.name === 'alerts'),
+      {
+        name: 'alerts',
+        secret: { secretName: 'model-canary-router-alerts', defaultMode: 0o440, optional: true },
+      },
+    );
+    assert.deepEqual(
+      pod.containers[0]!.volumeMounts?.find((m) => m.name === 'alerts'),
+      { name: 'alerts', mountPath: '/etc/model-canary/alerts', readOnly: true },
+    );
     assert.deepEqual(config.experiments[0].variants, [
       {
         name: 'v1',
@@ -315,6 +328,7 @@ describe('stack manifests (pure builders)', () => {
       bundle: 'demo-router-bundle',
       data: 'demo-router-data',
       adminToken: 'demo-router-admin',
+      alertSecrets: 'demo-router-alerts',
     });
   });
 

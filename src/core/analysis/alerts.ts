@@ -3,12 +3,19 @@
  * rollout's transitions, each with a stable key so a watcher reports each one once.
  */
 import type { Report } from '../../shared/report';
+import { detectorAlerts } from './detectorAlerts';
 
 export interface Alert {
   key: string;
   kind: 'guardrail' | 'srm' | 'drift' | 'rollout';
   severity: 'warning' | 'error' | 'info';
   message: string;
+  /** The variant it is about, when it is about one. */
+  variant?: string;
+  /** What it is about: the guardrail, or the feature (`prediction` for the predictions). */
+  subject?: string;
+  /** For a rollout transition: when it happened (epoch ms). */
+  at?: number;
 }
 
 /** Everything alarming in a report right now (plus the rollout history). */
@@ -20,6 +27,8 @@ export function alertsOf(report: Report): Alert[] {
         key: `guardrail:${g.name}:${g.variant}`,
         kind: 'guardrail',
         severity: 'error',
+        variant: g.variant,
+        subject: g.name,
         message: `${g.variant}: ${g.detail ?? `${g.name} ${round(g.value)} over its limit ${g.limit}`}`,
       });
   }
@@ -37,6 +46,8 @@ export function alertsOf(report: Report): Alert[] {
         key: `drift:${f.name}:${f.variant}`,
         kind: 'drift',
         severity: 'warning',
+        variant: f.variant,
+        subject: f.name,
         message: `${f.variant}: feature ${f.name} drifts (${f.test}, p = ${f.pValue.toExponential(1)})`,
       });
   }
@@ -46,14 +57,19 @@ export function alertsOf(report: Report): Alert[] {
         key: `drift:prediction:${p.variant}`,
         kind: 'drift',
         severity: 'warning',
+        variant: p.variant,
+        subject: 'prediction',
         message: `${p.variant}: the prediction distribution drifts (${p.test}, p = ${p.pValue.toExponential(1)})`,
       });
   }
+  out.push(...detectorAlerts(report));
   for (const h of report.rollout?.history ?? []) {
     out.push({
       key: `rollout:${h.ts}:${h.to}:${h.step}`,
       kind: 'rollout',
       severity: h.to === 'RolledBack' || h.to === 'Failed' ? 'error' : 'info',
+      subject: h.to,
+      at: h.ts,
       message: `rollout ${h.from} → ${h.to}: ${h.reason}`,
     });
   }

@@ -56,6 +56,16 @@ export function parseEventLine(line: string): ParsedLine {
       if (typeof e.weights !== 'object' || e.weights === null)
         return { ok: false, error: 'run without "weights"' };
       return { ok: true, event: value as ExperimentEvent };
+    case 'alert':
+      if (!isStr(e.webhook)) return { ok: false, error: 'alert without "webhook"' };
+      if (e.status !== 'firing' && e.status !== 'resolved')
+        return { ok: false, error: 'alert "status" must be "firing" or "resolved"' };
+      if (!Array.isArray(e.keys) || !e.keys.every(isStr))
+        return { ok: false, error: 'alert without a "keys" list of strings' };
+      if (e.outcome !== 'delivered' && e.outcome !== 'failed' && e.outcome !== 'dropped')
+        return { ok: false, error: 'alert "outcome" must be delivered, failed or dropped' };
+      if (!isNum(e.attempts)) return { ok: false, error: 'alert without numeric "attempts"' };
+      return { ok: true, event: value as ExperimentEvent };
     default:
       return { ok: false, error: `unknown type ${JSON.stringify(e.type)}` };
   }

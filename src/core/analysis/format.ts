@@ -10,6 +10,7 @@ import {
   signedPoints,
   unitsText,
 } from '../../shared/format';
+import { detectorLines } from '../../shared/detectorsText';
 import { reportPlanLine } from '../../shared/planText';
 import type { Report } from '../../shared/report';
 import type { ModelMetricsReport } from '../../shared/modelMetrics';
@@ -45,6 +46,7 @@ export function formatReportText(report: Report): string {
         'p50',
         'p95',
         'p99',
+        'load/replica',
         ...Object.keys(report.variants[0]?.feedback ?? {}),
       ],
       ...report.variants.map((v) => [
@@ -57,6 +59,7 @@ export function formatReportText(report: Report): string {
         ms(v.latencyMs.p50),
         ms(v.latencyMs.p95),
         ms(v.latencyMs.p99),
+        v.loadPerReplica === undefined ? '—' : `${v.loadPerReplica.toFixed(1)}/s`,
         ...Object.values(v.feedback).map((m) => `${percent(m.rate, 2)} of ${count(m.count)}`),
       ]),
     ]),
@@ -133,6 +136,7 @@ export function formatReportText(report: Report): string {
       : 'Guardrails: all ok',
   );
   for (const g of report.guardrails.filter((x) => x.pending)) out.push(`  pending: ${g.detail ?? g.name}`);
+  for (const g of report.guardrails.filter((x) => x.confounded)) out.push(`  confounded: ${g.confounded}`);
   if (report.modelMetrics) out.push('', ...modelMetricsText(report.modelMetrics));
   if (report.drift) {
     const d = report.drift;
@@ -148,6 +152,7 @@ export function formatReportText(report: Report): string {
     );
     for (const p of d.prediction)
       out.push(`  prediction ${p.variant}: ${p.test} p=${pValue(p.pValue)}${p.drift ? ' DRIFT' : ''}`);
+    if (d.detectors) out.push(...detectorLines(d.detectors).map((line) => `  ${line}`));
   }
   if (report.shadow)
     out.push(

@@ -192,6 +192,7 @@ export class ReportBuilder {
         ? event.run
         : undefined) ?? this.position;
     if (run !== this.runId) return;
+    if (event.type === 'detector') return this.drift?.verdict(event);
     switch (event.type) {
       case 'request':
         return this.onRequest(event);
@@ -353,7 +354,7 @@ export class ReportBuilder {
     });
     const srm = sampleRatio(this.variants, this.weights, this.units?.arms);
     const modelMetrics = this.model?.report();
-    const guardrails = guardrailResults(this.experiment, variants).concat(
+    const guardrails = guardrailResults(this.experiment, variants, { firstTs: this.firstTs, now }).concat(
       modelGuardrailResults(this.experiment, modelMetrics, (v) => this.model!.firstRequestOf(v), now),
     );
     const comparisons = compareCandidates(this.experiment, this.variants, {

@@ -52,6 +52,8 @@ import {
 import { testPrediction } from './predictions';
 import type { ReferenceData } from './reference';
 import type { DriftSettings, FeaturePlan } from './settings';
+import type { DetectorEvent } from '../../shared/detectors';
+import { DetectorVerdicts } from './verdicts';
 import { VariantWindows, observePrediction } from './variantWindows';
 
 export { parseCsv } from './reference';
@@ -73,6 +75,7 @@ export class DriftDetector {
   private readonly nNumeric: number;
   private readonly nCategorical: number;
   private readonly variants = new Map<string, VariantWindows>();
+  private readonly verdicts: DetectorVerdicts;
 
   constructor(
     private readonly settings: DriftSettings,
@@ -87,6 +90,7 @@ export class DriftDetector {
       throw new RangeError(`drift.pValue must be between 0 and 1, for example 0.05 (got ${settings.pValue})`);
     }
     this.features = planFeatures(settings, reference);
+    this.verdicts = new DetectorVerdicts(settings.detectors ?? []);
     this.nNumeric = this.features.filter((f) => f.type === 'numeric').length;
     this.nCategorical = this.features.length - this.nNumeric;
   }
@@ -124,6 +128,11 @@ export class DriftDetector {
       const cls = toCategory(outputs.predict as unknown);
       if (!Number.isNaN(proba) || cls !== undefined) observePrediction(state, ts, proba, cls);
     }
+  }
+
+  /** Folds a bring-your-own detector's verdict on a batch (./verdicts.ts). */
+  verdict(event: DetectorEvent): void {
+    this.verdicts.ingest(event);
   }
 
   /** The drift section of the report, computed from the windows held now. */
@@ -170,6 +179,11 @@ export class DriftDetector {
       prediction,
       variants,
       datasetDrift: features.some((f) => f.drift),
+      ...withDetectors(this.verdicts.report()),
     };
   }
+}
+
+function withDetectors(detectors: DriftReport['detectors']): Pick<DriftReport, 'detectors'> {
+  return detectors ? { detectors } : {};
 }

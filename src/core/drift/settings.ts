@@ -1,4 +1,5 @@
 /** The drift settings an experiment file gives, and the features the detector plans from them. */
+import type { DetectorSpec } from '../spec/detectorSpec';
 
 export type DriftTest = 'ks' | 'chi2' | 'psi' | 'wasserstein' | 'jensenshannon';
 export type FeatureType = 'numeric' | 'categorical';
@@ -11,6 +12,8 @@ export interface DriftSettings {
   pValue: number;
   correction: 'bonferroni' | 'fdr';
   window: number;
+  /** Bring-your-own Alibi Detect detectors (../spec/detectorSpec.ts). */
+  detectors?: DetectorSpec[];
 }
 
 /** A feature as the detector tests it. */

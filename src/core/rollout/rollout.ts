@@ -22,6 +22,7 @@
  */
 import type { Report } from '../../shared/report';
 import { driftGate, guardrailsGate, maturedUnits, metricGate, srmGate } from './gates';
+import { detectorGate } from './detectorGate';
 import type { RolloutSpec } from './spec';
 import type { Evaluation, GateResult, RolloutState } from './state';
 import { completeStep } from './steps';
@@ -78,6 +79,9 @@ export function evaluateRollout(
   const drift = driftGate(state, spec, report);
   gates.push(drift.gate);
   if (drift.stopReason !== undefined) return evaluated(pauseRollout(state, now, drift.stopReason));
+  const detector = detectorGate(state, report);
+  if (detector) gates.push(detector.gate);
+  if (detector?.stopReason !== undefined) return evaluated(pauseRollout(state, now, detector.stopReason));
 
   const metric = metricGate(state, spec, comparison);
   gates.push(metric.gate);

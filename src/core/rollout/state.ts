@@ -37,7 +37,7 @@ export interface RolloutState {
 }
 
 export interface GateResult {
-  name: 'guardrails' | 'srm' | 'drift' | 'metric' | 'samples' | 'duration' | 'approval';
+  name: 'guardrails' | 'srm' | 'drift' | 'detector' | 'metric' | 'samples' | 'duration' | 'approval';
   ok: boolean;
   detail: string;
 }

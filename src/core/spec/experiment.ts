@@ -10,6 +10,8 @@ import { graphIssues, graphSchema, outputSteps } from './graph';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
 import { planningFields, planningProblems } from './planning';
 import { modelGuardrailIssues, modelGuardrailsSchema, modelSchema } from './modelSpec';
+import { experimentAlertsSchema } from './alertsSpec';
+import { detectorsSchema } from './detectorSpec';
 
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
 export const EXPERIMENT_KIND = 'Experiment';
@@ -93,6 +95,8 @@ const specSchema = z.strictObject({
       pValue: probability.default(0.05),
       correction: z.enum(['bonferroni', 'fdr']).default('bonferroni'),
       window: z.number().int().positive().default(1000),
+      /** Bring-your-own Alibi Detect detectors (./detectorSpec.ts). */
+      detectors: detectorsSchema.optional(),
     })
     .optional(),
   rollout: z
@@ -115,6 +119,8 @@ const specSchema = z.strictObject({
       promoteWhenEquivalent: z.boolean().default(false),
     })
     .optional(),
+  /** Where the router sends this experiment's alerts (docs/alerts.md); default: the environment's webhooks. */
+  alerts: experimentAlertsSchema.optional(),
 });
 
 const experimentSchema = z

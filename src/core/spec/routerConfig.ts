@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { routerAlertsSchema } from './alertsSpec';
 import { SpecError, fieldPath, locate } from './errors';
 import { graphIssues, graphSchema, graphStepSchema } from './graph';
 
@@ -68,6 +69,13 @@ const experimentSchema = z.strictObject({
    * reference CSV (from `experimentFile`); named V2 inputs are always recorded under their own names.
    */
   features: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * Where the experiment file's bring-your-own detectors (`spec.drift.detectors`) are served: V2
+   * servers by detector name. A detector without an entry shows as not served in the report.
+   */
+  detectors: z
+    .array(z.strictObject({ name: z.string().min(1), url: z.url(), model: z.string().min(1) }))
+    .optional(),
 });
 
 const timeoutsSchema = z.strictObject({
@@ -124,6 +132,8 @@ export const routerConfigSchema = z
     timeouts: timeoutsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
     eventLog: eventLogSchema.prefault({}),
+    /** Alert delivery to webhooks (docs/alerts.md). */
+    alerts: routerAlertsSchema.prefault({}),
     experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((config, ctx) => {

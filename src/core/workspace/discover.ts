@@ -10,6 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { SpecError, fieldPath, locate, type SpecProblem } from '../spec/errors';
 import { graphModelProblems } from './graphModels';
 import { isExperimentDocument, parseExperiment, type Experiment } from '../spec/experiment';
+import { detectorPathProblems } from './detectorPaths';
 
 /** A model version: a folder MLServer can serve. */
 export interface ModelVersion {
@@ -237,5 +238,6 @@ function crossCheck(exp: Experiment, text: string, models: ModelVersion[]): Spec
       `the reference file ${reference} does not exist (paths are relative to the experiment file)`,
     );
   }
+  for (const p of detectorPathProblems(exp)) at(p.path, p.field, p.message);
   return problems;
 }

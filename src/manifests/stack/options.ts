@@ -27,8 +27,14 @@ export const CONFIGMAP_LIMIT_BYTES = 1_000_000;
 const EXPERIMENTS_DIR = '/etc/model-canary/experiments';
 const DATA_DIR = '/var/lib/model-canary';
 const ADMIN_DIR = '/etc/model-canary/admin';
+const ALERTS_DIR = '/etc/model-canary/alerts';
 /** The key of the admin token in the `<release>-router-admin` Secret. */
 export const ADMIN_TOKEN_KEY = 'token';
+/**
+ * The key of the alert secrets file (webhook URLs and tokens, docs/alerts.md) in the optional
+ * Secret `<release>-router-alerts`, which the user creates; the router mounts it when it exists.
+ */
+export const ALERT_SECRETS_KEY = 'alerts.yaml';
 
 /** A model version as the cluster sees it. */
 export interface ModelRef {
@@ -82,7 +88,7 @@ export interface StackOptions {
    * Where the router's volumes are mounted (and so where its config points). The defaults suit
    * the Pod; a router run outside a Pod against the same API server (the tests) uses others.
    */
-  paths?: { experimentsDir?: string; dataDir?: string; adminDir?: string };
+  paths?: { experimentsDir?: string; dataDir?: string; adminDir?: string; alertsDir?: string };
   /** Added to every object (e.g. modelcanary.dev/promoted-from). */
   annotations?: Record<string, string>;
 }
@@ -105,6 +111,7 @@ export function stackNames(release = DEFAULT_RELEASE): {
   bundle: string;
   data: string;
   adminToken: string;
+  alertSecrets: string;
 } {
   return {
     router: dnsName([release, 'router']),
@@ -113,6 +120,7 @@ export function stackNames(release = DEFAULT_RELEASE): {
     bundle: dnsName([release, 'router-bundle']),
     data: dnsName([release, 'router-data']),
     adminToken: dnsName([release, 'router-admin']),
+    alertSecrets: dnsName([release, 'router-alerts']),
   };
 }
 
@@ -131,6 +139,7 @@ export function resolveStackOptions(opts: StackOptions) {
     experimentsDir: opts.paths?.experimentsDir ?? EXPERIMENTS_DIR,
     dataDir: opts.paths?.dataDir ?? DATA_DIR,
     adminDir: opts.paths?.adminDir ?? ADMIN_DIR,
+    alertsDir: opts.paths?.alertsDir ?? ALERTS_DIR,
   };
 }
 

@@ -30,7 +30,8 @@ export function routerDataClaim(opts: StackOptions): KubeObject {
 
 /** The router's Deployment; `bundleSha256` when it runs the bundle from its ConfigMap (no router image). */
 export function routerDeployment(opts: StackOptions, bundleSha256: string | undefined): KubeObject {
-  const { names, release, images, port, experimentsDir, dataDir, adminDir } = resolveStackOptions(opts);
+  const { names, release, images, port, experimentsDir, dataDir, adminDir, alertsDir } =
+    resolveStackOptions(opts);
   const labels = routerLabels(release);
   return {
     apiVersion: 'apps/v1',
@@ -103,6 +104,7 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
                 { name: 'data', mountPath: dataDir },
                 { name: 'experiments', mountPath: experimentsDir, readOnly: true },
                 { name: 'admin', mountPath: adminDir, readOnly: true },
+                { name: 'alerts', mountPath: alertsDir, readOnly: true },
               ],
               securityContext: { ...RESTRICTED_CONTAINER_SECURITY, readOnlyRootFilesystem: true },
             },
@@ -113,6 +115,11 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
             { name: 'experiments', configMap: { name: names.experiments, optional: true } },
             // Not optional: without the Secret the Pod waits, and its events name the Secret.
             { name: 'admin', secret: { secretName: names.adminToken, defaultMode: 0o440 } },
+            // Optional: alert webhooks are opt-in, and the router re-reads the file as the Secret changes.
+            {
+              name: 'alerts',
+              secret: { secretName: names.alertSecrets, defaultMode: 0o440, optional: true },
+            },
           ],
         },
       },

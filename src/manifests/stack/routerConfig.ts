@@ -9,6 +9,7 @@ import type { KubeObject } from '../types';
 import { modelServerName, objectMetadata, routerLabels } from './metadata';
 import {
   ADMIN_TOKEN_KEY,
+  ALERT_SECRETS_KEY,
   MLSERVER_GRPC_PORT,
   MLSERVER_HTTP_PORT,
   ROUTER_CONFIG_KEY,
@@ -61,12 +62,13 @@ export function routerConfig(
   entries: NonNullable<RouterConfigInput['experiments']>,
   opts: StackOptions,
 ): RouterConfigInput {
-  const { port, dataDir, adminDir } = resolveStackOptions(opts);
+  const { port, dataDir, adminDir, alertsDir } = resolveStackOptions(opts);
   return {
     listen: `0.0.0.0:${port}`,
     grpcListen: `0.0.0.0:${ROUTER_GRPC_PORT}`,
     dataDir: `${dataDir}/data`,
     adminTokenFile: `${adminDir}/${ADMIN_TOKEN_KEY}`,
+    alerts: { secretsFile: `${alertsDir}/${ALERT_SECRETS_KEY}` },
     experiments: [...entries].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }

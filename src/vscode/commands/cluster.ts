@@ -1,7 +1,7 @@
 /** Commands for Kubernetes: the local kind cluster, promotion to a context (diff first), export for GitOps. */
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { EXPORT_DOCS, EXPORT_TARGETS, type ExportTarget } from '../../manifests/export';
+import { EXPORT_DOCS, EXPORT_TARGETS, SERVING_TARGETS, type ExportTarget } from '../../manifests/export';
 import type { Preview } from '../../kube/preview';
 import { createCluster, deleteCluster } from '../../operations/cluster';
 import { exportManifests, LossyExportRefused } from '../../operations/exportManifests';
@@ -81,7 +81,8 @@ export async function exportManifestsCommand(ctx: CommandContext, arg?: unknown)
   if (!picked) return;
   const target: ExportTarget = picked.target;
   let modelUriBase: string | undefined;
-  {
+  // Monitoring targets (Prometheus rules, a Grafana dashboard) serve no model.
+  if (SERVING_TARGETS.includes(target)) {
     modelUriBase = await vscode.window.showInputBox({
       title: 'Where are the model folders published?',
       prompt:

@@ -30,7 +30,10 @@ export async function pickExperiment(
   const fromNode =
     node?.kind === 'experiment'
       ? node.entry.experiment
-      : node?.kind === 'variant' || node?.kind === 'shadow'
+      : node?.kind === 'variant' ||
+          node?.kind === 'shadow' ||
+          node?.kind === 'alerts' ||
+          node?.kind === 'alert'
         ? findByFile(ctx, node.experimentFile)
         : undefined;
   if (fromNode) return fromNode;

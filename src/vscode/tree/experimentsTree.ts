@@ -5,6 +5,8 @@ import type { WorkspaceModel } from '../workspaceModel';
 import { describeProblem, foreignNode, NodeTree } from './nodeTree';
 import type { TreeNode } from './nodes';
 import { percent, runText } from '../../shared/format';
+import { alertsSummary, currentAlerts } from '../alertList';
+import { describeAlert, describeAlerts } from './alertItems';
 
 export class ExperimentsTree extends NodeTree {
   constructor(
@@ -38,6 +40,13 @@ export class ExperimentsTree extends NodeTree {
         experiment: node.experiment,
         run,
         current: run.id === node.runs.current,
+      }));
+    if (node.kind === 'alerts')
+      return node.alerts.map((alert): TreeNode => ({
+        kind: 'alert',
+        experimentFile: node.experimentFile,
+        experiment: node.experiment,
+        alert,
       }));
     if (node.kind !== 'experiment') return [];
     const problems = node.problems.map((problem): TreeNode => ({ kind: 'problem', problem }));
@@ -76,7 +85,11 @@ export class ExperimentsTree extends NodeTree {
     const history: TreeNode[] = runs?.runs.length
       ? [{ kind: 'runs', experimentFile: exp.file, experiment: exp.metadata.name, runs }]
       : [];
-    return [...problems, ...variants, ...shadow, ...history];
+    const active = report ? currentAlerts(report) : [];
+    const alerts: TreeNode[] = active.length
+      ? [{ kind: 'alerts', experimentFile: exp.file, experiment: exp.metadata.name, alerts: active }]
+      : [];
+    return [...problems, ...alerts, ...variants, ...shadow, ...history];
   }
 
   protected describe(node: TreeNode): vscode.TreeItem {
@@ -158,6 +171,10 @@ export class ExperimentsTree extends NodeTree {
       }
       case 'problem':
         return describeProblem(node);
+      case 'alerts':
+        return describeAlerts(node, alertsSummary(node.alerts));
+      case 'alert':
+        return describeAlert(node);
       default:
         return foreignNode(node);
     }

@@ -10,6 +10,7 @@ import type { KubeContextInfo } from '../../kube/kubeconfig';
 import type { ComponentStatus } from '../../runtime/runtime';
 import type { ExperimentRuns } from '../../operations/runs';
 import type { Comparison, RunInfo, VariantReport } from '../../shared/report';
+import type { Alert } from '../../core/analysis/alerts';
 
 /** What the selected environment's node shows: running (with its components), or why it cannot tell. */
 export interface EnvironmentLive {
@@ -71,7 +72,10 @@ export type TreeNode =
   | { kind: 'shadow'; experimentFile: string; variant: string; model: string; percent: number }
   | { kind: 'runs'; experimentFile: string; experiment: string; runs: ExperimentRuns }
   | { kind: 'run'; experimentFile: string; experiment: string; run: RunInfo; current: boolean }
-  | { kind: 'problem'; problem: SpecProblem };
+  | { kind: 'problem'; problem: SpecProblem }
+  /** A live experiment's current alerts (src/vscode/alertList.ts), and each of them. */
+  | { kind: 'alerts'; experimentFile: string; experiment: string; alerts: Alert[] }
+  | { kind: 'alert'; experimentFile: string; experiment: string; alert: Alert };
 
 /** The file a node stands for, when it stands for one (for Open File). */
 export function fileOf(node: TreeNode): string | undefined {
@@ -84,6 +88,8 @@ export function fileOf(node: TreeNode): string | undefined {
     case 'shadow':
     case 'runs':
     case 'run':
+    case 'alerts':
+    case 'alert':
       return node.experimentFile;
     case 'problem':
       return node.problem.file;

@@ -10,6 +10,7 @@ import type { ColourKey } from '../../variants';
 import { legendView } from '../shared/legend';
 import { variantLabel } from '../shared/variantLabel';
 import { featureHistory, heatmap, type Heatmap } from './shape';
+import { detectorsView } from './detectors';
 
 export function heatmapView(
   map: Heatmap,
@@ -174,6 +175,7 @@ export function driftView(
       `per-feature p-value vs threshold ${pValue(d.threshold)} (${d.correction === 'bonferroni' ? 'Bonferroni' : 'Benjamini–Hochberg'}) · window ${count(d.window)} · reference ${d.reference}`,
     ),
   );
+  if (d.detectors) panel.append(detectorsView(d.detectors));
   if (d.features.length === 0) {
     panel.append(
       h(

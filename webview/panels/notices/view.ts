@@ -1,7 +1,8 @@
 /**
  * Banners above the verdict: the transport's error, the host's notice, the SRM warning
- * when the observed split does not match the weights, the unit of analysis with a sticky key, and
- * matured against pending units under an attribution window.
+ * when the observed split does not match the weights, the unit of analysis with a sticky key,
+ * matured against pending units under an attribution window, and latency guardrails that an
+ * arm exceeds only because it carries several times another's load.
  */
 import { h } from '../../dom';
 import type { Report } from '../../../src/shared/report';
@@ -42,5 +43,8 @@ export function srmBannerView(report: Report): HTMLElement[] {
     ...(units ? [bannerView(report.units!.unexplainedCrossovers > 0 ? 'warn' : 'info', units)] : []),
     ...(attribution ? [bannerView('info', attribution)] : []),
     ...(excluded ? [bannerView('info', excluded)] : []),
+    ...report.guardrails
+      .filter((g) => g.confounded)
+      .map((g) => bannerView('info', `Latency not compared: ${g.confounded}`)),
   ];
 }

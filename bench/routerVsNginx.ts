@@ -1,0 +1,184 @@
+/**
+ * The router beside nginx, in the same run, on the same stub upstream: what each adds over
+ * calling the stub directly at 1,000 req/s, and the ratio router ÷ nginx (target ≤ 1.0).
+ *
+ * nginx is Debian's nginx-light (tools/install-bench-tools.sh), one worker, doing what the
+ * router does at its simplest: `split_clients` on the request id sends 95% to v1 and 5% to v2,
+ * each an upstream with keep-alive connections, and the path is rewritten to the variant's model
+ * (`/v2/models/propensity/infer` → `/v2/models/propensity-v1/infer`). The router runs the same
+ * split with every request sampled for drift (its default) and without. Load: autocannon at
+ * 1,000 req/s over one connection (each response's own time), three rounds in turn, so a noisy
+ * moment of the shared machine hits every path alike.
+ *
+ *   node --import tsx bench/routerVsNginx.ts [--seconds 10] [--rounds 3]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRouter, writeRouterConfig, type RunningRouter } from '../test/harness/router';
+import { REPO_ROOT } from '../test/harness/tools';
+import { load, ms, pct, startProcess, type Run } from './lib/load';
+
+const arg = (name: string, fallback: number): number =>
+  Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
+const SECONDS = arg('--seconds', 10);
+const ROUNDS = arg('--rounds', 3);
+const RATE = 1_000;
+const BODY = JSON.stringify({
+  inputs: [
+    { name: 'age', shape: [1], datatype: 'INT64', data: [41] },
+    { name: 'basket_value', shape: [1], datatype: 'FP64', data: [52.5] },
+  ],
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+/** nginx with split_clients in front of the stub; resolves once it answers. */
+async function startNginx(
+  binary: string,
+  dir: string,
+  upstream: string,
+): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const target = upstream.replace(/^http:\/\//, '');
+  await mkdir(join(dir, 'temp'), { recursive: true });
+  const conf = `
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/temp/body;
+  proxy_temp_path ${dir}/temp/proxy;
+  fastcgi_temp_path ${dir}/temp/fastcgi;
+  uwsgi_temp_path ${dir}/temp/uwsgi;
+  scgi_temp_path ${dir}/temp/scgi;
+  upstream v1 { server ${target}; keepalive 32; }
+  upstream v2 { server ${target}; keepalive 32; }
+  split_clients "\${request_id}" $variant { 95% v1; * v2; }
+  map $variant $model { v1 propensity-v1; v2 propensity-v2; }
+  server {
+    listen 127.0.0.1:${port};
+    location = /v2/models/propensity/infer {
+      proxy_pass http://$variant/v2/models/$model/infer;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`;
+  const file = join(dir, 'nginx.conf');
+  await writeFile(file, conf);
+  const proc = spawn(binary, ['-p', dir, '-c', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const url = `http://127.0.0.1:${port}/v2/models/propensity/infer`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(url, {
+      method: 'POST',
+      body: BODY,
+      headers: { 'content-type': 'application/json' },
+    })
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return { url, proc };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill('SIGTERM');
+  throw new Error(`nginx did not answer on ${url} (see ${dir}/error.log)`);
+}
+
+async function main(): Promise<void> {
+  const [nginxBinary] = execFileSync('bash', [join(REPO_ROOT, 'tools/install-bench-tools.sh')])
+    .toString()
+    .trim()
+    .split('\n');
+  const dir = await mkdtemp(join(tmpdir(), 'mc-bench-nginx-'));
+  const stub = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
+  const routers: RunningRouter[] = [];
+  let nginx: { url: string; proc: ChildProcess } | undefined;
+  try {
+    nginx = await startNginx(nginxBinary!, join(dir, 'nginx'), stub.address);
+    const router = async (sampleRate: number): Promise<string> => {
+      const sub = await mkdtemp(join(dir, 'router-'));
+      const r = await startRouter(
+        await writeRouterConfig(sub, {
+          experiments: [
+            {
+              name: 'propensity',
+              endpoint: 'propensity',
+              sampleRate,
+              variants: [
+                { name: 'v1', url: stub.address, model: 'propensity-v1', weight: 95 },
+                { name: 'v2', url: stub.address, model: 'propensity-v2', weight: 5 },
+              ],
+            },
+          ],
+        }),
+      );
+      routers.push(r);
+      return `${r.url}/v2/models/propensity/infer`;
+    };
+    const paths: [string, string][] = [
+      ['direct', `${stub.address}/v2/models/propensity-v1/infer`],
+      ['nginx split_clients', nginx.url],
+      ['router, sampled', await router(1)],
+      ['router, unsampled', await router(0)],
+    ];
+    const at = (url: string, seconds: number): Promise<Run> =>
+      load(url, { body: BODY, seconds, connections: 1, rate: RATE });
+    for (const [, url] of paths) await at(url, 2);
+    console.log(
+      `${ROUNDS} rounds of ${SECONDS} s per path at ${RATE} req/s; ${process.arch}, Node ${process.version}`,
+    );
+
+    const added: Record<string, { p50: number; p99: number }[]> = {};
+    for (let round = 1; round <= ROUNDS; round++) {
+      const runs = new Map<string, Run>();
+      for (const [name, url] of paths) runs.set(name, await at(url, SECONDS));
+      const d = runs.get('direct')!;
+      console.log(`\nround ${round}:`);
+      for (const [name] of paths) {
+        const r = runs.get(name)!;
+        const a = {
+          p50: pct(r.latencies, 0.5) - pct(d.latencies, 0.5),
+          p99: pct(r.latencies, 0.99) - pct(d.latencies, 0.99),
+        };
+        if (name !== 'direct') (added[name] ??= []).push(a);
+        console.log(
+          `  ${name.padEnd(20)} p50 ${ms(pct(r.latencies, 0.5))}  p99 ${ms(pct(r.latencies, 0.99))}  ${r.rps.toFixed(0)} req/s, ${r.failed} failed` +
+            (name === 'direct' ? '' : `   added p50 ${ms(a.p50)}, p99 ${ms(a.p99)}`),
+        );
+      }
+    }
+    const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const nginxP99 = median(added['nginx split_clients']!.map((a) => a.p99));
+    console.log(`\nmedian over ${ROUNDS} rounds, added over direct:`);
+    for (const name of Object.keys(added)) {
+      const p50 = median(added[name]!.map((a) => a.p50));
+      const p99 = median(added[name]!.map((a) => a.p99));
+      const ratio = name.startsWith('router')
+        ? `   added p99 ÷ nginx's ${(p99 / nginxP99).toFixed(2)} (target ≤ 1.0)`
+        : '';
+      console.log(`  ${name.padEnd(20)} p50 ${ms(p50)}  p99 ${ms(p99)}${ratio}`);
+    }
+  } finally {
+    for (const r of routers) await r.stop();
+    nginx?.proc.kill('SIGTERM');
+    stub.proc.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

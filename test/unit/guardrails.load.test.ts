@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { CONFOUNDING_LOAD_RATIO, guardrailResults } from '../../src/core/analysis/guardrails';
+import type { Experiment } from '../../src/core/spec/experiment';
+import type { VariantReport } from '../../src/shared/report';
+
+const experiment = {
+  metadata: { name: 'propensity' },
+  spec: { metrics: { guardrails: { latencyP95Ms: { max: 50 } } } },
+} as unknown as Experiment;
+
+function variant(name: string, requests: number, p95: number): VariantReport {
+  return {
+    name,
+    role: name === 'v1' ? 'baseline' : 'candidate',
+    weight: 0,
+    observedShare: 0,
+    requests,
+    errors: 0,
+    errorRate: 0,
+    latencyMs: { p50: p95 / 2, p95, p99: p95 * 1.5 },
+    feedback: {},
+  };
+}
+
+describe('latency guardrails at unequal load (fair comparisons)', () => {
+  it('sets each arm’s load per replica from its requests over the run', () => {
+    const vs = [variant('v1', 1900, 20), variant('v2', 100, 20)];
+    guardrailResults(experiment, vs, { firstTs: 0, now: 10_000 });
+    assert.deepEqual(
+      vs.map((v) => v.loadPerReplica),
+      [190, 10],
+    );
+  });
+
+  it('reports the busy arm’s breach as confounded when a lighter arm is within the limit', () => {
+    const vs = [variant('v1', 1900, 252), variant('v2', 100, 33)];
+    const [g1, g2] = guardrailResults(experiment, vs, { firstTs: 0, now: 10_000 });
+    assert.equal(g1!.ok, true);
+    assert.match(
+      g1!.confounded!,
+      /v1's p95 252 ms is over 50 ms while it carries 19× v2's load .*\(190 vs 10 req\/s\)/,
+    );
+    assert.deepEqual([g2!.ok, g2!.confounded], [true, undefined]);
+  });
+
+  it('keeps a breach when the loads are comparable, or when the lighter arm breaches', () => {
+    const ratio = CONFOUNDING_LOAD_RATIO - 0.5;
+    const even = [variant('v1', Math.round(100 * ratio), 252), variant('v2', 100, 33)];
+    assert.equal(guardrailResults(experiment, even, { firstTs: 0, now: 10_000 })[0]!.ok, false);
+    const lightSlow = [variant('v1', 1900, 20), variant('v2', 100, 252)];
+    const g = guardrailResults(experiment, lightSlow, { firstTs: 0, now: 10_000 });
+    assert.deepEqual([g[1]!.ok, g[1]!.confounded], [false, undefined]);
+    const bothSlow = [variant('v1', 1900, 252), variant('v2', 100, 80)];
+    assert.equal(guardrailResults(experiment, bothSlow, { firstTs: 0, now: 10_000 })[0]!.ok, false);
+    // Without a known run start there is no load, and a breach stays a breach.
+    assert.equal(
+      guardrailResults(experiment, [variant('v1', 1900, 252), variant('v2', 100, 33)])[0]!.ok,
+      false,
+    );
+  });
+});
