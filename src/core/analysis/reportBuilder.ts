@@ -42,7 +42,6 @@ import {
   emptyVariantAggregates,
   isError,
   recordFeedbackValue,
-  recordRequestDetails,
   variantReport,
   type VariantAggregates,
 } from './variantAggregates';
@@ -226,7 +225,7 @@ export class ReportBuilder {
     this.firstTs = Math.min(this.firstTs, e.ts);
     this.lastTs = Math.max(this.lastTs, e.ts);
     v.requests++;
-    recordRequestDetails(v, e);
+    v.recordDetails(e);
     const failed = isError(e);
     if (failed) v.errors++;
     else v.latency.record(e.ts, e.latencyMs);

@@ -27,6 +27,8 @@ export interface VariantAggregates {
   metrics: Map<string, MetricAggregates>;
   /** Timeline bucket start → requests and errors in it. */
   buckets: Map<number, { requests: number; errors: number }>;
+  /** Counts what a randomised request says beside its variant (recordRequestDetails). */
+  recordDetails(e: RequestEvent): void;
   /** A graph variant's steps, by name: the requests that reached each, its errors and latency. */
   steps?: Map<string, { requests: number; errors: number; latency: LatencyRecorder }>;
 }
@@ -37,6 +39,9 @@ export function emptyVariantAggregates(
   timeline: { bucketMs?: number; maxBuckets?: number },
 ): VariantAggregates[] {
   return experiment.spec.variants.map((v, index) => ({
+    recordDetails(this: VariantAggregates, e: RequestEvent): void {
+      recordRequestDetails(this, e);
+    },
     name: v.name,
     role: v.role,
     index,
