@@ -21,6 +21,7 @@ import { demoCommand } from './demoCommand';
 import { environmentCommands } from './environmentCommands';
 import { planCommand } from './planCommand';
 import { labelCommand } from './labelCommand';
+import { logCommand } from './logCommand';
 import { rolloutCommands } from './rolloutCommands';
 import { trafficCommands } from './trafficCommands';
 
@@ -173,6 +174,7 @@ export function commandTable(ctx: CliContext): Record<string, Command> {
     plan: planCommand,
     ...clusterCommands(ctx),
     label: labelCommand(ctx),
+    log: logCommand,
     demo: demoCommand(ctx),
     router: routerCommand(ctx),
   };

@@ -10,6 +10,7 @@ import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody, sendJson } from './http';
+import { MIN_ROLLOUT_STEP, validRolloutStep } from '../core/spec/domains';
 import type { RolloutController } from './rollout';
 import { ADMIN_TOKEN_HEADER, ROLLOUT_ACTIONS } from '../shared/routerApi';
 import { WeightsError, resolveWeights } from '../shared/weights';
@@ -123,11 +124,9 @@ export async function handleRollout(
   const steps = o.steps;
   if (
     steps !== undefined &&
-    (!Array.isArray(steps) ||
-      steps.length === 0 ||
-      !steps.every((x) => typeof x === 'number' && x > 0 && x <= 100))
+    (!Array.isArray(steps) || steps.length === 0 || !steps.every(validRolloutStep))
   ) {
-    throw new HttpError(400, 'overrides.steps must be a list of percentages in (0, 100]');
+    throw new HttpError(400, `overrides.steps must be a list of percentages from ${MIN_ROLLOUT_STEP} to 100`);
   }
   const state = await rollouts.act(exp, action as (typeof ACTIONS)[number], {
     candidate,

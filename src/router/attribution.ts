@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody } from './http';
+import { checkIngestToken } from './ingestToken';
 import type { Attribution } from './requestIndex';
 
 const MAX_LISTED = 10;
@@ -32,6 +33,7 @@ export async function attributedBatch<T extends { requestId: string }>(
   words: { what: string; array: string },
   check: (item: unknown, at: string) => T,
 ): Promise<{ ts: number; items: (T & { variant: string; run?: string })[] }> {
+  checkIngestToken(core, exp, req);
   const parsed = parseJson(await readBody(req, core.settings.limits.maxBodyBytes));
   const list = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
   if (list.length === 0) throw new HttpError(400, `the ${words.array} array is empty`);

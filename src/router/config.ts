@@ -124,6 +124,12 @@ export interface RouterSettings {
   eventLog: RouterConfig['eventLog'];
   /** Alert delivery; `secretsFile` is absolute. */
   alerts: RouterConfig['alerts'];
+  /** Host names beyond loopback and IP addresses (SECURITY.md). */
+  allowedHosts: string[];
+  /** Origins allowed to call from a browser. */
+  cors: RouterConfig['cors'];
+  /** Feedback and labels: whether they need a token, and the token of each experiment (./ingestToken.ts). */
+  ingest: { required: boolean; tokens: Map<string, string> };
   experiments: ExperimentRuntime[];
 }
 
@@ -169,8 +175,24 @@ export async function resolveSettings(
       ...config.alerts,
       ...(config.alerts.secretsFile ? { secretsFile: resolve(baseDir, config.alerts.secretsFile) } : {}),
     },
+    allowedHosts: config.allowedHosts,
+    cors: config.cors,
+    ingest: {
+      required: config.requireIngestToken ?? !isLoopbackHost(host),
+      tokens: new Map(
+        config.experiments.flatMap((e) => {
+          const token = e.ingestToken ?? config.ingestToken;
+          return token ? [[e.name, token] as const] : [];
+        }),
+      ),
+    },
     experiments,
   };
+}
+
+/** True for a listen host only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 }
 
 async function resolveExperiment(

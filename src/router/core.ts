@@ -6,6 +6,7 @@
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type {
   AlertEvent,
   ExperimentEvent,
@@ -18,6 +19,8 @@ import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { DetectorFeeds } from './detectors';
 import { EventLog, type ReplayStats } from './eventLog';
+import { QUARANTINE_FILE } from './quarantine';
+import { clearWriter, markWriter } from './writerMark';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
@@ -92,6 +95,10 @@ export class RouterCore {
         warn: (m) => logger.warn(m),
       },
       (event, segment) => {
+        // Outcomes for a request the log does not hold (its line lost or quarantined) would
+        // count successes without a trial; replay quarantines them (./eventLog.ts).
+        if ((event.type === 'feedback' || event.type === 'label') && !this.index.mayHold(event.id))
+          throw new Error(`${event.type} for request ${event.id}, which the log does not hold`);
         if (event.type === 'run') this.onRun(event);
         this.builders.get(event.experiment)?.ingest(event);
         if (event.type === 'request') {
@@ -112,6 +119,7 @@ export class RouterCore {
     );
     this.log = opened.log;
     this.replay = opened.stats;
+    markWriter(settings.dataDir);
     for (const exp of settings.experiments) {
       const last = lastWeights.get(exp.name)?.weights;
       const lastConfig = lastConfigWeights.get(exp.name)?.weights;
@@ -320,7 +328,11 @@ export class RouterCore {
 
   private rebuild(exp: ExperimentRuntime, run?: string): ReportBuilder {
     const builder = this.newBuilder(exp, run);
-    this.log.snapshot((e) => builder.ingest(e));
+    // As at replay: outcomes for a request the log does not hold are left out.
+    this.log.snapshot((e) => {
+      if ((e.type === 'feedback' || e.type === 'label') && !this.index.mayHold(e.id)) return;
+      builder.ingest(e);
+    });
     return builder;
   }
 
@@ -330,10 +342,23 @@ export class RouterCore {
    */
   report(name: string, now?: number, run?: string): Report | undefined {
     const current = this.currentRun(name)?.id;
-    if (run === undefined || run === current) return this.builders.get(name)?.report(now);
+    if (run === undefined || run === current) return this.withLogHealth(this.builders.get(name)?.report(now));
     const exp = this.byName.get(name);
     if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
-    return this.rebuild(exp, run).report(now);
+    return this.withLogHealth(this.rebuild(exp, run).report(now));
+  }
+
+  /** The quarantined lines of the log, when replay found any (src/router/quarantine.ts). */
+  get logHealth(): { quarantined: number; quarantineFile: string } | undefined {
+    const n = this.replay.quarantined;
+    return n > 0
+      ? { quarantined: n, quarantineFile: join(this.settings.dataDir, QUARANTINE_FILE) }
+      : undefined;
+  }
+
+  private withLogHealth(report: Report | undefined): Report | undefined {
+    const health = this.logHealth;
+    return report && health ? { ...report, eventLog: health } : report;
   }
 
   /** Every experiment's current report, at most a second old (shared by /metrics and alerts). */
@@ -358,6 +383,7 @@ export class RouterCore {
     if (this.closed) return;
     await this.detectors.close();
     await this.log.close();
+    clearWriter(this.settings.dataDir);
     this.closed = true;
     await this.upstreams.close();
   }

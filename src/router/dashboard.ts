@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ServerResponse } from 'node:http';
-import { dashboardHtml } from '../shared/dashboardHtml';
+import { dashboardCsp, dashboardHtml } from '../shared/dashboardHtml';
 import { DASHBOARD_ASSET_TYPES } from '../shared/routerFiles';
 
 const ASSETS: Readonly<Record<string, string>> = DASHBOARD_ASSET_TYPES;
@@ -28,21 +28,32 @@ export async function serveDashboard(path: string, res: ServerResponse, assetDir
   }
   if (!path.startsWith('/dashboard/')) return false;
   const name = path.slice('/dashboard/'.length);
+  // The page carries weight, promote and roll-back buttons: no other site may frame it.
   const security = {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-store',
+    'x-frame-options': 'DENY',
   };
   if (name === '' || name === 'index.html') {
-    const html = dashboardHtml({
-      scriptUri: 'webview.js',
-      styleUri: 'dashboard.css',
+    const page = {
       nonce: randomBytes(16).toString('base64'),
       cspSource: "'self'",
-      mode: 'browser',
+      mode: 'browser' as const,
+    };
+    const html = dashboardHtml({
+      ...page,
+      scriptUri: 'webview.js',
+      styleUri: 'dashboard.css',
       title: 'Model Canary dashboard',
     });
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...security });
+    // The <meta> policy cannot say frame-ancestors; the header carries it.
+    const csp = `${dashboardCsp(page)}; frame-ancestors 'none'`;
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': csp,
+      ...security,
+    });
     res.end(html);
     return true;
   }

@@ -14,7 +14,9 @@
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync } from 'node:fs';
 import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { checkLine } from '../core/log/eventSchema';
+import { Quarantine, type BadLine } from './quarantine';
 import type { ExperimentEvent, RequestEvent } from '../shared/events';
 
 export interface EventLogOptions {
@@ -35,6 +37,8 @@ export interface ReplayStats {
   tornBytes: number;
   /** Complete lines that were not valid JSON (reported, skipped). */
   skippedLines: number;
+  /** Lines that are not events (not JSON, not the schema, or not applicable): skipped and kept in `quarantine.jsonl`. */
+  quarantined: number;
 }
 
 const SEGMENT = /^events-(\d{8})\.jsonl$/;
@@ -55,6 +59,8 @@ export class EventLog {
   /** The batch being written right now (not yet counted in `size`). */
   private inFlight: string[] = [];
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Callers waiting for the write(2) of what they appended, not its fsync. */
+  private writeWaiters: (() => void)[] = [];
   private draining: Promise<void> | undefined;
   private scheduled = false;
   private dirty = false;
@@ -100,17 +106,27 @@ export class EventLog {
       ms: 0,
       tornBytes: 0,
       skippedLines: 0,
+      quarantined: 0,
+    };
+    const quarantine = new Quarantine(dir);
+    const onBad = (bad: BadLine): void => {
+      stats.quarantined++;
+      if (quarantine.add(bad))
+        opts.warn?.(
+          `${bad.segment} at byte ${bad.offset}: quarantined a line that is not an event (${bad.reason})`,
+        );
     };
     let lastSize = 0;
     segments.forEach((n, i) => {
       const last = i === segments.length - 1;
-      const r = replaySegment(join(dir, segmentName(n)), n, { repair: last }, visit, opts.warn);
+      const r = replaySegment(join(dir, segmentName(n)), n, { repair: last }, visit, opts.warn, onBad);
       stats.events += r.events;
       stats.bytes += r.size;
       stats.tornBytes += r.tornBytes;
       stats.skippedLines += r.skipped;
       if (last) lastSize = r.size - r.tornBytes;
     });
+    quarantine.save(opts.warn);
     stats.ms = performance.now() - started;
     const lastSegment = segments[segments.length - 1] ?? 1;
     return { log: new EventLog(dir, opts, lastSegment, lastSize), stats };
@@ -153,6 +169,20 @@ export class EventLog {
     return this.flush();
   }
 
+  /**
+   * Resolves once everything queued so far is written (write(2): in the page cache, so it
+   * survives SIGKILL, fsynced within `fsyncIntervalMs`). The router answers a request after
+   * this: one write per turn of the event loop covers every request answered in it. Never
+   * rejects: a failed write is warned about, and the answer goes out anyway.
+   */
+  written(): Promise<void> {
+    if (this.lines.length === 0 && this.inFlight.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.writeWaiters.push(resolve);
+      this.schedule();
+    });
+  }
+
   /** Resolves once everything queued so far is written and fsynced. */
   flush(): Promise<void> {
     if (this.closed && this.lines.length === 0 && !this.draining) return Promise.resolve();
@@ -179,20 +209,22 @@ export class EventLog {
       this.scheduled = false;
       this.draining = this.drain().finally(() => {
         this.draining = undefined;
-        if (this.lines.length > 0 || this.waiters.length > 0) this.schedule();
+        if (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0) this.schedule();
       });
     });
   }
 
   // One writer at a time: batches, fsyncs and rotations never interleave.
   private async drain(): Promise<void> {
-    while (this.lines.length > 0 || this.waiters.length > 0 || this.syncDue) {
+    while (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0 || this.syncDue) {
       const lines = this.lines;
       const ids = this.ids;
       const waiters = this.waiters;
+      const writeWaiters = this.writeWaiters;
       this.lines = [];
       this.ids = [];
       this.waiters = [];
+      this.writeWaiters = [];
       try {
         if (lines.length > 0) {
           const data = Buffer.from(lines.join(''), 'utf8');
@@ -202,6 +234,7 @@ export class EventLog {
           this.dirty = true;
           this.opts.onWritten?.(this.segment, ids);
         }
+        for (const w of writeWaiters) w();
         const due = performance.now() - this.lastSync >= this.opts.fsyncIntervalMs;
         if (this.dirty && (waiters.length > 0 || this.syncDue || due)) {
           await fdatasync(this.fd);
@@ -215,6 +248,7 @@ export class EventLog {
         const error = err instanceof Error ? err : new Error(String(err));
         this.opts.warn?.(`event log: writing ${lines.length} events failed: ${error.message}`);
         this.syncDue = false;
+        for (const w of writeWaiters) w();
         for (const w of waiters) w.reject(error);
       }
     }
@@ -245,6 +279,7 @@ function replaySegment(
   how: { repair: boolean; limit?: number },
   visit: (event: ExperimentEvent, segment: number) => void,
   warn: ((message: string) => void) | undefined,
+  onBad?: (bad: BadLine) => void,
 ): { events: number; size: number; tornBytes: number; skipped: number } {
   const last = how.repair;
   const fd = openSync(file, last ? 'r+' : 'r');
@@ -258,6 +293,8 @@ function replaySegment(
     while (pos < size) {
       const n = readSync(fd, buf, 0, buf.length, pos);
       if (n <= 0) break;
+      // File offset of the chunk's first byte (the carried incomplete line comes first).
+      const base = pos - (carry?.length ?? 0);
       pos += n;
       const chunk = carry ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
       const end = chunk.lastIndexOf(10);
@@ -265,23 +302,24 @@ function replaySegment(
         carry = Buffer.from(chunk);
         continue;
       }
-      const text = chunk.toString('utf8', 0, end);
       let start = 0;
-      while (start <= text.length) {
-        let nl = text.indexOf('\n', start);
-        if (nl < 0) nl = text.length;
+      while (start <= end) {
+        const nl = chunk.indexOf(10, start);
         if (nl > start) {
-          const line = text.slice(start, nl);
-          let event: ExperimentEvent | undefined;
-          try {
-            event = JSON.parse(line) as ExperimentEvent;
-          } catch {
-            skipped++;
-            warn?.(`${file}: skipped a line that is not JSON: ${line.slice(0, 80)}`);
+          const line = chunk.toString('utf8', start, nl);
+          const checked = checkLine(line);
+          let reason = checked.ok ? undefined : checked.reason;
+          if (checked.ok) {
+            try {
+              visit(checked.event, segment);
+              events++;
+            } catch (err) {
+              reason = `the router could not apply it: ${(err as Error).message}`;
+            }
           }
-          if (event !== undefined) {
-            visit(event, segment);
-            events++;
+          if (reason !== undefined) {
+            skipped++;
+            onBad?.({ segment: basename(file), offset: base + start, reason, line });
           }
         }
         start = nl + 1;
@@ -317,12 +355,10 @@ export async function findRequestInSegment(file: string, id: string): Promise<Re
     const start = data.lastIndexOf(10, at) + 1;
     let end = data.indexOf(10, at);
     if (end < 0) end = data.length;
-    try {
-      const event = JSON.parse(data.toString('utf8', start, end)) as ExperimentEvent;
-      if (event.type === 'request' && !event.shadow && event.id === id) found = event;
-    } catch {
-      // a torn line: not a request anyone was told about
-    }
+    // A torn or quarantined line is not a request anyone was told about.
+    const checked = checkLine(data.toString('utf8', start, end));
+    const event = checked.ok ? checked.event : undefined;
+    if (event?.type === 'request' && !event.shadow && event.id === id) found = event;
     at = data.indexOf(needle, end);
   }
   return found;

@@ -17,19 +17,37 @@ interface FeedbackItem {
   value: number;
 }
 
-function checkItem(item: unknown, at: string): FeedbackItem {
-  if (typeof item !== 'object' || item === null || Array.isArray(item))
-    throw new HttpError(
-      400,
-      `${at ? at.slice(0, -1) : 'the feedback'}: must be an object {"requestId", "metric", "value"}`,
-    );
-  const o = item as Record<string, unknown>;
-  const requestId = checkRequestId(o, at);
-  if (typeof o.metric !== 'string' || o.metric === '' || o.metric.length > 100)
-    throw new HttpError(400, `${at}metric: must be a non-empty string such as "conversion"`);
-  if (typeof o.value !== 'number' || !Number.isFinite(o.value))
-    throw new HttpError(400, `${at}value: must be a finite number (1 or 0 for a proportion)`);
-  return { requestId, metric: o.metric, value: o.value };
+/**
+ * Checks one item against the experiment: its metric must be one the experiment file names
+ * (unknown → 400, so callers cannot mint report entries and metric series), and its value must
+ * fit the metric's kind (0 or 1 for a proportion, a finite number for a continuous metric).
+ */
+function itemChecker(exp: ExperimentRuntime): (item: unknown, at: string) => FeedbackItem {
+  const primary = exp.experiment.spec.metrics.primary;
+  return (item, at) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw new HttpError(
+        400,
+        `${at ? at.slice(0, -1) : 'the feedback'}: must be an object {"requestId", "metric", "value"}`,
+      );
+    const o = item as Record<string, unknown>;
+    const requestId = checkRequestId(o, at);
+    if (typeof o.metric !== 'string' || o.metric === '')
+      throw new HttpError(400, `${at}metric: must be the experiment's metric, "${primary.name}"`);
+    if (o.metric !== primary.name)
+      throw new HttpError(
+        400,
+        `${at}metric: "${o.metric.slice(0, 100)}" is not a metric of experiment ${exp.name} — its metric is "${primary.name}" (spec.metrics.primary in its experiment file); nothing was recorded`,
+      );
+    if (typeof o.value !== 'number' || !Number.isFinite(o.value))
+      throw new HttpError(400, `${at}value: must be a finite number (1 or 0 for a proportion)`);
+    if (primary.kind === 'proportion' && o.value !== 0 && o.value !== 1)
+      throw new HttpError(
+        400,
+        `${at}value: ${primary.name} is a proportion — send 1 (converted) or 0 (not), got ${o.value}`,
+      );
+    return { requestId, metric: o.metric, value: o.value };
+  };
 }
 
 /** Handles a feedback post for `exp`. */
@@ -44,7 +62,7 @@ export async function handleFeedback(
     exp,
     req,
     { what: 'feedback items', array: 'feedback' },
-    checkItem,
+    itemChecker(exp),
   );
   // Feedback belongs to its request's run: late feedback for an earlier run never counts in the current one.
   const events: FeedbackEvent[] = items.map((i) => ({

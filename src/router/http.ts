@@ -43,8 +43,8 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
 
 /**
  * Reads a request body up to `limit` bytes. A larger one is refused with 413 as soon as its
- * Content-Length or its bytes say so; the rest is discarded and the connection closed after
- * the answer, so the unread bytes are never parsed as the next request.
+ * Content-Length or its bytes say so; the server discards the rest (`drainBody`) before it
+ * answers and closes the connection, so the unread bytes are never parsed as the next request.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = (): HttpError =>
@@ -86,4 +86,34 @@ export function parseJson(body: Buffer): unknown {
   } catch (err) {
     throw new HttpError(400, `malformed JSON: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Reads and discards what is left of a refused request's body, up to `bound` bytes or `ms`, so a
+ * client still sending receives the answer instead of a connection reset. Resolves at once when
+ * the body was read already.
+ */
+export function drainBody(req: IncomingMessage, bound: number, ms: number): Promise<void> {
+  if (req.complete || req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', done);
+      req.off('error', done);
+      req.off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > bound) done();
+    };
+    const timer = setTimeout(done, ms);
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('error', done);
+    req.once('close', done);
+    req.resume();
+  });
 }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { SpecError } from '../core/spec/errors';
 import { parseRouterConfig } from '../core/spec/routerConfig';
 import { resolveSettings } from './config';
+import { warnExposure } from './exposure';
 import { watchConfigFile } from './configWatch';
 import { RouterCore, type Logger, type WeightsSource } from './core';
 import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
@@ -117,6 +118,10 @@ async function start(): Promise<void> {
       `replayed ${r.events} events (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
     );
   }
+  if (core.logHealth)
+    logger.warn(
+      `${core.logHealth.quarantined} event-log lines are not events and were skipped (kept in ${core.logHealth.quarantineFile}) — \`model-canary log repair ${settings.dataDir}\` removes them from the log`,
+    );
   const rollouts = new RolloutController(core, logger);
   rollouts.restore(core.replayedRollouts);
   rollouts.run();
@@ -127,6 +132,8 @@ async function start(): Promise<void> {
   const grpc = settings.grpc ? await startGrpcFront(core, logger.warn) : undefined;
   if (grpc) logger.info(`router gRPC listening on ${grpc.host}:${grpc.port}`);
   const { host, port } = await server.listen();
+  // Before the line callers wait for, so it is in the output they read.
+  warnExposure(settings, logger, port);
   logger.info(`router listening on http://${host}:${port}`);
 
   const watching = startWatching(async (next) => {

@@ -143,6 +143,16 @@ export class RequestIndex {
     return undefined;
   }
 
+  /**
+   * False only when no request with this id was routed or replayed: not in memory and in no
+   * segment's filter (no disk read). Replay quarantines feedback and labels for such an id.
+   */
+  mayHold(id: string): boolean {
+    if (this.recent(id)) return true;
+    for (const filter of this.filters.values()) if (filter.has(id)) return true;
+    return false;
+  }
+
   /** The attribution of a request id held in memory (no disk lookup). */
   recent(id: string): Attribution | undefined {
     return this.current.get(id) ?? this.previous.get(id);

@@ -25,6 +25,7 @@ import {
 } from './features';
 import { runGraph, type StepRecord } from './graph';
 import { HttpError } from './http';
+import { claimRequestId } from './requestIds';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from './proxy';
 import { stickyUser } from './routing';
 import { round3 } from './shadow';
@@ -87,8 +88,21 @@ export function forcedIndex(exp: ExperimentRuntime, name: string): number {
   return index;
 }
 
-/** Routes, calls and records one request; answers in V2 JSON. */
+/** Routes, calls and records one request; answers in V2 JSON. A reused request id is refused (409). */
 export async function routeInfer(
+  core: RouterCore,
+  exp: ExperimentRuntime,
+  call: InferCall,
+): Promise<InferOutcome> {
+  const release = claimRequestId(core, call.id);
+  try {
+    return await routeClaimed(core, exp, call);
+  } finally {
+    release();
+  }
+}
+
+async function routeClaimed(
   core: RouterCore,
   exp: ExperimentRuntime,
   call: InferCall,
@@ -198,6 +212,8 @@ export async function routeInfer(
   if (call.protocol !== 'http') event.protocol = call.protocol;
   core.record(event);
   core.metrics.request(exp.name, variant.name, status, latencyMs / 1000, error !== undefined, call.protocol);
+  // Answered only once its event is written: a SIGKILL loses no answered request (docs/router-api.md, "Durability").
+  await core.log.written();
   return {
     variant,
     status,

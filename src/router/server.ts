@@ -13,7 +13,9 @@ import { handleRuns } from './runs';
 import type { RouterCore } from './core';
 import { handleFeedback } from './feedback';
 import { handleLabels } from './labels';
-import { HttpError, sendError, sendJson } from './http';
+import { checkBoundary } from './boundary';
+import { validTimestamp } from '../core/spec/domains';
+import { HttpError, drainBody, sendError, sendJson } from './http';
 import { handleInfer, requestIdOf } from './infer';
 import { endpointMetadata, endpointReadiness } from './models';
 import { REQUEST_ID_HEADER } from '../shared/routerApi';
@@ -37,6 +39,18 @@ function allow(req: IncomingMessage, ...methods: string[]): void {
     throw new HttpError(405, `${req.method} is not allowed here; use ${methods.join(' or ')}`, {
       allow: methods.join(', '),
     });
+}
+
+/** `?now=`: epoch milliseconds a Date can hold; absent means the router's clock. */
+function reportTime(raw: string | null): number | undefined {
+  if (raw === null || raw === '') return undefined;
+  const now = Number(raw);
+  if (!validTimestamp(now) || now <= 0)
+    throw new HttpError(
+      400,
+      `now must be a time in epoch milliseconds, e.g. ${Date.now()}; got "${raw.slice(0, 40)}"`,
+    );
+  return now;
 }
 
 function decode(segment: string): string {
@@ -79,10 +93,15 @@ export function createRouterServer(
         if (!(err instanceof HttpError))
           log(`error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
         else core.metrics.rejectedRequest(err.status);
-        sendError(res, err);
+        // A refused body is read and discarded first (up to a bound), so the client gets the answer.
+        const { discardBytes } = core.settings.limits;
+        void drainBody(req, discardBytes, Math.min(t.requestMs, 10_000)).then(() =>
+          sendError(res, err, req.complete ? {} : { connection: 'close' }),
+        );
       });
     },
   );
+  server.maxConnections = core.settings.limits.maxConnections;
   // Malformed HTTP never reaches a handler: answer it in the same JSON shape and close.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || socket.destroyed) return socket.destroy();
@@ -99,6 +118,7 @@ export function createRouterServer(
   });
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (checkBoundary(req, res, core.settings)) return;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -137,6 +157,7 @@ export function createRouterServer(
             variants: e.variants.map((v) => ({ name: v.name, role: v.role, model: v.model, url: v.url })),
             ...(e.mirror ? { mirror: { variant: e.mirror.variant, percent: e.mirror.percent } } : {}),
           })),
+          ...(core.logHealth ? { eventLog: core.logHealth } : {}),
         });
       }
       if (parts.length === 6) {
@@ -151,9 +172,9 @@ export function createRouterServer(
           case 'report': {
             allow(req, 'GET');
             const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-            const now = Number(query.get('now'));
+            const now = reportTime(query.get('now'));
             const run = query.get('run') ?? undefined;
-            const report = core.report(exp.name, Number.isFinite(now) && now > 0 ? now : undefined, run);
+            const report = core.report(exp.name, now, run);
             if (!report)
               throw new HttpError(
                 404,

@@ -22,7 +22,7 @@ import {
   type KubeResponse,
 } from '../kube/request';
 import { DEFAULT_RELEASE, routerSelector } from '../manifests/stack';
-import { RouterClient } from '../shared/routerApi';
+import { INGEST_TOKEN_ENV, RouterClient } from '../shared/routerApi';
 import { stackPlace, type KubeStackTarget } from './kubeStackStatus';
 import { RuntimeError, type OperationOptions } from './runtime';
 
@@ -103,6 +103,7 @@ export class KubeRouterConnection {
           );
         return token;
       },
+      async () => process.env[INGEST_TOKEN_ENV],
     );
   }
 

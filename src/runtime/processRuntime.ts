@@ -21,7 +21,13 @@ import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
 import { ensureRuntimes } from './runtimePackages';
 import { startRouterProcess } from './routerProcess';
-import { RouterClient, fetchTransport, type RolloutAction, type RolloutOverrides } from '../shared/routerApi';
+import {
+  INGEST_TOKEN_ENV,
+  RouterClient,
+  fetchTransport,
+  type RolloutAction,
+  type RolloutOverrides,
+} from '../shared/routerApi';
 import {
   RuntimeError,
   routerFailure,
@@ -232,7 +238,11 @@ export class ProcessRuntime implements Runtime {
   /** The typed client of the running router, with its admin token. */
   async router(): Promise<RouterClient> {
     const state = await this.requireState();
-    return new RouterClient(fetchTransport(state.router.url, fetch), () => this.token(state));
+    return new RouterClient(
+      fetchTransport(state.router.url, fetch),
+      () => this.token(state),
+      async () => process.env[INGEST_TOKEN_ENV],
+    );
   }
 
   async logFile(component: string): Promise<string> {
@@ -252,16 +262,23 @@ export class ProcessRuntime implements Runtime {
     if (!state) return { runtime: 'process', up: false, components: [], experiments: [] };
     const components: ComponentStatus[] = [];
     const routerAlive = isAlive(state.router.pid);
+    const routerReady = routerAlive && (await isReady(`${state.router.url}/v2/health/live`));
+    const health = routerReady
+      ? await new RouterClient(fetchTransport(state.router.url, fetch, 2_000))
+          .eventLogHealth()
+          .catch(() => undefined)
+      : undefined;
     components.push({
       name: ROUTER_COMPONENT,
       kind: 'router',
       id: String(state.router.pid),
       url: state.router.url,
-      state: routerAlive
-        ? (await isReady(`${state.router.url}/v2/health/live`))
-          ? 'ready'
-          : 'not-ready'
-        : 'stopped',
+      state: routerReady ? 'ready' : routerAlive ? 'not-ready' : 'stopped',
+      ...(health
+        ? {
+            detail: `${health.quarantined} event-log lines quarantined (${health.quarantineFile}) — run \`model-canary log check ${dirname(health.quarantineFile)}\``,
+          }
+        : {}),
       logFile: state.router.logFile,
     });
     for (const [name, s] of Object.entries(state.modelServers)) {

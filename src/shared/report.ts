@@ -324,6 +324,11 @@ export interface Report {
   timeline?: Timeline;
   /** The progressive rollout, when one was started. */
   rollout?: RolloutStatus;
+  /**
+   * Lines of the router's event log that replay quarantined (not events: see
+   * docs/troubleshooting.md, "Quarantined log lines"); absent when there are none.
+   */
+  eventLog?: { quarantined: number; quarantineFile: string };
   /** Model quality from delayed ground truth, when the experiment declares `spec.metrics.model`. */
   modelMetrics?: ModelMetricsReport;
 }

@@ -9,6 +9,10 @@ import type { Report, RolloutStatus, RunInfo } from './report';
 
 /** Carries the admin token through the Kubernetes API server's service proxy, which strips `Authorization`. */
 export const ADMIN_TOKEN_HEADER = 'x-model-canary-token';
+/** Carries an experiment's ingest token on feedback and labels (distinct from the admin token). */
+export const INGEST_TOKEN_HEADER = 'x-model-canary-ingest-token';
+/** Where model-canary reads the ingest token from. */
+export const INGEST_TOKEN_ENV = 'MODEL_CANARY_INGEST_TOKEN';
 /** Response: the variant that answered. Request: forces a variant (excluded from the experiment's statistics). */
 export const VARIANT_HEADER = 'x-model-canary-variant';
 /** The request id feedback refers to; the router returns it on every inference answer. */
@@ -102,6 +106,8 @@ export class RouterClient {
     private readonly send: RouterTransport,
     /** The admin token, read when an admin call needs it (a rotated token is picked up). */
     private readonly adminToken: () => Promise<string | undefined> = async () => undefined,
+    /** The ingest token for feedback and labels, when the router needs one. */
+    private readonly ingestToken: () => Promise<string | undefined> = async () => undefined,
   ) {}
 
   /** True when the router answers its liveness probe. */
@@ -119,6 +125,17 @@ export class RouterClient {
       signal,
     });
     return (body.experiments ?? []).map((e) => e.name);
+  }
+
+  /** Lines of the router's event log that replay quarantined; undefined when there are none. */
+  async eventLogHealth(
+    signal?: AbortSignal,
+  ): Promise<{ quarantined: number; quarantineFile: string } | undefined> {
+    const body = await this.json<{ eventLog?: { quarantined: number; quarantineFile: string } }>(
+      routerPaths.experiments,
+      { method: 'GET', headers: {}, signal },
+    );
+    return body.eventLog;
   }
 
   /** The report of the experiment's current run, or of an earlier run by its id. */
@@ -179,7 +196,7 @@ export class RouterClient {
   async feedback(experiment: string, entries: FeedbackEntry[], signal?: AbortSignal): Promise<number> {
     const body = await this.json<{ accepted?: number }>(routerPaths.feedback(experiment), {
       method: 'POST',
-      headers: {},
+      headers: await this.ingestHeaders(),
       body: JSON.stringify(entries),
       signal,
     });
@@ -190,11 +207,16 @@ export class RouterClient {
   async labels(experiment: string, entries: LabelEntry[], signal?: AbortSignal): Promise<number> {
     const body = await this.json<{ accepted?: number }>(routerPaths.labels(experiment), {
       method: 'POST',
-      headers: {},
+      headers: await this.ingestHeaders(),
       body: JSON.stringify(entries),
       signal,
     });
     return body.accepted ?? entries.length;
+  }
+
+  private async ingestHeaders(): Promise<Record<string, string>> {
+    const token = await this.ingestToken();
+    return token ? { [INGEST_TOKEN_HEADER]: token } : {};
   }
 
   private async adminHeaders(): Promise<Record<string, string>> {

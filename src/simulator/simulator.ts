@@ -9,7 +9,7 @@ import { converts, DEFAULT_OUTCOME, type OutcomeModel } from './outcome';
 import { applyDrift, type DriftSpec } from './driftInjection';
 import { DelayedLabels } from './labels';
 import { seededRandom } from '../core/stats/random';
-import { RouterApiError, RouterClient, fetchTransport } from '../shared/routerApi';
+import { INGEST_TOKEN_ENV, RouterApiError, RouterClient, fetchTransport } from '../shared/routerApi';
 import { httpSender, type Sender, type V2Request } from './send';
 
 export interface SimulationOptions {
@@ -112,7 +112,11 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   const started = Date.now();
   let done = 0;
 
-  const router = new RouterClient(fetchTransport(opts.routerUrl, fetch));
+  const router = new RouterClient(
+    fetchTransport(opts.routerUrl, fetch),
+    async () => undefined,
+    async () => process.env[INGEST_TOKEN_ENV],
+  );
   const labels = opts.labels && new DelayedLabels(router, opts.experiment, opts.labels.delayMs);
   const sender = opts.sender ?? httpSender(opts.routerUrl);
   const flushFeedback = (): void => {

@@ -53,7 +53,7 @@ export async function routerDir(): Promise<string> {
 /** Writes `config` as YAML to `<dir>/router.yaml` (the default `listen` is a free port). */
 export async function writeRouterConfig(dir: string, config: RouterConfigInput): Promise<string> {
   const file = join(dir, 'router.yaml');
-  await writeFile(file, stringify({ listen: '127.0.0.1:0', dataDir: 'data', ...config }));
+  await writeFile(file, stringify({ listen: '127.0.0.1:0', dataDir: 'data', experiments: [], ...config }));
   return file;
 }
 

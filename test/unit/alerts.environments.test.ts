@@ -40,7 +40,11 @@ describe('alert secrets in the environments (the file the router reads)', () => 
     await writeFile(join(dir, '.model-canary-token'), 'x'.repeat(32));
     const resolved = await resolveSettings(
       parseRouterConfig(
-        stringify({ adminTokenFile: '../.model-canary-token', alerts: { secretsFile: 'alerts.yaml' } }),
+        stringify({
+          adminTokenFile: '../.model-canary-token',
+          alerts: { secretsFile: 'alerts.yaml' },
+          experiments: [],
+        }),
         'router.yaml',
       ),
       join(dir, '.model-canary'),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { formatReportText } from '../../src/core/analysis/format';
+import { checkEvent } from '../../src/core/log/eventSchema';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import { parseExperiment } from '../../src/core/spec/experiment';
 import type { RequestEvent } from '../../src/shared/events';
@@ -82,5 +83,22 @@ describe("the report's per-step section of a graph variant", () => {
       formatReportText(report),
       /Steps of xgb: encoder p50 [\d.]+ ms · p95 [\d.]+ ms · errors 4 of 40; propensity-xgb p50/,
     );
+  });
+
+  it("the event log's schema accepts a request's steps, refuses malformed ones, and still loads lines without them", () => {
+    const base = {
+      type: 'request',
+      id: 'r',
+      ts: 1,
+      experiment: 'p',
+      variant: 'xgb',
+      latencyMs: 5,
+      status: 200,
+    };
+    assert.equal(checkEvent(base).ok, true);
+    assert.equal(checkEvent({ ...base, steps: [{ name: 'encoder', latencyMs: 3, status: 200 }] }).ok, true);
+    const bad = checkEvent({ ...base, steps: [{ name: 'encoder', latencyMs: -1, status: 200 }] });
+    assert.deepEqual(bad, { ok: false, reason: 'request event: steps.0.latencyMs: must be ≥ 0' });
+    assert.equal(checkEvent({ ...base, steps: 'encoder' }).ok, false);
   });
 });

@@ -3,14 +3,26 @@
  * by another version, so every line is checked and a bad one is reported, never fatal.
  */
 import type { ExperimentEvent } from '../../shared/events';
+import { checkEvent } from '../log/eventSchema';
 
 export type ParsedLine = { ok: true; event: ExperimentEvent } | { ok: false; error: string };
 
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** Parses one JSON Lines event; says what is wrong with a malformed one. */
+/**
+ * Parses one JSON Lines event; says what is wrong with a malformed one. A line these checks
+ * accept must also pass the event schema the router replays with (src/core/log/eventSchema.ts),
+ * so `analyze` and the router agree on what an event is.
+ */
 export function parseEventLine(line: string): ParsedLine {
+  const parsed = shapeOf(line);
+  if (!parsed.ok) return parsed;
+  const checked = checkEvent(parsed.event);
+  return checked.ok ? parsed : { ok: false, error: checked.reason };
+}
+
+function shapeOf(line: string): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(line);

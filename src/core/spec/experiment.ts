@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { nameSchema, rolloutStepSchema, weightSchema, weightsAddUp, WEIGHTS_SUM_MESSAGE } from './domains';
 import { parseDuration } from './duration';
 import { graphIssues, graphSchema, outputSteps } from './graph';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
@@ -16,11 +17,8 @@ import { detectorsSchema } from './detectorSpec';
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
 export const EXPERIMENT_KIND = 'Experiment';
 
-// Names end up in URLs, Kubernetes object names and metric labels: DNS-1123 labels.
-const name = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be lowercase letters, digits and "-" (a DNS-1123 label)')
-  .max(63);
+// Names end up in URLs, Kubernetes object names and metric labels: DNS-1123 labels (./domains.ts).
+const name = nameSchema;
 const probability = z.number().gt(0).lt(1);
 
 const variantSchema = z.strictObject({
@@ -30,7 +28,7 @@ const variantSchema = z.strictObject({
   /** An inference graph of the workspace's models (graph.ts, docs/graphs.md). */
   graph: graphSchema.optional(),
   role: z.enum(['baseline', 'candidate']).optional(),
-  weight: z.number().min(0),
+  weight: weightSchema,
 });
 
 const driftFeatureSchema = z.union([
@@ -101,7 +99,7 @@ const specSchema = z.strictObject({
     .optional(),
   rollout: z
     .strictObject({
-      steps: z.array(z.number().gt(0).max(100)).min(1).default([5, 25, 50, 100]),
+      steps: z.array(rolloutStepSchema).min(1).default([5, 25, 50, 100]),
       minSamplesPerStep: z.number().int().positive().default(2000),
       /** Each step lasts at least this long, whatever its samples. */
       minStepSeconds: z.number().min(0).default(30),
@@ -164,12 +162,8 @@ const experimentSchema = z
         message: 'only one variant can be the baseline',
       });
     }
-    if (variants.reduce((sum, v) => sum + v.weight, 0) <= 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['spec', 'variants'],
-        message: 'weights must add up to something positive (e.g. 95 and 5)',
-      });
+    if (!weightsAddUp(variants.map((v) => v.weight))) {
+      ctx.addIssue({ code: 'custom', path: ['spec', 'variants'], message: WEIGHTS_SUM_MESSAGE });
     }
     const mirror = exp.spec.routing?.mirror;
     if (mirror && seen.has(mirror.variant)) {

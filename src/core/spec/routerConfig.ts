@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { routerAlertsSchema } from './alertsSpec';
 import { SpecError, fieldPath, locate } from './errors';
 import { graphIssues, graphSchema, graphStepSchema } from './graph';
+import { boundarySchema, ingestTokenSchema } from './routerBoundary';
+import { nameSchema, weightSchema, weightsAddUp, WEIGHTS_SUM_MESSAGE } from './domains';
 
 /** The shortest admin token the router accepts. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
@@ -17,7 +19,7 @@ export const MIN_ADMIN_TOKEN_LENGTH = 16;
 const positiveInt = z.number().int().positive();
 
 const variantSchema = z.strictObject({
-  name: z.string().min(1),
+  name: nameSchema,
   /** Base URL of the variant's V2 server; a path prefix (e.g. behind an ingress) is kept. */
   url: z.url({ protocol: /^https?$/ }),
   /** The model name the upstream serves; replaces the endpoint in the upstream path. */
@@ -30,7 +32,7 @@ const variantSchema = z.strictObject({
     .string()
     .regex(/^[^:/]+:\d{1,5}$/, 'must be host:port of the V2 gRPC port, e.g. 127.0.0.1:8081')
     .optional(),
-  weight: z.number().min(0),
+  weight: weightSchema,
   role: z.enum(['baseline', 'candidate']).optional(),
   /**
    * A graph variant (graph.ts): its steps, each with the base URL of its model's V2 server.
@@ -42,7 +44,7 @@ const variantSchema = z.strictObject({
 });
 
 const mirrorSchema = z.strictObject({
-  variant: z.string().min(1),
+  variant: nameSchema,
   url: z.url({ protocol: /^https?$/ }),
   model: z.string().min(1),
   percent: z.number().min(0).max(100).default(100),
@@ -51,8 +53,8 @@ const mirrorSchema = z.strictObject({
 });
 
 const experimentSchema = z.strictObject({
-  name: z.string().min(1),
-  endpoint: z.string().min(1),
+  name: nameSchema,
+  endpoint: nameSchema,
   /**
    * The experiment YAML (relative to this config file) the report takes its metrics, guardrails and
    * drift settings (and drift reference CSV) from. Without it the report uses a proportion metric
@@ -76,6 +78,8 @@ const experimentSchema = z.strictObject({
   detectors: z
     .array(z.strictObject({ name: z.string().min(1), url: z.url(), model: z.string().min(1) }))
     .optional(),
+  /** This experiment's own ingest token for feedback and labels (overrides the top-level one). */
+  ingestToken: ingestTokenSchema.optional(),
 });
 
 const timeoutsSchema = z.strictObject({
@@ -96,6 +100,13 @@ const timeoutsSchema = z.strictObject({
 const limitsSchema = z.strictObject({
   /** Larger request bodies get 413. */
   maxBodyBytes: positiveInt.default(4 * 1024 * 1024),
+  /**
+   * A refused request's body (413, 415, 403, …) is read and discarded up to this many bytes before
+   * the answer, so the client receives it; beyond it the connection is closed.
+   */
+  discardBytes: positiveInt.default(64 * 1024 * 1024),
+  /** Open client connections (HTTP); beyond it a new connection is closed at once. */
+  maxConnections: positiveInt.default(4096),
   /** Pooled keep-alive connections per upstream origin. */
   connectionsPerUpstream: positiveInt.default(128),
 });
@@ -134,6 +145,7 @@ export const routerConfigSchema = z
     eventLog: eventLogSchema.prefault({}),
     /** Alert delivery to webhooks (docs/alerts.md). */
     alerts: routerAlertsSchema.prefault({}),
+    ...boundarySchema,
     experiments: z.array(experimentSchema).default([]),
   })
   .superRefine((config, ctx) => {
@@ -174,12 +186,8 @@ export const routerConfigSchema = z
           path: ['experiments', i, 'variants', baselines[1] ?? 0, 'role'],
           message: 'only one variant can be the baseline',
         });
-      if (exp.variants.reduce((sum, v) => sum + v.weight, 0) <= 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['experiments', i, 'variants'],
-          message: 'weights must add up to something positive (e.g. 95 and 5)',
-        });
+      if (!weightsAddUp(exp.variants.map((v) => v.weight)))
+        ctx.addIssue({ code: 'custom', path: ['experiments', i, 'variants'], message: WEIGHTS_SUM_MESSAGE });
       if (exp.mirror && variants.has(exp.mirror.variant))
         ctx.addIssue({
           code: 'custom',
@@ -212,7 +220,33 @@ export function parseRouterConfig(text: string, file: string): RouterConfig {
       },
     ]);
   }
-  const result = routerConfigSchema.safeParse(doc.toJS() ?? {});
+  // An empty file is what an editor's truncate-then-write leaves for a moment: refused like any
+  // invalid config, so the last good one stays. A config always names its experiments.
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value))
+    throw new SpecError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        field: '',
+        message:
+          value === null || value === undefined
+            ? 'the config is empty — it needs at least `experiments:` (`experiments: []` for none)'
+            : 'the config must be a mapping of settings (listen, dataDir, experiments, …)',
+      },
+    ]);
+  if (!('experiments' in value))
+    throw new SpecError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        field: 'experiments',
+        message: 'experiments is missing (a partly written file?) — write `experiments: []` for none',
+      },
+    ]);
+  const result = routerConfigSchema.safeParse(value);
   if (!result.success) {
     throw new SpecError(
       result.error.issues.map((issue) => {

@@ -62,13 +62,24 @@ export function routerConfig(
   entries: NonNullable<RouterConfigInput['experiments']>,
   opts: StackOptions,
 ): RouterConfigInput {
-  const { port, dataDir, adminDir, alertsDir } = resolveStackOptions(opts);
+  const { port, dataDir, adminDir, alertsDir, names } = resolveStackOptions(opts);
+  const service = names.router;
   return {
     listen: `0.0.0.0:${port}`,
     grpcListen: `0.0.0.0:${ROUTER_GRPC_PORT}`,
     dataDir: `${dataDir}/data`,
     adminTokenFile: `${adminDir}/${ADMIN_TOKEN_KEY}`,
     alerts: { secretsFile: `${alertsDir}/${ALERT_SECRETS_KEY}` },
+    // The Service's DNS names; loopback (kind's host port, a port-forward) and Pod IPs always pass.
+    allowedHosts: [
+      service,
+      `${service}.${opts.namespace}`,
+      `${service}.${opts.namespace}.svc`,
+      `${service}.${opts.namespace}.svc.cluster.local`,
+    ],
+    // Feedback and labels reach the router through the API server's authenticated service proxy
+    // or a port-forward; an ingest token from a Secret is the next step (SECURITY.md).
+    requireIngestToken: false,
     experiments: [...entries].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
