@@ -19,7 +19,7 @@ import { startModelServer, stopProcessGroup } from './modelServer';
 import { localRouterConfig } from './localRouterConfig';
 import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
-import { ensureRuntimes } from './runtimePackages';
+import { ensureRuntimesOf } from './runtimePackages';
 import { startRouterProcess } from './routerProcess';
 import {
   INGEST_TOKEN_ENV,
@@ -149,13 +149,7 @@ export class ProcessRuntime implements Runtime {
       signal: options.signal,
       onLine: options.onProgress,
     });
-    // XGBoost and LightGBM are installed the first time a deployed model uses them.
-    await ensureRuntimes(
-      runCommand,
-      env,
-      [...new Set(needed)].map((name) => models.get(name)?.implementation ?? ''),
-      { signal: options.signal, onLine: options.onProgress },
-    );
+    await ensureRuntimesOf(env, needed, models, options);
     for (const name of new Set(needed)) {
       const running = state.modelServers[name];
       if (

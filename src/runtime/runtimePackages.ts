@@ -13,6 +13,7 @@ import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_RUNTIMES, type ModelRuntimeName } from '../core/workspace/modelRuntimes';
 import type { CommandRunner, RunOptions } from '../process/command';
+import { runCommand } from '../process/execaRunner';
 import { MLSERVER_VERSION, PythonEnvError, pipStep, type MlserverEnv } from './python';
 
 export interface ModelRuntime {
@@ -116,6 +117,20 @@ export async function ensureRuntimes(
     await writeFile(marker(env, runtime), runtime.packages.join('\n') + '\n');
   }
   return missing;
+}
+
+/** ensureRuntimes for a deploy: XGBoost and LightGBM are installed the first time a deployed model uses them. */
+export function ensureRuntimesOf(
+  env: MlserverEnv,
+  names: readonly string[],
+  models: ReadonlyMap<string, { implementation: string }>,
+  options: { signal?: AbortSignal; onProgress?: (line: string) => void },
+): Promise<ModelRuntime[]> {
+  const implementations = names.map((n) => models.get(n)?.implementation ?? '');
+  return ensureRuntimes(runCommand, env, implementations, {
+    signal: options.signal,
+    onLine: options.onProgress,
+  });
 }
 
 async function imports(
