@@ -41,6 +41,7 @@ BYTE_IDENTICAL = [
     "data/traffic.csv",
     "metrics.json",
     *(f"{m}/model-settings.json" for m in MODELS),
+    "propensity-xgb/model-settings.json",
 ]
 TOLERANCE = 1e-12
 
@@ -103,6 +104,23 @@ def main() -> int:
             if not ok:
                 failures.append(f"{name}: predict_proba max abs diff {diff:.3g}")
 
+        # The XGBoost model reads the encoded features (train.encode_features).
+        import xgboost
+
+        sys.path.insert(0, str(HERE))
+        from train import encode_features
+
+        encoded = encode_features(X)
+        probas = []
+        for folder in (HERE, out):
+            model = xgboost.XGBClassifier()
+            model.load_model(folder / "propensity-xgb" / "model.ubj")
+            probas.append(model.predict_proba(encoded))
+        diff = float(np.max(np.abs(probas[0] - probas[1])))
+        ok = diff < TOLERANCE
+        print(f"{'ok  ' if ok else 'FAIL'} proba  propensity-xgb (max abs diff {diff:.3g})")
+        if not ok:
+            failures.append(f"propensity-xgb: predict_proba max abs diff {diff:.3g}")
     failures += check_detector()
 
     if failures:

@@ -280,6 +280,58 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
     df.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
 
 
+# The encoded features the XGBoost model reads, in column order: what a feature transformer in
+# front of it produces (docs/graphs.md). One-hot channel and region, log basket value.
+ENCODED_FEATURES = [
+    "age",
+    "tenure_months",
+    "sessions_30d",
+    "log_basket_value",
+    *[f"channel_{c}" for c in CHANNELS],
+    *[f"region_{r}" for r in REGIONS],
+]
+
+
+def encode_features(df: pd.DataFrame) -> np.ndarray:
+    """The six raw columns as the 12 FP32 columns of ENCODED_FEATURES."""
+    cols = [
+        df["age"].to_numpy(np.float64),
+        df["tenure_months"].to_numpy(np.float64),
+        df["sessions_30d"].to_numpy(np.float64),
+        np.log1p(df["basket_value"].to_numpy(np.float64)),
+        *[(df["channel"] == c).to_numpy(np.float64) for c in CHANNELS],
+        *[(df["region"] == r).to_numpy(np.float64) for r in REGIONS],
+    ]
+    return np.column_stack(cols).astype(np.float32)
+
+
+def train_xgb(out: Path, X_train, y_train, X_test, y_test) -> dict:
+    """``propensity-xgb``: a small XGBoost classifier on the encoded features, served by
+    MLServer's XGBoost runtime (``mlserver_xgboost.XGBoostModel``, one FP32 tensor in)."""
+    import xgboost  # xgboost-cpu (requirements.txt), imported here so v1-v3 need no XGBoost
+
+    model = xgboost.XGBClassifier(
+        n_estimators=40,
+        max_depth=3,
+        learning_rate=0.15,
+        tree_method="hist",
+        n_jobs=1,
+        random_state=SEED,
+    ).fit(encode_features(X_train), y_train)
+    folder = out / "propensity-xgb"
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_model(folder / "model.ubj")
+    write_json(
+        folder / "model-settings.json",
+        {
+            "name": "propensity-xgb",
+            "implementation": "mlserver_xgboost.XGBoostModel",
+            "parameters": {"uri": "./model.ubj", "version": "xgb"},
+        },
+    )
+    return evaluate(y_test, model.predict_proba(encode_features(X_test))[:, 1])
+
+
 def write_detector(out: Path) -> None:
     """Saves the sample KSDrift detector (alibi-detect's save_detector format) under ``out``.
 
@@ -374,6 +426,8 @@ def main() -> None:
         proba = model.predict_proba(X_test)[:, 1]
         labels[version] = model.predict(X_test)
         metrics["models"][name] = evaluate(y_test, proba)
+
+    metrics["models"]["propensity-xgb"] = train_xgb(out, X_train, y_train, X_test, y_test)
 
     metrics["agreement_v1_v3"] = round(float((labels["v1"] == labels["v3"]).mean()), 4)
     write_json(out / "metrics.json", metrics)

@@ -37,7 +37,8 @@ bash "$here/install-code-server.sh"
 
 stamp "MLServer Python environment (the CLI's own setup)"
 [ -f "$root/dist/cli.js" ] || (cd "$root" && node esbuild.mjs)
-node "$root/dist/cli.js" setup
+# with the XGBoost and LightGBM runtimes, which deploy otherwise installs on first use
+node "$root/dist/cli.js" setup --runtime xgboost --runtime lightgbm
 stamp "tritonclient[grpc,http] for the router's client tests (tools/install-tritonclient.sh)"
 bash "$here/install-tritonclient.sh"
 stamp "Debian's prometheus (promtool) and Alertmanager (Go module) for the monitoring tests"

@@ -13,9 +13,10 @@ import { checkPrerequisites } from '../operations/doctor';
 import { isCancel } from '../operations/errors';
 import { runCommand } from '../process/execaRunner';
 import { ensureMlserverEnv } from '../runtime/python';
+import { ensureRuntimes, runtimeNamed } from '../runtime/runtimePackages';
 import { analyzeCommand } from './analyze';
 import { clusterCommands } from './clusterCommands';
-import { isUsageError, onInterrupt, portFlag, type CliContext, type Command } from './command';
+import { UsageError, isUsageError, onInterrupt, portFlag, type CliContext, type Command } from './command';
 import { demoCommand } from './demoCommand';
 import { environmentCommands } from './environmentCommands';
 import { planCommand } from './planCommand';
@@ -59,16 +60,35 @@ const baseCommands: Record<string, Command> = {
   },
   setup: {
     summary: 'create (or check) the Python environment with MLServer that local model servers run in',
-    usage: 'model-canary setup [--python PATH] [--json]',
-    options: { python: { type: 'string' }, json: { type: 'boolean', default: false } },
+    usage: 'model-canary setup [--python PATH] [--runtime xgboost|lightgbm]... [--json]',
+    options: {
+      python: { type: 'string' },
+      runtime: { type: 'string', multiple: true },
+      json: { type: 'boolean', default: false },
+    },
     async run(v) {
       const abort = onInterrupt();
+      const runtimes = ((v.runtime as string[] | undefined) ?? []).map((name) => {
+        try {
+          return runtimeNamed(name);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      });
+      const onLine = v.json ? undefined : (line: string): void => void process.stderr.write(`  ${line}\n`);
       const env = await ensureMlserverEnv(runCommand, {
         python: v.python as string | undefined,
         cacheDir: cacheDir(),
         signal: abort.signal,
-        onLine: v.json ? undefined : (line) => process.stderr.write(`  ${line}\n`),
+        onLine,
       });
+      // Deploy installs these on demand; --runtime installs them ahead (provisioning, offline use).
+      await ensureRuntimes(
+        runCommand,
+        env,
+        runtimes.map((r) => r.implementation),
+        { signal: abort.signal, onLine },
+      );
       if (v.json) console.log(JSON.stringify(env));
       else console.log(`${env.created ? 'created' : 'reusing'} the MLServer environment: ${env.dir}`);
       return 0;

@@ -32,6 +32,14 @@
 import { stringify } from 'yaml';
 import type { Experiment } from '../core/spec/experiment';
 import type { RouterBundle } from '../shared/routerFiles';
+import {
+  GRAPHS_LOCALLY,
+  graphVariants,
+  modelFormat,
+  refuseGraphs,
+  requirements,
+  seldonPipelineObjects,
+} from './graphExport';
 import { dnsName, stackLabels } from './labels';
 import { buildStack, DEFAULT_RELEASE, type ExperimentInput, type ModelRef, type StackOptions } from './stack';
 import { MONITORING_DOCS, grafanaFiles, prometheusFiles } from './monitoringExport';
@@ -59,6 +67,7 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     "router Service's port grpc (8091; on kind NodePort 30091, mapped to 127.0.0.1:<router port + 1>).",
     "Not included: the router's admin token. Create it once per namespace (the router waits for it):",
     '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24)',
+    'Graph variants are refused: the router in the cluster does not run graphs yet.',
   ].join('\n'),
   seldon: [
     'seldon: Seldon Core v2 (mlops.seldon.io/v1alpha1) — a Model per model version (storageUri =',
@@ -69,6 +78,8 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'Clients call /v2/models/<experiment>.experiment/infer (or the baseline model name). gRPC clients',
     "call inference.GRPCInferenceService/ModelInfer on the seldon-mesh Service's gRPC port (h2c) with",
     'the metadata seldon-model: <experiment>.experiment and model_name = the baseline model.',
+    'With a graph variant every variant becomes a Pipeline <experiment>-<variant> (steps, inputs,',
+    'tensorMap, output one to one) and the Experiment runs over the pipelines (resourceType pipeline).',
   ].join('\n'),
   kserve: [
     'kserve: KServe (serving.kserve.io/v1beta1) — one InferenceService named after the endpoint on',
@@ -79,6 +90,7 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     'gRPC: Knative exposes one port per InferenceService, HTTP by default. For gRPC clients add a',
     "port named h2c at the runtime's MLServer gRPC port under predictor.model.ports, and call",
     'inference.GRPCInferenceService/ModelInfer at the ingress with the authority <name>.<namespace>.<domain>.',
+    'Graph variants are refused (KServe has no graph object): nothing is written.',
   ].join('\n'),
   ...MONITORING_DOCS,
 };
@@ -128,6 +140,7 @@ export function exportExperiment(input: ExperimentInput, opts: ExportOptions): E
   const exp = input.experiment;
   switch (opts.target) {
     case 'builtin': {
+      refuseGraphs(exp, 'the builtin stack', GRAPHS_LOCALLY);
       const namespace = opts.namespace ?? DEFAULT_RELEASE;
       const objects = buildStack([input], {
         ...opts.stack,
@@ -143,10 +156,23 @@ export function exportExperiment(input: ExperimentInput, opts: ExportOptions): E
       return { files: [file(`${exp.metadata.name}-builtin.yaml`, 'builtin', objects, notes)], notes };
     }
     case 'seldon': {
-      const { objects, notes } = seldonObjects(input, requireUriBase(opts), opts.namespace);
+      const base = requireUriBase(opts);
+      const { objects, notes } = graphVariants(exp).length
+        ? seldonPipelineObjects(
+            input,
+            (m) => modelUri(base, input.models, m, exp),
+            labelsFor(exp),
+            opts.namespace,
+          )
+        : seldonObjects(input, base, opts.namespace);
       return { files: [file(`${exp.metadata.name}-seldon.yaml`, 'seldon', objects, notes)], notes };
     }
     case 'kserve': {
+      refuseGraphs(
+        exp,
+        'KServe (it has no graph object)',
+        `export to --target seldon (a Pipeline per variant), or ${GRAPHS_LOCALLY}`,
+      );
       const { baseline, canary, notes, dropped } = kserveObjects(input, requireUriBase(opts), opts.namespace);
       if (dropped.length && !opts.allowLossy) throw new LossyExportError('kserve', dropped);
       const name = exp.metadata.name;
@@ -213,7 +239,10 @@ export function seldonObjects(
     apiVersion: 'mlops.seldon.io/v1alpha1',
     kind: 'Model',
     metadata: { name: modelName(m), ...ns, labels },
-    spec: { storageUri: modelUri(uriBase, input.models, m, exp), requirements: ['sklearn'] },
+    spec: {
+      storageUri: modelUri(uriBase, input.models, m, exp),
+      requirements: requirements(input.models.find((r) => r.name === m)),
+    },
   }));
   const baseline = exp.spec.variants.find((v) => v.role === 'baseline') ?? exp.spec.variants[0]!;
   const weights = exp.spec.variants.map((v) => ({
@@ -285,7 +314,7 @@ export function kserveObjects(
       predictor: {
         ...(canaryPercent !== undefined ? { canaryTrafficPercent: canaryPercent } : {}),
         model: {
-          modelFormat: { name: 'sklearn', version: '1' },
+          modelFormat: modelFormat(input.models.find((r) => r.name === model)),
           protocolVersion: 'v2',
           runtime: 'kserve-mlserver',
           storageUri: modelUri(uriBase, input.models, model, exp),

@@ -13,6 +13,8 @@
  *   remote clusters.
  */
 
+import { modelRuntimeOf } from '../core/workspace/modelRuntimes';
+
 export interface StackImages {
   /** MLServer with the scikit-learn runtime. */
   mlserver: string;
@@ -37,4 +39,17 @@ export function assertPinned(image: string, what: string): void {
     throw new Error(
       `the ${what} image "${image}" is not pinned — name a version tag (e.g. ${DEFAULT_IMAGES.mlserver}) or a digest, never :latest`,
     );
+}
+
+/**
+ * The MLServer image for a model's runtime. MLServer publishes one image per runtime,
+ * `seldonio/mlserver:<version>-<runtime>` (`-sklearn`, `-xgboost`, `-lightgbm`): a configured
+ * image whose tag ends in `-sklearn` is swapped to the model's runtime at the same version.
+ * Any other image (a custom one) is used as it is, so it must carry every runtime the
+ * workspace's models use.
+ */
+export function runtimeImage(mlserverImage: string, implementation: string | undefined): string {
+  const runtime = implementation ? modelRuntimeOf(implementation) : undefined;
+  if (!runtime || runtime === 'sklearn' || !/:[^/:]+-sklearn$/.test(mlserverImage)) return mlserverImage;
+  return mlserverImage.replace(/-sklearn$/, `-${runtime}`);
 }

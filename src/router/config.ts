@@ -21,6 +21,7 @@ import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
 import { readFromDisk, type ReadText } from './experimentFiles';
 import type { DetectorServer } from './detectors';
 import { upstreamTarget, type UpstreamTarget } from './proxy';
+import { routedGraph, type RoutedGraph } from './graph';
 import { Split } from './routing';
 
 export interface RoutedVariant {
@@ -35,6 +36,8 @@ export interface RoutedVariant {
   defaultOutputs?: string[];
   /** False once the model refused a request that also asked for predict and predict_proba. */
   augmentable: boolean;
+  /** A graph variant's steps (graph.ts); `target` is then its output step's. */
+  readonly graph?: RoutedGraph;
 }
 
 export interface ShadowVariant {
@@ -209,8 +212,10 @@ async function resolveExperiment(
     model: v.model,
     url: v.url,
     target: upstreamTarget(v.url, v.model),
-    ...(v.grpc ? { grpc: v.grpc } : {}),
-    augmentable: true,
+    ...(v.grpc && !v.graph ? { grpc: v.grpc } : {}),
+    // A graph's answer is made by the router: no extra outputs are asked of it.
+    augmentable: !v.graph,
+    ...(v.graph ? { graph: routedGraph(v.graph) } : {}),
   }));
   const weights = Object.fromEntries(ordered.map((v) => [v.name, v.weight]));
 

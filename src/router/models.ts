@@ -1,7 +1,7 @@
 /**
  * What the router says about an endpoint, over HTTP and gRPC alike: its metadata (the
  * baseline's own, under the endpoint's name, with the variants as versions) and its readiness
- * (ready when every variant that gets traffic answers ready).
+ * (ready when every variant that gets traffic answers ready, every step of a graph variant).
  */
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
@@ -41,10 +41,12 @@ export async function endpointReadiness(
   const routed = exp.variants.filter((v) => (exp.weights[v.name] ?? 0) > 0);
   const variants = await Promise.all(
     routed.map(async (v) => {
-      const answer = await core.upstreams
-        .call(v.target, 'GET', '/ready', undefined, {})
-        .catch(() => undefined);
-      return { variant: v.name, ready: answer?.status === 200 };
+      // A graph variant is ready when every step's model is.
+      const targets = v.graph ? v.graph.steps.map((s) => s.target) : [v.target];
+      const answers = await Promise.all(
+        targets.map((t) => core.upstreams.call(t, 'GET', '/ready', undefined, {}).catch(() => undefined)),
+      );
+      return { variant: v.name, ready: answers.every((a) => a?.status === 200) };
     }),
   );
   return { ready: variants.every((s) => s.ready), variants };

@@ -23,6 +23,7 @@ import {
   withOutputs,
   type RecordedOutputs,
 } from './features';
+import { runGraph, type StepRecord } from './graph';
 import { HttpError } from './http';
 import { claimRequestId } from './requestIds';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from './proxy';
@@ -123,7 +124,11 @@ async function routeClaimed(
   const wantOutputs = sampled || mirrored;
   const extra = wantOutputs && request.outputs === undefined ? extraOutputs(variant) : undefined;
   const headers = { [REQUEST_ID_HEADER]: id };
+  const steps: StepRecord[] | undefined = variant.graph ? [] : undefined;
   const send = (outputs?: readonly string[]): Promise<UpstreamResponse> =>
+    (variant.graph
+      ? runGraph(core.upstreams, variant.graph, request, headers, call.upstream, steps!)
+      : undefined) ??
     call.send?.(variant, outputs) ??
     core.upstreams.call(
       variant.target,
@@ -202,6 +207,7 @@ async function routeClaimed(
   if (sampled) event.inputs = firstRowFeatures(request, exp.columns);
   if (outputs && (outputs.predict !== undefined || outputs.proba !== undefined)) event.outputs = outputs;
   if (error) event.error = error;
+  if (steps) event.steps = steps;
   // Absent means HTTP, so HTTP events (and older logs) read the same as before.
   if (call.protocol !== 'http') event.protocol = call.protocol;
   core.record(event);

@@ -47,6 +47,15 @@ export function localRouterConfig(
           model: v.model,
           weight: v.weight,
           role: v.role,
+          // A graph: every step at its own model server (the router calls them over HTTP).
+          ...(v.graph
+            ? {
+                graph: {
+                  ...v.graph,
+                  steps: v.graph.steps.map((st) => ({ ...st, url: server(st.name).url })),
+                },
+              }
+            : {}),
         };
       }),
       ...(routerDetectors(state, exp).length ? { detectors: routerDetectors(state, exp) } : {}),

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { SpecError } from '../core/spec/errors';
 import { scanWorkspace, type ModelVersion, type WorkspaceScan } from '../core/workspace/discover';
 import type { Experiment } from '../core/spec/experiment';
+import { variantModels } from '../core/spec/graph';
 import type { Report, RolloutStatus } from '../shared/report';
 import { runCommand } from '../process/execaRunner';
 import { findAlibiDetectMlserver, startDetectorServers } from './detectorServers';
@@ -18,6 +19,7 @@ import { startModelServer, stopProcessGroup } from './modelServer';
 import { localRouterConfig } from './localRouterConfig';
 import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
+import { ensureRuntimesOf } from './runtimePackages';
 import { startRouterProcess } from './routerProcess';
 import {
   INGEST_TOKEN_ENV,
@@ -137,7 +139,7 @@ export class ProcessRuntime implements Runtime {
     const experiment = entry.experiment;
     const models = new Map(scan.models.map((m) => [m.name, m]));
     const needed = [
-      ...experiment.spec.variants.map((v) => v.model),
+      ...experiment.spec.variants.flatMap(variantModels),
       ...(experiment.spec.routing?.mirror ? [experiment.spec.routing.mirror.model] : []),
     ];
 
@@ -147,6 +149,7 @@ export class ProcessRuntime implements Runtime {
       signal: options.signal,
       onLine: options.onProgress,
     });
+    await ensureRuntimesOf(env, needed, models, options);
     for (const name of new Set(needed)) {
       const running = state.modelServers[name];
       if (

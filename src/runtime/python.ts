@@ -127,14 +127,14 @@ export async function ensureMlserverEnv(
   opts.onLine?.(`creating the MLServer environment in ${dir}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  await step(
+  await pipStep(
     run,
     { command: python.executable, args: ['-m', 'venv', dir], parse: () => undefined },
     opts,
     'python -m venv',
     'On Debian/Ubuntu install the venv module: sudo apt-get install python3-venv.',
   );
-  await step(
+  await pipStep(
     run,
     {
       command: env.python,
@@ -175,7 +175,8 @@ async function isHealthy(run: CommandRunner, python: string, opts: RunOptions): 
   return result.kind === 'ok' && result.value === MLSERVER_VERSION;
 }
 
-async function step(
+/** Runs one step of building an environment; a failure becomes a PythonEnvError with its fix. */
+export async function pipStep(
   run: CommandRunner,
   cmd: CommandDescription<void>,
   opts: RunOptions,

@@ -49,6 +49,11 @@ export interface RequestEvent {
   error?: string;
   /** The protocol the client used: absent for HTTP (and in logs written before gRPC was added). */
   protocol?: 'grpc';
+  /**
+   * A graph variant's steps in the order they finished: each one's latency, HTTP status and
+   * error. Absent for a single-model variant (and in logs written before graphs).
+   */
+  steps?: { name: string; latencyMs: number; status: number; error?: string }[];
 }
 
 /** An outcome for a request, attributed to its variant through the request id. */

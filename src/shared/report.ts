@@ -45,6 +45,11 @@ export interface VariantReport {
   users?: number;
   /** Of `requests`, those that came over gRPC (the rest over HTTP); absent in older reports. */
   grpcRequests?: number;
+  /**
+   * A graph variant's steps (docs/graphs.md), in the order first seen: the requests that reached
+   * each, its errors and its own latency. Absent for a single model and in older reports.
+   */
+  steps?: { name: string; requests: number; errors: number; errorRate: number; latencyMs: LatencySummary }[];
   /** Requests per second per model-server replica over the run (its load beside its latency); absent in older reports. */
   loadPerReplica?: number;
 }

@@ -16,7 +16,7 @@ describe('workspace discovery', () => {
 
   afterEach(() => rm(ws, { recursive: true, force: true }));
 
-  it('finds the three sample model versions and the propensity experiment, without problems', async () => {
+  it('finds the four sample model versions and the propensity experiment, without problems', async () => {
     const scan = await scanWorkspace(ws);
     assert.deepEqual(
       scan.models.map((m) => [m.name, m.implementation]),
@@ -24,6 +24,7 @@ describe('workspace discovery', () => {
         ['propensity-v1', 'mlserver_sklearn.SKLearnModel'],
         ['propensity-v2', 'mlserver_sklearn.SKLearnModel'],
         ['propensity-v3', 'mlserver_sklearn.SKLearnModel'],
+        ['propensity-xgb', 'mlserver_xgboost.XGBoostModel'],
       ],
     );
     assert.deepEqual(
@@ -50,7 +51,7 @@ describe('workspace discovery', () => {
     assert.equal(find('spec.variants[1].model')?.line, lineOf('model: propensity-v2'));
     assert.match(
       find('spec.variants[1].model')?.message ?? '',
-      /unknown model "propensity-v9" \(known: propensity-v1, propensity-v2, propensity-v3\)/,
+      /unknown model "propensity-v9" \(known: propensity-v1, propensity-v2, propensity-v3, propensity-xgb\)/,
     );
     assert.equal(find('spec.drift.reference')?.line, lineOf('reference:'));
     assert.match(find('spec.drift.reference')?.message ?? '', /does not exist/);

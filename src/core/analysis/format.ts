@@ -68,6 +68,10 @@ export function formatReportText(report: Report): string {
     '',
     `Sample ratio${report.srm.unit === 'user' ? ' of users' : ''}: chi² ${report.srm.chi2.toFixed(2)}, p = ${pValue(report.srm.pValue)} — ${report.srm.mismatch ? 'MISMATCH: the split does not match the weights' : 'ok'}`,
   );
+  for (const v of report.variants.filter((x) => x.steps?.length))
+    out.push(
+      `Steps of ${v.name}: ${v.steps!.map((s) => `${s.name} p50 ${ms(s.latencyMs.p50)} · p95 ${ms(s.latencyMs.p95)} · errors ${count(s.errors)} of ${count(s.requests)}`).join('; ')}`,
+    );
   if (report.variants.some((v) => (v.grpcRequests ?? 0) > 0))
     out.push(
       `By protocol: ${report.variants.map((v) => `${v.name} HTTP ${count(v.requests - (v.grpcRequests ?? 0))} · gRPC ${count(v.grpcRequests ?? 0)}`).join('; ')}`,

@@ -225,7 +225,7 @@ export class ReportBuilder {
     this.firstTs = Math.min(this.firstTs, e.ts);
     this.lastTs = Math.max(this.lastTs, e.ts);
     v.requests++;
-    if (e.protocol === 'grpc') v.grpcRequests++;
+    v.recordDetails(e);
     const failed = isError(e);
     if (failed) v.errors++;
     else v.latency.record(e.ts, e.latencyMs);

@@ -27,6 +27,10 @@ export interface VariantAggregates {
   metrics: Map<string, MetricAggregates>;
   /** Timeline bucket start → requests and errors in it. */
   buckets: Map<number, { requests: number; errors: number }>;
+  /** Counts what a randomised request says beside its variant (recordRequestDetails). */
+  recordDetails(e: RequestEvent): void;
+  /** A graph variant's steps, by name: the requests that reached each, its errors and latency. */
+  steps?: Map<string, { requests: number; errors: number; latency: LatencyRecorder }>;
 }
 
 /** Empty aggregates for every variant of the experiment, in the file's order. */
@@ -35,6 +39,9 @@ export function emptyVariantAggregates(
   timeline: { bucketMs?: number; maxBuckets?: number },
 ): VariantAggregates[] {
   return experiment.spec.variants.map((v, index) => ({
+    recordDetails(this: VariantAggregates, e: RequestEvent): void {
+      recordRequestDetails(this, e);
+    },
     name: v.name,
     role: v.role,
     index,
@@ -46,6 +53,19 @@ export function emptyVariantAggregates(
     metrics: new Map(),
     buckets: new Map(),
   }));
+}
+
+/** Counts what a randomised request says beside its variant: its protocol and its graph's steps. */
+export function recordRequestDetails(v: VariantAggregates, e: RequestEvent): void {
+  if (e.protocol === 'grpc') v.grpcRequests++;
+  for (const step of e.steps ?? []) {
+    v.steps ??= new Map();
+    let s = v.steps.get(step.name);
+    if (!s) v.steps.set(step.name, (s = { requests: 0, errors: 0, latency: new LatencyRecorder() }));
+    s.requests++;
+    if (step.error !== undefined || step.status >= 500) s.errors++;
+    else s.latency.record(e.ts, step.latencyMs);
+  }
 }
 
 /** A request the client got no good answer to: no answer, a 5xx, or a router error. */
@@ -90,6 +110,17 @@ export function variantReport(
     errors: v.errors,
     errorRate: v.requests > 0 ? v.errors / v.requests : 0,
     latencyMs: v.latency.quantiles(),
+    ...(v.steps
+      ? {
+          steps: [...v.steps].map(([name, s]) => ({
+            name,
+            requests: s.requests,
+            errors: s.errors,
+            errorRate: s.requests > 0 ? s.errors / s.requests : 0,
+            latencyMs: s.latency.quantiles(),
+          })),
+        }
+      : {}),
     feedback: Object.fromEntries(
       [...v.metrics].map(([name, m]) => [
         name,

@@ -51,6 +51,17 @@ const request = z.looseObject({
     .optional(),
   error: z.string().optional(),
   protocol: z.literal('grpc').optional(),
+  // A graph variant's steps (docs/graphs.md); absent for a single model and in older logs.
+  steps: z
+    .array(
+      z.looseObject({
+        name,
+        latencyMs: nonNegative,
+        status: z.number().int(),
+        error: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 
 const feedback = z.looseObject({

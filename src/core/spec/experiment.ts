@@ -7,6 +7,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { nameSchema, rolloutStepSchema, weightSchema, weightsAddUp, WEIGHTS_SUM_MESSAGE } from './domains';
 import { parseDuration } from './duration';
+import { graphIssues, graphSchema, outputSteps } from './graph';
 import { SpecError, fieldPath, locate, type SpecProblem } from './errors';
 import { planningFields, planningProblems } from './planning';
 import { modelGuardrailIssues, modelGuardrailsSchema, modelSchema } from './modelSpec';
@@ -22,7 +23,10 @@ const probability = z.number().gt(0).lt(1);
 
 const variantSchema = z.strictObject({
   name,
-  model: z.string().min(1),
+  /** The model that serves this variant; or `graph`, never both. */
+  model: z.string().min(1).optional(),
+  /** An inference graph of the workspace's models (graph.ts, docs/graphs.md). */
+  graph: graphSchema.optional(),
   role: z.enum(['baseline', 'candidate']).optional(),
   weight: weightSchema,
 });
@@ -137,6 +141,19 @@ const experimentSchema = z
       }
       seen.add(v.name);
     });
+    variants.forEach((v, i) => {
+      if ((v.model === undefined) === (v.graph === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'variants', i],
+          message: v.model
+            ? 'give either model or graph, not both'
+            : 'needs a model (a model of the workspace) or a graph (docs/graphs.md)',
+        });
+      if (v.graph)
+        for (const issue of graphIssues(v.graph, ['spec', 'variants', i, 'graph']))
+          ctx.addIssue({ code: 'custom', ...issue });
+    });
     const baselines = variants.flatMap((v, i) => (v.role === 'baseline' ? [i] : []));
     if (baselines.length > 1) {
       ctx.addIssue({
@@ -167,7 +184,14 @@ const experimentSchema = z
   });
 
 type ExperimentDocument = z.output<typeof experimentSchema>;
-export type Variant = ExperimentDocument['spec']['variants'][number] & { role: 'baseline' | 'candidate' };
+export type Variant = Omit<ExperimentDocument['spec']['variants'][number], 'model'> & {
+  role: 'baseline' | 'candidate';
+  /**
+   * The model that answers: the variant's model, or for a graph the model of its (first) output
+   * step. The graph's other models are in `graph`.
+   */
+  model: string;
+};
 export type DriftFeature = z.output<typeof driftFeatureSchema>;
 
 /** A validated experiment, with roles resolved and the file it came from. */
@@ -247,6 +271,7 @@ function resolveRoles(doc: ExperimentDocument, file: string): Experiment {
   const baseline = explicit >= 0 ? explicit : 0;
   const variants = doc.spec.variants.map((v, i): Variant => ({
     ...v,
+    model: v.model ?? outputSteps(v.graph!)[0]!,
     role: i === baseline ? 'baseline' : 'candidate',
   }));
   return { ...doc, spec: { ...doc.spec, variants }, file };

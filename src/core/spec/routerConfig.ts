@@ -9,6 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { routerAlertsSchema } from './alertsSpec';
 import { SpecError, fieldPath, locate } from './errors';
+import { graphIssues, graphSchema, graphStepSchema } from './graph';
 import { boundarySchema, ingestTokenSchema } from './routerBoundary';
 import { nameSchema, weightSchema, weightsAddUp, WEIGHTS_SUM_MESSAGE } from './domains';
 
@@ -33,6 +34,13 @@ const variantSchema = z.strictObject({
     .optional(),
   weight: weightSchema,
   role: z.enum(['baseline', 'candidate']).optional(),
+  /**
+   * A graph variant (graph.ts): its steps, each with the base URL of its model's V2 server.
+   * `url` and `model` above are then its output step's.
+   */
+  graph: graphSchema
+    .extend({ steps: z.array(graphStepSchema.extend({ url: z.url({ protocol: /^https?$/ }) })).min(1) })
+    .optional(),
 });
 
 const mirrorSchema = z.strictObject({
@@ -167,6 +175,9 @@ export const routerConfigSchema = z
             message: `duplicate variant "${v.name}"`,
           });
         variants.add(v.name);
+        if (v.graph)
+          for (const issue of graphIssues(v.graph, ['experiments', i, 'variants', j, 'graph']))
+            ctx.addIssue({ code: 'custom', ...issue });
       });
       const baselines = exp.variants.flatMap((v, j) => (v.role === 'baseline' ? [j] : []));
       if (baselines.length > 1)

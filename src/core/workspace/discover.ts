@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { SpecError, locate, type SpecProblem } from '../spec/errors';
+import { SpecError, fieldPath, locate, type SpecProblem } from '../spec/errors';
+import { graphModelProblems } from './graphModels';
 import { isExperimentDocument, parseExperiment, type Experiment } from '../spec/experiment';
 import { detectorPathProblems } from './detectorPaths';
 
@@ -20,6 +21,10 @@ export interface ModelVersion {
   implementation: string;
   /** Absolute path of `parameters.uri`, when it names a local file. */
   artifact?: string;
+  /** The output tensors model-settings.json declares (`outputs[].name`), when it declares them. */
+  outputs?: string[];
+  /** Datatypes model-settings.json declares for its tensors (`inputs[]`/`outputs[]` with `datatype`). */
+  datatypes?: { inputs: Record<string, string>; outputs: Record<string, string> };
 }
 
 /** An experiment file; `experiment` is absent when the file is invalid. */
@@ -153,7 +158,26 @@ async function readModelSettings(file: string, problems: SpecProblem[]): Promise
     if (!existsSync(artifact))
       at(['parameters', 'uri'], `the model artifact ${uri} does not exist (expected ${artifact})`);
   }
-  return { name, dir, settingsFile: file, implementation, artifact };
+  const outputs = Array.isArray(settings.outputs)
+    ? (settings.outputs as { name?: unknown }[]).flatMap((o) => (typeof o?.name === 'string' ? [o.name] : []))
+    : undefined;
+  const types = (list: unknown): Record<string, string> =>
+    Object.fromEntries(
+      (Array.isArray(list) ? (list as { name?: unknown; datatype?: unknown }[]) : []).flatMap((t) =>
+        typeof t?.name === 'string' && typeof t.datatype === 'string' ? [[t.name, t.datatype]] : [],
+      ),
+    );
+  const datatypes = { inputs: types(settings.inputs), outputs: types(settings.outputs) };
+  const typed = Object.keys(datatypes.inputs).length + Object.keys(datatypes.outputs).length > 0;
+  return {
+    name,
+    dir,
+    settingsFile: file,
+    implementation,
+    artifact,
+    ...(outputs ? { outputs } : {}),
+    ...(typed ? { datatypes } : {}),
+  };
 }
 
 function reportDuplicateModels(models: ModelVersion[], problems: SpecProblem[]): void {
@@ -187,7 +211,14 @@ function crossCheck(exp: Experiment, text: string, models: ModelVersion[]): Spec
       ? ` (known: ${[...known].sort().join(', ')})`
       : ' (no model-settings.json found in the workspace)';
   exp.spec.variants.forEach((v, i) => {
-    if (!known.has(v.model)) {
+    if (v.graph) {
+      for (const p of graphModelProblems(v.graph, models, hint))
+        at(
+          ['spec', 'variants', i, 'graph', ...p.path],
+          fieldPath(['spec', 'variants', i, 'graph', ...p.path]),
+          p.message,
+        );
+    } else if (!known.has(v.model)) {
       at(['spec', 'variants', i, 'model'], `spec.variants[${i}].model`, `unknown model "${v.model}"${hint}`);
     }
   });

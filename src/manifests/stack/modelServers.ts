@@ -9,7 +9,7 @@
 import { posix, relative, sep } from 'node:path';
 import type { Experiment } from '../../core/spec/experiment';
 import type { ModelVersion } from '../../core/workspace/discover';
-import { assertPinned } from '../images';
+import { assertPinned, runtimeImage } from '../images';
 import { ANNOTATION_MODEL, selectorLabels, stackLabels, type LabelInput } from '../labels';
 import type { KubeObject } from '../types';
 import { modelServerName, objectMetadata } from './metadata';
@@ -30,7 +30,12 @@ export function modelRefs(root: string, models: readonly ModelVersion[]): ModelR
     const folder = relative(root, m.dir).split(sep).join('/');
     const files = ['model-settings.json'];
     if (m.artifact) files.push(relative(m.dir, m.artifact).split(sep).join('/'));
-    return { name: m.name, folder: folder || '.', files };
+    return {
+      name: m.name,
+      folder: folder || '.',
+      files,
+      ...(m.implementation ? { implementation: m.implementation } : {}),
+    };
   });
 }
 
@@ -47,6 +52,11 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
   const modelSource = resolveStackOptions(opts).modelSource();
   assertPinned(images.mlserver, 'MLServer');
   const exp = input.experiment;
+  const graphs = exp.spec.variants.filter((v) => v.graph).map((v) => v.name);
+  if (graphs.length)
+    throw new Error(
+      `experiment ${exp.metadata.name}: the Kubernetes stack does not run inference graphs yet (variant ${graphs.join(', ')}) — run graph experiments with the local environment (model-canary up, then deploy), or export them with --target seldon`,
+    );
   const byName = new Map(input.models.map((m) => [m.name, m]));
   const out: KubeObject[] = [];
   for (const { variant, model } of servedVariants(exp)) {
@@ -124,7 +134,7 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
             containers: [
               {
                 name: 'mlserver',
-                image: images.mlserver,
+                image: runtimeImage(images.mlserver, ref.implementation),
                 env: [
                   // One process: the router is the parallelism, and a worker pool only doubles memory.
                   { name: 'MLSERVER_PARALLEL_WORKERS', value: '0' },

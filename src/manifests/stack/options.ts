@@ -44,6 +44,8 @@ export interface ModelRef {
   folder: string;
   /** Files a remote cluster downloads, relative to the folder: model-settings.json and the artifact. */
   files: string[];
+  /** model-settings.json `implementation`: which MLServer runtime image serves it (default scikit-learn). */
+  implementation?: string;
 }
 
 export type ModelSource =
