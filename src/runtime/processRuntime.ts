@@ -31,11 +31,11 @@ import {
 import {
   RuntimeError,
   routerFailure,
-  type ComponentStatus,
   type EnvironmentStatus,
   type OperationOptions,
   type Runtime,
 } from './runtime';
+import { isReady, processStatus, ROUTER_COMPONENT } from './processStatus';
 import { clearState, isAlive, readState, stateDir, writeState, type RuntimeState } from './state';
 
 export interface ProcessRuntimeOptions {
@@ -49,8 +49,6 @@ export interface ProcessRuntimeOptions {
   routerPort?: number;
   readyTimeoutMs?: number;
 }
-
-const ROUTER_COMPONENT = 'router';
 
 export class ProcessRuntime implements Runtime {
   readonly workspace: string;
@@ -252,52 +250,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async status(): Promise<EnvironmentStatus> {
-    const state = await readState(this.workspace);
-    if (!state) return { runtime: 'process', up: false, components: [], experiments: [] };
-    const components: ComponentStatus[] = [];
-    const routerAlive = isAlive(state.router.pid);
-    const routerReady = routerAlive && (await isReady(`${state.router.url}/v2/health/live`));
-    const health = routerReady
-      ? await new RouterClient(fetchTransport(state.router.url, fetch, 2_000))
-          .eventLogHealth()
-          .catch(() => undefined)
-      : undefined;
-    components.push({
-      name: ROUTER_COMPONENT,
-      kind: 'router',
-      id: String(state.router.pid),
-      url: state.router.url,
-      state: routerReady ? 'ready' : routerAlive ? 'not-ready' : 'stopped',
-      ...(health
-        ? {
-            detail: `${health.quarantined} event-log lines quarantined (${health.quarantineFile}) — run \`model-canary log check ${dirname(health.quarantineFile)}\``,
-          }
-        : {}),
-      logFile: state.router.logFile,
-    });
-    for (const [name, s] of Object.entries(state.modelServers)) {
-      const alive = isAlive(s.pid);
-      const ready = alive && (await isReady(`${s.url}/v2/models/${encodeURIComponent(name)}/ready`));
-      components.push({
-        name,
-        kind: 'model-server',
-        id: String(s.pid),
-        url: s.url,
-        state: ready ? 'ready' : alive ? 'not-ready' : 'stopped',
-        detail: alive
-          ? undefined
-          : `process ${s.pid} is gone — requests to its variants fail; see ${s.logFile}`,
-        logFile: s.logFile,
-      });
-    }
-    return {
-      runtime: 'process',
-      up: routerAlive,
-      routerUrl: state.router.url,
-      ...(state.router.grpcPort ? { routerGrpc: `127.0.0.1:${state.router.grpcPort}` } : {}),
-      components,
-      experiments: Object.entries(state.experiments).map(([name, e]) => ({ name, ...e })),
-    };
+    return processStatus(await readState(this.workspace));
   }
 
   async down(options: OperationOptions = {}): Promise<void> {
@@ -395,13 +348,4 @@ async function fingerprint(exp: Experiment): Promise<string> {
   if (reference)
     hash.update(await readFile(resolve(dirname(exp.file), reference)).catch(() => Buffer.alloc(0)));
   return `sha256 ${hash.digest('hex').slice(0, 16)}`;
-}
-
-async function isReady(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    return res.status === 200;
-  } catch {
-    return false;
-  }
 }
