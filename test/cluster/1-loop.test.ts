@@ -21,6 +21,35 @@ import { session as s } from './session';
 // built CLI (the README's kind walkthrough; promotion is 2-promote.test.ts). Real Pods: the
 // router and three MLServer model servers, reached from the host only through ports kind
 // publishes on 127.0.0.1.
+/** The last errors the router recorded, by variant, for a failure's message (read from its event log in the Pod). */
+function routerErrors(kubeconfig: string, context: string): string {
+  try {
+    const pod = kubectl(kubeconfig, context, [
+      'get',
+      'pods',
+      '-n',
+      'model-canary',
+      '-l',
+      'app.kubernetes.io/component=router',
+      '-o',
+      'jsonpath={.items[0].metadata.name}',
+    ]).trim();
+    const lines = kubectl(kubeconfig, context, [
+      'exec',
+      '-n',
+      'model-canary',
+      pod,
+      '--',
+      'sh',
+      '-c',
+      'cat /var/lib/model-canary/data/events-*.jsonl /var/lib/model-canary/events-*.jsonl 2>/dev/null | grep \'"error"\' | tail -20',
+    ]);
+    return `      the router's last recorded errors:\n${lines}`;
+  } catch (err) {
+    return `      (the router's errors could not be read: ${String(err).split('\n')[0]})`;
+  }
+}
+
 describe('the Kubernetes loop on a real kind cluster (offline node image)', function () {
   const LOCAL = s.local;
   let cli: ClusterCli;
@@ -222,6 +251,7 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
       ).then((r) => r ?? undefined);
       await traffic;
     }
+    if (done && done.rollout?.state !== 'Succeeded') console.log(routerErrors(kubeconfig, LOCAL));
     assert.ok(done, 'the rollout did not end after three passes of traffic');
     assert.equal(done.rollout?.state, 'Succeeded', `rollout ${done.rollout?.state}: ${done.rollout?.reason}`);
     assert.equal(done.variants.find((v) => v.name === 'v2')?.weight, 100);
