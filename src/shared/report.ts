@@ -247,8 +247,8 @@ export interface GuardrailResult {
   /** What the result means, when `value > limit` does not say it (model guardrails). */
   detail?: string;
   /**
-   * A latency limit exceeded by an arm that carries several times the load per replica of an
-   * arm within it: reported `ok`, with why (src/core/analysis/guardrails.ts).
+   * A latency limit exceeded by the baseline while it carries several times the load per
+   * replica of an arm within it: reported `ok`, with why (src/core/analysis/guardrails.ts).
    */
   confounded?: string;
 }

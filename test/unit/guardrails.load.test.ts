@@ -32,7 +32,7 @@ describe('latency guardrails at unequal load (fair comparisons)', () => {
     );
   });
 
-  it('reports the busy arm’s breach as confounded when a lighter arm is within the limit', () => {
+  it('reports the busy baseline’s breach as confounded when a lighter arm is within the limit', () => {
     const vs = [variant('v1', 1900, 252), variant('v2', 100, 33)];
     const [g1, g2] = guardrailResults(experiment, vs, { firstTs: 0, now: 10_000 });
     assert.equal(g1!.ok, true);
@@ -50,6 +50,10 @@ describe('latency guardrails at unequal load (fair comparisons)', () => {
     const lightSlow = [variant('v1', 1900, 20), variant('v2', 100, 252)];
     const g = guardrailResults(experiment, lightSlow, { firstTs: 0, now: 10_000 });
     assert.deepEqual([g[1]!.ok, g[1]!.confounded], [false, undefined]);
+    // A candidate's breach is never excused, whatever its load: it will carry it once rolled out.
+    const busyCandidate = [variant('v1', 100, 33), variant('v2', 1900, 252)];
+    const c = guardrailResults(experiment, busyCandidate, { firstTs: 0, now: 10_000 });
+    assert.deepEqual([c[1]!.ok, c[1]!.confounded], [false, undefined]);
     const bothSlow = [variant('v1', 1900, 252), variant('v2', 100, 80)];
     assert.equal(guardrailResults(experiment, bothSlow, { firstTs: 0, now: 10_000 })[0]!.ok, false);
     // Without a known run start there is no load, and a breach stays a breach.

@@ -4,9 +4,10 @@
  *
  * A latency comparison is only fair at comparable load. With 95% of the traffic on one model
  * server and 5% on another, the busy one queues and its p95 grows whatever the model: a
- * latency breach of an arm that carries at least `CONFOUNDING_LOAD_RATIO` times the load per
- * replica of an arm within the limit is reported as confounded (`ok`, with the reason) rather
- * than breached, so neither the verdict, the alerts nor a rollout act on it. Every arm runs one
+ * latency breach of the baseline while it carries at least `CONFOUNDING_LOAD_RATIO` times the
+ * load per replica of an arm within the limit is reported as confounded (`ok`, with the reason)
+ * rather than breached, so neither the verdict nor the alerts blame it. A candidate's breach is
+ * never excused: it will carry that load once it is rolled out. Every arm runs one
  * model-server replica (the local environment's one MLServer process per variant, the stack's
  * Deployment of one replica); model servers are not sized to their traffic share.
  */
@@ -69,7 +70,7 @@ function loadConfounding(
   max: number,
 ): string | undefined {
   const load = v.loadPerReplica;
-  if (load === undefined || !(load > 0)) return undefined;
+  if (v.role !== 'baseline' || load === undefined || !(load > 0)) return undefined;
   const lighter = variants
     .filter((o) => o !== v && o.requests > 0 && o.loadPerReplica !== undefined && !(o.latencyMs.p95 > max))
     .sort((a, b) => a.loadPerReplica! - b.loadPerReplica!)[0];
