@@ -21,7 +21,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter, writeRouterConfig, type RunningRouter } from '../test/harness/router';
+import type { RunningRouter } from '../test/harness/router';
+import { startSplitRouter } from './lib/splitRouter';
 import { load as loadAt, ms, pct, startProcess, type Run } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
@@ -73,22 +74,7 @@ async function main(): Promise<void> {
   const routers: RunningRouter[] = [];
   try {
     const start = async (sampleRate: number): Promise<RunningRouter> => {
-      const sub = await mkdtemp(join(dir, 'r-'));
-      const r = await startRouter(
-        await writeRouterConfig(sub, {
-          experiments: [
-            {
-              name: 'propensity',
-              endpoint: 'propensity',
-              sampleRate,
-              variants: [
-                { name: 'v1', url: upstream.url, model: 'propensity-v1', weight: 95 },
-                { name: 'v2', url: upstream.url, model: 'propensity-v2', weight: 5 },
-              ],
-            },
-          ],
-        }),
-      );
+      const r = await startSplitRouter(dir, upstream.url, sampleRate);
       routers.push(r);
       return r;
     };

@@ -17,8 +17,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter, writeRouterConfig, type RunningRouter } from '../test/harness/router';
+import type { RunningRouter } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
+import { startSplitRouter } from './lib/splitRouter';
 import { load, ms, pct, startProcess, type Run } from './lib/load';
 
 const arg = (name: string, fallback: number): number =>
@@ -111,22 +112,7 @@ async function main(): Promise<void> {
   try {
     nginx = await startNginx(nginxBinary!, join(dir, 'nginx'), stub.address);
     const router = async (sampleRate: number): Promise<string> => {
-      const sub = await mkdtemp(join(dir, 'router-'));
-      const r = await startRouter(
-        await writeRouterConfig(sub, {
-          experiments: [
-            {
-              name: 'propensity',
-              endpoint: 'propensity',
-              sampleRate,
-              variants: [
-                { name: 'v1', url: stub.address, model: 'propensity-v1', weight: 95 },
-                { name: 'v2', url: stub.address, model: 'propensity-v2', weight: 5 },
-              ],
-            },
-          ],
-        }),
-      );
+      const r = await startSplitRouter(dir, stub.address, sampleRate);
       routers.push(r);
       return `${r.url}/v2/models/propensity/infer`;
     };
