@@ -155,7 +155,9 @@ async function main(): Promise<void> {
       const p50 = median(added[name]!.map((a) => a.p50));
       const p99 = median(added[name]!.map((a) => a.p99));
       const ratio = name.startsWith('router')
-        ? `   added p99 ÷ nginx's ${(p99 / nginxP99).toFixed(2)} (target ≤ 1.0)`
+        ? nginxP99 > 0
+          ? `   added p99 ÷ nginx's ${(p99 / nginxP99).toFixed(2)} (target ≤ 1.0)`
+          : "   (no ratio: nginx's added p99 is within the noise; run longer rounds)"
         : '';
       console.log(`  ${name.padEnd(20)} p50 ${ms(p50)}  p99 ${ms(p99)}${ratio}`);
     }
