@@ -88,17 +88,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A free port on 127.0.0.1 whose successor is free too (kind maps the router's gRPC NodePort there). */
+/**
+ * A free port on 127.0.0.1 whose successor is free too (kind maps the router's gRPC NodePort
+ * there). Drawn below Linux's ephemeral range (32768–60999 by default): a port picked from that
+ * range can be taken minutes later as the local end of some outgoing connection, before the
+ * cluster that was meant to publish it is created.
+ */
 export async function freePortPair(avoid: readonly number[] = []): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = await freePort();
-    if (avoid.some((a) => Math.abs(a - port) <= 1)) continue;
-    const next = await new Promise<boolean>((resolve) => {
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
       const srv = createServer();
       srv.once('error', () => resolve(false));
-      srv.listen(port + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-    if (next) return port;
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
+    if (avoid.some((a) => Math.abs(a - port) <= 1)) continue;
+    if ((await isFree(port)) && (await isFree(port + 1))) return port;
   }
   throw new Error('no two consecutive free ports on 127.0.0.1');
 }
