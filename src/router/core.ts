@@ -24,17 +24,16 @@ import { clearWriter, markWriter } from './writerMark';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
+import { soleLeadership, type Leadership } from './leadership';
 import { ShadowMirror } from './shadow';
 
 export type WeightsSource = 'api' | 'config' | 'kubernetes' | 'rollout';
-
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
 }
 
-// Scrapes and dashboards may poll often; a report a second old is fresh enough for them.
-const REPORT_CACHE_MS = 1_000;
+const REPORT_CACHE_MS = 1_000; // scrapes and dashboards poll often; a second old is fresh enough
 
 export class RouterCore {
   readonly metrics: RouterMetrics;
@@ -45,6 +44,7 @@ export class RouterCore {
   readonly detectors: DetectorFeeds;
   readonly log: EventLog;
   readonly replay: ReplayStats;
+  leadership: Leadership = soleLeadership(); // who leads the replicas (./leadership.ts)
   private byName = new Map<string, ExperimentRuntime>();
   private byEndpoint = new Map<string, ExperimentRuntime>();
   private readonly builders = new Map<string, ReportBuilder>();
