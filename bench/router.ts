@@ -23,9 +23,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningRouter } from '../test/harness/router';
 import { startSplitRouter } from './lib/splitRouter';
+import { quick, record } from './lib/figures';
 import { load as loadAt, ms, pct, startProcess, type Run } from './lib/load';
 
-const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
+const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || (quick ? 4 : 10);
 const RATE = 1_000;
 
 /** A V2 request of about 1 kB: a batch of 18 rows of the six sample features. */
@@ -116,15 +117,38 @@ async function main(): Promise<void> {
     console.log(
       '\nThroughput with 1 kB bodies at full load (64 connections), per core = req/s per CPU-second used:',
     );
-    const full = async (name: string, url: string, pid: number): Promise<void> => {
+    const full = async (name: string, url: string, pid: number): Promise<number> => {
       const x = await load(url, { seconds: SECONDS, connections: 64, pid });
       const perCore = x.total / Math.max(x.cpuSeconds, 1e-9);
       console.log(
         `  ${name.padEnd(34)} ${x.rps.toFixed(0).padStart(6)} req/s, ${(x.cpuSeconds / SECONDS).toFixed(2)} cores busy → ${perCore.toFixed(0).padStart(6)} req/s per core, ${x.failed} failed`,
       );
+      return perCore;
     };
-    await full('direct (upstream process)', direct, upstreamPid);
-    await full('router, sampleRate 1 (router process)', via(sampled), sampled.proc.pid!);
+    const directPerCore = await full('direct (upstream process)', direct, upstreamPid);
+    const routerPerCore = await full(
+      'router, sampleRate 1 (router process)',
+      via(sampled),
+      sampled.proc.pid!,
+    );
+    record({
+      id: 'router.perCore',
+      label: 'router throughput, 1 kB bodies, drift sampling on',
+      value: routerPerCore,
+      unit: 'req/s per core',
+      better: 'higher',
+      ratio: false,
+      target: 15_000,
+    });
+    // The stub upstream is a plain Node HTTP server: the ratio is what the router's work costs.
+    record({
+      id: 'router.perCoreVsStub',
+      label: "router's req/s per core ÷ the stub upstream's",
+      value: routerPerCore / directPerCore,
+      unit: '×',
+      better: 'higher',
+      ratio: true,
+    });
     await full('router, sampleRate 0 (router process)', via(unsampled), unsampled.proc.pid!);
     console.log('  (target: ≥ 10,000 req/s per core through the router)');
   } finally {
