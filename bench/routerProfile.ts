@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     });
     const before = new Set(await readdir(profiles));
     const router = await startRouter(config, {
-      env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` },
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
     });
     const url = `${router.url}/v2/models/propensity/infer`;
     await load(url, { body: kilobyteBody(), seconds: 2, connections: 20 });

@@ -37,6 +37,7 @@ const BENCHES: Bench[] = [
   { script: 'routerVsNginx.ts', quick: true },
   { script: 'router.ts', quick: false },
   { script: 'routerGrpc.ts', quick: false },
+  { script: 'routerMemory.ts', quick: true },
   { script: 'routerReplay.ts', quick: false },
   { script: 'report.ts', quick: false },
   { script: 'dashboard.ts', quick: false },
