@@ -20,7 +20,7 @@ import { labelSelector, newestPod, podLog } from '../kube/cluster';
 import { forContext, loadKubeConfig } from '../kube/kubeconfig';
 import { deleteStack } from './kubeDown';
 import { isKindContext } from '../kube/promote';
-import { applyWithAdminToken } from '../kube/adminToken';
+import { applyWithAdminToken, ingestTokenHint } from '../kube/adminToken';
 import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
 import { RouterBundleMissing, readRouterBundle } from './routerBundle';
@@ -48,6 +48,7 @@ import {
   assertRouterNodePortFree,
   findDeployment,
   readStackStatus,
+  replaceRouterDeployment,
   waitDeployments,
   type KubeStackTarget,
 } from './kubeStackStatus';
@@ -173,7 +174,15 @@ export class KubeRuntime implements Runtime {
       stack,
       { onProgress: progress, signal: options.signal },
     );
-    await waitDeployments(this.target, [this.names.router], options, this.opts.rolloutTimeoutMs);
+    await replaceRouterDeployment(this.target, progress);
+    await waitDeployments(
+      this.target,
+      [this.names.router],
+      options,
+      this.opts.rolloutTimeoutMs,
+      'StatefulSet',
+    );
+    progress(ingestTokenHint(this.context, stack));
     return this.status();
   }
 
@@ -193,7 +202,9 @@ export class KubeRuntime implements Runtime {
     // Model servers and the experiment's file first; the route only once they are ready.
     const files = mergeExperimentFiles(live.experimentFiles, exp.metadata.name, experimentFiles(input));
     const servers = modelServerObjects(input, stack);
-    progress(`applying ${servers.length / 2} model servers for ${exp.metadata.name}`);
+    progress(
+      `applying ${servers.filter((o) => o.kind === 'Deployment').length} model servers for ${exp.metadata.name}`,
+    );
     await applyObjects(
       this.kc,
       this.context,
@@ -277,6 +288,10 @@ export class KubeRuntime implements Runtime {
    */
   async router(): Promise<RouterClient> {
     return this.connection.router();
+  }
+
+  async ingestToken(): Promise<string | undefined> {
+    return this.connection.ingestToken();
   }
 
   async connect(options: { signal?: AbortSignal } = {}): Promise<{ url: string; close(): Promise<void> }> {
