@@ -44,11 +44,12 @@ import type { RouterClient, RolloutAction, RolloutOverrides } from '../shared/ro
 import { formatSplit } from '../shared/weights';
 import type { Report, RolloutStatus } from '../shared/report';
 import { KubeRouterConnection } from './kubeRouterConnection';
+import { routerLogDetail } from './kubeLogHealth';
 import {
   assertRouterNodePortFree,
   findDeployment,
   readStackStatus,
-  replaceRouterDeployment,
+  waitRouter,
   waitDeployments,
   type KubeStackTarget,
 } from './kubeStackStatus';
@@ -174,14 +175,7 @@ export class KubeRuntime implements Runtime {
       stack,
       { onProgress: progress, signal: options.signal },
     );
-    await replaceRouterDeployment(this.target, progress);
-    await waitDeployments(
-      this.target,
-      [this.names.router],
-      options,
-      this.opts.rolloutTimeoutMs,
-      'StatefulSet',
-    );
+    await waitRouter(this.target, options, this.opts.rolloutTimeoutMs);
     progress(ingestTokenHint(this.context, stack));
     return this.status();
   }
@@ -341,13 +335,18 @@ export class KubeRuntime implements Runtime {
 
   /**
    * The stack's components and experiments in three requests made together, however many model
-   * servers run (trees and status bars poll this).
+   * servers run (trees and status bars poll this); with the router ready, each replica's
+   * quarantined event-log lines.
    */
   async status(): Promise<EnvironmentStatus> {
     return readStackStatus(
       this.target,
       () => this.endpoint(),
       () => this.connection.grpcEndpoint(),
+      () =>
+        routerLogDetail(this.target, this.opts.stack?.router?.port ?? ROUTER_CONTAINER_PORT, () =>
+          this.connection.router().eventLogHealth(),
+        ),
     );
   }
 

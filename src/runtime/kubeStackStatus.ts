@@ -49,6 +49,8 @@ export async function readStackStatus(
   target: KubeStackTarget,
   endpoint: () => Promise<string>,
   grpcEndpoint: () => Promise<string | undefined> = async () => undefined,
+  /** What the ready router has to say beyond its rollout (its replicas' quarantined log lines). */
+  routerDetail: () => Promise<string | undefined> = async () => undefined,
 ): Promise<EnvironmentStatus> {
   const { kc, context, namespace, names } = target;
   const release = target.release ?? DEFAULT_RELEASE;
@@ -101,6 +103,11 @@ export async function readStackStatus(
       ...(state.done ? {} : { detail: state.message }),
     };
   });
+  const router = components.find((c) => c.kind === 'router');
+  if (router?.state === 'ready') {
+    const detail = await routerDetail().catch(() => undefined);
+    if (detail) router.detail = detail;
+  }
   let config: RouterConfigInput | undefined;
   try {
     config = liveRouterConfig(configMap);
@@ -208,4 +215,14 @@ export async function replaceRouterDeployment(
     `deleting the router Deployment ${target.namespace}/${target.names.router}: the router is a StatefulSet now (the old event log stays in ${target.names.data})`,
   );
   await deleteObject(target.kc, target.context, { ...old, apiVersion: 'apps/v1', kind: 'Deployment' });
+}
+
+/** Waits for the router's StatefulSet to roll out, once a router Deployment of an older release is gone. */
+export async function waitRouter(
+  target: KubeStackTarget,
+  options: OperationOptions,
+  timeoutMs?: number,
+): Promise<void> {
+  await replaceRouterDeployment(target, options.onProgress ?? (() => undefined));
+  await waitDeployments(target, [target.names.router], options, timeoutMs, 'StatefulSet');
 }
