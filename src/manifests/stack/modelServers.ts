@@ -23,6 +23,7 @@ import {
   type StackOptions,
 } from './options';
 import { RESTRICTED_CONTAINER_SECURITY } from './podSecurity';
+import { autoscalingMode, disruptionBudget, modelServerAutoscaler, topologySpread } from './autoscaling';
 
 /** The workspace's models as the manifests refer to them. */
 export function modelRefs(root: string, models: readonly ModelVersion[]): ModelRef[] {
@@ -118,12 +119,14 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
       kind: 'Deployment',
       metadata: objectMetadata(opts, name, labels, true, annotations),
       spec: {
-        replicas: 1,
+        // Under an HPA the replicas are its to set: applying them would undo its scaling.
+        ...(autoscalingMode(opts) === 'off' ? { replicas: 1 } : {}),
         selector: { matchLabels: selectorLabels(labels) },
         template: {
           metadata: { labels: stackLabels(labels), annotations },
           spec: {
             automountServiceAccountToken: false,
+            topologySpreadConstraints: topologySpread(selectorLabels(labels)),
             securityContext: {
               runAsNonRoot: true,
               runAsUser: 1000,
@@ -189,6 +192,10 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
         ],
       },
     });
+    out.push(
+      disruptionBudget(opts, name, labels),
+      ...modelServerAutoscaler(opts, name, labels, variant === exp.spec.routing?.mirror?.variant),
+    );
   }
   return out;
 }
