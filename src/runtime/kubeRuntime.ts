@@ -215,9 +215,8 @@ export class KubeRuntime implements Runtime {
       this.kc,
       this.context,
       [routerConfigMap({ ...live.config, ...config }, stack)] as KubernetesObject[],
-      {
-        onProgress: progress,
-      },
+      // Forced: the router owns router.yaml after it wrote weights there (a rollout's steps).
+      { onProgress: progress, force: true },
     );
     await this.connection.waitRouted(
       exp.spec.endpoint,
@@ -377,6 +376,6 @@ export class KubeRuntime implements Runtime {
     const cm = routerConfigMap(config, stack);
     const data = cm.data as Record<string, string>;
     data[ROUTER_CONFIG_KEY] += `# reload requested ${new Date().toISOString()}\n`;
-    await applyObjects(this.kc, this.context, [cm as KubernetesObject]);
+    await applyObjects(this.kc, this.context, [cm as KubernetesObject], { force: true });
   }
 }
