@@ -148,8 +148,8 @@ export function createRouterServer(
     }
     if (path === '/api/v1/leader') {
       allow(req, 'GET');
-      const { self, leader } = core.leadership;
-      return sendJson(res, 200, { self, leader: leader() ?? null, leading: core.leadership.isLeader() });
+      const l = core.leadership;
+      return sendJson(res, 200, { self: l.self, leader: l.leader() ?? null, leading: l.isLeader() });
     }
     if (parts[1] === 'api' && parts[2] === 'v1' && parts[3] === 'experiments') {
       if (parts.length === 4 || (parts.length === 5 && parts[4] === '')) {
