@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { parse, stringify } from 'yaml';
 import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
-import { liveRouterConfig } from '../../src/kube/stackState';
+import { KubeConfig } from '@kubernetes/client-node';
+import { liveRouterConfig, setRouterWeights } from '../../src/kube/stackState';
 import { stackNames } from '../../src/manifests';
 import type { WeightsEvent } from '../../src/shared/events';
 import type { RolloutStatus } from '../../src/shared/report';
@@ -205,14 +206,43 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
         await sleep(20);
       }
     }
+    // `split` after a router wrote the ConfigMap (it owns router.yaml now): the CLI takes it back.
+    const kc = new KubeConfig();
+    kc.loadFromString(api.kubeconfigFor('leader-test'));
+    await setRouterWeights(kc, 'leader-test', { namespace: NS, platform: 'remote' }, 'propensity', {
+      v1: 40,
+      v2: 60,
+    });
+    for (const r of replicas) {
+      const deadline = Date.now() + 10_000;
+      while ((await servedWeights(r)).v2 !== 60) {
+        assert.ok(Date.now() < deadline, `${r.name} did not take the CLI's split`);
+        await sleep(20);
+      }
+    }
+    const put2 = await leader.client.send(
+      'PUT',
+      '/api/v1/experiments/propensity/weights',
+      { weights: { v1: 70, v2: 30 } },
+      admin,
+    );
+    assert.equal(put2.status, 200, put2.text);
+    assert.deepEqual(await configWeights(), { v1: 70, v2: 30 });
+    for (const r of replicas) {
+      const deadline = Date.now() + 10_000;
+      while ((await servedWeights(r)).v2 !== 30) {
+        assert.ok(Date.now() < deadline, `${r.name} did not take the leader's change`);
+        await sleep(20);
+      }
+    }
     // The replica that took the change logs it as an API change; the others as from Kubernetes.
     const last = (r: Replica) =>
       readEvents(join(r.dir, 'data'))
         .filter((e): e is WeightsEvent => e.type === 'weights')
         .at(-1)?.source;
     await sleep(300); // a group commit
-    assert.equal(last(follower), 'api');
-    for (const r of replicas.filter((x) => x !== follower)) assert.equal(last(r), 'kubernetes');
+    assert.equal(last(leader), 'api');
+    for (const r of replicas.filter((x) => x !== leader)) assert.equal(last(r), 'kubernetes');
   });
   it('a SIGKILLed leader hands over within the lease: the rollout ends as an uninterrupted one, no step repeated or skipped', async function () {
     this.timeout(120_000);
