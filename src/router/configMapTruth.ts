@@ -10,6 +10,7 @@
  * resumes from there (./rollout.ts). Plain undici like ./kube.ts: no client-node in the bundle.
  */
 import { request } from 'undici';
+import { HttpError } from './http';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import type { RolloutSpec } from '../core/rollout/rollout';
 import type { RolloutStatus } from '../shared/report';
@@ -37,8 +38,12 @@ export type DurableRollouts = Record<string, DurableRollout>;
 /** The rollout in the ConfigMap is not the one this writer last saw: another leader moved it. */
 export class StaleRolloutError extends Error {}
 
-/** The router may not update its ConfigMap (RBAC). */
-export class ConfigMapForbiddenError extends Error {}
+/** The router may not update its ConfigMap (RBAC): a 500 that names the missing right. */
+export class ConfigMapForbiddenError extends HttpError {
+  constructor(message: string) {
+    super(500, message);
+  }
+}
 
 export interface ConfigMapChange {
   experiment: string;

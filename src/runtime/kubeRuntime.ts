@@ -166,13 +166,17 @@ export class KubeRuntime implements Runtime {
     const config = { ...live.config, ...routerConfig(live.config?.experiments ?? [], stack) };
     if (this.platform === 'kind') await assertRouterNodePortFree(this.target);
     progress(`applying the router to ${this.where()}`);
-    await applyWithAdminToken(
-      this.kc,
-      this.context,
-      routerObjects(config, live.experimentFiles, stack) as KubernetesObject[],
-      stack,
-      { onProgress: progress, signal: options.signal },
+    const objects = routerObjects(config, live.experimentFiles, stack) as KubernetesObject[];
+    // Routers write their weights to their ConfigMap, and own router.yaml then: take it back first.
+    const ownConfig = objects.filter(
+      (o) => o.kind === 'ConfigMap' && o.metadata?.name === this.names.routerConfig,
     );
+    if (live.configMap)
+      await applyObjects(this.kc, this.context, ownConfig, { force: true, signal: options.signal });
+    await applyWithAdminToken(this.kc, this.context, objects, stack, {
+      onProgress: progress,
+      signal: options.signal,
+    });
     await waitDeployments(this.target, [this.names.router], options, this.opts.rolloutTimeoutMs);
     return this.status();
   }
