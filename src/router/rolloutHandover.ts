@@ -121,16 +121,33 @@ export class RolloutHandover {
     this.seen.set(name, writeId(durable));
   }
 
-  /** A new run starts without a rollout: remove the stored one too. */
+  /**
+   * A new run starts without a rollout: removes the stored one too, unless a newer one was
+   * written meanwhile (a rollout started in the new run).
+   */
   forget(name: string): void {
     if (!this.truth) return;
+    let id: string | undefined;
+    try {
+      id = writeId(this.truth.observedRollouts()[name]);
+    } catch {
+      return; // an unreadable state key: the next leader says so, with the fix
+    }
+    if (id === undefined) return;
     this.truth
-      .write({ experiment: name, rollout: null })
+      .write({
+        experiment: name,
+        rollout: null,
+        expect: (stored) => {
+          if (writeId(stored) !== id) throw new StaleRolloutError('a newer rollout was written');
+        },
+      })
       .then(() => this.seen.set(name, undefined))
-      .catch((err: unknown) =>
-        this.logger.warn(
-          `rollout ${name}: removing its state from the ConfigMap failed: ${(err as Error).message}`,
-        ),
-      );
+      .catch((err: unknown) => {
+        if (!(err instanceof StaleRolloutError))
+          this.logger.warn(
+            `rollout ${name}: removing its state from the ConfigMap failed: ${(err as Error).message}`,
+          );
+      });
   }
 }
