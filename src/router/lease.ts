@@ -76,7 +76,7 @@ export class LeaseLeadership implements Leadership {
       throw new Error(`the lease duration must be at least 1 second, got ${seconds}`);
     this.durationMs = seconds * 1000;
     // A request must not outlive the renew deadline: a hung call would keep a stale holder.
-    this.agent = kubeAgent(opts.conn, Math.max(500, this.renewDeadlineMs / 2));
+    this.agent = kubeAgent(opts.conn, Math.max(500, Math.round(this.renewDeadlineMs / 2)));
     const ns = encodeURIComponent(opts.namespace);
     this.url = `${opts.conn.server}/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`;
     this.where = `Lease ${opts.namespace}/${opts.name}`;

@@ -96,8 +96,9 @@ export class RolloutHandover {
       ts: Date.now(),
     };
     const expected = this.seen.get(name);
+    let written: boolean;
     try {
-      await this.truth.write({
+      written = await this.truth.write({
         experiment: name,
         ...(e.weights ? { weights: e.weights } : {}),
         rollout: durable,
@@ -118,7 +119,8 @@ export class RolloutHandover {
       }
       throw err;
     }
-    this.seen.set(name, writeId(durable));
+    // A sole router that may not write keeps its rollouts in memory and its log, as before.
+    if (written) this.seen.set(name, writeId(durable));
   }
 
   /**
