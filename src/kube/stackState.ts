@@ -121,7 +121,9 @@ export async function setRouterWeights(
       resourceVersion: live.configMap?.metadata?.resourceVersion,
     } as typeof cm.metadata;
     try {
-      await serverSideApply(kc, context, cm);
+      // Forced: the router writes its weights to this ConfigMap too (rollouts, PUT weights), which
+      // makes it the owner of router.yaml; the user's change takes it back.
+      await serverSideApply(kc, context, cm, { force: true });
       return updated;
     } catch (err) {
       // 409 without field conflicts: the resourceVersion moved on; read again.

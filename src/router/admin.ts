@@ -1,5 +1,6 @@
 /**
- * Admin endpoints: `PUT /api/v1/experiments/{name}/weights` behind the bearer admin token.
+ * Admin endpoints: `PUT /api/v1/experiments/{name}/weights` behind the bearer admin token. Run
+ * from a ConfigMap, a weight change is written there first (./configMapTruth.ts).
  * Tokens are compared in constant time (over their SHA-256 digests, so a length difference
  * leaks nothing either).
  */
@@ -12,6 +13,7 @@ import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody, sendJson } from './http';
 import { MIN_ROLLOUT_STEP, validRolloutStep } from '../core/spec/domains';
 import type { RolloutController } from './rollout';
+import type { ConfigMapTruth } from './configMapTruth';
 import { ADMIN_TOKEN_HEADER, ROLLOUT_ACTIONS } from '../shared/routerApi';
 import { WeightsError, resolveWeights } from '../shared/weights';
 
@@ -60,6 +62,7 @@ export async function handleWeights(
   exp: ExperimentRuntime,
   req: IncomingMessage,
   res: ServerResponse,
+  truth?: ConfigMapTruth,
 ): Promise<void> {
   authorize(req, currentAdminToken(core.settings));
   const body = parseJson(await readBody(req, core.settings.limits.maxBodyBytes));
@@ -77,6 +80,8 @@ export async function handleWeights(
     if (err instanceof WeightsError) throw new HttpError(400, `weights: ${err.message}`);
     throw err;
   }
+  // Any replica may change weights: the ConfigMap takes it, every replica's watch applies it.
+  await truth?.write({ experiment: exp.name, weights: next });
   await core.setWeights(exp, next, 'api');
   sendJson(res, 200, { experiment: exp.name, weights: exp.weights });
 }

@@ -110,9 +110,31 @@ export async function readConfigMapData(
   return (JSON.parse(body) as ConfigMap).data ?? {};
 }
 
-interface ConfigMap {
-  metadata?: { resourceVersion?: string; name?: string };
+export interface ConfigMap {
+  metadata?: { resourceVersion?: string; name?: string; namespace?: string };
   data?: Record<string, string>;
+}
+
+/** The key beside the config where the rollout leader keeps the rollouts' durable state. */
+export const ROLLOUT_STATE_KEY = 'rollout-state.json';
+
+/** The config text of a ConfigMap's data: key `key`, else its only key, else `router.yaml`. */
+export function configText(data: Record<string, string>, key: string | undefined, where: string): string {
+  const keys = Object.keys(data).filter((k) => k !== ROLLOUT_STATE_KEY);
+  const chosen = key ?? (keys.length === 1 ? keys[0] : keys.find((k) => /^router\.ya?ml$/.test(k)));
+  const text = chosen === undefined ? undefined : data[chosen];
+  if (text === undefined)
+    throw new Error(
+      `${where} has no key ${key ? `"${key}"` : '"router.yaml"'} (keys: ${keys.join(', ') || 'none'}) — pass --kube-configmap-key`,
+    );
+  return text;
+}
+
+/** The key `configText` reads (the same choice). */
+export function configKey(data: Record<string, string>, key: string | undefined): string {
+  if (key) return key;
+  const keys = Object.keys(data).filter((k) => k !== ROLLOUT_STATE_KEY);
+  return (keys.length === 1 ? keys[0] : keys.find((k) => /^router\.ya?ml$/.test(k))) ?? 'router.yaml';
 }
 
 export interface ConfigMapWatcher {
@@ -130,6 +152,8 @@ export function watchConfigMap(
   name: string,
   key: string | undefined,
   warn: (m: string) => void,
+  /** Gets every version's whole data (the rollout state beside the config, ./configMapTruth.ts). */
+  onData?: (data: Record<string, string>) => void,
 ): ConfigMapWatcher {
   // A watch stays open for minutes; only a silent connection should end it.
   const agent = kubeAgent(conn, 0);
@@ -143,15 +167,8 @@ export function watchConfigMap(
   const headers = (): Record<string, string> => kubeHeaders(conn);
 
   const textOf = (cm: ConfigMap): string => {
-    const data = cm.data ?? {};
-    const keys = Object.keys(data);
-    const chosen = key ?? (keys.length === 1 ? keys[0] : keys.find((k) => /^router\.ya?ml$/.test(k)));
-    const text = chosen === undefined ? undefined : data[chosen];
-    if (text === undefined)
-      throw new Error(
-        `${where} has no key ${key ? `"${key}"` : '"router.yaml"'} (keys: ${keys.join(', ') || 'none'}) — pass --kube-configmap-key`,
-      );
-    return text;
+    onData?.(cm.data ?? {});
+    return configText(cm.data ?? {}, key, where);
   };
 
   // Reads the current text and version (without marking it as applied).

@@ -14,6 +14,9 @@ import { watchConfigFile } from './configWatch';
 import { RouterCore, type Logger, type WeightsSource } from './core';
 import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
 import { kubeConnection, watchConfigMap } from './kube';
+import { ConfigMapTruth } from './configMapTruth';
+import { replicaIdentity } from './leadership';
+import { DEFAULT_LEASE_SECONDS, LeaseLeadership } from './lease';
 import { RolloutController } from './rollout';
 import { AlertDelivery } from './alertDelivery';
 import { startGrpcFront } from './grpc/server';
@@ -22,8 +25,12 @@ import { createRouterServer } from './server';
 const USAGE = `usage: router --config <file>
        router --kube-configmap <namespace>/<name> [--kube-configmap-key router.yaml]
               [--kube-experiments-configmap <namespace>/<name> --kube-experiments-dir <folder>]
+              [--kube-lease <name>] [--lease-duration <seconds>]
               [--kube-server <url> --kube-ca-file <file> (--kube-cert-file <file> --kube-key-file <file> | --kube-token-file <file>)]
-Outside a Pod the --kube-* flags may also come from MODEL_CANARY_KUBE_SERVER, _CA_FILE, _CERT_FILE, _KEY_FILE, _TOKEN_FILE.`;
+Outside a Pod the --kube-* flags may also come from MODEL_CANARY_KUBE_SERVER, _CA_FILE, _CERT_FILE, _KEY_FILE, _TOKEN_FILE.
+With MODEL_CANARY_REPLICA set (the Pod's name), replicas elect the rollout leader on the Lease
+--kube-lease (default: the ConfigMap's name without "-config", i.e. <release>-router) in the
+ConfigMap's namespace, held for --lease-duration seconds (default ${DEFAULT_LEASE_SECONDS}).`;
 
 const logger: Logger = {
   info: (m) => console.log(m),
@@ -43,6 +50,8 @@ async function start(): Promise<void> {
       'kube-cert-file': { type: 'string' },
       'kube-key-file': { type: 'string' },
       'kube-token-file': { type: 'string' },
+      'kube-lease': { type: 'string' },
+      'lease-duration': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -58,6 +67,9 @@ async function start(): Promise<void> {
   let startWatching: (reload: (text: string) => Promise<void>) => { close(): Promise<void> | void };
   // Where the experiment files come from at each load of the config.
   let files: () => Promise<ReadText> = () => Promise.resolve(readFromDisk);
+  // Run from a ConfigMap: weights are written there (./configMapTruth.ts); with replicas, a Lease.
+  let truth: ConfigMapTruth | undefined;
+  let lease: LeaseLeadership | undefined;
   const configMap = values['kube-configmap'];
   if (configMap) {
     const [namespace, name] = configMapName(configMap, '--kube-configmap');
@@ -68,7 +80,35 @@ async function start(): Promise<void> {
       keyFile: values['kube-key-file'],
       tokenFile: values['kube-token-file'],
     });
-    const watcher = watchConfigMap(conn, namespace, name, values['kube-configmap-key'], logger.warn);
+    const self = replicaIdentity();
+    truth = new ConfigMapTruth(
+      conn,
+      namespace,
+      name,
+      values['kube-configmap-key'],
+      self === 'local' ? { warn: logger.warn } : undefined,
+    );
+    const seen = truth;
+    const watcher = watchConfigMap(conn, namespace, name, values['kube-configmap-key'], logger.warn, (data) =>
+      seen.observe(data),
+    );
+    if (self !== 'local') {
+      const seconds =
+        values['lease-duration'] === undefined ? DEFAULT_LEASE_SECONDS : Number(values['lease-duration']);
+      if (!Number.isFinite(seconds) || seconds < 1)
+        throw new UsageError(
+          `--lease-duration must be a number of seconds ≥ 1, got "${values['lease-duration']}"`,
+        );
+      lease = new LeaseLeadership({
+        conn,
+        namespace,
+        name: values['kube-lease'] ?? leaseNameFor(name),
+        self,
+        durationSeconds: seconds,
+        warn: logger.warn,
+        info: logger.info,
+      });
+    }
     const experiments = values['kube-experiments-configmap'];
     const experimentsDir = values['kube-experiments-dir'];
     if (!experiments !== !experimentsDir)
@@ -122,8 +162,10 @@ async function start(): Promise<void> {
     logger.warn(
       `${core.logHealth.quarantined} event-log lines are not events and were skipped (kept in ${core.logHealth.quarantineFile}) — \`model-canary log repair ${settings.dataDir}\` removes them from the log`,
     );
-  const rollouts = new RolloutController(core, logger);
+  if (lease) core.leadership = lease;
+  const rollouts = new RolloutController(core, logger, undefined, truth);
   rollouts.restore(core.replayedRollouts);
+  lease?.start();
   rollouts.run();
   const alerts = new AlertDelivery(core, logger);
   alerts.run();
@@ -151,9 +193,12 @@ async function start(): Promise<void> {
     stopping = true;
     logger.info(`${signal}: draining requests, then flushing the event log`);
     void (async () => {
-      rollouts.stop();
+      await rollouts.stop();
+      // Released only once no evaluation runs: the next leader starts from what this one wrote.
+      await core.leadership.stop();
       alerts.stop();
       await watching.close();
+      await truth?.close();
       await grpc?.shutdown(core.settings.timeouts.shutdownMs);
       await server.shutdown();
       logger.info('stopped');
@@ -168,6 +213,11 @@ async function start(): Promise<void> {
 }
 
 class UsageError extends Error {}
+
+/** The Lease of a ConfigMap's routers: `<release>-router-config` → `<release>-router`. */
+function leaseNameFor(configMap: string): string {
+  return configMap.endsWith('-config') ? configMap.slice(0, -'-config'.length) : `${configMap}-leader`;
+}
 
 /** `<namespace>/<name>` of a flag. */
 function configMapName(value: string, flag: string): [string, string] {

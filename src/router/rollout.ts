@@ -3,6 +3,11 @@
  * in its pod), so a rollout goes on with VS Code closed. Every second it evaluates active
  * rollouts against the live report; weight changes go through the same path as manual ones,
  * and every action and transition is a `rollout` event in the log, so replay restores it.
+ *
+ * With replicas only the leader (`core.leadership`, ./lease.ts) runs it; a follower answers
+ * actions with 503 naming the leader. Run from a ConfigMap, each transition is written to the
+ * ConfigMap with its weights in one PUT (./configMapTruth.ts) before it takes effect, and a
+ * new leader resumes from there: no step repeated, none skipped (./rolloutHandover.ts).
  */
 import {
   abortRollout,
@@ -26,6 +31,8 @@ import type { Report } from '../shared/report';
 import type { ExperimentRuntime } from './config';
 import type { Logger, RouterCore } from './core';
 import { HttpError } from './http';
+import type { ConfigMapTruth } from './configMapTruth';
+import { RolloutHandover, notLeading, type Active } from './rolloutHandover';
 
 export type RolloutAction = RolloutEvent['action'];
 
@@ -37,21 +44,21 @@ export type RolloutOverrides = Partial<
   >
 >;
 
-interface Active {
-  state: RolloutState;
-  spec: RolloutSpec;
-}
-
 export class RolloutController {
   private readonly active = new Map<string, Active>();
   private timer: NodeJS.Timeout | undefined;
-  private evaluating = false;
+  private evaluating: Promise<void> | undefined;
+  private readonly handover: RolloutHandover;
 
   constructor(
     private readonly core: RouterCore,
     private readonly logger: Logger,
     private readonly everyMs = 1_000,
-  ) {}
+    /** The ConfigMap the router runs from: rollout state and weights are written there first. */
+    readonly truth?: ConfigMapTruth,
+  ) {
+    this.handover = new RolloutHandover(core, logger, this.active, truth);
+  }
 
   /** Restores rollouts from the replayed log (the latest state of each experiment). */
   restore(latest: Map<string, RolloutEvent>): void {
@@ -69,17 +76,21 @@ export class RolloutController {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops evaluating; resolves once an evaluation under way has finished. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.evaluating;
   }
 
   /** Drops an experiment's rollout (a new run starts without one); its last state stays in the log. */
   forget(name: string): void {
     this.active.delete(name);
+    this.handover.forget(name);
   }
 
+  /** The rollout's state: this leader's, or on a follower the one the leader last wrote. */
   status(name: string): RolloutState | undefined {
-    return this.active.get(name)?.state;
+    return this.core.leadership.isLeader() ? this.active.get(name)?.state : this.handover.observed(name);
   }
 
   /** A user action (start needs a candidate when there are several). */
@@ -88,6 +99,8 @@ export class RolloutController {
     action: Exclude<RolloutAction, 'evaluate'>,
     options: { candidate?: string; overrides?: RolloutOverrides } = {},
   ): Promise<RolloutState> {
+    if (!this.core.leadership.isLeader()) throw notLeading(this.core.leadership);
+    await this.handover.lead();
     const now = Date.now();
     const report = this.core.report(exp.name, now);
     if (!report) throw new HttpError(404, `no report for ${exp.name}`);
@@ -160,10 +173,16 @@ export class RolloutController {
     );
   }
 
-  private async tick(): Promise<void> {
-    if (this.evaluating) return;
-    this.evaluating = true;
+  private tick(): Promise<void> {
+    this.evaluating ??= this.evaluate().finally(() => (this.evaluating = undefined));
+    return this.evaluating;
+  }
+
+  private async evaluate(): Promise<void> {
     try {
+      // Followers only watch; a replica that becomes the leader first takes over the durable state.
+      if (!this.core.leadership.isLeader()) return this.handover.follow();
+      await this.handover.lead();
       for (const [name, current] of this.active) {
         if (current.state.phase !== 'Progressing') continue;
         const exp = this.core.experimentByName(name);
@@ -178,8 +197,6 @@ export class RolloutController {
       }
     } catch (err) {
       this.logger.warn(`rollout evaluation failed: ${(err as Error).message}`);
-    } finally {
-      this.evaluating = false;
     }
   }
 
@@ -189,6 +206,8 @@ export class RolloutController {
     e: Evaluation,
     action: RolloutAction,
   ): Promise<RolloutState> {
+    // Durable first (with replicas: in the ConfigMap, by the leader only), then in effect here.
+    await this.handover.persist(exp.name, e, current.spec);
     current.state = e.state;
     if (e.weights) await this.core.setWeights(exp, e.weights, 'rollout', e.transition?.reason);
     const event: RolloutEvent = {

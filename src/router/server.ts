@@ -31,7 +31,7 @@ export interface RouterServer {
 const notFound = (method: string | undefined, path: string): HttpError =>
   new HttpError(
     404,
-    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|labels|weights|rollout|runs, /metrics and /dashboard/`,
+    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|labels|weights|rollout|runs, /api/v1/leader, /metrics and /dashboard/`,
   );
 
 function allow(req: IncomingMessage, ...methods: string[]): void {
@@ -146,6 +146,11 @@ export function createRouterServer(
       }
       throw notFound(req.method, path);
     }
+    if (path === '/api/v1/leader') {
+      allow(req, 'GET');
+      const l = core.leadership;
+      return sendJson(res, 200, { self: l.self, leader: l.leader() ?? null, leading: l.isLeader() });
+    }
     if (parts[1] === 'api' && parts[2] === 'v1' && parts[3] === 'experiments') {
       if (parts.length === 4 || (parts.length === 5 && parts[4] === '')) {
         allow(req, 'GET');
@@ -200,11 +205,15 @@ export function createRouterServer(
             if (req.method === 'GET')
               return sendJson(res, 200, { experiment: exp.name, weights: exp.weights });
             allow(req, 'GET', 'PUT');
-            return handleWeights(core, exp, req, res);
+            return handleWeights(core, exp, req, res, rollouts?.truth);
           case 'rollout':
             if (!rollouts) throw new HttpError(404, 'this router runs no rollout controller');
             if (req.method === 'GET')
-              return sendJson(res, 200, { experiment: exp.name, rollout: rollouts.status(exp.name) ?? null });
+              return sendJson(res, 200, {
+                experiment: exp.name,
+                rollout: rollouts.status(exp.name) ?? null,
+                leader: core.leadership.leader() ?? null,
+              });
             allow(req, 'GET', 'POST');
             return handleRollout(core, rollouts, exp, req, res);
         }

@@ -168,13 +168,17 @@ export class KubeRuntime implements Runtime {
     const config = { ...live.config, ...routerConfig(live.config?.experiments ?? [], stack) };
     if (this.platform === 'kind') await assertRouterNodePortFree(this.target);
     progress(`applying the router to ${this.where()}`);
-    await applyWithAdminToken(
-      this.kc,
-      this.context,
-      routerObjects(config, live.experimentFiles, stack) as KubernetesObject[],
-      stack,
-      { onProgress: progress, signal: options.signal },
+    const objects = routerObjects(config, live.experimentFiles, stack) as KubernetesObject[];
+    // Routers write their weights to their ConfigMap, and own router.yaml then: take it back first.
+    const ownConfig = objects.filter(
+      (o) => o.kind === 'ConfigMap' && o.metadata?.name === this.names.routerConfig,
     );
+    if (live.configMap)
+      await applyObjects(this.kc, this.context, ownConfig, { force: true, signal: options.signal });
+    await applyWithAdminToken(this.kc, this.context, objects, stack, {
+      onProgress: progress,
+      signal: options.signal,
+    });
     await waitRouter(this.target, options, this.opts.rolloutTimeoutMs);
     progress(ingestTokenHint(this.context, stack));
     return this.status();
@@ -220,9 +224,8 @@ export class KubeRuntime implements Runtime {
       this.kc,
       this.context,
       [routerConfigMap({ ...live.config, ...config }, stack)] as KubernetesObject[],
-      {
-        onProgress: progress,
-      },
+      // Forced: the router owns router.yaml after it wrote weights there (a rollout's steps).
+      { onProgress: progress, force: true },
     );
     await this.connection.waitRouted(
       exp.spec.endpoint,
@@ -391,6 +394,6 @@ export class KubeRuntime implements Runtime {
     const cm = routerConfigMap(config, stack);
     const data = cm.data as Record<string, string>;
     data[ROUTER_CONFIG_KEY] += `# reload requested ${new Date().toISOString()}\n`;
-    await applyObjects(this.kc, this.context, [cm as KubernetesObject]);
+    await applyObjects(this.kc, this.context, [cm as KubernetesObject], { force: true });
   }
 }
