@@ -112,10 +112,11 @@ async function start(): Promise<void> {
   const settings = await resolveSettings(parseRouterConfig(text, label), baseDir, label, await files());
   const core = await RouterCore.open(settings, logger, source);
   const r = core.replay;
-  if (r.events > 0 || r.tornBytes > 0) {
+  if (r.events > 0 || r.tornBytes > 0 || r.checkpoint) {
     const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
+    const from = r.checkpoint ? ` after ${r.checkpoint}` : '';
     logger.info(
-      `replayed ${r.events} events (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
+      `replayed ${r.events} events${from} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
     );
   }
   if (core.logHealth)

@@ -61,7 +61,7 @@ export function checkpointBuilder(
 }
 
 /** Classes a builder makes only as events arrive, so a fresh one may not have them yet. */
-const LATE_CLASSES = [DDSketch, VariantWindows, PredictionWindow, TimeWindow, AlwaysValidState];
+export const LATE_CLASSES = [DDSketch, VariantWindows, PredictionWindow, TimeWindow, AlwaysValidState];
 
 /**
  * A builder for `experiment` and `options` in the state of `checkpoint`. Throws

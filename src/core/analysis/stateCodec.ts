@@ -16,8 +16,11 @@
  * - restoring mutates the fresh object's own objects in place wherever the shapes agree, so a
  *   closure that captured one of them (a callback bound at construction) sees the restored state;
  * - a class instance that the fresh object does not have is made from the prototype of the same
- *   class name, found in the fresh object or in `classes`; an unknown class fails loudly.
+ *   class, found in the fresh object or in `classes`; an unknown class fails loudly. A class is
+ *   known by its name and a hash of its source, since a minified bundle reuses short names
+ *   across modules; so a checkpoint written by another build of the code does not fit either.
  */
+import { createHash } from 'node:crypto';
 
 type Node =
   | string
@@ -49,6 +52,19 @@ const TYPED: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
 };
 
 export class CheckpointCodecError extends Error {}
+
+const classKeys = new WeakMap<object, string>();
+
+/** A class's name and a hash of its source: unique within a build, even a minified one. */
+function classKey(proto: object): string {
+  let key = classKeys.get(proto);
+  if (key === undefined) {
+    const ctor = proto.constructor as { name: string; toString(): string };
+    key = `${ctor.name}#${createHash('sha1').update(ctor.toString()).digest('hex').slice(0, 12)}`;
+    classKeys.set(proto, key);
+  }
+  return key;
+}
 
 /** Writes `value`'s graph as a JSON-able tree. */
 export function encodeState(value: unknown, constants: Record<string, unknown> = {}): EncodedState {
@@ -105,7 +121,7 @@ export function encodeState(value: unknown, constants: Record<string, unknown> =
     for (const key of Object.keys(obj))
       p[key] = encode((obj as Record<string, unknown>)[key], `${path}.${key}`);
     if (proto === Object.prototype || proto === null) return { $: 'o', i, p };
-    return { $: 'o', i, c: (proto.constructor as { name: string }).name, p };
+    return { $: 'o', i, c: classKey(proto), p };
   };
   return encode(value, '$');
 }
@@ -123,8 +139,8 @@ export function restoreState<T>(
   const protos = new Map<string, object>();
   const learn = (proto: object | null): void => {
     while (proto && proto !== Object.prototype) {
-      const name = (proto.constructor as { name: string }).name;
-      if (!protos.has(name)) protos.set(name, proto);
+      const key = classKey(proto);
+      if (!protos.has(key)) protos.set(key, proto);
       proto = Object.getPrototypeOf(proto) as object | null;
     }
   };
