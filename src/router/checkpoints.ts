@@ -33,9 +33,11 @@ import { ReplayMemory } from './replayMemory';
 export { ReplayMemory } from './replayMemory';
 
 const VERSION = 1;
-const FILE = /^checkpoint-(\d{8})\.json$/;
+const FILE = /^checkpoint-(\d{8})-(\d{12})\.json$/;
 const SEGMENT = /^events-(\d{8})\.jsonl$/;
-const fileName = (closed: number): string => `checkpoint-${String(closed).padStart(8, '0')}.json`;
+// Named by position, so the newest sorts last.
+const fileName = (p: LogPosition): string =>
+  `checkpoint-${String(p.segment).padStart(8, '0')}-${String(p.offset).padStart(12, '0')}.json`;
 const KEEP = 2;
 
 /** What replay builds: restored from a checkpoint, or captured into one. */
@@ -144,13 +146,19 @@ function misfit(
     return 'the experiments changed since it was written';
   const { segment, offset } = doc.position;
   const covered = new Map(doc.covers.map((c) => [c.segment, c.size]));
+  const later: number[] = [];
   for (const f of readdirSync(dir)) {
     const n = Number(SEGMENT.exec(f)?.[1] ?? NaN);
+    if (n >= segment) later.push(n);
     if (!(n < segment)) continue;
     const size = statSync(join(dir, f)).size;
     if (covered.get(n) !== size)
       return `segment ${f} is ${size} bytes, the checkpoint knew ${covered.get(n) ?? 'none'}`;
   }
+  // Retention deletes only segments a newer checkpoint covers: what this one needs must all be there.
+  const gap = later.sort((a, b) => a - b).findIndex((n, i) => n !== segment + i);
+  if (gap >= 0)
+    return `segment ${segment + gap}, which it needs, is gone (compacted after a newer checkpoint)`;
   const at = join(dir, `events-${String(segment).padStart(8, '0')}.jsonl`);
   const size = existsSync(at) ? statSync(at).size : 0;
   if (size < offset) return `it covers ${offset} bytes of segment ${segment}, which has ${size}`;
@@ -194,14 +202,26 @@ export class CheckpointWriter {
   /** The event loop was held this long by the last capture (encode and stringify), for the bench. */
   lastPauseMs = 0;
   written = 0;
+  /** The newest checkpoint known to fit: written by this process, or restored at start (its file name). */
+  durable: string | undefined;
+  /** Called after each checkpoint is durable (retention runs then). */
+  afterWrite: (() => void) | undefined;
 
   constructor(
     private readonly state: () => Capture,
-    private readonly warn: (message: string) => void,
+    private readonly logger: { info(message: string): void; warn(message: string): void },
   ) {}
 
   /** Segment `closed` was closed: capture now, write after this turn (skipped while one is still being written). */
   rotated(closed: number, pending: { bytes: number; ids: readonly string[] }): void {
+    this.capture({ segment: closed + 1, offset: pending.bytes }, pending.ids);
+  }
+
+  /**
+   * Captures the state, which is the one at log `position` (and holds the events of the
+   * position's segment before its offset, whose primary request ids are `pendingIds`).
+   */
+  capture(position: LogPosition, pendingIds: readonly string[]): void {
     if (this.writing) return;
     const started = performance.now();
     const { settings, state, quarantined } = this.state();
@@ -213,34 +233,45 @@ export class CheckpointWriter {
     const head = {
       version: VERSION,
       settings: this.hashOf.hash,
-      position: { segment: closed + 1, offset: pending.bytes },
-      pendingIds: [...pending.ids],
+      position,
+      pendingIds: [...pendingIds],
       quarantined,
       builderRuns,
     };
     const encoded = encodeState(state, constantsOf(settings.experiments));
     this.lastPauseMs = performance.now() - started;
+    const capturedMs = this.lastPauseMs;
     this.writing = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.write(settings.dataDir, closed, head, encoded))
-      .catch((err: Error) => this.warn(`checkpoint after segment ${closed} not written: ${err.message}`))
+      .then(() => this.write(settings.dataDir, head, encoded))
+      .then((written) => {
+        this.logger.info(
+          `${written.file} written (${(written.bytes / 1e6).toFixed(1)} MB): held the event loop ${capturedMs.toFixed(0)} ms to capture, ${written.stringifyMs.toFixed(0)} ms to serialise`,
+        );
+        this.afterWrite?.();
+      })
+      .catch((err: Error) =>
+        this.logger.warn(
+          `checkpoint at segment ${position.segment} byte ${position.offset} not written: ${err.message}`,
+        ),
+      )
       .finally(() => (this.writing = undefined));
   }
 
   private async write(
     dir: string,
-    closed: number,
     head: Omit<CheckpointFile, 'covers' | 'state'>,
     state: EncodedState,
-  ): Promise<void> {
+  ): Promise<{ file: string; bytes: number; stringifyMs: number }> {
     const covers: CheckpointFile['covers'] = [];
     for (const f of await readdir(dir)) {
       const n = Number(SEGMENT.exec(f)?.[1] ?? NaN);
-      if (n <= closed) covers.push({ segment: n, size: (await stat(join(dir, f))).size });
+      if (n < head.position.segment) covers.push({ segment: n, size: (await stat(join(dir, f))).size });
     }
     const started = performance.now();
     const text = JSON.stringify({ ...head, covers, state } satisfies CheckpointFile);
-    this.lastPauseMs += performance.now() - started;
-    const target = join(dir, fileName(closed));
+    const stringifyMs = performance.now() - started;
+    this.lastPauseMs += stringifyMs;
+    const target = join(dir, fileName(head.position));
     const handle = await open(`${target}.tmp`, 'w');
     try {
       await handle.writeFile(text);
@@ -251,16 +282,24 @@ export class CheckpointWriter {
     await rename(`${target}.tmp`, target);
     fsyncDir(dir);
     this.written++;
+    this.durable = fileName(head.position);
     const old = (await readdir(dir))
       .filter((f) => FILE.test(f))
       .sort()
       .reverse()
       .slice(KEEP);
     for (const f of old) await rm(join(dir, f), { force: true });
+    return { file: fileName(head.position), bytes: text.length, stringifyMs };
   }
 
   /** Resolves once the checkpoint being written (if any) is on disk. */
   async settled(): Promise<void> {
     await this.writing;
   }
+}
+
+/** The log position a checkpoint file's name gives (undefined for another file). */
+export function positionOf(file: string): LogPosition | undefined {
+  const m = FILE.exec(file);
+  return m ? { segment: Number(m[1]), offset: Number(m[2]) } : undefined;
 }

@@ -21,6 +21,7 @@ import { DetectorFeeds } from './detectors';
 import { EventLog, type ReplayStats } from './eventLog';
 import { CheckpointWriter, ReplayMemory, restoreCheckpoint, startStats, type Capture } from './checkpoints';
 import { sameVariants, sameWeights } from './sameWeights';
+import { withCompaction } from './retention';
 import { QUARANTINE_FILE } from './quarantine';
 import { clearWriter, markWriter } from './writerMark';
 import { RouterMetrics } from './metrics';
@@ -89,7 +90,7 @@ export class RouterCore {
     this.checkpoints = new CheckpointWriter((): Capture => {
       const state = { builders: this.builders, runs: this.runs, index: this.index, memory: this.memory };
       return { settings: this.settings, quarantined: this.replay.quarantined, state };
-    }, logger.warn);
+    }, logger);
     const opened = EventLog.open(
       settings.dataDir,
       {
@@ -116,6 +117,7 @@ export class RouterCore {
     );
     this.log = opened.log;
     this.replay = startStats(opened.stats, resumed);
+    if (opened.stats.segments > 1) this.checkpoints.capture(opened.end, []); // the next start need not replay them
     this.memory.handOver(this.replayedRollouts, this.replayedAlerts);
     markWriter(settings.dataDir);
     for (const exp of settings.experiments) {
@@ -351,7 +353,7 @@ export class RouterCore {
     if (run === undefined || run === current) return this.withLogHealth(this.builders.get(name)?.report(now));
     const exp = this.byName.get(name);
     if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
-    return this.withLogHealth(this.rebuild(exp, run).report(now));
+    return this.withLogHealth(withCompaction(this.rebuild(exp, run).report(now), this.settings.dataDir));
   }
 
   /** The quarantined lines of the log, when replay found any (src/router/quarantine.ts). */

@@ -110,7 +110,7 @@ export class EventLog {
     opts: EventLogOptions,
     visit: (event: ExperimentEvent, segment: number) => void,
     from: LogPosition = { segment: 0, offset: 0 },
-  ): { log: EventLog; stats: ReplayStats } {
+  ): { log: EventLog; stats: ReplayStats; end: LogPosition } {
     mkdirSync(dir, { recursive: true });
     const started = performance.now();
     const segments = listSegments(dir).filter((n) => n >= from.segment);
@@ -145,7 +145,8 @@ export class EventLog {
     quarantine.save(opts.warn);
     stats.ms = performance.now() - started;
     const lastSegment = segments[segments.length - 1] ?? Math.max(1, from.segment);
-    return { log: new EventLog(dir, opts, lastSegment, lastSize), stats };
+    const end = { segment: lastSegment, offset: lastSize };
+    return { log: new EventLog(dir, opts, lastSegment, lastSize), stats, end };
   }
 
   /** Segment files in order, oldest first. */

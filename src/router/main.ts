@@ -15,6 +15,7 @@ import { RouterCore, type Logger, type WeightsSource } from './core';
 import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
 import { kubeConnection, watchConfigMap } from './kube';
 import { RolloutController } from './rollout';
+import { Retention } from './retention';
 import { AlertDelivery } from './alertDelivery';
 import { startGrpcFront } from './grpc/server';
 import { createRouterServer } from './server';
@@ -123,6 +124,15 @@ async function start(): Promise<void> {
     logger.warn(
       `${core.logHealth.quarantined} event-log lines are not events and were skipped (kept in ${core.logHealth.quarantineFile}) — \`model-canary log repair ${settings.dataDir}\` removes them from the log`,
     );
+  const retention = new Retention(
+    settings.dataDir,
+    settings.eventLog.retention,
+    () => core.log.currentSegment,
+    () => core.checkpoints.durable ?? core.replay.checkpoint,
+    logger,
+  );
+  core.checkpoints.afterWrite = () => void retention.trigger();
+  retention.start();
   const rollouts = new RolloutController(core, logger);
   rollouts.restore(core.replayedRollouts);
   rollouts.run();
@@ -154,6 +164,7 @@ async function start(): Promise<void> {
     void (async () => {
       rollouts.stop();
       alerts.stop();
+      await retention.stop();
       await watching.close();
       await grpc?.shutdown(core.settings.timeouts.shutdownMs);
       await server.shutdown();
