@@ -19,6 +19,9 @@ import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { DetectorFeeds } from './detectors';
 import { EventLog, type ReplayStats } from './eventLog';
+import { CheckpointWriter, ReplayMemory, restoreCheckpoint, startStats, type Capture } from './checkpoints';
+import { sameVariants, sameWeights } from './sameWeights';
+import { withCompaction } from './retention';
 import { QUARANTINE_FILE } from './quarantine';
 import { clearWriter, markWriter } from './writerMark';
 import { RouterMetrics } from './metrics';
@@ -39,7 +42,7 @@ export class RouterCore {
   readonly metrics: RouterMetrics;
   readonly upstreams: Upstreams;
   readonly shadow: ShadowMirror;
-  readonly index: RequestIndex;
+  index: RequestIndex;
   /** Bring-your-own detectors, fed the recorded features of live requests (./detectors.ts). */
   readonly detectors: DetectorFeeds;
   readonly log: EventLog;
@@ -55,7 +58,10 @@ export class RouterCore {
   /** The alert deliveries found by replay, oldest first, for the alert delivery's ledger. */
   readonly replayedAlerts: AlertEvent[] = [];
   /** Each experiment's runs, oldest first (the last is the current one). */
-  private readonly runs = new Map<string, RunInfo[]>();
+  private runs = new Map<string, RunInfo[]>();
+  /** Last weights, rollouts and alerts of the log, and the checkpoints of it all (./checkpoints.ts). */
+  private memory = new ReplayMemory();
+  readonly checkpoints: CheckpointWriter;
 
   private constructor(
     public settings: RouterSettings,
@@ -76,22 +82,22 @@ export class RouterCore {
     for (const exp of settings.experiments) {
       this.builders.set(exp.name, this.newBuilder(exp));
     }
-    // Used only after construction, once `this.log` exists.
-    this.index = new RequestIndex(
-      settings.eventLog.idCacheSize,
-      settings.eventLog.segmentBytes,
-      () => this.log.segmentFiles(),
-      () => this.log.flush(),
-    );
-    // The weights each experiment had last, and last had from a config, according to the log.
-    const lastWeights = new Map<string, WeightsEvent>();
-    const lastConfigWeights = new Map<string, WeightsEvent>();
+    this.index = this.newIndex();
+    const fresh = { builder: this.newBuilder.bind(this), index: this.newIndex.bind(this) };
+    const resumed = restoreCheckpoint(settings, fresh, logger.warn);
+    if (resumed)
+      ({ builders: this.builders, runs: this.runs, index: this.index, memory: this.memory } = resumed.state);
+    this.checkpoints = new CheckpointWriter((): Capture => {
+      const state = { builders: this.builders, runs: this.runs, index: this.index, memory: this.memory };
+      return { settings: this.settings, quarantined: this.replay.quarantined, state };
+    }, logger);
     const opened = EventLog.open(
       settings.dataDir,
       {
         segmentBytes: settings.eventLog.segmentBytes,
         fsyncIntervalMs: settings.eventLog.fsyncIntervalMs,
         onWritten: (segment, ids) => this.index.written(segment, ids),
+        onRotated: (closed, pending) => this.checkpoints.rotated(closed, pending),
         warn: (m) => logger.warn(m),
       },
       (event, segment) => {
@@ -101,28 +107,22 @@ export class RouterCore {
           throw new Error(`${event.type} for request ${event.id}, which the log does not hold`);
         if (event.type === 'run') this.onRun(event);
         this.builders.get(event.experiment)?.ingest(event);
-        if (event.type === 'request') {
-          if (!event.shadow) {
-            this.index.remember(event.id, event.experiment, event.variant, event.run);
-            this.index.writtenOne(segment, event.id);
-          }
-        } else if (event.type === 'weights') {
-          lastWeights.set(event.experiment, event);
-          if (event.source !== 'api' && event.source !== 'rollout')
-            lastConfigWeights.set(event.experiment, event);
-        } else if (event.type === 'rollout') {
-          this.replayedRollouts.set(event.experiment, event);
-        } else if (event.type === 'alert') {
-          this.replayedAlerts.push(event);
+        this.memory.observe(event);
+        if (event.type === 'request' && !event.shadow) {
+          this.index.remember(event.id, event.experiment, event.variant, event.run);
+          this.index.writtenOne(segment, event.id);
         }
       },
+      resumed?.position,
     );
     this.log = opened.log;
-    this.replay = opened.stats;
+    this.replay = startStats(opened.stats, resumed);
+    if (opened.stats.segments > 1) this.checkpoints.capture(opened.end, []); // the next start need not replay them
+    this.memory.handOver(this.replayedRollouts, this.replayedAlerts);
     markWriter(settings.dataDir);
     for (const exp of settings.experiments) {
-      const last = lastWeights.get(exp.name)?.weights;
-      const lastConfig = lastConfigWeights.get(exp.name)?.weights;
+      const last = this.memory.lastWeights.get(exp.name)?.weights;
+      const lastConfig = this.memory.lastConfigWeights.get(exp.name)?.weights;
       // An API change survives a restart as long as the config's own weights did not change since.
       if (last && lastConfig && sameWeights(lastConfig, exp.configuredWeights) && sameVariants(last, exp)) {
         exp.setWeights(last);
@@ -173,6 +173,7 @@ export class RouterCore {
     this.log.append(event);
     if (event.type === 'run') this.onRun(event);
     this.builders.get(event.experiment)?.ingest(event);
+    this.memory.observe(event);
     if (event.type === 'request' && !event.shadow)
       this.index.remember(event.id, event.experiment, event.variant, event.run);
     if (event.type === 'request') this.detectors.observe(event);
@@ -312,6 +313,13 @@ export class RouterCore {
     return notes;
   }
 
+  /** The request index (its callbacks are used only after construction, once `this.log` exists). */
+  private newIndex(): RequestIndex {
+    const { idCacheSize, segmentBytes } = this.settings.eventLog;
+    const log = { segmentFiles: () => this.log.segmentFiles(), flush: () => this.log.flush() };
+    return new RequestIndex(idCacheSize, segmentBytes, log.segmentFiles, log.flush);
+  }
+
   /** A report builder remembering as many request ids as the router's index keeps in memory. */
   private newBuilder(exp: ExperimentRuntime, run = this.currentRun(exp.name)?.id): ReportBuilder {
     return new ReportBuilder(exp.experiment, {
@@ -345,7 +353,7 @@ export class RouterCore {
     if (run === undefined || run === current) return this.withLogHealth(this.builders.get(name)?.report(now));
     const exp = this.byName.get(name);
     if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
-    return this.withLogHealth(this.rebuild(exp, run).report(now));
+    return this.withLogHealth(withCompaction(this.rebuild(exp, run).report(now), this.settings.dataDir));
   }
 
   /** The quarantined lines of the log, when replay found any (src/router/quarantine.ts). */
@@ -383,18 +391,9 @@ export class RouterCore {
     if (this.closed) return;
     await this.detectors.close();
     await this.log.close();
+    await this.checkpoints.settled();
     clearWriter(this.settings.dataDir);
     this.closed = true;
     await this.upstreams.close();
   }
-}
-
-function sameWeights(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
-function sameVariants(weights: Readonly<Record<string, number>>, exp: ExperimentRuntime): boolean {
-  const names = Object.keys(weights);
-  return names.length === exp.variants.length && exp.variants.every((v) => v.name in weights);
 }

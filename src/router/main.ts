@@ -18,6 +18,7 @@ import { ConfigMapTruth } from './configMapTruth';
 import { replicaIdentity } from './leadership';
 import { DEFAULT_LEASE_SECONDS, LeaseLeadership } from './lease';
 import { RolloutController } from './rollout';
+import { Retention } from './retention';
 import { AlertDelivery } from './alertDelivery';
 import { startGrpcFront } from './grpc/server';
 import { createRouterServer } from './server';
@@ -152,10 +153,11 @@ async function start(): Promise<void> {
   const settings = await resolveSettings(parseRouterConfig(text, label), baseDir, label, await files());
   const core = await RouterCore.open(settings, logger, source);
   const r = core.replay;
-  if (r.events > 0 || r.tornBytes > 0) {
+  if (r.events > 0 || r.tornBytes > 0 || r.checkpoint) {
     const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
+    const from = r.checkpoint ? ` after ${r.checkpoint}` : '';
     logger.info(
-      `replayed ${r.events} events (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
+      `replayed ${r.events} events${from} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
     );
   }
   if (core.logHealth)
@@ -163,6 +165,15 @@ async function start(): Promise<void> {
       `${core.logHealth.quarantined} event-log lines are not events and were skipped (kept in ${core.logHealth.quarantineFile}) — \`model-canary log repair ${settings.dataDir}\` removes them from the log`,
     );
   if (lease) core.leadership = lease;
+  const retention = new Retention(
+    settings.dataDir,
+    settings.eventLog.retention,
+    () => core.log.currentSegment,
+    () => core.checkpoints.durable ?? core.replay.checkpoint,
+    logger,
+  );
+  core.checkpoints.afterWrite = () => void retention.trigger();
+  retention.start();
   const rollouts = new RolloutController(core, logger, undefined, truth);
   rollouts.restore(core.replayedRollouts);
   lease?.start();
@@ -197,6 +208,7 @@ async function start(): Promise<void> {
       // Released only once no evaluation runs: the next leader starts from what this one wrote.
       await core.leadership.stop();
       alerts.stop();
+      await retention.stop();
       await watching.close();
       await truth?.close();
       await grpc?.shutdown(core.settings.timeouts.shutdownMs);

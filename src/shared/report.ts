@@ -329,6 +329,11 @@ export interface Report {
    * docs/troubleshooting.md, "Quarantined log lines"); absent when there are none.
    */
   eventLog?: { quarantined: number; quarantineFile: string };
+  /**
+   * An earlier run's report is rebuilt from the segments: when retention removed some, this says
+   * which (src/core/log/compacted.ts) and the report misses their events. Absent otherwise.
+   */
+  compacted?: { segments: number; bytes: number; note: string };
   /** Model quality from delayed ground truth, when the experiment declares `spec.metrics.model`. */
   modelMetrics?: ModelMetricsReport;
 }

@@ -120,9 +120,11 @@ const eventLogSchema = z.strictObject({
   fsyncIntervalMs: positiveInt.default(200),
   /**
    * Compaction of the log by age and size, after a checkpoint of the aggregates (issue 18; the
-   * Kubernetes stack sets it and sizes each replica's volume from it). Absent: kept for ever.
+   * Kubernetes stack sets it and sizes each replica's volume from it). Default 7 days or 1 GiB.
    */
-  retention: z.strictObject({ maxAgeDays: z.number().positive().finite(), maxBytes: positiveInt }).optional(),
+  retention: z
+    .strictObject({ maxAgeDays: z.number().positive().finite(), maxBytes: positiveInt })
+    .default({ maxAgeDays: 7, maxBytes: 1024 * 1024 * 1024 }),
 });
 
 export const routerConfigSchema = z
