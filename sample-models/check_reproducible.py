@@ -38,6 +38,7 @@ MODELS = ["propensity-v1", "propensity-v2", "propensity-v3"]
 FEATURES = ["age", "tenure_months", "sessions_30d", "basket_value", "channel", "region"]
 BYTE_IDENTICAL = [
     "data/reference.csv",
+    "data/reference-features.csv",
     "data/traffic.csv",
     "metrics.json",
     *(f"{m}/model-settings.json" for m in MODELS),

@@ -26,6 +26,8 @@ Outputs (relative to ``--out``, default: the folder of this script)
   ``model-settings.json``): the pipeline's models, on the 12 columns the feature transformer
   ``propensity-features`` produces (experiments/propensity-pipeline.yaml)
 * ``data/reference.csv`` - training sample used as the drift reference
+* ``data/reference-features.csv`` - the same rows as the feature transformer encodes them: the
+  drift reference of the pipeline's model input (experiments/propensity-pipeline.yaml)
 * ``data/traffic.csv``   - held-out rows (with ``user_id`` and label) used to
   simulate live traffic
 * ``metrics.json``       - held-out metrics, also printed to stdout
@@ -401,6 +403,10 @@ def main() -> None:
     (out / "data").mkdir(parents=True, exist_ok=True)
     write_csv(out / "data" / "reference.csv", reference[FEATURES])
     write_csv(out / "data" / "traffic.csv", traffic[TRAFFIC_COLUMNS])
+    # The drift reference of what the pipeline's models receive (drift.modelInput): the reference
+    # rows through the transformer's encoding, with 7 significant digits (FP32 holds about that).
+    encoded = pd.DataFrame(encode_features(reference[FEATURES]), columns=ENCODED_FEATURES)
+    encoded.to_csv(out / "data" / "reference-features.csv", index=False, float_format="%.7g", lineterminator="\n")
 
     # ---- models -----------------------------------------------------------
     X_train, y_train = train[FEATURES], train[LABEL].to_numpy()

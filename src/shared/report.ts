@@ -153,6 +153,18 @@ export interface DriftReport {
   datasetDrift: boolean;
   /** Bring-your-own Alibi Detect detectors and their verdicts; absent when the experiment names none. */
   detectors?: DetectorsReport;
+  /**
+   * Drift on the model's input in graph variants (`drift.modelInput`): the tensor a transformer
+   * produced, against its own reference, one correction across its columns × variants. Absent
+   * without `drift.modelInput` (and in reports of older versions).
+   */
+  modelInput?: ModelInputDrift;
+}
+
+/** Feature drift of the tensor a graph's model receives (DriftReport.modelInput). */
+export interface ModelInputDrift extends Omit<DriftReport, 'modelInput' | 'detectors' | 'prediction'> {
+  /** The graph reference recorded, e.g. `propensity-features.outputs.features`. */
+  tensor: string;
 }
 
 /**

@@ -83,8 +83,19 @@ describe('the sample pipeline experiment (real MLServer + router processes)', fu
     }
     console.log(`      ${offers} of 16 answers offered`);
 
-    // The simulator works on it unchanged: it reads predict_proba; the report has both graphs' steps.
-    const sim = await cli('simulate', 'propensity-pipeline', '--requests', '200', '--rps', '100', '--json');
+    // The simulator works on it unchanged: it reads predict_proba; the report has both graphs' steps,
+    // and drift on the raw request and on the model input (the transformer's output), labelled apart.
+    const sim = await cli(
+      'simulate',
+      'propensity-pipeline',
+      '--requests',
+      '900',
+      '--rps',
+      '200',
+      '--drift',
+      'basket_value=shift:+60',
+      '--json',
+    );
     assert.equal(sim.exitCode, 0, sim.stderr);
     assert.equal((JSON.parse(sim.stdout) as { errors: number }).errors, 0);
     await new Promise((r) => setTimeout(r, 500));
@@ -101,7 +112,34 @@ describe('the sample pipeline experiment (real MLServer + router processes)', fu
     // The 16 forced requests above are left out of the experiment's counts.
     assert.equal(
       report.variants.reduce((n, v) => n + v.requests, 0),
-      200,
+      900,
     );
+    const drift = report.drift!;
+    const modelInput = drift.modelInput!;
+    assert.equal(modelInput.tensor, 'propensity-features.outputs.features');
+    const columns = (variant: string, d: { features: { name: string; variant: string }[] }) =>
+      d.features.filter((f) => f.variant === variant).map((f) => f.name);
+    assert.deepEqual(columns('v1', modelInput), [
+      'age',
+      'tenure_months',
+      'sessions_30d',
+      'log_basket_value',
+      'channel_web',
+      'channel_app',
+      'channel_email',
+      'channel_store',
+      'region_north',
+      'region_south',
+      'region_east',
+      'region_west',
+    ]);
+    const drifting = (d: { features: { name: string; variant: string; drift: boolean }[] }) =>
+      d.features.filter((f) => f.variant === 'v1' && f.drift).map((f) => f.name);
+    // Half the requests moved basket_value by +60: the raw column drifts, and so does its log.
+    assert.ok(drifting(drift).includes('basket_value'), JSON.stringify(drift.features));
+    assert.ok(drifting(modelInput).includes('log_basket_value'), JSON.stringify(modelInput.features));
+    const text = (await cli('report', 'propensity-pipeline')).stdout;
+    assert.match(text, /Drift on the model input \(propensity-features\.outputs\.features;/);
+    assert.match(text, /per variant: v1 raw YES · model input YES/);
   });
 });

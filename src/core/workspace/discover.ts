@@ -12,6 +12,7 @@ import { graphModelProblems } from './graphModels';
 import { isExperimentDocument, parseExperiment, type Experiment } from '../spec/experiment';
 import { detectorPathProblems } from './detectorPaths';
 import { parseRequirements } from './requirements';
+import { modelInputDriftProblems } from './modelInputDrift';
 
 /** A model version: a folder MLServer can serve. */
 export interface ModelVersion {
@@ -254,5 +255,6 @@ function crossCheck(exp: Experiment, text: string, models: ModelVersion[]): Spec
     );
   }
   for (const p of detectorPathProblems(exp)) at(p.path, p.field, p.message);
+  for (const p of modelInputDriftProblems(exp)) at(p.path, fieldPath(p.path), p.message);
   return problems;
 }
