@@ -46,10 +46,19 @@ export interface VariantReport {
   /** Of `requests`, those that came over gRPC (the rest over HTTP); absent in older reports. */
   grpcRequests?: number;
   /**
-   * A graph variant's steps (docs/graphs.md), in the order first seen: the requests that reached
-   * each, its errors and its own latency. Absent for a single model and in older reports.
+   * A graph variant's steps (docs/graphs.md), in the graph's order: the requests that reached
+   * each, its errors and its own latency, and `after`, the steps it reads from (none: the
+   * request). Absent for a single model and in older reports (which have no `after`, in the order
+   * first seen).
    */
-  steps?: { name: string; requests: number; errors: number; errorRate: number; latencyMs: LatencySummary }[];
+  steps?: {
+    name: string;
+    requests: number;
+    errors: number;
+    errorRate: number;
+    latencyMs: LatencySummary;
+    after?: string[];
+  }[];
   /** Requests per second per model-server replica over the run (its load beside its latency); absent in older reports. */
   loadPerReplica?: number;
 }
