@@ -302,6 +302,11 @@ async function resolveExperiment(
         `${csv} is not a valid CSV: ${(err as Error).message}`,
       );
     }
+    if (drift.modelInput) {
+      const field = `experiments[${index}].experimentFile (spec.drift.modelInput.reference)`;
+      const path = resolve(dirname(experiment.file), drift.modelInput.reference);
+      reference.modelInput = parseCsv(await readOrFail(readText, path, file, field));
+    }
   }
 
   const mirror: ShadowVariant | undefined = cfg.mirror && {

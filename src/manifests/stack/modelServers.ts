@@ -24,6 +24,8 @@ import {
 } from './options';
 import { RESTRICTED_CONTAINER_SECURITY } from './podSecurity';
 import { autoscalingMode, disruptionBudget, modelServerAutoscaler, topologySpread } from './autoscaling';
+import { customStepFiles, customStepServer, requirementsInitContainer } from './customSteps';
+import { modelRuntimeOf } from '../../core/workspace/modelRuntimes';
 
 /** The workspace's models as the manifests refer to them. */
 export function modelRefs(root: string, models: readonly ModelVersion[]): ModelRef[] {
@@ -31,11 +33,13 @@ export function modelRefs(root: string, models: readonly ModelVersion[]): ModelR
     const folder = relative(root, m.dir).split(sep).join('/');
     const files = ['model-settings.json'];
     if (m.artifact) files.push(relative(m.dir, m.artifact).split(sep).join('/'));
+    if (!modelRuntimeOf(m.implementation)) files.push(...customStepFiles(m.implementation, !!m.requirements));
     return {
       name: m.name,
       folder: folder || '.',
       files,
       ...(m.implementation ? { implementation: m.implementation } : {}),
+      ...(m.requirements ? { requirements: true } : {}),
     };
   });
 }
@@ -114,6 +118,9 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
             },
           ]
         : [];
+    const image = runtimeImage(images.mlserver, ref.implementation);
+    const custom = ref.requirements ? customStepServer() : undefined;
+    const initContainers = [...fetch, ...(custom ? [requirementsInitContainer(image)] : [])];
     out.push({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -133,11 +140,12 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
               fsGroup: 1000,
               seccompProfile: { type: 'RuntimeDefault' },
             },
-            ...(fetch.length ? { initContainers: fetch } : {}),
+            ...(initContainers.length ? { initContainers } : {}),
             containers: [
               {
                 name: 'mlserver',
-                image: runtimeImage(images.mlserver, ref.implementation),
+                image,
+                ...(custom ? { command: custom.command } : {}),
                 env: [
                   // One process: the router is the parallelism, and a worker pool only doubles memory.
                   { name: 'MLSERVER_PARALLEL_WORKERS', value: '0' },
@@ -170,11 +178,14 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
                   requests: { cpu: '100m', memory: '512Mi' },
                   limits: { memory: '1Gi' },
                 },
-                volumeMounts: [{ name: 'model', mountPath: '/mnt/models', readOnly: true }],
+                volumeMounts: [
+                  { name: 'model', mountPath: '/mnt/models', readOnly: true },
+                  ...(custom ? [custom.volumeMount] : []),
+                ],
                 securityContext: RESTRICTED_CONTAINER_SECURITY,
               },
             ],
-            volumes: [volume],
+            volumes: [volume, ...(custom ? [custom.volume] : [])],
           },
         },
       },

@@ -51,6 +51,8 @@ export interface ModelRef {
   files: string[];
   /** model-settings.json `implementation`: which MLServer runtime image serves it (default scikit-learn). */
   implementation?: string;
+  /** A custom step with a requirements.txt: an init container installs it (customSteps.ts). */
+  requirements?: boolean;
 }
 
 export type ModelSource =
