@@ -25,6 +25,8 @@ import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
 import { soleLeadership, type Leadership } from './leadership';
+import type { MergedReports } from './mergedReports';
+import { sameVariants, sameWeights } from './sameWeights';
 import { ShadowMirror } from './shadow';
 
 export type WeightsSource = 'api' | 'config' | 'kubernetes' | 'rollout';
@@ -45,6 +47,7 @@ export class RouterCore {
   readonly log: EventLog;
   readonly replay: ReplayStats;
   leadership: Leadership = soleLeadership(); // who leads the replicas (./leadership.ts)
+  merged: MergedReports | undefined; // the replicas' merged reports, with peers (./replicas/)
   private byName = new Map<string, ExperimentRuntime>();
   private byEndpoint = new Map<string, ExperimentRuntime>();
   private readonly builders = new Map<string, ReportBuilder>();
@@ -338,10 +341,14 @@ export class RouterCore {
 
   /**
    * The live report of an experiment's current run, or of an earlier run (`run`, rebuilt from the
-   * log: it reads every segment). Undefined for an unknown experiment or run.
+   * log: it reads every segment). Undefined for an unknown experiment or run. With replicas, the
+   * leader's current report is the merged one, unless `local` asks for this replica's own.
    */
-  report(name: string, now?: number, run?: string): Report | undefined {
+  report(name: string, now?: number, run?: string, local = false): Report | undefined {
     const current = this.currentRun(name)?.id;
+    const merged =
+      local || (run !== undefined && run !== current) ? undefined : this.merged?.report(name, now);
+    if (merged) return this.withLogHealth(merged);
     if (run === undefined || run === current) return this.withLogHealth(this.builders.get(name)?.report(now));
     const exp = this.byName.get(name);
     if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
@@ -363,6 +370,8 @@ export class RouterCore {
 
   /** Every experiment's current report, at most a second old (shared by /metrics and alerts). */
   cachedReports(): Report[] {
+    const merged = this.merged?.cachedReports(); // a follower's are on the leader
+    if (merged) return merged;
     const now = Date.now();
     if (!this.reportCache || now - this.reportCache.at > REPORT_CACHE_MS) {
       const reports: Report[] = [];
@@ -387,14 +396,4 @@ export class RouterCore {
     this.closed = true;
     await this.upstreams.close();
   }
-}
-
-function sameWeights(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
-function sameVariants(weights: Readonly<Record<string, number>>, exp: ExperimentRuntime): boolean {
-  const names = Object.keys(weights);
-  return names.length === exp.variants.length && exp.variants.every((v) => v.name in weights);
 }
