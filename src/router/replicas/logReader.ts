@@ -37,12 +37,30 @@ export function parseCursor(text: string): LogCursor | undefined {
 
 export class CursorBeyondLog extends Error {}
 
+const CHUNK = 1024 * 1024;
+
+/** The offset after the newline ending the line that starts at `from`; -1 when it has none yet. */
+function lineEnd(fd: number, from: number, size: number): number {
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (let at = from; at < size; at += buf.length) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+    const nl = buf.indexOf(10);
+    if (nl >= 0 && nl < n) return at + nl + 1;
+  }
+  return -1;
+}
+
 /**
  * Up to `limit` lines (and about `maxBytes`) after `after`. A cursor past the end of the log
  * (another log in the same place: a wiped volume) throws CursorBeyondLog; a segment removed by
  * retention is skipped to the oldest one left.
  */
-export function readAfter(log: EventLog, after: LogCursor, limit: number, maxBytes: number): LogPage {
+export function readAfter(
+  log: Pick<EventLog, 'segmentFiles'>,
+  after: LogCursor,
+  limit: number,
+  maxBytes: number,
+): LogPage {
   const segments = log.segmentFiles();
   const last = segments.at(-1);
   if (!last || after.segment > last.segment) {
@@ -56,35 +74,56 @@ export function readAfter(log: EventLog, after: LogCursor, limit: number, maxByt
   let cursor = after;
   for (const { segment, file } of segments) {
     if (segment < cursor.segment) continue;
-    const from = segment === cursor.segment ? cursor.offset : 0;
+    let at = segment === cursor.segment ? cursor.offset : 0;
     const isLast = segment === last.segment;
     const fd = openSync(file, 'r');
-    let end: number;
-    let partial: boolean;
+    let rest: boolean; // bytes left in this segment after `at`
+    let budget = false; // the next line does not fit in `maxBytes`
     try {
       const size = fstatSync(fd).size;
-      if (from > size)
+      if (at > size)
         throw new CursorBeyondLog(`the cursor ${formatCursor(cursor)} is past the end of segment ${segment}`);
-      const want = Math.min(size - from, Math.max(0, maxBytes - bytes));
-      const buf = Buffer.allocUnsafe(want);
-      const n = want > 0 ? readSync(fd, buf, 0, want, from) : 0;
-      partial = want < size - from;
-      // Whole lines only, at most `limit` in all.
-      end = 0;
-      while (count < limit) {
-        const nl = end < n ? buf.indexOf(10, end) : -1;
-        if (nl < 0 || nl >= n) break;
-        end = nl + 1;
-        count++;
+      // Read in chunks, so a page of a few lines reads a few kilobytes, not `maxBytes`.
+      while (at < size && count < limit && bytes < maxBytes) {
+        const want = Math.min(size - at, maxBytes - bytes, CHUNK);
+        const buf = Buffer.allocUnsafe(want);
+        const n = readSync(fd, buf, 0, want, at);
+        let end = 0;
+        while (count < limit) {
+          const nl = buf.indexOf(10, end);
+          if (nl < 0 || nl >= n) break;
+          end = nl + 1;
+          count++;
+        }
+        if (end === 0) {
+          // No whole line in the chunk: a line longer than it (read more), or one being written.
+          if (want === size - at) break;
+          const whole = want < CHUNK ? 0 : lineEnd(fd, at, size);
+          if (whole < 0) break;
+          if (want < CHUNK || bytes + (whole - at) > maxBytes) {
+            budget = true;
+            break;
+          }
+          const line = Buffer.allocUnsafe(whole - at);
+          readSync(fd, line, 0, line.length, at);
+          chunks.push(line);
+          count++;
+          bytes += line.length;
+          at = whole;
+          continue;
+        }
+        chunks.push(buf.subarray(0, end));
+        bytes += end;
+        at += end;
+        if (end < n && count < limit && want === size - (at - end)) break; // the rest is a line being written
       }
-      if (end > 0) chunks.push(buf.subarray(0, end));
+      rest = at < size;
     } finally {
       closeSync(fd);
     }
-    bytes += end;
-    cursor = { segment, offset: from + end };
-    if (count >= limit || bytes >= maxBytes || partial)
-      return { lines: Buffer.concat(chunks), count, next: cursor, more: true };
+    cursor = { segment, offset: at };
+    if (count >= limit || bytes >= maxBytes || budget)
+      return { lines: Buffer.concat(chunks), count, next: cursor, more: rest || !isLast };
     if (isLast) return { lines: Buffer.concat(chunks), count, next: cursor, more: false };
     // A closed segment read to its end (replay skips an unterminated last line of one): the next.
     cursor = { segment: segment + 1, offset: 0 };
