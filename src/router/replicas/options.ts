@@ -5,7 +5,7 @@
  * fixed leader instead of the Lease, for tests and local runs). The identity of this replica is
  * MODEL_CANARY_REPLICA (./leadership.ts).
  */
-import type { Leadership } from '../leadership';
+import { replicaIdentity, type Leadership } from '../leadership';
 import type { KubeConnection } from '../kube';
 import { endpointSlicePeers, parsePeers, staticPeers, PeersError, type Peers } from './peers';
 
@@ -33,7 +33,16 @@ export function peersFromFlags(
 ): (Peers & { ready?: Promise<void> }) | undefined {
   if (flags.peers !== undefined && flags['peers-service'] !== undefined)
     throw new PeersError('give --peers or --peers-service, not both');
-  if (flags.peers !== undefined) return staticPeers(parsePeers(flags.peers));
+  if (flags.peers !== undefined) {
+    const peers = parsePeers(flags.peers);
+    const self = replicaIdentity(env);
+    // Otherwise this replica's events would be merged twice: once as itself, once as a peer.
+    if (!peers.some((p) => p.name === self))
+      throw new PeersError(
+        `this replica is "${self}" (MODEL_CANARY_REPLICA), which --peers does not list (${peers.map((p) => p.name).join(', ')}) — set MODEL_CANARY_REPLICA to this replica's name in the list`,
+      );
+    return staticPeers(peers);
+  }
   const service = flags['peers-service'];
   if (service === undefined) return undefined;
   const [a, b, ...rest] = service.split('/');
