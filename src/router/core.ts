@@ -6,7 +6,6 @@
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type {
   AlertEvent,
   ExperimentEvent,
@@ -22,12 +21,13 @@ import { EventLog, type ReplayStats } from './eventLog';
 import { CheckpointWriter, ReplayMemory, restoreCheckpoint, startStats, type Capture } from './checkpoints';
 import { sameVariants, sameWeights } from './sameWeights';
 import { withCompaction } from './retention';
-import { QUARANTINE_FILE } from './quarantine';
+import { logHealthOf, withLogHealth, type LogHealth } from './quarantine';
 import { clearWriter, markWriter } from './writerMark';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
 import { soleLeadership, type Leadership } from './leadership';
+import type { MergedReports } from './mergedReports';
 import { ShadowMirror } from './shadow';
 
 export type WeightsSource = 'api' | 'config' | 'kubernetes' | 'rollout';
@@ -48,6 +48,7 @@ export class RouterCore {
   readonly log: EventLog;
   readonly replay: ReplayStats;
   leadership: Leadership = soleLeadership(); // who leads the replicas (./leadership.ts)
+  merged: MergedReports | undefined; // the replicas' merged reports, with peers (./replicas/)
   private byName = new Map<string, ExperimentRuntime>();
   private byEndpoint = new Map<string, ExperimentRuntime>();
   private readonly builders = new Map<string, ReportBuilder>();
@@ -151,13 +152,8 @@ export class RouterCore {
     this.byEndpoint = new Map(experiments.map((e) => [e.endpoint, e]));
   }
 
-  experimentByEndpoint(endpoint: string): ExperimentRuntime | undefined {
-    return this.byEndpoint.get(endpoint);
-  }
-
-  experimentByName(name: string): ExperimentRuntime | undefined {
-    return this.byName.get(name);
-  }
+  experimentByEndpoint = (endpoint: string): ExperimentRuntime | undefined => this.byEndpoint.get(endpoint);
+  experimentByName = (name: string): ExperimentRuntime | undefined => this.byName.get(name);
 
   get experiments(): ExperimentRuntime[] {
     return [...this.byName.values()];
@@ -174,9 +170,9 @@ export class RouterCore {
     if (event.type === 'run') this.onRun(event);
     this.builders.get(event.experiment)?.ingest(event);
     this.memory.observe(event);
-    if (event.type === 'request' && !event.shadow)
-      this.index.remember(event.id, event.experiment, event.variant, event.run);
-    if (event.type === 'request') this.detectors.observe(event);
+    if (event.type !== 'request') return;
+    if (!event.shadow) this.index.remember(event.id, event.experiment, event.variant, event.run);
+    this.detectors.observe(event);
   }
 
   /** The run an experiment is in now (undefined before its first run). */
@@ -346,10 +342,14 @@ export class RouterCore {
 
   /**
    * The live report of an experiment's current run, or of an earlier run (`run`, rebuilt from the
-   * log: it reads every segment). Undefined for an unknown experiment or run.
+   * log: it reads every segment). Undefined for an unknown experiment or run. With replicas, the
+   * leader's current report is the merged one, unless `local` asks for this replica's own.
    */
-  report(name: string, now?: number, run?: string): Report | undefined {
+  report(name: string, now?: number, run?: string, local = false): Report | undefined {
     const current = this.currentRun(name)?.id;
+    const merged =
+      local || (run !== undefined && run !== current) ? undefined : this.merged?.report(name, now);
+    if (merged) return this.withLogHealth(merged);
     if (run === undefined || run === current) return this.withLogHealth(this.builders.get(name)?.report(now));
     const exp = this.byName.get(name);
     if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
@@ -357,20 +357,18 @@ export class RouterCore {
   }
 
   /** The quarantined lines of the log, when replay found any (src/router/quarantine.ts). */
-  get logHealth(): { quarantined: number; quarantineFile: string } | undefined {
-    const n = this.replay.quarantined;
-    return n > 0
-      ? { quarantined: n, quarantineFile: join(this.settings.dataDir, QUARANTINE_FILE) }
-      : undefined;
+  get logHealth(): LogHealth | undefined {
+    return logHealthOf(this.replay.quarantined, this.settings.dataDir);
   }
 
   private withLogHealth(report: Report | undefined): Report | undefined {
-    const health = this.logHealth;
-    return report && health ? { ...report, eventLog: health } : report;
+    return withLogHealth(report, this.logHealth);
   }
 
   /** Every experiment's current report, at most a second old (shared by /metrics and alerts). */
   cachedReports(): Report[] {
+    const merged = this.merged?.cachedReports(); // a follower's are on the leader
+    if (merged) return merged;
     const now = Date.now();
     if (!this.reportCache || now - this.reportCache.at > REPORT_CACHE_MS) {
       const reports: Report[] = [];

@@ -324,6 +324,20 @@ export interface RunInfo {
   reason?: string;
 }
 
+/** One replica of the router as the merged report saw it (docs/kubernetes.md, "Replicas: one report"). */
+export interface ReplicaStatus {
+  /** The replica's identity (its Pod name). */
+  name: string;
+  /** Whether the leader read its events at the last try; while false its newer events are missing. */
+  reachable: boolean;
+  /** Epoch ms of the newest event of this replica in the report; absent before its first. */
+  lastEventAt?: number;
+  /** Milliseconds since the report last held everything this replica had logged. */
+  lag: number;
+  /** Why its events could not be read, when they could not. */
+  error?: string;
+}
+
 export interface Report {
   experiment: string;
   generatedAt: string;
@@ -357,4 +371,6 @@ export interface Report {
   compacted?: { segments: number; bytes: number; note: string };
   /** Model quality from delayed ground truth, when the experiment declares `spec.metrics.model`. */
   modelMetrics?: ModelMetricsReport;
+  /** The replicas merged into this report (absent from a single router's report). */
+  replicas?: ReplicaStatus[];
 }
