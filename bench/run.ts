@@ -39,7 +39,10 @@ const BENCHES: Bench[] = [
   { script: 'routerGrpc.ts', quick: false },
   { script: 'routerMemory.ts', quick: true },
   { script: 'routerReplay.ts', quick: false },
+  { script: 'routerStart.ts', quick: false },
+  { script: 'replicaMerge.ts', quick: false },
   { script: 'report.ts', quick: false },
+  { script: 'graphSteps.ts', quick: false },
   { script: 'dashboard.ts', quick: false },
 ];
 
