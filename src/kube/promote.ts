@@ -36,7 +36,7 @@ import { recordEvent } from './cluster';
 import { forContext } from './kubeconfig';
 import { apiErrorMessage } from './objects';
 import { previewApply, type Preview } from './preview';
-import { waitForRollouts, type RolloutState } from './rollout';
+import { waitForRollouts, type RolloutState, type WorkloadKind } from './rollout';
 import { mergeExperiment, mergeExperimentFiles, readLiveStack } from './stackState';
 
 export type PromotionPlan = 'canary' | 'as-is';
@@ -282,11 +282,15 @@ export async function promote(
   }
   const undo = undoText(context, applied, o.undoFile);
   const deployments = applied
-    .filter((a) => a.result.kind === 'Deployment')
-    .map((a) => ({ name: a.result.metadata!.name!, namespace: a.result.metadata!.namespace! }));
+    .filter((a) => a.result.kind === 'Deployment' || a.result.kind === 'StatefulSet')
+    .map((a) => ({
+      name: a.result.metadata!.name!,
+      namespace: a.result.metadata!.namespace!,
+      kind: a.result.kind as WorkloadKind,
+    }));
   let rollouts: RolloutState[] = [];
   try {
-    progress(`waiting for ${deployments.length} Deployments`);
+    progress(`waiting for ${deployments.length} workloads to roll out`);
     rollouts = await waitForRollouts(kc, context, deployments, {
       timeoutMs: o.waitTimeoutMs ?? 300_000,
       onProgress: progress,

@@ -60,13 +60,15 @@ export const SERVING_TARGETS: readonly ExportTarget[] = ['builtin', 'seldon', 'k
 /** What each target is and what does not map; printed by `export --help` and written into each file. */
 export const EXPORT_DOCS: Record<ExportTarget, string> = {
   builtin: [
-    'builtin: the Model Canary stack (router + one MLServer Deployment per variant), the objects',
+    'builtin: the Model Canary stack (the router as a StatefulSet, one event log per replica, +',
+    'one MLServer Deployment per variant, with budgets and CPU autoscalers), the objects',
     '`model-canary promote` applies. Everything maps. Without --model-uri-base the models come from',
     "the kind node's /models mount; with it an init container downloads each model folder over HTTP(S).",
     'gRPC clients call inference.GRPCInferenceService/ModelInfer (model_name = the endpoint) on the',
     "router Service's port grpc (8091; on kind NodePort 30091, mapped to 127.0.0.1:<router port + 1>).",
-    "Not included: the router's admin token. Create it once per namespace (the router waits for it):",
-    '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24)',
+    "Not included: the router's admin and ingest tokens (feedback and labels need the latter). Create",
+    'them once per namespace (the router waits for them):',
+    '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24) --from-literal=ingest-token=$(openssl rand -hex 24)',
     'Graph variants are refused: the router in the cluster does not run graphs yet.',
   ].join('\n'),
   seldon: [

@@ -96,10 +96,10 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     );
 
     const objects = await routerObjects();
-    assert.ok(objects.deployment, `Deployment ${NS}/${names.router} exists`);
+    assert.ok(objects.statefulSet, `StatefulSet ${NS}/${names.router} exists`);
     assert.ok(objects.service, `Service ${NS}/${names.router} exists`);
     assert.ok(objects.configMap, `ConfigMap ${NS}/${names.routerConfig} exists`);
-    assert.equal(objects.deployment.metadata?.labels?.['app.kubernetes.io/managed-by'], 'model-canary');
+    assert.equal(objects.statefulSet.metadata?.labels?.['app.kubernetes.io/managed-by'], 'model-canary');
 
     await waitFor(
       async () =>
@@ -123,7 +123,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     const servers = await listObjects(session.kc, STAGING, 'apps/v1', 'Deployment', NS);
     assert.deepEqual(
       servers.map((d) => d.metadata?.name),
-      [names.router],
+      [],
       'no model server was applied',
     );
   });
@@ -165,7 +165,6 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
 
     const deployments = await listObjects(session.kc, STAGING, 'apps/v1', 'Deployment', NS);
     assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), [
-      names.router,
       'propensity-v1',
       'propensity-v2',
       'propensity-v3',
@@ -263,7 +262,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
     await cluster?.stop();
     cluster = undefined;
     const objects = await routerObjects();
-    assert.equal(objects.deployment, undefined, 'the router Deployment is gone');
+    assert.equal(objects.statefulSet, undefined, 'the router StatefulSet is gone');
     assert.equal(objects.service, undefined, 'the router Service is gone');
     assert.equal(objects.configMap, undefined, 'the router ConfigMap is gone');
     await waitFor(
@@ -312,7 +311,7 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
       30_000,
     );
     assert.equal(
-      await live('apps/v1', 'Deployment', names.router),
+      await live('apps/v1', 'StatefulSet', names.router),
       undefined,
       'nothing applied before the confirmation',
     );
@@ -322,7 +321,6 @@ describe('Model Canary on a kubeconfig context in code-server (packaged VSIX, re
 
     const deployments = await listObjects(session.kc, PROD, 'apps/v1', 'Deployment', NS);
     assert.deepEqual(deployments.map((d) => d.metadata?.name).sort(), [
-      names.router,
       'propensity-v1',
       'propensity-v2',
       'propensity-v3',

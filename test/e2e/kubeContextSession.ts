@@ -47,7 +47,7 @@ export class KubeContextSession {
     readLive<KubernetesObject>(this.kc, STAGING, { apiVersion, kind, metadata: { name, namespace: NS } });
 
   readonly routerObjects = async () => ({
-    deployment: await this.live('apps/v1', 'Deployment', names.router),
+    statefulSet: await this.live('apps/v1', 'StatefulSet', names.router),
     service: await this.live('v1', 'Service', names.router),
     configMap: await this.live('v1', 'ConfigMap', names.routerConfig),
   });

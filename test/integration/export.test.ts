@@ -179,7 +179,11 @@ describe('exports for Seldon Core v2 and KServe, checked against their CRDs on a
       routerBundle: { 'router.js': 'console.log("router")', 'webview.js': '', 'dashboard.css': '' },
     });
     const objects = documents(result.files[0]!.content);
-    assert.ok(objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === 'model-canary-router'));
+    assert.ok(objects.some((o) => o.kind === 'StatefulSet' && o.metadata?.name === 'model-canary-router'));
+    assert.ok(
+      objects.some((o) => o.kind === 'HorizontalPodAutoscaler'),
+      'a remote cluster autoscales on CPU by default',
+    );
     for (const o of objects.filter((x) => x.kind !== 'Namespace'))
       await serverSideApply(kc, CONTEXT, o, { dryRun: true });
   });

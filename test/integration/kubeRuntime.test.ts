@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { V1Secret } from '@kubernetes/client-node';
-import { kubeRequest, loadKubeConfig, readLive } from '../../src/kube';
+import { kubeRequest, loadKubeConfig, readLive, serverSideApply } from '../../src/kube';
 import { routerSelector, stackNames } from '../../src/manifests';
 import { postLabels } from '../../src/operations/label';
 import { KubeRuntime } from '../../src/runtime/kubeRuntime';
@@ -116,8 +116,36 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     if (tmp) await fs.promises.rm(tmp, { recursive: true, force: true });
   });
 
-  it('up applies the namespace and the router, and waits for its rollout', async function () {
+  it('up applies the namespace and the router, replaces the router Deployment of an older release, and waits for its rollout', async function () {
+    // A release from before the router ran replicas: its router was a Deployment of the same name.
+    const older = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'model-canary-router', namespace: NS, labels: routerSelector() },
+      spec: {
+        selector: { matchLabels: routerSelector() },
+        template: {
+          metadata: { labels: routerSelector() },
+          spec: { containers: [{ name: 'router', image: 'node:22.22.0-alpine' }] },
+        },
+      },
+    };
+    await kubeRequest(kc, CONTEXT, '/api/v1/namespaces', {
+      method: 'POST',
+      contentType: 'application/json',
+      body: JSON.stringify({ metadata: { name: NS } }),
+    });
+    await serverSideApply(kc, CONTEXT, older, { fieldManager: 'model-canary' });
     const status = await runtime.up({ onProgress: (m) => progress.push(m) });
+    assert.equal(await readLive(kc, CONTEXT, older), undefined, 'the old router Deployment is gone');
+    assert.ok(
+      progress.some((m) =>
+        /deleting the router Deployment mc-runtime\/model-canary-router: the router is a StatefulSet now/.test(
+          m,
+        ),
+      ),
+      progress.join('\n'),
+    );
     assert.equal(status.up, true);
     assert.deepEqual(
       status.components.map((c) => c.name),

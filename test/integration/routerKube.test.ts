@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -142,5 +142,36 @@ describe('router: config from a Kubernetes ConfigMap (real kube-apiserver)', fun
       assert.ok(Date.now() < deadline, 'the next valid config was applied');
       await new Promise((r) => setTimeout(r, 20));
     }
+  });
+
+  it('takes the ingest token from the file ingestTokenFile names (the Secret key in a Pod): feedback without it 401, with it 202', async () => {
+    const tokenFile = join(dir, 'ingest-token');
+    const token = 'ingest-'.padEnd(40, 'k');
+    await writeFile(tokenFile, `${token}\n`);
+    await replaceConfigMap(
+      stringify({ ...configFor(70, 30), ingestTokenFile: tokenFile, requireIngestToken: true }),
+    );
+    const served = await client.infer('propensity', simpleRequest());
+    assert.equal(served.status, 200);
+    const requestId = String(served.headers['x-request-id']);
+    const feedback = (headers: Record<string, string>) =>
+      client.send(
+        'POST',
+        '/api/v1/experiments/propensity/feedback',
+        { requestId, metric: 'conversion', value: 1 },
+        headers,
+      );
+    const deadline = Date.now() + 5_000;
+    let refused = await feedback({});
+    // The config (and so the token) applies once the watch delivers it.
+    while (refused.status !== 401 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      refused = await feedback({});
+    }
+    assert.equal(refused.status, 401, refused.text);
+    assert.match(refused.text, /missing ingest token for propensity/);
+    assert.equal((await feedback({ 'x-model-canary-ingest-token': 'not-the-token-at-all' })).status, 401);
+    const accepted = await feedback({ 'x-model-canary-ingest-token': token });
+    assert.equal(accepted.status, 202, accepted.text);
   });
 });
