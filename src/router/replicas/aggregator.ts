@@ -49,6 +49,9 @@ interface Merged {
 }
 
 const REPORT_CACHE_MS = 1_000;
+/** Events parsed or fed in one go before the event loop serves requests again. */
+const SLICE = 20_000;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Aggregator implements MergedReports {
   private streams = new Map<string, Stream>();
@@ -144,7 +147,9 @@ export class Aggregator implements MergedReports {
     this.followPeers();
     const streams = [...this.streams.values()];
     await Promise.all(streams.map((s) => this.pull(s)));
-    releaseInOrder(streams, (e, from) => this.feed(e, from as Stream));
+    // Catching up (a new leader, a replica back) feeds many events: in slices, between requests.
+    while (releaseInOrder(streams, (e, from) => this.feed(e, from as Stream), SLICE) === SLICE)
+      await nextTurn();
   }
 
   private reset(): void {
@@ -231,6 +236,7 @@ export class Aggregator implements MergedReports {
         if (checked.ok) s.buffer.push(checked.event);
       }
       s.cursor = got.next;
+      await nextTurn();
       if (!got.more) {
         s.watermark = got.clock - this.opts.holdMs;
         s.caughtUpAt = Date.now();
