@@ -260,17 +260,34 @@ describe('router replicas: one merged report (three real router processes and on
     assert.match(unknown.text, /nobody-routed-this/);
   });
 
-  it('reports a killed replica as unreachable, then catches up with its log when it returns', async () => {
+  it('reports a killed replica as unreachable and its events as missing, then catches up with its log when it returns', async () => {
+    const requestsIn = (r: Report): number => r.variants.reduce((n, v) => n + v.requests, 0);
+    const logged = (): number =>
+      set.replicas
+        .flatMap((r) => readEvents(join(r.dir, 'data')))
+        .filter((e) => e.type === 'request' && !e.shadow).length;
+    const before = logged();
+    await until(
+      'the merged report to be caught up',
+      async () => (requestsIn(await mergedReport(clients[1]!)) === before ? true : undefined),
+      15_000,
+    );
+    // The leader is frozen while r2 serves 60 requests and dies: it cannot have read them.
+    const r0 = set.replicas[0]!.router.proc;
     const r2 = set.replicas[2]!;
-    for (let i = 0; i < 60; i++)
-      assert.equal(
-        (await clients[2]!.infer('propensity', simpleRequest(41), { 'x-user-id': `late-${i}` })).status,
-        200,
-      );
-    await r2.router.stop('SIGKILL');
-    const total = set.replicas
-      .flatMap((r) => readEvents(join(r.dir, 'data')))
-      .filter((e) => e.type === 'request' && !e.shadow).length;
+    r0.kill('SIGSTOP');
+    try {
+      for (let i = 0; i < 60; i++)
+        assert.equal(
+          (await clients[2]!.infer('propensity', simpleRequest(41), { 'x-user-id': `late-${i}` })).status,
+          200,
+        );
+      await clients[2]!.close();
+      await r2.router.stop('SIGKILL');
+    } finally {
+      r0.kill('SIGCONT');
+    }
+    assert.equal(logged(), before + 60, "the 60 requests are in r2's log");
     const missing = await until(
       'r2 reported unreachable',
       async () => {
@@ -279,6 +296,7 @@ describe('router replicas: one merged report (three real router processes and on
       },
       10_000,
     );
+    assert.equal(requestsIn(missing), before, "r2's last 60 requests are missing while it is down");
     assert.match(missing.replicas!.find((x) => x.name === 'r2')!.error ?? '', /.+/);
     await set.start(2);
     clients[2] = new Client(r2.url, 4);
@@ -286,8 +304,9 @@ describe('router replicas: one merged report (three real router processes and on
       'r2 caught up',
       async () => {
         const r = await mergedReport(clients[0]!);
-        const s = r.replicas?.find((x) => x.name === 'r2');
-        return s?.reachable && r.variants.reduce((n, v) => n + v.requests, 0) === total ? r : undefined;
+        return r.replicas?.find((x) => x.name === 'r2')?.reachable && requestsIn(r) === before + 60
+          ? r
+          : undefined;
       },
       15_000,
     );
