@@ -251,6 +251,24 @@ describe('router replicas: one merged report (three real router processes and on
       [0, 1].flatMap((i) => readEvents(join(set.replicas[i]!.dir, 'data'))).filter(inR2).length,
       0,
     );
+    // Labels take the same way: to the replica that served the request, once.
+    const target = served[5]!;
+    const label = await clients[(target.replica + 1) % 3]!.send(
+      'POST',
+      '/api/v1/experiments/propensity/labels',
+      {
+        requestId: target.id,
+        label: 1,
+      },
+    );
+    assert.equal(label.status, 202, label.text);
+    const labelled = set.replicas.map(
+      (r) => readEvents(join(r.dir, 'data')).filter((e) => e.type === 'label' && e.id === target.id).length,
+    );
+    assert.deepEqual(
+      labelled,
+      [0, 1, 2].map((i) => (i === target.replica ? 1 : 0)),
+    );
     const unknown = await clients[1]!.send('POST', '/api/v1/experiments/propensity/feedback', {
       requestId: 'nobody-routed-this',
       metric: 'conversion',
@@ -313,7 +331,7 @@ describe('router replicas: one merged report (three real router processes and on
     assert.ok(back.replicas!.every((x) => x.reachable));
   });
 
-  it('answers 503 on a follower while the leader does not answer; local=1 gives its own log', async () => {
+  it('answers 503 on a follower while the leader does not answer (report, and feedback it may own); local=1 gives its own log', async () => {
     await set.replicas[0]!.router.stop('SIGKILL');
     const a = await clients[1]!.send('GET', '/api/v1/experiments/propensity/report');
     assert.equal(a.status, 503, a.text);
@@ -328,5 +346,17 @@ describe('router replicas: one merged report (three real router processes and on
       r1Requests,
     );
     assert.equal((own.json() as Report).replicas, undefined);
+    // Feedback for a request of the dead replica, or for an id only it might know: refused for now, not lost.
+    const ofR0 = served.find((x) => x.replica === 0)!.id;
+    for (const requestId of [ofR0, 'maybe-r0s-own-id']) {
+      const fb = await clients[1]!.send('POST', '/api/v1/experiments/propensity/feedback', {
+        requestId,
+        metric: 'conversion',
+        value: 1,
+      });
+      assert.equal(fb.status, 503, fb.text);
+      assert.match(fb.text, /r0.*did not answer|retry/);
+      assert.equal(fb.headers['retry-after'], '2');
+    }
   });
 });
