@@ -96,11 +96,20 @@ export class Aggregator implements MergedReports {
     await this.running;
   }
 
+  /**
+   * The merged report as far as the merge has come. The events go in in time order, so while it
+   * catches up this is the report as of an earlier moment, never this replica's share alone:
+   * before the first round (or right after a change of run) it is the empty report.
+   */
   report(name: string, now?: number): Report | undefined {
     if (!this.leading()) return undefined;
+    const exp = this.core.experimentByName(name);
+    if (!exp) return undefined;
+    const run = this.core.currentRun(name)?.id;
     const m = this.merged.get(name);
-    if (!m || m.run !== this.core.currentRun(name)?.id) return undefined;
-    return { ...m.builder.report(now), replicas: this.statuses() };
+    const builder =
+      m && m.run === run ? m.builder : new ReportBuilder(exp.experiment, { run, reference: exp.reference });
+    return { ...builder.report(now), replicas: this.statuses() };
   }
 
   cachedReports(): Report[] | undefined {
