@@ -12,7 +12,7 @@ import type { ExperimentEvent, FeedbackEvent, RequestEvent } from '../../src/sha
 import type { Report } from '../../src/shared/report';
 import { routerDir, startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { Client, readEvents, simpleRequest } from '../harness/routerClient';
-import { TOKEN, until } from '../harness/routerSuites';
+import { TOKEN, auth, until } from '../harness/routerSuites';
 import { startReplicas, type ReplicaSet } from '../harness/replicas';
 import { startUpstream, type Upstream } from '../harness/upstream';
 
@@ -276,6 +276,31 @@ describe('router replicas: one merged report (three real router processes and on
     });
     assert.equal(unknown.status, 404, unknown.text);
     assert.match(unknown.text, /nobody-routed-this/);
+  });
+
+  it("hands out a replica's events after a cursor only with the admin token", async () => {
+    const c = clients[1]!;
+    for (let i = 0; i < 10; i++) assert.equal((await c.infer('propensity', simpleRequest(41))).status, 200);
+    assert.equal((await c.send('GET', '/admin/events')).status, 401);
+    assert.equal((await c.send('GET', '/admin/events?after=nonsense', undefined, auth)).status, 400);
+    const first = await c.send('GET', '/admin/events?limit=5', undefined, auth);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers['x-model-canary-more'], '1');
+    const lines = first.text.trim().split('\n');
+    assert.equal(lines.length, 5);
+    const next = await c.send(
+      'GET',
+      `/admin/events?limit=100000&after=${String(first.headers['x-model-canary-cursor'])}`,
+      undefined,
+      auth,
+    );
+    const all = [...lines, ...next.text.trim().split('\n')].map((l) => JSON.parse(l) as ExperimentEvent);
+    assert.deepEqual(
+      all,
+      readEvents(join(set.replicas[1]!.dir, 'data')).slice(0, all.length),
+      'the log, in order, once',
+    );
+    assert.equal(next.headers['x-model-canary-more'], '0');
   });
 
   it('reports a killed replica as unreachable and its events as missing, then catches up with its log when it returns', async () => {
