@@ -219,8 +219,9 @@ async function start(): Promise<void> {
       await watching.close();
       await truth?.close();
       await grpc?.shutdown(core.settings.timeouts.shutdownMs);
-      await replicas?.close();
       await server.shutdown();
+      // After the drain: feedback posted meanwhile may still go to the replica that served it.
+      await replicas?.close();
       logger.info('stopped');
       process.exit(0);
     })().catch((err: unknown) => {

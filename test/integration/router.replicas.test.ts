@@ -12,7 +12,7 @@ import type { ExperimentEvent, FeedbackEvent, RequestEvent } from '../../src/sha
 import type { Report } from '../../src/shared/report';
 import { routerDir, startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { Client, readEvents, simpleRequest } from '../harness/routerClient';
-import { TOKEN, until } from '../harness/routerSuites';
+import { TOKEN, auth, until } from '../harness/routerSuites';
 import { startReplicas, type ReplicaSet } from '../harness/replicas';
 import { startUpstream, type Upstream } from '../harness/upstream';
 
@@ -251,6 +251,24 @@ describe('router replicas: one merged report (three real router processes and on
       [0, 1].flatMap((i) => readEvents(join(set.replicas[i]!.dir, 'data'))).filter(inR2).length,
       0,
     );
+    // Labels take the same way: to the replica that served the request, once.
+    const target = served[5]!;
+    const label = await clients[(target.replica + 1) % 3]!.send(
+      'POST',
+      '/api/v1/experiments/propensity/labels',
+      {
+        requestId: target.id,
+        label: 1,
+      },
+    );
+    assert.equal(label.status, 202, label.text);
+    const labelled = set.replicas.map(
+      (r) => readEvents(join(r.dir, 'data')).filter((e) => e.type === 'label' && e.id === target.id).length,
+    );
+    assert.deepEqual(
+      labelled,
+      [0, 1, 2].map((i) => (i === target.replica ? 1 : 0)),
+    );
     const unknown = await clients[1]!.send('POST', '/api/v1/experiments/propensity/feedback', {
       requestId: 'nobody-routed-this',
       metric: 'conversion',
@@ -260,17 +278,59 @@ describe('router replicas: one merged report (three real router processes and on
     assert.match(unknown.text, /nobody-routed-this/);
   });
 
-  it('reports a killed replica as unreachable, then catches up with its log when it returns', async () => {
+  it("hands out a replica's events after a cursor only with the admin token", async () => {
+    const c = clients[1]!;
+    for (let i = 0; i < 10; i++) assert.equal((await c.infer('propensity', simpleRequest(41))).status, 200);
+    assert.equal((await c.send('GET', '/admin/events')).status, 401);
+    assert.equal((await c.send('GET', '/admin/events?after=nonsense', undefined, auth)).status, 400);
+    const first = await c.send('GET', '/admin/events?limit=5', undefined, auth);
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.headers['x-model-canary-more'], '1');
+    const lines = first.text.trim().split('\n');
+    assert.equal(lines.length, 5);
+    const next = await c.send(
+      'GET',
+      `/admin/events?limit=100000&after=${String(first.headers['x-model-canary-cursor'])}`,
+      undefined,
+      auth,
+    );
+    const all = [...lines, ...next.text.trim().split('\n')].map((l) => JSON.parse(l) as ExperimentEvent);
+    assert.deepEqual(
+      all,
+      readEvents(join(set.replicas[1]!.dir, 'data')).slice(0, all.length),
+      'the log, in order, once',
+    );
+    assert.equal(next.headers['x-model-canary-more'], '0');
+  });
+
+  it('reports a killed replica as unreachable and its events as missing, then catches up with its log when it returns', async () => {
+    const requestsIn = (r: Report): number => r.variants.reduce((n, v) => n + v.requests, 0);
+    const logged = (): number =>
+      set.replicas
+        .flatMap((r) => readEvents(join(r.dir, 'data')))
+        .filter((e) => e.type === 'request' && !e.shadow).length;
+    const before = logged();
+    await until(
+      'the merged report to be caught up',
+      async () => (requestsIn(await mergedReport(clients[1]!)) === before ? true : undefined),
+      15_000,
+    );
+    // The leader is frozen while r2 serves 60 requests and dies: it cannot have read them.
+    const r0 = set.replicas[0]!.router.proc;
     const r2 = set.replicas[2]!;
-    for (let i = 0; i < 60; i++)
-      assert.equal(
-        (await clients[2]!.infer('propensity', simpleRequest(41), { 'x-user-id': `late-${i}` })).status,
-        200,
-      );
-    await r2.router.stop('SIGKILL');
-    const total = set.replicas
-      .flatMap((r) => readEvents(join(r.dir, 'data')))
-      .filter((e) => e.type === 'request' && !e.shadow).length;
+    r0.kill('SIGSTOP');
+    try {
+      for (let i = 0; i < 60; i++)
+        assert.equal(
+          (await clients[2]!.infer('propensity', simpleRequest(41), { 'x-user-id': `late-${i}` })).status,
+          200,
+        );
+      await clients[2]!.close();
+      await r2.router.stop('SIGKILL');
+    } finally {
+      r0.kill('SIGCONT');
+    }
+    assert.equal(logged(), before + 60, "the 60 requests are in r2's log");
     const missing = await until(
       'r2 reported unreachable',
       async () => {
@@ -279,6 +339,7 @@ describe('router replicas: one merged report (three real router processes and on
       },
       10_000,
     );
+    assert.equal(requestsIn(missing), before, "r2's last 60 requests are missing while it is down");
     assert.match(missing.replicas!.find((x) => x.name === 'r2')!.error ?? '', /.+/);
     await set.start(2);
     clients[2] = new Client(r2.url, 4);
@@ -286,15 +347,16 @@ describe('router replicas: one merged report (three real router processes and on
       'r2 caught up',
       async () => {
         const r = await mergedReport(clients[0]!);
-        const s = r.replicas?.find((x) => x.name === 'r2');
-        return s?.reachable && r.variants.reduce((n, v) => n + v.requests, 0) === total ? r : undefined;
+        return r.replicas?.find((x) => x.name === 'r2')?.reachable && requestsIn(r) === before + 60
+          ? r
+          : undefined;
       },
       15_000,
     );
     assert.ok(back.replicas!.every((x) => x.reachable));
   });
 
-  it('answers 503 on a follower while the leader does not answer; local=1 gives its own log', async () => {
+  it('answers 503 on a follower while the leader does not answer (report, and feedback it may own); local=1 gives its own log', async () => {
     await set.replicas[0]!.router.stop('SIGKILL');
     const a = await clients[1]!.send('GET', '/api/v1/experiments/propensity/report');
     assert.equal(a.status, 503, a.text);
@@ -309,5 +371,17 @@ describe('router replicas: one merged report (three real router processes and on
       r1Requests,
     );
     assert.equal((own.json() as Report).replicas, undefined);
+    // Feedback for a request of the dead replica, or for an id only it might know: refused for now, not lost.
+    const ofR0 = served.find((x) => x.replica === 0)!.id;
+    for (const requestId of [ofR0, 'maybe-r0s-own-id']) {
+      const fb = await clients[1]!.send('POST', '/api/v1/experiments/propensity/feedback', {
+        requestId,
+        metric: 'conversion',
+        value: 1,
+      });
+      assert.equal(fb.status, 503, fb.text);
+      assert.match(fb.text, /r0.*did not answer|retry/);
+      assert.equal(fb.headers['retry-after'], '2');
+    }
   });
 });

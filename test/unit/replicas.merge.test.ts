@@ -102,6 +102,21 @@ describe('replicas: the merge in time order', () => {
     assert.deepEqual(out, [1, 2, 3, 4, 6, 9]);
   });
 
+  it('releases at most `max` events per call, carrying on where it stopped', () => {
+    const a = stream('a', [1, 4, 6], 100);
+    const b = stream('b', [2, 3, 9], 100);
+    const out: number[] = [];
+    assert.equal(
+      releaseInOrder([a, b], (e) => out.push(e.ts), 4),
+      4,
+    );
+    assert.equal(
+      releaseInOrder([a, b], (e) => out.push(e.ts), 4),
+      2,
+    );
+    assert.deepEqual(out, [1, 2, 3, 4, 6, 9]);
+  });
+
   it('waits for a caught-up replica whose clock has not passed an event, but not for one that is down', () => {
     const a = stream('a', [10, 20, 30], 0);
     const quiet = stream('quiet', [], 15);

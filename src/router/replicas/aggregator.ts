@@ -49,6 +49,9 @@ interface Merged {
 }
 
 const REPORT_CACHE_MS = 1_000;
+/** Events parsed or fed in one go before the event loop serves requests again. */
+const SLICE = 20_000;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Aggregator implements MergedReports {
   private streams = new Map<string, Stream>();
@@ -93,11 +96,20 @@ export class Aggregator implements MergedReports {
     await this.running;
   }
 
+  /**
+   * The merged report as far as the merge has come. The events go in in time order, so while it
+   * catches up this is the report as of an earlier moment, never this replica's share alone:
+   * before the first round (or right after a change of run) it is the empty report.
+   */
   report(name: string, now?: number): Report | undefined {
     if (!this.leading()) return undefined;
+    const exp = this.core.experimentByName(name);
+    if (!exp) return undefined;
+    const run = this.core.currentRun(name)?.id;
     const m = this.merged.get(name);
-    if (!m || m.run !== this.core.currentRun(name)?.id) return undefined;
-    return { ...m.builder.report(now), replicas: this.statuses() };
+    const builder =
+      m && m.run === run ? m.builder : new ReportBuilder(exp.experiment, { run, reference: exp.reference });
+    return { ...builder.report(now), replicas: this.statuses() };
   }
 
   cachedReports(): Report[] | undefined {
@@ -144,7 +156,9 @@ export class Aggregator implements MergedReports {
     this.followPeers();
     const streams = [...this.streams.values()];
     await Promise.all(streams.map((s) => this.pull(s)));
-    releaseInOrder(streams, (e, from) => this.feed(e, from as Stream));
+    // Catching up (a new leader, a replica back) feeds many events: in slices, between requests.
+    while (releaseInOrder(streams, (e, from) => this.feed(e, from as Stream), SLICE) === SLICE)
+      await nextTurn();
   }
 
   private reset(): void {
@@ -231,6 +245,7 @@ export class Aggregator implements MergedReports {
         if (checked.ok) s.buffer.push(checked.event);
       }
       s.cursor = got.next;
+      await nextTurn();
       if (!got.more) {
         s.watermark = got.clock - this.opts.holdMs;
         s.caughtUpAt = Date.now();

@@ -32,14 +32,18 @@ export interface StreamState {
 /** A bound on buffered events: past it the earliest heads are released without waiting. */
 export const MAX_BUFFERED = 500_000;
 
-/** Releases, in time order, every event that no reachable replica can still precede; returns how many. */
+/**
+ * Releases, in time order, every event that no reachable replica can still precede (at most
+ * `max`, so a caller catching up can let other work run between slices); returns how many.
+ */
 export function releaseInOrder(
   streams: readonly StreamState[],
   emit: (e: ExperimentEvent, from: StreamState) => void,
+  max = Infinity,
 ): number {
   let released = 0;
   let buffered = streams.reduce((n, s) => n + s.buffer.length - s.head, 0);
-  for (;;) {
+  while (released < max) {
     let first: StreamState | undefined;
     for (const s of streams) {
       if (s.head >= s.buffer.length) continue;
