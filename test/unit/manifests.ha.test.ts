@@ -80,6 +80,19 @@ describe('stack manifests: replicas, retention and autoscaling', () => {
       peers.spec.selector,
       find(buildStack([input], remote), 'StatefulSet', 'model-canary-router').spec.selector.matchLabels,
     );
+    // The routers find their peers through it, where there can be more than one of them.
+    const command = (objects: KubeObject[]): string[] =>
+      find(objects, 'StatefulSet', 'model-canary-router').spec.template.spec.containers[0].command;
+    const flag = (c: string[]) => c[c.indexOf('--peers-service') + 1];
+    assert.equal(flag(command(buildStack([input], remote))), 'model-canary-router-peers');
+    assert.equal(
+      flag(command(buildStack([input], { ...kind, router: { ...kind.router, replicas: 2 } }))),
+      'model-canary-router-peers',
+    );
+    assert.ok(
+      !command(buildStack([input], kind)).includes('--peers-service'),
+      'one replica on kind: no merge',
+    );
   });
 
   it('sizes each replica volume from retention: min(maxBytes, days × req/s × 86 400 × 0.7 KB) × 1.25 + one 64 MiB segment', () => {

@@ -104,6 +104,11 @@ export function routerStatefulSet(opts: StackOptions, bundleSha256: string | und
                 `${opts.namespace}/${names.experiments}`,
                 '--kube-experiments-dir',
                 experimentsDir,
+                // Replicas merge their reports on the Lease's leader (docs/replicas.md); a stack that
+                // can only ever have one replica skips the merge and its second of delay.
+                ...(routerReplicas(opts) > 1 || autoscalingMode(opts) !== 'off'
+                  ? ['--peers-service', names.routerPeers]
+                  : []),
               ],
               env: [
                 { name: REPLICA_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
