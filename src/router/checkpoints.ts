@@ -27,6 +27,7 @@ import type { RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import type { LogPosition, ReplayStats } from './eventLog';
 import { fdatasync, fsyncDir } from './fileSync';
+import { jsonChunks } from './jsonChunks';
 import { BloomFilter, type RequestIndex } from './requestIndex';
 import { ReplayMemory } from './replayMemory';
 
@@ -39,6 +40,7 @@ const SEGMENT = /^events-(\d{8})\.jsonl$/;
 const fileName = (p: LogPosition): string =>
   `checkpoint-${String(p.segment).padStart(8, '0')}-${String(p.offset).padStart(12, '0')}.json`;
 const KEEP = 2;
+const WRITE_CHUNK = 1 << 20;
 
 /** What replay builds: restored from a checkpoint, or captured into one. */
 export interface RouterState {
@@ -199,8 +201,6 @@ export interface Capture {
 export class CheckpointWriter {
   private writing: Promise<void> | undefined;
   private hashOf: { settings: RouterSettings; hash: string } | undefined;
-  /** The event loop was held this long by the last capture (encode and stringify), for the bench. */
-  lastPauseMs = 0;
   written = 0;
   /** The newest checkpoint known to fit: written by this process, or restored at start (its file name). */
   durable: string | undefined;
@@ -239,13 +239,12 @@ export class CheckpointWriter {
       builderRuns,
     };
     const encoded = encodeState(state, constantsOf(settings.experiments));
-    this.lastPauseMs = performance.now() - started;
-    const capturedMs = this.lastPauseMs;
+    const capturedMs = performance.now() - started;
     this.writing = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.write(settings.dataDir, head, encoded))
       .then((written) => {
         this.logger.info(
-          `${written.file} written (${(written.bytes / 1e6).toFixed(1)} MB): held the event loop ${capturedMs.toFixed(0)} ms to capture, ${written.stringifyMs.toFixed(0)} ms to serialise`,
+          `${written.file} written (${(written.bytes / 1e6).toFixed(1)} MB): held the event loop ${capturedMs.toFixed(0)} ms to capture, then at most ${written.longestMs.toFixed(0)} ms at a time to write`,
         );
         this.afterWrite?.();
       })
@@ -261,20 +260,34 @@ export class CheckpointWriter {
     dir: string,
     head: Omit<CheckpointFile, 'covers' | 'state'>,
     state: EncodedState,
-  ): Promise<{ file: string; bytes: number; stringifyMs: number }> {
+  ): Promise<{ file: string; bytes: number; longestMs: number }> {
     const covers: CheckpointFile['covers'] = [];
     for (const f of await readdir(dir)) {
       const n = Number(SEGMENT.exec(f)?.[1] ?? NaN);
       if (n < head.position.segment) covers.push({ segment: n, size: (await stat(join(dir, f))).size });
     }
-    const started = performance.now();
-    const text = JSON.stringify({ ...head, covers, state } satisfies CheckpointFile);
-    const stringifyMs = performance.now() - started;
-    this.lastPauseMs += stringifyMs;
+    // Written a piece at a time, yielding to requests between megabytes (./jsonChunks.ts).
     const target = join(dir, fileName(head.position));
     const handle = await open(`${target}.tmp`, 'w');
+    let bytes = 0;
+    let longestMs = 0;
     try {
-      await handle.writeFile(text);
+      const parts = jsonChunks({ ...head, covers, state } satisfies CheckpointFile);
+      for (let done = false; !done;) {
+        const started = performance.now();
+        let buffer = '';
+        while (buffer.length < WRITE_CHUNK) {
+          const next = parts.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          buffer += next.value;
+        }
+        longestMs = Math.max(longestMs, performance.now() - started);
+        bytes += buffer.length;
+        await handle.write(buffer);
+      }
       await fdatasync(handle.fd);
     } finally {
       await handle.close();
@@ -289,7 +302,7 @@ export class CheckpointWriter {
       .reverse()
       .slice(KEEP);
     for (const f of old) await rm(join(dir, f), { force: true });
-    return { file: fileName(head.position), bytes: text.length, stringifyMs };
+    return { file: fileName(head.position), bytes, longestMs };
   }
 
   /** Resolves once the checkpoint being written (if any) is on disk. */
