@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report } from '../../src/shared/report';
@@ -175,6 +175,22 @@ spec:
     assert.match(stale.output(), /ignored \(the settings changed since it was written\)/);
     assert.doesNotMatch(stale.output(), /after checkpoint/);
     assert.deepEqual(await report(now), fromScratch, 'restart by full replay after the settings changed');
+
+    // An edited experiment file: its report is rebuilt from the log, the rest still restored.
+    await router!.stop();
+    const experimentFile = join(dir, 'ckpt.yaml');
+    await writeFile(
+      experimentFile,
+      `${readFileSync(experimentFile, 'utf8')}  routing: { debugHeaders: [x-debug] }\n`,
+    );
+    const edited = await start();
+    assert.match(edited.output(), /ckpt new or changed since; rebuilding their reports from the log/);
+    assert.match(edited.output(), /replayed \d+ events after checkpoint/);
+    const rebuilt = await report(now);
+    await router!.stop();
+    for (const f of checkpoints(data)) await rm(join(data, f));
+    await start();
+    assert.deepEqual(rebuilt, await report(now), 'an edited experiment: rebuilt = full replay');
 
     // Feedback for a request from before the checkpoint is still attributed.
     const fb = await client!.send('POST', '/api/v1/experiments/ckpt/feedback', {
