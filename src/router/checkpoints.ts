@@ -193,14 +193,18 @@ function byteAt(file: string, at: number): number {
   }
 }
 
-/** A start's figures: the replay after the checkpoint, plus the restore's time and the lines it had quarantined. */
+/** A start's figures: the replay after the checkpoint, plus the restore and the rebuild of experiments changed since, and the lines it had quarantined. */
 export function startStats(
   replay: ReplayStats,
-  resumed: { quarantined: number; ms: number; file: string } | undefined,
+  resumed: Restored | undefined,
+  rebuild: (exp: ExperimentRuntime) => unknown,
 ): ReplayStats {
   if (!resumed) return replay;
-  const { quarantined, ms, file } = resumed;
-  return { ...replay, quarantined: replay.quarantined + quarantined, ms: replay.ms + ms, checkpoint: file };
+  const started = performance.now();
+  for (const exp of resumed.stale) rebuild(exp); // timed with the start
+  const ms = replay.ms + resumed.ms + (performance.now() - started);
+  const quarantined = replay.quarantined + resumed.quarantined;
+  return { ...replay, quarantined, ms, checkpoint: resumed.file };
 }
 
 /** What a capture reads: the settings in force, the state and the quarantined lines so far. */
