@@ -6,7 +6,7 @@
  * Target: ≥ 500,000 events/s.  `node --import tsx bench/routerReplay.ts [events]`
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventLog } from '../src/router/eventLog';
@@ -79,6 +79,8 @@ experiments:
       - { name: v2, url: "http://127.0.0.1:9002", model: propensity-v2, weight: 5 }
 ${mirror ? '    mirror: { variant: v3, url: "http://127.0.0.1:9003", model: propensity-v3 }\n' : ''}`,
   );
+  // A full replay each time: without the checkpoint a start writes (bench/routerStart.ts times both).
+  for (const f of readdirSync(dataDir)) if (/^checkpoint-/.test(f)) rmSync(join(dataDir, f));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ROUTER_BUNDLE, '--config', config], {
       stdio: ['ignore', 'pipe', 'inherit'],

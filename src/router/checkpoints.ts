@@ -27,6 +27,7 @@ import type { RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import type { LogPosition, ReplayStats } from './eventLog';
 import { fdatasync, fsyncDir } from './fileSync';
+import { jsonChunks } from './jsonChunks';
 import { BloomFilter, type RequestIndex } from './requestIndex';
 import { ReplayMemory } from './replayMemory';
 
@@ -39,6 +40,7 @@ const SEGMENT = /^events-(\d{8})\.jsonl$/;
 const fileName = (p: LogPosition): string =>
   `checkpoint-${String(p.segment).padStart(8, '0')}-${String(p.offset).padStart(12, '0')}.json`;
 const KEEP = 2;
+const WRITE_CHUNK = 1 << 20;
 
 /** What replay builds: restored from a checkpoint, or captured into one. */
 export interface RouterState {
@@ -58,22 +60,27 @@ interface CheckpointFile {
   pendingIds: string[];
   /** Lines quarantined by replays of the covered part. */
   quarantined: number;
-  /** The run each builder reports on (null: before the first run). */
-  builderRuns: Record<string, string | null>;
+  /**
+   * Each experiment's report builder, on its own: the run it reports on (null: before the first
+   * run), a hash of its experiment's settings, and its state.
+   */
+  builders: Record<string, { run: string | null; settings: string; state: EncodedState }>;
+  /** The runs, the request index and the replay memory. */
   state: EncodedState;
 }
 
-/** A hash of the settings a checkpoint's state depends on besides the log. */
+/** A hash of the router settings the whole state depends on besides the log. */
 export function routerSettingsHash(settings: RouterSettings): string {
-  const idMemory = Math.max(1, Math.floor(settings.eventLog.idCacheSize / 2));
-  const experiments = settings.experiments.map((e) => [
-    e.name,
-    settingsHash(e.experiment, { reference: e.reference, idMemory, variantOf: () => undefined }),
-  ]);
   const { idCacheSize, segmentBytes } = settings.eventLog;
   return createHash('sha256')
-    .update(stableJson({ v: VERSION, idCacheSize, segmentBytes, experiments }))
+    .update(stableJson({ v: VERSION, idCacheSize, segmentBytes }))
     .digest('hex');
+}
+
+/** A hash of what an experiment's report builder depends on besides the log (RouterCore.newBuilder). */
+function experimentHash(exp: ExperimentRuntime, settings: RouterSettings): string {
+  const idMemory = Math.max(1, Math.floor(settings.eventLog.idCacheSize / 2));
+  return settingsHash(exp.experiment, { reference: exp.reference, idMemory, variantOf: () => undefined });
 }
 
 const constantsOf = (experiments: readonly ExperimentRuntime[]): Record<string, unknown> =>
@@ -95,11 +102,21 @@ export interface FreshState {
  * position to replay from; undefined (after a warning for each one that did not fit) for a
  * full replay.
  */
+export interface Restored {
+  state: RouterState;
+  position: LogPosition;
+  quarantined: number;
+  file: string;
+  ms: number;
+  /** Experiments new or changed since the checkpoint: their reports are rebuilt from the log. */
+  stale: ExperimentRuntime[];
+}
+
 export function restoreCheckpoint(
   settings: RouterSettings,
   fresh: FreshState,
   warn: (message: string) => void,
-): { state: RouterState; position: LogPosition; quarantined: number; file: string; ms: number } | undefined {
+): Restored | undefined {
   const started = performance.now();
   const dir = settings.dataDir;
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => FILE.test(f)) : [];
@@ -108,24 +125,30 @@ export function restoreCheckpoint(
     const file = join(dir, name);
     try {
       const doc = JSON.parse(readFileSync(file, 'utf8')) as CheckpointFile;
-      const problem = misfit(doc, dir, hash, settings);
+      const problem = misfit(doc, dir, hash);
       if (problem) throw new Error(problem);
       const builders = new Map<string, ReportBuilder>();
-      for (const exp of settings.experiments)
-        builders.set(exp.name, fresh.builder(exp, doc.builderRuns[exp.name] ?? undefined));
-      const target: RouterState = {
-        builders,
-        runs: new Map(),
-        index: fresh.index(),
-        memory: new ReplayMemory(),
-      };
-      const state = restoreState(target, doc.state, constantsOf(settings.experiments), [
-        ...LATE_CLASSES,
-        BloomFilter,
-      ]);
-      state.index.written(doc.position.segment, doc.pendingIds);
+      const stale: ExperimentRuntime[] = [];
+      for (const exp of settings.experiments) {
+        const saved = doc.builders[exp.name];
+        if (saved?.settings !== experimentHash(exp, settings)) {
+          stale.push(exp);
+          builders.set(exp.name, fresh.builder(exp, undefined)); // replaced by a rebuild from the log
+          continue;
+        }
+        const builder = fresh.builder(exp, saved.run ?? undefined);
+        builders.set(exp.name, restoreState(builder, saved.state, constantsOf([exp]), LATE_CLASSES));
+      }
+      const target = { runs: new Map(), index: fresh.index(), memory: new ReplayMemory() };
+      const rest = restoreState(target, doc.state, {}, [BloomFilter]);
+      rest.index.written(doc.position.segment, doc.pendingIds);
+      if (stale.length > 0)
+        warn(
+          `${name}: ${stale.map((e) => e.name).join(', ')} new or changed since; rebuilding their reports from the log`,
+        );
       const ms = performance.now() - started;
-      return { state, position: doc.position, quarantined: doc.quarantined, file: name, ms };
+      const state = { ...rest, builders };
+      return { state, position: doc.position, quarantined: doc.quarantined, file: name, ms, stale };
     } catch (err) {
       warn(`${file}: ignored (${(err as Error).message}); replaying the log from an older point`);
     }
@@ -133,17 +156,9 @@ export function restoreCheckpoint(
   return undefined;
 }
 
-function misfit(
-  doc: CheckpointFile,
-  dir: string,
-  hash: string,
-  settings: RouterSettings,
-): string | undefined {
+function misfit(doc: CheckpointFile, dir: string, hash: string): string | undefined {
   if (doc.version !== VERSION) return `version ${doc.version}, this router writes ${VERSION}`;
   if (doc.settings !== hash) return 'the settings changed since it was written';
-  const names = Object.keys(doc.builderRuns).sort();
-  if (stableJson(names) !== stableJson(settings.experiments.map((e) => e.name).sort()))
-    return 'the experiments changed since it was written';
   const { segment, offset } = doc.position;
   const covered = new Map(doc.covers.map((c) => [c.segment, c.size]));
   const later: number[] = [];
@@ -178,14 +193,18 @@ function byteAt(file: string, at: number): number {
   }
 }
 
-/** A start's figures: the replay after the checkpoint, plus the restore's time and the lines it had quarantined. */
+/** A start's figures: the replay after the checkpoint, plus the restore and the rebuild of experiments changed since, and the lines it had quarantined. */
 export function startStats(
   replay: ReplayStats,
-  resumed: { quarantined: number; ms: number; file: string } | undefined,
+  resumed: Restored | undefined,
+  rebuild: (exp: ExperimentRuntime) => unknown,
 ): ReplayStats {
   if (!resumed) return replay;
-  const { quarantined, ms, file } = resumed;
-  return { ...replay, quarantined: replay.quarantined + quarantined, ms: replay.ms + ms, checkpoint: file };
+  const started = performance.now();
+  for (const exp of resumed.stale) rebuild(exp); // timed with the start
+  const ms = replay.ms + resumed.ms + (performance.now() - started);
+  const quarantined = replay.quarantined + resumed.quarantined;
+  return { ...replay, quarantined, ms, checkpoint: resumed.file };
 }
 
 /** What a capture reads: the settings in force, the state and the quarantined lines so far. */
@@ -198,9 +217,7 @@ export interface Capture {
 /** Writes a checkpoint each time the log closes a segment, one at a time (./eventLog.ts onRotated). */
 export class CheckpointWriter {
   private writing: Promise<void> | undefined;
-  private hashOf: { settings: RouterSettings; hash: string } | undefined;
-  /** The event loop was held this long by the last capture (encode and stringify), for the bench. */
-  lastPauseMs = 0;
+  private hashOf: { settings: RouterSettings; hash: string; experiments: Map<string, string> } | undefined;
   written = 0;
   /** The newest checkpoint known to fit: written by this process, or restored at start (its file name). */
   durable: string | undefined;
@@ -225,27 +242,34 @@ export class CheckpointWriter {
     if (this.writing) return;
     const started = performance.now();
     const { settings, state, quarantined } = this.state();
-    if (this.hashOf?.settings !== settings) this.hashOf = { settings, hash: routerSettingsHash(settings) };
-    // A builder reports on its experiment's current run (RouterCore.newBuilder).
-    const builderRuns = Object.fromEntries(
-      [...state.builders.keys()].map((name) => [name, state.runs.get(name)?.at(-1)?.id ?? null]),
-    );
+    if (this.hashOf?.settings !== settings) {
+      const experiments = new Map(settings.experiments.map((e) => [e.name, experimentHash(e, settings)]));
+      this.hashOf = { settings, hash: routerSettingsHash(settings), experiments };
+    }
+    const builders: CheckpointFile['builders'] = {};
+    for (const exp of settings.experiments) {
+      const builder = state.builders.get(exp.name);
+      if (!builder) continue;
+      // A builder reports on its experiment's current run (RouterCore.newBuilder).
+      const run = state.runs.get(exp.name)?.at(-1)?.id ?? null;
+      const settingsOf = this.hashOf.experiments.get(exp.name)!;
+      builders[exp.name] = { run, settings: settingsOf, state: encodeState(builder, constantsOf([exp])) };
+    }
     const head = {
       version: VERSION,
       settings: this.hashOf.hash,
       position,
       pendingIds: [...pendingIds],
       quarantined,
-      builderRuns,
+      builders,
     };
-    const encoded = encodeState(state, constantsOf(settings.experiments));
-    this.lastPauseMs = performance.now() - started;
-    const capturedMs = this.lastPauseMs;
+    const encoded = encodeState({ runs: state.runs, index: state.index, memory: state.memory });
+    const capturedMs = performance.now() - started;
     this.writing = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.write(settings.dataDir, head, encoded))
       .then((written) => {
         this.logger.info(
-          `${written.file} written (${(written.bytes / 1e6).toFixed(1)} MB): held the event loop ${capturedMs.toFixed(0)} ms to capture, ${written.stringifyMs.toFixed(0)} ms to serialise`,
+          `${written.file} written (${(written.bytes / 1e6).toFixed(1)} MB): held the event loop ${capturedMs.toFixed(0)} ms to capture, then at most ${written.longestMs.toFixed(0)} ms at a time to write`,
         );
         this.afterWrite?.();
       })
@@ -261,20 +285,34 @@ export class CheckpointWriter {
     dir: string,
     head: Omit<CheckpointFile, 'covers' | 'state'>,
     state: EncodedState,
-  ): Promise<{ file: string; bytes: number; stringifyMs: number }> {
+  ): Promise<{ file: string; bytes: number; longestMs: number }> {
     const covers: CheckpointFile['covers'] = [];
     for (const f of await readdir(dir)) {
       const n = Number(SEGMENT.exec(f)?.[1] ?? NaN);
       if (n < head.position.segment) covers.push({ segment: n, size: (await stat(join(dir, f))).size });
     }
-    const started = performance.now();
-    const text = JSON.stringify({ ...head, covers, state } satisfies CheckpointFile);
-    const stringifyMs = performance.now() - started;
-    this.lastPauseMs += stringifyMs;
+    // Written a piece at a time, yielding to requests between megabytes (./jsonChunks.ts).
     const target = join(dir, fileName(head.position));
     const handle = await open(`${target}.tmp`, 'w');
+    let bytes = 0;
+    let longestMs = 0;
     try {
-      await handle.writeFile(text);
+      const parts = jsonChunks({ ...head, covers, state } satisfies CheckpointFile);
+      for (let done = false; !done;) {
+        const started = performance.now();
+        let buffer = '';
+        while (buffer.length < WRITE_CHUNK) {
+          const next = parts.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          buffer += next.value;
+        }
+        longestMs = Math.max(longestMs, performance.now() - started);
+        bytes += buffer.length;
+        await handle.write(buffer);
+      }
       await fdatasync(handle.fd);
     } finally {
       await handle.close();
@@ -289,7 +327,7 @@ export class CheckpointWriter {
       .reverse()
       .slice(KEEP);
     for (const f of old) await rm(join(dir, f), { force: true });
-    return { file: fileName(head.position), bytes: text.length, stringifyMs };
+    return { file: fileName(head.position), bytes, longestMs };
   }
 
   /** Resolves once the checkpoint being written (if any) is on disk. */

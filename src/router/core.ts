@@ -117,7 +117,8 @@ export class RouterCore {
       resumed?.position,
     );
     this.log = opened.log;
-    this.replay = startStats(opened.stats, resumed);
+    const rebuild = (exp: ExperimentRuntime): unknown => this.builders.set(exp.name, this.rebuild(exp));
+    this.replay = startStats(opened.stats, resumed, rebuild); // experiments changed since: from the log
     if (opened.stats.segments > 1) this.checkpoints.capture(opened.end, []); // the next start need not replay them
     this.memory.handOver(this.replayedRollouts, this.replayedAlerts);
     markWriter(settings.dataDir);

@@ -7,7 +7,8 @@
  * fsynced at least every `fsyncIntervalMs`. A write(2) that returned survives SIGKILL (it is in
  * the page cache); the fsync is what makes an acknowledgement survive a machine crash.
  *
- * Segments are closed at `segmentBytes`. On open, every segment is replayed in order; a last
+ * Segments are closed at `segmentBytes` (the router checkpoints its state then: ./checkpoints.ts).
+ * On open, every segment is replayed in order, or those from a checkpoint's position on; a last
  * line without its newline (a write torn by a crash) is cut off, since no caller was ever told
  * it was durable.
  */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Report } from '../../src/shared/report';
+import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 import { routerDir, startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { Client, inParallel, readEvents, simpleRequest } from '../harness/routerClient';
 import { TOKEN, auth } from '../harness/routerSuites';
@@ -22,6 +23,7 @@ const checkpoints = (data: string): string[] =>
 describe('router: checkpoints bound the start time (real router process, small segments)', function () {
   let dir: string;
   let configFile: string;
+  let configInput: RouterConfigInput;
   let upstreams: Upstream[] = [];
   let router: RunningRouter | undefined;
   let client: Client | undefined;
@@ -51,7 +53,7 @@ spec:
   metrics: { primary: { name: conversion, kind: proportion } }
 `,
     );
-    configFile = await writeRouterConfig(dir, {
+    configInput = {
       adminToken: TOKEN,
       eventLog: { fsyncIntervalMs: 20, segmentBytes: 48 * 1024 },
       experiments: [
@@ -66,7 +68,8 @@ spec:
           mirror: { variant: 'v3', url: upstreams[2]!.url, model: 'm3', percent: 50, maxInFlight: 64 },
         },
       ],
-    });
+    };
+    configFile = await writeRouterConfig(dir, configInput);
   });
 
   after(async () => {
@@ -161,6 +164,33 @@ spec:
       `events after the older checkpoint are replayed:\n${older.output()}`,
     );
     assert.deepEqual(await report(now), fromScratch, 'restart from the older checkpoint');
+
+    // Settings the state depends on changed: every checkpoint is stale, the log is replayed whole.
+    await router!.stop();
+    await writeRouterConfig(dir, {
+      ...configInput,
+      eventLog: { ...configInput.eventLog, idCacheSize: 500_000 },
+    });
+    const stale = await start();
+    assert.match(stale.output(), /ignored \(the settings changed since it was written\)/);
+    assert.doesNotMatch(stale.output(), /after checkpoint/);
+    assert.deepEqual(await report(now), fromScratch, 'restart by full replay after the settings changed');
+
+    // An edited experiment file: its report is rebuilt from the log, the rest still restored.
+    await router!.stop();
+    const experimentFile = join(dir, 'ckpt.yaml');
+    await writeFile(
+      experimentFile,
+      `${readFileSync(experimentFile, 'utf8')}  routing: { debugHeaders: [x-debug] }\n`,
+    );
+    const edited = await start();
+    assert.match(edited.output(), /ckpt new or changed since; rebuilding their reports from the log/);
+    assert.match(edited.output(), /replayed \d+ events after checkpoint/);
+    const rebuilt = await report(now);
+    await router!.stop();
+    for (const f of checkpoints(data)) await rm(join(data, f));
+    await start();
+    assert.deepEqual(rebuilt, await report(now), 'an edited experiment: rebuilt = full replay');
 
     // Feedback for a request from before the checkpoint is still attributed.
     const fb = await client!.send('POST', '/api/v1/experiments/ckpt/feedback', {

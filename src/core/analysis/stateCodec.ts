@@ -33,6 +33,10 @@ type Node =
   | { $: 'r'; i: number }
   | { $: 'a'; i: number; v: Node[] }
   | { $: 'm'; i: number; k: Node[]; v: Node[] }
+  // A map whose values are all objects: defined first (`o`), then each value by id (`r`).
+  | { $: 'm'; i: number; k: Node[]; o: Node[]; r: number[] }
+  // A map whose values are distinct plain objects with the same keys and plain values, by column.
+  | { $: 'm'; i: number; k: Node[]; id0: number; props: string[]; cols: Node[][] }
   | { $: 's'; i: number; v: Node[] }
   | { $: 't'; i: number; c: string; b: string }
   | { $: 'o'; i: number; c?: string; p: Record<string, Node> };
@@ -97,17 +101,13 @@ export function encodeState(value: unknown, constants: Record<string, unknown> =
     ids.set(obj, i);
     if (Array.isArray(obj)) {
       const v: Node[] = new Array<Node>(obj.length);
-      for (let j = 0; j < obj.length; j++) v[j] = encode(obj[j], path);
+      for (let j = 0; j < obj.length; j++) v[j] = plain(obj[j]) ? (obj[j] as Node) : encode(obj[j], path);
       return { $: 'a', i, v };
     }
     if (obj instanceof Map) {
       const k: Node[] = [];
-      const v: Node[] = [];
-      for (const [key, val] of obj) {
-        k.push(encode(key, path));
-        v.push(encode(val, path));
-      }
-      return { $: 'm', i, k, v };
+      for (const key of obj.keys()) k.push(plain(key) ? key : encode(key, path));
+      return encodeValues(obj, i, k, path);
     }
     if (obj instanceof Set) return { $: 's', i, v: [...obj].map((e) => encode(e, path)) };
     if (ArrayBuffer.isView(obj)) {
@@ -123,7 +123,66 @@ export function encodeState(value: unknown, constants: Record<string, unknown> =
     if (proto === Object.prototype || proto === null) return { $: 'o', i, p };
     return { $: 'o', i, c: classKey(proto), p };
   };
+  /** The values of a map, by the most compact of the three forms that fits. */
+  const encodeValues = (map: Map<unknown, unknown>, i: number, k: Node[], path: string): Node => {
+    let objects = map.size > 0;
+    for (const val of map.values())
+      if (typeof val !== 'object' || val === null || constantNames.has(val)) objects = false;
+    if (!objects) {
+      const v: Node[] = [];
+      for (const val of map.values()) v.push(plain(val) ? val : encode(val, path));
+      return { $: 'm', i, k, v };
+    }
+    const columns = table(map, ids);
+    if (columns) {
+      const id0 = ids.size;
+      for (const val of map.values()) ids.set(val as object, ids.size);
+      return { $: 'm', i, k, id0, ...columns };
+    }
+    const o: Node[] = [];
+    const r: number[] = [];
+    for (const val of map.values()) {
+      let id = ids.get(val as object);
+      if (id === undefined) {
+        o.push(encode(val, path));
+        id = ids.get(val as object)!;
+      }
+      r.push(id);
+    }
+    return { $: 'm', i, k, o, r };
+  };
   return encode(value, '$');
+}
+
+/** A value JSON keeps as it is. */
+const plain = (x: unknown): x is string | boolean | number =>
+  typeof x === 'string' ||
+  typeof x === 'boolean' ||
+  (typeof x === 'number' && Number.isFinite(x) && !Object.is(x, -0));
+
+/** The map's values by column, when they are distinct new plain objects with the same keys and plain values. */
+function table(
+  map: Map<unknown, unknown>,
+  ids: Map<object, number>,
+): { props: string[]; cols: Node[][] } | undefined {
+  const first = map.values().next().value as object;
+  if (Object.getPrototypeOf(first) !== Object.prototype) return undefined;
+  const props = Object.keys(first);
+  const cols: Node[][] = props.map(() => []);
+  const seen = new Set<object>();
+  for (const val of map.values()) {
+    const o = val as Record<string, unknown>;
+    if (seen.has(o) || ids.has(o) || Object.getPrototypeOf(o) !== Object.prototype) return undefined;
+    seen.add(o);
+    const keys = Object.keys(o);
+    if (keys.length !== props.length) return undefined;
+    for (let c = 0; c < props.length; c++) {
+      const x = o[props[c]!];
+      if (keys[c] !== props[c] || !(plain(x) || x === null)) return undefined;
+      cols[c]!.push(x as Node);
+    }
+  }
+  return { props, cols };
 }
 
 /**
@@ -168,18 +227,42 @@ export function restoreState<T>(
         memo.set(node.i, target);
         const old = target.slice();
         target.length = node.v.length;
-        node.v.forEach((n, j) => (target[j] = restore(n, old[j], path)));
+        node.v.forEach(
+          (n, j) => (target[j] = typeof n === 'object' && n !== null ? restore(n, old[j], path) : n),
+        );
         return target;
       }
       case 'm': {
         const target = existing instanceof Map ? (existing as Map<unknown, unknown>) : new Map();
         memo.set(node.i, target);
-        const old = new Map(target);
+        const old = target.size > 0 ? new Map(target) : undefined;
         target.clear();
-        node.k.forEach((k, j) => {
-          const key = restore(k, undefined, path);
-          target.set(key, restore(node.v[j]!, old.get(key), path));
-        });
+        const keys = node.k.map((k) =>
+          typeof k === 'object' && k !== null ? restore(k, undefined, path) : k,
+        );
+        if ('v' in node) {
+          keys.forEach((key, j) => {
+            const v = node.v[j]!;
+            target.set(key, typeof v === 'object' && v !== null ? restore(v, old?.get(key), path) : v);
+          });
+        } else if ('r' in node) {
+          // Each definition comes at its value's first place, and is restored into the old value there.
+          let next = 0;
+          keys.forEach((key, j) => {
+            const id = node.r[j]!;
+            if (!memo.has(id))
+              restore(node.o[next++] ?? fail(path, 'a value of unknown id'), old?.get(key), path);
+            target.set(key, memo.get(id) ?? fail(path, 'a value of unknown id'));
+          });
+        } else {
+          const { props, cols, id0 } = node;
+          keys.forEach((key, j) => {
+            const o: Record<string, unknown> = {};
+            for (let c = 0; c < props.length; c++) o[props[c]!] = cols[c]![j];
+            memo.set(id0 + j, o);
+            target.set(key, o);
+          });
+        }
         return target;
       }
       case 's': {
