@@ -46,13 +46,28 @@ export function kubeRuntime(ctx: CliContext, v: Record<string, unknown>): KubeRu
     modelUriBase: v['model-uri-base'] as string | undefined,
     hostPort: v.port === undefined ? DEFAULT_ROUTER_PORT : portFlag(v.port),
     purge: v.purge === true,
+    ...(v['router-replicas'] === undefined
+      ? {}
+      : { stack: { router: { replicas: replicasFlag(v['router-replicas']) } } }),
   });
+}
+
+/** `--router-replicas N` of `up --runtime kube`: router replicas, each with its own event log. */
+function replicasFlag(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 50)
+    throw new UsageError(`--router-replicas must be a whole number from 1 to 50, got "${String(value)}"`);
+  return n;
 }
 
 /** The Runtime the flags name. */
 export function runtimeFromFlags(ctx: CliContext, v: Record<string, unknown>): Runtime {
   const kind = String(v.runtime ?? 'process');
-  if (kind === 'process') return localRuntime(ctx, v);
+  if (kind === 'process') {
+    if (v['router-replicas'] !== undefined)
+      throw new UsageError('--router-replicas is for --runtime kube: local processes run one router');
+    return localRuntime(ctx, v);
+  }
   if (kind === 'kube' || kind === 'kind' || kind === 'kubernetes') return kubeRuntime(ctx, v);
   throw new UsageError(`--runtime must be process or kube (kind), got "${kind}"`);
 }

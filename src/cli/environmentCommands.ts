@@ -26,8 +26,18 @@ export function environmentCommands(ctx: CliContext): Record<string, Command> {
     up: {
       summary:
         'start the environment: local processes (no Docker needed) or --runtime kube; the router, no experiment yet',
-      usage: `model-canary up [--port 8090] [--python PATH] ${environmentUsage} [--json]`,
-      options: { ...environmentOptions, python: { type: 'string' }, ...jsonOption },
+      usage: `model-canary up [--port 8090] [--python PATH] [--router-replicas N] ${environmentUsage} [--json]`,
+      help: [
+        '--router-replicas N (Kubernetes): the router as N replicas, each with its own event log; they',
+        'merge one report and elect one rollout leader (docs/replicas.md). Default 2 on remote clusters,',
+        '1 on kind; an `up` without it applies the default again.',
+      ].join('\n'),
+      options: {
+        ...environmentOptions,
+        python: { type: 'string' },
+        'router-replicas': { type: 'string' },
+        ...jsonOption,
+      },
       twin: { palette: ['startLocal'], inputs: {} },
       async run(v) {
         const abort = onInterrupt();

@@ -281,4 +281,65 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
     );
     assert.equal(reply.variant, 'v2');
   });
+  it('two router replicas: one merged report through the Service, read from either, with both logs in it', async function () {
+    this.timeout(900_000);
+    const raw = (path: string) => JSON.parse(kubectl(kubeconfig, LOCAL, ['get', '--raw', path])) as unknown;
+    const viaService = (path: string) =>
+      raw(`/api/v1/namespaces/model-canary/services/model-canary-router:http/proxy${path}`);
+    const requests = (r: Report) => r.variants.reduce((n, v) => n + v.requests, 0);
+    await cli.run(['up', '--router-replicas', '2', ...local()]);
+    const routers = await until(
+      'two Ready router Pods',
+      async () => {
+        const ready = (await waitForReadyPods(kubeconfig, LOCAL, 'model-canary', 5, 300_000)).filter((p) =>
+          p.startsWith('model-canary-router-'),
+        );
+        return ready.length === 2 ? ready : undefined;
+      },
+      300_000,
+    );
+    const leader = await until(
+      'a leader',
+      async () => {
+        const l = viaService('/api/v1/leader') as { leader: string | null };
+        return l.leader ?? undefined;
+      },
+      120_000,
+    );
+    assert.ok(routers.includes(leader), `${leader} leads, one of ${routers.join(', ')}`);
+    const before = requests(await cli.report(LOCAL, port));
+    await simulate(cli, local(), 600, []);
+    // The leader pulls every replica's log a few times a second: the merged report catches up.
+    const merged = await until(
+      () => `the merged report to count the 600 new requests (before: ${before})`,
+      async () => {
+        const r = viaService(routerPaths.report('propensity')) as Report;
+        return requests(r) >= before + 600 && r.replicas?.length === 2 ? r : undefined;
+      },
+      120_000,
+      2000,
+    );
+    assert.ok(
+      merged.replicas!.every((r) => r.reachable),
+      JSON.stringify(merged.replicas),
+    );
+    // Each replica's own log: the Service spread the traffic, and together they are the merged report.
+    const locals = routers.map(
+      (pod) =>
+        raw(
+          `/api/v1/namespaces/model-canary/pods/${pod}:8090/proxy${routerPaths.report('propensity')}?local=1`,
+        ) as Report,
+    );
+    assert.ok(
+      locals.every((r) => requests(r) > 0),
+      `each replica served some: ${locals.map(requests).join(', ')}`,
+    );
+    assert.equal(
+      locals.reduce((n, r) => n + requests(r), 0),
+      requests(merged),
+      'the merged report counts each request of each log once',
+    );
+    // Back to the default (one replica on kind) for the files after this one.
+    await cli.run(['up', ...local()]);
+  });
 });
