@@ -13,10 +13,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter, writeRouterConfig } from '../test/harness/router';
 import { kilobyteBody } from './lib/bodies';
 import { quick, record } from './lib/figures';
 import { startProcess } from './lib/load';
+import { startSplitRouter } from './lib/splitRouter';
 
 const arg = (name: string, fallback: number): number =>
   Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
@@ -56,22 +56,9 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mc-memory-'));
   const upstream = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
   try {
-    const router = await startRouter(
-      await writeRouterConfig(dir, {
-        eventLog: { idCacheSize: IDS },
-        experiments: [
-          {
-            name: 'propensity',
-            endpoint: 'propensity',
-            sampleRate: 1,
-            variants: [
-              { name: 'v1', url: upstream.address, model: 'propensity-v1', weight: 95 },
-              { name: 'v2', url: upstream.address, model: 'propensity-v2', weight: 5 },
-            ],
-          },
-        ],
-      }),
-    );
+    const router = await startSplitRouter(dir, upstream.address, 1, {
+      config: { eventLog: { idCacheSize: IDS } },
+    });
     const pid = router.proc.pid!;
     const url = `${router.url}/v2/models/propensity/infer`;
     await send(url, 2_000);

@@ -10,10 +10,10 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter, writeRouterConfig } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
 import { kilobyteBody } from './lib/bodies';
 import { load, startProcess } from './lib/load';
+import { startSplitRouter } from './lib/splitRouter';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
 
@@ -59,21 +59,8 @@ async function main(): Promise<void> {
   await mkdir(profiles, { recursive: true });
   const upstream = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
   try {
-    const config = await writeRouterConfig(dir, {
-      experiments: [
-        {
-          name: 'propensity',
-          endpoint: 'propensity',
-          sampleRate: 1,
-          variants: [
-            { name: 'v1', url: upstream.address, model: 'propensity-v1', weight: 95 },
-            { name: 'v2', url: upstream.address, model: 'propensity-v2', weight: 5 },
-          ],
-        },
-      ],
-    });
     const before = new Set(await readdir(profiles));
-    const router = await startRouter(config, {
+    const router = await startSplitRouter(dir, upstream.address, 1, {
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
     });
     const url = `${router.url}/v2/models/propensity/infer`;

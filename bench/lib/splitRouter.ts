@@ -3,15 +3,20 @@ import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startRouter, writeRouterConfig, type RunningRouter } from '../../test/harness/router';
 
-/** Starts a router in a new folder under `dir`; `sampleRate` 1 records every request for drift, 0 none. */
+/**
+ * Starts a router in a new folder under `dir`; `sampleRate` 1 records every request for drift, 0
+ * none. `config`: more of the router's config (e.g. `eventLog`); `nodeArgs`: flags for node.
+ */
 export async function startSplitRouter(
   dir: string,
   upstream: string,
   sampleRate: number,
+  more: { config?: Record<string, unknown>; nodeArgs?: string[] } = {},
 ): Promise<RunningRouter> {
   const sub = await mkdtemp(join(dir, 'router-'));
   return startRouter(
     await writeRouterConfig(sub, {
+      ...more.config,
       experiments: [
         {
           name: 'propensity',
@@ -24,5 +29,6 @@ export async function startSplitRouter(
         },
       ],
     }),
+    more.nodeArgs ? { nodeArgs: more.nodeArgs } : {},
   );
 }
