@@ -67,7 +67,7 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     "router Service's port grpc (8091; on kind NodePort 30091, mapped to 127.0.0.1:<router port + 1>).",
     "Not included: the router's admin token. Create it once per namespace (the router waits for it):",
     '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24)',
-    'Graph variants are refused: the router in the cluster does not run graphs yet.',
+    'Graph variants run too: one MLServer Deployment per step of each graph variant, the graph in the router config.',
   ].join('\n'),
   seldon: [
     'seldon: Seldon Core v2 (mlops.seldon.io/v1alpha1) — a Model per model version (storageUri =',
@@ -140,7 +140,6 @@ export function exportExperiment(input: ExperimentInput, opts: ExportOptions): E
   const exp = input.experiment;
   switch (opts.target) {
     case 'builtin': {
-      refuseGraphs(exp, 'the builtin stack', GRAPHS_LOCALLY);
       const namespace = opts.namespace ?? DEFAULT_RELEASE;
       const objects = buildStack([input], {
         ...opts.stack,

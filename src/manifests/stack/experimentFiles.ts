@@ -18,13 +18,15 @@ export function experimentFiles(input: ExperimentInput): Record<string, string> 
   const exp = input.experiment;
   const name = exp.metadata.name;
   const referenceKey = `${name}.reference.csv`;
+  // Without drift.modelInput: the cluster's report has the raw request's drift only (docs/graphs.md).
+  const { modelInput: _modelInput, ...rawDrift } = exp.spec.drift ?? { modelInput: undefined };
   const drift =
-    exp.spec.drift && input.referenceCsv !== undefined
-      ? { ...exp.spec.drift, reference: referenceKey }
-      : undefined;
+    exp.spec.drift && input.referenceCsv !== undefined ? { ...rawDrift, reference: referenceKey } : undefined;
   // The file as written: the weights that route live in the router config only, so a change of
   // weights never touches this ConfigMap.
   const spec: Record<string, unknown> = { ...exp.spec };
+  // A graph variant's `model` is derived when the file is read; the file gives `graph` alone.
+  spec.variants = exp.spec.variants.map(({ model, ...v }) => (v.graph ? v : { ...v, model }));
   if (drift) spec.drift = drift;
   else delete spec.drift;
   const doc = { apiVersion: exp.apiVersion, kind: exp.kind, metadata: exp.metadata, spec };
