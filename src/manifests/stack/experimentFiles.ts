@@ -26,7 +26,11 @@ export function experimentFiles(input: ExperimentInput): Record<string, string> 
   // weights never touches this ConfigMap.
   const spec: Record<string, unknown> = { ...exp.spec };
   // A graph variant's `model` is derived when the file is read; the file gives `graph` alone.
-  spec.variants = exp.spec.variants.map(({ model, ...v }) => (v.graph ? v : { ...v, model }));
+  spec.variants = exp.spec.variants.map((v) => {
+    if (!v.graph) return v;
+    const { model: _model, ...graph } = v;
+    return graph;
+  });
   if (drift) spec.drift = drift;
   else delete spec.drift;
   const doc = { apiVersion: exp.apiVersion, kind: exp.kind, metadata: exp.metadata, spec };
