@@ -3,15 +3,16 @@
 // init container, and a router config whose graph names those servers' Services; the router's
 // own config loader accepts it with the experiment file the stack ships.
 import { strict as assert } from 'node:assert';
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { scanWorkspace } from '../../src/core/workspace/discover';
+import { readDriftReferences } from '../../src/core/workspace/driftReferences';
 import { routerConfigSchema } from '../../src/core/spec/routerConfig';
 import { applyObjects, readLive } from '../../src/kube';
 import {
   buildStack,
+  experimentFiles,
   modelRefs,
   stackNames,
   type ExperimentInput,
@@ -38,8 +39,13 @@ describe('graph variants in the serving stack on a real kube-apiserver', functio
     kc = api.kc;
     const scan = await scanWorkspace(SAMPLE_MODELS);
     const experiment = scan.experiments.find((e) => e.name === 'propensity-pipeline')!.experiment!;
-    const referenceCsv = await readFile(join(SAMPLE_MODELS, 'data/reference.csv'), 'utf8');
-    input = { experiment, models: modelRefs(scan.root, scan.models), referenceCsv };
+    // As deploy and promote read them: the drift reference and the model input's.
+    input = {
+      experiment,
+      models: modelRefs(scan.root, scan.models),
+      ...(await readDriftReferences(experiment)),
+    };
+    assert.ok(input.referenceCsv && input.modelInputCsv);
     opts = { namespace: NS, platform: 'kind', router: { bundle: api.bundle } };
   });
 
@@ -97,7 +103,7 @@ describe('graph variants in the serving stack on a real kube-apiserver', functio
       );
     }
     // The experiment file the router reads from the experiments ConfigMap: the router's own loader
-    // accepts it with this config (drift.modelInput is left out: its reference is not shipped).
+    // accepts it with this config, drift.modelInput with its reference beside it.
     const filesCm = await readLive<V1ConfigMap>(kc, CONTEXT, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -105,7 +111,11 @@ describe('graph variants in the serving stack on a real kube-apiserver', functio
     });
     const files = filesCm!.data!;
     const shipped = parse(files['propensity-pipeline.yaml']!) as { spec: { drift: Record<string, unknown> } };
-    assert.equal('modelInput' in shipped.spec.drift, false);
+    assert.deepEqual(shipped.spec.drift.modelInput, {
+      tensor: 'propensity-features.outputs.features',
+      reference: 'propensity-pipeline.model-input.csv',
+    });
+    assert.equal(files['propensity-pipeline.model-input.csv'], input.modelInputCsv);
     const settings = await resolveSettings(
       { ...config, adminToken: 'a'.repeat(32), adminTokenFile: undefined },
       '/',
@@ -117,6 +127,8 @@ describe('graph variants in the serving stack on a real kube-apiserver', functio
       },
     );
     const routed = settings.experiments.find((e) => e.name === 'propensity-pipeline')!;
+    assert.equal(routed.reference?.modelInput?.columns.length, 12);
+    assert.equal(routed.reference?.modelInput?.columns[3], 'log_basket_value');
     assert.deepEqual(
       routed.variants.map((v) => [v.name, v.graph?.steps.map((s) => s.name)]),
       [
@@ -124,5 +136,20 @@ describe('graph variants in the serving stack on a real kube-apiserver', functio
         ['xgb', STEPS.xgb],
       ],
     );
+  });
+});
+
+describe('graph variants in the stack without the model input reference', () => {
+  it('ship the experiment without drift.modelInput, so the router still loads it', async () => {
+    const scan = await scanWorkspace(SAMPLE_MODELS);
+    const experiment = scan.experiments.find((e) => e.name === 'propensity-pipeline')!.experiment!;
+    const { referenceCsv } = await readDriftReferences(experiment);
+    const files = experimentFiles({ experiment, models: modelRefs(scan.root, scan.models), referenceCsv });
+    const shipped = parse(files['propensity-pipeline.yaml']!) as { spec: { drift: Record<string, unknown> } };
+    assert.equal('modelInput' in shipped.spec.drift, false);
+    assert.deepEqual(Object.keys(files).sort(), [
+      'propensity-pipeline.reference.csv',
+      'propensity-pipeline.yaml',
+    ]);
   });
 });

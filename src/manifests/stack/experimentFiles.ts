@@ -18,10 +18,18 @@ export function experimentFiles(input: ExperimentInput): Record<string, string> 
   const exp = input.experiment;
   const name = exp.metadata.name;
   const referenceKey = `${name}.reference.csv`;
-  // Without drift.modelInput: the cluster's report has the raw request's drift only (docs/graphs.md).
-  const { modelInput: _modelInput, ...rawDrift } = exp.spec.drift ?? { modelInput: undefined };
+  const modelInputKey = `${name}.model-input.csv`;
+  // drift.modelInput only with its reference beside it (docs/graphs.md, "Graphs on Kubernetes").
+  const { modelInput, ...rawDrift } = exp.spec.drift ?? { modelInput: undefined };
+  const shipModelInput = modelInput && input.modelInputCsv !== undefined;
   const drift =
-    exp.spec.drift && input.referenceCsv !== undefined ? { ...rawDrift, reference: referenceKey } : undefined;
+    exp.spec.drift && input.referenceCsv !== undefined
+      ? {
+          ...rawDrift,
+          reference: referenceKey,
+          ...(shipModelInput ? { modelInput: { ...modelInput, reference: modelInputKey } } : {}),
+        }
+      : undefined;
   // The file as written: the weights that route live in the router config only, so a change of
   // weights never touches this ConfigMap.
   const spec: Record<string, unknown> = { ...exp.spec };
@@ -37,6 +45,7 @@ export function experimentFiles(input: ExperimentInput): Record<string, string> 
   return {
     [`${name}.yaml`]: `# Copied by model-canary from ${posix.basename(exp.file.split(sep).join('/'))}.\n${stringify(doc)}`,
     ...(drift ? { [referenceKey]: input.referenceCsv ?? '' } : {}),
+    ...(drift && shipModelInput ? { [modelInputKey]: input.modelInputCsv ?? '' } : {}),
   };
 }
 
