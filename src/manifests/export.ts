@@ -69,7 +69,7 @@ export const EXPORT_DOCS: Record<ExportTarget, string> = {
     "Not included: the router's admin and ingest tokens (feedback and labels need the latter). Create",
     'them once per namespace (the router waits for them):',
     '  kubectl -n <namespace> create secret generic model-canary-router-admin --from-literal=token=$(openssl rand -hex 24) --from-literal=ingest-token=$(openssl rand -hex 24)',
-    'Graph variants are refused: the router in the cluster does not run graphs yet.',
+    'Graph variants run too: one MLServer Deployment per step of each graph variant, the graph in the router config.',
   ].join('\n'),
   seldon: [
     'seldon: Seldon Core v2 (mlops.seldon.io/v1alpha1) — a Model per model version (storageUri =',
@@ -142,7 +142,6 @@ export function exportExperiment(input: ExperimentInput, opts: ExportOptions): E
   const exp = input.experiment;
   switch (opts.target) {
     case 'builtin': {
-      refuseGraphs(exp, 'the builtin stack', GRAPHS_LOCALLY);
       const namespace = opts.namespace ?? DEFAULT_RELEASE;
       const objects = buildStack([input], {
         ...opts.stack,

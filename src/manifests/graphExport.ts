@@ -8,7 +8,7 @@
  *   `output`, with `request` (the graph's inputs) written as the pipeline's name.
  * kserve — KServe has no graph object: an experiment with a graph variant is refused, naming it,
  *   and nothing is written.
- * builtin — the stack's routers on a cluster do not run graphs yet: refused the same way.
+ * builtin — carries graphs (src/manifests/stack: a model server per step, the graph in the router config).
  */
 import type { Experiment } from '../core/spec/experiment';
 import { REQUEST, parseRef, type Graph } from '../core/spec/graph';

@@ -1,7 +1,7 @@
 /** Finding an experiment: by file path, or by name in the workspace, with what a cluster needs of it. */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { readDriftReferences } from '../core/workspace/driftReferences';
 import { formatProblem, SpecError } from '../core/spec/errors';
 import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
 import { scanWorkspace } from '../core/workspace/discover';
@@ -41,9 +41,9 @@ export async function experimentInput(workspace: string, ref: string): Promise<E
   const problems = scan.problems.filter((p) => p.file === experiment.file);
   if (problems.length)
     throw usageError(`the experiment is invalid:\n${problems.map(formatProblem).join('\n')}`);
-  const reference = experiment.spec.drift
-    ? resolve(dirname(experiment.file), experiment.spec.drift.reference)
-    : undefined;
-  const referenceCsv = reference ? await readFile(reference, 'utf8').catch(() => undefined) : undefined;
-  return { experiment, models: modelRefs(scan.root, scan.models), referenceCsv };
+  return {
+    experiment,
+    models: modelRefs(scan.root, scan.models),
+    ...(await readDriftReferences(experiment)),
+  };
 }

@@ -9,8 +9,9 @@
  * stays unless purged). How requests reach the router: kubeRouterConnection.ts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { readDriftReferences } from '../core/workspace/driftReferences';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { SpecError } from '../core/spec/errors';
 import type { Experiment } from '../core/spec/experiment';
@@ -379,11 +380,11 @@ export class KubeRuntime implements Runtime {
     }
     if (problems.length > 0 || !entry.experiment) throw new SpecError(problems);
     const experiment: Experiment = entry.experiment;
-    const reference = experiment.spec.drift
-      ? resolve(dirname(file), experiment.spec.drift.reference)
-      : undefined;
-    const referenceCsv = reference ? await readFile(reference, 'utf8').catch(() => undefined) : undefined;
-    return { experiment, models: modelRefs(scan.root, scan.models), referenceCsv };
+    return {
+      experiment,
+      models: modelRefs(scan.root, scan.models),
+      ...(await readDriftReferences(experiment)),
+    };
   }
 
   /** Re-applies the router's config with a reload marker, so the router reads its files again. */

@@ -149,18 +149,22 @@ describe('graph variants exported to Seldon Core v2 Pipelines, checked against t
     });
   });
 
-  it('KServe and the builtin stack refuse the graph, naming the variant, and write nothing', function () {
+  it('KServe refuses the graph, naming the variant, and writes nothing; the builtin stack carries it', function () {
     assert.throws(
       () => exportExperiment(input, { target: 'kserve', modelUriBase: 's3://m', allowLossy: true }),
       /^GraphExportError: KServe \(it has no graph object\) cannot carry inference graphs: variant xgb of pipeline is a graph — export to --target seldon/,
     );
-    assert.throws(
-      () =>
-        exportExperiment(input, {
-          target: 'builtin',
-          routerBundle: { 'router.js': '', 'webview.js': '', 'dashboard.css': '' },
-        }),
-      /the builtin stack cannot carry inference graphs: variant xgb of pipeline is a graph — run graph experiments with the local environment/,
-    );
+    const builtin = exportExperiment(input, {
+      target: 'builtin',
+      routerBundle: { 'router.js': '', 'webview.js': '', 'dashboard.css': '' },
+    });
+    const text = builtin.files.map((f) => f.content).join('\n');
+    // A model server (Deployment and Service) per step of the graph variant (kubeStack.graph.test.ts
+    // applies such a stack to a real API server).
+    const steps = input.experiment.spec.variants
+      .find((v) => v.name === 'xgb')!
+      .graph!.steps.map((s) => s.name);
+    const servers = new Set([...text.matchAll(/name: (pipeline-xgb-[a-z0-9-]+)\n/g)].map((m) => m[1]));
+    assert.deepEqual([...servers].sort(), steps.map((s) => `pipeline-xgb-${s}`).sort());
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,10 +80,18 @@ describe("a custom step's Pod: the init container installs its requirements, MLS
     assert.ok(init, 'the Pod has the install-requirements init container');
     assert.equal(init.image, names.mlserver);
     const volumes = { model: join(ws, 'table-step'), python: join(ws, 'python') };
-    const ca = '/etc/ssl/certs/ca-certificates.crt';
-    const withCa = { ...init, env: [...(init.env ?? []), { name: 'PIP_CERT', value: '/mnt/ca.crt' }] };
+    // This machine's CA bundle, when it has one (its PyPI traffic may go through a TLS proxy).
+    const ca = process.env.PIP_CERT ?? '/etc/ssl/certs/ca-certificates.crt';
+    const trusted = existsSync(ca);
+    const withCa = trusted
+      ? { ...init, env: [...(init.env ?? []), { name: 'PIP_CERT', value: '/mnt/ca.crt' }] }
+      : init;
     await docker(
-      dockerRunArgs(pod, withCa, { volumes, detach: false, extraMounts: [`${ca}:/mnt/ca.crt:ro`] }),
+      dockerRunArgs(pod, withCa, {
+        volumes,
+        detach: false,
+        extraMounts: trusted ? [`${ca}:/mnt/ca.crt:ro`] : [],
+      }),
       300_000,
     );
 

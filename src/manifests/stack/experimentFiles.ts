@@ -18,19 +18,34 @@ export function experimentFiles(input: ExperimentInput): Record<string, string> 
   const exp = input.experiment;
   const name = exp.metadata.name;
   const referenceKey = `${name}.reference.csv`;
+  const modelInputKey = `${name}.model-input.csv`;
+  // drift.modelInput only with its reference beside it (docs/graphs.md, "Graphs on Kubernetes").
+  const { modelInput, ...rawDrift } = exp.spec.drift ?? { modelInput: undefined };
+  const shipModelInput = modelInput && input.modelInputCsv !== undefined;
   const drift =
     exp.spec.drift && input.referenceCsv !== undefined
-      ? { ...exp.spec.drift, reference: referenceKey }
+      ? {
+          ...rawDrift,
+          reference: referenceKey,
+          ...(shipModelInput ? { modelInput: { ...modelInput, reference: modelInputKey } } : {}),
+        }
       : undefined;
   // The file as written: the weights that route live in the router config only, so a change of
   // weights never touches this ConfigMap.
   const spec: Record<string, unknown> = { ...exp.spec };
+  // A graph variant's `model` is derived when the file is read; the file gives `graph` alone.
+  spec.variants = exp.spec.variants.map((v) => {
+    if (!v.graph) return v;
+    const { model: _model, ...graph } = v;
+    return graph;
+  });
   if (drift) spec.drift = drift;
   else delete spec.drift;
   const doc = { apiVersion: exp.apiVersion, kind: exp.kind, metadata: exp.metadata, spec };
   return {
     [`${name}.yaml`]: `# Copied by model-canary from ${posix.basename(exp.file.split(sep).join('/'))}.\n${stringify(doc)}`,
     ...(drift ? { [referenceKey]: input.referenceCsv ?? '' } : {}),
+    ...(drift && shipModelInput ? { [modelInputKey]: input.modelInputCsv ?? '' } : {}),
   };
 }
 

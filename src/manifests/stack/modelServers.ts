@@ -51,26 +51,44 @@ export function servedVariants(exp: Experiment): { variant: string; model: strin
   return mirror ? [...routed, { variant: mirror.variant, model: mirror.model }] : routed;
 }
 
+/**
+ * One model server per served variant, and per step of a graph variant (`<variant>-<step>`, the
+ * variant's own: a step two graphs share scales with each variant's traffic, as single models do).
+ * `key` names the Deployment and Service (modelServerName), `label` is its variant label.
+ */
+export function servedModels(exp: Experiment): { key: string; label: string; model: string }[] {
+  const graphs = new Map(exp.spec.variants.flatMap((v) => (v.graph ? [[v.name, v.graph] as const] : [])));
+  return servedVariants(exp).flatMap(({ variant, model }) => {
+    const graph = graphs.get(variant);
+    if (!graph) return [{ key: variant, label: variant, model }];
+    return graph.steps.map((s) => ({
+      key: graphStepKey(variant, s.name),
+      label: `${variant}.${s.name}`,
+      model: s.name,
+    }));
+  });
+}
+
+/** The model-server key of a graph variant's step (modelServerName(experiment, key)). */
+export function graphStepKey(variant: string, step: string): string {
+  return `${variant}-${step}`;
+}
+
 /** An experiment's model servers: per served variant a Deployment and a Service. */
 export function modelServerObjects(input: ExperimentInput, opts: StackOptions): KubeObject[] {
   const { release, images } = resolveStackOptions(opts);
   const modelSource = resolveStackOptions(opts).modelSource();
   assertPinned(images.mlserver, 'MLServer');
   const exp = input.experiment;
-  const graphs = exp.spec.variants.filter((v) => v.graph).map((v) => v.name);
-  if (graphs.length)
-    throw new Error(
-      `experiment ${exp.metadata.name}: the Kubernetes stack does not run inference graphs yet (variant ${graphs.join(', ')}) — run graph experiments with the local environment (model-canary up, then deploy), or export them with --target seldon`,
-    );
   const byName = new Map(input.models.map((m) => [m.name, m]));
   const out: KubeObject[] = [];
-  for (const { variant, model } of servedVariants(exp)) {
+  for (const { key, label: variant, model } of servedModels(exp)) {
     const ref = byName.get(model);
     if (!ref)
       throw new Error(
         `experiment ${exp.metadata.name}: no model "${model}" in the workspace (known: ${[...byName.keys()].join(', ') || 'none'})`,
       );
-    const name = modelServerName(exp.metadata.name, variant);
+    const name = modelServerName(exp.metadata.name, key);
     const labels: LabelInput = {
       name: 'mlserver',
       instance: release,

@@ -144,6 +144,8 @@ export interface ExperimentInput {
   models: readonly ModelRef[];
   /** The drift reference CSV; without it the cluster's report has no drift section. */
   referenceCsv?: string;
+  /** The reference of a graph's model input (drift.modelInput); without it the cluster drops that drift. */
+  modelInputCsv?: string;
   /** Weights to deploy with instead of the file's (a promotion plan, the live split). */
   weights?: Record<string, number>;
 }

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import type { RouterConfigInput } from '../../core/spec/routerConfig';
 import type { KubeObject } from '../types';
 import { modelServerName, objectMetadata, routerLabels } from './metadata';
+import { graphStepKey } from './modelServers';
 import {
   ADMIN_TOKEN_KEY,
   ALERT_SECRETS_KEY,
@@ -39,11 +40,20 @@ export function routerExperimentEntry(
     experimentFile: `${resolveStackOptions(opts).experimentsDir}/${name}.yaml`,
     variants: exp.spec.variants.map((v) => ({
       name: v.name,
-      url: url(v.name),
-      grpc: grpc(v.name),
+      // A graph variant: every step at its own model server (the router calls them over HTTP).
+      url: v.graph ? url(graphStepKey(v.name, v.graph.steps[0]!.name)) : url(v.name),
+      ...(v.graph ? {} : { grpc: grpc(v.name) }),
       model: v.model,
       weight: input.weights?.[v.name] ?? v.weight,
       role: v.role,
+      ...(v.graph
+        ? {
+            graph: {
+              ...v.graph,
+              steps: v.graph.steps.map((s) => ({ ...s, url: url(graphStepKey(v.name, s.name)) })),
+            },
+          }
+        : {}),
     })),
     ...(exp.spec.routing?.sticky ? { sticky: { header: exp.spec.routing.sticky.header } } : {}),
     ...(mirror
