@@ -72,7 +72,7 @@ export class LeaseLeadership implements Leadership {
   constructor(private readonly opts: LeaseOptions) {
     this.self = opts.self;
     const seconds = opts.durationSeconds ?? DEFAULT_LEASE_SECONDS;
-    if (!Number.isFinite(seconds) || seconds < 1)
+    if (!Number.isInteger(seconds) || seconds < 1)
       throw new Error(`the lease duration must be at least 1 second, got ${seconds}`);
     this.durationMs = seconds * 1000;
     // A request must not outlive the renew deadline: a hung call would keep a stale holder.
