@@ -31,6 +31,13 @@ const builds = [
     outdir: 'dist',
     external: ['vscode', 'protobufjs/minimal'],
   },
+  // What activation does not need: the operations, parsers and runtimes (src/vscode/engine.ts).
+  {
+    ...node,
+    entryPoints: { engine: 'src/vscode/engineBundle.ts' },
+    outdir: 'dist',
+    external: ['vscode', 'protobufjs/minimal'],
+  },
   { ...node, entryPoints: { kube: 'src/operations/kubeBundle.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {

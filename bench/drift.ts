@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { ks2samp } from '../src/core/drift/ks';
 import { LatencyRecorder } from '../src/core/metrics/latency';
 import { sample, uniforms } from '../test/fixtures/drift/rng';
+import { record } from './lib/figures';
 
 let sink = 0;
 
@@ -79,6 +80,15 @@ function ksFigures(): void {
   const a = sample({ seed: 1, n: 1000, dist: 'normal' });
   const b = sample({ seed: 2, n: 1000, dist: 'normal', loc: 0.05 });
   const ours = medianMicros(() => ks2samp(a, b).pValue, 3000);
+  record({
+    id: 'drift.ks',
+    label: 'KS 1k×1k',
+    value: ours,
+    unit: 'µs',
+    better: 'lower',
+    ratio: false,
+    target: 1000,
+  });
   console.log(`KS 1k×1k (auto → exact), ours:            ${ours.toFixed(1)} µs median of 3000`);
   const python = findPython();
   if (python === undefined) {
@@ -93,6 +103,14 @@ function ksFigures(): void {
       `KS 1k×1k, scipy ${python.scipy} ks_2samp:          ${scipyMicros.toFixed(1)} µs median of 1000 (${python.exe})`,
     );
     console.log(`KS 1k×1k, ratio scipy / ours:              ${(scipyMicros / ours).toFixed(1)}×`);
+    record({
+      id: 'drift.ksVsScipy',
+      label: "KS 1k×1k: ours ÷ scipy's ks_2samp",
+      value: ours / scipyMicros,
+      unit: '×',
+      better: 'lower',
+      ratio: true,
+    });
   }
   const c = sample({ seed: 3, n: 1500, dist: 'normal', loc: 0.05 });
   console.log(
@@ -132,6 +150,14 @@ function sketchFigures(): void {
   }
   const s = median(sketchNs);
   const b = median(naiveNs);
+  record({
+    id: 'drift.sketchVsSort',
+    label: 'DDSketch insert ÷ store-all-and-sort',
+    value: s / b,
+    unit: '×',
+    better: 'lower',
+    ratio: true,
+  });
   console.log(
     `latency sketch insert (DDSketch 1%, total + 10 s buckets): ${s.toFixed(1)} ns/op (median of 7 rounds of 10^6)`,
   );

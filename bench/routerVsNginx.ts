@@ -20,11 +20,12 @@ import { join } from 'node:path';
 import type { RunningRouter } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
 import { startSplitRouter } from './lib/splitRouter';
+import { record, quick } from './lib/figures';
 import { load, ms, pct, startProcess, type Run } from './lib/load';
 
 const arg = (name: string, fallback: number): number =>
   Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
-const SECONDS = arg('--seconds', 10);
+const SECONDS = arg('--seconds', quick ? 4 : 10);
 const ROUNDS = arg('--rounds', 3);
 const RATE = 1_000;
 const BODY = JSON.stringify({
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     );
 
     const added: Record<string, { p50: number; p99: number }[]> = {};
+    const totalP50: Record<string, number[]> = {};
     for (let round = 1; round <= ROUNDS; round++) {
       const runs = new Map<string, Run>();
       for (const [name, url] of paths) runs.set(name, await at(url, SECONDS));
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
           p99: pct(r.latencies, 0.99) - pct(d.latencies, 0.99),
         };
         if (name !== 'direct') (added[name] ??= []).push(a);
+        (totalP50[name] ??= []).push(pct(r.latencies, 0.5));
         console.log(
           `  ${name.padEnd(20)} p50 ${ms(pct(r.latencies, 0.5))}  p99 ${ms(pct(r.latencies, 0.99))}  ${r.rps.toFixed(0)} req/s, ${r.failed} failed` +
             (name === 'direct' ? '' : `   added p50 ${ms(a.p50)}, p99 ${ms(a.p99)}`),
@@ -161,6 +164,47 @@ async function main(): Promise<void> {
         : '';
       console.log(`  ${name.padEnd(20)} p50 ${ms(p50)}  p99 ${ms(p99)}${ratio}`);
     }
+    const sampled = added['router, sampled']!;
+    const p99 = median(sampled.map((a) => a.p99));
+    record({
+      id: 'routerVsNginx.addedP50',
+      label: 'router added p50 at 1,000 req/s',
+      value: median(sampled.map((a) => a.p50)),
+      unit: 'ms',
+      better: 'lower',
+      ratio: false,
+    });
+    record({
+      id: 'routerVsNginx.addedP99',
+      label: 'router added p99 at 1,000 req/s',
+      value: p99,
+      unit: 'ms',
+      better: 'lower',
+      ratio: false,
+      target: 0.5,
+    });
+    if (nginxP99 > 0)
+      record({
+        id: 'routerVsNginx.addedP99Ratio',
+        label: "router added p99 ÷ nginx split_clients' added p99",
+        value: p99 / nginxP99,
+        unit: '×',
+        better: 'lower',
+        ratio: true,
+        target: 1,
+      });
+    // End-to-end p50 through each path: far steadier than a ratio of small added figures.
+    const p50Of = (name: string) => median(totalP50[name]!);
+    const p50Ratio = p50Of('router, sampled') / p50Of('nginx split_clients');
+    console.log(`  p50 through the router ÷ p50 through nginx: ${p50Ratio.toFixed(2)}×`);
+    record({
+      id: 'routerVsNginx.p50Ratio',
+      label: 'p50 through the router ÷ p50 through nginx',
+      value: p50Ratio,
+      unit: '×',
+      better: 'lower',
+      ratio: true,
+    });
   } finally {
     for (const r of routers) await r.stop();
     nginx?.proc.kill('SIGTERM');

@@ -38,10 +38,12 @@ MODELS = ["propensity-v1", "propensity-v2", "propensity-v3"]
 FEATURES = ["age", "tenure_months", "sessions_30d", "basket_value", "channel", "region"]
 BYTE_IDENTICAL = [
     "data/reference.csv",
+    "data/reference-features.csv",
     "data/traffic.csv",
     "metrics.json",
     *(f"{m}/model-settings.json" for m in MODELS),
     "propensity-xgb/model-settings.json",
+    "propensity-v1-encoded/model-settings.json",
 ]
 TOLERANCE = 1e-12
 
@@ -121,6 +123,16 @@ def main() -> int:
         print(f"{'ok  ' if ok else 'FAIL'} proba  propensity-xgb (max abs diff {diff:.3g})")
         if not ok:
             failures.append(f"propensity-xgb: predict_proba max abs diff {diff:.3g}")
+
+        # propensity-v1-encoded reads the encoded features too.
+        committed, retrained = (
+            load_model(folder / "propensity-v1-encoded" / "model.joblib") for folder in (HERE, out)
+        )
+        diff = float(np.max(np.abs(committed.predict_proba(encoded) - retrained.predict_proba(encoded))))
+        ok = diff < TOLERANCE
+        print(f"{'ok  ' if ok else 'FAIL'} proba  propensity-v1-encoded (max abs diff {diff:.3g})")
+        if not ok:
+            failures.append(f"propensity-v1-encoded: predict_proba max abs diff {diff:.3g}")
     failures += check_detector()
 
     if failures:

@@ -22,7 +22,12 @@ order: age, tenure_months, sessions_30d, basket_value, channel, region.
 Outputs (relative to ``--out``, default: the folder of this script)
 ----------------------------------------------------------------------
 * ``propensity-v{1,2,3}/model.joblib`` and ``model-settings.json`` (MLServer)
+* ``propensity-xgb/model.ubj`` and ``propensity-v1-encoded/model.joblib`` (with their
+  ``model-settings.json``): the pipeline's models, on the 12 columns the feature transformer
+  ``propensity-features`` produces (experiments/propensity-pipeline.yaml)
 * ``data/reference.csv`` - training sample used as the drift reference
+* ``data/reference-features.csv`` - the same rows as the feature transformer encodes them: the
+  drift reference of the pipeline's model input (experiments/propensity-pipeline.yaml)
 * ``data/traffic.csv``   - held-out rows (with ``user_id`` and label) used to
   simulate live traffic
 * ``metrics.json``       - held-out metrics, also printed to stdout
@@ -47,6 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import joblib
@@ -280,29 +286,35 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
     df.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
 
 
-# The encoded features the XGBoost model reads, in column order: what a feature transformer in
-# front of it produces (docs/graphs.md). One-hot channel and region, log basket value.
-ENCODED_FEATURES = [
-    "age",
-    "tenure_months",
-    "sessions_30d",
-    "log_basket_value",
-    *[f"channel_{c}" for c in CHANNELS],
-    *[f"region_{r}" for r in REGIONS],
-]
+# The encoded features the XGBoost model and propensity-v1-encoded read: what the pipeline's feature
+# transformer (propensity-features, an MLServer custom runtime) produces. One definition, the
+# transformer's own (propensity-features/encoding.py): one-hot channel and region, log basket value.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "propensity-features"))
+from encoding import CHANNELS as _ENC_CHANNELS, REGIONS as _ENC_REGIONS  # noqa: E402
+from encoding import ENCODED_FEATURES, encode_features  # noqa: E402,F401
+
+assert _ENC_CHANNELS == CHANNELS and _ENC_REGIONS == REGIONS, "encoding.py's categories differ"
 
 
-def encode_features(df: pd.DataFrame) -> np.ndarray:
-    """The six raw columns as the 12 FP32 columns of ENCODED_FEATURES."""
-    cols = [
-        df["age"].to_numpy(np.float64),
-        df["tenure_months"].to_numpy(np.float64),
-        df["sessions_30d"].to_numpy(np.float64),
-        np.log1p(df["basket_value"].to_numpy(np.float64)),
-        *[(df["channel"] == c).to_numpy(np.float64) for c in CHANNELS],
-        *[(df["region"] == r).to_numpy(np.float64) for r in REGIONS],
-    ]
-    return np.column_stack(cols).astype(np.float32)
+def train_v1_encoded(out: Path, X_train, y_train, X_test, y_test) -> dict:
+    """``propensity-v1-encoded``: v1 behind the feature transformer. The same model as v1 (scaled
+    LogisticRegression on age, tenure_months and basket value) on the transformer's 12 FP32
+    columns, of which it reads age, tenure_months and log_basket_value (columns 0, 1, 3)."""
+    pre = ColumnTransformer([("num", StandardScaler(), [0, 1, 3])], remainder="drop")
+    model = Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=1000, random_state=SEED))])
+    model.fit(encode_features(X_train), y_train)
+    folder = out / "propensity-v1-encoded"
+    folder.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, folder / "model.joblib", compress=3)
+    write_json(
+        folder / "model-settings.json",
+        {
+            "name": "propensity-v1-encoded",
+            "implementation": "mlserver_sklearn.SKLearnModel",
+            "parameters": {"uri": "./model.joblib", "version": "v1-encoded"},
+        },
+    )
+    return evaluate(y_test, model.predict_proba(encode_features(X_test))[:, 1])
 
 
 def train_xgb(out: Path, X_train, y_train, X_test, y_test) -> dict:
@@ -391,6 +403,10 @@ def main() -> None:
     (out / "data").mkdir(parents=True, exist_ok=True)
     write_csv(out / "data" / "reference.csv", reference[FEATURES])
     write_csv(out / "data" / "traffic.csv", traffic[TRAFFIC_COLUMNS])
+    # The drift reference of what the pipeline's models receive (drift.modelInput): the reference
+    # rows through the transformer's encoding, with 7 significant digits (FP32 holds about that).
+    encoded = pd.DataFrame(encode_features(reference[FEATURES]), columns=ENCODED_FEATURES)
+    encoded.to_csv(out / "data" / "reference-features.csv", index=False, float_format="%.7g", lineterminator="\n")
 
     # ---- models -----------------------------------------------------------
     X_train, y_train = train[FEATURES], train[LABEL].to_numpy()
@@ -428,6 +444,7 @@ def main() -> None:
         metrics["models"][name] = evaluate(y_test, proba)
 
     metrics["models"]["propensity-xgb"] = train_xgb(out, X_train, y_train, X_test, y_test)
+    metrics["models"]["propensity-v1-encoded"] = train_v1_encoded(out, X_train, y_train, X_test, y_test)
 
     metrics["agreement_v1_v3"] = round(float((labels["v1"] == labels["v3"]).mean()), 4)
     write_json(out / "metrics.json", metrics)

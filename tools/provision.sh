@@ -44,6 +44,8 @@ bash "$here/install-tritonclient.sh"
 stamp "Debian's prometheus (promtool) and Alertmanager (Go module) for the monitoring tests"
 bash "$here/install-prometheus.sh"
 bash "$here/install-alertmanager.sh" >/dev/null
+stamp "nginx-light and wrk for the bench guard's router ÷ nginx ratio (tools/install-bench-tools.sh)"
+bash "$here/install-bench-tools.sh" >/dev/null
 stamp "mlserver-alibi-detect for bring-your-own detectors (tools/install-alibi-detect.sh)"
 bash "$here/install-alibi-detect.sh"
 stamp "the stack's images, offline (tools/images/build.sh)"

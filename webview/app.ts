@@ -25,6 +25,7 @@ import { srmBanner } from './panels/notices/shape';
 import { noticeBanners, srmBannerView } from './panels/notices/view';
 import { predictionView } from './panels/predictions/view';
 import { rolloutView } from './panels/rollout/view';
+import { graphView } from './panels/graph/view';
 import { SlotRenderer } from './panels/shared/slotRenderer';
 import { feedbackHint, type RouterAddress } from './panels/shared/trafficHints';
 import { mergeEvents, reportEvents, rolloutEvents, weightEvents } from './panels/timeline/shape';
@@ -48,6 +49,7 @@ export class DashboardApp {
     verdict: HTMLElement;
     srm: HTMLElement;
     ab: HTMLElement;
+    graph: HTMLElement;
     drift: HTMLElement;
     prediction: HTMLElement;
     rollout: HTMLElement;
@@ -71,6 +73,7 @@ export class DashboardApp {
       verdict: h('div', { class: 'mc-verdict-slot' }),
       srm: h('div', { class: 'mc-srm-slot' }),
       ab: h('div', { class: 'mc-ab-slot' }),
+      graph: h('div', { class: 'mc-graph-slot' }),
       drift: h('div', { class: 'mc-drift-slot' }),
       prediction: h('div', { class: 'mc-prediction-slot' }),
       rollout: h('div', { class: 'mc-rollout-slot' }),
@@ -84,6 +87,7 @@ export class DashboardApp {
       this.el.srm,
       h('div', { class: 'mc-grid mc-grid-3' }, ...this.chartPanels.roots),
       this.el.ab,
+      this.el.graph,
       h('div', { class: 'mc-grid mc-grid-2' }, this.el.drift, this.el.prediction),
       this.el.rollout,
       this.el.timeline,
@@ -182,7 +186,7 @@ export class DashboardApp {
       const text = st?.notice ?? 'no report yet — deploy the experiment and start the environment';
       this.slots.fill(this.el.verdict, text, () => [h('p', { class: 'mc-empty' }, text)]);
       this.chartPanels.showEmpty('no data yet');
-      for (const k of ['srm', 'ab', 'drift', 'prediction', 'timeline'] as const)
+      for (const k of ['srm', 'ab', 'graph', 'drift', 'prediction', 'timeline'] as const)
         this.slots.fill(this.el[k], null, () => []);
       return;
     }
@@ -219,6 +223,11 @@ export class DashboardApp {
     this.slots.fill(this.el.ab, [report.variants, report.comparisons, st.models, emptyAb], () => [
       abView(report, st.models ?? {}, emptyAb),
     ]);
+    const graphs = report.variants.map((v) => v.steps);
+    this.slots.fill(this.el.graph, [graphs, order], () => {
+      const view = graphView(report, colours);
+      return view ? [view] : [];
+    });
     const lastDrift = this.ui.drift[this.ui.drift.length - 1];
     this.slots.fill(
       this.el.drift,

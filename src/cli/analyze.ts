@@ -139,13 +139,28 @@ function builderRun(event: ExperimentEvent, runs: readonly RunInfo[]): string | 
 async function loadReference(experiment: Experiment): Promise<ReturnType<typeof parseCsv> | undefined> {
   const drift = experiment.spec.drift;
   if (!drift) return undefined;
-  const file = resolve(dirname(experiment.file), drift.reference);
+  const reference = await loadCsv(experiment, drift.reference, 'spec.drift.reference');
+  if (drift.modelInput)
+    reference.modelInput = await loadCsv(
+      experiment,
+      drift.modelInput.reference,
+      'spec.drift.modelInput.reference',
+    );
+  return reference;
+}
+
+async function loadCsv(
+  experiment: Experiment,
+  path: string,
+  field: string,
+): Promise<ReturnType<typeof parseCsv>> {
+  const file = resolve(dirname(experiment.file), path);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
     throw new UsageError(
-      `the drift reference ${file} (spec.drift.reference in ${experiment.file}) cannot be read — check the path, it is relative to the experiment file`,
+      `the drift reference ${file} (${field} in ${experiment.file}) cannot be read — check the path, it is relative to the experiment file`,
     );
   }
   try {

@@ -12,15 +12,17 @@ export const demoCommand = (ctx: CliContext): Command => ({
   summary:
     'the whole loop on sample-models: up, deploy, simulate with drift, report (or an automatic rollout)',
   usage:
-    'model-canary demo [--workspace sample-models] [--requests 3000] [--rps 200] [--rollout] [--exit] [--json]',
+    'model-canary demo [--workspace sample-models] [--experiment propensity] [--requests 3000] [--rps 200] [--rollout] [--exit] [--json]',
   help: [
     'Without --exit it keeps serving until Ctrl-C, then shuts everything down.',
-    'With --rollout the router runs a progressive rollout of v2 (short demo steps: 150 samples and 3 s each)',
+    '--experiment names a file of experiments/ (default propensity; propensity-pipeline compares two inference graphs).',
+    'With --rollout the router runs a progressive rollout of the candidate (v2; xgb on propensity-pipeline; short demo steps: 150 samples and 3 s each)',
     'while traffic is simulated, until the rollout ends (Succeeded on the sample data); no drift is injected then.',
     'With --json the final report is printed as JSON (plus endpoint, dashboard and simulation fields).',
   ].join('\n'),
   options: {
     workspace: { type: 'string', default: 'sample-models' },
+    experiment: { type: 'string', default: DEMO_EXPERIMENT },
     requests: { type: 'string', default: '3000' },
     rps: { type: 'string', default: '200' },
     port: { type: 'string' },
@@ -35,22 +37,24 @@ export const demoCommand = (ctx: CliContext): Command => ({
     log('starting the local environment');
     await startEnvironment(runtime, { onProgress: log });
     try {
-      const { report, simulation, endpoint } = await runDemo(
+      const { report, simulation, endpoint, experiment } = await runDemo(
         runtime,
         {
           workspace: runtime.workspace,
           requests: numberFlag(v.requests, '--requests') ?? 3000,
           rps: numberFlag(v.rps, '--rps') ?? 200,
           rollout: !!v.rollout,
+          experiment: typeof v.experiment === 'string' ? v.experiment : DEMO_EXPERIMENT,
         },
         { onProgress: log },
       );
-      const dashboard = `${endpoint}${routerPaths.dashboard(DEMO_EXPERIMENT)}`;
+      const name = experiment.name;
+      const dashboard = `${endpoint}${routerPaths.dashboard(name)}`;
       if (v.json) console.log(JSON.stringify({ ...report, endpoint, dashboard, simulation }, null, 2));
       else {
         console.log(`${simulationText(simulation)}\n\n${formatReportText(report)}\n`);
-        console.log(`endpoint:  POST ${endpoint}${routerPaths.infer(DEMO_EXPERIMENT)}`);
-        console.log(`report:    GET  ${endpoint}${routerPaths.report(DEMO_EXPERIMENT)}`);
+        console.log(`endpoint:  POST ${endpoint}${routerPaths.infer(experiment.endpoint)}`);
+        console.log(`report:    GET  ${endpoint}${routerPaths.report(name)}`);
         console.log(`dashboard: ${dashboard}`);
       }
       if (!v.exit) {

@@ -17,6 +17,7 @@ function text(r: LogCheckResult & { backup?: string; rewritten?: string[] }): st
     }`,
     ...r.bad.map((b) => `  ${b.segment}:${b.line} (byte ${b.offset}): ${b.reason} — ${b.excerpt}`),
     ...r.torn.map((t) => `  ${t.segment}: ${t.bytes} bytes after the last newline (a torn write)`),
+    ...(r.compacted ? [`  ${r.compacted.note}`] : []),
   ];
   if (r.rewritten !== undefined)
     lines.push(

@@ -11,7 +11,7 @@ export type { ObjectChange, Preview } from './preview';
 export { rolloutState, RolloutError, waitForRollouts } from './rollout';
 export type { RolloutState, WaitOptions } from './rollout';
 export { kubeRequest, serviceProxyPath, serviceProxyRequest, statusMessage } from './request';
-export { ensureAdminToken, readAdminToken } from './adminToken';
+export { ensureAdminToken, ingestTokenHint, readAdminToken, readIngestToken } from './adminToken';
 export { installCrds, newestPod, podLog, recordEvent, waitForCrdEstablished } from './cluster';
 export {
   completeWeights,

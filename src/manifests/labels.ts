@@ -15,7 +15,7 @@ export const ANNOTATION_MODEL = 'modelcanary.dev/model';
 export const ANNOTATION_PROMOTED_FROM = 'modelcanary.dev/promoted-from';
 export const ANNOTATION_BUNDLE_SHA = 'modelcanary.dev/router-bundle-sha256';
 
-export type Component = 'router' | 'model-server' | 'namespace';
+export type Component = 'router' | 'model-server' | 'namespace' | 'metrics-adapter';
 
 export interface LabelInput {
   /** `app.kubernetes.io/name`: the application, e.g. `model-canary-router` or `mlserver`. */

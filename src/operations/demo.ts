@@ -1,10 +1,11 @@
 /**
- * `demo`: the whole loop on sample-models — start, deploy experiments/propensity.yaml, then either
- * traffic with drift injected halfway, or an automatic rollout of v2 with traffic in rounds until
- * the router's controller ends it (or pauses it for a person).
+ * `demo`: the whole loop on sample-models — start, deploy experiments/propensity.yaml (or another
+ * experiment of experiments/, e.g. the pipeline one), then either traffic with drift injected
+ * halfway, or an automatic rollout of its candidate with traffic in rounds until the router's
+ * controller ends it (or pauses it for a person).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { attributionWindowMs } from '../core/analysis/attribution';
 import type { Experiment } from '../core/spec/experiment';
 import type { OperationOptions, Runtime } from '../runtime/runtime';
@@ -27,12 +28,16 @@ export interface DemoInput {
   requests: number;
   rps: number;
   rollout: boolean;
+  /** The experiment file experiments/<name>.yaml of the workspace (default: propensity). */
+  experiment?: string;
 }
 
 export interface DemoResult {
   report: Report;
   simulation: SimulationSummary;
   endpoint: string;
+  /** The experiment's name and its endpoint (`spec.endpoint`). */
+  experiment: { name: string; endpoint: string };
 }
 
 function add(total: SimulationSummary, s: SimulationSummary): void {
@@ -72,23 +77,22 @@ export async function runDemo(
   input: DemoInput,
   options: OperationOptions = {},
 ): Promise<DemoResult> {
-  const file = join(input.workspace, 'experiments', `${DEMO_EXPERIMENT}.yaml`);
-  if (!existsSync(file))
-    throw usageError(
-      `the demo needs ${file} (run it from the repository, or pass --workspace sample-models)`,
-    );
+  const file = demoExperimentFile(input.workspace, input.experiment ?? DEMO_EXPERIMENT);
   const say = options.onProgress ?? (() => undefined);
-  say('deploying experiments/propensity.yaml (v1 95% / v2 5% / v3 shadow)');
-  await deployExperiment(runtime, { experimentFile: file }, options);
   const experiment = await findExperiment(input.workspace, file);
+  const name = experiment.metadata.name;
+  const split = experiment.spec.variants.map((v) => `${v.name} ${v.weight}%`).join(' / ');
+  say(`deploying experiments/${basename(file)} (${split})`);
+  await deployExperiment(runtime, { experimentFile: file }, options);
+  const candidate = experiment.spec.variants.find((v) => v.role !== 'baseline')?.name ?? 'v2';
   const feedbackDelayMs = demoFeedbackDelayMs(experiment);
   let simulation: SimulationSummary;
   if (input.rollout) {
-    say('starting a progressive rollout of v2 (demo steps: 150 samples, 3 s)');
+    say(`starting a progressive rollout of ${candidate} (demo steps: 150 samples, 3 s)`);
     await rolloutAction(runtime, {
-      experiment: DEMO_EXPERIMENT,
+      experiment: name,
       action: 'start',
-      candidate: 'v2',
+      candidate,
       overrides: DEMO_ROLLOUT_STEPS,
     });
     simulation = emptySummary();
@@ -103,7 +107,7 @@ export async function runDemo(
         ),
       );
       await pause(1_500); // one controller evaluation after the last feedback
-      const rollout = (await runtime.report(DEMO_EXPERIMENT)).rollout;
+      const rollout = (await runtime.report(name)).rollout;
       say(
         `rollout: ${rollout?.state ?? 'unknown'} at ${rollout ? (rollout.steps[rollout.stepIndex] ?? 0) : 0}% — ${rollout?.reason ?? ''}`,
       );
@@ -120,5 +124,27 @@ export async function runDemo(
     );
   }
   await pause(500); // let the last feedback land
-  return { report: await runtime.report(DEMO_EXPERIMENT), simulation, endpoint: await runtime.endpoint() };
+  return {
+    report: await runtime.report(name),
+    simulation,
+    endpoint: await runtime.endpoint(),
+    experiment: { name, endpoint: experiment.spec.endpoint },
+  };
+}
+
+/** experiments/<name>.yaml of the workspace; a usage error lists the ones there are. */
+export function demoExperimentFile(workspace: string, name: string): string {
+  const dir = join(workspace, 'experiments');
+  const file = join(dir, `${name}.yaml`);
+  if (/^[a-z0-9][a-z0-9-]*$/.test(name) && existsSync(file)) return file;
+  if (!existsSync(dir))
+    throw usageError(
+      `the demo needs ${file} (run it from the repository, or pass --workspace sample-models)`,
+    );
+  const known = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length));
+  throw usageError(
+    `no experiment "${name}" in ${dir} — pass --experiment with one of: ${known.join(', ') || 'none'}`,
+  );
 }

@@ -6,6 +6,7 @@
  */
 import { copyFile, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { compactedNote, readCompacted } from '../core/log/compacted';
 import { scanLog, withoutBadLines, WRITER_FILE, type SegmentScan } from '../core/log/scan';
 import type { OperationOptions } from '../runtime/runtime';
 import { usageError } from './errors';
@@ -23,6 +24,8 @@ export interface LogCheckResult {
   bad: { segment: string; line: number; offset: number; reason: string; excerpt: string }[];
   /** Segments ending in a torn line (bytes after the last newline). */
   torn: { segment: string; bytes: number }[];
+  /** Older segments that the router's retention removed (after a checkpoint covered them). */
+  compacted?: { segments: number; bytes: number; note: string };
 }
 
 export interface LogRepairResult extends LogCheckResult {
@@ -40,7 +43,9 @@ async function requireLogDir(dir: string): Promise<void> {
 }
 
 function summary(dir: string, scans: SegmentScan[]): LogCheckResult {
+  const c = readCompacted(dir);
   return {
+    ...(c ? { compacted: { segments: c.segments.length, bytes: c.bytes, note: compactedNote(c) } } : {}),
     dir,
     segments: scans.length,
     lines: scans.reduce((n, s) => n + s.lines, 0),

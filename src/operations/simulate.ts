@@ -113,8 +113,10 @@ export async function simulateTraffic(
   if (startRow > 0)
     options.onProgress?.(`continuing at row ${startRow}: the run has served that many requests`);
   try {
+    const ingestToken = await runtime.ingestToken?.();
     return await simulate({
       routerUrl: connection.url,
+      ...(ingestToken ? { ingestToken } : {}),
       ...(sender ? { sender } : {}),
       experiment: experiment.metadata.name,
       endpoint: experiment.spec.endpoint,

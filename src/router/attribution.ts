@@ -9,6 +9,7 @@ import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody } from './http';
 import { checkIngestToken } from './ingestToken';
 import type { Attribution } from './requestIndex';
+import { splitByOwner, type RemoteBatch } from './replicas/forward';
 
 const MAX_LISTED = 10;
 /** Items of one post at the most. */
@@ -32,13 +33,15 @@ export async function attributedBatch<T extends { requestId: string }>(
   req: IncomingMessage,
   words: { what: string; array: string },
   check: (item: unknown, at: string) => T,
-): Promise<{ ts: number; items: (T & { variant: string; run?: string })[] }> {
+): Promise<{ ts: number; items: (T & { variant: string; run?: string })[]; remote: RemoteBatch<T>[] }> {
   checkIngestToken(core, exp, req);
   const parsed = parseJson(await readBody(req, core.settings.limits.maxBodyBytes));
   const list = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
   if (list.length === 0) throw new HttpError(400, `the ${words.array} array is empty`);
   if (list.length > MAX_ITEMS) throw new HttpError(400, `at most ${MAX_ITEMS} ${words.what} per request`);
-  const items = list.map((item, i) => check(item, Array.isArray(parsed) ? `[${i}].` : ''));
+  const checked = list.map((item, i) => check(item, Array.isArray(parsed) ? `[${i}].` : ''));
+  // With replicas, items whose request another replica served go to it (./replicas/forward.ts).
+  const { mine: items, remote } = await splitByOwner(core, exp, req, checked);
   const attributed = await attributeIds(
     core,
     exp,
@@ -50,6 +53,7 @@ export async function attributedBatch<T extends { requestId: string }>(
       const found = attributed.get(item.requestId);
       return { ...item, variant: found?.variant ?? '', ...(found?.run ? { run: found.run } : {}) };
     }),
+    remote,
   };
 }
 

@@ -18,6 +18,7 @@ import {
 } from '../core/spec/experiment';
 import type { RouterConfig, RouterExperimentConfig } from '../core/spec/routerConfig';
 import { MIN_ADMIN_TOKEN_LENGTH } from '../core/spec/routerConfig';
+import { MIN_INGEST_TOKEN_LENGTH } from '../core/spec/routerBoundary';
 import { readFromDisk, type ReadText } from './experimentFiles';
 import type { DetectorServer } from './detectors';
 import { upstreamTarget, type UpstreamTarget } from './proxy';
@@ -157,6 +158,17 @@ export async function resolveSettings(
         `the token in ${tokenFile} must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters`,
       );
   }
+  let ingestToken = config.ingestToken;
+  if (!ingestToken && config.ingestTokenFile) {
+    const tokenFile = resolve(baseDir, config.ingestTokenFile);
+    ingestToken = (await readOrFail(readFromDisk, tokenFile, file, 'ingestTokenFile')).trim();
+    if (ingestToken.length < MIN_INGEST_TOKEN_LENGTH)
+      throw problem(
+        file,
+        'ingestTokenFile',
+        `the token in ${tokenFile} must be at least ${MIN_INGEST_TOKEN_LENGTH} characters`,
+      );
+  }
   const experiments = await Promise.all(
     config.experiments.map((exp, i) => resolveExperiment(exp, baseDir, file, i, readText)),
   );
@@ -181,7 +193,7 @@ export async function resolveSettings(
       required: config.requireIngestToken ?? !isLoopbackHost(host),
       tokens: new Map(
         config.experiments.flatMap((e) => {
-          const token = e.ingestToken ?? config.ingestToken;
+          const token = e.ingestToken ?? ingestToken;
           return token ? [[e.name, token] as const] : [];
         }),
       ),
@@ -289,6 +301,11 @@ async function resolveExperiment(
         `experiments[${index}].experimentFile`,
         `${csv} is not a valid CSV: ${(err as Error).message}`,
       );
+    }
+    if (drift.modelInput) {
+      const field = `experiments[${index}].experimentFile (spec.drift.modelInput.reference)`;
+      const path = resolve(dirname(experiment.file), drift.modelInput.reference);
+      reference.modelInput = parseCsv(await readOrFail(readText, path, file, field));
     }
   }
 

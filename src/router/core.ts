@@ -6,7 +6,6 @@
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type {
   AlertEvent,
   ExperimentEvent,
@@ -19,12 +18,16 @@ import type { Report, RunInfo } from '../shared/report';
 import type { ExperimentRuntime, RouterSettings } from './config';
 import { DetectorFeeds } from './detectors';
 import { EventLog, type ReplayStats } from './eventLog';
-import { QUARANTINE_FILE } from './quarantine';
+import { CheckpointWriter, ReplayMemory, restoreCheckpoint, startStats, type Capture } from './checkpoints';
+import { sameVariants, sameWeights } from './sameWeights';
+import { withCompaction } from './retention';
+import { logHealthOf, withLogHealth, type LogHealth } from './quarantine';
 import { clearWriter, markWriter } from './writerMark';
 import { RouterMetrics } from './metrics';
 import { Upstreams } from './proxy';
 import { RequestIndex } from './requestIndex';
 import { soleLeadership, type Leadership } from './leadership';
+import type { MergedReports } from './mergedReports';
 import { ShadowMirror } from './shadow';
 
 export type WeightsSource = 'api' | 'config' | 'kubernetes' | 'rollout';
@@ -39,12 +42,13 @@ export class RouterCore {
   readonly metrics: RouterMetrics;
   readonly upstreams: Upstreams;
   readonly shadow: ShadowMirror;
-  readonly index: RequestIndex;
+  index: RequestIndex;
   /** Bring-your-own detectors, fed the recorded features of live requests (./detectors.ts). */
   readonly detectors: DetectorFeeds;
   readonly log: EventLog;
   readonly replay: ReplayStats;
   leadership: Leadership = soleLeadership(); // who leads the replicas (./leadership.ts)
+  merged: MergedReports | undefined; // the replicas' merged reports, with peers (./replicas/)
   private byName = new Map<string, ExperimentRuntime>();
   private byEndpoint = new Map<string, ExperimentRuntime>();
   private readonly builders = new Map<string, ReportBuilder>();
@@ -55,7 +59,10 @@ export class RouterCore {
   /** The alert deliveries found by replay, oldest first, for the alert delivery's ledger. */
   readonly replayedAlerts: AlertEvent[] = [];
   /** Each experiment's runs, oldest first (the last is the current one). */
-  private readonly runs = new Map<string, RunInfo[]>();
+  private runs = new Map<string, RunInfo[]>();
+  /** Last weights, rollouts and alerts of the log, and the checkpoints of it all (./checkpoints.ts). */
+  private memory = new ReplayMemory();
+  readonly checkpoints: CheckpointWriter;
 
   private constructor(
     public settings: RouterSettings,
@@ -76,22 +83,22 @@ export class RouterCore {
     for (const exp of settings.experiments) {
       this.builders.set(exp.name, this.newBuilder(exp));
     }
-    // Used only after construction, once `this.log` exists.
-    this.index = new RequestIndex(
-      settings.eventLog.idCacheSize,
-      settings.eventLog.segmentBytes,
-      () => this.log.segmentFiles(),
-      () => this.log.flush(),
-    );
-    // The weights each experiment had last, and last had from a config, according to the log.
-    const lastWeights = new Map<string, WeightsEvent>();
-    const lastConfigWeights = new Map<string, WeightsEvent>();
+    this.index = this.newIndex();
+    const fresh = { builder: this.newBuilder.bind(this), index: this.newIndex.bind(this) };
+    const resumed = restoreCheckpoint(settings, fresh, logger.warn);
+    if (resumed)
+      ({ builders: this.builders, runs: this.runs, index: this.index, memory: this.memory } = resumed.state);
+    this.checkpoints = new CheckpointWriter((): Capture => {
+      const state = { builders: this.builders, runs: this.runs, index: this.index, memory: this.memory };
+      return { settings: this.settings, quarantined: this.replay.quarantined, state };
+    }, logger);
     const opened = EventLog.open(
       settings.dataDir,
       {
         segmentBytes: settings.eventLog.segmentBytes,
         fsyncIntervalMs: settings.eventLog.fsyncIntervalMs,
         onWritten: (segment, ids) => this.index.written(segment, ids),
+        onRotated: (closed, pending) => this.checkpoints.rotated(closed, pending),
         warn: (m) => logger.warn(m),
       },
       (event, segment) => {
@@ -101,28 +108,22 @@ export class RouterCore {
           throw new Error(`${event.type} for request ${event.id}, which the log does not hold`);
         if (event.type === 'run') this.onRun(event);
         this.builders.get(event.experiment)?.ingest(event);
-        if (event.type === 'request') {
-          if (!event.shadow) {
-            this.index.remember(event.id, event.experiment, event.variant, event.run);
-            this.index.writtenOne(segment, event.id);
-          }
-        } else if (event.type === 'weights') {
-          lastWeights.set(event.experiment, event);
-          if (event.source !== 'api' && event.source !== 'rollout')
-            lastConfigWeights.set(event.experiment, event);
-        } else if (event.type === 'rollout') {
-          this.replayedRollouts.set(event.experiment, event);
-        } else if (event.type === 'alert') {
-          this.replayedAlerts.push(event);
+        this.memory.observe(event);
+        if (event.type === 'request' && !event.shadow) {
+          this.index.remember(event.id, event.experiment, event.variant, event.run);
+          this.index.writtenOne(segment, event.id);
         }
       },
+      resumed?.position,
     );
     this.log = opened.log;
-    this.replay = opened.stats;
+    this.replay = startStats(opened.stats, resumed);
+    if (opened.stats.segments > 1) this.checkpoints.capture(opened.end, []); // the next start need not replay them
+    this.memory.handOver(this.replayedRollouts, this.replayedAlerts);
     markWriter(settings.dataDir);
     for (const exp of settings.experiments) {
-      const last = lastWeights.get(exp.name)?.weights;
-      const lastConfig = lastConfigWeights.get(exp.name)?.weights;
+      const last = this.memory.lastWeights.get(exp.name)?.weights;
+      const lastConfig = this.memory.lastConfigWeights.get(exp.name)?.weights;
       // An API change survives a restart as long as the config's own weights did not change since.
       if (last && lastConfig && sameWeights(lastConfig, exp.configuredWeights) && sameVariants(last, exp)) {
         exp.setWeights(last);
@@ -151,13 +152,8 @@ export class RouterCore {
     this.byEndpoint = new Map(experiments.map((e) => [e.endpoint, e]));
   }
 
-  experimentByEndpoint(endpoint: string): ExperimentRuntime | undefined {
-    return this.byEndpoint.get(endpoint);
-  }
-
-  experimentByName(name: string): ExperimentRuntime | undefined {
-    return this.byName.get(name);
-  }
+  experimentByEndpoint = (endpoint: string): ExperimentRuntime | undefined => this.byEndpoint.get(endpoint);
+  experimentByName = (name: string): ExperimentRuntime | undefined => this.byName.get(name);
 
   get experiments(): ExperimentRuntime[] {
     return [...this.byName.values()];
@@ -173,9 +169,10 @@ export class RouterCore {
     this.log.append(event);
     if (event.type === 'run') this.onRun(event);
     this.builders.get(event.experiment)?.ingest(event);
-    if (event.type === 'request' && !event.shadow)
-      this.index.remember(event.id, event.experiment, event.variant, event.run);
-    if (event.type === 'request') this.detectors.observe(event);
+    this.memory.observe(event);
+    if (event.type !== 'request') return;
+    if (!event.shadow) this.index.remember(event.id, event.experiment, event.variant, event.run);
+    this.detectors.observe(event);
   }
 
   /** The run an experiment is in now (undefined before its first run). */
@@ -312,6 +309,13 @@ export class RouterCore {
     return notes;
   }
 
+  /** The request index (its callbacks are used only after construction, once `this.log` exists). */
+  private newIndex(): RequestIndex {
+    const { idCacheSize, segmentBytes } = this.settings.eventLog;
+    const log = { segmentFiles: () => this.log.segmentFiles(), flush: () => this.log.flush() };
+    return new RequestIndex(idCacheSize, segmentBytes, log.segmentFiles, log.flush);
+  }
+
   /** A report builder remembering as many request ids as the router's index keeps in memory. */
   private newBuilder(exp: ExperimentRuntime, run = this.currentRun(exp.name)?.id): ReportBuilder {
     return new ReportBuilder(exp.experiment, {
@@ -338,31 +342,33 @@ export class RouterCore {
 
   /**
    * The live report of an experiment's current run, or of an earlier run (`run`, rebuilt from the
-   * log: it reads every segment). Undefined for an unknown experiment or run.
+   * log: it reads every segment). Undefined for an unknown experiment or run. With replicas, the
+   * leader's current report is the merged one, unless `local` asks for this replica's own.
    */
-  report(name: string, now?: number, run?: string): Report | undefined {
+  report(name: string, now?: number, run?: string, local = false): Report | undefined {
     const current = this.currentRun(name)?.id;
+    const merged =
+      local || (run !== undefined && run !== current) ? undefined : this.merged?.report(name, now);
+    if (merged) return this.withLogHealth(merged);
     if (run === undefined || run === current) return this.withLogHealth(this.builders.get(name)?.report(now));
     const exp = this.byName.get(name);
     if (!exp || !this.runs.get(name)?.some((r) => r.id === run)) return undefined;
-    return this.withLogHealth(this.rebuild(exp, run).report(now));
+    return this.withLogHealth(withCompaction(this.rebuild(exp, run).report(now), this.settings.dataDir));
   }
 
   /** The quarantined lines of the log, when replay found any (src/router/quarantine.ts). */
-  get logHealth(): { quarantined: number; quarantineFile: string } | undefined {
-    const n = this.replay.quarantined;
-    return n > 0
-      ? { quarantined: n, quarantineFile: join(this.settings.dataDir, QUARANTINE_FILE) }
-      : undefined;
+  get logHealth(): LogHealth | undefined {
+    return logHealthOf(this.replay.quarantined, this.settings.dataDir);
   }
 
   private withLogHealth(report: Report | undefined): Report | undefined {
-    const health = this.logHealth;
-    return report && health ? { ...report, eventLog: health } : report;
+    return withLogHealth(report, this.logHealth);
   }
 
   /** Every experiment's current report, at most a second old (shared by /metrics and alerts). */
   cachedReports(): Report[] {
+    const merged = this.merged?.cachedReports(); // a follower's are on the leader
+    if (merged) return merged;
     const now = Date.now();
     if (!this.reportCache || now - this.reportCache.at > REPORT_CACHE_MS) {
       const reports: Report[] = [];
@@ -383,18 +389,9 @@ export class RouterCore {
     if (this.closed) return;
     await this.detectors.close();
     await this.log.close();
+    await this.checkpoints.settled();
     clearWriter(this.settings.dataDir);
     this.closed = true;
     await this.upstreams.close();
   }
-}
-
-function sameWeights(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
-
-function sameVariants(weights: Readonly<Record<string, number>>, exp: ExperimentRuntime): boolean {
-  const names = Object.keys(weights);
-  return names.length === exp.variants.length && exp.variants.every((v) => v.name in weights);
 }

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { checkLine } from '../core/log/eventSchema';
+import { fdatasync, fsyncDir, writeAll } from './fileSync';
 import { Quarantine, type BadLine } from './quarantine';
 import type { ExperimentEvent, RequestEvent } from '../shared/events';
 
@@ -26,6 +27,17 @@ export interface EventLogOptions {
   onWritten?: (segment: number, requestIds: readonly string[]) => void;
   /** Problems that must not stop the router (a failed write, a skipped line). */
   warn?: (message: string) => void;
+  /**
+   * Called, synchronously, when a segment is closed and the next opened: with the lines already
+   * appended that go first into the new one (their bytes and primary request ids). ./checkpoints.ts
+   */
+  onRotated?: (closed: number, pending: { bytes: number; ids: readonly string[] }) => void;
+}
+
+/** Where a replay starts: a checkpoint covers the segments before `segment` and its first `offset` bytes. */
+export interface LogPosition {
+  segment: number;
+  offset: number;
 }
 
 export interface ReplayStats {
@@ -39,6 +51,8 @@ export interface ReplayStats {
   skippedLines: number;
   /** Lines that are not events (not JSON, not the schema, or not applicable): skipped and kept in `quarantine.jsonl`. */
   quarantined: number;
+  /** The checkpoint the replay started from (./checkpoints.ts), when one fitted. */
+  checkpoint?: string;
 }
 
 const SEGMENT = /^events-(\d{8})\.jsonl$/;
@@ -89,16 +103,17 @@ export class EventLog {
 
   /**
    * Opens the log in `dir`, replaying every event to `visit` first (with the segment it is in),
-   * and returns it ready for appends.
+   * from `from` on when given, and returns it ready for appends.
    */
   static open(
     dir: string,
     opts: EventLogOptions,
     visit: (event: ExperimentEvent, segment: number) => void,
-  ): { log: EventLog; stats: ReplayStats } {
+    from: LogPosition = { segment: 0, offset: 0 },
+  ): { log: EventLog; stats: ReplayStats; end: LogPosition } {
     mkdirSync(dir, { recursive: true });
     const started = performance.now();
-    const segments = listSegments(dir);
+    const segments = listSegments(dir).filter((n) => n >= from.segment);
     const stats: ReplayStats = {
       segments: segments.length,
       events: 0,
@@ -119,17 +134,19 @@ export class EventLog {
     let lastSize = 0;
     segments.forEach((n, i) => {
       const last = i === segments.length - 1;
-      const r = replaySegment(join(dir, segmentName(n)), n, { repair: last }, visit, opts.warn, onBad);
+      const start = n === from.segment ? from.offset : 0;
+      const r = replaySegment(join(dir, segmentName(n)), n, { repair: last, start }, visit, opts.warn, onBad);
       stats.events += r.events;
-      stats.bytes += r.size;
+      stats.bytes += r.size - start;
       stats.tornBytes += r.tornBytes;
       stats.skippedLines += r.skipped;
       if (last) lastSize = r.size - r.tornBytes;
     });
     quarantine.save(opts.warn);
     stats.ms = performance.now() - started;
-    const lastSegment = segments[segments.length - 1] ?? 1;
-    return { log: new EventLog(dir, opts, lastSegment, lastSize), stats };
+    const lastSegment = segments[segments.length - 1] ?? Math.max(1, from.segment);
+    const end = { segment: lastSegment, offset: lastSize };
+    return { log: new EventLog(dir, opts, lastSegment, lastSize), stats, end };
   }
 
   /** Segment files in order, oldest first. */
@@ -262,6 +279,8 @@ export class EventLog {
     this.size = 0;
     this.fd = openSync(join(this.dir, segmentName(this.segment)), 'a');
     fsyncDir(this.dir);
+    const bytes = this.lines.reduce((n, line) => n + Buffer.byteLength(line), 0);
+    this.opts.onRotated?.(this.segment - 1, { bytes, ids: this.ids });
   }
 }
 
@@ -276,7 +295,7 @@ function listSegments(dir: string): number[] {
 function replaySegment(
   file: string,
   segment: number,
-  how: { repair: boolean; limit?: number },
+  how: { repair: boolean; limit?: number; start?: number },
   visit: (event: ExperimentEvent, segment: number) => void,
   warn: ((message: string) => void) | undefined,
   onBad?: (bad: BadLine) => void,
@@ -287,7 +306,7 @@ function replaySegment(
     const size = Math.min(fstatSync(fd).size, how.limit ?? Infinity);
     const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, Math.max(size, 1)));
     let carry: Buffer | undefined;
-    let pos = 0;
+    let pos = how.start ?? 0;
     let events = 0;
     let skipped = 0;
     while (pos < size) {
@@ -362,35 +381,4 @@ export async function findRequestInSegment(file: string, id: string): Promise<Re
     at = data.indexOf(needle, end);
   }
   return found;
-}
-
-function writeAll(fd: number, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (offset: number): void => {
-      fs.write(fd, data, offset, data.length - offset, null, (err, written) => {
-        if (err) return reject(err);
-        if (offset + written < data.length) step(offset + written);
-        else resolve();
-      });
-    };
-    step(0);
-  });
-}
-
-function fdatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
-// A new segment's directory entry must be durable too, or an fsynced file could vanish on a crash.
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // not supported on every platform (Windows); the file fsync still holds
-  }
 }

@@ -10,6 +10,7 @@ import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
 import { attributedBatch, checkRequestId } from './attribution';
 import { HttpError, sendJson } from './http';
+import { forwardToOwners } from './replicas/forward';
 
 interface FeedbackItem {
   requestId: string;
@@ -57,7 +58,7 @@ export async function handleFeedback(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const { ts, items } = await attributedBatch(
+  const { ts, items, remote } = await attributedBatch(
     core,
     exp,
     req,
@@ -75,10 +76,12 @@ export async function handleFeedback(
     variant: i.variant,
     ...(i.run ? { run: i.run } : {}),
   }));
+  // Every id is resolved by now: the other replicas' share first, then this one's.
+  const forwarded = await forwardToOwners(core, exp, req, 'feedback', remote);
   try {
     await core.recordFeedback(events);
   } catch (err) {
     throw new HttpError(503, `the feedback could not be made durable: ${(err as Error).message}`);
   }
-  sendJson(res, 202, { accepted: events.length });
+  sendJson(res, 202, { accepted: events.length + forwarded });
 }

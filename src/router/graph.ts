@@ -66,6 +66,13 @@ interface StepResult {
   outputs: V2Tensor[];
 }
 
+/** A tensor of the graph to keep for the request event (drift on the model's input): a graph reference. */
+export interface GraphTap {
+  readonly ref: string;
+  /** Set once the graph answered, when a step that ran has that tensor. */
+  tensor?: V2Tensor;
+}
+
 /** Runs the graph for one request; `records` receives each step's record as it finishes. */
 export async function runGraph(
   upstreams: Upstreams,
@@ -74,6 +81,7 @@ export async function runGraph(
   headers: Record<string, string>,
   options: CallOptions | undefined,
   records: StepRecord[],
+  tap?: GraphTap,
 ): Promise<UpstreamResponse> {
   const wanted = wantedOutputs(graph, request);
   const results = new Map<string, Promise<StepResult>>();
@@ -161,6 +169,7 @@ export async function runGraph(
       outputs = outputs.filter((t) => names.has(t.name));
     }
     await Promise.allSettled(results.values());
+    if (tap) tap.tensor = await tapped(tap.ref, results);
     const answer = { ...(request.id ? { id: request.id } : {}), outputs };
     return { status: 200, contentType: 'application/json', body: Buffer.from(JSON.stringify(answer)) };
   } catch (err) {
@@ -174,6 +183,15 @@ export async function runGraph(
       };
     throw err;
   }
+}
+
+/** The tensor a reference names among the steps that ran (`<step>.outputs.<t>` or `<step>.inputs.<t>`). */
+async function tapped(ref: string, results: Map<string, Promise<StepResult>>): Promise<V2Tensor | undefined> {
+  const { source, side, tensor } = parseRef(ref);
+  const result = results.get(source);
+  if (!result || tensor === undefined) return undefined;
+  const { sent, outputs } = await result;
+  return (side === 'inputs' ? sent : outputs).find((t) => t.name === tensor);
 }
 
 /** The tensor under its mapped name (a shallow copy: the data array is shared, not copied). */

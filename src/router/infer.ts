@@ -17,9 +17,9 @@ const MAX_ID_LENGTH = 200;
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
 /** The client's request id when it sent a usable one, else a new one. */
-export function requestIdOf(req: IncomingMessage): string {
+export function requestIdOf(req: IncomingMessage, newId: () => string = randomUUID): string {
   const sent = req.headers[REQUEST_ID_HEADER];
-  if (sent === undefined) return randomUUID();
+  if (sent === undefined) return newId();
   const id = Array.isArray(sent) ? sent[0]! : sent;
   if (id.length === 0 || id.length > MAX_ID_LENGTH || !PRINTABLE.test(id))
     throw new HttpError(400, `${REQUEST_ID_HEADER} must be 1–${MAX_ID_LENGTH} printable ASCII characters`);

@@ -11,6 +11,7 @@ import { attributedBatch, checkRequestId } from './attribution';
 import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
 import { HttpError, sendJson } from './http';
+import { forwardToOwners } from './replicas/forward';
 
 const MAX_LABEL_LENGTH = 200;
 
@@ -54,7 +55,7 @@ export async function handleLabels(
   res: ServerResponse,
 ): Promise<void> {
   const regression = exp.experiment.spec.metrics.model?.task === 'regression';
-  const { ts, items } = await attributedBatch(
+  const { ts, items, remote } = await attributedBatch(
     core,
     exp,
     req,
@@ -70,6 +71,7 @@ export async function handleLabels(
     variant: i.variant,
     ...(i.run ? { run: i.run } : {}),
   }));
+  const forwarded = await forwardToOwners(core, exp, req, 'labels', remote);
   try {
     await core.recordDurable(events);
   } catch (err) {
@@ -78,5 +80,5 @@ export async function handleLabels(
   const perVariant = new Map<string, number>();
   for (const e of events) perVariant.set(e.variant ?? '', (perVariant.get(e.variant ?? '') ?? 0) + 1);
   for (const [variant, n] of perVariant) core.metrics.labelsAccepted(exp.name, variant, n);
-  sendJson(res, 202, { accepted: events.length });
+  sendJson(res, 202, { accepted: events.length + forwarded });
 }

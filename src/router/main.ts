@@ -18,15 +18,20 @@ import { ConfigMapTruth } from './configMapTruth';
 import { replicaIdentity } from './leadership';
 import { DEFAULT_LEASE_SECONDS, LeaseLeadership } from './lease';
 import { RolloutController } from './rollout';
+import { Retention } from './retention';
 import { AlertDelivery } from './alertDelivery';
 import { startGrpcFront } from './grpc/server';
 import { createRouterServer } from './server';
+import { Replicas } from './replicas';
+import { PeersError } from './replicas/peers';
+import { REPLICA_FLAGS, REPLICA_USAGE, fixedLeadership, peersFromFlags } from './replicas/options';
 
 const USAGE = `usage: router --config <file>
        router --kube-configmap <namespace>/<name> [--kube-configmap-key router.yaml]
               [--kube-experiments-configmap <namespace>/<name> --kube-experiments-dir <folder>]
               [--kube-lease <name>] [--lease-duration <seconds>]
               [--kube-server <url> --kube-ca-file <file> (--kube-cert-file <file> --kube-key-file <file> | --kube-token-file <file>)]
+${REPLICA_USAGE}
 Outside a Pod the --kube-* flags may also come from MODEL_CANARY_KUBE_SERVER, _CA_FILE, _CERT_FILE, _KEY_FILE, _TOKEN_FILE.
 With MODEL_CANARY_REPLICA set (the Pod's name), replicas elect the rollout leader on the Lease
 --kube-lease (default: the ConfigMap's name without "-config", i.e. <release>-router) in the
@@ -53,6 +58,7 @@ async function start(): Promise<void> {
       'kube-lease': { type: 'string' },
       'lease-duration': { type: 'string' },
       help: { type: 'boolean' },
+      ...REPLICA_FLAGS,
     },
   });
   if (values.help || (!values.config && !values['kube-configmap'])) {
@@ -151,11 +157,13 @@ async function start(): Promise<void> {
 
   const settings = await resolveSettings(parseRouterConfig(text, label), baseDir, label, await files());
   const core = await RouterCore.open(settings, logger, source);
+  const replicas = replicasFromFlags(values, core, settings.adminToken);
   const r = core.replay;
-  if (r.events > 0 || r.tornBytes > 0) {
+  if (r.events > 0 || r.tornBytes > 0 || r.checkpoint) {
     const rate = r.ms > 0 ? Math.round((r.events / r.ms) * 1000) : r.events;
+    const from = r.checkpoint ? ` after ${r.checkpoint}` : '';
     logger.info(
-      `replayed ${r.events} events (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
+      `replayed ${r.events} events${from} (${(r.bytes / 1e6).toFixed(1)} MB, ${r.segments} segments) in ${r.ms.toFixed(0)} ms — ${rate} events/s`,
     );
   }
   if (core.logHealth)
@@ -163,12 +171,22 @@ async function start(): Promise<void> {
       `${core.logHealth.quarantined} event-log lines are not events and were skipped (kept in ${core.logHealth.quarantineFile}) — \`model-canary log repair ${settings.dataDir}\` removes them from the log`,
     );
   if (lease) core.leadership = lease;
+  const retention = new Retention(
+    settings.dataDir,
+    settings.eventLog.retention,
+    () => core.log.currentSegment,
+    () => core.checkpoints.durable ?? core.replay.checkpoint,
+    logger,
+  );
+  core.checkpoints.afterWrite = () => void retention.trigger();
+  retention.start();
   const rollouts = new RolloutController(core, logger, undefined, truth);
   rollouts.restore(core.replayedRollouts);
   lease?.start();
   rollouts.run();
   const alerts = new AlertDelivery(core, logger);
   alerts.run();
+  replicas?.start();
   const server = createRouterServer(core, logger.warn, rollouts);
   // Printed before the HTTP line, which callers wait for.
   const grpc = settings.grpc ? await startGrpcFront(core, logger.warn) : undefined;
@@ -197,9 +215,11 @@ async function start(): Promise<void> {
       // Released only once no evaluation runs: the next leader starts from what this one wrote.
       await core.leadership.stop();
       alerts.stop();
+      await retention.stop();
       await watching.close();
       await truth?.close();
       await grpc?.shutdown(core.settings.timeouts.shutdownMs);
+      await replicas?.close();
       await server.shutdown();
       logger.info('stopped');
       process.exit(0);
@@ -217,6 +237,37 @@ class UsageError extends Error {}
 /** The Lease of a ConfigMap's routers: `<release>-router-config` → `<release>-router`. */
 function leaseNameFor(configMap: string): string {
   return configMap.endsWith('-config') ? configMap.slice(0, -'-config'.length) : `${configMap}-leader`;
+}
+
+/** The replicas the flags name (docs/kubernetes.md, "Replicas: one report"), or none. */
+function replicasFromFlags(
+  values: Parameters<typeof peersFromFlags>[0] & Record<string, unknown>,
+  core: RouterCore,
+  adminToken: string | undefined,
+): Replicas | undefined {
+  const kube = (): ReturnType<typeof kubeConnection> =>
+    kubeConnection({
+      server: values['kube-server'] as string | undefined,
+      caFile: values['kube-ca-file'] as string | undefined,
+      certFile: values['kube-cert-file'] as string | undefined,
+      keyFile: values['kube-key-file'] as string | undefined,
+      tokenFile: values['kube-token-file'] as string | undefined,
+    });
+  let peers;
+  try {
+    peers = peersFromFlags(values, kube, logger.warn);
+  } catch (err) {
+    if (err instanceof PeersError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (values.leader !== undefined) core.leadership = fixedLeadership(replicaIdentity(), values.leader);
+  if (!peers) return undefined;
+  if (!adminToken && !core.settings.adminTokenFile)
+    throw new UsageError(
+      "replicas read each other's events with the admin token: set adminToken or adminTokenFile in the router config (the same on every replica)",
+    );
+  logger.info(`replica ${core.leadership.self}: merging the report with its peers`);
+  return new Replicas(core, peers, logger);
 }
 
 /** `<namespace>/<name>` of a flag. */

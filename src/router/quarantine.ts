@@ -17,6 +17,22 @@ export interface BadLine {
 }
 
 export const QUARANTINE_FILE = 'quarantine.jsonl';
+
+/** What the report and `status` say of the quarantine. */
+export interface LogHealth {
+  quarantined: number;
+  quarantineFile: string;
+}
+
+/** The log's health when replay quarantined lines, else undefined. */
+export function logHealthOf(quarantined: number, dataDir: string): LogHealth | undefined {
+  return quarantined > 0 ? { quarantined, quarantineFile: join(dataDir, QUARANTINE_FILE) } : undefined;
+}
+
+/** The report with the log's health, when there is something to say. */
+export function withLogHealth<R extends object>(report: R | undefined, health: LogHealth | undefined) {
+  return report && health ? { ...report, eventLog: health } : report;
+}
 /** The longest line kept in full; a longer one is cut (its offset still finds it). */
 const MAX_LINE = 64 * 1024;
 

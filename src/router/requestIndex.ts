@@ -24,7 +24,7 @@ const HASHES = 7;
 // A request line is rarely shorter than this; it sizes a segment's filter from its byte budget.
 const MIN_LINE_BYTES = 90;
 
-class BloomFilter {
+export class BloomFilter {
   private readonly bits: Uint32Array;
   private readonly m: number;
 

@@ -23,7 +23,7 @@ import {
   withOutputs,
   type RecordedOutputs,
 } from './features';
-import { runGraph, type StepRecord } from './graph';
+import { runGraph, type GraphTap, type StepRecord } from './graph';
 import { HttpError } from './http';
 import { claimRequestId } from './requestIds';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from './proxy';
@@ -125,9 +125,12 @@ async function routeClaimed(
   const extra = wantOutputs && request.outputs === undefined ? extraOutputs(variant) : undefined;
   const headers = { [REQUEST_ID_HEADER]: id };
   const steps: StepRecord[] | undefined = variant.graph ? [] : undefined;
+  // Drift on the model's input: the tensor the experiment names, kept from a sampled graph request.
+  const tapRef = exp.experiment.spec.drift?.modelInput?.tensor;
+  const tap: GraphTap | undefined = variant.graph && sampled && tapRef ? { ref: tapRef } : undefined;
   const send = (outputs?: readonly string[]): Promise<UpstreamResponse> =>
     (variant.graph
-      ? runGraph(core.upstreams, variant.graph, request, headers, call.upstream, steps!)
+      ? runGraph(core.upstreams, variant.graph, request, headers, call.upstream, steps!, tap)
       : undefined) ??
     call.send?.(variant, outputs) ??
     core.upstreams.call(
@@ -205,6 +208,8 @@ async function routeClaimed(
   if (debugHeader && assignment === 'debug') event.debugHeader = debugHeader;
   if (hashed && assignment === 'sticky') event.user = hashed.user;
   if (sampled) event.inputs = firstRowFeatures(request, exp.columns);
+  if (tap?.tensor)
+    event.modelInputs = firstRowFeatures({ inputs: [tap.tensor] }, exp.reference?.modelInput?.columns);
   if (outputs && (outputs.predict !== undefined || outputs.proba !== undefined)) event.outputs = outputs;
   if (error) event.error = error;
   if (steps) event.steps = steps;

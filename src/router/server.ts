@@ -19,6 +19,9 @@ import { HttpError, drainBody, sendError, sendJson } from './http';
 import { handleInfer, requestIdOf } from './infer';
 import { endpointMetadata, endpointReadiness } from './models';
 import { REQUEST_ID_HEADER } from '../shared/routerApi';
+import { newRequestId } from './replicas';
+import { serveReplicaAdmin } from './replicas/adminEndpoints';
+import { proxyReportToLeader } from './replicas/reportProxy';
 
 export interface RouterServer {
   server: Server;
@@ -31,7 +34,7 @@ export interface RouterServer {
 const notFound = (method: string | undefined, path: string): HttpError =>
   new HttpError(
     404,
-    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|labels|weights|rollout|runs, /api/v1/leader, /metrics and /dashboard/`,
+    `no route for ${method} ${path} — the router serves /v2/models/{endpoint}/infer, /v2/health/live|ready, /api/v1/experiments/{name}/report|feedback|labels|weights|rollout|runs, /api/v1/leader, /admin/events|requests, /metrics and /dashboard/`,
   );
 
 function allow(req: IncomingMessage, ...methods: string[]): void {
@@ -127,7 +130,7 @@ export function createRouterServer(
     if (parts[1] === 'v2') {
       // /v2/models/{endpoint}/infer is the hot path: check it first.
       if (parts[2] === 'models' && parts.length === 5 && parts[4] === 'infer') {
-        const id = requestIdOf(req);
+        const id = requestIdOf(req, () => newRequestId(core));
         res.setHeader(REQUEST_ID_HEADER, id);
         const exp = core.experimentByEndpoint(decode(parts[3]!));
         if (!exp) throw unknownModel(decode(parts[3]!));
@@ -150,6 +153,10 @@ export function createRouterServer(
       allow(req, 'GET');
       const l = core.leadership;
       return sendJson(res, 200, { self: l.self, leader: l.leader() ?? null, leading: l.isLeader() });
+    }
+    if (parts[1] === 'admin') {
+      const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      if (await serveReplicaAdmin(core, path, query, req, res)) return;
     }
     if (parts[1] === 'api' && parts[2] === 'v1' && parts[3] === 'experiments') {
       if (parts.length === 4 || (parts.length === 5 && parts[4] === '')) {
@@ -179,7 +186,10 @@ export function createRouterServer(
             const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
             const now = reportTime(query.get('now'));
             const run = query.get('run') ?? undefined;
-            const report = core.report(exp.name, now, run);
+            // With replicas: the leader's merged report (a follower asks the leader), or this one's own.
+            const local = query.get('local') === '1';
+            if (!local && (await proxyReportToLeader(core, req, res))) return;
+            const report = core.report(exp.name, now, run, local);
             if (!report)
               throw new HttpError(
                 404,

@@ -9,7 +9,7 @@
 import { connect as netConnect } from 'node:net';
 import type { V1Pod } from '@kubernetes/client-node';
 import { grpcHostPort } from '../kind/commands';
-import { readAdminToken } from '../kube/adminToken';
+import { readAdminToken, readIngestToken } from '../kube/adminToken';
 import { labelSelector, newestFirst } from '../kube/cluster';
 import { forContext } from '../kube/kubeconfig';
 import { listObjects } from '../kube/objects';
@@ -103,7 +103,19 @@ export class KubeRouterConnection {
           );
         return token;
       },
-      async () => process.env[INGEST_TOKEN_ENV],
+      () => this.ingestToken(),
+    );
+  }
+
+  /**
+   * The ingest token of feedback and labels: MODEL_CANARY_INGEST_TOKEN when set, else the
+   * router's Secret (the router in a Pod listens beyond loopback, so it requires one).
+   */
+  async ingestToken(): Promise<string | undefined> {
+    const t = this.target;
+    return (
+      process.env[INGEST_TOKEN_ENV] ??
+      (await readIngestToken(t.kc, t.context, { namespace: t.namespace, release: t.release }))
     );
   }
 

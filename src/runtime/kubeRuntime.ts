@@ -20,7 +20,7 @@ import { labelSelector, newestPod, podLog } from '../kube/cluster';
 import { forContext, loadKubeConfig } from '../kube/kubeconfig';
 import { deleteStack } from './kubeDown';
 import { isKindContext } from '../kube/promote';
-import { applyWithAdminToken } from '../kube/adminToken';
+import { applyWithAdminToken, ingestTokenHint } from '../kube/adminToken';
 import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
 import type { StackImages } from '../manifests/images';
 import { RouterBundleMissing, readRouterBundle } from './routerBundle';
@@ -44,10 +44,12 @@ import type { RouterClient, RolloutAction, RolloutOverrides } from '../shared/ro
 import { formatSplit } from '../shared/weights';
 import type { Report, RolloutStatus } from '../shared/report';
 import { KubeRouterConnection } from './kubeRouterConnection';
+import { routerLogDetail } from './kubeLogHealth';
 import {
   assertRouterNodePortFree,
   findDeployment,
   readStackStatus,
+  waitRouter,
   waitDeployments,
   type KubeStackTarget,
 } from './kubeStackStatus';
@@ -177,7 +179,8 @@ export class KubeRuntime implements Runtime {
       onProgress: progress,
       signal: options.signal,
     });
-    await waitDeployments(this.target, [this.names.router], options, this.opts.rolloutTimeoutMs);
+    await waitRouter(this.target, options, this.opts.rolloutTimeoutMs);
+    progress(ingestTokenHint(this.context, stack));
     return this.status();
   }
 
@@ -197,7 +200,9 @@ export class KubeRuntime implements Runtime {
     // Model servers and the experiment's file first; the route only once they are ready.
     const files = mergeExperimentFiles(live.experimentFiles, exp.metadata.name, experimentFiles(input));
     const servers = modelServerObjects(input, stack);
-    progress(`applying ${servers.length / 2} model servers for ${exp.metadata.name}`);
+    progress(
+      `applying ${servers.filter((o) => o.kind === 'Deployment').length} model servers for ${exp.metadata.name}`,
+    );
     await applyObjects(
       this.kc,
       this.context,
@@ -282,6 +287,10 @@ export class KubeRuntime implements Runtime {
     return this.connection.router();
   }
 
+  async ingestToken(): Promise<string | undefined> {
+    return this.connection.ingestToken();
+  }
+
   async connect(options: { signal?: AbortSignal } = {}): Promise<{ url: string; close(): Promise<void> }> {
     return this.connection.connect(options);
   }
@@ -329,13 +338,18 @@ export class KubeRuntime implements Runtime {
 
   /**
    * The stack's components and experiments in three requests made together, however many model
-   * servers run (trees and status bars poll this).
+   * servers run (trees and status bars poll this); with the router ready, each replica's
+   * quarantined event-log lines.
    */
   async status(): Promise<EnvironmentStatus> {
     return readStackStatus(
       this.target,
       () => this.endpoint(),
       () => this.connection.grpcEndpoint(),
+      () =>
+        routerLogDetail(this.target, this.opts.stack?.router?.port ?? ROUTER_CONTAINER_PORT, () =>
+          this.connection.router().eventLogHealth(),
+        ),
     );
   }
 

@@ -1,7 +1,7 @@
 /**
  * Reading the stack of a Model Canary release on Kubernetes: its components and experiments as an
- * `EnvironmentStatus`, one component's Deployment by name or by model, and waiting for
- * Deployments to roll out. Shared by `KubeRuntime` and its connection to the router.
+ * `EnvironmentStatus`, one component's workload (the router's StatefulSet, a model server's
+ * Deployment) by name or by model, and waiting for them to roll out. Shared by `KubeRuntime` and its connection to the router.
  */
 import type {
   KubeConfig,
@@ -10,12 +10,13 @@ import type {
   V1Deployment,
   V1Pod,
   V1Service,
+  V1StatefulSet,
 } from '@kubernetes/client-node';
 import { ROUTER_NODE_PORT } from '../kind/commands';
 import type { RouterConfigInput } from '../core/spec/routerConfig';
 import { newestFirst } from '../kube/cluster';
-import { listObjects, readLive } from '../kube/objects';
-import { rolloutState, waitForRollouts } from '../kube/rollout';
+import { deleteObject, listObjects, readLive } from '../kube/objects';
+import { rolloutState, waitForRollouts, type Workload, type WorkloadKind } from '../kube/rollout';
 import { liveRouterConfig } from '../kube/stackState';
 import { releaseSelector, ANNOTATION_MODEL } from '../manifests/labels';
 import { DEFAULT_RELEASE, type stackNames } from '../manifests/stack';
@@ -48,12 +49,14 @@ export async function readStackStatus(
   target: KubeStackTarget,
   endpoint: () => Promise<string>,
   grpcEndpoint: () => Promise<string | undefined> = async () => undefined,
+  /** What the ready router has to say beyond its rollout (its replicas' quarantined log lines). */
+  routerDetail: () => Promise<string | undefined> = async () => undefined,
 ): Promise<EnvironmentStatus> {
   const { kc, context, namespace, names } = target;
   const release = target.release ?? DEFAULT_RELEASE;
   const list = <T extends KubernetesObject>(apiVersion: string, kind: string, selector: string) =>
     listObjects<T>(kc, context, apiVersion, kind, namespace, selector).catch(() => [] as T[]);
-  const [deployments, pods, configMap] = await Promise.all([
+  const [deployments, statefulSets, pods, configMap] = await Promise.all([
     // Not swallowed: an API server that does not answer is not "nothing running".
     listObjects<V1Deployment>(
       kc,
@@ -68,7 +71,9 @@ export async function readStackStatus(
         `cannot read the stack in ${stackPlace(target)} from the API server of context "${context}" (${server}): ${err.message.split('\n')[0]} — check \`kubectl --context ${context} get deployments -n ${namespace}\``,
       );
     }),
-    // Each Deployment's own selector picks its Pods out of these.
+    // The router (a StatefulSet since it runs replicas).
+    list<V1StatefulSet>('apps/v1', 'StatefulSet', releaseSelector(release)),
+    // Each workload's own selector picks its Pods out of these.
     list<V1Pod>('v1', 'Pod', `app.kubernetes.io/instance=${release}`),
     readLive<V1ConfigMap>(kc, context, {
       apiVersion: 'v1',
@@ -77,10 +82,14 @@ export async function readStackStatus(
     }).catch(() => undefined),
   ]);
   const newest = newestFirst(pods);
-  const components: ComponentStatus[] = deployments.map((d) => {
+  const workloads: Workload[] = [
+    ...statefulSets.map((d) => ({ ...d, kind: 'StatefulSet' })),
+    ...deployments.map((d) => ({ ...d, kind: 'Deployment' })),
+  ];
+  const components: ComponentStatus[] = workloads.map((d) => {
     const name = d.metadata?.name ?? '';
     const isRouter = name === names.router;
-    const state = rolloutState(d, `Deployment ${namespace}/${name}`);
+    const state = rolloutState(d, `${d.kind} ${namespace}/${name}`);
     const available = (d.status?.availableReplicas ?? 0) > 0;
     const match = Object.entries(d.spec?.selector?.matchLabels ?? {});
     const pod = newest.find((p) => match.every(([k, v]) => p.metadata?.labels?.[k] === v));
@@ -94,6 +103,11 @@ export async function readStackStatus(
       ...(state.done ? {} : { detail: state.message }),
     };
   });
+  const router = components.find((c) => c.kind === 'router');
+  if (router?.state === 'ready') {
+    const detail = await routerDetail().catch(() => undefined);
+    if (detail) router.detail = detail;
+  }
   let config: RouterConfigInput | undefined;
   try {
     config = liveRouterConfig(configMap);
@@ -115,14 +129,14 @@ export async function readStackStatus(
   };
 }
 
-/** A component's Deployment: the router, a Deployment by name, or the one serving a model. */
-export async function findDeployment(target: KubeStackTarget, component: string): Promise<V1Deployment> {
+/** A component's workload: the router's StatefulSet, a Deployment by name, or the one serving a model. */
+export async function findDeployment(target: KubeStackTarget, component: string): Promise<Workload> {
   const { kc, context, namespace, names } = target;
-  const name = component === ROUTER_COMPONENT ? names.router : component;
-  const direct = await readLive<V1Deployment>(kc, context, {
+  const isRouter = component === ROUTER_COMPONENT || component === names.router;
+  const direct = await readLive<Workload>(kc, context, {
     apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace },
+    kind: isRouter ? 'StatefulSet' : 'Deployment',
+    metadata: { name: isRouter ? names.router : component, namespace },
   });
   if (direct) return direct;
   // A model name (as in the local runtime): the Deployment serving it.
@@ -141,17 +155,18 @@ export async function findDeployment(target: KubeStackTarget, component: string)
   );
 }
 
-/** Waits for the named Deployments of the stack's namespace to roll out. */
+/** Waits for the named Deployments (or StatefulSets: `kind`) of the stack's namespace to roll out. */
 export async function waitDeployments(
   target: KubeStackTarget,
   names: string[],
   options: OperationOptions,
   timeoutMs = 300_000,
+  kind: WorkloadKind = 'Deployment',
 ): Promise<void> {
   await waitForRollouts(
     target.kc,
     target.context,
-    names.map((name) => ({ name, namespace: target.namespace })),
+    names.map((name) => ({ name, namespace: target.namespace, kind })),
     {
       timeoutMs,
       onProgress: options.onProgress,
@@ -179,4 +194,35 @@ export async function assertRouterNodePortFree(target: KubeStackTarget): Promise
   throw new RuntimeError(
     `NodePort ${ROUTER_NODE_PORT}, which the kind cluster maps to this machine, is taken by Service ${ns}/${taken.metadata?.name} — one router per kind cluster: use namespace ${ns} (modelCanary.kubernetes.namespace, or --namespace ${ns}), or stop that one first (model-canary down --runtime kube --namespace ${ns}); nothing was applied`,
   );
+}
+
+/**
+ * A release made before the router ran replicas has a router Deployment beside the new
+ * StatefulSet, selecting the same Pods: delete it. Its event log's volume (`<release>-router-data`)
+ * stays; `down --purge` deletes it with the rest.
+ */
+export async function replaceRouterDeployment(
+  target: KubeStackTarget,
+  progress: (message: string) => void,
+): Promise<void> {
+  const old = await readLive<V1Deployment>(target.kc, target.context, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: target.names.router, namespace: target.namespace },
+  });
+  if (!old) return;
+  progress(
+    `deleting the router Deployment ${target.namespace}/${target.names.router}: the router is a StatefulSet now (the old event log stays in ${target.names.data})`,
+  );
+  await deleteObject(target.kc, target.context, { ...old, apiVersion: 'apps/v1', kind: 'Deployment' });
+}
+
+/** Waits for the router's StatefulSet to roll out, once a router Deployment of an older release is gone. */
+export async function waitRouter(
+  target: KubeStackTarget,
+  options: OperationOptions,
+  timeoutMs?: number,
+): Promise<void> {
+  await replaceRouterDeployment(target, options.onProgress ?? (() => undefined));
+  await waitDeployments(target, [target.names.router], options, timeoutMs, 'StatefulSet');
 }

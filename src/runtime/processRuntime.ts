@@ -20,6 +20,7 @@ import { localRouterConfig } from './localRouterConfig';
 import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
 import { ensureRuntimesOf } from './runtimePackages';
+import { ensureModelEnv } from './modelEnv';
 import { startRouterProcess } from './routerProcess';
 import {
   INGEST_TOKEN_ENV,
@@ -158,9 +159,19 @@ export class ProcessRuntime implements Runtime {
         continue;
       if (running) await stopProcessGroup(running.pid, 2_000);
       const model = models.get(name) as ModelVersion;
+      // A custom runtime with a requirements.txt runs on its own environment (modelEnv.ts).
+      const mlserver = model.requirements
+        ? (
+            await ensureModelEnv(runCommand, env, model.requirements, {
+              cacheDir: this.opts.cacheDir,
+              signal: options.signal,
+              onLine: options.onProgress,
+            })
+          ).mlserver
+        : env.mlserver;
       options.onProgress?.(`starting MLServer for ${name}`);
       const server = await startModelServer({
-        mlserver: env.mlserver,
+        mlserver,
         modelDir: model.dir,
         modelName: name,
         logFile: join(this.dir, 'logs', `${name}.log`),

@@ -62,6 +62,11 @@ export interface Runtime {
   report(experiment: string, options?: OperationOptions): Promise<Report>;
   /** The typed client of this environment's router (reachable from this machine). */
   router(): Promise<RouterClient>;
+  /**
+   * The ingest token feedback and labels carry, where the environment keeps one (Kubernetes: its
+   * Secret); MODEL_CANARY_INGEST_TOKEN wins. Absent: the environment keeps none.
+   */
+  ingestToken?(): Promise<string | undefined>;
   /** The log file of a component ("router" or a model name). */
   logFile(component: string): Promise<string>;
   status(): Promise<EnvironmentStatus>;

@@ -43,6 +43,8 @@ export interface RequestEvent {
   run?: string;
   /** Sampled named features, for drift. */
   inputs?: Record<string, number | string>;
+  /** The first row of the model's input in a graph variant (`drift.modelInput.tensor`), by the reference's columns. */
+  modelInputs?: Record<string, number | string>;
   /** The model's output: class and score of the positive class. */
   outputs?: { predict?: number | string; proba?: number };
   /** Why the request failed, when it did. */

@@ -46,10 +46,19 @@ export interface VariantReport {
   /** Of `requests`, those that came over gRPC (the rest over HTTP); absent in older reports. */
   grpcRequests?: number;
   /**
-   * A graph variant's steps (docs/graphs.md), in the order first seen: the requests that reached
-   * each, its errors and its own latency. Absent for a single model and in older reports.
+   * A graph variant's steps (docs/graphs.md), in the graph's order: the requests that reached
+   * each, its errors and its own latency, and `after`, the steps it reads from (none: the
+   * request). Absent for a single model and in older reports (which have no `after`, in the order
+   * first seen).
    */
-  steps?: { name: string; requests: number; errors: number; errorRate: number; latencyMs: LatencySummary }[];
+  steps?: {
+    name: string;
+    requests: number;
+    errors: number;
+    errorRate: number;
+    latencyMs: LatencySummary;
+    after?: string[];
+  }[];
   /** Requests per second per model-server replica over the run (its load beside its latency); absent in older reports. */
   loadPerReplica?: number;
 }
@@ -153,6 +162,18 @@ export interface DriftReport {
   datasetDrift: boolean;
   /** Bring-your-own Alibi Detect detectors and their verdicts; absent when the experiment names none. */
   detectors?: DetectorsReport;
+  /**
+   * Drift on the model's input in graph variants (`drift.modelInput`): the tensor a transformer
+   * produced, against its own reference, one correction across its columns × variants. Absent
+   * without `drift.modelInput` (and in reports of older versions).
+   */
+  modelInput?: ModelInputDrift;
+}
+
+/** Feature drift of the tensor a graph's model receives (DriftReport.modelInput). */
+export interface ModelInputDrift extends Omit<DriftReport, 'modelInput' | 'detectors' | 'prediction'> {
+  /** The graph reference recorded, e.g. `propensity-features.outputs.features`. */
+  tensor: string;
 }
 
 /**
@@ -303,6 +324,20 @@ export interface RunInfo {
   reason?: string;
 }
 
+/** One replica of the router as the merged report saw it (docs/kubernetes.md, "Replicas: one report"). */
+export interface ReplicaStatus {
+  /** The replica's identity (its Pod name). */
+  name: string;
+  /** Whether the leader read its events at the last try; while false its newer events are missing. */
+  reachable: boolean;
+  /** Epoch ms of the newest event of this replica in the report; absent before its first. */
+  lastEventAt?: number;
+  /** Milliseconds since the report last held everything this replica had logged. */
+  lag: number;
+  /** Why its events could not be read, when they could not. */
+  error?: string;
+}
+
 export interface Report {
   experiment: string;
   generatedAt: string;
@@ -329,6 +364,13 @@ export interface Report {
    * docs/troubleshooting.md, "Quarantined log lines"); absent when there are none.
    */
   eventLog?: { quarantined: number; quarantineFile: string };
+  /**
+   * An earlier run's report is rebuilt from the segments: when retention removed some, this says
+   * which (src/core/log/compacted.ts) and the report misses their events. Absent otherwise.
+   */
+  compacted?: { segments: number; bytes: number; note: string };
   /** Model quality from delayed ground truth, when the experiment declares `spec.metrics.model`. */
   modelMetrics?: ModelMetricsReport;
+  /** The replicas merged into this report (absent from a single router's report). */
+  replicas?: ReplicaStatus[];
 }

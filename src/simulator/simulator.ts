@@ -14,6 +14,8 @@ import { httpSender, type Sender, type V2Request } from './send';
 
 export interface SimulationOptions {
   routerUrl: string;
+  /** The ingest token feedback and labels carry (MODEL_CANARY_INGEST_TOKEN wins). */
+  ingestToken?: string;
   /** How requests are sent (default: JSON over HTTP to `routerUrl`; `grpcSender` for gRPC). */
   sender?: Sender;
   experiment: string;
@@ -115,7 +117,7 @@ export async function simulate(opts: SimulationOptions): Promise<SimulationSumma
   const router = new RouterClient(
     fetchTransport(opts.routerUrl, fetch),
     async () => undefined,
-    async () => process.env[INGEST_TOKEN_ENV],
+    async () => process.env[INGEST_TOKEN_ENV] ?? opts.ingestToken,
   );
   const labels = opts.labels && new DelayedLabels(router, opts.experiment, opts.labels.delayMs);
   const sender = opts.sender ?? httpSender(opts.routerUrl);

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { ProcessRuntime } from '../runtime/processRuntime';
+import { loadEngine } from './engine';
 import type { Runtime } from '../runtime/runtime';
 import type { Config } from './config';
 import { KubeEnvironmentRuntime, kubeRuntimeOptions, type KubeTarget } from './kubeEnvironment';
@@ -69,7 +69,7 @@ export class Environments implements vscode.Disposable {
 
   private localRuntime(): Runtime {
     const settings = this.config.settings;
-    return new ProcessRuntime({
+    return new (loadEngine().ProcessRuntime)({
       workspace: this.workspaceRoot(),
       // dist/extension.js and dist/router.js sit side by side in the package.
       routerScript: join(__dirname, 'router.js'),

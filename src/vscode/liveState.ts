@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import type { EnvironmentStatus } from '../runtime/runtime';
-import { experimentRuns, type ExperimentRuns } from '../operations/runs';
+import type { ExperimentRuns } from '../operations/runs';
+import { loadEngine } from './engine';
 import type { Report } from '../shared/report';
 import type { Config } from './config';
 import type { Environments } from './environments';
@@ -85,7 +86,9 @@ export class LiveState implements vscode.Disposable {
             const current =
               known && known.current === (report.run?.id ?? null)
                 ? known
-                : await experimentRuns(runtime, { experiment: exp.name }).catch(() => known);
+                : await loadEngine()
+                    .experimentRuns(runtime, { experiment: exp.name })
+                    .catch(() => known);
             if (current) runs.set(exp.name, current);
           } catch (err) {
             error = (err as Error).message;

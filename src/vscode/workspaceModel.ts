@@ -3,7 +3,8 @@
  * model-settings.json or YAML file changes, with problems published as diagnostics.
  */
 import * as vscode from 'vscode';
-import { scanWorkspace, type WorkspaceScan } from '../core/workspace/discover';
+import type { WorkspaceScan } from '../core/workspace/discover';
+import { loadEngine } from './engine';
 
 export class WorkspaceModel implements vscode.Disposable {
   private scans: WorkspaceScan[] = [];
@@ -49,7 +50,7 @@ export class WorkspaceModel implements vscode.Disposable {
     const folders = vscode.workspace.workspaceFolders ?? [];
     const started = Date.now();
     this.scans = await Promise.all(
-      folders.filter((f) => f.uri.scheme === 'file').map((f) => scanWorkspace(f.uri.fsPath)),
+      folders.filter((f) => f.uri.scheme === 'file').map((f) => loadEngine().scanWorkspace(f.uri.fsPath)),
     );
     this.publishDiagnostics();
     const models = this.scans.reduce((n, s) => n + s.models.length, 0);

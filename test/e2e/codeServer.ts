@@ -241,10 +241,12 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const folder = path.join(root, 'workspace', path.basename(source));
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  // Without the state a local run of the demo leaves there (its event log would replay into this run).
+  // Without the state a local run of the demo leaves there (its event log would replay into this run),
+  // and without the pipeline experiment: the palette flows here deploy the workspace's one
+  // experiment, which a second one would turn into a quick pick.
   fs.cpSync(source, folder, {
     recursive: true,
-    filter: (src) => path.basename(src) !== '.model-canary',
+    filter: (src) => !['.model-canary', 'propensity-pipeline.yaml'].includes(path.basename(src)),
   });
 
   const settingsFile = path.join(userDataDir, 'User', 'settings.json');

@@ -89,9 +89,10 @@ export interface PodSpec {
   volumes: ({ name: string } & Record<string, unknown>)[];
 }
 
-/** The Pod template's spec of a Deployment. */
+/** The Pod template's spec of a Deployment or StatefulSet (the router). */
 export function podSpecOf(deployment: KubeObject | undefined): PodSpec {
-  if (!deployment || deployment.kind !== 'Deployment') throw new Error('not a Deployment');
+  if (!deployment || (deployment.kind !== 'Deployment' && deployment.kind !== 'StatefulSet'))
+    throw new Error('not a Deployment or StatefulSet');
   return (deployment as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
 }
 

@@ -2,7 +2,8 @@
  * What a cluster adds around the router, for a real kube-apiserver without nodes:
  *
  * - a kubelet loop that copies the experiments ConfigMap into a folder — late, `kubeletDelayMs`
- *   after each change, like a kubelet's volume sync — and the admin-token Secret into a file;
+ *   after each change, like a kubelet's volume sync — and the token Secret's keys (admin and
+ *   ingest token) into files;
  * - the real router process on this machine (`--kube-configmap`), watching its ConfigMap through
  *   the API server;
  * - a Pod object for it (the router's labels, Running, podIP = this machine's non-loopback
@@ -15,7 +16,7 @@
  * `paths: 'pod'` the config keeps the Pod's defaults (what the extension deploys), which a process
  * outside a Pod cannot use; the router then reads the API server through a loopback view that
  * plays the Pod's mount namespace: in the router's ConfigMap, as the router alone sees it, `listen`
- * becomes the stand-in's port and `dataDir`, `adminTokenFile` and each `experimentFile` move into
+ * becomes the stand-in's port and `dataDir`, `adminTokenFile`, `ingestTokenFile` and each `experimentFile` move into
  * the stand-in's folders (file names kept). Nothing in the cluster is rewritten, and the router's
  * reloads (the runtime's reload markers are comments) come through unchanged.
  */
@@ -28,7 +29,13 @@ import * as path from 'node:path';
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { kubeRequest, readLive, serverSideApply, statusMessage } from '../../src/kube';
-import { ROUTER_CONFIG_KEY, routerSelector, stackNames } from '../../src/manifests';
+import {
+  ADMIN_TOKEN_KEY,
+  INGEST_TOKEN_KEY,
+  ROUTER_CONFIG_KEY,
+  routerSelector,
+  stackNames,
+} from '../../src/manifests';
 import type { KubeApiServer } from './kubeApiServer';
 import { startRouter, type RunningRouter } from './router';
 
@@ -122,9 +129,10 @@ export async function kubeRouterStandIn(opts: KubeRouterStandInOptions): Promise
       kubelet.holdSecret = hold;
     },
     async startRouter() {
-      // The router reads adminTokenFile at start: wait for the kubelet's first copy of the Secret.
-      const tokenFile = path.join(paths.adminDir, 'token');
-      for (let i = 0; !fs.existsSync(tokenFile); i++) {
+      // The router reads adminTokenFile and ingestTokenFile at start: wait for the kubelet's first
+      // copy of the Secret.
+      const tokenFiles = [ADMIN_TOKEN_KEY, INGEST_TOKEN_KEY].map((k) => path.join(paths.adminDir, k));
+      for (let i = 0; !tokenFiles.every((f) => fs.existsSync(f)); i++) {
         if (i > 100) throw new Error(`the admin-token Secret ${ns}/${names.adminToken} never arrived`);
         await sleep(100);
       }
@@ -245,12 +253,14 @@ function kubeletLoop(
     readLive<T>(kc, context, { apiVersion, kind, metadata: { name, namespace: ns } }).catch(() => undefined);
   const loop = (async () => {
     while (running) {
-      const token = (await read<V1Secret>('v1', 'Secret', names.adminToken))?.data?.token;
-      // Atomically, as a kubelet swaps a Secret volume: the router re-reads the file on every admin
-      // request and at start, and must never see it truncated half-way through a write.
-      if (token && !state.holdSecret) {
-        const file = path.join(paths.adminDir, 'token');
-        const value = Buffer.from(token, 'base64');
+      const data = (await read<V1Secret>('v1', 'Secret', names.adminToken))?.data ?? {};
+      // Every key (the admin token, the ingest token), atomically, as a kubelet swaps a Secret
+      // volume: the router re-reads the admin token on every admin request and at start, and must
+      // never see it truncated half-way through a write.
+      for (const [key, encoded] of Object.entries(data)) {
+        if (state.holdSecret) break;
+        const file = path.join(paths.adminDir, key);
+        const value = Buffer.from(encoded, 'base64');
         const current = await fs.promises.readFile(file).catch(() => undefined);
         if (!current?.equals(value)) {
           await fs.promises.writeFile(`${file}.tmp`, value);
@@ -369,8 +379,8 @@ export function asOutsideThePod(
   doc.set('listen', `${host}:${port}`);
   if (doc.has('dataDir'))
     doc.set('dataDir', path.join(paths.dataDir, path.basename(String(doc.get('dataDir')))));
-  if (doc.has('adminTokenFile'))
-    doc.set('adminTokenFile', path.join(paths.adminDir, path.basename(String(doc.get('adminTokenFile')))));
+  for (const key of ['adminTokenFile', 'ingestTokenFile'])
+    if (doc.has(key)) doc.set(key, path.join(paths.adminDir, path.basename(String(doc.get(key)))));
   const experiments = doc.get('experiments');
   if (isSeq(experiments))
     for (const e of experiments.items)

@@ -67,11 +67,13 @@ export async function startRouter(
     cwd?: string;
     /** Another copy of the bundle to run (e.g. one unpacked from the bundle ConfigMap). */
     script?: string;
+    /** Flags for node itself (`--cpu-prof` is not allowed in NODE_OPTIONS). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<RunningRouter> {
   ensureRouterBuilt();
   const args = opts.args ?? ['--config', configFile];
-  const proc = spawn(process.execPath, [opts.script ?? ROUTER_BUNDLE, ...args], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script ?? ROUTER_BUNDLE, ...args], {
     cwd: opts.cwd ?? join(configFile, '..'),
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

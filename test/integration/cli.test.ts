@@ -138,7 +138,15 @@ describe('model-canary CLI (dist/cli.js)', () => {
     const out = JSON.parse(res.stdout) as { models: { name: string }[]; problems: unknown[] };
     assert.deepEqual(
       out.models.map((m) => m.name),
-      ['propensity-v1', 'propensity-v2', 'propensity-v3', 'propensity-xgb'],
+      [
+        'offer-decision',
+        'propensity-features',
+        'propensity-v1-encoded',
+        'propensity-v1',
+        'propensity-v2',
+        'propensity-v3',
+        'propensity-xgb',
+      ],
     );
     assert.deepEqual(out.problems, []);
   });

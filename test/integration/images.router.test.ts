@@ -30,7 +30,7 @@ describe('the router image serves the dashboard with its assets (docker run)', f
 
   it('runs the router Pod’s command and answers the readiness probe, the page, webview.js and the stylesheet', async () => {
     const objects = await sampleKindStack({ image: names.router });
-    const deployment = objectOf(objects, 'Deployment', 'model-canary-router');
+    const deployment = objectOf(objects, 'StatefulSet', 'model-canary-router');
     const pod = podSpecOf(deployment);
     const container = pod.containers[0]!;
     assert.equal(container.image, names.router);
@@ -45,6 +45,7 @@ describe('the router image serves the dashboard with its assets (docker run)', f
     for (const [key, text] of Object.entries(file(objects, 'model-canary-experiments')))
       await writeFile(join(dirs.experiments, key), text);
     await writeFile(join(dirs.admin, 'token'), randomBytes(24).toString('hex'));
+    await writeFile(join(dirs.admin, 'ingest-token'), randomBytes(24).toString('hex'));
     await writeFile(
       join(dirs.config, 'router.yaml'),
       file(objects, 'model-canary-router-config')[ROUTER_CONFIG_KEY]!,

@@ -55,6 +55,11 @@ describe('the router reads its experiment files through the API server (real kub
     await fs.promises.writeFile(config.adminTokenFile as string, randomBytes(24).toString('hex'), {
       mode: 0o600,
     });
+    // The ingest token the same Secret volume holds.
+    config.ingestTokenFile = path.join(tmp, 'ingest-token');
+    await fs.promises.writeFile(config.ingestTokenFile as string, randomBytes(24).toString('hex'), {
+      mode: 0o600,
+    });
     assert.match(
       config.experiments[0]!.experimentFile,
       /^\/etc\/model-canary\/experiments\/propensity\.yaml$/,

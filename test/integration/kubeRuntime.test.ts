@@ -15,6 +15,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { V1Secret } from '@kubernetes/client-node';
 import { kubeRequest, loadKubeConfig, readLive } from '../../src/kube';
 import { routerSelector, stackNames } from '../../src/manifests';
+import { postLabels } from '../../src/operations/label';
 import { KubeRuntime } from '../../src/runtime/kubeRuntime';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
 import { fakeDeploymentController } from '../harness/kubeFakeController';
@@ -129,6 +130,20 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     const again = await runtime.up();
     assert.equal(again.up, true, 'up is idempotent');
 
+    // `up` says how an application passes the ingest token (model-canary reads the Secret itself).
+    assert.ok(
+      progress.some((m) =>
+        m.includes(
+          "export MODEL_CANARY_INGEST_TOKEN=$(kubectl --context cluster -n mc-runtime get secret model-canary-router-admin -o jsonpath='{.data.ingest-token}' | base64 -d)",
+        ),
+      ),
+      progress.join('\n'),
+    );
+
+    // A replica's event log with a line that is not an event: the router quarantines it at start.
+    const logDir = path.join(cluster!.paths.dataDir, 'data');
+    await fs.promises.mkdir(logDir, { recursive: true });
+    await fs.promises.writeFile(path.join(logDir, 'events-00000001.jsonl'), 'null\n');
     // The stand-ins: the router process on this machine, and the endpoints a cluster would fill in.
     await cluster!.startRouter();
   });
@@ -177,6 +192,63 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     );
     // The experiment file reached the router: the report carries its guardrails and drift settings.
     assert.ok(report.guardrails.length > 0, JSON.stringify(report.guardrails));
+  });
+
+  it("status shows each router replica's quarantined event-log lines, read through the Pod proxy", async function () {
+    const router = (await runtime.status()).components.find((c) => c.name === 'router');
+    assert.equal(router?.state, 'ready');
+    assert.match(
+      router?.detail ?? '',
+      /^model-canary-router-0: 1 event-log lines quarantined \(.*\/quarantine\.jsonl\) — copy the log out and check it: `kubectl --context cluster -n mc-runtime cp model-canary-router-0:.*\/data \.\/model-canary-router-0-log`, then `model-canary log check \.\/model-canary-router-0-log`$/,
+    );
+  });
+
+  it("feedback and labels need the ingest token on Kubernetes: refused without it (401, nothing recorded), accepted from label with the Secret's token", async function () {
+    // A request the router served (its upstream is not reachable here: it answers 502 and logs it).
+    const infer = await fetch(`http://${cluster!.address}:${port}/v2/models/propensity/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user-id': 'u-ingest' },
+      body: JSON.stringify({ inputs: [{ name: 'age', shape: [1], datatype: 'FP64', data: [41] }] }),
+    });
+    const requestId = infer.headers.get('x-request-id');
+    assert.ok(requestId, `the router names the request (HTTP ${infer.status})`);
+    const before = await runtime.report('propensity');
+    const post = (body: object) =>
+      kubeRequest(
+        kc,
+        CONTEXT,
+        `/api/v1/namespaces/${NS}/services/model-canary-router:http/proxy/api/v1/experiments/propensity/labels`,
+        {
+          method: 'POST',
+          contentType: 'application/json',
+          body: JSON.stringify(body),
+        },
+      );
+    const refused = await post({ requestId, label: 1 });
+    assert.equal(refused.status, 401, refused.text);
+    assert.match(refused.text, /missing ingest token for propensity/);
+    const feedback = await kubeRequest(
+      kc,
+      CONTEXT,
+      `/api/v1/namespaces/${NS}/services/model-canary-router:http/proxy/api/v1/experiments/propensity/feedback`,
+      {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({ requestId, metric: 'conversion', value: 1 }),
+      },
+    );
+    assert.equal(feedback.status, 401, feedback.text);
+    const after = await runtime.report('propensity');
+    assert.deepEqual(
+      JSON.stringify(after.variants.map((v) => v.feedback)),
+      JSON.stringify(before.variants.map((v) => v.feedback)),
+    );
+    // The runtime reads the token from the Secret and sends it.
+    const token = await runtime.ingestToken();
+    assert.ok(token && token.length >= 16);
+    assert.equal(fs.readFileSync(path.join(cluster!.paths.adminDir, 'ingest-token'), 'utf8'), token);
+    const labelled = await postLabels(runtime, { experiment: 'propensity', requestId, label: '1' });
+    assert.equal(labelled.accepted, 1);
   });
 
   it('the verbs scenario (partial split, promote candidate, roll back) leaves what it leaves on local processes', async function () {
@@ -234,6 +306,35 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       contentType: 'application/merge-patch+json',
       body: JSON.stringify({ data: { token: secret.data.token } }),
     });
+    cluster!.holdSecret = false;
+  });
+
+  it('up adds an ingest token to a Secret made before there was one, and keeps its admin token', async function () {
+    const read = () =>
+      readLive<V1Secret>(kc, CONTEXT, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: stackNames().adminToken, namespace: NS },
+      });
+    const before = await read();
+    cluster!.holdSecret = true;
+    const removed = await kubeRequest(
+      kc,
+      CONTEXT,
+      `/api/v1/namespaces/${NS}/secrets/${stackNames().adminToken}`,
+      {
+        method: 'PATCH',
+        contentType: 'application/json-patch+json',
+        body: JSON.stringify([{ op: 'remove', path: '/data/ingest-token' }]),
+      },
+    );
+    assert.equal(removed.status, 200, removed.text);
+    assert.equal((await read())?.data?.['ingest-token'], undefined);
+    await runtime.up();
+    const after = await read();
+    assert.equal(after?.data?.token, before?.data?.token, 'the admin token is kept');
+    assert.ok(after?.data?.['ingest-token'], 'a new ingest token');
+    assert.notEqual(after?.data?.['ingest-token'], before?.data?.['ingest-token']);
     cluster!.holdSecret = false;
   });
 

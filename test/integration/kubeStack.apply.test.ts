@@ -5,6 +5,7 @@ import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment } from '@k
 import {
   applyObjects,
   ApplyConflictError,
+  deleteObject,
   previewApply,
   readLive,
   RolloutError,
@@ -55,9 +56,19 @@ describe('the serving stack on a real kube-apiserver', function () {
     router: { bundle },
   });
 
+  const requestsStack = (): StackOptions => ({
+    ...remoteStack(),
+    namespace: 'mc-hpa',
+    autoscaling: { mode: 'requests' },
+  });
+
   for (const [label, opts] of [
     ['kind (NodePort, models from the node mount)', kindStack],
-    ['remote (ClusterIP, models fetched over HTTPS)', remoteStack],
+    ['remote (ClusterIP, models fetched over HTTPS, CPU autoscalers)', remoteStack],
+    [
+      'remote, autoscaled on requests (HPAs on custom and external metrics, prometheus-adapter with its APIServices)',
+      requestsStack,
+    ],
   ] as const) {
     it(`applies every object of the ${label} stack by server-side apply, and re-applying changes nothing`, async function () {
       const objects = buildStack([input], opts()) as KubernetesObject[];
@@ -67,9 +78,10 @@ describe('the serving stack on a real kube-apiserver', function () {
         'ServiceAccount',
         'Role',
         'RoleBinding',
-        'PersistentVolumeClaim',
         'ConfigMap',
         'Service',
+        'StatefulSet',
+        'PodDisruptionBudget',
         'Deployment',
       ])
         assert.ok(kinds.has(k), `the stack has a ${k}`);
@@ -85,7 +97,10 @@ describe('the serving stack on a real kube-apiserver', function () {
         for (const l of LABELS)
           assert.ok(l in (live.metadata?.labels ?? {}), `${o.kind} ${o.metadata?.name} has label ${l}`);
         assert.deepEqual(
-          (live.metadata?.managedFields ?? []).map((m) => `${m.manager}/${m.operation}`),
+          // The API server writes an APIService's availability itself, through its status.
+          (live.metadata?.managedFields ?? [])
+            .filter((m) => m.subresource !== 'status')
+            .map((m) => `${m.manager}/${m.operation}`),
           ['model-canary/Apply'],
         );
       }
@@ -107,6 +122,60 @@ describe('the serving stack on a real kube-apiserver', function () {
       assert.equal(preview.diff, '', 'a dry run of the same stack shows no difference');
     });
   }
+
+  it('the autoscaled stack stored its HPAs, budgets and the adapter as written (autoscaling/v2, policy/v1, apiregistration/v1)', async function () {
+    const objects = buildStack([input], requestsStack()) as KubernetesObject[];
+    const hpa = await readLive<
+      KubernetesObject & { spec: { metrics: { type: string }[]; scaleTargetRef: object } }
+    >(kc, CONTEXT, {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'propensity-v2', namespace: 'mc-hpa' },
+    });
+    assert.deepEqual(
+      hpa?.spec.metrics.map((m) => m.type),
+      ['External'],
+    );
+    const router = await readLive<
+      KubernetesObject & { spec: { metrics: { type: string }[]; scaleTargetRef: object } }
+    >(kc, CONTEXT, {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'model-canary-router', namespace: 'mc-hpa' },
+    });
+    assert.deepEqual(
+      { ...router?.spec.scaleTargetRef },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        name: 'model-canary-router',
+      },
+    );
+    assert.deepEqual(
+      router?.spec.metrics.map((m) => m.type),
+      ['Pods'],
+    );
+    const apiServices = objects.filter((o) => o.kind === 'APIService');
+    assert.deepEqual(
+      apiServices.map((o) => o.metadata?.name),
+      ['v1beta1.custom.metrics.k8s.io', 'v1beta1.external.metrics.k8s.io'],
+    );
+    for (const o of apiServices) {
+      const live = await readLive<
+        KubernetesObject & { spec: { service: { name: string; namespace: string } } }
+      >(kc, CONTEXT, o);
+      assert.deepEqual(
+        { ...live?.spec.service },
+        {
+          name: 'model-canary-prometheus-adapter',
+          namespace: 'mc-hpa',
+          port: 443,
+        },
+      );
+    }
+    // No adapter answers here: unregister it, so the API server's discovery stays whole for the tests after.
+    for (const o of apiServices) await deleteObject(kc, CONTEXT, o);
+  });
 
   it('the kind stack exposes the router on NodePort 30090 and mounts each model from /models', async function () {
     const ns = 'mc-kind';

@@ -3,11 +3,20 @@
 // KubeRuntime's status and down see the stack it belongs to.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import type { KubeConfig, KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1ConfigMap, V1StatefulSet } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { applyObjects, kubeRequest, listObjects, setRouterWeights } from '../../src/kube';
+import {
+  applyObjects,
+  kubeRequest,
+  listObjects,
+  readAdminToken,
+  readIngestToken,
+  setRouterWeights,
+} from '../../src/kube';
+import { applyWithAdminToken } from '../../src/kube/adminToken';
+import { postLabels } from '../../src/operations/label';
+import { simulateTraffic } from '../../src/operations/simulate';
 import {
   buildStack,
   releaseSelector,
@@ -20,6 +29,7 @@ import { KubeRuntime } from '../../src/runtime/kubeRuntime';
 import type { KubeApiServer } from '../harness/kubeApiServer';
 import { freePort, hostAddress, publishRouterPod, routerKubeArgs } from '../harness/kubeRouterStandIn';
 import { startRouter, type RunningRouter } from '../harness/router';
+import { startUpstream, type Upstream } from '../harness/upstream';
 import { CONTEXT, startServingStackApi, type ServingStackApi } from '../harness/servingStackApi';
 import { SAMPLE_MODELS } from '../harness/tools';
 
@@ -46,6 +56,7 @@ describe('the serving stack on a real kube-apiserver', function () {
     let routerPort: number;
     let stack: StackOptions;
     let runtime: KubeRuntime;
+    let upstreams: Upstream[] = [];
 
     before(async function () {
       // Paths the router can use on this machine instead of the Pod's mounts.
@@ -71,13 +82,27 @@ describe('the serving stack on a real kube-apiserver', function () {
       );
       config.listen = `0.0.0.0:${routerPort}`;
       config.dataDir = dataDir;
-      // The admin token the Secret volume would hold in a Pod.
-      config.adminTokenFile = path.join(tmp, 'admin-token');
-      await fs.promises.writeFile(config.adminTokenFile, randomBytes(24).toString('hex'), { mode: 0o600 });
+      // The tokens the Secret volume would hold in a Pod: the files of the Secret `up` makes.
+      config.adminTokenFile = path.join(tmp, 'token');
+      config.ingestTokenFile = path.join(tmp, 'ingest-token');
       config.experiments[0].experimentFile = path.join(expDir, 'propensity.yaml');
+      // The model servers: V2 servers on this machine instead of the in-cluster Services.
+      upstreams = await Promise.all([startUpstream(), startUpstream(), startUpstream()]);
+      config.experiments[0].variants.forEach((v: { url: string; grpc?: string }, i: number) => {
+        v.url = upstreams[i]!.url;
+        delete v.grpc;
+      });
+      config.experiments[0].mirror.url = upstreams[2]!.url;
       const idx = objects.findIndex((o) => o.metadata?.name === names.routerConfig);
       objects[idx] = routerConfigMap(config, stack) as KubernetesObject;
-      await applyObjects(kc, CONTEXT, objects);
+      await applyWithAdminToken(kc, CONTEXT, objects, stack);
+      const secret = { namespace: ns };
+      await fs.promises.writeFile(config.adminTokenFile, (await readAdminToken(kc, CONTEXT, secret))!, {
+        mode: 0o600,
+      });
+      await fs.promises.writeFile(config.ingestTokenFile, (await readIngestToken(kc, CONTEXT, secret))!, {
+        mode: 0o600,
+      });
 
       router = await startRouter(path.join(tmp, 'unused.yaml'), {
         cwd: tmp,
@@ -94,6 +119,7 @@ describe('the serving stack on a real kube-apiserver', function () {
 
     after(async function () {
       await router?.stop();
+      await Promise.all(upstreams.map((u) => u.close()));
     });
 
     const reportWeights = async (url: string): Promise<Record<string, number>> => {
@@ -159,6 +185,43 @@ describe('the serving stack on a real kube-apiserver', function () {
       );
     });
 
+    it('simulate and label reach the router with the ingest token of its Secret; without it feedback is refused (401)', async function () {
+      this.timeout(60_000);
+      // Without the token: refused through the service proxy, as from any client in the cluster.
+      const refused = await kubeRequest(
+        kc,
+        CONTEXT,
+        `/api/v1/namespaces/${ns}/services/model-canary-router:http/proxy/api/v1/experiments/propensity/feedback`,
+        {
+          method: 'POST',
+          contentType: 'application/json',
+          body: JSON.stringify({ requestId: 'r-1', metric: 'conversion', value: 1 }),
+        },
+      );
+      assert.equal(refused.status, 401, refused.text);
+      assert.match(refused.text, /missing ingest token for propensity/);
+      const summary = await simulateTraffic(runtime, {
+        experiment: input.experiment,
+        requests: 60,
+        rps: 200,
+        labelDelayMs: 0,
+        routerUrl: router!.url,
+      });
+      assert.equal(summary.ok, 60, summary.firstError);
+      assert.ok(summary.feedbackSent > 0, JSON.stringify(summary));
+      assert.equal(summary.feedbackFailed, 0, summary.firstError);
+      assert.ok((summary.labelsSent ?? 0) > 0, JSON.stringify(summary));
+      assert.equal(summary.labelsFailed, 0, summary.firstError);
+      const report = await runtime.report('propensity');
+      assert.ok(
+        report.variants.some((v) => (v.feedback.conversion?.count ?? 0) > 0),
+        'the feedback was recorded',
+      );
+      const requestId = upstreams[0]!.calls.at(-1)?.requestId ?? upstreams[1]!.calls.at(-1)!.requestId!;
+      const labelled = await postLabels(runtime, { experiment: 'propensity', requestId, label: '0' });
+      assert.equal(labelled.accepted, 1);
+    });
+
     it('status lists the router and model servers; down deletes them by label and keeps the event log volume', async function () {
       const status = await runtime.status();
       assert.equal(status.runtime, 'kubernetes');
@@ -177,25 +240,30 @@ describe('the serving stack on a real kube-apiserver', function () {
         status.experiments.map((e) => e.name),
         ['propensity'],
       );
+      // Each replica's claim, as the StatefulSet controller (not running here) makes it from the template.
+      const sts = (await listObjects<V1StatefulSet>(kc, CONTEXT, 'apps/v1', 'StatefulSet', ns))[0]!;
+      const template = sts.spec!.volumeClaimTemplates![0]!;
+      for (const i of [0, 1])
+        await applyObjects(kc, CONTEXT, [
+          {
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: { ...template.metadata, name: `data-${sts.metadata!.name}-${i}`, namespace: ns },
+            spec: template.spec,
+          } as KubernetesObject,
+        ]);
       await runtime.down();
-      const left = await listObjects(
-        kc,
-        CONTEXT,
-        'apps/v1',
-        'Deployment',
-        ns,
-        releaseSelector('model-canary'),
-      );
-      assert.deepEqual(left, []);
-      const pvcs = await listObjects(
-        kc,
-        CONTEXT,
-        'v1',
-        'PersistentVolumeClaim',
-        ns,
-        releaseSelector('model-canary'),
-      );
-      assert.equal(pvcs.length, 1);
+      for (const kind of ['Deployment', 'StatefulSet'])
+        assert.deepEqual(
+          await listObjects(kc, CONTEXT, 'apps/v1', kind, ns, releaseSelector('model-canary')),
+          [],
+          kind,
+        );
+      const claims = async () =>
+        (await listObjects(kc, CONTEXT, 'v1', 'PersistentVolumeClaim', ns, releaseSelector('model-canary')))
+          .map((c) => c.metadata?.name)
+          .sort();
+      assert.deepEqual(await claims(), ['data-model-canary-router-0', 'data-model-canary-router-1']);
       const res = await kubeRequest(kc, CONTEXT, `/api/v1/namespaces/${ns}/configmaps`);
       assert.doesNotMatch(res.text, /model-canary-router-config/);
     });

@@ -48,7 +48,7 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
     await chmod(dirOf('app'), 0o777); // an emptyDir of a Pod with fsGroup: writable by user 1000
     await chmod(dirOf('data'), 0o777);
     objects = await sampleKindStack({ bundle: await readRouterBundle(ROUTER_BUNDLE) });
-    pod = podSpecOf(objectOf(objects, 'Deployment', 'model-canary-router'));
+    pod = podSpecOf(objectOf(objects, 'StatefulSet', 'model-canary-router'));
     // The ConfigMap volume: one file per binaryData key (and the kubelet's own `..data` entry,
     // which the script must not read).
     const cm = objectOf(objects, 'ConfigMap', 'model-canary-router-bundle');
@@ -62,6 +62,7 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
     for (const [key, text] of Object.entries(experiments))
       await writeFile(join(dirOf('experiments'), key), text);
     await writeFile(join(dirOf('admin'), 'token'), randomBytes(24).toString('hex'));
+    await writeFile(join(dirOf('admin'), 'ingest-token'), randomBytes(24).toString('hex'));
   });
 
   after(async () => {
@@ -112,11 +113,13 @@ describe('the router bundle ConfigMap unpacked by the init container serves the 
       listen: string;
       dataDir: string;
       adminTokenFile: string;
+      ingestTokenFile: string;
       experiments: { experimentFile: string }[];
     };
     config.listen = '127.0.0.1:0';
     config.dataDir = dirOf('data');
     config.adminTokenFile = join(dirOf('admin'), 'token');
+    config.ingestTokenFile = join(dirOf('admin'), 'ingest-token');
     for (const e of config.experiments)
       e.experimentFile = join(dirOf('experiments'), e.experimentFile.split('/').pop()!);
     const configFile = join(dirOf('config'), 'router.yaml');

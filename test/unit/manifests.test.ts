@@ -30,7 +30,7 @@ const podOf = (o: KubeObject | undefined): Pod =>
   (o as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec;
 
 describe('stack manifests (pure builders)', () => {
-  it('builds the namespace, the router with its RBAC, storage and config, and a server per variant and the shadow', () => {
+  it('builds the namespace, the router (a StatefulSet) with its RBAC, config, Services and budget, and a server per variant and the shadow (autoscaling off on kind)', () => {
     const objects = buildStack([input], kind);
     assert.deepEqual(
       objects.map((o) => `${o.kind}/${o.metadata.name}`),
@@ -39,18 +39,22 @@ describe('stack manifests (pure builders)', () => {
         'ServiceAccount/model-canary-router',
         'Role/model-canary-router',
         'RoleBinding/model-canary-router',
-        'PersistentVolumeClaim/model-canary-router-data',
         'ConfigMap/model-canary-router-bundle',
         'ConfigMap/model-canary-experiments',
         'ConfigMap/model-canary-router-config',
         'Service/model-canary-router',
-        'Deployment/model-canary-router',
+        'Service/model-canary-router-peers',
+        'StatefulSet/model-canary-router',
+        'PodDisruptionBudget/model-canary-router',
         'Deployment/propensity-v1',
         'Service/propensity-v1',
+        'PodDisruptionBudget/propensity-v1',
         'Deployment/propensity-v2',
         'Service/propensity-v2',
+        'PodDisruptionBudget/propensity-v2',
         'Deployment/propensity-v3',
         'Service/propensity-v3',
+        'PodDisruptionBudget/propensity-v3',
       ],
     );
   });
@@ -136,7 +140,7 @@ describe('stack manifests (pure builders)', () => {
 
   it('the router: Node image, bundle unpacked from a gzipped ConfigMap, watching its ConfigMap; NodePort on kind only', () => {
     const kindObjects = byRef(buildStack([input], kind));
-    const pod = podOf(kindObjects.get('Deployment/model-canary-router'));
+    const pod = podOf(kindObjects.get('StatefulSet/model-canary-router'));
     assert.equal(pod.containers[0]!.image, DEFAULT_IMAGES.node);
     assert.deepEqual(pod.containers[0]!.command, [
       'node',
@@ -167,6 +171,20 @@ describe('stack manifests (pure builders)', () => {
         resourceNames: ['model-canary-router-config', 'model-canary-experiments'],
         verbs: ['get', 'list', 'watch'],
       },
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['model-canary-router-config'],
+        verbs: ['update', 'patch'],
+      },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['model-canary-router'],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     ]);
   });
 
@@ -175,14 +193,14 @@ describe('stack manifests (pure builders)', () => {
       buildStack([input], { ...kind, router: { image: 'registry.example.com/model-canary-router:0.1.0' } }),
     );
     assert.equal(objects.get('ConfigMap/model-canary-router-bundle'), undefined);
-    const pod = podOf(objects.get('Deployment/model-canary-router'));
+    const pod = podOf(objects.get('StatefulSet/model-canary-router'));
     assert.equal(pod.containers[0]!.image, 'registry.example.com/model-canary-router:0.1.0');
     assert.equal(pod.initContainers, undefined);
     assert.throws(() => buildStack([input], { ...kind, router: { image: 'router:latest' } }), /not pinned/);
     assert.throws(() => buildStack([input], { ...kind, router: {} }), /router bundle/);
   });
 
-  it('the router config routes each variant to its Service, with the weights of a plan, and its admin token from the mounted Secret', () => {
+  it('the router config routes each variant to its Service, with the weights of a plan, and its admin and ingest tokens from the mounted Secret', () => {
     const objects = byRef(buildStack([{ ...input, weights: { v1: 75, v2: 25 } }], remote));
     const cm = objects.get('ConfigMap/model-canary-router-config');
     const config = parse((cm!.data as Record<string, string>)['router.yaml']!);
@@ -201,8 +219,12 @@ describe('stack manifests (pure builders)', () => {
     // The token's value is never in the manifests: the config names the file the Secret provides.
     assert.equal(config.adminToken, undefined);
     assert.equal(config.adminTokenFile, '/etc/model-canary/admin/token');
+    // The router listens beyond loopback: feedback and labels need the ingest token, from the same Secret.
+    assert.equal(config.ingestToken, undefined);
+    assert.equal(config.ingestTokenFile, '/etc/model-canary/admin/ingest-token');
+    assert.equal(config.requireIngestToken, true);
     assert.ok(![...objects.keys()].some((k) => k.startsWith('Secret/')), 'no Secret among the stack objects');
-    const pod = podOf(objects.get('Deployment/model-canary-router'));
+    const pod = podOf(objects.get('StatefulSet/model-canary-router'));
     assert.deepEqual(
       pod.volumes.find((v) => v.name === 'admin'),
       { name: 'admin', secret: { secretName: 'model-canary-router-admin', defaultMode: 0o440 } },
@@ -272,6 +294,8 @@ describe('stack manifests (pure builders)', () => {
       data: 'demo-router-data',
       adminToken: 'demo-router-admin',
       alertSecrets: 'demo-router-alerts',
+      routerPeers: 'demo-router-peers',
+      adapter: 'demo-prometheus-adapter',
     });
   });
 

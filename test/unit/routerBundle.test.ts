@@ -30,7 +30,7 @@ const models = ['m1', 'm2'].map((name) => ({ name, folder: name, files: ['model-
 
 const binaryData = (cm: KubeObject) => cm.binaryData as Record<string, string>;
 const unpack = (objects: KubeObject[]) => {
-  const router = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'model-canary-router')!;
+  const router = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'model-canary-router')!;
   const spec = (router as unknown as { spec: { template: { spec: Record<string, unknown> } } }).spec.template
     .spec as { initContainers: { command: string[]; args: string[] }[] };
   return spec.initContainers[0]!;
@@ -58,7 +58,7 @@ describe('the router bundle ConfigMap', () => {
     assert.notEqual(b.sha256, a.sha256);
     const podAnnotation = (objects: KubeObject[]) =>
       JSON.stringify(
-        objects.find((o) => o.metadata.name === 'model-canary-router' && o.kind === 'Deployment'),
+        objects.find((o) => o.metadata.name === 'model-canary-router' && o.kind === 'StatefulSet'),
       );
     const input = { experiment, models };
     assert.equal(podAnnotation(buildStack([input], kind)), podAnnotation(buildStack([input], kind)));

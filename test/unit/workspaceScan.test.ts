@@ -16,20 +16,27 @@ describe('workspace discovery', () => {
 
   afterEach(() => rm(ws, { recursive: true, force: true }));
 
-  it('finds the four sample model versions and the propensity experiment, without problems', async () => {
+  it('finds the sample model versions, the pipeline steps and both experiments, without problems', async () => {
     const scan = await scanWorkspace(ws);
     assert.deepEqual(
       scan.models.map((m) => [m.name, m.implementation]),
       [
+        ['offer-decision', 'offer.OfferDecision'],
+        ['propensity-features', 'features.FeatureTransformer'],
+        ['propensity-v1-encoded', 'mlserver_sklearn.SKLearnModel'],
         ['propensity-v1', 'mlserver_sklearn.SKLearnModel'],
         ['propensity-v2', 'mlserver_sklearn.SKLearnModel'],
         ['propensity-v3', 'mlserver_sklearn.SKLearnModel'],
         ['propensity-xgb', 'mlserver_xgboost.XGBoostModel'],
       ],
     );
+    assert.equal(
+      scan.models.find((m) => m.name === 'propensity-features')?.requirements,
+      join(ws, 'propensity-features/requirements.txt'),
+    );
     assert.deepEqual(
       scan.experiments.map((e) => e.name),
-      ['propensity'],
+      ['propensity-pipeline', 'propensity'],
     );
     assert.deepEqual(scan.problems, []);
   });
@@ -51,7 +58,7 @@ describe('workspace discovery', () => {
     assert.equal(find('spec.variants[1].model')?.line, lineOf('model: propensity-v2'));
     assert.match(
       find('spec.variants[1].model')?.message ?? '',
-      /unknown model "propensity-v9" \(known: propensity-v1, propensity-v2, propensity-v3, propensity-xgb\)/,
+      /unknown model "propensity-v9" \(known: offer-decision, propensity-features, propensity-v1, propensity-v1-encoded, propensity-v2, propensity-v3, propensity-xgb\)/,
     );
     assert.equal(find('spec.drift.reference')?.line, lineOf('reference:'));
     assert.match(find('spec.drift.reference')?.message ?? '', /does not exist/);
@@ -75,6 +82,7 @@ describe('workspace discovery', () => {
       scan.experiments.map((e) => [e.name, !!e.experiment]),
       [
         ['broken', false],
+        ['propensity-pipeline', true],
         ['propensity', true],
       ],
     );

@@ -12,7 +12,7 @@ import {
 } from '../../shared/format';
 import { detectorLines } from '../../shared/detectorsText';
 import { reportPlanLine } from '../../shared/planText';
-import type { Report } from '../../shared/report';
+import type { DriftReport, Report } from '../../shared/report';
 import type { ModelMetricsReport } from '../../shared/modelMetrics';
 import { modelMetricsTable } from '../../shared/modelMetricsFormat';
 
@@ -153,6 +153,7 @@ export function formatReportText(report: Report): string {
     for (const p of d.prediction)
       out.push(`  prediction ${p.variant}: ${p.test} p=${pValue(p.pValue)}${p.drift ? ' DRIFT' : ''}`);
     if (d.detectors) out.push(...detectorLines(d.detectors).map((line) => `  ${line}`));
+    if (d.modelInput) out.push(...modelInputText(d));
   }
   if (report.shadow)
     out.push(
@@ -160,6 +161,21 @@ export function formatReportText(report: Report): string {
       `Shadow ${report.shadow.variant}: ${count(report.shadow.requests)} mirrored, agreement ${percent(report.shadow.agreement)}`,
     );
   return out.join('\n');
+}
+
+/** Drift on the model's input of graph variants, then per variant: raw request vs model input. */
+function modelInputText(d: DriftReport): string[] {
+  const m = d.modelInput!;
+  const drifted = m.features.filter((f) => f.drift);
+  const raw = new Map((d.variants ?? []).map((v) => [v.variant, v.drift]));
+  const yes = (b: boolean | undefined): string => (b === undefined ? '–' : b ? 'YES' : 'no');
+  return [
+    `Drift on the model input (${m.tensor}; per-feature threshold ${m.threshold.toPrecision(3)}) — drift: ${yes(m.datasetDrift)}`,
+    drifted.length
+      ? `  drifting: ${drifted.map((f) => `${f.name}@${f.variant} (${f.test} p=${pValue(f.pValue)})`).join(', ')}`
+      : `  no model input feature drifts (${m.features.length} checks)`,
+    `  per variant: ${[...raw.keys()].map((v) => `${v} raw ${yes(raw.get(v))} · model input ${yes(m.variants?.find((x) => x.variant === v)?.drift)}`).join('; ')}`,
+  ];
 }
 
 /** The model metrics section: per variant with 95% intervals, then candidate − baseline. */

@@ -236,7 +236,7 @@ export class ReportBuilder {
     this.requestVariant?.set(e.id, v.index);
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
-    this.drift?.observe(v.name, e.ts, e.inputs, e.outputs);
+    this.drift?.observe(v.name, e.ts, e.inputs, e.outputs, e.modelInputs);
     this.model?.request(e, v.index);
     // Under a window a request changes no compared arm until it matures (tick); with users as
     // the unit, neither does a crossover request.

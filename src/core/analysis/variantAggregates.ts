@@ -2,6 +2,7 @@
 import type { RequestEvent } from '../../shared/events';
 import type { VariantReport } from '../../shared/report';
 import type { Experiment } from '../spec/experiment';
+import { dependencies } from '../spec/graph';
 import { LatencyRecorder } from '../metrics/latency';
 
 /** Per metric: requests with feedback, sum and sum of squares of their latest values, and successes (value 1). */
@@ -31,6 +32,8 @@ export interface VariantAggregates {
   recordDetails(e: RequestEvent): void;
   /** A graph variant's steps, by name: the requests that reached each, its errors and latency. */
   steps?: Map<string, { requests: number; errors: number; latency: LatencyRecorder }>;
+  /** A graph variant's steps in the graph's order → the steps each reads from. */
+  graph?: ReadonlyMap<string, string[]>;
 }
 
 /** Empty aggregates for every variant of the experiment, in the file's order. */
@@ -52,6 +55,7 @@ export function emptyVariantAggregates(
     expected: 0,
     metrics: new Map(),
     buckets: new Map(),
+    ...(v.graph ? { graph: new Map(v.graph.steps.map((s) => [s.name, dependencies(s)])) } : {}),
   }));
 }
 
@@ -110,17 +114,7 @@ export function variantReport(
     errors: v.errors,
     errorRate: v.requests > 0 ? v.errors / v.requests : 0,
     latencyMs: v.latency.quantiles(),
-    ...(v.steps
-      ? {
-          steps: [...v.steps].map(([name, s]) => ({
-            name,
-            requests: s.requests,
-            errors: s.errors,
-            errorRate: s.requests > 0 ? s.errors / s.requests : 0,
-            latencyMs: s.latency.quantiles(),
-          })),
-        }
-      : {}),
+    ...(v.steps ? { steps: stepsReport(v) } : {}),
     feedback: Object.fromEntries(
       [...v.metrics].map(([name, m]) => [
         name,
@@ -135,4 +129,26 @@ export function variantReport(
       ]),
     ),
   };
+}
+
+/** A graph variant's steps that ran, in the graph's order (then any it does not name), with what each reads. */
+function stepsReport(v: VariantAggregates): NonNullable<VariantReport['steps']> {
+  const order = [...(v.graph?.keys() ?? [])];
+  const rank = (name: string): number => {
+    const i = order.indexOf(name);
+    return i < 0 ? order.length : i;
+  };
+  return [...v.steps!]
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([name, s]) => {
+      const after = v.graph?.get(name);
+      return {
+        name,
+        requests: s.requests,
+        errors: s.errors,
+        errorRate: s.requests > 0 ? s.errors / s.requests : 0,
+        latencyMs: s.latency.quantiles(),
+        ...(after ? { after } : {}),
+      };
+    });
 }

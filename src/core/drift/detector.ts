@@ -37,8 +37,14 @@
  *   p < pValue (no correction).
  * - No entry until the current window holds min(MIN_PREDICTION_SAMPLES = 50, window) scored
  *   requests (the reference is full by then).
+ *
+ * Model input (graph variants, `drift.modelInput`)
+ * - The tensor a graph's model receives (a transformer's output) is tested like the features, with
+ *   the same tests, window and correction, against its own reference CSV (columns in the tensor's
+ *   column order). It is its own family: the correction spans its columns × the variants that
+ *   recorded it, and `datasetDrift` (which a rollout acts on) stays the raw request's.
  */
-import type { DriftReport, FeatureDrift, PredictionDrift } from '../../shared/report';
+import type { DriftReport, FeatureDrift, ModelInputDrift, PredictionDrift } from '../../shared/report';
 import { benjaminiHochberg, bonferroniThreshold } from './corrections';
 import {
   distanceThreshold,
@@ -76,6 +82,8 @@ export class DriftDetector {
   private readonly nCategorical: number;
   private readonly variants = new Map<string, VariantWindows>();
   private readonly verdicts: DetectorVerdicts;
+  /** Drift of the model's input in graph variants, when the experiment names it and its reference. */
+  private readonly modelInput: { tensor: string; detector: DriftDetector } | undefined;
 
   constructor(
     private readonly settings: DriftSettings,
@@ -93,6 +101,17 @@ export class DriftDetector {
     this.verdicts = new DetectorVerdicts(settings.detectors ?? []);
     this.nNumeric = this.features.filter((f) => f.type === 'numeric').length;
     this.nCategorical = this.features.length - this.nNumeric;
+    const modelInput = settings.modelInput;
+    if (modelInput && reference.modelInput) {
+      const { detectors: _detectors, modelInput: _own, ...plain } = settings;
+      this.modelInput = {
+        tensor: modelInput.tensor,
+        detector: new DriftDetector(
+          { ...plain, reference: modelInput.reference, features: 'auto' },
+          reference.modelInput,
+        ),
+      };
+    }
   }
 
   /** The features tested, with their type and test. */
@@ -106,7 +125,9 @@ export class DriftDetector {
     ts: number,
     inputs: DriftInputs | undefined,
     outputs: DriftOutputs | undefined,
+    modelInputs?: DriftInputs,
   ): void {
+    if (modelInputs != null) this.modelInput?.detector.observe(variant, ts, modelInputs, undefined);
     let state = this.variants.get(variant);
     if (state === undefined) {
       state = new VariantWindows(this.settings.window, this.nNumeric, this.nCategorical);
@@ -180,7 +201,18 @@ export class DriftDetector {
       variants,
       datasetDrift: features.some((f) => f.drift),
       ...withDetectors(this.verdicts.report()),
+      ...(this.modelInput ? { modelInput: this.modelInputReport(this.modelInput) } : {}),
     };
+  }
+
+  private modelInputReport(m: { tensor: string; detector: DriftDetector }): ModelInputDrift {
+    const {
+      prediction: _prediction,
+      detectors: _detectors,
+      modelInput: _nested,
+      ...drift
+    } = m.detector.report();
+    return { tensor: m.tensor, ...drift };
   }
 }
 

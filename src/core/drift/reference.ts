@@ -15,6 +15,8 @@
 export interface ReferenceData {
   columns: string[];
   rows: Record<string, string | number>[];
+  /** The reference of the model's input (`drift.modelInput.reference`), when the experiment has one. */
+  modelInput?: ReferenceData;
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

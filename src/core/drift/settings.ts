@@ -14,6 +14,11 @@ export interface DriftSettings {
   window: number;
   /** Bring-your-own Alibi Detect detectors (../spec/detectorSpec.ts). */
   detectors?: DetectorSpec[];
+  /**
+   * Drift on the model's input in graph variants: the tensor (a graph reference such as
+   * `features.outputs.features`) whose first row the router records, and its reference CSV.
+   */
+  modelInput?: { tensor: string; reference: string };
 }
 
 /** A feature as the detector tests it. */

@@ -49,6 +49,10 @@ const request = z.looseObject({
   outputs: z
     .custom<{ predict?: number | string; proba?: number }>(isOutputs, 'must be {predict?, proba?}')
     .optional(),
+  // A graph's model input for drift (drift.modelInput); absent otherwise and in older logs.
+  modelInputs: z
+    .custom<Record<string, number | string>>(isFeatureRecord, 'must map names to numbers or strings')
+    .optional(),
   error: z.string().optional(),
   protocol: z.literal('grpc').optional(),
   // A graph variant's steps (docs/graphs.md); absent for a single model and in older logs.

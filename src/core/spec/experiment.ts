@@ -95,6 +95,8 @@ const specSchema = z.strictObject({
       window: z.number().int().positive().default(1000),
       /** Bring-your-own Alibi Detect detectors (./detectorSpec.ts). */
       detectors: detectorsSchema.optional(),
+      /** Drift on what a graph's model receives (docs/graphs.md): a step's tensor and its reference CSV. */
+      modelInput: z.strictObject({ tensor: z.string().min(1), reference: z.string().min(1) }).optional(),
     })
     .optional(),
   rollout: z

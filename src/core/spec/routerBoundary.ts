@@ -38,6 +38,11 @@ export const boundarySchema = {
    */
   ingestToken: ingestTokenSchema.optional(),
   /**
+   * A file holding that token (read at each load of the config; `ingestToken` wins when both are
+   * set). Kubernetes: the key `ingest-token` of the Secret `<release>-router-admin`, mounted.
+   */
+  ingestTokenFile: z.string().min(1).optional(),
+  /**
    * Whether feedback and labels need a token. Default: yes when `listen` is beyond loopback
    * (then an experiment without a token refuses them, saying how to set one), no on loopback.
    */

@@ -118,6 +118,13 @@ const eventLogSchema = z.strictObject({
   idCacheSize: positiveInt.default(1_000_000),
   /** Request events are fsynced at least this often; feedback and weight changes before they are acknowledged. */
   fsyncIntervalMs: positiveInt.default(200),
+  /**
+   * Compaction of the log by age and size, after a checkpoint of the aggregates (issue 18; the
+   * Kubernetes stack sets it and sizes each replica's volume from it). Default 7 days or 1 GiB.
+   */
+  retention: z
+    .strictObject({ maxAgeDays: z.number().positive().finite(), maxBytes: positiveInt })
+    .default({ maxAgeDays: 7, maxBytes: 1024 * 1024 * 1024 }),
 });
 
 export const routerConfigSchema = z

@@ -11,6 +11,8 @@ import { SpecError, fieldPath, locate, type SpecProblem } from '../spec/errors';
 import { graphModelProblems } from './graphModels';
 import { isExperimentDocument, parseExperiment, type Experiment } from '../spec/experiment';
 import { detectorPathProblems } from './detectorPaths';
+import { parseRequirements } from './requirements';
+import { modelInputDriftProblems } from './modelInputDrift';
 
 /** A model version: a folder MLServer can serve. */
 export interface ModelVersion {
@@ -25,6 +27,8 @@ export interface ModelVersion {
   outputs?: string[];
   /** Datatypes model-settings.json declares for its tensors (`inputs[]`/`outputs[]` with `datatype`). */
   datatypes?: { inputs: Record<string, string>; outputs: Record<string, string> };
+  /** Absolute path of the `requirements.txt` beside model-settings.json, when there is one. */
+  requirements?: string;
 }
 
 /** An experiment file; `experiment` is absent when the file is invalid. */
@@ -169,6 +173,17 @@ async function readModelSettings(file: string, problems: SpecProblem[]): Promise
     );
   const datatypes = { inputs: types(settings.inputs), outputs: types(settings.outputs) };
   const typed = Object.keys(datatypes.inputs).length + Object.keys(datatypes.outputs).length > 0;
+  const requirements = join(dir, 'requirements.txt');
+  const hasRequirements = existsSync(requirements);
+  if (hasRequirements)
+    for (const p of parseRequirements(await readFile(requirements, 'utf8')).problems)
+      problems.push({
+        file: requirements,
+        line: p.line,
+        column: 1,
+        field: 'requirements',
+        message: p.message,
+      });
   return {
     name,
     dir,
@@ -177,6 +192,7 @@ async function readModelSettings(file: string, problems: SpecProblem[]): Promise
     artifact,
     ...(outputs ? { outputs } : {}),
     ...(typed ? { datatypes } : {}),
+    ...(hasRequirements ? { requirements } : {}),
   };
 }
 
@@ -239,5 +255,6 @@ function crossCheck(exp: Experiment, text: string, models: ModelVersion[]): Spec
     );
   }
   for (const p of detectorPathProblems(exp)) at(p.path, p.field, p.message);
+  for (const p of modelInputDriftProblems(exp)) at(p.path, fieldPath(p.path), p.message);
   return problems;
 }

@@ -23,6 +23,9 @@ import {
   type StackOptions,
 } from './options';
 import { RESTRICTED_CONTAINER_SECURITY } from './podSecurity';
+import { autoscalingMode, disruptionBudget, modelServerAutoscaler, topologySpread } from './autoscaling';
+import { customStepFiles, customStepServer, requirementsInitContainer } from './customSteps';
+import { modelRuntimeOf } from '../../core/workspace/modelRuntimes';
 
 /** The workspace's models as the manifests refer to them. */
 export function modelRefs(root: string, models: readonly ModelVersion[]): ModelRef[] {
@@ -30,11 +33,13 @@ export function modelRefs(root: string, models: readonly ModelVersion[]): ModelR
     const folder = relative(root, m.dir).split(sep).join('/');
     const files = ['model-settings.json'];
     if (m.artifact) files.push(relative(m.dir, m.artifact).split(sep).join('/'));
+    if (!modelRuntimeOf(m.implementation)) files.push(...customStepFiles(m.implementation, !!m.requirements));
     return {
       name: m.name,
       folder: folder || '.',
       files,
       ...(m.implementation ? { implementation: m.implementation } : {}),
+      ...(m.requirements ? { requirements: true } : {}),
     };
   });
 }
@@ -113,28 +118,34 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
             },
           ]
         : [];
+    const image = runtimeImage(images.mlserver, ref.implementation);
+    const custom = ref.requirements ? customStepServer() : undefined;
+    const initContainers = [...fetch, ...(custom ? [requirementsInitContainer(image)] : [])];
     out.push({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: objectMetadata(opts, name, labels, true, annotations),
       spec: {
-        replicas: 1,
+        // Under an HPA the replicas are its to set: applying them would undo its scaling.
+        ...(autoscalingMode(opts) === 'off' ? { replicas: 1 } : {}),
         selector: { matchLabels: selectorLabels(labels) },
         template: {
           metadata: { labels: stackLabels(labels), annotations },
           spec: {
             automountServiceAccountToken: false,
+            topologySpreadConstraints: topologySpread(selectorLabels(labels)),
             securityContext: {
               runAsNonRoot: true,
               runAsUser: 1000,
               fsGroup: 1000,
               seccompProfile: { type: 'RuntimeDefault' },
             },
-            ...(fetch.length ? { initContainers: fetch } : {}),
+            ...(initContainers.length ? { initContainers } : {}),
             containers: [
               {
                 name: 'mlserver',
-                image: runtimeImage(images.mlserver, ref.implementation),
+                image,
+                ...(custom ? { command: custom.command } : {}),
                 env: [
                   // One process: the router is the parallelism, and a worker pool only doubles memory.
                   { name: 'MLSERVER_PARALLEL_WORKERS', value: '0' },
@@ -167,11 +178,14 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
                   requests: { cpu: '100m', memory: '512Mi' },
                   limits: { memory: '1Gi' },
                 },
-                volumeMounts: [{ name: 'model', mountPath: '/mnt/models', readOnly: true }],
+                volumeMounts: [
+                  { name: 'model', mountPath: '/mnt/models', readOnly: true },
+                  ...(custom ? [custom.volumeMount] : []),
+                ],
                 securityContext: RESTRICTED_CONTAINER_SECURITY,
               },
             ],
-            volumes: [volume],
+            volumes: [volume, ...(custom ? [custom.volume] : [])],
           },
         },
       },
@@ -189,6 +203,10 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
         ],
       },
     });
+    out.push(
+      disruptionBudget(opts, name, labels),
+      ...modelServerAutoscaler(opts, name, labels, variant === exp.spec.routing?.mirror?.variant),
+    );
   }
   return out;
 }

@@ -31,6 +31,11 @@ const ALERTS_DIR = '/etc/model-canary/alerts';
 /** The key of the admin token in the `<release>-router-admin` Secret. */
 export const ADMIN_TOKEN_KEY = 'token';
 /**
+ * The key of the ingest token (feedback and labels) in the same Secret: the router listens beyond
+ * loopback in its Pod, so it requires one (SECURITY.md).
+ */
+export const INGEST_TOKEN_KEY = 'ingest-token';
+/**
  * The key of the alert secrets file (webhook URLs and tokens, docs/alerts.md) in the optional
  * Secret `<release>-router-alerts`, which the user creates; the router mounts it when it exists.
  */
@@ -46,6 +51,8 @@ export interface ModelRef {
   files: string[];
   /** model-settings.json `implementation`: which MLServer runtime image serves it (default scikit-learn). */
   implementation?: string;
+  /** A custom step with a requirements.txt: an init container installs it (customSteps.ts). */
+  requirements?: boolean;
 }
 
 export type ModelSource =
@@ -80,9 +87,22 @@ export interface StackOptions {
     nodePort?: number;
     grpcNodePort?: number;
     serviceType?: 'NodePort' | 'ClusterIP';
+    /**
+     * Router replicas (a StatefulSet, each with its own event log). Default 2 on remote clusters
+     * (a node drain or a rolling update keeps one serving), 1 on kind (one node: a second copy
+     * only costs the laptop memory). With autoscaling on, the HPA's minimum.
+     */
+    replicas?: number;
+    /** `size` overrides the size derived from `retention` and `expectedRps` (docs/kubernetes.md). */
     storage?: { size?: string; storageClassName?: string };
     resources?: Resources;
+    /** Event-log retention per replica (the router compacts by age and size). Default 7 days or 1 GiB. */
+    retention?: { maxAgeDays?: number; maxBytes?: number };
+    /** The request rate the event log's volume is sized for, per replica. Default 10 req/s. */
+    expectedRps?: number;
   };
+  /** Horizontal autoscaling of the router and the model servers (./autoscaling.ts). */
+  autoscaling?: AutoscalingOptions;
   modelResources?: Resources;
   /**
    * Where the router's volumes are mounted (and so where its config points). The defaults suit
@@ -91,6 +111,31 @@ export interface StackOptions {
   paths?: { experimentsDir?: string; dataDir?: string; adminDir?: string; alertsDir?: string };
   /** Added to every object (e.g. modelcanary.dev/promoted-from). */
   annotations?: Record<string, string>;
+}
+
+/**
+ * `requests`: HPAs on requests per second per Pod from the router's Prometheus metrics, through
+ * prometheus-adapter (installed with the stack unless `adapter: 'existing'`); `cpu`: HPAs on CPU
+ * utilisation (metrics-server); `off`: none. Default: `cpu` on remote clusters, `off` on kind.
+ */
+export interface AutoscalingOptions {
+  mode?: 'requests' | 'cpu' | 'off';
+  /** Router replicas at most. Default: 3 × the router's replicas. */
+  maxRouterReplicas?: number;
+  /** Replicas of each model server at most (at least 1). Default 5. */
+  maxModelReplicas?: number;
+  /** `requests`: requests per second per router Pod to aim at. Default 200. */
+  routerRpsPerPod?: number;
+  /** `requests`: requests per second per model server Pod to aim at. Default 50. */
+  modelRpsPerPod?: number;
+  /** `cpu`: the CPU utilisation to aim at, percent of the request. Default 70. */
+  cpuPercent?: number;
+  /** `requests`: install prometheus-adapter with the stack, or use one already in the cluster. Default install. */
+  adapter?: 'install' | 'existing';
+  /** `requests` with `adapter: 'install'`: the adapter's image (pinned). */
+  adapterImage?: string;
+  /** `requests`: the Prometheus that scrapes the router. Default http://prometheus-operated.monitoring.svc:9090. */
+  prometheusUrl?: string;
 }
 
 /** One experiment to deploy. */
@@ -112,6 +157,8 @@ export function stackNames(release = DEFAULT_RELEASE): {
   data: string;
   adminToken: string;
   alertSecrets: string;
+  routerPeers: string;
+  adapter: string;
 } {
   return {
     router: dnsName([release, 'router']),
@@ -121,6 +168,8 @@ export function stackNames(release = DEFAULT_RELEASE): {
     data: dnsName([release, 'router-data']),
     adminToken: dnsName([release, 'router-admin']),
     alertSecrets: dnsName([release, 'router-alerts']),
+    routerPeers: dnsName([release, 'router-peers']),
+    adapter: dnsName([release, 'prometheus-adapter']),
   };
 }
 

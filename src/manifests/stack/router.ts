@@ -1,8 +1,10 @@
 /**
- * The router's workload: a PVC for its event log, a Deployment (the official Node image running
- * the router bundle unpacked from a ConfigMap, or a configured router image) and a Service
- * (NodePort 30090 on kind, mapped to 127.0.0.1:<router port> by the cluster config; ClusterIP
- * elsewhere).
+ * The router's workload: a StatefulSet of N replicas (the official Node image running the router
+ * bundle unpacked from a ConfigMap, or a configured router image), each with its own event log
+ * on its own volume (a claim per replica, sized from the retention: ./retention.ts), updated by
+ * rolling update; the Service clients call (NodePort 30090 on kind, mapped to 127.0.0.1:<router
+ * port> by the cluster config; ClusterIP elsewhere); and the headless Service
+ * `<release>-router-peers` through which the replicas find each other (ready Pods only).
  */
 import { ROUTER_GRPC_NODE_PORT, ROUTER_NODE_PORT } from '../../kind/commands';
 import { ANNOTATION_BUNDLE_SHA, selectorLabels, stackLabels } from '../labels';
@@ -10,38 +12,65 @@ import type { KubeObject } from '../types';
 import { objectMetadata, routerLabels } from './metadata';
 import { ROUTER_CONFIG_KEY, ROUTER_GRPC_PORT, resolveStackOptions, type StackOptions } from './options';
 import { RESTRICTED_CONTAINER_SECURITY } from './podSecurity';
+import { autoscalingMode, topologySpread } from './autoscaling';
+import { eventLogVolume } from './retention';
 import { ROUTER_APP_DIR, routerBundleVolumes, unpackRouterContainer } from './routerBundle';
 
-/** The PersistentVolumeClaim of the router's event log. */
-export function routerDataClaim(opts: StackOptions): KubeObject {
-  const { names, release } = resolveStackOptions(opts);
-  const storage = opts.router?.storage;
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: objectMetadata(opts, names.data, routerLabels(release)),
-    spec: {
-      accessModes: ['ReadWriteOnce'],
-      resources: { requests: { storage: storage?.size ?? '1Gi' } },
-      ...(storage?.storageClassName ? { storageClassName: storage.storageClassName } : {}),
-    },
-  };
+/** The env vars through which a router replica knows itself (the HA router reads them). */
+export const REPLICA_ENV = 'MODEL_CANARY_REPLICA';
+export const NAMESPACE_ENV = 'MODEL_CANARY_NAMESPACE';
+/** The volume claim template of the event log: each replica's claim is `data-<router>-<ordinal>`. */
+export const ROUTER_DATA_CLAIM = 'data';
+/**
+ * How long a stopping replica keeps serving before SIGTERM, so endpoints drop it first; then the
+ * router drains for up to `timeouts.shutdownMs` (10 s) and fsyncs its log. The grace period covers both.
+ */
+const PRE_STOP_SECONDS = 5;
+export const ROUTER_GRACE_SECONDS = 30;
+
+/** Router replicas: the option, else 2 on remote clusters and 1 on kind. */
+export function routerReplicas(opts: StackOptions): number {
+  const n = opts.router?.replicas ?? (opts.platform === 'kind' ? 1 : 2);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`router replicas must be a whole number of at least 1, got ${n}`);
+  return n;
 }
 
-/** The router's Deployment; `bundleSha256` when it runs the bundle from its ConfigMap (no router image). */
-export function routerDeployment(opts: StackOptions, bundleSha256: string | undefined): KubeObject {
+/** The router's StatefulSet; `bundleSha256` when it runs the bundle from its ConfigMap (no router image). */
+export function routerStatefulSet(opts: StackOptions, bundleSha256: string | undefined): KubeObject {
   const { names, release, images, port, experimentsDir, dataDir, adminDir, alertsDir } =
     resolveStackOptions(opts);
   const labels = routerLabels(release);
+  const storage = opts.router?.storage;
   return {
     apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    kind: 'StatefulSet',
     metadata: objectMetadata(opts, names.router, labels),
     spec: {
-      replicas: 1,
-      // One writer of the event log on a ReadWriteOnce volume: stop the old Pod before the new one starts.
-      strategy: { type: 'Recreate' },
+      // Under an HPA the replicas are its to set (its minimum is ours): applying them would undo its scaling.
+      ...(autoscalingMode(opts) === 'off' ? { replicas: routerReplicas(opts) } : {}),
+      serviceName: names.routerPeers,
+      // Replicas are peers, not a chain: start and replace them all at once.
+      podManagementPolicy: 'Parallel',
+      // One replica at a time, the next once the new one is ready: with two or more replicas the
+      // others serve meanwhile (one replica, as on kind, has a gap of a restart). A replaced Pod
+      // keeps its name and claim, so no two Pods ever write one log.
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
+      // A scaled-down or deleted router keeps its logs (down --purge deletes them).
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
       selector: { matchLabels: selectorLabels(labels) },
+      volumeClaimTemplates: [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: { name: ROUTER_DATA_CLAIM, labels: stackLabels(labels) },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: storage?.size ?? eventLogVolume(opts).size } },
+            ...(storage?.storageClassName ? { storageClassName: storage.storageClassName } : {}),
+          },
+        },
+      ],
       template: {
         metadata: {
           labels: stackLabels(labels),
@@ -56,7 +85,8 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
             fsGroup: 1000,
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          terminationGracePeriodSeconds: 30,
+          terminationGracePeriodSeconds: ROUTER_GRACE_SECONDS,
+          topologySpreadConstraints: topologySpread(selectorLabels(labels)),
           ...(bundleSha256 ? { initContainers: [unpackRouterContainer(images.node)] } : {}),
           containers: [
             {
@@ -75,10 +105,16 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
                 '--kube-experiments-dir',
                 experimentsDir,
               ],
+              env: [
+                { name: REPLICA_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: NAMESPACE_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
               ports: [
                 { name: 'http', containerPort: port, protocol: 'TCP' },
                 { name: 'grpc', containerPort: ROUTER_GRPC_PORT, protocol: 'TCP' },
               ],
+              // The router listens only once its log is replayed, so a replica joins the Service
+              // (and the peers) only then.
               readinessProbe: {
                 httpGet: { path: '/v2/health/ready', port: 'http' },
                 periodSeconds: 5,
@@ -95,13 +131,18 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
                 periodSeconds: 2,
                 failureThreshold: 150,
               },
+              lifecycle: {
+                preStop: {
+                  exec: { command: ['node', '-e', `setTimeout(() => {}, ${PRE_STOP_SECONDS * 1000})`] },
+                },
+              },
               resources: opts.router?.resources ?? {
                 requests: { cpu: '100m', memory: '128Mi' },
                 limits: { memory: '512Mi' },
               },
               volumeMounts: [
                 ...(bundleSha256 ? [{ name: 'app', mountPath: ROUTER_APP_DIR, readOnly: true }] : []),
-                { name: 'data', mountPath: dataDir },
+                { name: ROUTER_DATA_CLAIM, mountPath: dataDir },
                 { name: 'experiments', mountPath: experimentsDir, readOnly: true },
                 { name: 'admin', mountPath: adminDir, readOnly: true },
                 { name: 'alerts', mountPath: alertsDir, readOnly: true },
@@ -111,7 +152,6 @@ export function routerDeployment(opts: StackOptions, bundleSha256: string | unde
           ],
           volumes: [
             ...(bundleSha256 ? routerBundleVolumes(names.bundle) : []),
-            { name: 'data', persistentVolumeClaim: { claimName: names.data } },
             { name: 'experiments', configMap: { name: names.experiments, optional: true } },
             // Not optional: without the Secret the Pod waits, and its events name the Secret.
             { name: 'admin', secret: { secretName: names.adminToken, defaultMode: 0o440 } },
@@ -159,6 +199,23 @@ export function routerService(opts: StackOptions): KubeObject {
             : {}),
         },
       ],
+    },
+  };
+}
+
+/** The headless Service through which router replicas find each other: ready Pods only, port `http`. */
+export function routerPeersService(opts: StackOptions): KubeObject {
+  const { names, release, port } = resolveStackOptions(opts);
+  const labels = routerLabels(release);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: objectMetadata(opts, names.routerPeers, labels),
+    spec: {
+      clusterIP: 'None',
+      publishNotReadyAddresses: false,
+      selector: selectorLabels(labels),
+      ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }],
     },
   };
 }

@@ -10,6 +10,7 @@ import { modelServerName, objectMetadata, routerLabels } from './metadata';
 import {
   ADMIN_TOKEN_KEY,
   ALERT_SECRETS_KEY,
+  INGEST_TOKEN_KEY,
   MLSERVER_GRPC_PORT,
   MLSERVER_HTTP_PORT,
   ROUTER_CONFIG_KEY,
@@ -18,6 +19,7 @@ import {
   type ExperimentInput,
   type StackOptions,
 } from './options';
+import { routerRetention } from './retention';
 
 /** The router's entry for one experiment, with in-cluster upstream URLs. */
 export function routerExperimentEntry(
@@ -77,9 +79,12 @@ export function routerConfig(
       `${service}.${opts.namespace}.svc`,
       `${service}.${opts.namespace}.svc.cluster.local`,
     ],
-    // Feedback and labels reach the router through the API server's authenticated service proxy
-    // or a port-forward; an ingest token from a Secret is the next step (SECURITY.md).
-    requireIngestToken: false,
+    // The router listens beyond loopback in its Pod: feedback and labels carry the ingest token
+    // from the same Secret as the admin token (SECURITY.md).
+    ingestTokenFile: `${adminDir}/${INGEST_TOKEN_KEY}`,
+    requireIngestToken: true,
+    // Each replica compacts its own log; its volume is sized from the same numbers (./retention.ts).
+    eventLog: { retention: routerRetention(opts) },
     experiments: [...entries].sort((a, b) => a.name.localeCompare(b.name)),
   };
 }

@@ -8,7 +8,6 @@
  * answered with the variant chosen), the experiment's sticky key and debug headers. The
  * client's deadline bounds the upstream call and its cancellation aborts it.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
 import protobuf from 'protobufjs';
 import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../../shared/routerApi';
@@ -18,6 +17,7 @@ import { HttpError } from '../http';
 import type { UpstreamResponse } from '../proxy';
 import { forcedIndex, routeInfer } from '../route';
 import { checkInferRequest, type V2InferRequest } from '../v2';
+import { newRequestId } from '../replicas';
 import { decodeMessage, encodeMessage } from './proto';
 import { GrpcError, grpcCode } from './status';
 import type { GrpcUpstreamResponse, GrpcUpstreams } from './upstream';
@@ -63,7 +63,7 @@ export async function handleModelInfer(
       `${REQUEST_ID_HEADER} must be 1–${MAX_ID_LENGTH} printable ASCII characters`,
       answer,
     );
-  const id = sent ?? randomUUID();
+  const id = sent ?? newRequestId(core);
   answer[REQUEST_ID_HEADER] = id;
 
   let msg: GrpcInferRequest;

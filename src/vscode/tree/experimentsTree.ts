@@ -7,6 +7,7 @@ import type { TreeNode } from './nodes';
 import { percent, runText } from '../../shared/format';
 import { alertsSummary, currentAlerts } from '../alertList';
 import { describeAlert, describeAlerts } from './alertItems';
+import { describeStep, stepNodes } from './graphSteps';
 
 export class ExperimentsTree extends NodeTree {
   constructor(
@@ -48,6 +49,7 @@ export class ExperimentsTree extends NodeTree {
         experiment: node.experiment,
         alert,
       }));
+    if (node.kind === 'variant') return stepNodes(node);
     if (node.kind !== 'experiment') return [];
     const problems = node.problems.map((problem): TreeNode => ({ kind: 'problem', problem }));
     const exp = node.entry.experiment;
@@ -120,7 +122,7 @@ export class ExperimentsTree extends NodeTree {
       }
       case 'variant': {
         const v = node.variant;
-        const item = new vscode.TreeItem(`${v.name} (${v.role})`, None);
+        const item = new vscode.TreeItem(`${v.name} (${v.role})`, v.graph ? Expanded : None);
         const live = node.live;
         const parts = [
           v.model,
@@ -142,6 +144,8 @@ export class ExperimentsTree extends NodeTree {
         item.contextValue = `variant ${v.role}${live ? ' live' : ''}`;
         return item;
       }
+      case 'step':
+        return describeStep(node);
       case 'shadow': {
         const item = new vscode.TreeItem(`${node.variant} (shadow)`, None);
         item.description = `${node.model} · mirrors ${node.percent}% of requests`;

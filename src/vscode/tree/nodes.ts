@@ -69,6 +69,17 @@ export type TreeNode =
       comparison?: Comparison;
       drifting?: string[];
     }
+  /** A step of a graph variant, with its live figures when the experiment runs. */
+  | {
+      kind: 'step';
+      experimentFile: string;
+      variant: string;
+      step: string;
+      /** The steps it reads from (none: the request). */
+      after: string[];
+      live?: NonNullable<VariantReport['steps']>[number];
+      slowest: boolean;
+    }
   | { kind: 'shadow'; experimentFile: string; variant: string; model: string; percent: number }
   | { kind: 'runs'; experimentFile: string; experiment: string; runs: ExperimentRuns }
   | { kind: 'run'; experimentFile: string; experiment: string; run: RunInfo; current: boolean }
@@ -85,6 +96,7 @@ export function fileOf(node: TreeNode): string | undefined {
     case 'experiment':
       return node.entry.file;
     case 'variant':
+    case 'step':
     case 'shadow':
     case 'runs':
     case 'run':

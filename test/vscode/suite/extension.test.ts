@@ -63,7 +63,7 @@ describe('Model Canary in the extension host', function () {
     );
   });
 
-  it('shows the four sample model versions in the Models tree', async function () {
+  it('shows the seven sample model versions (the pipeline steps too) in the Models tree', async function () {
     await api.refresh();
     assert.ok(
       api.trees?.models,
@@ -72,8 +72,16 @@ describe('Model Canary in the extension host', function () {
     const models = api.trees.models;
     const roots = (await models.getChildren()) ?? [];
     const labels = await Promise.all(roots.map(async (n) => labelOf(await models.getTreeItem(n))));
-    assert.equal(roots.length, 4, `Models tree roots: [${labels.join(', ')}]`);
-    for (const v of ['propensity-v1', 'propensity-v2', 'propensity-v3', 'propensity-xgb']) {
+    assert.equal(roots.length, 7, `Models tree roots: [${labels.join(', ')}]`);
+    for (const v of [
+      'propensity-v1',
+      'propensity-v2',
+      'propensity-v3',
+      'propensity-xgb',
+      'propensity-v1-encoded',
+      'propensity-features',
+      'offer-decision',
+    ]) {
       assert.ok(
         labels.some((l) => l.includes(v)),
         `${v} not in [${labels.join(', ')}]`,

@@ -1,0 +1,289 @@
+/**
+ * The merged report, built on the leader: every ~250 ms it pulls the events each replica logged
+ * since its cursor (itself from its own log, the others over `GET /admin/events`), puts them in
+ * time order (./merge.ts) and feeds one ReportBuilder per experiment. One builder sees every
+ * event once, so the report is what a single router fed the whole stream would report.
+ *
+ * A follower builds nothing (its report requests go to the leader, ./reportProxy.ts). When
+ * this replica becomes the leader it starts from the start of every log; when the experiment's
+ * variants, report settings or run change, too. The cost: the aggregation rate measured by
+ * bench/replicaMerge.ts, far above what the replicas can serve.
+ */
+import { request, type Agent } from 'undici';
+import { ReportBuilder } from '../../core/analysis/reportBuilder';
+import { checkLine } from '../../core/log/eventSchema';
+import type { ExperimentEvent } from '../../shared/events';
+import type { ReplicaStatus, Report } from '../../shared/report';
+import { ADMIN_TOKEN_HEADER } from '../../shared/routerApi';
+import { currentAdminToken } from '../admin';
+import type { ExperimentRuntime } from '../config';
+import type { Logger, RouterCore } from '../core';
+import type { MergedReports } from '../mergedReports';
+import { CLOCK_HEADER, CURSOR_HEADER, EVENTS_PATH, MORE_HEADER } from './adminEndpoints';
+import { LOG_START, formatCursor, parseCursor, readAfter, type LogCursor } from './logReader';
+import { releaseInOrder, type StreamState } from './merge';
+import type { Peer, Peers } from './peers';
+
+export interface AggregatorOptions {
+  intervalMs?: number;
+  /** How long a request may be in flight on a replica before its event may come out of order. */
+  holdMs?: number;
+  /** Events per pull, and pulls per replica per round. */
+  pageEvents?: number;
+  pagesPerRound?: number;
+}
+
+interface Stream extends StreamState {
+  url: string | undefined; // undefined: this replica (read from its own log)
+  cursor: LogCursor;
+  lastEventAt: number | undefined;
+  caughtUpAt: number;
+  error: string | undefined;
+}
+
+interface Merged {
+  exp: ExperimentRuntime;
+  run: string | undefined;
+  builder: ReportBuilder;
+  lastWeights: string;
+}
+
+const REPORT_CACHE_MS = 1_000;
+
+export class Aggregator implements MergedReports {
+  private streams = new Map<string, Stream>();
+  private merged = new Map<string, Merged>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private started = Date.now();
+  private cache: { at: number; reports: Report[] } | undefined;
+  private readonly opts: Required<AggregatorOptions>;
+  private resetPending = false;
+  /** Events fed to the builders since the last start from scratch. */
+  fed = 0;
+
+  constructor(
+    private readonly core: RouterCore,
+    private readonly peers: Peers,
+    private readonly agent: Agent,
+    private readonly logger: Logger,
+    opts: AggregatorOptions = {},
+  ) {
+    this.opts = { intervalMs: 250, holdMs: 1_000, pageEvents: 20_000, pagesPerRound: 10, ...opts };
+  }
+
+  /** Whether there is more than this replica to merge. */
+  active(): boolean {
+    return this.peers.list().some((p) => p.name !== this.core.leadership.self);
+  }
+
+  private leading(): boolean {
+    return this.active() && this.core.leadership.isLeader();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.round().finally(() => (this.running = undefined));
+    }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  report(name: string, now?: number): Report | undefined {
+    if (!this.leading()) return undefined;
+    const m = this.merged.get(name);
+    if (!m || m.run !== this.core.currentRun(name)?.id) return undefined;
+    return { ...m.builder.report(now), replicas: this.statuses() };
+  }
+
+  cachedReports(): Report[] | undefined {
+    if (!this.active()) return undefined;
+    if (!this.core.leadership.isLeader()) return [];
+    const now = Date.now();
+    if (!this.cache || now - this.cache.at > REPORT_CACHE_MS) {
+      const reports: Report[] = [];
+      for (const name of this.merged.keys()) {
+        try {
+          const r = this.report(name, now);
+          if (r) reports.push(r);
+        } catch (err) {
+          this.logger.warn(`merged report of ${name} failed: ${(err as Error).message}`);
+        }
+      }
+      this.cache = { at: now, reports };
+    }
+    return this.cache.reports;
+  }
+
+  /** What the report says about each replica. */
+  statuses(): ReplicaStatus[] {
+    const now = Date.now();
+    return [...this.streams.values()]
+      .map((s) => ({
+        name: s.name,
+        reachable: s.reachable,
+        ...(s.lastEventAt !== undefined ? { lastEventAt: s.lastEventAt } : {}),
+        lag: Math.max(0, now - s.caughtUpAt),
+        ...(s.error ? { error: s.error } : {}),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** One round: follow the replicas and the experiments, pull, release in order. */
+  async round(): Promise<void> {
+    if (!this.leading()) {
+      // A follower keeps nothing: when it leads it starts from the start of every log.
+      if (this.streams.size > 0 || this.merged.size > 0) this.reset();
+      return;
+    }
+    if (this.resetPending || this.experimentsChanged()) this.reset();
+    this.followPeers();
+    const streams = [...this.streams.values()];
+    await Promise.all(streams.map((s) => this.pull(s)));
+    releaseInOrder(streams, (e, from) => this.feed(e, from as Stream));
+  }
+
+  private reset(): void {
+    this.resetPending = false;
+    this.streams.clear();
+    this.merged.clear();
+    this.cache = undefined;
+    this.started = Date.now();
+    this.fed = 0;
+    for (const exp of this.core.experiments) {
+      const run = this.core.currentRun(exp.name)?.id;
+      this.merged.set(exp.name, {
+        exp,
+        run,
+        builder: new ReportBuilder(exp.experiment, { run, reference: exp.reference }),
+        lastWeights: '',
+      });
+    }
+  }
+
+  /** A new experiment, or one whose variants, report settings or run changed, means starting over. */
+  private experimentsChanged(): boolean {
+    const exps = this.core.experiments;
+    if (exps.length !== this.merged.size) return true;
+    for (const exp of exps) {
+      const m = this.merged.get(exp.name);
+      if (!m || m.run !== this.core.currentRun(exp.name)?.id) return true;
+      if (m.exp !== exp) {
+        if (!m.exp.sameShapeAs(exp)) return true;
+        m.exp = exp;
+      }
+    }
+    return false;
+  }
+
+  private followPeers(): void {
+    const self = this.core.leadership.self;
+    const listed = new Map<string, Peer | undefined>(this.peers.list().map((p) => [p.name, p]));
+    if (!listed.has(self)) listed.set(self, undefined);
+    for (const [name, peer] of listed) {
+      const url = name === self ? undefined : peer!.url;
+      const known = this.streams.get(name);
+      if (known) {
+        known.url = url; // a Pod that came back on another address keeps its log (and cursor)
+        continue;
+      }
+      this.streams.set(name, {
+        name,
+        url,
+        cursor: LOG_START,
+        buffer: [],
+        head: 0,
+        watermark: -Infinity,
+        reachable: false,
+        lastEventAt: undefined,
+        caughtUpAt: this.started,
+        error: undefined,
+      });
+    }
+    // A replica gone from the list (scaled down) stays: its log holds events of the experiment.
+  }
+
+  private async pull(s: Stream): Promise<void> {
+    for (let page = 0; page < this.opts.pagesPerRound; page++) {
+      let got: { text: string; next: LogCursor; more: boolean; clock: number };
+      try {
+        got = s.url === undefined ? this.readOwn(s.cursor) : await this.fetchPage(s.url, s.cursor);
+      } catch (err) {
+        if (s.reachable || s.error === undefined)
+          this.logger.warn(
+            `replica ${s.name}: its events cannot be read (${(err as Error).message}); the report misses them until it answers`,
+          );
+        s.reachable = false;
+        s.error = (err as Error).message;
+        return;
+      }
+      if (!s.reachable && s.error !== undefined)
+        this.logger.info(`replica ${s.name}: reachable again, catching up`);
+      s.reachable = true;
+      s.error = undefined;
+      for (const line of got.text.split('\n')) {
+        if (line === '') continue;
+        const checked = checkLine(line);
+        if (checked.ok) s.buffer.push(checked.event);
+      }
+      s.cursor = got.next;
+      if (!got.more) {
+        s.watermark = got.clock - this.opts.holdMs;
+        s.caughtUpAt = Date.now();
+        return;
+      }
+    }
+  }
+
+  private readOwn(after: LogCursor): { text: string; next: LogCursor; more: boolean; clock: number } {
+    const clock = Date.now();
+    const page = readAfter(this.core.log, after, this.opts.pageEvents, 16 * 1024 * 1024);
+    return { text: page.lines.toString('utf8'), next: page.next, more: page.more, clock };
+  }
+
+  private async fetchPage(
+    url: string,
+    after: LogCursor,
+  ): Promise<{ text: string; next: LogCursor; more: boolean; clock: number }> {
+    const token = currentAdminToken(this.core.settings) ?? '';
+    const res = await request(
+      `${url}${EVENTS_PATH}?after=${formatCursor(after)}&limit=${this.opts.pageEvents}`,
+      {
+        dispatcher: this.agent,
+        headers: { [ADMIN_TOKEN_HEADER]: token },
+        headersTimeout: 2_000,
+        bodyTimeout: 5_000,
+      },
+    );
+    const text = await res.body.text();
+    if (res.statusCode === 409) {
+      // Another log in that replica's place (a new volume): everything starts over.
+      this.resetPending = true;
+      throw new Error(`its log is not the one read so far: starting over (${text.slice(0, 200)})`);
+    }
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode} ${text.slice(0, 200)}`);
+    const next = parseCursor(String(res.headers[CURSOR_HEADER] ?? ''));
+    const clock = Number(res.headers[CLOCK_HEADER]);
+    if (!next || !Number.isFinite(clock))
+      throw new Error('the answer has no cursor or clock: is it a Model Canary router of this version?');
+    return { text, next, more: res.headers[MORE_HEADER] === '1', clock };
+  }
+
+  private feed(e: ExperimentEvent, from: Stream): void {
+    from.lastEventAt = Math.max(from.lastEventAt ?? -Infinity, e.ts);
+    const m = this.merged.get(e.experiment);
+    if (!m) return;
+    if (e.type === 'weights') {
+      // Every replica logs the same weight change (they all watch the ConfigMap): keep one.
+      const key = JSON.stringify(e.weights);
+      if (key === m.lastWeights) return;
+      m.lastWeights = key;
+    }
+    m.builder.ingest(e);
+    this.fed++;
+  }
+}
