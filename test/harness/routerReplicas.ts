@@ -14,7 +14,7 @@ import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 import { stackNames } from '../../src/manifests';
 import type { RolloutStatus } from '../../src/shared/report';
 import { startKubeApiServer, type KubeApiServer } from './kubeApiServer';
-import { routerKubeArgs } from './kubeRouterStandIn';
+import { hostAddress, routerKubeArgs } from './kubeRouterStandIn';
 import { startRouter, type RunningRouter } from './router';
 import { Client } from './routerClient';
 import { startUpstream, type Upstream } from './upstream';
@@ -23,6 +23,7 @@ export const REPLICA_NS = 'canary';
 const NAMES = stackNames('model-canary');
 export const REPLICA_CONFIG = NAMES.routerConfig; // model-canary-router-config
 export const REPLICA_LEASE = NAMES.router; // model-canary-router, the router's default for that ConfigMap
+const PEERS_SERVICE = 'mc-router-peers';
 
 export interface Replica {
   name: string;
@@ -41,7 +42,16 @@ export interface LeaseSpec {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the API server, two upstreams, the ConfigMap (`propensity`, v1 100 / v2 0) and `count` replicas. */
-export async function startReplicaSet(opts: { count: number; leaseSeconds: number; adminToken: string }) {
+export async function startReplicaSet(opts: {
+  count: number;
+  leaseSeconds: number;
+  adminToken: string;
+  /** Peers from the EndpointSlices of `mc-router-peers` (one slice per replica, as the stand-in's). */
+  peers?: boolean;
+}) {
+  // EndpointSlices refuse loopback addresses: with peers the replicas listen on this machine's own.
+  const address = opts.peers ? hostAddress() : '127.0.0.1';
+  assert.ok(address, 'no non-loopback IPv4 address on this machine');
   const [api, v1, v2] = (await Promise.all([startKubeApiServer(), startUpstream(), startUpstream()])) as [
     KubeApiServer,
     Upstream,
@@ -132,7 +142,7 @@ export async function startReplicaSet(opts: { count: number; leaseSeconds: numbe
   try {
     assert.equal((await kube('POST', '/api/v1/namespaces', { metadata: { name: REPLICA_NS } })).status, 201);
     const config: RouterConfigInput = {
-      listen: '127.0.0.1:0',
+      listen: `${address}:0`,
       dataDir: 'data', // relative: each replica's own folder (its working directory), as its own volume
       adminToken: opts.adminToken,
       experiments: [
@@ -161,10 +171,30 @@ export async function startReplicaSet(opts: { count: number; leaseSeconds: numbe
         args: [
           ...['--kube-configmap', `${REPLICA_NS}/${REPLICA_CONFIG}`],
           ...['--lease-duration', String(opts.leaseSeconds), ...kubeArgs],
+          ...(opts.peers ? ['--peers-service', `${REPLICA_NS}/${PEERS_SERVICE}`] : []),
         ],
         env: { MODEL_CANARY_REPLICA: name },
       });
-      replicas.push({ name, dir: cwd, router, client: new Client(router.url, 8) });
+      replicas.push({ name, dir: cwd, router, client: new Client(`http://${address}:${router.port}`, 8) });
+      if (opts.peers) {
+        const slice = await kube(
+          'POST',
+          `/apis/discovery.k8s.io/v1/namespaces/${REPLICA_NS}/endpointslices`,
+          {
+            metadata: { name, labels: { 'kubernetes.io/service-name': PEERS_SERVICE } },
+            addressType: 'IPv4',
+            endpoints: [
+              {
+                addresses: [address],
+                conditions: { ready: true },
+                targetRef: { kind: 'Pod', name, namespace: REPLICA_NS },
+              },
+            ],
+            ports: [{ name: 'http', port: router.port, protocol: 'TCP' }],
+          },
+        );
+        assert.equal(slice.status, 201, JSON.stringify(slice.json));
+      }
     }
   } catch (err) {
     await set.stop().catch(() => undefined);

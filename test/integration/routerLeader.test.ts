@@ -30,7 +30,7 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
 
   before(async function () {
     this.timeout(180_000);
-    set = await startReplicaSet({ count: 3, leaseSeconds: LEASE_SECONDS, adminToken: TOKEN });
+    set = await startReplicaSet({ count: 3, leaseSeconds: LEASE_SECONDS, adminToken: TOKEN, peers: true });
     replicas = set.replicas;
   });
 
@@ -51,16 +51,27 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
       Date.parse((await lease()).renewTime) > Date.parse(spec.renewTime),
       'the holder renews the Lease',
     );
-    // A follower refuses rollout actions, naming the leader.
+    // A follower hands a rollout action to the leader (its peers come from EndpointSlices) and
+    // relays the leader's answer: here the leader's 409, as there is no rollout to pause yet.
     const follower = replicas.find((r) => r !== leader)!;
-    const refused = await follower.client.send(
-      'POST',
-      '/api/v1/experiments/propensity/rollout',
-      { action: 'start' },
-      admin,
-    );
-    assert.equal(refused.status, 503, refused.text);
-    assert.match(refused.text, new RegExp(`${leader.name} leads the replicas`));
+    for (const until = Date.now() + 10_000; ;) {
+      const answer = await follower.client.send(
+        'POST',
+        '/api/v1/experiments/propensity/rollout',
+        { action: 'pause' },
+        admin,
+      );
+      if (answer.status !== 503) {
+        assert.equal(answer.status, 409, answer.text);
+        assert.match(answer.text, /no rollout of propensity — start one first/);
+        assert.equal(answer.headers['x-model-canary-replica'], leader.name, 'the leader answered');
+        break;
+      }
+      // Until the follower knows its peers it answers 503 naming the leader.
+      assert.match(answer.text, new RegExp(`${leader.name} leads the replicas`));
+      assert.ok(Date.now() < until, answer.text);
+      await sleep(100);
+    }
   });
 
   it('a weight change on a follower lands in the ConfigMap, every replica serves it, and split reads it', async function () {
