@@ -98,12 +98,15 @@ export async function handleRollout(
   exp: ExperimentRuntime,
   req: IncomingMessage,
   res: ServerResponse,
+  /** Relays the action to the leader when this replica does not lead; true when it did. */
+  toLeader?: (body: Buffer, adminToken: string) => Promise<boolean>,
 ): Promise<void> {
-  authorize(req, currentAdminToken(core.settings));
-  const body = parseJson(await readBody(req, core.settings.limits.maxBodyBytes)) as Record<
-    string,
-    unknown
-  > | null;
+  const token = currentAdminToken(core.settings);
+  authorize(req, token);
+  const raw = await readBody(req, core.settings.limits.maxBodyBytes);
+  // A follower hands the action to the leader (./rolloutForward.ts), which validates it.
+  if (await toLeader?.(raw, token!)) return;
+  const body = parseJson(raw) as Record<string, unknown> | null;
   const action = body?.action;
   if (typeof action !== 'string' || !(ACTIONS as readonly string[]).includes(action)) {
     throw new HttpError(400, `"action" must be one of ${ACTIONS.join(', ')}`);

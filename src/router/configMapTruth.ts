@@ -93,11 +93,12 @@ export class ConfigMapTruth {
     return parseRollouts(this.latest?.[ROLLOUT_STATE_KEY], this.where);
   }
 
-  /** Reads the ConfigMap now and returns its rollouts. */
-  async readRollouts(): Promise<DurableRollouts> {
+  /** Reads the ConfigMap now and returns its rollouts (undefined before any was written there). */
+  async readRollouts(): Promise<DurableRollouts | undefined> {
     const cm = await this.get();
     this.latest = cm.data ?? {};
-    return parseRollouts(this.latest[ROLLOUT_STATE_KEY], this.where);
+    const text = this.latest[ROLLOUT_STATE_KEY];
+    return text === undefined ? undefined : parseRollouts(text, this.where);
   }
 
   /**
@@ -118,8 +119,8 @@ export class ConfigMapTruth {
         change.expect?.(rollouts[change.experiment]);
         if (change.rollout === null) delete rollouts[change.experiment];
         else if (change.rollout) rollouts[change.experiment] = change.rollout;
-        if (Object.keys(rollouts).length > 0) data[ROLLOUT_STATE_KEY] = JSON.stringify(rollouts);
-        else delete data[ROLLOUT_STATE_KEY];
+        // Kept when empty: its presence says the ConfigMap holds the rollouts (./rolloutHandover.ts).
+        data[ROLLOUT_STATE_KEY] = JSON.stringify(rollouts);
       }
       const res = await request(`${this.url}?fieldManager=model-canary-router`, {
         method: 'PUT',

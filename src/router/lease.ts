@@ -72,7 +72,7 @@ export class LeaseLeadership implements Leadership {
   constructor(private readonly opts: LeaseOptions) {
     this.self = opts.self;
     const seconds = opts.durationSeconds ?? DEFAULT_LEASE_SECONDS;
-    if (!Number.isFinite(seconds) || seconds < 1)
+    if (!Number.isInteger(seconds) || seconds < 1)
       throw new Error(`the lease duration must be at least 1 second, got ${seconds}`);
     this.durationMs = seconds * 1000;
     // A request must not outlive the renew deadline: a hung call would keep a stale holder.
@@ -128,11 +128,18 @@ export class LeaseLeadership implements Leadership {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.watchdog);
-    await this.cycle;
+    // Shutdown must not hang on an API server that does not answer: the Lease expires then.
+    const bounded = (p: Promise<unknown>): Promise<unknown> =>
+      Promise.race([p, new Promise((r) => setTimeout(r, 2_000).unref())]);
+    await bounded(this.cycle ?? Promise.resolve());
     if (this.isLeader()) {
       this.leading = false;
-      await this.release().catch((err: unknown) =>
-        this.opts.warn(`${this.where}: releasing it failed (${(err as Error).message}); it expires instead`),
+      await bounded(
+        this.release().catch((err: unknown) =>
+          this.opts.warn(
+            `${this.where}: releasing it failed (${(err as Error).message}); it expires instead`,
+          ),
+        ),
       );
     }
     this.leading = false;
@@ -168,6 +175,7 @@ export class LeaseLeadership implements Leadership {
   }
 
   private won(start: number, lease: LeaseObject | undefined): void {
+    if (this.stopped) return; // an attempt that outlived stop(): the Lease expires
     if (!this.isLeader()) this.opts.info(`${this.where}: ${this.self} leads the replicas`);
     this.leading = true;
     this.renewedAt = start;

@@ -101,9 +101,9 @@ async function start(): Promise<void> {
     if (self !== 'local') {
       const seconds =
         values['lease-duration'] === undefined ? DEFAULT_LEASE_SECONDS : Number(values['lease-duration']);
-      if (!Number.isFinite(seconds) || seconds < 1)
+      if (!Number.isInteger(seconds) || seconds < 1)
         throw new UsageError(
-          `--lease-duration must be a number of seconds ≥ 1, got "${values['lease-duration']}"`,
+          `--lease-duration must be a whole number of seconds ≥ 1 (the Lease holds whole seconds), e.g. 15, got "${values['lease-duration']}"`,
         );
       lease = new LeaseLeadership({
         conn,

@@ -60,7 +60,14 @@ export class RolloutHandover {
     if (this.adopted) return;
     if (this.truth) {
       const stored = await this.truth.readRollouts();
-      for (const [name, d] of Object.entries(stored)) {
+      // Once the ConfigMap holds the rollouts it is the truth: a rollout this replica replayed or
+      // ran but the ConfigMap no longer has (a new run removed it) is dropped. A ConfigMap that
+      // never held one (a stack from before) leaves the replayed rollouts as they are.
+      if (stored) {
+        for (const name of [...this.active.keys()]) if (!(name in stored)) this.active.delete(name);
+        for (const name of [...this.seen.keys()]) if (!(name in stored)) this.seen.delete(name);
+      }
+      for (const [name, d] of Object.entries(stored ?? {})) {
         if (!this.core.experimentByName(name)) continue;
         const state = fromStatus(name, d.status);
         this.active.set(name, { state, spec: d.spec });

@@ -22,6 +22,7 @@ import { REQUEST_ID_HEADER } from '../shared/routerApi';
 import { newRequestId } from './replicas';
 import { serveReplicaAdmin } from './replicas/adminEndpoints';
 import { proxyReportToLeader } from './replicas/reportProxy';
+import { forwardRolloutToLeader } from './rolloutForward';
 
 export interface RouterServer {
   server: Server;
@@ -225,7 +226,9 @@ export function createRouterServer(
                 leader: core.leadership.leader() ?? null,
               });
             allow(req, 'GET', 'POST');
-            return handleRollout(core, rollouts, exp, req, res);
+            return handleRollout(core, rollouts, exp, req, res, (body, token) =>
+              forwardRolloutToLeader(core, req, res, body, token),
+            );
         }
       }
       throw notFound(req.method, path);

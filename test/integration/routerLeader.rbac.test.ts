@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
-import { startRouter, type RunningRouter } from '../harness/router';
+import { ROUTER_BUNDLE, startRouter, type RunningRouter } from '../harness/router';
 import { Client } from '../harness/routerClient';
 import { startUpstream, type Upstream } from '../harness/upstream';
 
@@ -185,5 +186,25 @@ describe('router rights on its ConfigMap and Lease (service-account tokens, RBAC
     }
     assert.equal((await put(allowed.client, 50)).status, 200);
     assert.match((await storedWeights()) ?? '', /weight: 50[\s\S]*weight: 50/);
+  });
+  it('refuses a lease duration the Lease cannot hold, saying what to give', () => {
+    const res = spawnSync(
+      process.execPath,
+      [
+        ROUTER_BUNDLE,
+        '--kube-configmap',
+        `${NS}/${CONFIG}`,
+        '--kube-server',
+        api.url,
+        '--lease-duration',
+        '2.5',
+      ],
+      { env: { ...process.env, MODEL_CANARY_REPLICA: 'router-x' }, encoding: 'utf8', timeout: 20_000 },
+    );
+    assert.equal(res.status, 2, res.stderr);
+    assert.match(
+      res.stderr,
+      /--lease-duration must be a whole number of seconds ≥ 1 .* e\.g\. 15, got "2\.5"/,
+    );
   });
 });

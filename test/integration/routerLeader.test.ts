@@ -1,155 +1,41 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
-import { parse, stringify } from 'yaml';
-import type { RouterConfigInput } from '../../src/core/spec/routerConfig';
 import { KubeConfig } from '@kubernetes/client-node';
 import { liveRouterConfig, setRouterWeights } from '../../src/kube/stackState';
-import { stackNames } from '../../src/manifests';
 import type { WeightsEvent } from '../../src/shared/events';
-import type { RolloutStatus } from '../../src/shared/report';
-import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
-import { routerKubeArgs } from '../harness/kubeRouterStandIn';
-import { startRouter, type RunningRouter } from '../harness/router';
-import { Client, readEvents, simpleRequest } from '../harness/routerClient';
-import { startUpstream, type Upstream } from '../harness/upstream';
+import { REPLICA_NS as NS, startReplicaSet, type Replica, type ReplicaSet } from '../harness/routerReplicas';
+import { readEvents, simpleRequest } from '../harness/routerClient';
 
 // Three real router processes with their config from one ConfigMap and one Lease on a real
-// kube-apiserver + etcd: one leader, weights through the ConfigMap, and a rollout that survives
-// the SIGKILL of its leader.
-const NS = 'canary';
-const NAMES = stackNames('model-canary');
-const CONFIG = NAMES.routerConfig; // model-canary-router-config
-const LEASE = NAMES.router; // model-canary-router, the router's default for that ConfigMap
+// kube-apiserver + etcd (test/harness/routerReplicas.ts): one leader, weights through the
+// ConfigMap, and a rollout that survives the SIGKILL of its leader.
 const LEASE_SECONDS = 3;
 const TOKEN = 'leader-test-admin-token-0123456789';
 const admin = { authorization: `Bearer ${TOKEN}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Replica {
-  name: string;
-  dir: string;
-  router: RunningRouter;
-  client: Client;
-}
-
 describe('router replicas: one rollout leader on a Lease, the ConfigMap as the truth of weights (real kube-apiserver)', function () {
-  let api: KubeApiServer;
-  let agent: Agent;
-  let dir: string;
-  let v1: Upstream;
-  let v2: Upstream;
-  let kubeArgs: string[];
-  const replicas: Replica[] = [];
-
-  const kube = async (method: 'GET' | 'POST' | 'PUT', path: string, body?: object) => {
-    const res = await request(`${api.url}${path}`, {
-      method,
-      dispatcher: agent,
-      headers: { 'content-type': 'application/json' },
-      body: body && JSON.stringify(body),
-    });
-    return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
-  };
-  const configMap = async () =>
-    (await kube('GET', `/api/v1/namespaces/${NS}/configmaps/${CONFIG}`)).json as {
-      data: Record<string, string>;
-    };
-  const lease = async () =>
-    (await kube('GET', `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases/${LEASE}`)).json.spec as {
-      holderIdentity?: string;
-      leaseDurationSeconds: number;
-      renewTime: string;
-      leaseTransitions: number;
-    };
-  const configWeights = async (): Promise<Record<string, number>> => {
-    const config = (parse((await configMap()).data['router.yaml'] as string) ?? {}) as RouterConfigInput;
-    return Object.fromEntries(config.experiments![0]!.variants.map((v) => [v.name, v.weight ?? 0]));
-  };
-  const storedRollout = async (): Promise<RolloutStatus | undefined> => {
-    const text = (await configMap()).data['rollout-state.json'] as string | undefined;
-    return text
-      ? (JSON.parse(text) as Record<string, { status: RolloutStatus }>).propensity?.status
-      : undefined;
-  };
-  const alive = () =>
-    replicas.filter((r) => r.router.proc.exitCode === null && r.router.proc.signalCode === null);
-  const leaderView = async (r: Replica) =>
-    (await r.client.send('GET', '/api/v1/leader')).json() as {
-      self: string;
-      leader: string | null;
-      leading: boolean;
-    };
-  const servedWeights = async (r: Replica) =>
-    (
-      (await r.client.send('GET', '/api/v1/experiments/propensity/weights')).json() as {
-        weights: Record<string, number>;
-      }
-    ).weights;
-
-  /** Waits until exactly one live replica leads and every live replica names it. */
-  const oneLeader = async (timeoutMs: number, among = alive()): Promise<Replica> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const views = await Promise.all(among.map(leaderView));
-      const leaders = views.filter((v) => v.leading);
-      if (leaders.length === 1 && views.every((v) => v.leader === leaders[0]!.self))
-        return replicas.find((r) => r.name === leaders[0]!.self)!;
-      assert.ok(leaders.length <= 1, `two replicas lead at once: ${JSON.stringify(views)}`);
-      assert.ok(Date.now() < deadline, `no single leader after ${timeoutMs} ms: ${JSON.stringify(views)}`);
-      await sleep(50);
-    }
-  };
+  let set: ReplicaSet;
+  let replicas: Replica[];
+  // Bound late: `set` exists once `before` ran.
+  const api = () => set.api;
+  const configMap = () => set.configMap();
+  const lease = () => set.lease();
+  const configWeights = () => set.configWeights();
+  const storedRollout = () => set.storedRollout();
+  const alive = () => set.alive();
+  const leaderView = (r: Replica) => set.leaderView(r);
+  const servedWeights = (r: Replica) => set.servedWeights(r);
+  const oneLeader = (timeoutMs: number, among?: Replica[]) => set.oneLeader(timeoutMs, among);
 
   before(async function () {
     this.timeout(180_000);
-    [api, v1, v2] = await Promise.all([startKubeApiServer(), startUpstream(), startUpstream()]);
-    agent = new Agent({ connect: { ca: api.caPem, cert: api.clientCertPem, key: api.clientKeyPem } });
-    dir = await mkdtemp(join(tmpdir(), 'mc-router-leader-'));
-    assert.equal((await kube('POST', '/api/v1/namespaces', { metadata: { name: NS } })).status, 201);
-    const config: RouterConfigInput = {
-      listen: '127.0.0.1:0',
-      dataDir: 'data', // relative: each replica's own folder (its working directory), as its own volume
-      adminToken: TOKEN,
-      experiments: [
-        {
-          name: 'propensity',
-          endpoint: 'propensity',
-          variants: [
-            { name: 'v1', url: v1.url, model: 'propensity-v1', weight: 100, role: 'baseline' },
-            { name: 'v2', url: v2.url, model: 'propensity-v2', weight: 0 },
-          ],
-        },
-      ],
-    };
-    const created = await kube('POST', `/api/v1/namespaces/${NS}/configmaps`, {
-      metadata: { name: CONFIG, namespace: NS },
-      data: { 'router.yaml': `# written by the test\n${stringify(config)}` },
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.json));
-    kubeArgs = await routerKubeArgs(api, dir);
-    for (const name of ['router-0', 'router-1', 'router-2']) {
-      const cwd = join(dir, name);
-      await mkdir(cwd);
-      const router = await startRouter(join(cwd, 'unused.yaml'), {
-        cwd,
-        args: ['--kube-configmap', `${NS}/${CONFIG}`, '--lease-duration', String(LEASE_SECONDS), ...kubeArgs],
-        env: { MODEL_CANARY_REPLICA: name },
-      });
-      replicas.push({ name, dir: cwd, router, client: new Client(router.url, 8) });
-    }
+    set = await startReplicaSet({ count: 3, leaseSeconds: LEASE_SECONDS, adminToken: TOKEN, peers: true });
+    replicas = set.replicas;
   });
 
   after(async () => {
-    for (const r of replicas) {
-      await r.client.close();
-      await r.router.stop();
-    }
-    await agent?.close();
-    await Promise.all([v1?.close(), v2?.close(), api?.stop()]);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await set?.stop();
   });
 
   it('exactly one replica leads: the Lease names it, and every replica says so', async function () {
@@ -165,16 +51,27 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
       Date.parse((await lease()).renewTime) > Date.parse(spec.renewTime),
       'the holder renews the Lease',
     );
-    // A follower refuses rollout actions, naming the leader.
+    // A follower hands a rollout action to the leader (its peers come from EndpointSlices) and
+    // relays the leader's answer: here the leader's 409, as there is no rollout to pause yet.
     const follower = replicas.find((r) => r !== leader)!;
-    const refused = await follower.client.send(
-      'POST',
-      '/api/v1/experiments/propensity/rollout',
-      { action: 'start' },
-      admin,
-    );
-    assert.equal(refused.status, 503, refused.text);
-    assert.match(refused.text, new RegExp(`${leader.name} leads the replicas`));
+    for (const until = Date.now() + 10_000; ;) {
+      const answer = await follower.client.send(
+        'POST',
+        '/api/v1/experiments/propensity/rollout',
+        { action: 'pause' },
+        admin,
+      );
+      if (answer.status !== 503) {
+        assert.equal(answer.status, 409, answer.text);
+        assert.match(answer.text, /no rollout of propensity — start one first/);
+        assert.equal(answer.headers['x-model-canary-replica'], leader.name, 'the leader answered');
+        break;
+      }
+      // Until the follower knows its peers it answers 503 naming the leader.
+      assert.match(answer.text, new RegExp(`${leader.name} leads the replicas`));
+      assert.ok(Date.now() < until, answer.text);
+      await sleep(100);
+    }
   });
 
   it('a weight change on a follower lands in the ConfigMap, every replica serves it, and split reads it', async function () {
@@ -208,7 +105,7 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
     }
     // `split` after a router wrote the ConfigMap (it owns router.yaml now): the CLI takes it back.
     const kc = new KubeConfig();
-    kc.loadFromString(api.kubeconfigFor('leader-test'));
+    kc.loadFromString(api().kubeconfigFor('leader-test'));
     await setRouterWeights(kc, 'leader-test', { namespace: NS, platform: 'remote' }, 'propensity', {
       v1: 40,
       v2: 60,
@@ -270,6 +167,7 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
 
     const run = async (killAtStep?: number) => {
       const leader = await oneLeader(10_000);
+      const since = Date.now();
       const reset = await leader.client.send(
         'PUT',
         '/api/v1/experiments/propensity/weights',
@@ -314,17 +212,30 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
           await sleep(20);
         }
       }
-      // Each step's weights were applied once, by one leader: count them in every replica's log.
-      const rolloutWeights = replicas.flatMap((r) =>
+      // The candidate's weights each replica served, in order (the watch and the leader's own
+      // change may both record the same weights: consecutive repeats are one change).
+      const weightsOf = (r: Replica) =>
         readEvents(join(r.dir, 'data')).filter(
-          (e): e is WeightsEvent => e.type === 'weights' && e.source === 'rollout' && e.ts >= startedAt,
-        ),
+          (e): e is WeightsEvent => e.type === 'weights' && e.ts >= since,
+        );
+      const served = live.map((r) =>
+        weightsOf(r)
+          .map((e) => e.weights.v2)
+          .filter((w, i, all) => i === 0 || w !== all[i - 1]),
+      );
+      // The steps a leader applied as its own (a SIGKILL may take the last one's line with it:
+      // the ConfigMap, written first, is the commit).
+      const applied = replicas.flatMap((r) =>
+        weightsOf(r)
+          .filter((e) => e.source === 'rollout' && e.ts >= startedAt)
+          .map((e) => e.weights.v2),
       );
       return {
         state: status.state,
         steps: status.history.map((h) => [h.from, h.to, h.step, h.weight]),
         weights: await configWeights(),
-        applied: rolloutWeights.map((e) => e.weights.v2).sort((a, b) => a! - b!),
+        served,
+        applied,
         handover,
       };
     };
@@ -347,11 +258,14 @@ describe('router replicas: one rollout leader on a Lease, the ConfigMap as the t
       { state: uninterrupted.state, steps: uninterrupted.steps, weights: uninterrupted.weights },
       'the same final state and the same sequence of steps',
     );
-    assert.deepEqual(interrupted.applied, [10, 50, 100], 'each step applied exactly once across the leaders');
+    for (const served of [...uninterrupted.served, ...interrupted.served])
+      assert.deepEqual(served, [0, 10, 50, 100], 'every replica served every step once, in order');
+    assert.equal(new Set(interrupted.applied).size, interrupted.applied.length, 'no step applied twice');
+    assert.ok(interrupted.applied.includes(100), 'the new leader applied the last step');
     assert.equal(interrupted.handover!.transitions, 1, 'the Lease changed hands once');
     // Within the lease duration plus two follower polls (duration/10) of the last renewal.
     assert.ok(
-      interrupted.handover!.ms <= LEASE_SECONDS * 1000 * 1.2 + 500,
+      interrupted.handover!.ms <= LEASE_SECONDS * 1000 * 1.2 + 1_000,
       `handover took ${interrupted.handover!.ms} ms`,
     );
   });
