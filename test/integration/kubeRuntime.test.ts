@@ -11,13 +11,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import type { V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import { kubeRequest, loadKubeConfig, readLive, serverSideApply } from '../../src/kube';
 import { routerSelector, stackNames } from '../../src/manifests';
 import { postLabels } from '../../src/operations/label';
 import { KubeRuntime } from '../../src/runtime/kubeRuntime';
 import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
+import { serviceAccountConfig } from '../harness/kubeServiceAccount';
 import { fakeDeploymentController } from '../harness/kubeFakeController';
 import { startKubeletStandIn, type KubeletStandIn } from '../harness/kubeletStandIn';
 import { hostAddress, kubeRouterStandIn, type KubeRouterStandIn } from '../harness/kubeRouterStandIn';
@@ -25,42 +25,7 @@ import { ROUTER_BUNDLE, ensureRouterBuilt } from '../harness/router';
 import { SAMPLE_MODELS } from '../harness/tools';
 import { EXPECTED_STEPS, scenarioThroughOperations } from '../harness/verbScenario';
 
-const CONTEXT = 'cluster';
-const NS = 'mc-runtime';
-
-/** A ServiceAccount with exactly `rules` in NS, as a kubeconfig whose context is CONTEXT. */
-async function serviceAccountConfig(admin: KubeConfig, name: string, rules: object[]): Promise<KubeConfig> {
-  const post = async (path: string, body: object): Promise<unknown> => {
-    const res = await kubeRequest(admin, CONTEXT, path, {
-      method: 'POST',
-      contentType: 'application/json',
-      body: JSON.stringify(body),
-    });
-    assert.ok(res.status < 300, `POST ${path}: HTTP ${res.status} ${res.text}`);
-    return JSON.parse(res.text);
-  };
-  await post(`/api/v1/namespaces/${NS}/serviceaccounts`, { metadata: { name } });
-  await post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/roles`, { metadata: { name }, rules });
-  await post(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
-    metadata: { name },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: NS }],
-  });
-  const review = (await post(`/api/v1/namespaces/${NS}/serviceaccounts/${name}/token`, {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 3600 },
-  })) as { status: { token: string } };
-  const cluster = admin.getClusters()[0]!;
-  const limited = new KubeConfig();
-  limited.loadFromOptions({
-    clusters: [cluster],
-    users: [{ name, token: review.status.token }],
-    contexts: [{ name: CONTEXT, cluster: cluster.name, user: name }],
-    currentContext: CONTEXT,
-  });
-  return limited;
-}
+const [CONTEXT, NS] = ['cluster', 'mc-runtime'];
 
 describe('the Kubernetes runtime (real kube-apiserver, the router process outside a Pod)', function () {
   let server: KubeApiServer;
@@ -376,7 +341,7 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       body: JSON.stringify({ metadata: { labels: routerSelector() } }),
     });
     // A user who may read the stack and port-forward, but not use services/proxy.
-    const limited = await serviceAccountConfig(kc, 'no-proxy', [
+    const limited = await serviceAccountConfig(CONTEXT, NS, kc, 'no-proxy', [
       { apiGroups: [''], resources: ['pods', 'services', 'configmaps', 'secrets'], verbs: ['get', 'list'] },
       { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
       { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
@@ -408,7 +373,7 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     await connection.close();
     await assert.rejects(fetch(`${connection.url}/v2/health/live`), 'closed with the connection');
     // Without port-forward rights either, the error names both ways and what refused them.
-    const neither = await serviceAccountConfig(kc, 'no-access', [
+    const neither = await serviceAccountConfig(CONTEXT, NS, kc, 'no-access', [
       { apiGroups: [''], resources: ['pods', 'configmaps', 'secrets'], verbs: ['get', 'list'] },
     ]);
     const blocked = new KubeRuntime({
