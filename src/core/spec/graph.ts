@@ -10,8 +10,9 @@
  */
 import { z } from 'zod';
 
-/** The name that stands for the graph's own inputs (Seldon: the pipeline's name). */
-export const REQUEST = 'request';
+import { REQUEST, dependencies, parseRef } from './graphRefs';
+
+export { REQUEST, dependencies, parseRef, type TensorRef } from './graphRefs';
 
 const stepName = z
   .string()
@@ -47,21 +48,6 @@ export const graphSchema = z.strictObject({
 export type Graph = z.output<typeof graphSchema>;
 export type GraphStep = z.output<typeof graphStepSchema>;
 
-/** A parsed reference: whose tensors (a step or the request), which side, which tensor. */
-export interface TensorRef {
-  source: string;
-  side: 'inputs' | 'outputs';
-  /** Undefined: every tensor of that side. */
-  tensor?: string;
-}
-
-export function parseRef(ref: string): TensorRef {
-  const match = /^(.+?)(?:\.(inputs|outputs)(?:\.(.+))?)?$/.exec(ref)!;
-  const source = match[1]!;
-  const side = (match[2] as TensorRef['side'] | undefined) ?? (source === REQUEST ? 'inputs' : 'outputs');
-  return { source, side, ...(match[3] ? { tensor: match[3] } : {}) };
-}
-
 /** Every model a variant calls: its model, or each step of its graph. */
 export function variantModels(v: { model: string; graph?: Graph }): string[] {
   return v.graph ? v.graph.steps.map((s) => s.name) : [v.model];
@@ -70,11 +56,6 @@ export function variantModels(v: { model: string; graph?: Graph }): string[] {
 /** The steps the answer is made of. */
 export function outputSteps(graph: Graph): string[] {
   return graph.output ? graph.output.steps.map((r) => parseRef(r).source) : [graph.steps.at(-1)!.name];
-}
-
-/** The steps a step reads from (not the request), in the order it names them. */
-export function dependencies(step: GraphStep): string[] {
-  return [...new Set((step.inputs ?? []).map((r) => parseRef(r).source).filter((s) => s !== REQUEST))];
 }
 
 /**

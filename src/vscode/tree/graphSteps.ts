@@ -1,6 +1,6 @@
 /** A graph variant's steps in the Experiments tree: in the graph's order, each with its live latency and errors. */
 import * as vscode from 'vscode';
-import { dependencies } from '../../core/spec/graph';
+import { dependencies } from '../../core/spec/graphRefs';
 import { slowestStep, stepSummary } from '../../shared/graphSteps';
 import type { TreeNode } from './nodes';
 
