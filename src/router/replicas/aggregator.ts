@@ -62,6 +62,12 @@ export class Aggregator implements MergedReports {
   private cache: { at: number; reports: Report[] } | undefined;
   private readonly opts: Required<AggregatorOptions>;
   private resetPending = false;
+  /**
+   * The newest run of each experiment found in any replica's log. Runs start on the replica a
+   * deploy reached; a replica added later, or a leader that never received the run, would
+   * otherwise report an older run. Kept across starts from scratch.
+   */
+  private readonly streamRuns = new Map<string, { run: string; ts: number }>();
   /** Events fed to the builders since the last start from scratch. */
   fed = 0;
 
@@ -105,7 +111,7 @@ export class Aggregator implements MergedReports {
     if (!this.leading()) return undefined;
     const exp = this.core.experimentByName(name);
     if (!exp) return undefined;
-    const run = this.core.currentRun(name)?.id;
+    const run = this.runOf(name);
     const m = this.merged.get(name);
     const builder =
       m && m.run === run ? m.builder : new ReportBuilder(exp.experiment, { run, reference: exp.reference });
@@ -169,7 +175,7 @@ export class Aggregator implements MergedReports {
     this.started = Date.now();
     this.fed = 0;
     for (const exp of this.core.experiments) {
-      const run = this.core.currentRun(exp.name)?.id;
+      const run = this.runOf(exp.name);
       this.merged.set(exp.name, {
         exp,
         run,
@@ -185,7 +191,7 @@ export class Aggregator implements MergedReports {
     if (exps.length !== this.merged.size) return true;
     for (const exp of exps) {
       const m = this.merged.get(exp.name);
-      if (!m || m.run !== this.core.currentRun(exp.name)?.id) return true;
+      if (!m || m.run !== this.runOf(exp.name)) return true;
       if (m.exp !== exp) {
         if (!m.exp.sameShapeAs(exp)) return true;
         m.exp = exp;
@@ -288,10 +294,24 @@ export class Aggregator implements MergedReports {
     return { text, next, more: res.headers[MORE_HEADER] === '1', clock };
   }
 
+  /** The run the merged report covers: the newest in any replica's log, else this replica's. */
+  private runOf(name: string): string | undefined {
+    const local = this.core.currentRun(name);
+    const seen = this.streamRuns.get(name);
+    if (!seen) return local?.id;
+    return local && local.startedAt > seen.ts ? local.id : seen.run;
+  }
+
   private feed(e: ExperimentEvent, from: Stream): void {
     from.lastEventAt = Math.max(from.lastEventAt ?? -Infinity, e.ts);
     const m = this.merged.get(e.experiment);
     if (!m) return;
+    if (e.type === 'run') {
+      const known = this.streamRuns.get(e.experiment);
+      if (!known || e.ts > known.ts) this.streamRuns.set(e.experiment, { run: e.run, ts: e.ts });
+      // A newer run than the one merged: start over on it (the next round reads every log again).
+      if (e.run !== m.run && (!known || e.ts > known.ts)) this.resetPending = true;
+    }
     if (e.type === 'weights') {
       // Every replica logs the same weight change (they all watch the ConfigMap): keep one.
       const key = JSON.stringify(e.weights);
