@@ -117,7 +117,14 @@ describe('graph variants in the serving stack on a real kube-apiserver', functio
     });
     assert.equal(files['propensity-pipeline.model-input.csv'], input.modelInputCsv);
     const settings = await resolveSettings(
-      { ...config, adminToken: 'a'.repeat(32), adminTokenFile: undefined },
+      // The tokens are files of the Pod's Secret volume; the loader reads them as given here.
+      {
+        ...config,
+        adminToken: 'a'.repeat(32),
+        adminTokenFile: undefined,
+        ingestToken: 'b'.repeat(32),
+        ingestTokenFile: undefined,
+      },
       '/',
       'router.yaml',
       async (path) => {
