@@ -12,7 +12,12 @@ const fmt = (v: number, unit: string): string => {
 };
 
 export function performanceTable(
-  out: { date: string; machine: { cpus: number; model: string; node: string }; figures: readonly Figure[] },
+  out: {
+    date: string;
+    quick?: boolean;
+    machine: { cpus: number; model: string; node: string };
+    figures: readonly Figure[];
+  },
   bounds: Bounds,
 ): string {
   const rows = out.figures
@@ -26,7 +31,7 @@ export function performanceTable(
     });
   return [
     BEGIN,
-    `Measured ${out.date.slice(0, 10)} on ${out.machine.cpus} cores (${out.machine.model}), Node ${out.machine.node}.`,
+    `Measured ${out.date.slice(0, 10)} on ${out.machine.cpus} cores (${out.machine.model}), Node ${out.machine.node}${out.quick ? ', the quick set (`npm run bench` measures all)' : ''}.`,
     '',
     '| figure | value | target | CI guard |',
     '| --- | --- | --- | --- |',
