@@ -22,7 +22,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseRequirements } from '../core/workspace/requirements';
 import type { CommandRunner, RunOptions } from '../process/command';
-import { PythonEnvError, pipStep, type MlserverEnv } from './python';
+import { PythonEnvError, pipInstall, pipStep, type MlserverEnv } from './python';
 
 export interface ModelEnv {
   dir: string;
@@ -92,20 +92,7 @@ export async function ensureModelEnv(
   if (specs.length > 0)
     await pipStep(
       run,
-      {
-        command: modelEnv.python,
-        args: [
-          '-m',
-          'pip',
-          'install',
-          '--disable-pip-version-check',
-          '--no-input',
-          '--progress-bar',
-          'off',
-          ...specs,
-        ],
-        parse: () => undefined,
-      },
+      pipInstall(modelEnv.python, [...specs]),
       opts,
       `pip install -r ${requirementsFile}`,
       'Check that the pins exist on PyPI and that PyPI is reachable (or set PIP_INDEX_URL / a proxy), then try again.',

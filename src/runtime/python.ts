@@ -136,20 +136,7 @@ export async function ensureMlserverEnv(
   );
   await pipStep(
     run,
-    {
-      command: env.python,
-      args: [
-        '-m',
-        'pip',
-        'install',
-        '--disable-pip-version-check',
-        '--no-input',
-        '--progress-bar',
-        'off',
-        ...MLSERVER_PACKAGES,
-      ],
-      parse: () => undefined,
-    },
+    pipInstall(env.python, [...MLSERVER_PACKAGES]),
     opts,
     'pip install',
     'Check that PyPI is reachable (or set PIP_INDEX_URL / a proxy), then try again.',
@@ -176,6 +163,24 @@ async function isHealthy(run: CommandRunner, python: string, opts: RunOptions): 
 }
 
 /** Runs one step of building an environment; a failure becomes a PythonEnvError with its fix. */
+/** `python -m pip install` quietly, with `args` (options, then packages): the one pip call of the environments. */
+export function pipInstall(python: string, args: readonly string[]): CommandDescription<void> {
+  return {
+    command: python,
+    args: [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--progress-bar',
+      'off',
+      ...args,
+    ],
+    parse: () => undefined,
+  };
+}
+
 export async function pipStep(
   run: CommandRunner,
   cmd: CommandDescription<void>,

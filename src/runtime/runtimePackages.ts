@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { MODEL_RUNTIMES, type ModelRuntimeName } from '../core/workspace/modelRuntimes';
 import type { CommandRunner, RunOptions } from '../process/command';
 import { runCommand } from '../process/execaRunner';
-import { MLSERVER_VERSION, PythonEnvError, pipStep, type MlserverEnv } from './python';
+import { MLSERVER_VERSION, PythonEnvError, pipInstall, pipStep, type MlserverEnv } from './python';
 
 export interface ModelRuntime {
   /** The user's word for it (`--runtime`, docs). */
@@ -90,21 +90,7 @@ export async function ensureRuntimes(
   for (const runtime of missing) await rm(marker(env, runtime), { force: true });
   await pipStep(
     run,
-    {
-      command: env.python,
-      args: [
-        '-m',
-        'pip',
-        'install',
-        '--disable-pip-version-check',
-        '--no-input',
-        '--progress-bar',
-        'off',
-        '--no-deps',
-        ...missing.flatMap((r) => r.packages),
-      ],
-      parse: () => undefined,
-    },
+    pipInstall(env.python, ['--no-deps', ...missing.flatMap((r) => r.packages)]),
     opts,
     'pip install',
     'Check that PyPI is reachable (or set PIP_INDEX_URL / a proxy), then try again.',
