@@ -28,8 +28,10 @@ export {
   isKindContext,
   promote,
   PromotionError,
-  undoText,
 } from './promote';
+export { undoText } from './promotionUndo';
+export { pruneObjects, staleObjects } from './prune';
+export type { PruneScope } from './prune';
 export type { Confirm, ConfirmQuestion, PromoteOptions, PromotionPlan, PromotionResult } from './promote';
 export { forwardedRequest, openPortForward, PortForwardError } from './portForward';
 export type {

@@ -16,10 +16,10 @@ import { readLive } from './objects';
 
 export interface ObjectChange {
   ref: string;
-  action: 'create' | 'update' | 'unchanged';
+  action: 'create' | 'update' | 'unchanged' | 'delete';
   live: KubernetesObject | undefined;
-  /** The dry-run result: the object as the server would store it. */
-  planned: KubernetesObject;
+  /** The dry-run result: the object as the server would store it; undefined when it is deleted. */
+  planned: KubernetesObject | undefined;
   /** Unified diff live → planned; empty when unchanged. */
   diff: string;
   note?: string;
@@ -36,12 +36,16 @@ export interface Preview {
   conflicts?: { ref: string; managers: string[]; message: string }[];
 }
 
-/** Dry-runs the apply of `objects` and diffs each against the live object. */
+/**
+ * Dry-runs the apply of `objects` and diffs each against the live object; `deletions` (live
+ * objects the plan no longer has, src/kube/prune.ts) are shown removed, after them.
+ */
 export async function previewApply(
   kc: KubeConfig,
   context: string,
   objects: readonly KubernetesObject[],
   options: Pick<ApplyOptions, 'fieldManager' | 'force'> = {},
+  deletions: readonly KubernetesObject[] = [],
 ): Promise<Preview> {
   const plan = planApply(context, objects, { ...options, dryRun: true });
   const creatingNamespaces = new Set(
@@ -92,6 +96,11 @@ export async function previewApply(
     const action = !live ? 'create' : diff ? 'update' : 'unchanged';
     changes.push({ ref: refOf(obj), action, live, planned, diff, ...(note ? { note } : {}) });
   }
+  for (const live of deletions) {
+    const ref = refOf(live);
+    const diff = unifiedDiff(diffText(live), '', `live: ${ref}`, '/dev/null');
+    changes.push({ ref, action: 'delete', live, planned: undefined, diff, note: 'no longer in the plan' });
+  }
   return {
     context,
     changes,
@@ -100,9 +109,9 @@ export async function previewApply(
   };
 }
 
-/** One line per object: `+ create`, `~ update`, `= unchanged`. */
+/** One line per object: `+ create`, `~ update`, `= unchanged`, `- delete`. */
 export function summarizePreview(preview: Preview): string {
-  const mark = { create: '+', update: '~', unchanged: '=' } as const;
+  const mark = { create: '+', update: '~', unchanged: '=', delete: '-' } as const;
   return [
     ...preview.changes.map((c) => `${mark[c.action]} ${c.ref} ${c.action}${c.note ? ` (${c.note})` : ''}`),
     ...(preview.notes ?? []).map((n) => `! ${n}`),

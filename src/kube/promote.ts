@@ -35,9 +35,11 @@ import { PartialApplyError, type AppliedObject } from './applyPlan';
 import { recordEvent } from './cluster';
 import { forContext } from './kubeconfig';
 import { apiErrorMessage } from './objects';
+import { restorable, undoText } from './promotionUndo';
+import { pruneObjects, staleObjects } from './prune';
 import { previewApply, type Preview } from './preview';
 import { waitForRollouts, type RolloutState, type WorkloadKind } from './rollout';
-import { mergeExperiment, mergeExperimentFiles, readLiveStack } from './stackState';
+import { keepLiveReplicas, mergeExperiment, mergeExperimentFiles, readLiveStack } from './stackState';
 
 export type PromotionPlan = 'canary' | 'as-is';
 
@@ -172,15 +174,15 @@ export async function promote(
     o.plan === 'canary'
       ? canaryWeights(exp)
       : (o.sourceWeights ?? Object.fromEntries(exp.spec.variants.map((v) => [v.name, v.weight])));
-  const stack: StackOptions = {
+  const progress = o.onProgress ?? (() => undefined);
+  progress(`reading ${context}/${namespace}`);
+  const given: StackOptions = {
     ...o.stack,
     namespace,
     annotations: { [ANNOTATION_PROMOTED_FROM]: o.source },
   };
-  const progress = o.onProgress ?? (() => undefined);
-
-  progress(`reading ${context}/${namespace}`);
-  const live = await readLiveStack(kc, context, stack);
+  const live = await readLiveStack(kc, context, given);
+  const stack = keepLiveReplicas(given, live);
   const target: ExperimentInput = { ...input, weights };
   const config = routerConfig(mergeExperiment(live.config, routerExperimentEntry(target, stack)), stack);
   const files = mergeExperimentFiles(live.experimentFiles, exp.metadata.name, experimentFiles(target));
@@ -189,8 +191,17 @@ export async function promote(
     ...modelServerObjects(target, stack),
   ] as KubernetesObject[];
 
+  // The experiment's variants no longer in the file, and a router Deployment from before StatefulSets.
+  const stale = await staleObjects(
+    kc,
+    context,
+    namespace,
+    objects,
+    [{ experiment: exp.metadata.name }, { router: true }],
+    stack.release,
+  );
   progress(`dry run: ${objects.length} objects on ${context}`);
-  const preview = await previewApply(kc, context, objects, { force: o.force });
+  const preview = await previewApply(kc, context, objects, { force: o.force }, stale);
   const liveEntry = live.config?.experiments?.find((e) => e.name === exp.metadata.name);
   const liveWeights = liveEntry && Object.fromEntries(liveEntry.variants.map((v) => [v.name, v.weight]));
   if (liveWeights && Object.entries(weights).some(([n, w]) => liveWeights[n] !== w))
@@ -247,7 +258,9 @@ export async function promote(
   const accepted = !isProtected && o.yes ? true : isAccepted(question, await o.confirm(question));
   if (!accepted) return { ...base, status: 'declined' };
 
-  const toUndo = preview.changes.filter((c) => c.action === 'update' && c.live).map((c) => c.live!);
+  const toUndo = preview.changes
+    .filter((c) => (c.action === 'update' || c.action === 'delete') && c.live)
+    .map((c) => c.live!);
   if (o.undoFile) {
     await mkdir(dirname(o.undoFile), { recursive: true });
     await writeFile(
@@ -280,7 +293,8 @@ export async function promote(
     }).catch(() => undefined);
     return { ...base, status: 'failed', applied: err.applied, undo, error: err.message };
   }
-  const undo = undoText(context, applied, o.undoFile);
+  const deleted = await pruneObjects(kc, context, stale, progress, stack.release);
+  const undo = undoText(context, applied, o.undoFile, deleted);
   const deployments = applied
     .filter((a) => a.result.kind === 'Deployment' || a.result.kind === 'StatefulSet')
     .map((a) => ({
@@ -324,54 +338,4 @@ export async function promote(
 function isAccepted(q: ConfirmQuestion, answer: string | boolean): boolean {
   if (q.kind === 'type-context') return typeof answer === 'string' && answer.trim() === q.expect;
   return answer === true || (typeof answer === 'string' && /^y(es)?$/i.test(answer.trim()));
-}
-
-/** A live object without server-owned fields, ready to re-apply. */
-function restorable(obj: KubernetesObject): KubernetesObject {
-  const copy = JSON.parse(JSON.stringify(obj)) as KubernetesObject & { status?: unknown };
-  delete copy.status;
-  if (copy.metadata) {
-    for (const k of [
-      'managedFields',
-      'resourceVersion',
-      'uid',
-      'creationTimestamp',
-      'generation',
-      'selfLink',
-    ] as const)
-      delete copy.metadata[k];
-  }
-  return copy;
-}
-
-/** How to undo `applied`: delete what it created, re-apply what it changed from the saved file. */
-export function undoText(
-  context: string,
-  applied: readonly AppliedObject[],
-  undoFile?: string,
-): string | undefined {
-  const createdNs = applied.find((a) => a.action === 'created' && a.result.kind === 'Namespace');
-  // A namespace this promotion created holds nothing else: deleting it undoes everything.
-  if (createdNs)
-    return `kubectl --context ${context} delete namespace ${createdNs.result.metadata?.name}   # created by this promotion`;
-  const created = applied.filter((a) => a.action === 'created');
-  const changed = applied.filter((a) => a.action === 'configured');
-  if (!created.length && !changed.length) return undefined;
-  const lines: string[] = [];
-  const byNs = new Map<string, string[]>();
-  for (const a of created) {
-    const ns = a.result.metadata?.namespace ?? '';
-    byNs.set(ns, [...(byNs.get(ns) ?? []), `${a.result.kind!.toLowerCase()}/${a.result.metadata?.name}`]);
-  }
-  for (const [ns, refs] of byNs)
-    lines.push(
-      `kubectl --context ${context}${ns ? ` -n ${ns}` : ''} delete ${refs.join(' ')}   # created by this promotion`,
-    );
-  if (changed.length)
-    lines.push(
-      undoFile
-        ? `kubectl --context ${context} apply --server-side --force-conflicts --field-manager model-canary -f ${undoFile}   # restores ${changed.length} changed object(s)`
-        : `re-apply the previous versions of: ${changed.map((a) => a.ref).join(', ')}`,
-    );
-  return lines.join('\n');
 }

@@ -4,7 +4,12 @@
  * experiment keeps the others; changing weights re-applies the router's ConfigMap — the router
  * watches it and switches within a second.
  */
-import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  V1ConfigMap,
+  V1StatefulSet,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { parseRouterConfig, type RouterConfigInput } from '../core/spec/routerConfig';
@@ -21,6 +26,8 @@ export interface LiveStack {
   config: RouterConfigInput | undefined;
   configMap: V1ConfigMap | undefined;
   experimentFiles: Record<string, string>;
+  /** The router's replicas: its autoscaler's minimum, else its StatefulSet's. */
+  routerReplicas?: number;
 }
 
 /** Reads the router config and experiment files of `opts.release` in `opts.namespace`. */
@@ -31,11 +38,34 @@ export async function readLiveStack(kc: KubeConfig, context: string, opts: Stack
     kind: 'ConfigMap',
     metadata: { name, namespace: opts.namespace },
   });
-  const [configMap, experiments] = await Promise.all([
+  const router = (apiVersion: string, kind: string) => ({
+    apiVersion,
+    kind,
+    metadata: { name: names.router, namespace: opts.namespace },
+  });
+  const [configMap, experiments, sts, hpa] = await Promise.all([
     readLive<V1ConfigMap>(kc, context, ref(names.routerConfig)),
     readLive<V1ConfigMap>(kc, context, ref(names.experiments)),
+    readLive<V1StatefulSet>(kc, context, router('apps/v1', 'StatefulSet')),
+    readLive<V2HorizontalPodAutoscaler>(kc, context, router('autoscaling/v2', 'HorizontalPodAutoscaler')),
   ]);
-  return { config: liveRouterConfig(configMap), configMap, experimentFiles: { ...experiments?.data } };
+  // Under an autoscaler the StatefulSet's replicas are the autoscaler's; ours are its minimum.
+  const replicas = hpa ? hpa.spec?.minReplicas : sts?.spec?.replicas;
+  return {
+    config: liveRouterConfig(configMap),
+    configMap,
+    experimentFiles: { ...experiments?.data },
+    ...(replicas ? { routerReplicas: replicas } : {}),
+  };
+}
+
+/**
+ * `opts` with the live router's replicas when they are not given: re-applying the stack (`up`
+ * again, a promotion) keeps a router scaled with `up --router-replicas` or by hand.
+ */
+export function keepLiveReplicas(opts: StackOptions, live: LiveStack): StackOptions {
+  if (opts.router?.replicas !== undefined || live.routerReplicas === undefined) return opts;
+  return { ...opts, router: { ...opts.router, replicas: live.routerReplicas } };
 }
 
 /**

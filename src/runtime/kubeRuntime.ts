@@ -22,8 +22,13 @@ import { forContext, loadKubeConfig } from '../kube/kubeconfig';
 import { deleteStack } from './kubeDown';
 import { isKindContext } from '../kube/promote';
 import { applyWithAdminToken, ingestTokenHint } from '../kube/adminToken';
-import { mergeExperiment, mergeExperimentFiles, readLiveStack, setRouterWeights } from '../kube/stackState';
-import type { StackImages } from '../manifests/images';
+import {
+  keepLiveReplicas,
+  mergeExperiment,
+  mergeExperimentFiles,
+  readLiveStack,
+  setRouterWeights,
+} from '../kube/stackState';
 import { RouterBundleMissing, readRouterBundle } from './routerBundle';
 import {
   DEFAULT_NAMESPACE,
@@ -50,6 +55,7 @@ import {
   assertRouterNodePortFree,
   findDeployment,
   readStackStatus,
+  pruneStale,
   waitRouter,
   waitDeployments,
   type KubeStackTarget,
@@ -61,35 +67,9 @@ import {
   type OperationOptions,
   type Runtime,
 } from './runtime';
+import type { KubeRuntimeOptions } from './kubeRuntimeOptions';
 
-export interface KubeRuntimeOptions {
-  workspace: string;
-  context: string;
-  /** Default: the merged KUBECONFIG files. */
-  kubeconfig?: KubeConfig;
-  namespace?: string;
-  release?: string;
-  /** Default: `kind` for kind-* contexts, else `remote`. */
-  platform?: 'kind' | 'remote';
-  /** dist/router.js, deployed through a ConfigMap unless `routerImage` is set. */
-  routerScript?: string;
-  routerImage?: string;
-  /** Remote clusters: the HTTP(S) URL under which model folders are published. */
-  modelUriBase?: string;
-  images?: Partial<StackImages>;
-  /** kind: the host port the router's NodePort is mapped to (the cluster config's extraPortMappings). */
-  hostPort?: number;
-  storageClassName?: string;
-  rolloutTimeoutMs?: number;
-  /** How long `deploy` waits for the router to route the endpoint. */
-  routedTimeoutMs?: number;
-  /** `down` also deletes the event log's volume. */
-  purge?: boolean;
-  /** More stack settings (images, resources, router port, paths). */
-  stack?: Partial<Omit<StackOptions, 'namespace' | 'platform' | 'release'>>;
-  /** While the router does not know a deployed endpoint, how often to ask it to reload. Default 10 s. */
-  reloadEveryMs?: number;
-}
+export type { KubeRuntimeOptions };
 
 export class KubeRuntime implements Runtime {
   readonly workspace: string;
@@ -163,8 +143,8 @@ export class KubeRuntime implements Runtime {
 
   async up(options: OperationOptions = {}): Promise<EnvironmentStatus> {
     const progress = options.onProgress ?? (() => undefined);
-    const stack = await this.stack();
-    const live = await readLiveStack(this.kc, this.context, stack);
+    const live = await readLiveStack(this.kc, this.context, this.base());
+    const stack = keepLiveReplicas(await this.stack(), live);
     // An existing router keeps its experiments: `up` is idempotent.
     const config = { ...live.config, ...routerConfig(live.config?.experiments ?? [], stack) };
     if (this.platform === 'kind') await assertRouterNodePortFree(this.target);
@@ -180,6 +160,7 @@ export class KubeRuntime implements Runtime {
       onProgress: progress,
       signal: options.signal,
     });
+    await pruneStale(this.target, objects, [{ router: true }], progress);
     await waitRouter(this.target, options, this.opts.rolloutTimeoutMs);
     progress(ingestTokenHint(this.context, stack));
     return this.status();
@@ -238,6 +219,8 @@ export class KubeRuntime implements Runtime {
         signal: options.signal,
       },
     );
+    // Routed to the new variants only: the model servers of variants the file dropped can go.
+    await pruneStale(this.target, servers, [{ experiment: exp.metadata.name }], progress);
     return this.status();
   }
 

@@ -15,7 +15,8 @@ import type {
 import { ROUTER_NODE_PORT } from '../kind/commands';
 import type { RouterConfigInput } from '../core/spec/routerConfig';
 import { newestFirst } from '../kube/cluster';
-import { deleteObject, listObjects, readLive } from '../kube/objects';
+import { listObjects, readLive } from '../kube/objects';
+import { pruneObjects, staleObjects, type PruneScope } from '../kube/prune';
 import { rolloutState, waitForRollouts, type Workload, type WorkloadKind } from '../kube/rollout';
 import { liveRouterConfig } from '../kube/stackState';
 import { releaseSelector, ANNOTATION_MODEL } from '../manifests/labels';
@@ -197,32 +198,33 @@ export async function assertRouterNodePortFree(target: KubeStackTarget): Promise
 }
 
 /**
- * A release made before the router ran replicas has a router Deployment beside the new
- * StatefulSet, selecting the same Pods: delete it. Its event log's volume (`<release>-router-data`)
- * stays; `down --purge` deletes it with the rest.
+ * Deletes the objects of `scopes` that `planned` no longer has (src/kube/prune.ts): a variant's
+ * model servers once it left the experiment, and the router Deployment of a release from before
+ * the router ran replicas (its event log's volume, `<release>-router-data`, stays; `down
+ * --purge` deletes it with the rest).
  */
-export async function replaceRouterDeployment(
+export async function pruneStale(
   target: KubeStackTarget,
+  planned: readonly KubernetesObject[],
+  scopes: readonly PruneScope[],
   progress: (message: string) => void,
 ): Promise<void> {
-  const old = await readLive<V1Deployment>(target.kc, target.context, {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: target.names.router, namespace: target.namespace },
-  });
-  if (!old) return;
-  progress(
-    `deleting the router Deployment ${target.namespace}/${target.names.router}: the router is a StatefulSet now (the old event log stays in ${target.names.data})`,
+  const stale = await staleObjects(
+    target.kc,
+    target.context,
+    target.namespace,
+    planned,
+    scopes,
+    target.release,
   );
-  await deleteObject(target.kc, target.context, { ...old, apiVersion: 'apps/v1', kind: 'Deployment' });
+  await pruneObjects(target.kc, target.context, stale, progress, target.release);
 }
 
-/** Waits for the router's StatefulSet to roll out, once a router Deployment of an older release is gone. */
+/** Waits for the router's StatefulSet to roll out. */
 export async function waitRouter(
   target: KubeStackTarget,
   options: OperationOptions,
   timeoutMs?: number,
 ): Promise<void> {
-  await replaceRouterDeployment(target, options.onProgress ?? (() => undefined));
   await waitDeployments(target, [target.names.router], options, timeoutMs, 'StatefulSet');
 }

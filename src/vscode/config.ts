@@ -15,6 +15,8 @@ export interface Settings {
   kubeNamespace: string;
   /** Remote contexts: HTTP(S) URL under which the model folders are published. */
   kubeModelUriBase: string;
+  /** Router replicas on Kubernetes; 0: keep what runs. */
+  kubeRouterReplicas: number;
 }
 
 const SECTION = 'modelCanary';
@@ -44,6 +46,7 @@ export class Config implements vscode.Disposable {
       modelServerImage: c.get<string>('modelServer.image', ''),
       kubeNamespace: c.get<string>('kubernetes.namespace', 'model-canary') || 'model-canary',
       kubeModelUriBase: c.get<string>('kubernetes.modelUriBase', '').trim(),
+      kubeRouterReplicas: Math.max(0, Math.trunc(c.get<number>('kubernetes.routerReplicas', 0))),
     };
   }
 

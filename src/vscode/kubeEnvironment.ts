@@ -24,6 +24,8 @@ export interface KubeSettings {
   modelServerImage: string;
   kubeNamespace: string;
   kubeModelUriBase: string;
+  /** Router replicas; 0 or absent: keep the live count (a new stack: 1 on kind, 2 elsewhere). */
+  kubeRouterReplicas?: number;
 }
 
 /** What the environment knows about the context it runs on. */
@@ -44,6 +46,7 @@ export type ProbeResult = { ok: true } | { ok: false; status?: number; cause: st
 export const KUBE_SETTING = {
   namespace: 'modelCanary.kubernetes.namespace',
   modelUriBase: 'modelCanary.kubernetes.modelUriBase',
+  routerReplicas: 'modelCanary.kubernetes.routerReplicas',
 } as const;
 
 export const DEFAULT_KUBE_NAMESPACE = 'model-canary';
@@ -67,6 +70,7 @@ export function kubeRuntimeOptions(input: {
     ...(input.platform === 'kind' ? { hostPort: s.routerPort } : {}),
     ...(input.platform === 'remote' && s.kubeModelUriBase ? { modelUriBase: s.kubeModelUriBase } : {}),
     ...(s.modelServerImage ? { images: { mlserver: s.modelServerImage } } : {}),
+    ...(s.kubeRouterReplicas ? { stack: { router: { replicas: s.kubeRouterReplicas } } } : {}),
   };
 }
 

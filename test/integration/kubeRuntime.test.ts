@@ -9,76 +9,41 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
-import { kubeRequest, loadKubeConfig, readLive, serverSideApply } from '../../src/kube';
+import { kubeRequest, readLive, serverSideApply } from '../../src/kube';
 import { routerSelector, stackNames } from '../../src/manifests';
 import { postLabels } from '../../src/operations/label';
-import { KubeRuntime } from '../../src/runtime/kubeRuntime';
-import { startKubeApiServer, type KubeApiServer } from '../harness/kubeApiServer';
+import type { KubeRuntime } from '../../src/runtime/kubeRuntime';
+import { kubeRuntimeFixture, type KubeRuntimeFixture } from '../harness/kubeRuntimeFixture';
 import { serviceAccountConfig } from '../harness/kubeServiceAccount';
-import { fakeDeploymentController } from '../harness/kubeFakeController';
 import { startKubeletStandIn, type KubeletStandIn } from '../harness/kubeletStandIn';
-import { hostAddress, kubeRouterStandIn, type KubeRouterStandIn } from '../harness/kubeRouterStandIn';
-import { ROUTER_BUNDLE, ensureRouterBuilt } from '../harness/router';
+import { hostAddress, type KubeRouterStandIn } from '../harness/kubeRouterStandIn';
 import { SAMPLE_MODELS } from '../harness/tools';
 import { EXPECTED_STEPS, scenarioThroughOperations } from '../harness/verbScenario';
 
 const [CONTEXT, NS] = ['cluster', 'mc-runtime'];
 
 describe('the Kubernetes runtime (real kube-apiserver, the router process outside a Pod)', function () {
-  let server: KubeApiServer;
+  let f: KubeRuntimeFixture | undefined;
   let kc: KubeConfig;
   let tmp: string;
   let runtime: KubeRuntime;
-  let controller: { stop(): Promise<void> } | undefined;
   let cluster: KubeRouterStandIn | undefined;
   let standIn: KubeletStandIn | undefined;
   let port: number;
+  let runtimeAs: KubeRuntimeFixture['runtimeAs'];
   const progress: string[] = [];
 
   before(async function () {
-    const address = hostAddress();
-    if (!address) this.skip(); // the API server does not proxy to loopback addresses
-    ensureRouterBuilt();
-    server = await startKubeApiServer();
-    tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mc-kuberuntime-'));
-    await fs.promises.writeFile(path.join(tmp, 'kubeconfig'), server.kubeconfigFor(CONTEXT), { mode: 0o600 });
-    kc = loadKubeConfig({ KUBECONFIG: path.join(tmp, 'kubeconfig') });
-    // The stack names the stand-in's port and folders, so the router reads the API server directly.
-    cluster = await kubeRouterStandIn({
-      kc,
-      context: CONTEXT,
-      namespace: NS,
-      api: server,
-      dir: tmp,
-      paths: 'as-configured',
-      kubeletDelayMs: 1_500,
-    });
-    port = cluster.port;
-    runtime = new KubeRuntime({
-      workspace: SAMPLE_MODELS,
-      context: CONTEXT,
-      kubeconfig: kc,
-      namespace: NS,
-      platform: 'remote',
-      routerScript: ROUTER_BUNDLE,
-      modelUriBase: 'https://models.example.com/sample-models',
-      stack: { router: { port }, paths: cluster.paths },
-      rolloutTimeoutMs: 20_000,
-      routedTimeoutMs: 30_000,
-      reloadEveryMs: 1_000,
-    });
-    controller = fakeDeploymentController(kc, CONTEXT, NS);
+    if (!hostAddress()) this.skip(); // the API server does not proxy to loopback addresses
+    f = await kubeRuntimeFixture(CONTEXT, NS);
+    ({ kc, tmp, cluster, port, runtime, runtimeAs } = f);
   });
 
   after(async function () {
     await standIn?.stop();
-    await cluster?.stop();
-    await controller?.stop();
-    await server?.stop();
-    if (tmp) await fs.promises.rm(tmp, { recursive: true, force: true });
+    await f?.stop();
   });
 
   it('up applies the namespace and the router, replaces the router Deployment of an older release, and waits for its rollout', async function () {
@@ -105,9 +70,7 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     assert.equal(await readLive(kc, CONTEXT, older), undefined, 'the old router Deployment is gone');
     assert.ok(
       progress.some((m) =>
-        /deleting the router Deployment mc-runtime\/model-canary-router: the router is a StatefulSet now/.test(
-          m,
-        ),
+        /deleting Deployment mc-runtime\/model-canary-router: the router is a StatefulSet now/.test(m),
       ),
       progress.join('\n'),
     );
@@ -124,12 +87,9 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     assert.equal(again.up, true, 'up is idempotent');
 
     // `up` says how an application passes the ingest token (model-canary reads the Secret itself).
+    const hint = `export MODEL_CANARY_INGEST_TOKEN=$(kubectl --context cluster -n mc-runtime get secret model-canary-router-admin -o jsonpath='{.data.ingest-token}' | base64 -d)`;
     assert.ok(
-      progress.some((m) =>
-        m.includes(
-          "export MODEL_CANARY_INGEST_TOKEN=$(kubectl --context cluster -n mc-runtime get secret model-canary-router-admin -o jsonpath='{.data.ingest-token}' | base64 -d)",
-        ),
-      ),
+      progress.some((m) => m.includes(hint)),
       progress.join('\n'),
     );
 
@@ -346,16 +306,7 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
       { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
       { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
     ]);
-    const viaForward = new KubeRuntime({
-      workspace: SAMPLE_MODELS,
-      context: CONTEXT,
-      kubeconfig: limited,
-      namespace: NS,
-      platform: 'remote',
-      routerScript: ROUTER_BUNDLE,
-      modelUriBase: 'https://models.example.com/sample-models',
-      stack: { router: { port } },
-    });
+    const viaForward = runtimeAs(limited, { stack: { router: { port } } });
     const report = await viaForward.report('propensity');
     assert.equal(report.experiment, 'propensity');
     assert.equal(viaForward.routerPath, 'port-forward');
@@ -376,16 +327,32 @@ describe('the Kubernetes runtime (real kube-apiserver, the router process outsid
     const neither = await serviceAccountConfig(CONTEXT, NS, kc, 'no-access', [
       { apiGroups: [''], resources: ['pods', 'configmaps', 'secrets'], verbs: ['get', 'list'] },
     ]);
-    const blocked = new KubeRuntime({
-      workspace: SAMPLE_MODELS,
-      context: CONTEXT,
-      kubeconfig: neither,
-      namespace: NS,
-      platform: 'remote',
-    });
+    const blocked = runtimeAs(neither);
     await assert.rejects(
       blocked.report('propensity'),
       /cannot reach the router in cluster\/mc-runtime: the API server's service proxy failed \(HTTP 403: .*services\/proxy.*\), and so did a port-forward to Pod model-canary-router-pf: .*pods\/portforward/,
+    );
+  });
+
+  it('deploy of the file without its shadow deletes the shadow model server once the route has no mirror', async function () {
+    // A copy of the sample workspace whose experiment file has lost its mirror.
+    const ws = path.join(tmp, 'ws');
+    const skip = (p: string) =>
+      /(^|\/)\./.test(path.relative(SAMPLE_MODELS, p)) || p.includes('/experiments/');
+    fs.cpSync(SAMPLE_MODELS, ws, { recursive: true, filter: (p) => !skip(p) });
+    const original = fs.readFileSync(path.join(SAMPLE_MODELS, 'experiments/propensity.yaml'), 'utf8');
+    fs.writeFileSync(path.join(ws, 'experiments/propensity.yaml'), original.replace(/^\s+mirror:.*\n/m, ''));
+    const deployer = runtimeAs(kc, { workspace: ws, stack: { router: { port }, paths: cluster!.paths } });
+    progress.length = 0;
+    const status = await deployer.deploy(path.join(ws, 'experiments/propensity.yaml'), {
+      onProgress: (m) => progress.push(m),
+    });
+    const names = status.components.map((c) => c.name).sort();
+    assert.deepEqual(names, ['propensity-v1', 'propensity-v2', 'router'], progress.join('\n'));
+    assert.ok(progress.includes('deleting Deployment mc-runtime/propensity-v3: no longer in the plan'));
+    assert.ok(
+      progress.indexOf('routing /v2/models/propensity/infer') <
+        progress.findIndex((m) => /^deleting/.test(m)),
     );
   });
 
