@@ -107,3 +107,40 @@ describe('runs: a report covers one run of the experiment', () => {
     assert.equal(parseEventLine('{"type":"run","ts":1,"experiment":"runs","run":"r"}').ok, false);
   });
 });
+
+// With router replicas every replica logs the run it adopts from the ConfigMap (the same id and
+// start), so the leader's merged stream holds the run event once per replica, a late replica's
+// (one that restarted after the deploy) after later events of the others.
+describe('runs across replicas: the same run event from each replica is one run', () => {
+  it("keeps the first start and the weights changed since, and counts every replica's requests", () => {
+    const start = runStart('r3', { v1: 90, v2: 10 });
+    const merged: ExperimentEvent[] = [
+      start, // replica a
+      request('x1', 'v1', 'r3'),
+      { ...start }, // replica b, same line
+      request('x2', 'v2', 'r3'),
+      { type: 'weights', ts: ts++, experiment: 'runs', weights: { v1: 50, v2: 50 }, source: 'kubernetes' },
+      { ...start, weights: { v1: 50, v2: 50 } }, // replica c, adopted late with the weights of then
+      request('x3', 'v1', 'r3'),
+      request('x4', 'v2', 'r3'),
+    ];
+    const b = new ReportBuilder(experiment, { run: 'r3' });
+    for (const e of merged) b.ingest(e);
+    const r = b.report(ts);
+    assert.deepEqual(r.run, { id: 'r3', startedAt: start.ts, reason: 'deploy' });
+    assert.deepEqual(
+      r.variants.map((v) => [v.requests, v.weight]),
+      [
+        [2, 50],
+        [2, 50],
+      ],
+    );
+    assert.deepEqual(
+      r.timeline?.weights.map((w) => [w.source, w.weights.v2]),
+      [
+        ['run', 10],
+        ['kubernetes', 50],
+      ],
+    );
+  });
+});
