@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import { parseEventLine } from '../../src/core/analysis/events';
 import { parseExperiment } from '../../src/core/spec/experiment';
-import type { ExperimentEvent } from '../../src/shared/events';
+import type { ExperimentEvent, RunEvent } from '../../src/shared/events';
 
 // #15 item 3, runs: a report covers one run of the experiment. A line's run is its `run` field,
 // else the run started last before it; feedback without a run inside a run counts only for a
@@ -113,7 +113,7 @@ describe('runs: a report covers one run of the experiment', () => {
 // (one that restarted after the deploy) after later events of the others.
 describe('runs across replicas: the same run event from each replica is one run', () => {
   it("keeps the first start and the weights changed since, and counts every replica's requests", () => {
-    const start = runStart('r3', { v1: 90, v2: 10 });
+    const start = runStart('r3', { v1: 90, v2: 10 }) as RunEvent;
     const merged: ExperimentEvent[] = [
       start, // replica a
       request('x1', 'v1', 'r3'),
