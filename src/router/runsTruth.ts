@@ -9,24 +9,24 @@
  * than its log's current one. Without a ConfigMap none of this exists (./runs.ts as before).
  */
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { RunInfo } from '../shared/report';
 import type { ExperimentRuntime } from './config';
 import type { ConfigMapTruth } from './configMapTruth';
 import type { Logger, RouterCore } from './core';
 import { RUNS_KEY } from './kube';
 
-/** A run as the ConfigMap keeps it. */
-export interface DurableRun {
-  id: string;
-  reason?: string;
-  /** Epoch ms; strictly increasing per experiment across writes. */
-  startedAt: number;
-}
+/** A run as the ConfigMap keeps it (`startedAt`: epoch ms, strictly increasing per experiment across writes). */
+const durableRun = z.object({
+  id: z.string().regex(/^[\w.:-]{1,64}$/),
+  reason: z.string().optional(),
+  startedAt: z.number().finite(),
+});
+export type DurableRun = z.infer<typeof durableRun>;
+const durableRuns = z.record(z.string(), durableRun);
 
 /** Experiment name → its current run. */
 export type DurableRuns = Record<string, DurableRun>;
-
-const RUN_ID = /^[\w.:-]{1,64}$/;
 
 /** A new run id: the start time (UTC, to the second) and a random suffix, `20261207T010203-a1b2c3`. */
 export function newRunId(ts: number): string {
@@ -43,24 +43,14 @@ export function parseRuns(text: string | undefined): DurableRuns {
   } catch (err) {
     throw new RunsKeyError(`it is not JSON (${(err as Error).message})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new RunsKeyError('it is not an object of experiment → run');
-  const runs: DurableRuns = {};
-  for (const [name, value] of Object.entries(parsed)) {
-    const run = value as Partial<DurableRun> | null;
-    if (
-      typeof run !== 'object' ||
-      run === null ||
-      typeof run.id !== 'string' ||
-      !RUN_ID.test(run.id) ||
-      typeof run.startedAt !== 'number' ||
-      !Number.isFinite(run.startedAt) ||
-      (run.reason !== undefined && typeof run.reason !== 'string')
-    )
-      throw new RunsKeyError(`the run of "${name}" is not {"id", "startedAt", "reason"?}`);
-    runs[name] = { id: run.id, startedAt: run.startedAt, ...(run.reason ? { reason: run.reason } : {}) };
-  }
-  return runs;
+  const checked = durableRuns.safeParse(parsed);
+  if (checked.success) return checked.data;
+  const issue = checked.error.issues[0]!;
+  throw new RunsKeyError(
+    issue.path.length === 0
+      ? 'it is not an object of experiment → run'
+      : `the run of "${String(issue.path[0])}" is not {"id", "startedAt", "reason"?} (${issue.path.join('.')}: ${issue.message})`,
+  );
 }
 
 export class RunsKeyError extends Error {
