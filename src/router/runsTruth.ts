@@ -14,6 +14,7 @@ import type { RunInfo } from '../shared/report';
 import type { ExperimentRuntime } from './config';
 import type { ConfigMapTruth } from './configMapTruth';
 import type { Logger, RouterCore } from './core';
+import { HttpError } from './http';
 import { RUNS_KEY } from './kube';
 
 /** A run as the ConfigMap keeps it (`startedAt`: epoch ms, strictly increasing per experiment across writes). */
@@ -94,24 +95,36 @@ export class RunsTruth {
   async start(exp: ExperimentRuntime, reason: string): Promise<RunInfo> {
     const id = newRunId(Date.now());
     let run: DurableRun | undefined;
-    const written = await this.truth.write({
-      experiment: exp.name,
-      edit: (data) => {
-        const runs = parseRuns(data[RUNS_KEY]);
-        // Later than the run it replaces, on any clock: every replica compares start times.
-        const after = Math.max(
-          runs[exp.name]?.startedAt ?? 0,
-          this.core.currentRun(exp.name)?.startedAt ?? 0,
-        );
-        run = { id, reason, startedAt: Math.max(Date.now(), after + 1) };
-        runs[exp.name] = run;
-        data[RUNS_KEY] = JSON.stringify(runs);
-      },
-    });
+    let written: boolean;
+    try {
+      written = await this.truth.write({
+        experiment: exp.name,
+        edit: (data) => {
+          const runs = parseRuns(data[RUNS_KEY]);
+          // Later than the run it replaces, on any clock: every replica compares start times.
+          const after = Math.max(
+            runs[exp.name]?.startedAt ?? 0,
+            this.core.currentRun(exp.name)?.startedAt ?? 0,
+          );
+          run = { id, reason, startedAt: Math.max(Date.now(), after + 1) };
+          runs[exp.name] = run;
+          data[RUNS_KEY] = JSON.stringify(runs);
+        },
+      });
+    } catch (err) {
+      if (err instanceof HttpError) throw err; // the router may not update its ConfigMap: names the right
+      if (err instanceof RunsKeyError) throw new HttpError(500, err.message);
+      throw new HttpError(
+        503,
+        `the new run of ${exp.name} could not be written to the ConfigMap, so no replica started it (${(err as Error).message}) — retry once the API server answers`,
+        { 'retry-after': '2' },
+      );
+    }
     if (!written || !run) return this.core.startRun(exp, reason);
     const started = run;
     await this.serially(() => this.adopt(exp, started));
-    return this.core.runsOf(exp.name).find((r) => r.id === started.id)!;
+    // Not recorded only when a newer run came first (two deploys at once): this one is already over.
+    return this.core.runsOf(exp.name).find((r) => r.id === started.id) ?? started;
   }
 
   /** Adopts every run of the newest ConfigMap version seen that is newer than this log's. */
