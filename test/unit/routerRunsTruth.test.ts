@@ -6,6 +6,7 @@ import { parseRouterConfig } from '../../src/core/spec/routerConfig';
 import { resolveSettings } from '../../src/router/config';
 import { ConfigMapTruth } from '../../src/router/configMapTruth';
 import { RouterCore } from '../../src/router/core';
+import type { HttpError } from '../../src/router/http';
 import { RUNS_KEY, configKey, configText } from '../../src/router/kube';
 import { RunsTruth, newRunId, parseRuns } from '../../src/router/runsTruth';
 import { readEvents } from '../harness/routerClient';
@@ -124,5 +125,23 @@ describe('runs in the ConfigMap: a replica adopts the newer run it sees, once', 
     );
     core = await RouterCore.open(settings, logger);
     assert.deepEqual(core.currentRun('shop'), newer, 'the log keeps it');
+  });
+
+  it('starts no run anywhere when the ConfigMap cannot take it: 503, retry', async () => {
+    // Nothing listens on port 1: the API server does not answer.
+    const truth = new ConfigMapTruth({ server: 'https://127.0.0.1:1' }, 'canary', 'router-config', undefined);
+    const runs = new RunsTruth(core, truth, logger);
+    try {
+      await assert.rejects(
+        runs.start(core.experimentByName('shop')!, 'deploy'),
+        (err: HttpError) =>
+          err.status === 503 &&
+          err.headers['retry-after'] === '2' &&
+          /could not be written to the ConfigMap, so no replica started it/.test(err.message),
+      );
+      assert.equal(core.currentRun('shop')?.id, 'newer');
+    } finally {
+      await truth.close();
+    }
   });
 });
