@@ -55,6 +55,8 @@ export interface ConfigMapChange {
   expect?: (stored: DurableRollout | undefined) => void;
   /** Checked before every attempt: throws when this replica may no longer write (lost the lead). */
   mayWrite?: () => void;
+  /** Changes other keys of the data read, in the same PUT (each attempt: ./runsTruth.ts). */
+  edit?: (data: Record<string, string>) => void;
 }
 
 const ATTEMPTS = 5;
@@ -64,6 +66,7 @@ export class ConfigMapTruth {
   private readonly url: string;
   private readonly where: string;
   private latest: Record<string, string> | undefined;
+  private readonly observers: ((data: Record<string, string>) => void)[] = [];
 
   private warnedForbidden = false;
 
@@ -86,6 +89,17 @@ export class ConfigMapTruth {
   /** The data of a version the watch saw (the newest one wins). */
   observe(data: Record<string, string>): void {
     this.latest = data;
+    for (const observer of this.observers) observer(data);
+  }
+
+  /** Calls `observer` with every version the watch sees from now on. */
+  onObserve(observer: (data: Record<string, string>) => void): void {
+    this.observers.push(observer);
+  }
+
+  /** The data of the newest version seen (by the watch or by a write). */
+  get observed(): Record<string, string> | undefined {
+    return this.latest;
   }
 
   /** The rollouts in the newest version seen (by the watch or by a write). */
@@ -122,6 +136,7 @@ export class ConfigMapTruth {
         // Kept when empty: its presence says the ConfigMap holds the rollouts (./rolloutHandover.ts).
         data[ROLLOUT_STATE_KEY] = JSON.stringify(rollouts);
       }
+      change.edit?.(data);
       const res = await request(`${this.url}?fieldManager=model-canary-router`, {
         method: 'PUT',
         dispatcher: this.agent,

@@ -5,7 +5,6 @@
  * next start rebuilds exactly the aggregates this process had for every event it wrote.
  */
 import { ReportBuilder } from '../core/analysis/reportBuilder';
-import { randomBytes } from 'node:crypto';
 import type {
   AlertEvent,
   ExperimentEvent,
@@ -29,6 +28,7 @@ import { RequestIndex } from './requestIndex';
 import { soleLeadership, type Leadership } from './leadership';
 import type { MergedReports } from './mergedReports';
 import { ShadowMirror } from './shadow';
+import { newRunId } from './runsTruth';
 
 export type WeightsSource = 'api' | 'config' | 'kubernetes' | 'rollout';
 export interface Logger {
@@ -188,16 +188,16 @@ export class RouterCore {
 
   /**
    * Starts a new run of an experiment (a deploy, a demo's reset): durable before it answers.
-   * From then on the report, the SRM, drift and the rollout gates cover the new run only.
+   * From then on the report, the SRM, drift and the rollout gates cover the new run only. `run`:
+   * one started elsewhere, with its id and start (from the ConfigMap, ./runsTruth.ts).
    */
-  async startRun(exp: ExperimentRuntime, reason: string): Promise<RunInfo> {
-    const ts = Date.now();
-    const stamp = new Date(ts).toISOString().replace(/[-:]/g, '').slice(0, 15);
+  async startRun(exp: ExperimentRuntime, reason: string, run?: RunInfo): Promise<RunInfo> {
+    const ts = run?.startedAt ?? Date.now();
     const event: RunEvent = {
       type: 'run',
       ts,
       experiment: exp.name,
-      run: `${stamp}-${randomBytes(3).toString('hex')}`,
+      run: run?.id ?? newRunId(ts),
       reason,
       weights: { ...exp.weights },
     };
@@ -205,9 +205,10 @@ export class RouterCore {
     return this.currentRun(exp.name)!;
   }
 
-  /** A run starts: its own report builder, no rollout carried over. */
+  /** A run starts: its own report builder, no rollout carried over (once per run id). */
   private onRun(event: RunEvent): void {
     const list = this.runs.get(event.experiment) ?? [];
+    if (list.some((r) => r.id === event.run)) return; // recorded once; a second line changes nothing
     list.push({ id: event.run, startedAt: event.ts, ...(event.reason ? { reason: event.reason } : {}) });
     this.runs.set(event.experiment, list);
     this.replayedRollouts.delete(event.experiment);

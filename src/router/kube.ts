@@ -117,10 +117,13 @@ export interface ConfigMap {
 
 /** The key beside the config where the rollout leader keeps the rollouts' durable state. */
 export const ROLLOUT_STATE_KEY = 'rollout-state.json';
+/** The key beside the config where each experiment's current run is kept (./runsTruth.ts). */
+export const RUNS_KEY = 'runs.json';
+const STATE_KEYS = new Set([ROLLOUT_STATE_KEY, RUNS_KEY]);
 
 /** The config text of a ConfigMap's data: key `key`, else its only key, else `router.yaml`. */
 export function configText(data: Record<string, string>, key: string | undefined, where: string): string {
-  const keys = Object.keys(data).filter((k) => k !== ROLLOUT_STATE_KEY);
+  const keys = Object.keys(data).filter((k) => !STATE_KEYS.has(k));
   const chosen = key ?? (keys.length === 1 ? keys[0] : keys.find((k) => /^router\.ya?ml$/.test(k)));
   const text = chosen === undefined ? undefined : data[chosen];
   if (text === undefined)
@@ -133,7 +136,7 @@ export function configText(data: Record<string, string>, key: string | undefined
 /** The key `configText` reads (the same choice). */
 export function configKey(data: Record<string, string>, key: string | undefined): string {
   if (key) return key;
-  const keys = Object.keys(data).filter((k) => k !== ROLLOUT_STATE_KEY);
+  const keys = Object.keys(data).filter((k) => !STATE_KEYS.has(k));
   return (keys.length === 1 ? keys[0] : keys.find((k) => /^router\.ya?ml$/.test(k))) ?? 'router.yaml';
 }
 

@@ -15,6 +15,7 @@ import { RouterCore, type Logger, type WeightsSource } from './core';
 import { configMapFiles, readFromDisk, type ReadText } from './experimentFiles';
 import { kubeConnection, watchConfigMap } from './kube';
 import { ConfigMapTruth } from './configMapTruth';
+import { RunsTruth } from './runsTruth';
 import { replicaIdentity } from './leadership';
 import { DEFAULT_LEASE_SECONDS, LeaseLeadership } from './lease';
 import { RolloutController } from './rollout';
@@ -182,6 +183,9 @@ async function start(): Promise<void> {
   retention.start();
   const rollouts = new RolloutController(core, logger, undefined, truth);
   rollouts.restore(core.replayedRollouts);
+  // Runs follow the ConfigMap: one started while this replica was away is joined before it serves.
+  const runs = truth && new RunsTruth(core, truth, logger, (name) => rollouts.forget(name, false));
+  await runs?.sync();
   lease?.start();
   rollouts.run();
   const alerts = new AlertDelivery(core, logger);
@@ -199,6 +203,7 @@ async function start(): Promise<void> {
   const watching = startWatching(async (next) => {
     const reloaded = await resolveSettings(parseRouterConfig(next, label), baseDir, label, await files());
     const notes = await core.applySettings(reloaded, source);
+    await runs?.sync(); // the run of an experiment the reload added
     logger.info(`config reloaded from ${label}${notes.length ? `: ${notes.join('; ')}` : ''}`);
   });
 

@@ -82,10 +82,13 @@ export class RolloutController {
     await this.evaluating;
   }
 
-  /** Drops an experiment's rollout (a new run starts without one); its last state stays in the log. */
-  forget(name: string): void {
+  /**
+   * Drops an experiment's rollout (a new run starts without one); its last state stays in the log.
+   * `stored`: its state in the ConfigMap too (the replica that starts the run; not one adopting it).
+   */
+  forget(name: string, stored = true): void {
     this.active.delete(name);
-    this.handover.forget(name);
+    if (stored) this.handover.forget(name);
   }
 
   /** The rollout's state: this leader's, or on a follower the one the leader last wrote. */

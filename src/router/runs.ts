@@ -9,6 +9,7 @@ import type { ExperimentRuntime } from './config';
 import type { RouterCore } from './core';
 import { HttpError, parseJson, readBody, sendJson } from './http';
 import type { RolloutController } from './rollout';
+import { runsTruthOf } from './runsTruth';
 
 const REASON = /^[\w .:-]{1,64}$/;
 
@@ -34,6 +35,8 @@ export async function handleRuns(
     throw new HttpError(400, '"reason" must be 1–64 letters, digits, spaces or ".:-_", e.g. "deploy"');
   // A rollout belongs to the run it started in: the new run starts without one.
   rollouts?.forget(exp.name);
-  const run = await core.startRun(exp, reason);
+  // Run from a ConfigMap, the run goes there first and every replica records it (./runsTruth.ts).
+  const truth = runsTruthOf(core);
+  const run = truth ? await truth.start(exp, reason) : await core.startRun(exp, reason);
   sendJson(res, 201, { experiment: exp.name, run });
 }

@@ -339,6 +339,44 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
       requests(merged),
       'the merged report counts each request of each log once',
     );
+    // A redeploy: its new run reaches one replica through the Service and the other through the
+    // ConfigMap (runs.json); the merged report of the new run counts both replicas' requests.
+    await cli.run(['deploy', join(ws, 'experiments/propensity.yaml'), ...local()]);
+    const ownPath = (pod: string, path: string) =>
+      `/api/v1/namespaces/model-canary/pods/${pod}:8090/proxy${routerPaths.report('propensity').replace(/\/report$/, path)}`;
+    const run = await until(
+      'both replicas in the new run',
+      async () => {
+        const current = routers.map(
+          (pod) => (raw(ownPath(pod, '/runs')) as { current: string | null }).current,
+        );
+        return current[0] && current[0] !== merged.run?.id && current.every((c) => c === current[0])
+          ? current[0]
+          : undefined;
+      },
+      60_000,
+      500,
+    );
+    await simulate(cli, local(), 400, []);
+    const redeployed = await until(
+      'the merged report of the new run to count its 400 requests',
+      async () => {
+        const r = viaService(routerPaths.report('propensity')) as Report;
+        return r.run?.id === run && requests(r) >= 400 ? r : undefined;
+      },
+      120_000,
+      2000,
+    );
+    const own = routers.map((pod) => requests(raw(`${ownPath(pod, '/report')}?local=1`) as Report));
+    assert.ok(
+      own.every((n) => n > 0),
+      `each replica served some of the new run: ${own.join(', ')}`,
+    );
+    assert.equal(
+      own.reduce((n, x) => n + x, 0),
+      requests(redeployed),
+      "the new run's merged report counts both replicas' requests",
+    );
     // Back to the default (one replica on kind) for the files after this one.
     await cli.run(['up', ...local()]);
   });

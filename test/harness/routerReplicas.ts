@@ -84,6 +84,50 @@ export async function startReplicaSet(opts: {
       leading: boolean;
     };
 
+  let kubeArgs: string[] = [];
+  // A replica's process: its own data folder (its volume), its Pod's name.
+  const launch = (name: string, cwd: string) =>
+    startRouter(join(cwd, 'unused.yaml'), {
+      cwd,
+      args: [
+        ...['--kube-configmap', `${REPLICA_NS}/${REPLICA_CONFIG}`],
+        ...['--lease-duration', String(opts.leaseSeconds), ...kubeArgs],
+        ...(opts.peers ? ['--peers-service', `${REPLICA_NS}/${PEERS_SERVICE}`] : []),
+      ],
+      env: { MODEL_CANARY_REPLICA: name },
+    });
+  // With peers, its EndpointSlice (one per replica, as the stand-in's), created or moved to `port`.
+  const publish = async (name: string, port: number) => {
+    if (!opts.peers) return;
+    const path = `/apis/discovery.k8s.io/v1/namespaces/${REPLICA_NS}/endpointslices`;
+    const old = await kube('GET', `${path}/${name}`);
+    const slice = await kube(
+      old.status === 200 ? 'PUT' : 'POST',
+      old.status === 200 ? `${path}/${name}` : path,
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name,
+          labels: { 'kubernetes.io/service-name': PEERS_SERVICE },
+          ...(old.status === 200
+            ? { resourceVersion: (old.json.metadata as { resourceVersion: string }).resourceVersion }
+            : {}),
+        },
+        addressType: 'IPv4',
+        endpoints: [
+          {
+            addresses: [address],
+            conditions: { ready: true },
+            targetRef: { kind: 'Pod', name, namespace: REPLICA_NS },
+          },
+        ],
+        ports: [{ name: 'http', port, protocol: 'TCP' }],
+      },
+    );
+    assert.ok(slice.status === 200 || slice.status === 201, JSON.stringify(slice.json));
+  };
+
   const set = {
     api,
     dir,
@@ -128,6 +172,17 @@ export async function startReplicaSet(opts: {
         await sleep(50);
       }
     },
+    /**
+     * Starts a replica again on its own data folder (stopped first with SIGTERM if it runs), as
+     * its Pod would come back with its volume; its EndpointSlice follows its new port.
+     */
+    async restart(r: Replica): Promise<void> {
+      if (r.router.proc.exitCode === null && r.router.proc.signalCode === null) await r.router.stop();
+      await r.client.close();
+      r.router = await launch(r.name, r.dir);
+      r.client = new Client(`http://${address}:${r.router.port}`, 8);
+      await publish(r.name, r.router.port);
+    },
     async stop(): Promise<void> {
       for (const r of replicas) {
         await r.client.close();
@@ -161,40 +216,14 @@ export async function startReplicaSet(opts: {
       data: { 'router.yaml': `# written by the test\n${stringify(config)}` },
     });
     assert.equal(created.status, 201, JSON.stringify(created.json));
-    const kubeArgs = await routerKubeArgs(api, dir);
+    kubeArgs = await routerKubeArgs(api, dir);
     for (let i = 0; i < opts.count; i++) {
       const name = `router-${i}`;
       const cwd = join(dir, name);
       await mkdir(cwd);
-      const router = await startRouter(join(cwd, 'unused.yaml'), {
-        cwd,
-        args: [
-          ...['--kube-configmap', `${REPLICA_NS}/${REPLICA_CONFIG}`],
-          ...['--lease-duration', String(opts.leaseSeconds), ...kubeArgs],
-          ...(opts.peers ? ['--peers-service', `${REPLICA_NS}/${PEERS_SERVICE}`] : []),
-        ],
-        env: { MODEL_CANARY_REPLICA: name },
-      });
+      const router = await launch(name, cwd);
       replicas.push({ name, dir: cwd, router, client: new Client(`http://${address}:${router.port}`, 8) });
-      if (opts.peers) {
-        const slice = await kube(
-          'POST',
-          `/apis/discovery.k8s.io/v1/namespaces/${REPLICA_NS}/endpointslices`,
-          {
-            metadata: { name, labels: { 'kubernetes.io/service-name': PEERS_SERVICE } },
-            addressType: 'IPv4',
-            endpoints: [
-              {
-                addresses: [address],
-                conditions: { ready: true },
-                targetRef: { kind: 'Pod', name, namespace: REPLICA_NS },
-              },
-            ],
-            ports: [{ name: 'http', port: router.port, protocol: 'TCP' }],
-          },
-        );
-        assert.equal(slice.status, 201, JSON.stringify(slice.json));
-      }
+      await publish(name, router.port);
     }
   } catch (err) {
     await set.stop().catch(() => undefined);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import { parseEventLine } from '../../src/core/analysis/events';
 import { parseExperiment } from '../../src/core/spec/experiment';
-import type { ExperimentEvent } from '../../src/shared/events';
+import type { ExperimentEvent, RunEvent } from '../../src/shared/events';
 
 // #15 item 3, runs: a report covers one run of the experiment. A line's run is its `run` field,
 // else the run started last before it; feedback without a run inside a run counts only for a
@@ -105,5 +105,42 @@ describe('runs: a report covers one run of the experiment', () => {
     assert.ok(parsed.ok);
     assert.equal(parseEventLine('{"type":"run","ts":1,"experiment":"runs","weights":{}}').ok, false);
     assert.equal(parseEventLine('{"type":"run","ts":1,"experiment":"runs","run":"r"}').ok, false);
+  });
+});
+
+// With router replicas every replica logs the run it adopts from the ConfigMap (the same id and
+// start), so the leader's merged stream holds the run event once per replica, a late replica's
+// (one that restarted after the deploy) after later events of the others.
+describe('runs across replicas: the same run event from each replica is one run', () => {
+  it("keeps the first start and the weights changed since, and counts every replica's requests", () => {
+    const start = runStart('r3', { v1: 90, v2: 10 }) as RunEvent;
+    const merged: ExperimentEvent[] = [
+      start, // replica a
+      request('x1', 'v1', 'r3'),
+      { ...start }, // replica b, same line
+      request('x2', 'v2', 'r3'),
+      { type: 'weights', ts: ts++, experiment: 'runs', weights: { v1: 50, v2: 50 }, source: 'kubernetes' },
+      { ...start, weights: { v1: 50, v2: 50 } }, // replica c, adopted late with the weights of then
+      request('x3', 'v1', 'r3'),
+      request('x4', 'v2', 'r3'),
+    ];
+    const b = new ReportBuilder(experiment, { run: 'r3' });
+    for (const e of merged) b.ingest(e);
+    const r = b.report(ts);
+    assert.deepEqual(r.run, { id: 'r3', startedAt: start.ts, reason: 'deploy' });
+    assert.deepEqual(
+      r.variants.map((v) => [v.requests, v.weight]),
+      [
+        [2, 50],
+        [2, 50],
+      ],
+    );
+    assert.deepEqual(
+      r.timeline?.weights.map((w) => [w.source, w.weights.v2]),
+      [
+        ['run', 10],
+        ['kubernetes', 50],
+      ],
+    );
   });
 });

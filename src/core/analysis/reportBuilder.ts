@@ -183,7 +183,7 @@ export class ReportBuilder {
     this.tick(event.ts);
     if (event.type === 'run') {
       this.position = event.run;
-      if (event.run === this.runId) this.onRun(event);
+      if (event.run === this.runId && this.runInfo?.id !== event.run) this.onRun(event); // once per id (replicas)
       return;
     }
     const run =
