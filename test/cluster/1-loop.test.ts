@@ -377,7 +377,7 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
       requests(redeployed),
       "the new run's merged report counts both replicas' requests",
     );
-    // Back to the default (one replica on kind) for the files after this one.
-    await cli.run(['up', ...local()]);
+    // Back to one replica for the files after this one (an `up` without the flag keeps two).
+    await cli.run(['up', '--router-replicas', '1', ...local()]);
   });
 });
