@@ -8,10 +8,14 @@
  * of the cost of a one-row scikit-learn prediction. Why not one port per process: the router
  * has one upstream URL per variant. So a small Python launcher sets SO_REUSEPORT on the
  * sockets MLServer binds and forks N MLServers; Linux spreads incoming connections over them
- * (the router's pooled keep-alive connections land on all of them). The launcher leads the
- * process group, so stopping it stops them all, and it exits as soon as one of them does, so a
- * dead worker shows as a stopped model server. Other systems do not balance SO_REUSEPORT
- * connections: there a variant runs one process, and the runtime says so.
+ * (the router's pooled keep-alive connections land on all of them). Each worker runs in a
+ * session of its own: Linux's scheduler autogroups share the CPU between sessions, so workers of
+ * one session would together get one process's share, and under load the busy arm's 8 workers
+ * answered twice as slowly as the other arm's one. The launcher stops them all when it gets
+ * SIGTERM (stopProcessGroup), they die with it when it is killed (PR_SET_PDEATHSIG), and it
+ * exits as soon as one of them does, so a dead worker shows as a stopped model server. Other
+ * systems do not balance SO_REUSEPORT connections: there a variant runs one process, and the
+ * runtime says so.
  */
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -28,7 +32,8 @@ export function sizingUnsupportedReason(): string | undefined {
 
 // argv: workers, comma-separated metrics ports (one per worker), then MLServer's own arguments.
 const LAUNCHER = `
-import os, signal, socket, sys
+import ctypes, os, signal, socket, sys
+launcher = os.getpid()
 workers = int(sys.argv[1])
 metrics = sys.argv[2].split(",")
 args = sys.argv[3:]
@@ -42,6 +47,13 @@ children = []
 for i in range(workers):
     pid = os.fork()
     if pid == 0:
+        # Its own session, so its own scheduler autogroup: with autogrouping (most Linux
+        # desktops) CPU is shared fairly between sessions, and N workers in one session would get
+        # one process's share. Killed with the launcher, whose process group it leaves.
+        os.setsid()
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != launcher:
+            os._exit(1)
         os.environ["MLSERVER_METRICS_PORT"] = metrics[i]
         from mlserver.cli import main
         sys.argv = ["mlserver"] + args
