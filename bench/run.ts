@@ -37,6 +37,7 @@ const BENCHES: Bench[] = [
   { script: 'drift.ts', quick: true },
   { script: 'stats.ts', quick: false },
   { script: 'routerVsNginx.ts', quick: true },
+  { script: 'mlserverAlone.ts', quick: false },
   { script: 'router.ts', quick: false },
   { script: 'routerGrpc.ts', quick: false },
   { script: 'routerMemory.ts', quick: true },

@@ -26,6 +26,8 @@ const SIMULATE_HELP = [
   'Drift: FEATURE=shift:+N | FEATURE=scale:F | FEATURE=mix:a=0.7,b=0.3, from --drift-from (fraction) on.',
   '--feedback-delay 2s sends each feedback after a random delay of up to 2 s, as real conversions come late',
   '(see metrics.primary.window in docs/experiments.md).',
+  '--concurrency caps the requests in flight (default 4): --rps is a target, reached only while the model servers keep up;',
+  'more in flight than the variants have MLServer processes only queues, and the queue shows as latency.',
   'On a remote cluster (--runtime kube --context CTX) the router is reached through a port-forward.',
   "--protocol grpc sends the requests to the router's gRPC port (the local environment's, or kind's on the HTTP port + 1; feedback stays on HTTP).",
 ].join('\n');
@@ -55,12 +57,13 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
   return {
     simulate: {
       summary: 'replay a dataset through the router with sticky users, feedback and optional drift',
-      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--feedback-delay 2s] [--data FILE] [--protocol http|grpc] ${environmentUsage} [--json]`,
+      usage: `model-canary simulate <experiment> [--requests 2000] [--rps 200] [--concurrency 4] [--drift FEATURE=SPEC]... [--drift-from 0.5] [--feedback-delay 2s] [--data FILE] [--protocol http|grpc] ${environmentUsage} [--json]`,
       help: SIMULATE_HELP,
       options: {
         ...environmentOptions,
         requests: { type: 'string' },
         rps: { type: 'string' },
+        concurrency: { type: 'string' },
         drift: { type: 'string', multiple: true },
         'drift-from': { type: 'string' },
         'feedback-delay': { type: 'string' },
@@ -86,6 +89,7 @@ export function trafficCommands(ctx: CliContext): Record<string, Command> {
             experiment: await findExperiment(workspaceOf(v), ref),
             requests: numberFlag(v.requests, '--requests'),
             rps: numberFlag(v.rps, '--rps'),
+            concurrency: numberFlag(v.concurrency, '--concurrency'),
             drift: (v.drift as string[] | undefined) ?? [],
             driftFrom: numberFlag(v['drift-from'], '--drift-from'),
             feedbackDelayMs: durationFlag(v['feedback-delay'], '--feedback-delay'),

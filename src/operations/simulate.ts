@@ -10,7 +10,7 @@ import type { OperationOptions, Runtime } from '../runtime/runtime';
 import { defaultTrafficFile, loadDataset } from '../simulator/dataset';
 import { parseDriftSpec, type DriftSpec } from '../simulator/driftInjection';
 import { grpcSender } from '../simulator/send';
-import { simulate, type SimulationSummary } from '../simulator/simulator';
+import { DEFAULT_CONCURRENCY, simulate, type SimulationSummary } from '../simulator/simulator';
 import { RouterClient, fetchTransport } from '../shared/routerApi';
 import { usageError } from './errors';
 
@@ -38,6 +38,8 @@ export interface SimulateInput {
   routerUrl?: string;
   /** `http` (default) or `grpc`: the router's gRPC front (feedback still goes over HTTP). */
   protocol?: 'http' | 'grpc';
+  /** Requests in flight at most (default the simulator's DEFAULT_CONCURRENCY). */
+  concurrency?: number;
 }
 
 export interface SimulateProgress {
@@ -81,6 +83,10 @@ export async function simulateTraffic(
   const rps = input.rps ?? DEFAULT_SIMULATION.rps;
   if (!(requests > 0) || !(rps > 0) || !Number.isFinite(requests) || !Number.isFinite(rps))
     throw usageError('the number of requests and the rate must be positive numbers');
+  if (input.concurrency !== undefined && !(Number.isInteger(input.concurrency) && input.concurrency >= 1))
+    throw usageError(
+      `concurrency must be a whole number of requests in flight, at least 1 (default ${DEFAULT_CONCURRENCY}), got ${input.concurrency}`,
+    );
   if (input.driftFrom !== undefined && !(input.driftFrom >= 0 && input.driftFrom <= 1))
     throw usageError('drift-from must be a fraction between 0 and 1');
   if (input.feedbackDelayMs !== undefined && !(input.feedbackDelayMs >= 0))
@@ -125,6 +131,7 @@ export async function simulateTraffic(
       data,
       requests,
       rps,
+      ...(input.concurrency ? { concurrency: input.concurrency } : {}),
       drift,
       driftFrom: input.driftFrom,
       startRow,

@@ -1,11 +1,13 @@
 /**
- * One MLServer process serving one model version on free loopback ports, its output in a
- * log file, readiness awaited on the model's own V2 endpoint.
+ * One MLServer serving one model version on free loopback ports, its output in a log file,
+ * readiness awaited on the model's own V2 endpoint: one process, or several sharing its ports
+ * when sized to a variant's traffic share (./mlserverWorkers.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SHARED_PORT_SUPPORTED, waitAllWorkersReady, workersCommand } from './mlserverWorkers';
 import { freePorts } from './ports';
 import { isAlive } from './state';
 
@@ -21,6 +23,8 @@ export interface ModelServerOptions {
   signal?: AbortSignal;
   /** Keep serving after this process exits (the CLI's `deploy`); stop it later with stopProcessGroup. */
   detach?: boolean;
+  /** MLServer processes sharing the ports (default 1; 1 where the system cannot share them). */
+  workers?: number;
 }
 
 export interface ModelServer {
@@ -28,6 +32,8 @@ export interface ModelServer {
   modelName: string;
   url: string;
   ports: { http: number; grpc: number; metrics: number };
+  /** MLServer processes behind the ports. */
+  workers: number;
   logFile: string;
   /** Stops the server (SIGTERM, then SIGKILL after a grace period) and waits for it to exit. */
   stop(graceMs?: number): Promise<void>;
@@ -42,11 +48,18 @@ export class ModelServerError extends Error {
 
 /** Starts MLServer on free ports and resolves once the model answers ready. */
 export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
-  const [http, grpc, metrics] = (await freePorts(3)) as [number, number, number];
+  const workers = SHARED_PORT_SUPPORTED ? Math.max(1, Math.floor(opts.workers ?? 1)) : 1;
+  const [http, grpc, metrics, ...moreMetrics] = (await freePorts(2 + workers)) as [
+    number,
+    number,
+    number,
+    ...number[],
+  ];
   await mkdir(dirname(opts.logFile), { recursive: true });
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   await new Promise((resolve) => log.once('open', resolve));
-  const child = spawn(opts.mlserver, ['start', opts.modelDir], {
+  const { command, args } = workersCommand(opts.mlserver, opts.modelDir, workers, [metrics, ...moreMetrics]);
+  const child = spawn(command, args, {
     env: {
       ...process.env,
       MLSERVER_HOST: '127.0.0.1',
@@ -78,15 +91,16 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
     modelName: opts.modelName,
     url,
     ports: { http, grpc, metrics },
+    workers,
     logFile: opts.logFile,
     stop: (graceMs = 10_000) => stopProcess(child, exited, graceMs).finally(() => log.end()),
   };
+  const readyUrl = `${url}/v2/models/${encodeURIComponent(opts.modelName)}/ready`;
+  const timeoutMs = opts.readyTimeoutMs ?? 60_000;
   try {
     await Promise.race([
-      waitReady(
-        `${url}/v2/models/${encodeURIComponent(opts.modelName)}/ready`,
-        opts.readyTimeoutMs ?? 60_000,
-        opts.signal,
+      waitReady(readyUrl, timeoutMs, opts.signal).then(() =>
+        workers > 1 ? waitAllWorkersReady(readyUrl, workers, Date.now() + timeoutMs, opts.signal) : undefined,
       ),
       spawnFailed,
       exited.then(async (code) => {

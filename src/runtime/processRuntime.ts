@@ -1,7 +1,8 @@
 /**
- * The local environment without Kubernetes: one MLServer process per model version and the
- * router, on loopback, started from the workspace. State lives in `.model-canary/` so any
- * process (the CLI in another terminal, VS Code after a reload) can see and stop it.
+ * The local environment without Kubernetes: MLServer for each model version (one process, or
+ * several sized to its variant's traffic share: ./servingPlan.ts) and the router, on loopback,
+ * started from the workspace. State lives in `.model-canary/` so any process (the CLI in
+ * another terminal, VS Code after a reload) can see and stop it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { runCommand } from '../process/execaRunner';
 import { findAlibiDetectMlserver, startDetectorServers } from './detectorServers';
 import { startModelServer, stopProcessGroup } from './modelServer';
 import { localRouterConfig } from './localRouterConfig';
+import { modelWorkers, servingNote } from './servingPlan';
 import { freePort } from './ports';
 import { ensureMlserverEnv } from './python';
 import { ensureRuntimesOf } from './runtimePackages';
@@ -149,10 +151,15 @@ export class ProcessRuntime implements Runtime {
       onLine: options.onProgress,
     });
     await ensureRuntimesOf(env, needed, models, options);
+    const sizing = modelWorkers(experiment);
+    const note = servingNote(experiment);
+    if (note) options.onProgress?.(note);
     for (const name of new Set(needed)) {
       const running = state.modelServers[name];
+      const workers = sizing.get(name) ?? 1;
       if (
         running &&
+        (running.requestedWorkers ?? running.workers ?? 1) === workers &&
         isAlive(running.pid) &&
         (await isReady(`${running.url}/v2/models/${encodeURIComponent(name)}/ready`))
       )
@@ -169,8 +176,9 @@ export class ProcessRuntime implements Runtime {
             })
           ).mlserver
         : env.mlserver;
-      options.onProgress?.(`starting MLServer for ${name}`);
+      options.onProgress?.(`starting MLServer for ${name}${workers > 1 ? ` (${workers} processes)` : ''}`);
       const server = await startModelServer({
+        workers,
         mlserver,
         modelDir: model.dir,
         modelName: name,
@@ -185,6 +193,8 @@ export class ProcessRuntime implements Runtime {
         logFile: server.logFile,
         dir: model.dir,
         ports: server.ports,
+        workers: server.workers,
+        ...(server.workers < workers ? { requestedWorkers: workers } : {}),
       };
       await writeState(state);
     }

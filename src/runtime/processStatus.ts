@@ -4,6 +4,7 @@
  */
 import { dirname } from 'node:path';
 import { RouterClient, fetchTransport } from '../shared/routerApi';
+import { sizingUnsupportedReason } from './mlserverWorkers';
 import type { ComponentStatus, EnvironmentStatus } from './runtime';
 import { isAlive, type RuntimeState } from './state';
 
@@ -44,7 +45,7 @@ export async function processStatus(state: RuntimeState | undefined): Promise<En
       url: s.url,
       state: ready ? 'ready' : alive ? 'not-ready' : 'stopped',
       detail: alive
-        ? undefined
+        ? workersDetail(s.workers, s.requestedWorkers)
         : `process ${s.pid} is gone — requests to its variants fail; see ${s.logFile}`,
       logFile: s.logFile,
     });
@@ -57,6 +58,13 @@ export async function processStatus(state: RuntimeState | undefined): Promise<En
     components,
     experiments: Object.entries(state.experiments).map(([name, e]) => ({ name, ...e })),
   };
+}
+
+/** How many MLServer processes serve a model, when that is worth saying (more than one, or fewer than asked). */
+function workersDetail(workers = 1, requested?: number): string | undefined {
+  if (requested !== undefined && requested > workers)
+    return `${workers} MLServer process, not the ${requested} its traffic share asks for: ${sizingUnsupportedReason() ?? 'started before the sizing'} — its latency is compared at a higher load per process`;
+  return workers > 1 ? `${workers} MLServer processes on one port, sized to its traffic share` : undefined;
 }
 
 /** Whether `url` answers 200 within 2 s. */

@@ -25,7 +25,14 @@ export interface RuntimeState {
   };
   modelServers: Record<
     string,
-    ProcessRecord & { dir: string; ports: { http: number; grpc: number; metrics: number } }
+    ProcessRecord & {
+      dir: string;
+      ports: { http: number; grpc: number; metrics: number };
+      /** MLServer processes sharing the ports (absent in older state: one). */
+      workers?: number;
+      /** The processes the experiment's sizing asked for, when more than run (this system cannot share a port). */
+      requestedWorkers?: number;
+    }
   >;
   experiments: Record<string, { file: string; endpoint: string }>;
 }

@@ -5,7 +5,18 @@ import type { VariantReport } from '../../src/shared/report';
 
 const experiment = {
   metadata: { name: 'propensity' },
-  spec: { metrics: { guardrails: { latencyP95Ms: { max: 50 } } } },
+  spec: {
+    variants: [
+      { name: 'v1', weight: 95 },
+      { name: 'v2', weight: 5 },
+    ],
+    metrics: { guardrails: { latencyP95Ms: { max: 50 } } },
+  },
+} as unknown as Experiment;
+/** The same experiment with its MLServer processes sized to the traffic shares (spec.serving). */
+const sized = {
+  ...experiment,
+  spec: { ...experiment.spec, serving: { workers: 8 } },
 } as unknown as Experiment;
 
 function variant(name: string, requests: number, p95: number): VariantReport {
@@ -30,6 +41,17 @@ describe('latency guardrails at unequal load (fair comparisons)', () => {
       vs.map((v) => v.loadPerReplica),
       [190, 10],
     );
+  });
+
+  it('divides each arm’s load by its sized MLServer processes, so a sized baseline’s breach stays a breach', () => {
+    const vs = [variant('v1', 1900, 252), variant('v2', 100, 33)];
+    const [g1] = guardrailResults(sized, vs, { firstTs: 0, now: 10_000 });
+    // v1: round(0.95 × 8) = 8 processes, 190/8 req/s each; v2: at least one, 10 req/s.
+    assert.deepEqual(
+      vs.map((v) => v.loadPerReplica),
+      [23.75, 10],
+    );
+    assert.deepEqual([g1!.ok, g1!.confounded], [false, undefined]);
   });
 
   it('reports the busy baseline’s breach as confounded when a lighter arm is within the limit', () => {

@@ -274,6 +274,10 @@ describe('stack manifests (pure builders)', () => {
     const copy = parseExperiment(files['propensity.yaml']!, 'propensity.yaml');
     assert.equal(copy.spec.drift?.reference, 'propensity.reference.csv');
     assert.equal(copy.spec.variants[1]?.weight, 5, 'routing weights live in the router config, not here');
+    // The local environment's MLServer processes: on the stack each arm counts one replica.
+    const sized = { ...input.experiment, spec: { ...input.experiment.spec, serving: { workers: 8 } } };
+    const sizedCopy = experimentFiles({ ...input, experiment: sized })['propensity.yaml']!;
+    assert.equal(parseExperiment(sizedCopy, 'propensity.yaml').spec.serving, undefined);
     assert.deepEqual(Object.keys(experimentFiles({ ...input, referenceCsv: undefined })), [
       'propensity.yaml',
     ]);

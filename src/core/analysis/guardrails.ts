@@ -7,18 +7,18 @@
  * latency breach of the baseline while it carries at least `CONFOUNDING_LOAD_RATIO` times the
  * load per replica of an arm within the limit is reported as confounded (`ok`, with the reason)
  * rather than breached, so neither the verdict nor the alerts blame it. A candidate's breach is
- * never excused: it will carry that load once it is rolled out. Every arm runs one
- * model-server replica (the local environment's one MLServer process per variant, the stack's
- * Deployment of one replica); model servers are not sized to their traffic share.
+ * never excused: it will carry that load once it is rolled out. An arm's replicas are its
+ * MLServer processes in the local environment, sized to its traffic share by `spec.serving`
+ * (../spec/serving.ts; one without it). The Kubernetes stack ships experiment files without
+ * `spec.serving`, so there each arm counts one replica (its Deployment's, or its autoscaler's
+ * first).
  */
 import type { GuardrailResult, VariantReport } from '../../shared/report';
 import type { Experiment } from '../spec/experiment';
+import { variantWorkers } from '../spec/serving';
 
 /** How much more load per replica makes an arm's latency breach a matter of load, not of the model. */
 export const CONFOUNDING_LOAD_RATIO = 3;
-
-/** Model-server replicas per variant (one everywhere today). */
-const REPLICAS = 1;
 
 /**
  * One result per variant and configured limit; sets each variant's `loadPerReplica` (requests
@@ -30,7 +30,9 @@ export function guardrailResults(
   elapsed?: { firstTs: number | undefined; now: number },
 ): GuardrailResult[] {
   const seconds = elapsed?.firstTs === undefined ? 0 : (elapsed.now - elapsed.firstTs) / 1000;
-  if (seconds > 0) for (const v of variants) v.loadPerReplica = v.requests / REPLICAS / seconds;
+  const replicas = variantWorkers(experiment);
+  if (seconds > 0)
+    for (const v of variants) v.loadPerReplica = v.requests / (replicas[v.name] ?? 1) / seconds;
   const limits = experiment.spec.metrics.guardrails;
   const out: GuardrailResult[] = [];
   for (const v of variants) {
@@ -79,7 +81,7 @@ function loadConfounding(
   return (
     `${v.name}'s p95 ${round(v.latencyMs.p95)} ms is over ${max} ms while it carries ${round(ratio)}× ${lighter.name}'s load ` +
     `per model-server replica (${round(load)} vs ${round(lighter.loadPerReplica!)} req/s): a matter of load, not of the model — ` +
-    `compare at equal weights or give ${v.name} more replicas`
+    `compare at equal weights or give ${v.name} more replicas (spec.serving.workers in the local environment)`
   );
 }
 

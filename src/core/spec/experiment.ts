@@ -13,6 +13,7 @@ import { planningFields, planningProblems } from './planning';
 import { modelGuardrailIssues, modelGuardrailsSchema, modelSchema } from './modelSpec';
 import { experimentAlertsSchema } from './alertsSpec';
 import { detectorsSchema } from './detectorSpec';
+import { MAX_SERVING_WORKERS } from './serving';
 
 export const EXPERIMENT_API_VERSION = 'modelcanary.dev/v1alpha1';
 export const EXPERIMENT_KIND = 'Experiment';
@@ -35,6 +36,14 @@ const driftFeatureSchema = z.union([
   z.string().min(1),
   z.strictObject({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) }),
 ]);
+
+const servingSchema = z.strictObject({
+  workers: z
+    .number()
+    .int('must be a whole number')
+    .min(1)
+    .max(MAX_SERVING_WORKERS, `at most ${MAX_SERVING_WORKERS} (each is a whole MLServer process)`),
+});
 
 const specSchema = z.strictObject({
   endpoint: name,
@@ -121,6 +130,8 @@ const specSchema = z.strictObject({
     .optional(),
   /** Where the router sends this experiment's alerts (docs/alerts.md); default: the environment's webhooks. */
   alerts: experimentAlertsSchema.optional(),
+  /** The local environment's MLServer processes, shared among the variants by weight (./serving.ts). */
+  serving: servingSchema.optional(),
 });
 
 const experimentSchema = z

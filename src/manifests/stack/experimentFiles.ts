@@ -41,6 +41,9 @@ export function experimentFiles(input: ExperimentInput): Record<string, string> 
   });
   if (drift) spec.drift = drift;
   else delete spec.drift;
+  // The local environment's MLServer processes: the stack sizes model servers its own way, and
+  // without it the router's report counts one replica per arm (core/spec/serving.ts).
+  delete spec.serving;
   const doc = { apiVersion: exp.apiVersion, kind: exp.kind, metadata: exp.metadata, spec };
   return {
     [`${name}.yaml`]: `# Copied by model-canary from ${posix.basename(exp.file.split(sep).join('/'))}.\n${stringify(doc)}`,
