@@ -1,15 +1,13 @@
 /** `model-canary analyze`: the router's report, computed offline from an event log. */
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ReportBuilder } from '../core/analysis/reportBuilder';
-import { parseEventLine } from '../core/analysis/events';
+import { LogAnalysis } from '../core/analysis/logAnalysis';
+import { readLines } from '../core/log/lineReader';
 import { formatReportText } from '../core/analysis/format';
 import { SpecError } from '../core/spec/errors';
 import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
 import { parseCsv } from '../core/drift';
-import type { ExperimentEvent } from '../shared/events';
 import type { Report, RunInfo } from '../shared/report';
 import { UsageError, type Command } from './command';
 
@@ -88,34 +86,9 @@ export async function analyzeEventsFile(
   }
   const reference = await loadReference(experiment);
   const name = experiment.metadata.name;
-  // One pass: without --run, a new builder at each run start, so the last run's is left.
-  let builder = new ReportBuilder(experiment, { reference, run });
-  const runs: RunInfo[] = [];
-  const malformed: { line: number; error: string }[] = [];
-  let lineNo = 0;
-  let lastTs = 0;
-  const lines = createInterface({ input: createReadStream(eventsFile, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    lineNo++;
-    if (!line.trim()) continue;
-    const parsed = parseEventLine(line);
-    if (!parsed.ok) {
-      malformed.push({ line: lineNo, error: parsed.error });
-      continue;
-    }
-    const event = parsed.event;
-    if (event.type === 'run' && event.experiment === name) {
-      runs.push({ id: event.run, startedAt: event.ts, ...(event.reason ? { reason: event.reason } : {}) });
-      if (run === undefined) {
-        builder = new ReportBuilder(experiment, { reference, run: event.run });
-        lastTs = 0;
-      }
-    }
-    // The report is as of the last event (of the run named, with --run).
-    if (run === undefined || (event.experiment === name && builderRun(event, runs) === run))
-      lastTs = Math.max(lastTs, event.ts);
-    builder.ingest(event);
-  }
+  const analysis = new LogAnalysis(experiment, reference, run);
+  await readLines(eventsFile, (line, lineNo) => analysis.line(line, lineNo));
+  const { builder, runs, malformed, lastTs } = analysis;
   if (run !== undefined && !runs.some((r) => r.id === run))
     throw new UsageError(
       `no run "${run}" of ${name} in ${eventsFile} — its runs are ${runs.map((r) => r.id).join(', ') || 'none (every event belongs to the log as a whole)'}`,
@@ -126,14 +99,6 @@ export async function analyzeEventsFile(
     orphanFeedback: builder.orphanFeedbackCount,
     runs,
   };
-}
-
-/** The run an event belongs to: its own `run`, else the run started last before it. */
-function builderRun(event: ExperimentEvent, runs: readonly RunInfo[]): string | undefined {
-  if (event.type === 'run') return event.run;
-  const own =
-    event.type === 'request' || event.type === 'feedback' || event.type === 'label' ? event.run : undefined;
-  return own ?? runs.at(-1)?.id;
 }
 
 async function loadReference(experiment: Experiment): Promise<ReturnType<typeof parseCsv> | undefined> {
