@@ -24,12 +24,12 @@ export interface ReadLinesResult {
 export async function readLines(
   file: string,
   sink: LineSink,
-  options: { start?: number; firstLine?: number } = {},
+  options: { start?: number; firstLine?: number; chunkBytes?: number } = {},
 ): Promise<ReadLinesResult> {
   const handle = await open(file, 'r');
   let position = options.start ?? 0;
   let lineNo = options.firstLine ?? 0;
-  let buffer = Buffer.allocUnsafe(CHUNK);
+  let buffer = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK);
   let carry = 0;
   try {
     for (;;) {
