@@ -15,6 +15,8 @@ export interface ReadLinesResult {
   lines: number;
   /** Bytes read (the position of the end). */
   bytes: number;
+  /** Whether the last line read ended in `\n` (no torn tail). */
+  terminated: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function readLines(
   let lineNo = options.firstLine ?? 0;
   let buffer = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK);
   let carry = 0;
+  let terminated = true;
   try {
     for (;;) {
       if (carry === buffer.length) {
@@ -47,6 +50,7 @@ export async function readLines(
         continue;
       }
       if (end > 0) {
+        terminated = buffer[end - 1] === 10;
         lineNo = splitLines(buffer.toString('utf8', 0, end), lineNo, sink);
       }
       if (bytesRead === 0) break;
@@ -56,7 +60,7 @@ export async function readLines(
   } finally {
     await handle.close();
   }
-  return { lines: lineNo, bytes: position };
+  return { lines: lineNo, bytes: position, terminated };
 }
 
 /**
