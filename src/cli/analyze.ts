@@ -106,10 +106,11 @@ export async function analyzeEventsFile(
   const reference = await loadReference(experiment);
   const name = experiment.metadata.name;
   const fresh = () => new LogAnalysis(experiment, reference, run);
-  const cache = !options.cache
-    ? undefined
-    : await AnalyzeCache.open(eventsFile, experiment, reference, run, warn);
   const before = await fileId(eventsFile);
+  const cache =
+    !options.cache || !before.regular
+      ? undefined
+      : await AnalyzeCache.open(eventsFile, experiment, reference, run, warn);
   const use: CacheUse = { used: cache ? 'none' : 'off', dir: cache?.dir, cachedBytes: 0, readBytes: 0 };
   const cached = await cache?.report(before);
   if (cached)

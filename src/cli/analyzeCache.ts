@@ -62,6 +62,8 @@ interface FileId {
   mtimeMs: number;
   ino: number;
   dev: number;
+  /** A regular file (a pipe is read, never cached). */
+  regular: boolean;
 }
 
 interface ReportFile {
@@ -224,7 +226,7 @@ export class AnalyzeCache {
 /** The log's identity and version: what the report cache is keyed by. */
 export async function fileId(file: string): Promise<FileId> {
   const s = await stat(file);
-  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, dev: s.dev };
+  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, dev: s.dev, regular: s.isFile() };
 }
 
 function sameFile(a: { ino: number; dev: number }, b: { ino: number; dev: number }): boolean {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,20 @@ describe('analyze at disk speed gives the report the previous path gave', () => 
       assert.ok(before.report.variants.every((v) => v.requests > 100));
     });
   }
+
+  it('reads a pipe as before (`--events <(zcat log.gz)`), without a cache', async () => {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `cat "${log}" > "${fifo}"`]);
+    const written = new Promise((done) => writer.once('exit', done));
+    const piped = await analyzeEventsFile(fifo, EXPERIMENT, undefined, { cache: true });
+    await written;
+    assert.equal(piped.cache.used, 'off');
+    assert.equal(
+      JSON.stringify(piped.report),
+      JSON.stringify((await analyzeEventsFile(log, EXPERIMENT)).report),
+    );
+  });
 
   it('splits lines where readline does, whatever the chunk size (CRLF, lone CR, UTF-8 across chunks)', async () => {
     const file = join(dir, 'lines.txt');

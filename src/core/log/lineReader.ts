@@ -29,6 +29,8 @@ export async function readLines(
   options: { start?: number; firstLine?: number; chunkBytes?: number } = {},
 ): Promise<ReadLinesResult> {
   const handle = await open(file, 'r');
+  // A pipe (`--events <(zcat log.gz)`) is read as it comes, without positions.
+  const seekable = (await handle.stat()).isFile();
   let position = options.start ?? 0;
   let lineNo = options.firstLine ?? 0;
   let buffer = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK);
@@ -41,7 +43,12 @@ export async function readLines(
         buffer.copy(bigger, 0, 0, carry);
         buffer = bigger;
       }
-      const { bytesRead } = await handle.read(buffer, carry, buffer.length - carry, position);
+      const { bytesRead } = await handle.read(
+        buffer,
+        carry,
+        buffer.length - carry,
+        seekable ? position : null,
+      );
       position += bytesRead;
       const filled = carry + bytesRead;
       const end = bytesRead === 0 ? filled : buffer.lastIndexOf(10, filled - 1) + 1;
