@@ -135,8 +135,9 @@ export async function analyzeEventsFile(
     runs,
   };
   const after = await fileId(eventsFile);
-  // A log written to while it was read is not cached.
-  const unchanged = after.size === read.bytes && after.mtimeMs === before.mtimeMs && after.ino === before.ino;
+  // A log written to while it was read is not cached, nor a report as of now (no event of the run).
+  const unchanged =
+    lastTs !== 0 && after.size === read.bytes && after.mtimeMs === before.mtimeMs && after.ino === before.ino;
   return {
     ...result,
     cache: use,
