@@ -45,6 +45,8 @@ const BENCHES: Bench[] = [
   { script: 'routerStart.ts', quick: false },
   { script: 'replicaMerge.ts', quick: false },
   { script: 'report.ts', quick: false },
+  // Quick: 10^5 events; full: 10^5, 10^6 and 10^7 (logs generated once under ~/.cache/model-canary/bench).
+  { script: 'analyze.ts', quick: true },
   { script: 'graphSteps.ts', quick: false },
   { script: 'dashboard.ts', quick: false },
 ];

@@ -1,23 +1,29 @@
 /** `model-canary analyze`: the router's report, computed offline from an event log. */
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { ReportBuilder } from '../core/analysis/reportBuilder';
-import { parseEventLine } from '../core/analysis/events';
+import { LogAnalysis } from '../core/analysis/logAnalysis';
+import { readLines } from '../core/log/lineReader';
 import { formatReportText } from '../core/analysis/format';
 import { SpecError } from '../core/spec/errors';
 import { loadExperimentFile, type Experiment } from '../core/spec/experiment';
 import { parseCsv } from '../core/drift';
-import type { ExperimentEvent } from '../shared/events';
-import type { Report, RunInfo } from '../shared/report';
+import { AnalyzeCache, fileId, type AnalyzeResult, type CacheUse } from './analyzeCache';
 import { UsageError, type Command } from './command';
 
 const MAX_LISTED = 20;
 
+export interface AnalyzeOptions {
+  /** Use and write the analyze cache (./analyzeCache.ts); the CLI's default, off here. */
+  cache?: boolean;
+  /** Where a cache that does not fit is reported (default: stderr). */
+  warn?: (message: string) => void;
+}
+
 export const analyzeCommand: Command = {
   summary: 'compute the experiment report offline from an event log (JSON Lines)',
-  usage: 'model-canary analyze --events <file.jsonl> --experiment <experiment.yaml> [--run ID] [--json]',
+  usage:
+    'model-canary analyze --events <file.jsonl> --experiment <experiment.yaml> [--run ID] [--json] [--no-cache]',
   help: [
     "Reads the router's event log and prints the same report the router serves: a table, or JSON with --json.",
     'Malformed lines are SKIPPED, counted and listed with their line numbers on stderr (and in',
@@ -25,6 +31,9 @@ export const analyzeCommand: Command = {
     "The drift reference is the experiment's spec.drift.reference, relative to the experiment file.",
     'Each deploy starts a run: the report covers the last run in the log, or the one --run names',
     '(the runs found are listed in "runs" with --json).',
+    'What a pass found is cached beside the log (.model-canary-cache/, else ~/.cache/model-canary/analyze):',
+    'the next analyze of the same log and experiment reads only the cache, or only what was appended to the',
+    'log since (docs/engine.md); "cache" in --json says which. --no-cache reads the whole log and writes nothing.',
     'Exit codes: 0 report printed; 2 a missing or invalid input file (events, experiment or reference).',
   ].join('\n'),
   options: {
@@ -32,6 +41,7 @@ export const analyzeCommand: Command = {
     experiment: { type: 'string' },
     run: { type: 'string' },
     json: { type: 'boolean', default: false },
+    'no-cache': { type: 'boolean', default: false },
   },
   async run(v) {
     const eventsFile = v.events as string | undefined;
@@ -39,7 +49,14 @@ export const analyzeCommand: Command = {
     if (!eventsFile || !experimentFile) throw new UsageError('both --events and --experiment are required');
     const run = v.run as string | undefined;
     if (run !== undefined && !run.trim()) throw new UsageError('--run needs a run id');
-    const { report, malformed, runs } = await analyzeEventsFile(eventsFile, experimentFile, run);
+    const { report, malformed, runs, cache, save } = await analyzeEventsFile(
+      eventsFile,
+      experimentFile,
+      run,
+      {
+        cache: !v['no-cache'],
+      },
+    );
     if (v.json) {
       console.log(
         JSON.stringify(
@@ -47,6 +64,7 @@ export const analyzeCommand: Command = {
             ...report,
             runs,
             malformedLines: { count: malformed.length, lines: malformed.slice(0, MAX_LISTED) },
+            cache,
           },
           null,
           2,
@@ -60,6 +78,8 @@ export const analyzeCommand: Command = {
       const more = malformed.length > MAX_LISTED ? [`  … and ${malformed.length - MAX_LISTED} more`] : [];
       console.error([`skipped ${malformed.length} malformed line(s):`, ...listed, ...more].join('\n'));
     }
+    // After the report is out: the cache for the next run.
+    await save();
     return 0;
   },
 };
@@ -72,12 +92,9 @@ export async function analyzeEventsFile(
   eventsFile: string,
   experimentFile: string,
   run?: string,
-): Promise<{
-  report: Report;
-  malformed: { line: number; error: string }[];
-  orphanFeedback: number;
-  runs: RunInfo[];
-}> {
+  options: AnalyzeOptions = {},
+): Promise<AnalyzeResult & { cache: CacheUse; save: () => Promise<void> }> {
+  const warn = options.warn ?? ((m: string) => console.error(`warning: ${m}`));
   if (!existsSync(eventsFile)) throw new UsageError(`the events file ${eventsFile} does not exist`);
   let experiment: Experiment;
   try {
@@ -88,52 +105,47 @@ export async function analyzeEventsFile(
   }
   const reference = await loadReference(experiment);
   const name = experiment.metadata.name;
-  // One pass: without --run, a new builder at each run start, so the last run's is left.
-  let builder = new ReportBuilder(experiment, { reference, run });
-  const runs: RunInfo[] = [];
-  const malformed: { line: number; error: string }[] = [];
-  let lineNo = 0;
-  let lastTs = 0;
-  const lines = createInterface({ input: createReadStream(eventsFile, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    lineNo++;
-    if (!line.trim()) continue;
-    const parsed = parseEventLine(line);
-    if (!parsed.ok) {
-      malformed.push({ line: lineNo, error: parsed.error });
-      continue;
-    }
-    const event = parsed.event;
-    if (event.type === 'run' && event.experiment === name) {
-      runs.push({ id: event.run, startedAt: event.ts, ...(event.reason ? { reason: event.reason } : {}) });
-      if (run === undefined) {
-        builder = new ReportBuilder(experiment, { reference, run: event.run });
-        lastTs = 0;
-      }
-    }
-    // The report is as of the last event (of the run named, with --run).
-    if (run === undefined || (event.experiment === name && builderRun(event, runs) === run))
-      lastTs = Math.max(lastTs, event.ts);
-    builder.ingest(event);
-  }
+  const fresh = () => new LogAnalysis(experiment, reference, run);
+  const before = await fileId(eventsFile);
+  const cache =
+    !options.cache || !before.regular
+      ? undefined
+      : await AnalyzeCache.open(eventsFile, experiment, reference, run, warn);
+  const use: CacheUse = { used: cache ? 'none' : 'off', dir: cache?.dir, cachedBytes: 0, readBytes: 0 };
+  const cached = await cache?.report(before);
+  if (cached)
+    return { ...cached, cache: { ...use, used: 'report', cachedBytes: before.size }, save: async () => {} };
+  const resumed = await cache?.resume(before, fresh);
+  const analysis = resumed?.analysis ?? fresh();
+  if (resumed) Object.assign(use, { used: 'state', cachedBytes: resumed.position });
+  const read = await readLines(eventsFile, (line, lineNo) => analysis.line(line, lineNo), {
+    start: resumed?.position ?? 0,
+    firstLine: resumed?.lines ?? 0,
+  });
+  use.readBytes = read.bytes - use.cachedBytes;
+  const { builder, runs, malformed, lastTs } = analysis;
   if (run !== undefined && !runs.some((r) => r.id === run))
     throw new UsageError(
       `no run "${run}" of ${name} in ${eventsFile} — its runs are ${runs.map((r) => r.id).join(', ') || 'none (every event belongs to the log as a whole)'}`,
     );
-  return {
+  const result = {
     report: builder.report(lastTs || Date.now()),
     malformed,
     orphanFeedback: builder.orphanFeedbackCount,
     runs,
   };
-}
-
-/** The run an event belongs to: its own `run`, else the run started last before it. */
-function builderRun(event: ExperimentEvent, runs: readonly RunInfo[]): string | undefined {
-  if (event.type === 'run') return event.run;
-  const own =
-    event.type === 'request' || event.type === 'feedback' || event.type === 'label' ? event.run : undefined;
-  return own ?? runs.at(-1)?.id;
+  const after = await fileId(eventsFile);
+  // A log written to while it was read is not cached, nor a report as of now (no event of the run).
+  const unchanged =
+    lastTs !== 0 && after.size === read.bytes && after.mtimeMs === before.mtimeMs && after.ino === before.ino;
+  return {
+    ...result,
+    cache: use,
+    save: async () => {
+      if (cache && unchanged)
+        await cache.save(after, result, analysis, read.terminated ? read.bytes : -1, read.lines);
+    },
+  };
 }
 
 async function loadReference(experiment: Experiment): Promise<ReturnType<typeof parseCsv> | undefined> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -94,6 +94,33 @@ describe('model-canary CLI (dist/cli.js)', () => {
     const res = await cli('analyze', '--help');
     assert.equal(res.exitCode, 0);
     assert.match(res.stdout, /Malformed lines are SKIPPED/);
+  });
+
+  it('analyze caches beside the log: the second run reads only the cache and prints the same; --no-cache writes none', async () => {
+    const dir = join(tmp, 'cached');
+    await mkdir(dir);
+    await copyFile(join(FIXTURES, 'small.events.jsonl'), join(dir, 'events.jsonl'));
+    const args = [
+      'analyze',
+      '--events',
+      join(dir, 'events.jsonl'),
+      '--experiment',
+      join(FIXTURES, 'experiment.yaml'),
+      '--json',
+    ];
+    const parse = (stdout: string) => JSON.parse(stdout) as { cache: { used: string; readBytes: number } };
+    const off = await cli(...args, '--no-cache');
+    assert.equal(parse(off.stdout).cache.used, 'off');
+    assert.deepEqual(await readdir(dir), ['events.jsonl']);
+    const cold = await cli(...args);
+    const warm = await cli(...args);
+    assert.deepEqual([parse(cold.stdout).cache.used, parse(warm.stdout).cache.used], ['none', 'report']);
+    assert.equal(parse(warm.stdout).cache.readBytes, 0);
+    const strip = (stdout: string) => ({ ...(JSON.parse(stdout) as object), cache: undefined });
+    assert.deepEqual(strip(warm.stdout), strip(cold.stdout));
+    assert.deepEqual(strip(off.stdout), strip(cold.stdout));
+    assert.equal(warm.stderr, cold.stderr);
+    assert.deepEqual(await readdir(dir), ['.model-canary-cache', 'events.jsonl']);
   });
 
   it('analyze exits 2 naming a missing drift reference', async () => {

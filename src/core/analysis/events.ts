@@ -22,7 +22,8 @@ export function parseEventLine(line: string): ParsedLine {
   return checked.ok ? parsed : { ok: false, error: checked.reason };
 }
 
-function shapeOf(line: string): ParsedLine {
+/** JSON and the fields `analyze` needs, without the event schema. */
+export function shapeOf(line: string): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(line);
