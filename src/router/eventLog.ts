@@ -2,10 +2,13 @@
  * The durable event log: JSON Lines segments `events-<n>.jsonl` in the data directory.
  *
  * Appends are group-committed: every line appended during one turn of the event loop goes to
- * disk in one write, and the callers that need durability (feedback, weight changes) are
- * resolved only after an fdatasync covering their lines; request events ride along and are
- * fsynced at least every `fsyncIntervalMs`. A write(2) that returned survives SIGKILL (it is in
- * the page cache); the fsync is what makes an acknowledgement survive a machine crash.
+ * disk in one write(2), made synchronously at the end of that turn (in `setImmediate`, so the
+ * answers waiting on it go out in the same turn, with no hop through the thread pool). The
+ * callers that need durability (feedback, weight changes) are resolved only after an fdatasync
+ * covering their lines; request events ride along and are fsynced at least every
+ * `fsyncIntervalMs`. The fdatasync runs on the thread pool and never holds up the next writes.
+ * A write(2) that returned survives SIGKILL (it is in the page cache); the fsync is what makes
+ * an acknowledgement survive a machine crash.
  *
  * Segments are closed at `segmentBytes` (the router checkpoints its state then: ./checkpoints.ts).
  * On open, every segment is replayed in order, or those from a checkpoint's position on; a last
@@ -17,7 +20,7 @@ import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { checkLine } from '../core/log/eventSchema';
-import { fdatasync, fsyncDir, writeAll } from './fileSync';
+import { fdatasync, fsyncDir, writeAllSync } from './fileSync';
 import { Quarantine, type BadLine } from './quarantine';
 import type { ExperimentEvent, RequestEvent } from '../shared/events';
 
@@ -71,14 +74,19 @@ export class EventLog {
   private size = 0;
   private lines: string[] = [];
   private ids: string[] = [];
-  /** The batch being written right now (not yet counted in `size`). */
-  private inFlight: string[] = [];
-  private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Callers waiting for an fdatasync covering what they appended, still in `lines`. */
+  private waiters: Waiter[] = [];
+  /** The same once their lines are written: the next fdatasync to start covers them. */
+  private syncWaiters: Waiter[] = [];
   /** Callers waiting for the write(2) of what they appended, not its fsync. */
   private writeWaiters: (() => void)[] = [];
-  private draining: Promise<void> | undefined;
+  private syncing: Promise<void> | undefined;
+  /** While a segment closes, appends wait in `lines` and go first into the next one. */
+  private rotating: Promise<void> | undefined;
   private scheduled = false;
   private dirty = false;
+  /** Batches written so far: a segment stays dirty when one was written during its fdatasync. */
+  private batches = 0;
   private syncDue = false;
   private lastSync = 0;
   private closed = false;
@@ -169,7 +177,7 @@ export class EventLog {
       const limit = n === this.segment ? this.size : undefined;
       replaySegment(join(this.dir, segmentName(n)), n, { repair: false, limit }, visit, undefined);
     }
-    for (const line of [...this.inFlight, ...this.lines]) visit(JSON.parse(line) as ExperimentEvent);
+    for (const line of this.lines) visit(JSON.parse(line) as ExperimentEvent);
   }
 
   /** Queues an event; it is written within this turn of the event loop and fsynced soon after. */
@@ -194,7 +202,7 @@ export class EventLog {
    * rejects: a failed write is warned about, and the answer goes out anyway.
    */
   written(): Promise<void> {
-    if (this.lines.length === 0 && this.inFlight.length === 0) return Promise.resolve();
+    if (this.lines.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.writeWaiters.push(resolve);
       this.schedule();
@@ -203,7 +211,7 @@ export class EventLog {
 
   /** Resolves once everything queued so far is written and fsynced. */
   flush(): Promise<void> {
-    if (this.closed && this.lines.length === 0 && !this.draining) return Promise.resolve();
+    if (this.closed && this.lines.length === 0 && !this.syncing && !this.rotating) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.schedule();
@@ -216,73 +224,116 @@ export class EventLog {
     await this.flush();
     this.closed = true;
     clearInterval(this.timer);
-    await this.draining;
+    while (this.rotating || this.syncing) await (this.rotating ?? this.syncing);
     closeSync(this.fd);
   }
 
   private schedule(): void {
-    if (this.scheduled || this.draining) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.draining = this.drain().finally(() => {
-        this.draining = undefined;
-        if (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0) this.schedule();
-      });
+      this.turn();
     });
   }
 
-  // One writer at a time: batches, fsyncs and rotations never interleave.
-  private async drain(): Promise<void> {
-    while (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0 || this.syncDue) {
-      const lines = this.lines;
-      const ids = this.ids;
-      const waiters = this.waiters;
-      const writeWaiters = this.writeWaiters;
-      this.lines = [];
-      this.ids = [];
-      this.waiters = [];
-      this.writeWaiters = [];
-      try {
-        if (lines.length > 0) {
-          const data = Buffer.from(lines.join(''), 'utf8');
-          this.inFlight = lines;
-          await writeAll(this.fd, data).finally(() => (this.inFlight = []));
-          this.size += data.length;
-          this.dirty = true;
-          this.opts.onWritten?.(this.segment, ids);
-        }
-        for (const w of writeWaiters) w();
-        const due = performance.now() - this.lastSync >= this.opts.fsyncIntervalMs;
-        if (this.dirty && (waiters.length > 0 || this.syncDue || due)) {
-          await fdatasync(this.fd);
-          this.dirty = false;
-          this.lastSync = performance.now();
-        }
-        this.syncDue = false;
-        for (const w of waiters) w.resolve();
-        if (this.size >= this.opts.segmentBytes) await this.rotate();
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        this.opts.warn?.(`event log: writing ${lines.length} events failed: ${error.message}`);
-        this.syncDue = false;
-        for (const w of writeWaiters) w();
-        for (const w of waiters) w.reject(error);
-      }
+  // The end of a turn: write what it appended, start an fdatasync when one is wanted, rotate.
+  private turn(): void {
+    // The rotation writes what is queued once the next segment is open.
+    if (this.rotating) return;
+    if (this.lines.length > 0) this.write();
+    this.syncWaiters.push(...this.waiters);
+    this.waiters = [];
+    const due = performance.now() - this.lastSync >= this.opts.fsyncIntervalMs;
+    if (this.dirty && (this.syncWaiters.length > 0 || this.syncDue || due)) this.sync();
+    else if (!this.dirty && !this.syncing) {
+      // Everything written is fsynced already.
+      this.syncDue = false;
+      for (const w of this.syncWaiters.splice(0)) w.resolve();
     }
+    if (this.size >= this.opts.segmentBytes) this.rotate();
   }
 
-  private async rotate(): Promise<void> {
-    await fdatasync(this.fd);
-    this.dirty = false;
-    closeSync(this.fd);
-    this.segment += 1;
-    this.size = 0;
-    this.fd = openSync(join(this.dir, segmentName(this.segment)), 'a');
-    fsyncDir(this.dir);
-    const bytes = this.lines.reduce((n, line) => n + Buffer.byteLength(line), 0);
-    this.opts.onRotated?.(this.segment - 1, { bytes, ids: this.ids });
+  private write(): void {
+    const { lines, ids, writeWaiters } = this;
+    this.lines = [];
+    this.ids = [];
+    this.writeWaiters = [];
+    try {
+      const data = Buffer.from(lines.join(''), 'utf8');
+      writeAllSync(this.fd, data);
+      this.size += data.length;
+      this.dirty = true;
+      this.batches++;
+      this.opts.onWritten?.(this.segment, ids);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.opts.warn?.(`event log: writing ${lines.length} events failed: ${error.message}`);
+      for (const w of this.waiters.splice(0)) w.reject(error);
+    }
+    for (const w of writeWaiters) w();
   }
+
+  // One fdatasync at a time; the waiters written before it starts are resolved by it.
+  private sync(): void {
+    if (this.syncing) return;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    const batches = this.batches;
+    this.syncDue = false;
+    this.syncing = fdatasync(this.fd)
+      .then(
+        () => {
+          if (this.batches === batches) this.dirty = false;
+          this.lastSync = performance.now();
+          for (const w of waiters) w.resolve();
+        },
+        (err: unknown) => {
+          const error = err instanceof Error ? err : new Error(String(err));
+          this.opts.warn?.(`event log: fsync failed: ${error.message}`);
+          for (const w of waiters) w.reject(error);
+        },
+      )
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.syncWaiters.length > 0 || this.waiters.length > 0 || this.syncDue) this.schedule();
+      });
+  }
+
+  private rotate(): void {
+    this.rotating = (async () => {
+      while (this.syncing) await this.syncing;
+      const waiters = this.syncWaiters.splice(0);
+      try {
+        await fdatasync(this.fd);
+        this.dirty = false;
+        this.lastSync = performance.now();
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        for (const w of waiters) w.reject(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+      closeSync(this.fd);
+      this.segment += 1;
+      this.size = 0;
+      this.fd = openSync(join(this.dir, segmentName(this.segment)), 'a');
+      fsyncDir(this.dir);
+      const bytes = this.lines.reduce((n, line) => n + Buffer.byteLength(line), 0);
+      this.opts.onRotated?.(this.segment - 1, { bytes, ids: [...this.ids] });
+    })()
+      .catch((err: unknown) =>
+        this.opts.warn?.(`event log: closing segment ${this.segment} failed: ${(err as Error).message}`),
+      )
+      .finally(() => {
+        this.rotating = undefined;
+        this.schedule();
+      });
+  }
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 function listSegments(dir: string): number[] {
