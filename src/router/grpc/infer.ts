@@ -14,7 +14,7 @@ import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../../shared/routerApi';
 import type { ExperimentRuntime } from '../config';
 import type { RouterCore } from '../core';
 import { HttpError } from '../http';
-import type { UpstreamResponse } from '../proxy';
+import type { CancelSignal, UpstreamResponse } from '../proxy';
 import { forcedIndex, routeInfer } from '../route';
 import { checkInferRequest, type V2InferRequest } from '../v2';
 import { newRequestId } from '../replicas';
@@ -32,7 +32,7 @@ export interface UnaryCall {
   /** Epoch ms of the client's deadline; Infinity without one. */
   deadline: number;
   /** Aborted when the client cancels (no reason) or the deadline passes (a TimeoutError). */
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 /** The encoded response and the metadata for its headers and trailers. */
