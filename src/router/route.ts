@@ -231,15 +231,27 @@ async function routeClaimed(
 }
 
 /** The outputs to ask for and the ones the client gets back, or undefined when not worth it. */
-function extraOutputs(variant: RoutedVariant): { names: string[]; keep: ReadonlySet<string> } | undefined {
+function extraOutputs(variant: RoutedVariant): ExtraOutputs | undefined {
   const defaults = variant.defaultOutputs;
   // Until the defaults are known the request goes as sent (and teaches them).
   if (!variant.augmentable || !defaults) return undefined;
-  const names = [...defaults];
-  for (const n of [PREDICT, PREDICT_PROBA]) if (!names.includes(n)) names.push(n);
-  if (names.length === defaults.length) return undefined;
-  return { names, keep: new Set(defaults) };
+  let extra = extras.get(defaults);
+  if (extra === undefined) {
+    const names = [...defaults];
+    for (const n of [PREDICT, PREDICT_PROBA]) if (!names.includes(n)) names.push(n);
+    extra = names.length === defaults.length ? null : { names, keep: new Set(defaults) };
+    extras.set(defaults, extra);
+  }
+  return extra ?? undefined;
 }
+
+interface ExtraOutputs {
+  names: string[];
+  keep: ReadonlySet<string>;
+}
+
+// Per list of default outputs (a variant's, learned once): the same lists for every request.
+const extras = new WeakMap<readonly string[], ExtraOutputs | null>();
 
 function learnDefaults(variant: RoutedVariant, json: unknown): void {
   const outs = (json as { outputs?: unknown })?.outputs;
