@@ -5,6 +5,7 @@
  * one connection (each request alone, as in the latency benches) and at full load over 64
  * connections (where one event-loop turn serves many requests).
  *
+ * Latency percentiles are printed too, but on a shared machine they move with everything else.
  * `--compare <other/router.js>` runs another build beside this one (e.g. the previous commit's
  * `dist/`, copied away), the rounds interleaved, so both see the same moments of a shared machine.
  *
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningRouter } from '../test/harness/router';
 import { kilobyteBody } from './lib/bodies';
-import { load, startProcess } from './lib/load';
+import { load, pct, startProcess } from './lib/load';
 import { startSplitRouter } from './lib/splitRouter';
 
 const arg = (name: string): string | undefined =>
@@ -44,6 +45,8 @@ try {
     ['full load, 64 connections', 64, undefined],
   ] as const) {
     const perRequest = routers.map((): number[] => []);
+    const p50s = routers.map((): number[] => []);
+    const p99s = routers.map((): number[] => []);
     for (let i = 0; i < ROUNDS; i++)
       for (const [j, { router }] of routers.entries()) {
         const run = await load(url(router), {
@@ -54,12 +57,14 @@ try {
           ...(rate ? { rate } : {}),
         });
         perRequest[j]!.push((run.cpuSeconds / Math.max(run.total, 1)) * 1e6);
+        p50s[j]!.push(pct(run.latencies, 0.5));
+        p99s[j]!.push(pct(run.latencies, 0.99));
       }
     console.log(`${name}:`);
     for (const [j, { name: build }] of routers.entries()) {
       const xs = perRequest[j]!;
       console.log(
-        `  ${build.padEnd(24)} CPU per request: median ${median(xs).toFixed(0)} µs (${xs.map((x) => x.toFixed(0)).join(', ')}) → ${(1e6 / median(xs)).toFixed(0)} req/s per core`,
+        `  ${build.padEnd(24)} CPU per request: median ${median(xs).toFixed(0)} µs (${xs.map((x) => x.toFixed(0)).join(', ')}) → ${(1e6 / median(xs)).toFixed(0)} req/s per core; latency p50 ${median(p50s[j]!).toFixed(3)} ms, p99 ${median(p99s[j]!).toFixed(3)} ms (medians over rounds)`,
       );
     }
   }
