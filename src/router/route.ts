@@ -75,6 +75,11 @@ export interface InferOutcome {
   upstreamStatus?: number;
   /** Whether the shadow should get this request once the client has its answer. */
   mirrored: boolean;
+  /**
+   * When the router asked for more outputs than the client gets: the ones it gets (`body` is
+   * the variant's answer without the others), so a front can strip its own encoding instead.
+   */
+  kept?: ReadonlySet<string>;
 }
 
 /** The index of a forced variant; unknown → 400 naming the experiment's variants. */
@@ -170,6 +175,7 @@ async function routeClaimed(
   let outputs: RecordedOutputs | undefined;
   let error: string | undefined;
   let upstreamStatus: number | undefined;
+  let kept: ReadonlySet<string> | undefined;
   if (failure || !answer) {
     status = failure?.status ?? 502;
     const message = `variant ${variant.name}: ${failure?.message ?? 'no answer'}`;
@@ -190,7 +196,10 @@ async function routeClaimed(
       if (json !== undefined) {
         if (request.outputs === undefined && !keep && !variant.defaultOutputs) learnDefaults(variant, json);
         if (wantOutputs) outputs = firstRowOutputs(json);
-        if (keep) out = Buffer.from(JSON.stringify(onlyOutputs(json, keep)));
+        if (keep) {
+          out = Buffer.from(JSON.stringify(onlyOutputs(json, keep)));
+          kept = keep;
+        }
       }
     }
   }
@@ -227,6 +236,7 @@ async function routeClaimed(
     mirrored,
     ...(error ? { error } : {}),
     ...(upstreamStatus ? { upstreamStatus } : {}),
+    ...(kept ? { kept } : {}),
   };
 }
 
