@@ -20,7 +20,8 @@ import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { checkLine } from '../core/log/eventSchema';
-import { fdatasync, fsyncDir, writeAllSync } from './fileSync';
+import { fsyncDir, writeAllSync } from './fileSync';
+import { LogSync, type Waiter } from './logSync';
 import { Quarantine, type BadLine } from './quarantine';
 import type { ExperimentEvent, RequestEvent } from '../shared/events';
 
@@ -76,19 +77,12 @@ export class EventLog {
   private ids: string[] = [];
   /** Callers waiting for an fdatasync covering what they appended, still in `lines`. */
   private waiters: Waiter[] = [];
-  /** The same once their lines are written: the next fdatasync to start covers them. */
-  private syncWaiters: Waiter[] = [];
   /** Callers waiting for the write(2) of what they appended, not its fsync. */
   private writeWaiters: (() => void)[] = [];
-  private syncing: Promise<void> | undefined;
+  private readonly fsync: LogSync;
   /** While a segment closes, appends wait in `lines` and go first into the next one. */
   private rotating: Promise<void> | undefined;
   private scheduled = false;
-  private dirty = false;
-  /** Batches written so far: a segment stays dirty when one was written during its fdatasync. */
-  private batches = 0;
-  private syncDue = false;
-  private lastSync = 0;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -102,9 +96,10 @@ export class EventLog {
     this.size = lastSize;
     this.fd = openSync(join(dir, segmentName(this.segment)), 'a');
     if (lastSize === 0) fsyncDir(dir);
+    this.fsync = new LogSync(opts.fsyncIntervalMs, opts.warn, () => this.schedule());
     this.timer = setInterval(() => {
-      if (!this.dirty) return;
-      this.syncDue = true;
+      if (!this.fsync.isDirty) return;
+      this.fsync.due = true;
       this.schedule();
     }, opts.fsyncIntervalMs);
     this.timer.unref();
@@ -211,7 +206,8 @@ export class EventLog {
 
   /** Resolves once everything queued so far is written and fsynced. */
   flush(): Promise<void> {
-    if (this.closed && this.lines.length === 0 && !this.syncing && !this.rotating) return Promise.resolve();
+    if (this.closed && this.lines.length === 0 && !this.fsync.busy && !this.rotating)
+      return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.schedule();
@@ -224,7 +220,7 @@ export class EventLog {
     await this.flush();
     this.closed = true;
     clearInterval(this.timer);
-    while (this.rotating || this.syncing) await (this.rotating ?? this.syncing);
+    while (this.rotating || this.fsync.busy) await (this.rotating ?? this.fsync.busy);
     closeSync(this.fd);
   }
 
@@ -242,15 +238,8 @@ export class EventLog {
     // The rotation writes what is queued once the next segment is open.
     if (this.rotating) return;
     if (this.lines.length > 0) this.write();
-    this.syncWaiters.push(...this.waiters);
+    this.fsync.endOfTurn(this.fd, this.waiters);
     this.waiters = [];
-    const due = performance.now() - this.lastSync >= this.opts.fsyncIntervalMs;
-    if (this.dirty && (this.syncWaiters.length > 0 || this.syncDue || due)) this.sync();
-    else if (!this.dirty && !this.syncing) {
-      // Everything written is fsynced already.
-      this.syncDue = false;
-      for (const w of this.syncWaiters.splice(0)) w.resolve();
-    }
     if (this.size >= this.opts.segmentBytes) this.rotate();
   }
 
@@ -263,8 +252,7 @@ export class EventLog {
       const data = Buffer.from(lines.join(''), 'utf8');
       writeAllSync(this.fd, data);
       this.size += data.length;
-      this.dirty = true;
-      this.batches++;
+      this.fsync.wrote();
       this.opts.onWritten?.(this.segment, ids);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
@@ -274,45 +262,9 @@ export class EventLog {
     for (const w of writeWaiters) w();
   }
 
-  // One fdatasync at a time; the waiters written before it starts are resolved by it.
-  private sync(): void {
-    if (this.syncing) return;
-    const waiters = this.syncWaiters;
-    this.syncWaiters = [];
-    const batches = this.batches;
-    this.syncDue = false;
-    this.syncing = fdatasync(this.fd)
-      .then(
-        () => {
-          if (this.batches === batches) this.dirty = false;
-          this.lastSync = performance.now();
-          for (const w of waiters) w.resolve();
-        },
-        (err: unknown) => {
-          const error = err instanceof Error ? err : new Error(String(err));
-          this.opts.warn?.(`event log: fsync failed: ${error.message}`);
-          for (const w of waiters) w.reject(error);
-        },
-      )
-      .finally(() => {
-        this.syncing = undefined;
-        if (this.syncWaiters.length > 0 || this.waiters.length > 0 || this.syncDue) this.schedule();
-      });
-  }
-
   private rotate(): void {
     this.rotating = (async () => {
-      while (this.syncing) await this.syncing;
-      const waiters = this.syncWaiters.splice(0);
-      try {
-        await fdatasync(this.fd);
-        this.dirty = false;
-        this.lastSync = performance.now();
-        for (const w of waiters) w.resolve();
-      } catch (err) {
-        for (const w of waiters) w.reject(err instanceof Error ? err : new Error(String(err)));
-        throw err;
-      }
+      await this.fsync.final(() => this.fd);
       closeSync(this.fd);
       this.segment += 1;
       this.size = 0;
@@ -329,11 +281,6 @@ export class EventLog {
         this.schedule();
       });
   }
-}
-
-interface Waiter {
-  resolve: () => void;
-  reject: (err: Error) => void;
 }
 
 function listSegments(dir: string): number[] {
