@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { PROTO_FILE } from '../test/harness/grpcClient';
 import { startRouter, writeRouterConfig } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
-import { load, pct, startProcess } from './lib/load';
+import { cpuSeconds, load, pct, startProcess } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
 const RATE = 1_000;
@@ -110,13 +110,26 @@ async function main(): Promise<void> {
     await http(directHttp, 2);
     await http(viaHttp, 2);
 
+    // The router's CPU per request of each protocol (user + system, /proc).
+    const pid = router.proc.pid!;
+    const cpu: Record<string, number> = {};
+    const measured = async (name: string, run: () => Figures | Promise<Figures>): Promise<Figures> => {
+      const before = cpuSeconds(pid);
+      const x = await run();
+      cpu[name] = ((cpuSeconds(pid) - before) / Math.max(1, x.rps * SECONDS)) * 1e6;
+      return x;
+    };
     const rows: [string, Figures, Figures][] = [
       [
         'gRPC (ghz)',
         ghz(ghzBinary, grpcUp.address, 'propensity-v1', SECONDS),
-        ghz(ghzBinary, routerGrpc, 'propensity', SECONDS),
+        await measured('gRPC (ghz)', () => ghz(ghzBinary, routerGrpc, 'propensity', SECONDS)),
       ],
-      ['HTTP (autocannon)', await http(directHttp, SECONDS), await http(viaHttp, SECONDS)],
+      [
+        'HTTP (autocannon)',
+        await http(directHttp, SECONDS),
+        await measured('HTTP (autocannon)', () => http(viaHttp, SECONDS)),
+      ],
     ];
     const f = (x: number): string => `${x.toFixed(3)} ms`;
     for (const [name, d, r] of rows) {
@@ -125,7 +138,7 @@ async function main(): Promise<void> {
         `  direct          p50 ${f(d.p50)}   p99 ${f(d.p99)}   ${d.rps.toFixed(0)} req/s, ${d.failed} failed`,
       );
       console.log(
-        `  through router  p50 ${f(r.p50)}   p99 ${f(r.p99)}   ${r.rps.toFixed(0)} req/s, ${r.failed} failed`,
+        `  through router  p50 ${f(r.p50)}   p99 ${f(r.p99)}   ${r.rps.toFixed(0)} req/s, ${r.failed} failed, router CPU ${cpu[name]!.toFixed(0)} µs per request`,
       );
       console.log(
         `  added           p50 ${f(r.p50 - d.p50)}   p99 ${f(r.p99 - d.p99)}   ratio router/direct p50 ${(r.p50 / d.p50).toFixed(2)}, p99 ${(r.p99 / d.p99).toFixed(2)}   (target: added p99 ≤ 1.000 ms)`,

@@ -5,9 +5,10 @@
  * request. The `.cpuprofile` is kept (bench/profiles/, git-ignored): open it in Chrome DevTools'
  * Performance panel or speedscope for the flame graph.
  *
- *   node --import tsx bench/routerProfile.ts [--seconds 10]
+ *   node --import tsx bench/routerProfile.ts [--seconds 10] [--connections 64] [--rate 1000]
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/harness/tools';
@@ -15,11 +16,14 @@ import { kilobyteBody } from './lib/bodies';
 import { load, startProcess } from './lib/load';
 import { startSplitRouter } from './lib/splitRouter';
 
-const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
+const arg = (name: string): number => Number(process.argv[process.argv.indexOf(name) + 1]);
+const SECONDS = arg('--seconds') || 10;
+const CONNECTIONS = arg('--connections') || 64;
+const RATE = arg('--rate') || undefined;
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -27,7 +31,19 @@ interface Profile {
   timeDeltas: number[];
 }
 
-function summarise(p: Profile, requests: number): void {
+/** `router.js:line` (minified) → `src file:line` through the bundle's source map. */
+async function sourceMapper(): Promise<(n: ProfileNode) => string | undefined> {
+  const map = new SourceMap(JSON.parse(await readFile(join(REPO_ROOT, 'dist/router.js.map'), 'utf8')));
+  return (n) => {
+    if (!n.callFrame.url.endsWith('router.js')) return undefined;
+    const e = map.findEntry(n.callFrame.lineNumber, n.callFrame.columnNumber);
+    if (!('originalSource' in e)) return undefined;
+    const src = e.originalSource.replace(/^.*?(src|node_modules)\//, '$1/');
+    return `${(e as { name?: string }).name ?? n.callFrame.functionName} ${src}:${e.originalLine + 1}`;
+  };
+}
+
+function summarise(p: Profile, requests: number, mapped: (n: ProfileNode) => string | undefined): void {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   p.samples.forEach((s, i) => self.set(s, (self.get(s) ?? 0) + (p.timeDeltas[i] ?? 0)));
@@ -43,13 +59,15 @@ function summarise(p: Profile, requests: number): void {
   const line = ([k, t]: [string, number]) =>
     `  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / requests).toFixed(1).padStart(6)} µs/req  ${k}`;
   const file = (n: ProfileNode) =>
-    n.callFrame.url.replace(/^.*\//, '') || `(${n.callFrame.functionName || 'native'})`;
+    mapped(n)?.replace(/^\S+ /, '').replace(/:\d+$/, '') ??
+    (n.callFrame.url.replace(/^.*\//, '') || `(${n.callFrame.functionName || 'native'})`);
   console.log(`\nself time by module (${(total / 1e6).toFixed(2)} s sampled, ${requests} requests):`);
-  for (const row of group(file).slice(0, 12)) console.log(line(row));
-  console.log('\nself time by function (top 30):');
+  for (const row of group(file).slice(0, 20)) console.log(line(row));
+  console.log('\nself time by function (top 40):');
   for (const row of group(
-    (n) => `${n.callFrame.functionName || '(anonymous)'} ${file(n)}:${n.callFrame.lineNumber + 1}`,
-  ).slice(0, 30))
+    (n) =>
+      mapped(n) ?? `${n.callFrame.functionName || '(anonymous)'} ${file(n)}:${n.callFrame.lineNumber + 1}`,
+  ).slice(0, 40))
     console.log(line(row));
 }
 
@@ -64,16 +82,32 @@ async function main(): Promise<void> {
       nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
     });
     const url = `${router.url}/v2/models/propensity/infer`;
-    await load(url, { body: kilobyteBody(), seconds: 2, connections: 20 });
-    const run = await load(url, { body: kilobyteBody(), seconds: SECONDS, connections: 64 });
-    console.log(`${run.total} requests in ${SECONDS} s under full load, ${run.failed} failed`);
+    const warm = await load(url, {
+      body: kilobyteBody(),
+      seconds: 2,
+      connections: RATE ? CONNECTIONS : 20,
+      ...(RATE ? { rate: RATE } : {}),
+    });
+    const run = await load(url, {
+      body: kilobyteBody(),
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      ...(RATE ? { rate: RATE } : {}),
+    });
+    console.log(
+      `${run.total} requests in ${SECONDS} s over ${CONNECTIONS} connections${RATE ? ` at ${RATE} req/s` : ' (full load)'}, ${run.failed} failed`,
+    );
     await router.stop();
     const written = (await readdir(profiles)).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'));
     if (written.length === 0) throw new Error('the router wrote no profile (did it exit cleanly?)');
     const newest = join(profiles, written.sort().at(-1)!);
     console.log(`profile: ${newest}`);
-    // The warm-up's requests are in the profile too.
-    summarise(JSON.parse(await readFile(newest, 'utf8')) as Profile, run.total);
+    // The warm-up's requests are in the profile too (so are the start and the stop).
+    summarise(
+      JSON.parse(await readFile(newest, 'utf8')) as Profile,
+      warm.total + run.total,
+      await sourceMapper(),
+    );
   } finally {
     upstream.proc.kill('SIGTERM');
     await rm(dir, { recursive: true, force: true });

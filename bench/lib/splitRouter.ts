@@ -5,13 +5,13 @@ import { startRouter, writeRouterConfig, type RunningRouter } from '../../test/h
 
 /**
  * Starts a router in a new folder under `dir`; `sampleRate` 1 records every request for drift, 0
- * none. `config`: more of the router's config (e.g. `eventLog`); `nodeArgs`: flags for node.
+ * none. `config`: more of the router's config (e.g. `eventLog`); `nodeArgs`: flags for node; `script`: another build of the bundle.
  */
 export async function startSplitRouter(
   dir: string,
   upstream: string,
   sampleRate: number,
-  more: { config?: Record<string, unknown>; nodeArgs?: string[] } = {},
+  more: { config?: Record<string, unknown>; nodeArgs?: string[]; script?: string } = {},
 ): Promise<RunningRouter> {
   const sub = await mkdtemp(join(dir, 'router-'));
   return startRouter(
@@ -29,6 +29,9 @@ export async function startSplitRouter(
         },
       ],
     }),
-    more.nodeArgs ? { nodeArgs: more.nodeArgs } : {},
+    {
+      ...(more.nodeArgs ? { nodeArgs: more.nodeArgs } : {}),
+      ...(more.script ? { script: more.script } : {}),
+    },
   );
 }

@@ -2,10 +2,13 @@
  * The durable event log: JSON Lines segments `events-<n>.jsonl` in the data directory.
  *
  * Appends are group-committed: every line appended during one turn of the event loop goes to
- * disk in one write, and the callers that need durability (feedback, weight changes) are
- * resolved only after an fdatasync covering their lines; request events ride along and are
- * fsynced at least every `fsyncIntervalMs`. A write(2) that returned survives SIGKILL (it is in
- * the page cache); the fsync is what makes an acknowledgement survive a machine crash.
+ * disk in one write(2), made synchronously at the end of that turn (in `setImmediate`, so the
+ * answers waiting on it go out in the same turn, with no hop through the thread pool). The
+ * callers that need durability (feedback, weight changes) are resolved only after an fdatasync
+ * covering their lines; request events ride along and are fsynced at least every
+ * `fsyncIntervalMs`. The fdatasync runs on the thread pool and never holds up the next writes.
+ * A write(2) that returned survives SIGKILL (it is in the page cache); the fsync is what makes
+ * an acknowledgement survive a machine crash.
  *
  * Segments are closed at `segmentBytes` (the router checkpoints its state then: ./checkpoints.ts).
  * On open, every segment is replayed in order, or those from a checkpoint's position on; a last
@@ -17,7 +20,8 @@ import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { checkLine } from '../core/log/eventSchema';
-import { fdatasync, fsyncDir, writeAll } from './fileSync';
+import { fsyncDir, writeAllSync } from './fileSync';
+import { LogSync, type Waiter } from './logSync';
 import { Quarantine, type BadLine } from './quarantine';
 import type { ExperimentEvent, RequestEvent } from '../shared/events';
 
@@ -71,16 +75,14 @@ export class EventLog {
   private size = 0;
   private lines: string[] = [];
   private ids: string[] = [];
-  /** The batch being written right now (not yet counted in `size`). */
-  private inFlight: string[] = [];
-  private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Callers waiting for an fdatasync covering what they appended, still in `lines`. */
+  private waiters: Waiter[] = [];
   /** Callers waiting for the write(2) of what they appended, not its fsync. */
   private writeWaiters: (() => void)[] = [];
-  private draining: Promise<void> | undefined;
+  private readonly fsync: LogSync;
+  /** While a segment closes, appends wait in `lines` and go first into the next one. */
+  private rotating: Promise<void> | undefined;
   private scheduled = false;
-  private dirty = false;
-  private syncDue = false;
-  private lastSync = 0;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -94,9 +96,10 @@ export class EventLog {
     this.size = lastSize;
     this.fd = openSync(join(dir, segmentName(this.segment)), 'a');
     if (lastSize === 0) fsyncDir(dir);
+    this.fsync = new LogSync(opts.fsyncIntervalMs, opts.warn, () => this.schedule());
     this.timer = setInterval(() => {
-      if (!this.dirty) return;
-      this.syncDue = true;
+      if (!this.fsync.isDirty) return;
+      this.fsync.due = true;
       this.schedule();
     }, opts.fsyncIntervalMs);
     this.timer.unref();
@@ -169,7 +172,7 @@ export class EventLog {
       const limit = n === this.segment ? this.size : undefined;
       replaySegment(join(this.dir, segmentName(n)), n, { repair: false, limit }, visit, undefined);
     }
-    for (const line of [...this.inFlight, ...this.lines]) visit(JSON.parse(line) as ExperimentEvent);
+    for (const line of this.lines) visit(JSON.parse(line) as ExperimentEvent);
   }
 
   /** Queues an event; it is written within this turn of the event loop and fsynced soon after. */
@@ -194,7 +197,7 @@ export class EventLog {
    * rejects: a failed write is warned about, and the answer goes out anyway.
    */
   written(): Promise<void> {
-    if (this.lines.length === 0 && this.inFlight.length === 0) return Promise.resolve();
+    if (this.lines.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.writeWaiters.push(resolve);
       this.schedule();
@@ -203,7 +206,8 @@ export class EventLog {
 
   /** Resolves once everything queued so far is written and fsynced. */
   flush(): Promise<void> {
-    if (this.closed && this.lines.length === 0 && !this.draining) return Promise.resolve();
+    if (this.closed && this.lines.length === 0 && !this.fsync.busy && !this.rotating)
+      return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.schedule();
@@ -216,72 +220,66 @@ export class EventLog {
     await this.flush();
     this.closed = true;
     clearInterval(this.timer);
-    await this.draining;
+    while (this.rotating || this.fsync.busy) await (this.rotating ?? this.fsync.busy);
     closeSync(this.fd);
   }
 
   private schedule(): void {
-    if (this.scheduled || this.draining) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.draining = this.drain().finally(() => {
-        this.draining = undefined;
-        if (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0) this.schedule();
-      });
+      this.turn();
     });
   }
 
-  // One writer at a time: batches, fsyncs and rotations never interleave.
-  private async drain(): Promise<void> {
-    while (this.lines.length > 0 || this.waiters.length > 0 || this.writeWaiters.length > 0 || this.syncDue) {
-      const lines = this.lines;
-      const ids = this.ids;
-      const waiters = this.waiters;
-      const writeWaiters = this.writeWaiters;
-      this.lines = [];
-      this.ids = [];
-      this.waiters = [];
-      this.writeWaiters = [];
-      try {
-        if (lines.length > 0) {
-          const data = Buffer.from(lines.join(''), 'utf8');
-          this.inFlight = lines;
-          await writeAll(this.fd, data).finally(() => (this.inFlight = []));
-          this.size += data.length;
-          this.dirty = true;
-          this.opts.onWritten?.(this.segment, ids);
-        }
-        for (const w of writeWaiters) w();
-        const due = performance.now() - this.lastSync >= this.opts.fsyncIntervalMs;
-        if (this.dirty && (waiters.length > 0 || this.syncDue || due)) {
-          await fdatasync(this.fd);
-          this.dirty = false;
-          this.lastSync = performance.now();
-        }
-        this.syncDue = false;
-        for (const w of waiters) w.resolve();
-        if (this.size >= this.opts.segmentBytes) await this.rotate();
-      } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        this.opts.warn?.(`event log: writing ${lines.length} events failed: ${error.message}`);
-        this.syncDue = false;
-        for (const w of writeWaiters) w();
-        for (const w of waiters) w.reject(error);
-      }
-    }
+  // The end of a turn: write what it appended, start an fdatasync when one is wanted, rotate.
+  private turn(): void {
+    // The rotation writes what is queued once the next segment is open.
+    if (this.rotating) return;
+    if (this.lines.length > 0) this.write();
+    this.fsync.endOfTurn(this.fd, this.waiters);
+    this.waiters = [];
+    if (this.size >= this.opts.segmentBytes) this.rotate();
   }
 
-  private async rotate(): Promise<void> {
-    await fdatasync(this.fd);
-    this.dirty = false;
-    closeSync(this.fd);
-    this.segment += 1;
-    this.size = 0;
-    this.fd = openSync(join(this.dir, segmentName(this.segment)), 'a');
-    fsyncDir(this.dir);
-    const bytes = this.lines.reduce((n, line) => n + Buffer.byteLength(line), 0);
-    this.opts.onRotated?.(this.segment - 1, { bytes, ids: this.ids });
+  private write(): void {
+    const { lines, ids, writeWaiters } = this;
+    this.lines = [];
+    this.ids = [];
+    this.writeWaiters = [];
+    try {
+      const data = Buffer.from(lines.join(''), 'utf8');
+      writeAllSync(this.fd, data);
+      this.size += data.length;
+      this.fsync.wrote();
+      this.opts.onWritten?.(this.segment, ids);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.opts.warn?.(`event log: writing ${lines.length} events failed: ${error.message}`);
+      for (const w of this.waiters.splice(0)) w.reject(error);
+    }
+    for (const w of writeWaiters) w();
+  }
+
+  private rotate(): void {
+    this.rotating = (async () => {
+      await this.fsync.final(() => this.fd);
+      closeSync(this.fd);
+      this.segment += 1;
+      this.size = 0;
+      this.fd = openSync(join(this.dir, segmentName(this.segment)), 'a');
+      fsyncDir(this.dir);
+      const bytes = this.lines.reduce((n, line) => n + Buffer.byteLength(line), 0);
+      this.opts.onRotated?.(this.segment - 1, { bytes, ids: [...this.ids] });
+    })()
+      .catch((err: unknown) =>
+        this.opts.warn?.(`event log: closing segment ${this.segment} failed: ${(err as Error).message}`),
+      )
+      .finally(() => {
+        this.rotating = undefined;
+        this.schedule();
+      });
   }
 }
 

@@ -2,17 +2,10 @@
 import { closeSync, openSync } from 'node:fs';
 import * as fs from 'node:fs';
 
-export function writeAll(fd: number, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (offset: number): void => {
-      fs.write(fd, data, offset, data.length - offset, null, (err, written) => {
-        if (err) return reject(err);
-        if (offset + written < data.length) step(offset + written);
-        else resolve();
-      });
-    };
-    step(0);
-  });
+/** The whole buffer, synchronously (the event log's write at the end of a turn: page cache, not disk). */
+export function writeAllSync(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
 }
 
 export function fdatasync(fd: number): Promise<void> {

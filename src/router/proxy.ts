@@ -46,10 +46,21 @@ export function upstreamTarget(url: string, model: string): UpstreamTarget {
   return { origin: u.origin, modelPath: `${prefix}/v2/models/${encodeURIComponent(model)}` };
 }
 
+/**
+ * What a call reads of a cancellation: an AbortSignal, or the gRPC front's lighter
+ * `Cancellation` (grpc/cancellation.ts).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** Per call: the client's cancellation and what is left of its deadline (gRPC passes both on). */
 export interface CallOptions {
   /** Aborting it cancels the call: 499, or 504 when its reason is a `TimeoutError`. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Milliseconds until the client's deadline; the call fails with 504 when it passes first. */
   timeoutMs?: number;
 }

@@ -75,6 +75,11 @@ export interface InferOutcome {
   upstreamStatus?: number;
   /** Whether the shadow should get this request once the client has its answer. */
   mirrored: boolean;
+  /**
+   * When the router asked for more outputs than the client gets: the ones it gets (`body` is
+   * the variant's answer without the others), so a front can strip its own encoding instead.
+   */
+  kept?: ReadonlySet<string>;
 }
 
 /** The index of a forced variant; unknown → 400 naming the experiment's variants. */
@@ -170,6 +175,7 @@ async function routeClaimed(
   let outputs: RecordedOutputs | undefined;
   let error: string | undefined;
   let upstreamStatus: number | undefined;
+  let kept: ReadonlySet<string> | undefined;
   if (failure || !answer) {
     status = failure?.status ?? 502;
     const message = `variant ${variant.name}: ${failure?.message ?? 'no answer'}`;
@@ -190,7 +196,10 @@ async function routeClaimed(
       if (json !== undefined) {
         if (request.outputs === undefined && !keep && !variant.defaultOutputs) learnDefaults(variant, json);
         if (wantOutputs) outputs = firstRowOutputs(json);
-        if (keep) out = Buffer.from(JSON.stringify(onlyOutputs(json, keep)));
+        if (keep) {
+          out = Buffer.from(JSON.stringify(onlyOutputs(json, keep)));
+          kept = keep;
+        }
       }
     }
   }
@@ -227,19 +236,32 @@ async function routeClaimed(
     mirrored,
     ...(error ? { error } : {}),
     ...(upstreamStatus ? { upstreamStatus } : {}),
+    ...(kept ? { kept } : {}),
   };
 }
 
 /** The outputs to ask for and the ones the client gets back, or undefined when not worth it. */
-function extraOutputs(variant: RoutedVariant): { names: string[]; keep: ReadonlySet<string> } | undefined {
+function extraOutputs(variant: RoutedVariant): ExtraOutputs | undefined {
   const defaults = variant.defaultOutputs;
   // Until the defaults are known the request goes as sent (and teaches them).
   if (!variant.augmentable || !defaults) return undefined;
-  const names = [...defaults];
-  for (const n of [PREDICT, PREDICT_PROBA]) if (!names.includes(n)) names.push(n);
-  if (names.length === defaults.length) return undefined;
-  return { names, keep: new Set(defaults) };
+  let extra = extras.get(defaults);
+  if (extra === undefined) {
+    const names = [...defaults];
+    for (const n of [PREDICT, PREDICT_PROBA]) if (!names.includes(n)) names.push(n);
+    extra = names.length === defaults.length ? null : { names, keep: new Set(defaults) };
+    extras.set(defaults, extra);
+  }
+  return extra ?? undefined;
 }
+
+interface ExtraOutputs {
+  names: string[];
+  keep: ReadonlySet<string>;
+}
+
+// Per list of default outputs (a variant's, learned once): the same lists for every request.
+const extras = new WeakMap<readonly string[], ExtraOutputs | null>();
 
 function learnDefaults(variant: RoutedVariant, json: unknown): void {
   const outs = (json as { outputs?: unknown })?.outputs;

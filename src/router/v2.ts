@@ -98,7 +98,9 @@ function checkTensor(t: unknown, at: string): string | undefined {
 
 /** Row-major flattening of nested V2 data (the protocol allows both); undefined when absurdly deep. */
 export function flatten(data: unknown[]): unknown[] | undefined {
-  if (!data.some(Array.isArray)) return data;
+  let nested = false;
+  for (let i = 0; i < data.length && !nested; i++) nested = Array.isArray(data[i]);
+  if (!nested) return data;
   const out: unknown[] = [];
   const walk = (arr: unknown[], depth: number): boolean => {
     if (depth > 32) return false;

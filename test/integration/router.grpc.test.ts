@@ -289,6 +289,34 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
     assert.equal(a.response!.raw_output_contents[0]!.readBigInt64LE(0), 1n);
     const seen = grpcUp.calls.find((c) => c.requestId === 'grpc-up-1');
     assert.deepEqual(seen && { model: seen.model, rawInputs: seen.rawInputs }, { model: 'gm', rawInputs: 1 });
+    // Once the variant's default outputs are known, a sampled request asks it for predict and
+    // predict_proba too, and the client gets the variant's answer without the extra ones, in its
+    // own encoding, with its message id.
+    const direct = new InferenceClient(`127.0.0.1:${grpcUp.port}`);
+    try {
+      for (const raw of [true, false]) {
+        const requestId = `grpc-up-extra-${raw}`;
+        const request = { ...inferRequest(raw, [60, 1], 'viagrpc'), id: `msg-${raw}` };
+        const b = await grpc.call<Response>('ModelInfer', request, { 'x-request-id': requestId });
+        assert.equal(b.error, undefined, b.error?.details);
+        assert.deepEqual(grpcUp.calls.find((c) => c.requestId === requestId)?.outputs, [
+          'predict',
+          'predict_proba',
+        ]);
+        const d = await direct.call<Response>('ModelInfer', { ...request, model_name: 'gm' });
+        assert.deepEqual(
+          b.response!.outputs.map((o) => o.name),
+          ['predict'],
+        );
+        assert.deepEqual(b.response, {
+          ...d.response,
+          outputs: d.response!.outputs.filter((o) => o.name === 'predict'),
+        });
+        assert.equal(b.response!.id, `msg-${raw}`);
+      }
+    } finally {
+      direct.close();
+    }
     // HTTP requests to the same experiment still go over HTTP.
     const before = grpcUp.calls.length;
     assert.equal(

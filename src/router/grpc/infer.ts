@@ -14,11 +14,12 @@ import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../../shared/routerApi';
 import type { ExperimentRuntime } from '../config';
 import type { RouterCore } from '../core';
 import { HttpError } from '../http';
-import type { UpstreamResponse } from '../proxy';
-import { forcedIndex, routeInfer } from '../route';
+import type { CancelSignal, UpstreamResponse } from '../proxy';
+import { forcedIndex, routeInfer, type InferOutcome } from '../route';
 import { checkInferRequest, type V2InferRequest } from '../v2';
 import { newRequestId } from '../replicas';
 import { decodeMessage, encodeMessage } from './proto';
+import { withoutOutputs } from './outputs';
 import { GrpcError, grpcCode } from './status';
 import type { GrpcUpstreamResponse, GrpcUpstreams } from './upstream';
 import { requestToJson, responseFromJson, type GrpcInferRequest } from './tensors';
@@ -32,7 +33,7 @@ export interface UnaryCall {
   /** Epoch ms of the client's deadline; Infinity without one. */
   deadline: number;
   /** Aborted when the client cancels (no reason) or the deadline passes (a TimeoutError). */
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 /** The encoded response and the metadata for its headers and trailers. */
@@ -139,26 +140,41 @@ export async function handleModelInfer(
     throw new GrpcError(grpcCode(outcome.status, outcome.upstreamStatus !== undefined), details, answer);
   }
   const raw = (msg.raw_input_contents?.length ?? 0) > 0;
-  const message =
-    passThrough(last, outcome.body, raw, msg.id) ?? encodeResponse(outcome, raw, msg.id, answer);
+  const message = passThrough(last, outcome, raw, msg.id) ?? encodeResponse(outcome, raw, msg.id, answer);
   // The shadow starts once the answer is on its way (the front writes it before this turn ends).
   if (outcome.mirrored) setImmediate(() => core.shadow.mirror(exp, id, json, jsonBody()));
   return { message, metadata: answer };
 }
 
-/** The upstream's own bytes, when the router changed nothing and they are in the client's encoding. */
+/**
+ * The upstream's own bytes when they are in the client's encoding and the router changed
+ * nothing, or only left out the outputs it asked for on top of the client's (`outputs.ts`).
+ */
 function passThrough(
   last: UpstreamResponse | undefined,
-  body: Buffer,
+  outcome: InferOutcome,
   raw: boolean,
   id: string | undefined,
 ): Uint8Array | undefined {
   const up = last as GrpcUpstreamResponse | undefined;
-  if (!up?.decoded || up.body !== body || up.decoded.raw_output_contents.length > 0 !== raw) return undefined;
-  if (up.decoded.id || !id) return up.message;
+  if (!up?.decoded || up.decoded.raw_output_contents.length > 0 !== raw) return undefined;
+  let bytes: Uint8Array | undefined;
+  if (up.body === outcome.body) bytes = up.message;
+  else if (outcome.kept) {
+    const outs = up.decoded.outputs;
+    const raws = up.decoded.raw_output_contents.length;
+    if (raws > 0 && raws !== outs.length) return undefined;
+    const kept = outcome.kept;
+    bytes = withoutOutputs(
+      up.message,
+      outs.map((o) => kept.has(o.name)),
+    );
+  }
+  if (!bytes) return undefined;
+  if (up.decoded.id || !id) return bytes;
   // The request's id, appended (field 3): a later value of a singular field replaces an earlier one.
   const extra = protobuf.Writer.create().uint32(26).string(id).finish();
-  return Buffer.concat([up.message, extra]);
+  return Buffer.concat([bytes, extra]);
 }
 
 function encodeResponse(

@@ -18,6 +18,7 @@ import type { RouterCore } from '../core';
 import { endpointMetadata, endpointReadiness } from '../models';
 import { handleModelInfer, type UnaryAnswer, type UnaryCall } from './infer';
 import { SERVICE, decodeMessage, encodeMessage } from './proto';
+import { Cancellation } from './cancellation';
 import { errorStatus } from './status';
 import { GrpcUpstreams } from './upstream';
 import { Code, answer, fail, timeoutMs, unframe } from './wire';
@@ -116,14 +117,14 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
     }
     const budget = timeoutMs(headers['grpc-timeout']);
     const deadline = budget === undefined ? Infinity : Date.now() + budget;
-    const controller = new AbortController();
+    const cancellation = new Cancellation();
     let answered = false;
-    const expire = (): void => controller.abort(new DOMException('the deadline passed', 'TimeoutError'));
+    const expire = (): void => cancellation.abort(new DOMException('the deadline passed', 'TimeoutError'));
     const timer = budget === undefined ? undefined : setTimeout(expire, budget);
     // A client resets the stream at its deadline too: that one is the deadline, not a cancel.
     stream.once('close', () => {
       clearTimeout(timer);
-      if (!answered) (Date.now() >= deadline - 5 ? expire : () => controller.abort())();
+      if (!answered) (Date.now() >= deadline - 5 ? expire : () => cancellation.abort())();
     });
 
     const chunks: Buffer[] = [];
@@ -148,7 +149,7 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
         core.metrics.rejectedRequest(400);
         return fail(stream, unframed.code, unframed.details);
       }
-      handler({ headers, message: unframed.message, deadline, signal: controller.signal }).then(
+      handler({ headers, message: unframed.message, deadline, signal: cancellation }).then(
         (res) => {
           answered = true;
           clearTimeout(timer);
