@@ -219,68 +219,6 @@ describe('router: the gRPC front (real router process, Node grpc-js client, fake
     assert.equal(events.filter((e) => e.assignment === 'forced' && e.variant === 'v2').length, 6);
   });
 
-  it('HTTP binary tensor extension: decodes binary inputs for the upstream, answers binary outputs, names what is wrong', async () => {
-    const post = async (json: object, binary: Buffer, headerLength?: number) => {
-      const head = Buffer.from(JSON.stringify(json));
-      const res = await http.pool.request({
-        method: 'POST',
-        path: '/v2/models/propensity/infer',
-        headers: {
-          'inference-header-content-length': String(headerLength ?? head.length),
-          'x-request-id': 'bin-1',
-        },
-        body: Buffer.concat([head, binary]),
-      });
-      return {
-        status: res.statusCode,
-        headers: res.headers,
-        body: Buffer.from(await res.body.arrayBuffer()),
-      };
-    };
-    const data = Buffer.alloc(16);
-    data.writeDoubleLE(55, 0);
-    data.writeDoubleLE(12, 8);
-    const request = {
-      inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP64', parameters: { binary_data_size: 16 } }],
-      parameters: { binary_data_output: true },
-    };
-    const ok = await post(request, data);
-    assert.equal(ok.status, 200, ok.body.toString());
-    const n = Number(ok.headers['inference-header-content-length']);
-    const head = JSON.parse(ok.body.subarray(0, n).toString()) as {
-      outputs: { name: string; parameters: { binary_data_size: number } }[];
-    };
-    assert.equal(head.outputs[0]!.name, 'predict');
-    assert.equal(head.outputs[0]!.parameters.binary_data_size, 8);
-    assert.equal(ok.body.readBigInt64LE(n), 1n);
-    const sent = [...v1.calls, ...v2.calls].filter((c) => c.requestId === 'bin-1').at(-1)!.body as {
-      inputs: { data: number[]; parameters?: unknown }[];
-      parameters?: unknown;
-    };
-    assert.deepEqual(sent.inputs[0], { name: 'x', shape: [1, 2], datatype: 'FP64', data: [55, 12] });
-    assert.equal(sent.parameters, undefined, 'the binary parameters stay at the router');
-
-    const cases: [Awaited<ReturnType<typeof post>>, RegExp][] = [
-      [await post(request, data, 10_000), /^inference-header-content-length: must be the byte length/],
-      [await post(request, data.subarray(0, 8)), /binary_data_size: 16 bytes, but only 8 follow the JSON/],
-      [
-        await post(request, Buffer.concat([data, Buffer.alloc(3)])),
-        /^3 bytes after the JSON belong to no input/,
-      ],
-      [
-        await post(
-          { inputs: [{ ...request.inputs[0]!, parameters: { binary_data_size: 8 } }] },
-          data.subarray(0, 8),
-        ),
-        /has 8 bytes but the shape needs 2 FP64 elements/,
-      ],
-    ];
-    for (const [res, message] of cases) {
-      assert.equal(res.status, 400, res.body.toString());
-      assert.match((JSON.parse(res.body.toString()) as { error: string }).error, message);
-    }
-  });
-
   it("sends gRPC requests to a variant's gRPC port as the client sent them (raw stays raw), and counts an unreachable one as UNAVAILABLE", async () => {
     const a = await grpc.call<Response>('ModelInfer', inferRequest(true, [60], 'viagrpc'), {
       'x-request-id': 'grpc-up-1',
