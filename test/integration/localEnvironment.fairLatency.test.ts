@@ -28,7 +28,7 @@ async function sessionOf(pid: number): Promise<number> {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
 }
 
-// The sample experiment (95/5, spec.serving.workers 8) through the built CLI on real MLServer
+// The sample experiment (95/5) with spec.serving.workers 3 through the built CLI on real MLServer
 // processes and the real router: each arm's MLServer processes follow its traffic share, and
 // the report's latency guardrails compare the arms at comparable load per process.
 describe('fair latency comparison in the local environment (sample experiment, sized MLServer processes)', function () {
@@ -39,6 +39,10 @@ describe('fair latency comparison in the local environment (sample experiment, s
   before(async () => {
     ws = await mkdtemp(join(tmpdir(), 'mc-fair-'));
     await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    // The sample runs one process per variant (sample-models/experiments/propensity.yaml): size this copy.
+    const file = join(ws, 'experiments/propensity.yaml');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace(/\n  rollout: /, '\n  serving: { workers: 3 }\n  rollout: '));
     assert.equal((await cli('up', '--port', '0')).exitCode, 0);
   });
 
@@ -47,36 +51,33 @@ describe('fair latency comparison in the local environment (sample experiment, s
     await rm(ws, { recursive: true, force: true });
   });
 
-  it('deploy runs v1 on 8 MLServer processes sharing one port and v2 on one, and status says so', async function () {
+  it('deploy runs v1 on 3 MLServer processes sharing one port and v2 on one, and status says so', async function () {
     if (process.platform !== 'linux') this.skip(); // one process per model elsewhere (mlserverWorkers.ts)
     const res = await cli('deploy', join(ws, 'experiments/propensity.yaml'));
     assert.equal(res.exitCode, 0, res.stderr);
-    assert.match(res.stderr, /MLServer processes sized to the traffic shares: v1 8, v2 1/);
+    assert.match(res.stderr, /MLServer processes sized to the traffic shares: v1 3, v2 1/);
     const s = JSON.parse((await cli('status', '--json')).stdout) as EnvironmentStatus;
     const v1 = s.components.find((c) => c.name === 'propensity-v1')!;
     const v2 = s.components.find((c) => c.name === 'propensity-v2')!;
     assert.equal(v1.state, 'ready');
-    assert.match(v1.detail ?? '', /^8 MLServer processes on one port/);
+    assert.match(v1.detail ?? '', /^3 MLServer processes on one port/);
     assert.equal(v2.detail, undefined);
-    // The launcher's 8 MLServers, each in a session of its own (mlserverWorkers.ts).
+    // The launcher's 3 MLServers, each in a session of its own (mlserverWorkers.ts).
     const workers = await childrenOf(Number(v1.id));
-    assert.equal(workers.length, 8);
-    assert.equal(new Set(await Promise.all(workers.map(sessionOf))).size, 8);
+    assert.equal(workers.length, 3);
+    assert.equal(new Set(await Promise.all(workers.map(sessionOf))).size, 3);
   });
 
   // The original false breach: v1 (95%, one process) p95 252 ms and breached, v2 (5%) 33 ms and
-  // not; sized or not, without a session per worker v1 still answered 2.3–2.8× slower. A quiet
-  // machine serves the sample model far within the 50 ms limit and nothing breaches; on a
-  // machine busy with other work both arms can go over it alike, which is the machine's reading,
-  // not the split's. So: the baseline never breaches while the candidate is within the limit,
-  // and it is not the slow one.
-  it('sample traffic through the router: v1 breaches no latency guardrail the candidate meets, at load per process within the confounding limit', async () => {
+  // not: one process carried 19 times the other's load. With 3 processes v1 carries about 6×
+  // v2's load per process, so a p95 of v1 over the limit is labelled confounded (ok, with the
+  // reason), never breached; within the limit it is plain ok.
+  it('sample traffic through the router: v1 breaches no latency guardrail — within the limit, or confounded by its load per process', async () => {
     const sim = await cli('simulate', 'propensity', '--requests', '2000', '--rps', '30', '--json');
     assert.equal(sim.exitCode, 0, sim.stderr);
     const summary = JSON.parse(sim.stdout) as { ok: number; firstError?: string };
     assert.equal(summary.ok, 2000, summary.firstError);
     const report = JSON.parse((await cli('report', 'propensity', '--json')).stdout) as Report;
-    const loads = report.variants.map((v) => v.loadPerReplica ?? NaN);
     const line = report.variants
       .map(
         (v) =>
@@ -85,27 +86,17 @@ describe('fair latency comparison in the local environment (sample experiment, s
       .join('; ')
       .concat(` (machine load average ${loadavg()[0]!.toFixed(1)})`);
     console.log(`      ${line}`);
-    // The control: without the sizing the two arms' load per process differs 19-fold.
+    const [v1, v2] = ['v1', 'v2'].map((n) => report.variants.find((v) => v.name === n)!);
+    // The control: the report divides v1's requests by its 3 processes (unsized: about 19×).
+    const ratio = v1!.loadPerReplica! / v2!.loadPerReplica!;
     assert.ok(
-      Math.max(...loads) < CONFOUNDING_LOAD_RATIO * Math.min(...loads),
-      `load per process within ${CONFOUNDING_LOAD_RATIO}×: ${line}`,
+      ratio > CONFOUNDING_LOAD_RATIO && ratio < 10,
+      `v1's load per process ${ratio.toFixed(1)}× v2's: ${line}`,
     );
-    const latency = report.guardrails.filter((g) => g.name === 'latencyP95Ms');
-    assert.equal(latency.length, 2);
-    assert.deepEqual(
-      latency.map((g) => g.confounded),
-      [undefined, undefined],
-    );
-    // The false breach of the issue: the busy baseline over the limit while the candidate is within it.
-    const g1 = latency.find((g) => g.variant === 'v1')!;
-    const g2 = latency.find((g) => g.variant === 'v2')!;
-    assert.ok(g1.ok || !g2.ok, `v1 alone breaches ${g1.limit} ms: ${line}`);
-    const v1 = report.variants.find((v) => v.name === 'v1')!;
-    const v2 = report.variants.find((v) => v.name === 'v2')!;
-    assert.ok(
-      v1.latencyMs.p95 <= 1.5 * v2.latencyMs.p95,
-      `the baseline's p95 within 1.5× of the candidate's: ${line}`,
-    );
+    const g1 = report.guardrails.find((g) => g.name === 'latencyP95Ms' && g.variant === 'v1')!;
+    assert.ok(g1.ok, `v1 breaches ${g1.limit} ms: ${line}`);
+    if (g1.value > g1.limit) assert.match(g1.confounded ?? '', /a matter of load, not of the model/);
+    else assert.equal(g1.confounded, undefined);
   });
 
   it('without spec.serving every variant runs one process, and deploy says their latencies are compared at unequal load', async () => {
@@ -116,7 +107,7 @@ describe('fair latency comparison in the local environment (sample experiment, s
       text
         .replace('name: propensity\n', 'name: unsized\n')
         .replace('endpoint: propensity', 'endpoint: unsized')
-        .replace(/\n\s*serving: \{ workers: 8 \}/, '')
+        .replace(/\n\s*serving: \{ workers: \d+ \}/, '')
         .replace('propensity-v1, role', 'propensity-v1-encoded, role'),
     );
     const res = await cli('deploy', file);
