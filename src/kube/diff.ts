@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 
 /** Fields the server owns or that change on every write; never part of a diff. */
-const STRIPPED_METADATA = [
+export const STRIPPED_METADATA = [
   'managedFields',
   'resourceVersion',
   'uid',

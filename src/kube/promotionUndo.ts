@@ -4,21 +4,14 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { AppliedObject } from './applyPlan';
+import { STRIPPED_METADATA } from './diff';
 
 /** A live object without server-owned fields, ready to re-apply. */
 export function restorable(obj: KubernetesObject): KubernetesObject {
   const copy = JSON.parse(JSON.stringify(obj)) as KubernetesObject & { status?: unknown };
   delete copy.status;
   if (copy.metadata) {
-    for (const k of [
-      'managedFields',
-      'resourceVersion',
-      'uid',
-      'creationTimestamp',
-      'generation',
-      'selfLink',
-    ] as const)
-      delete copy.metadata[k];
+    for (const k of STRIPPED_METADATA) delete (copy.metadata as Record<string, unknown>)[k];
   }
   return copy;
 }
