@@ -42,7 +42,7 @@ describe('fair latency comparison in the local environment (sample experiment, s
     // The sample runs one process per variant (sample-models/experiments/propensity.yaml): size this copy.
     const file = join(ws, 'experiments/propensity.yaml');
     const text = await readFile(file, 'utf8');
-    await writeFile(file, text.replace(/\n  rollout: /, '\n  serving: { workers: 3 }\n  rollout: '));
+    await writeFile(file, text.replace(/\n {2}rollout: /, '\n  serving: { workers: 3 }\n  rollout: '));
     assert.equal((await cli('up', '--port', '0')).exitCode, 0);
   });
 
