@@ -22,6 +22,7 @@ import { REQUEST_ID_HEADER } from '../shared/routerApi';
 import { newRequestId } from './replicas';
 import { serveReplicaAdmin } from './replicas/adminEndpoints';
 import { proxyReportToLeader } from './replicas/reportProxy';
+import { mergedRunReport } from './replicas/runReport';
 import { forwardRolloutToLeader } from './rolloutForward';
 
 export interface RouterServer {
@@ -190,7 +191,9 @@ export function createRouterServer(
             // With replicas: the leader's merged report (a follower asks the leader), or this one's own.
             const local = query.get('local') === '1';
             if (!local && (await proxyReportToLeader(core, req, res))) return;
-            const report = core.report(exp.name, now, run, local);
+            const report =
+              (local ? undefined : await mergedRunReport(core, exp.name, run, now)) ??
+              core.report(exp.name, now, run, local);
             if (!report)
               throw new HttpError(
                 404,

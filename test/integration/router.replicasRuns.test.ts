@@ -127,6 +127,30 @@ describe('router replicas: a run posted to one replica is every replica’s run,
     );
     assert.deepEqual(await ownCounts(second), [20, 20, 20]);
     assert.deepEqual(await ownCounts(first), before, 'the run before is unchanged');
+
+    // The run before, asked of a follower (it asks the leader): every replica's requests, not the leader's alone.
+    const earlier = await followers[1]!.client.send('GET', `${EXP}/report?run=${first}`);
+    assert.equal(earlier.status, 200, earlier.text);
+    const merged = earlier.json() as Report;
+    assert.equal(merged.run?.id, first);
+    assert.equal(total(merged), 90, 'the earlier run merged over the three logs');
+    const own = await Promise.all(
+      replicas.map(
+        async (r) => (await r.client.send('GET', `${EXP}/report?local=1&run=${first}`)).json() as Report,
+      ),
+    );
+    assert.deepEqual(
+      merged.variants.map((v) => [v.name, v.requests]),
+      merged.variants.map((v) => [
+        v.name,
+        own.reduce((n, r) => n + (r.variants.find((x) => x.name === v.name)?.requests ?? 0), 0),
+      ]),
+      "per variant, the sum of the replicas' own counts",
+    );
+    assert.deepEqual(
+      merged.replicas?.map((r) => [r.name, r.reachable]),
+      replicas.map((r) => [r.name, true]),
+    );
   });
 
   it('a replica that was down during a deploy joins the new run when it comes back', async function () {

@@ -9,19 +9,16 @@
  * variants, report settings or run change, too. The cost: the aggregation rate measured by
  * bench/replicaMerge.ts, far above what the replicas can serve.
  */
-import { request, type Agent } from 'undici';
+import type { Agent } from 'undici';
 import { ReportBuilder } from '../../core/analysis/reportBuilder';
-import { checkLine } from '../../core/log/eventSchema';
 import type { ExperimentEvent } from '../../shared/events';
 import type { ReplicaStatus, Report } from '../../shared/report';
-import { ADMIN_TOKEN_HEADER } from '../../shared/routerApi';
-import { currentAdminToken } from '../admin';
 import type { ExperimentRuntime } from '../config';
 import type { Logger, RouterCore } from '../core';
 import type { MergedReports } from '../mergedReports';
-import { CLOCK_HEADER, CURSOR_HEADER, EVENTS_PATH, MORE_HEADER } from './adminEndpoints';
-import { LOG_START, formatCursor, parseCursor, readAfter, type LogCursor } from './logReader';
+import { LOG_START, type LogCursor } from './logReader';
 import { releaseInOrder, type StreamState } from './merge';
+import { LogReplaced, eventsOf, fetchPage, readOwnPage, type EventPage } from './pages';
 import type { Peer, Peers } from './peers';
 
 export interface AggregatorOptions {
@@ -229,10 +226,14 @@ export class Aggregator implements MergedReports {
 
   private async pull(s: Stream): Promise<void> {
     for (let page = 0; page < this.opts.pagesPerRound; page++) {
-      let got: { text: string; next: LogCursor; more: boolean; clock: number };
+      let got: EventPage;
       try {
-        got = s.url === undefined ? this.readOwn(s.cursor) : await this.fetchPage(s.url, s.cursor);
+        got =
+          s.url === undefined
+            ? readOwnPage(this.core, s.cursor, this.opts.pageEvents)
+            : await fetchPage(this.core, this.agent, s.url, s.cursor, this.opts.pageEvents);
       } catch (err) {
+        if (err instanceof LogReplaced) this.resetPending = true;
         if (s.reachable || s.error === undefined)
           this.logger.warn(
             `replica ${s.name}: its events cannot be read (${(err as Error).message}); the report misses them until it answers`,
@@ -245,11 +246,7 @@ export class Aggregator implements MergedReports {
         this.logger.info(`replica ${s.name}: reachable again, catching up`);
       s.reachable = true;
       s.error = undefined;
-      for (const line of got.text.split('\n')) {
-        if (line === '') continue;
-        const checked = checkLine(line);
-        if (checked.ok) s.buffer.push(checked.event);
-      }
+      eventsOf(got, s.buffer);
       s.cursor = got.next;
       await nextTurn();
       if (!got.more) {
@@ -258,40 +255,6 @@ export class Aggregator implements MergedReports {
         return;
       }
     }
-  }
-
-  private readOwn(after: LogCursor): { text: string; next: LogCursor; more: boolean; clock: number } {
-    const clock = Date.now();
-    const page = readAfter(this.core.log, after, this.opts.pageEvents, 16 * 1024 * 1024);
-    return { text: page.lines.toString('utf8'), next: page.next, more: page.more, clock };
-  }
-
-  private async fetchPage(
-    url: string,
-    after: LogCursor,
-  ): Promise<{ text: string; next: LogCursor; more: boolean; clock: number }> {
-    const token = currentAdminToken(this.core.settings) ?? '';
-    const res = await request(
-      `${url}${EVENTS_PATH}?after=${formatCursor(after)}&limit=${this.opts.pageEvents}`,
-      {
-        dispatcher: this.agent,
-        headers: { [ADMIN_TOKEN_HEADER]: token },
-        headersTimeout: 2_000,
-        bodyTimeout: 5_000,
-      },
-    );
-    const text = await res.body.text();
-    if (res.statusCode === 409) {
-      // Another log in that replica's place (a new volume): everything starts over.
-      this.resetPending = true;
-      throw new Error(`its log is not the one read so far: starting over (${text.slice(0, 200)})`);
-    }
-    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode} ${text.slice(0, 200)}`);
-    const next = parseCursor(String(res.headers[CURSOR_HEADER] ?? ''));
-    const clock = Number(res.headers[CLOCK_HEADER]);
-    if (!next || !Number.isFinite(clock))
-      throw new Error('the answer has no cursor or clock: is it a Model Canary router of this version?');
-    return { text, next, more: res.headers[MORE_HEADER] === '1', clock };
   }
 
   /** The run the merged report covers: the newest in any replica's log, else this replica's. */

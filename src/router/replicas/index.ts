@@ -39,7 +39,7 @@ export class Replicas {
   constructor(
     readonly core: RouterCore,
     readonly peers: Peers,
-    logger: Logger,
+    readonly logger: Logger,
     opts: AggregatorOptions = {},
   ) {
     this.aggregator = new Aggregator(core, peers, this.agent, logger, opts);
