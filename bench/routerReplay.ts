@@ -2,13 +2,16 @@
  * Replay speed of the router's event log. Writes a log of synthetic traffic through the
  * router's own writer (requests with sampled features and outputs, feedback for a third of
  * them), then starts the real router binary on it and reads the rate it reports on start —
- * every event replayed into the report builder and the request index.
+ * every event replayed into the report builder and the request index. Beside it, in the same
+ * run, a bare pass over the same segments (read, split, JSON.parse each line, nothing else):
+ * the ceiling one thread reaches on this machine before any aggregate.
  * Target (#20): ≥ 1,000,000 events/s.  `node --import tsx bench/routerReplay.ts [events]`
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readLines } from '../src/core/log/lineReader';
 import { EventLog } from '../src/router/eventLog';
 import type { ExperimentEvent } from '../src/shared/events';
 import { ROUTER_BUNDLE, ensureRouterBuilt } from '../test/harness/router';
@@ -99,9 +102,39 @@ ${mirror ? '    mirror: { variant: v3, url: "http://127.0.0.1:9003", model: prop
   });
 }
 
+/** Events per second of a bare read + JSON.parse of every segment, the best of three passes. */
+async function bareRate(): Promise<number> {
+  const segments = readdirSync(dataDir)
+    .filter((f) => /^events-\d+\.jsonl$/.test(f))
+    .map((f) => join(dataDir, f));
+  let best = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    let lines = 0;
+    const t0 = performance.now();
+    for (const file of segments)
+      await readLines(file, (line) => {
+        if (JSON.parse(line)) lines++;
+      });
+    best = Math.max(best, lines / ((performance.now() - t0) / 1000));
+  }
+  return best;
+}
+
 try {
   ensureRouterBuilt();
   await writeLog();
+  const bare = await bareRate();
+  console.log(
+    `bare read + JSON.parse of the same segments: ${Math.round(bare)} events/s (one thread, best of 3)`,
+  );
+  record({
+    id: 'routerReplay.bareEventsPerSecond',
+    label: 'bare read + JSON.parse of the replayed log',
+    value: bare,
+    unit: 'events/s',
+    better: 'higher',
+    ratio: false,
+  });
   // Each start appends one weights event, so the second run replays one more.
   for (const mirror of [false, true]) {
     const line = await replayLine(mirror);
@@ -117,6 +150,18 @@ try {
       ratio: false,
       target: 1_000_000,
     });
+    if (!mirror) {
+      const rate = Number(/— (\d+) events\/s/.exec(line)?.[1]);
+      console.log(`replay ÷ bare parse, in events/s: ${(rate / bare).toFixed(2)}×`);
+      record({
+        id: 'routerReplay.vsBare',
+        label: 'router replay ÷ a bare read + JSON.parse, in events/s',
+        value: rate / bare,
+        unit: '×',
+        better: 'higher',
+        ratio: true,
+      });
+    }
   }
   if (process.env.KEEP_LOG) console.log('log kept in', dir);
 } finally {
