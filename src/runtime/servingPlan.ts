@@ -2,6 +2,7 @@
  * The local environment's MLServer processes per model for one experiment (`spec.serving`,
  * ../core/spec/serving.ts), and what `deploy` tells the user about it.
  */
+import { availableParallelism } from 'node:os';
 import type { Experiment } from '../core/spec/experiment';
 import { variantWorkers } from '../core/spec/serving';
 import { sizingUnsupportedReason } from './mlserverWorkers';
@@ -16,7 +17,7 @@ export function modelWorkers(experiment: Experiment): Map<string, number> {
 }
 
 /** A progress line on how the variants are sized, or why their latencies are compared at unequal load. */
-export function servingNote(experiment: Experiment): string | undefined {
+export function servingNote(experiment: Experiment, cores = availableParallelism()): string | undefined {
   const { variants, serving } = experiment.spec;
   if (variants.length < 2) return undefined;
   const workers = variantWorkers(experiment);
@@ -31,5 +32,11 @@ export function servingNote(experiment: Experiment): string | undefined {
   }
   const reason = sizingUnsupportedReason();
   if (reason) return `MLServer processes not sized (asked: ${sizes}): ${reason}`;
-  return `MLServer processes sized to the traffic shares: ${sizes}${uneven ? ' (still uneven: raise spec.serving.workers for a fair latency comparison)' : ''}`;
+  const processes = variants.reduce((sum, v) => sum + (workers[v.name] ?? 1), 0);
+  // Past the cores, more processes share the CPU instead of adding capacity (docs/experiments.md).
+  const crowded =
+    processes > cores
+      ? `; ${processes} processes on ${cores} cores share the CPU rather than add capacity, so under load the arms' latencies follow how the scheduler splits it (docs/experiments.md)`
+      : '';
+  return `MLServer processes sized to the traffic shares: ${sizes}${uneven ? ' (still uneven: raise spec.serving.workers for a fair latency comparison)' : ''}${crowded}`;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { CONFOUNDING_LOAD_RATIO, guardrailResults } from '../../src/core/analysis/guardrails';
 import type { Experiment } from '../../src/core/spec/experiment';
+import { servingNote } from '../../src/runtime/servingPlan';
 import type { VariantReport } from '../../src/shared/report';
 
 const experiment = {
@@ -83,5 +84,35 @@ describe('latency guardrails at unequal load (fair comparisons)', () => {
       guardrailResults(experiment, [variant('v1', 1900, 252), variant('v2', 100, 33)])[0]!.ok,
       false,
     );
+  });
+});
+
+describe('what deploy says about the MLServer processes (servingNote)', () => {
+  it('says the sizing, and when the processes outnumber the cores', () => {
+    const roomy = servingNote(sized, 16);
+    assert.equal(roomy, 'MLServer processes sized to the traffic shares: v1 8, v2 1');
+    const crowded = servingNote(sized, 2);
+    assert.match(
+      crowded ?? '',
+      /^MLServer processes sized to the traffic shares: v1 8, v2 1; 9 processes on 2 cores share the CPU/,
+    );
+  });
+
+  it('says when unsized variants are compared at unequal load, and nothing at equal weights', () => {
+    assert.match(
+      servingNote(experiment, 2) ?? '',
+      /at weights 95\/5 their latencies are compared at unequal load/,
+    );
+    const even = {
+      ...experiment,
+      spec: {
+        ...experiment.spec,
+        variants: [
+          { name: 'v1', weight: 50 },
+          { name: 'v2', weight: 50 },
+        ],
+      },
+    };
+    assert.equal(servingNote(even as unknown as Experiment, 2), undefined);
   });
 });
