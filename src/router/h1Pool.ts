@@ -124,7 +124,11 @@ class H1Conn {
 
   private onTimeout(): void {
     if (!this.ex) return void this.socket.destroy();
-    const code = !this.connected ? 'CONNECT_TIMEOUT' : this.phase === HEAD ? 'HEADERS_TIMEOUT' : 'BODY_TIMEOUT';
+    const code = !this.connected
+      ? 'CONNECT_TIMEOUT'
+      : this.phase === HEAD
+        ? 'HEADERS_TIMEOUT'
+        : 'BODY_TIMEOUT';
     const ms = this.connected ? this.pool.options.upstreamMs : this.pool.options.connectMs;
     this.fail(failure(`no answer within ${ms} ms`, code));
   }
@@ -134,11 +138,14 @@ class H1Conn {
       this.keepAlive = false;
       return this.complete(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size));
     }
-    this.fail(failure('the upstream closed the connection before its answer was complete', 'UPSTREAM_CLOSED'));
+    this.fail(
+      failure('the upstream closed the connection before its answer was complete', 'UPSTREAM_CLOSED'),
+    );
   }
 
   private onClose(): void {
-    if (this.ex) this.fail(failure('the connection closed before the answer was complete', 'UPSTREAM_CLOSED'));
+    if (this.ex)
+      this.fail(failure('the connection closed before the answer was complete', 'UPSTREAM_CLOSED'));
     this.pool.closed(this);
   }
 
