@@ -74,6 +74,8 @@ class H1Conn {
   readonly socket: Socket;
   ex: H1Exchange | undefined;
   connected = false;
+  /** performance.now() when it last went idle. */
+  idleSince = 0;
   private phase = HEAD;
   private pending: Buffer = EMPTY;
   private status = 0;
@@ -95,7 +97,9 @@ class H1Conn {
     socket.setTimeout(pool.options.connectMs);
     socket.on('connect', () => {
       this.connected = true;
-      socket.setTimeout(this.ex ? pool.options.upstreamMs : pool.options.keepAliveMs);
+      // One timer for the connection's life: silence while an answer is due is a timeout; an
+      // idle connection older than keepAliveMs is dropped when next taken (H1Pool.request).
+      socket.setTimeout(pool.options.upstreamMs);
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () => this.onTimeout());
@@ -111,7 +115,6 @@ class H1Conn {
     this.status = 0;
     this.contentType = undefined;
     this.keepAlive = true;
-    if (this.connected) this.socket.setTimeout(this.pool.options.upstreamMs);
     this.socket.write(ex.bytes);
   }
 
@@ -119,11 +122,12 @@ class H1Conn {
     const ex = this.ex;
     this.ex = undefined;
     this.socket.destroy();
+    this.pool.forget(this);
     ex?.settle(err);
   }
 
   private onTimeout(): void {
-    if (!this.ex) return void this.socket.destroy();
+    if (!this.ex) return this.fail(failure('idle', 'IDLE'));
     const code = !this.connected
       ? 'CONNECT_TIMEOUT'
       : this.phase === HEAD
@@ -150,7 +154,7 @@ class H1Conn {
   }
 
   private onData(chunk: Buffer): void {
-    if (!this.ex) return void this.socket.destroy(); // bytes nobody asked for: not reusable
+    if (!this.ex) return this.fail(failure('bytes nobody asked for', 'UPSTREAM_PROTOCOL')); // not reusable
     let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = EMPTY;
     while (this.phase === HEAD) {
@@ -318,7 +322,12 @@ export class H1Pool {
   /** Sends `bytes` (a whole request) on a free connection, or queues it; `done` gets the answer. */
   request(bytes: Buffer, done: H1Done): H1Exchange {
     const ex = new H1Exchange(this, bytes, done);
-    const conn = this.idle.pop();
+    let conn = this.idle.pop();
+    // Idle too long: the server may be closing it right now (uvicorn does at 5 s, unannounced).
+    while (conn && (conn.socket.destroyed || performance.now() - conn.idleSince > this.options.keepAliveMs)) {
+      conn.socket.destroy();
+      conn = this.idle.pop();
+    }
     if (conn) conn.start(ex);
     else if (this.open < this.options.connections) this.connect().start(ex);
     else this.queue.push(ex);
@@ -340,14 +349,19 @@ export class H1Pool {
     const next = this.queue.shift();
     if (next) return conn.start(next);
     if (this.closing) return void conn.socket.destroy();
-    conn.socket.setTimeout(this.options.keepAliveMs);
+    conn.idleSince = performance.now();
     this.idle.push(conn);
+  }
+
+  /** A connection that can no longer be used leaves the idle ones at once, not at its 'close'. */
+  forget(conn: H1Conn): void {
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
   }
 
   closed(conn: H1Conn): void {
     this.open--;
-    const i = this.idle.indexOf(conn);
-    if (i >= 0) this.idle.splice(i, 1);
+    this.forget(conn);
     // A queued call gets a new connection in place of the closed one.
     const next = this.queue.shift();
     if (next && !this.closing) this.connect().start(next);

@@ -132,9 +132,13 @@ export class Upstreams {
     headers: Record<string, string>,
     options: CallOptions = {},
   ): Promise<UpstreamResponse> {
+    const { signal, timeoutMs } = options;
+    if (!signal && timeoutMs === undefined) {
+      const h1 = this.h1(target.origin);
+      if (h1) return plainCall(h1, target, method, target.modelPath + suffix, body, headers);
+    }
     return new Promise((resolve, reject) => {
       const where = `${target.origin}${target.modelPath}${suffix}`;
-      const { signal, timeoutMs } = options;
       if (signal?.aborted) return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
       let abort: ((err: Error) => void) | undefined;
       let pending: Error | undefined;
@@ -166,13 +170,7 @@ export class Upstreams {
       let size = 0;
       const fail = (err: Error): void => {
         settle();
-        if (err instanceof UpstreamError) return reject(err);
-        const code = (err as { code?: string }).code ?? '';
-        reject(
-          TIMEOUT_CODES.has(code)
-            ? new UpstreamError(504, `${where} did not answer in time (${code})`)
-            : new UpstreamError(502, `${where} failed: ${err.message}${code ? ` (${code})` : ''}`),
-        );
+        reject(upstreamFailure(err, where));
       };
       const h1 = this.h1(target.origin);
       if (h1) {
@@ -240,6 +238,37 @@ export class Upstreams {
     this.pools.clear();
     this.h1Pools.clear();
   }
+}
+
+/** What the client is told when a call produced no answer: 504 for a timeout, else 502. */
+function upstreamFailure(err: Error, where: string): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  return TIMEOUT_CODES.has(code)
+    ? new UpstreamError(504, `${where} did not answer in time (${code})`)
+    : new UpstreamError(502, `${where} failed: ${err.message}${code ? ` (${code})` : ''}`);
+}
+
+/** A call without cancellation or deadline (the HTTP front's) on the raw pool: no timers, no listeners. */
+function plainCall(
+  h1: { pool: H1Pool; host: string },
+  target: UpstreamTarget,
+  method: string,
+  path: string,
+  body: Buffer | undefined,
+  headers: Record<string, string>,
+): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    let bytes: Buffer;
+    try {
+      bytes = requestBytes(method, path, h1.host, headers, body);
+    } catch (err) {
+      return reject(upstreamFailure(err as Error, target.origin + path));
+    }
+    h1.pool.request(bytes, (err, answer) =>
+      err ? reject(upstreamFailure(err, target.origin + path)) : resolve(answer!),
+    );
+  });
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -203,6 +203,16 @@ describe('h1Pool: the router’s HTTP/1.1 upstream client on a real loopback ser
     assert.equal(server.connections(), 2);
   });
 
+  it('does not reuse a connection idle for longer than keepAliveMs', async () => {
+    const { pool, server } = await setup((s) => s.write(ok('"fresh"')), { keepAliveMs: 30 });
+    await call(pool);
+    await call(pool);
+    assert.equal(server.connections(), 1, 'reused within keepAliveMs');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal((await call(pool)).body.toString(), '"fresh"');
+    assert.equal(server.connections(), 2);
+  });
+
   it('an aborted call closes its connection and the next call gets a fresh one', async () => {
     let n = 0;
     const { pool, server } = await setup((s) => {
