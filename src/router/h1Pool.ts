@@ -178,21 +178,26 @@ class H1Conn {
 
   /** Reads the answer's head; undefined when it can be used, else what is wrong with it. */
   private head(text: string): string | undefined {
-    const lines = text.split('\r\n');
-    const statusLine = lines[0]!;
-    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(statusLine);
-    if (!m) return `not an HTTP/1.x answer: "${statusLine.slice(0, 60)}"`;
-    const status = Number(m[2]);
+    const eol = text.indexOf('\r\n');
+    if (!/^HTTP\/1\.[01] \d{3}/.test(text))
+      return `not an HTTP/1.x answer: "${text.slice(0, eol < 0 ? 60 : Math.min(eol, 60))}"`;
+    const status = Number(text.slice(9, 12));
     let length = -1;
     let chunked = false;
-    let keepAlive = m[1] === '1';
+    let keepAlive = text.charCodeAt(7) === 0x31; // HTTP/1.1 keeps the connection unless told
     let contentType: string | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) return `a malformed header line in the answer: "${line.slice(0, 60)}"`;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
+    // Line by line without splitting; only the names starting with c or t matter here.
+    for (let at = eol; at >= 0;) {
+      const start = at + 2;
+      at = text.indexOf('\r\n', start);
+      const end = at < 0 ? text.length : at;
+      const colon = text.indexOf(':', start);
+      if (colon <= start || colon >= end)
+        return `a malformed header line in the answer: "${text.slice(start, Math.min(end, start + 60))}"`;
+      const first = text.charCodeAt(start) | 0x20;
+      if (first !== 0x63 && first !== 0x74) continue;
+      const name = text.slice(start, colon).trim().toLowerCase();
+      const value = text.slice(colon + 1, end).trim();
       if (name === 'content-length') {
         if (!/^\d+$/.test(value) || (length >= 0 && Number(value) !== length))
           return `an invalid content-length in the answer: "${value.slice(0, 40)}"`;
@@ -210,13 +215,13 @@ class H1Conn {
     this.status = status;
     this.contentType = contentType;
     this.keepAlive = keepAlive;
-    this.parts = [];
     this.size = 0;
     if (status === 204 || status === 304 || this.ex?.bytes[0] === 0x48 /* HEAD */) {
       this.phase = LENGTH;
       this.remaining = 0;
     } else if (chunked) {
       this.phase = CHUNKED;
+      this.parts = [];
     } else if (length >= 0) {
       if (length > this.pool.options.maxResponseBytes) return this.tooLarge();
       this.phase = LENGTH;
@@ -225,6 +230,7 @@ class H1Conn {
       this.filled = 0;
     } else {
       this.phase = UNTIL_CLOSE;
+      this.parts = [];
       this.keepAlive = false;
     }
     return undefined;
@@ -271,7 +277,7 @@ class H1Conn {
     const ex = this.ex!;
     this.ex = undefined;
     this.body = EMPTY;
-    this.parts = [];
+    if (this.parts.length) this.parts = [];
     const answer: H1Answer = { status: this.status, contentType: this.contentType, body };
     // Bytes after the answer were not asked for: such a connection is not reused.
     if (this.keepAlive && !trailing) this.pool.release(this);
