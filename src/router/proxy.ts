@@ -4,6 +4,7 @@
  * answered: 504 when an upstream timed out, 502 when it could not be reached or failed.
  */
 import { Pool } from 'undici';
+import { H1Pool, H1_TIMEOUT_CODES } from './h1Pool';
 
 export interface UpstreamTimeouts {
   connectMs: number;
@@ -28,7 +29,15 @@ export class UpstreamError extends Error {
   }
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES = new Set<string>([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  ...H1_TIMEOUT_CODES,
+]);
+// Below uvicorn's (MLServer's) 5 s idle timeout, which it does not announce: a pooled
+// connection kept longer is closed by the server and its reuse fails the request.
+const KEEP_ALIVE_MS = 2_000;
 // A misbehaving upstream must not be able to make the router buffer without bound.
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -68,6 +77,7 @@ export interface CallOptions {
 /** The pools to every upstream the router talks to. */
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
+  private readonly h1Pools = new Map<string, { pool: H1Pool; host: string }>();
 
   constructor(
     private readonly timeouts: UpstreamTimeouts,
@@ -82,14 +92,31 @@ export class Upstreams {
         connect: { timeout: this.timeouts.connectMs },
         headersTimeout: this.timeouts.upstreamMs,
         bodyTimeout: this.timeouts.upstreamMs,
-        // Below uvicorn's (MLServer's) 5 s idle timeout, which it does not announce: a pooled
-        // connection kept longer is closed by the server and its reuse fails the request.
-        keepAliveTimeout: 2_000,
-        keepAliveMaxTimeout: 2_000,
+        keepAliveTimeout: KEEP_ALIVE_MS,
+        keepAliveMaxTimeout: KEEP_ALIVE_MS,
       });
       this.pools.set(origin, pool);
     }
     return pool;
+  }
+
+  /** The raw keep-alive pool of an `http:` origin (`h1Pool.ts`); undefined for other schemes. */
+  private h1(origin: string): { pool: H1Pool; host: string } | undefined {
+    let entry = this.h1Pools.get(origin);
+    if (!entry) {
+      const u = new URL(origin);
+      if (u.protocol !== 'http:') return undefined;
+      const pool = new H1Pool(u.hostname.replace(/^\[(.*)\]$/, '$1'), Number(u.port || 80), {
+        connections: this.connections,
+        connectMs: this.timeouts.connectMs,
+        upstreamMs: this.timeouts.upstreamMs,
+        keepAliveMs: KEEP_ALIVE_MS,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      });
+      entry = { pool, host: u.host };
+      this.h1Pools.set(origin, entry);
+    }
+    return entry;
   }
 
   /**
@@ -105,9 +132,13 @@ export class Upstreams {
     headers: Record<string, string>,
     options: CallOptions = {},
   ): Promise<UpstreamResponse> {
+    const { signal, timeoutMs } = options;
+    if (!signal && timeoutMs === undefined) {
+      const h1 = this.h1(target.origin);
+      if (h1) return plainCall(h1, target, method, target.modelPath + suffix, body, headers);
+    }
     return new Promise((resolve, reject) => {
       const where = `${target.origin}${target.modelPath}${suffix}`;
-      const { signal, timeoutMs } = options;
       if (signal?.aborted) return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
       let abort: ((err: Error) => void) | undefined;
       let pending: Error | undefined;
@@ -139,14 +170,24 @@ export class Upstreams {
       let size = 0;
       const fail = (err: Error): void => {
         settle();
-        if (err instanceof UpstreamError) return reject(err);
-        const code = (err as { code?: string }).code ?? '';
-        reject(
-          TIMEOUT_CODES.has(code)
-            ? new UpstreamError(504, `${where} did not answer in time (${code})`)
-            : new UpstreamError(502, `${where} failed: ${err.message}${code ? ` (${code})` : ''}`),
-        );
+        reject(upstreamFailure(err, where));
       };
+      const h1 = this.h1(target.origin);
+      if (h1) {
+        let bytes: Buffer;
+        try {
+          bytes = requestBytes(method, target.modelPath + suffix, h1.host, headers, body);
+        } catch (err) {
+          return fail(err as Error);
+        }
+        const exchange = h1.pool.request(bytes, (err, answer) => {
+          if (err) return fail(err);
+          settle();
+          resolve(answer!);
+        });
+        abort = () => exchange.abort();
+        return;
+      }
       this.pool(target.origin).dispatch(
         {
           path: target.modelPath + suffix,
@@ -190,9 +231,70 @@ export class Upstreams {
 
   /** Closes every pool, waiting for calls in flight. */
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    await Promise.all([
+      ...[...this.pools.values()].map((p) => p.close().catch(() => undefined)),
+      ...[...this.h1Pools.values()].map((e) => e.pool.close()),
+    ]);
     this.pools.clear();
+    this.h1Pools.clear();
   }
+}
+
+/** What the client is told when a call produced no answer: 504 for a timeout, else 502. */
+function upstreamFailure(err: Error, where: string): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  return TIMEOUT_CODES.has(code)
+    ? new UpstreamError(504, `${where} did not answer in time (${code})`)
+    : new UpstreamError(502, `${where} failed: ${err.message}${code ? ` (${code})` : ''}`);
+}
+
+/** A call without cancellation or deadline (the HTTP front's) on the raw pool: no timers, no listeners. */
+function plainCall(
+  h1: { pool: H1Pool; host: string },
+  target: UpstreamTarget,
+  method: string,
+  path: string,
+  body: Buffer | undefined,
+  headers: Record<string, string>,
+): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    let bytes: Buffer;
+    try {
+      bytes = requestBytes(method, path, h1.host, headers, body);
+    } catch (err) {
+      return reject(upstreamFailure(err as Error, target.origin + path));
+    }
+    h1.pool.request(bytes, (err, answer) =>
+      err ? reject(upstreamFailure(err, target.origin + path)) : resolve(answer!),
+    );
+  });
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+
+/** A whole HTTP/1.1 request in one buffer: head (ASCII) and body, for one socket write. */
+export function requestBytes(
+  method: string,
+  path: string,
+  host: string,
+  headers: Record<string, string>,
+  body: Buffer | undefined,
+): Buffer {
+  let head = `${method} ${path} HTTP/1.1\r\nhost: ${host}\r\n`;
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(value))
+      throw new Error(`the header ${JSON.stringify(name)} cannot be sent upstream as it is`);
+    head += `${name}: ${value}\r\n`;
+  }
+  if (body) head += `content-type: application/json\r\ncontent-length: ${body.length}\r\n`;
+  head += '\r\n';
+  const out = Buffer.allocUnsafe(head.length + (body ? body.length : 0));
+  out.write(head, 0, 'latin1');
+  if (body) body.copy(out, head.length);
+  return out;
 }
 
 // undici's dispatch hands headers over raw: [name, value, name, value, …] as Buffers.

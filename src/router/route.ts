@@ -150,9 +150,17 @@ async function routeClaimed(
   let answer: UpstreamResponse | undefined;
   let failure: UpstreamError | undefined;
   let keep: ReadonlySet<string> | undefined;
+  // The request is on its way upstream (written in this turn); the features are taken meanwhile.
+  let sent: Promise<UpstreamResponse> | undefined;
+  try {
+    sent = send(extra?.names);
+  } catch (err) {
+    sent = Promise.reject(err);
+  }
+  const inputs = sampled ? firstRowFeatures(request, exp.columns) : undefined;
   try {
     if (extra) {
-      answer = await send(extra.names);
+      answer = await sent;
       keep = extra.keep;
       if (answer.status >= 400 && answer.status < 500) {
         // Perhaps this model has no predict_proba: ask exactly as the client did.
@@ -161,7 +169,7 @@ async function routeClaimed(
         if (answer.status < 400) variant.augmentable = false;
       }
     } else {
-      answer = await send();
+      answer = await sent;
     }
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
@@ -216,7 +224,7 @@ async function routeClaimed(
   };
   if (debugHeader && assignment === 'debug') event.debugHeader = debugHeader;
   if (hashed && assignment === 'sticky') event.user = hashed.user;
-  if (sampled) event.inputs = firstRowFeatures(request, exp.columns);
+  if (inputs) event.inputs = inputs;
   if (tap?.tensor)
     event.modelInputs = firstRowFeatures({ inputs: [tap.tensor] }, exp.reference?.modelInput?.columns);
   if (outputs && (outputs.predict !== undefined || outputs.proba !== undefined)) event.outputs = outputs;
