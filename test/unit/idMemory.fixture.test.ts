@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkpointBuilder, restoreBuilder } from '../../src/core/analysis/checkpoint';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointCodecError,
+  checkpointBuilder,
+  restoreBuilder,
+} from '../../src/core/analysis/checkpoint';
 import { ReportBuilder } from '../../src/core/analysis/reportBuilder';
 import { cases } from '../fixtures/id-memory/cases';
 
@@ -36,4 +41,23 @@ describe('id memories: the same report as the per-purpose maps gave, byte for by
       assert.equal(JSON.stringify(builder.report(c.now)), fixture(c.name));
     });
   }
+
+  it('a checkpoint of the per-purpose maps (version 1) is refused, and so is an old state under a new version', () => {
+    const c = cases()[0]!;
+    const builder = new ReportBuilder(c.experiment, c.options);
+    for (const e of c.events.slice(0, 2000)) builder.ingest(e);
+    const text = JSON.stringify(checkpointBuilder(builder, c.options));
+    assert.equal(CHECKPOINT_VERSION, 2);
+    const old = { ...JSON.parse(text), version: 1 };
+    assert.throws(
+      () => restoreBuilder(c.experiment, c.options, old),
+      (e: unknown) => e instanceof CheckpointCodecError && /version 1, expected 2/.test(e.message),
+    );
+    // Version 1 wrote a GenerationalMap where the builder now has an id memory: the codec knows no such class.
+    const foreign = JSON.parse(text.replace(/"IdScalars#[0-9a-f]{12}"/g, '"GenerationalMap#0123456789ab"'));
+    assert.throws(
+      () => restoreBuilder(c.experiment, c.options, foreign),
+      (e: unknown) => e instanceof CheckpointCodecError && /unknown class GenerationalMap/.test(e.message),
+    );
+  });
 });
