@@ -5,6 +5,7 @@
  */
 import type { IdTable, SlotHolder } from './idTable';
 import { widen } from './idMemories';
+import { fromRuns, packNumbers, toRuns } from './slotPacking';
 import type { CompactState } from './stateCodec';
 
 /** Metrics with a column of their own; feedback for more metric names goes to a map. */
@@ -99,9 +100,9 @@ export class FeedbackMemory implements SlotHolder, CompactState {
       for (let slot = 0; slot < c.stamps.length; slot++) if (c.stamps[slot]! >= this.gen - 1) held.push(slot);
       return {
         metric: c.metric,
-        slots: Int32Array.from(held),
+        runs: toRuns(held),
         current: Uint8Array.from(held, (slot) => (c.stamps[slot] === this.gen ? 1 : 0)),
-        values: Float64Array.from(held, (slot) => c.values[slot]!),
+        values: packNumbers(held.map((slot) => c.values[slot]!)),
       };
     });
     const { table, gen, size, capacity, others } = this;
@@ -113,7 +114,7 @@ export class FeedbackMemory implements SlotHolder, CompactState {
       gen: number;
       size: number;
       capacity: number;
-      columns: { metric: string; slots: Int32Array; current: Uint8Array; values: Float64Array }[];
+      columns: { metric: string; runs: Int32Array; current: Uint8Array; values: Float64Array | Uint8Array }[];
       others: Map<string, { stamp: number; value: number }>;
     };
     this.gen = f.gen;
@@ -122,7 +123,7 @@ export class FeedbackMemory implements SlotHolder, CompactState {
     this.columns.length = 0;
     for (const saved of f.columns) {
       const c = this.column(saved.metric, true)!;
-      saved.slots.forEach((slot, i) => {
+      fromRuns(saved.runs).forEach((slot, i) => {
         c.stamps[slot] = saved.current[i] ? f.gen : f.gen - 1;
         c.values[slot] = saved.values[i]!;
       });

@@ -10,6 +10,7 @@
  * generation is one increment.
  */
 import type { IdTable, SlotHolder } from './idTable';
+import { fromRuns, packNumbers, toRuns } from './slotPacking';
 import type { CompactState } from './stateCodec';
 
 /** Values a memory keeps by slot: numbers, strings or nothing. */
@@ -54,7 +55,7 @@ export class ScalarColumn {
       if (t === 1) nums.push(this.nums[slot]!);
       else if (t === 2) strs.push(this.strs.get(slot)!);
     });
-    return { tags, nums: Float64Array.from(nums), strs };
+    return { tags, nums: packNumbers(nums), strs };
   }
 
   unpack(slots: Int32Array, p: PackedScalars): void {
@@ -69,17 +70,17 @@ export class ScalarColumn {
 
 interface PackedScalars {
   tags: Uint8Array;
-  nums: Float64Array;
+  nums: Float64Array | Uint8Array;
   strs: string[];
 }
 
-/** A memory's checkpoint: its generation, the slots it holds (1 in `current`: set in the current generation) and their values. */
+/** A memory's checkpoint: its generation, the slots it holds (as runs; 1 in `current`: set in the current generation) and their values. */
 interface GenerationsState {
   table: IdTable;
   gen: number;
   size: number;
   capacity: number;
-  slots: Int32Array;
+  runs: Int32Array;
   current: Uint8Array;
   values: unknown;
 }
@@ -142,7 +143,8 @@ export class IdGenerations implements SlotHolder, CompactState {
     const current = Uint8Array.from(held, (slot) => (this.stamps[slot] === this.gen ? 1 : 0));
     const { gen, size } = this;
     const { table } = this; // the table's ids are saved with the first memory that reaches it
-    return { table, gen, size, capacity: this.stamps.length, slots, current, values: this.packValues(slots) };
+    const runs = toRuns(slots);
+    return { table, gen, size, capacity: this.stamps.length, runs, current, values: this.packValues(slots) };
   }
 
   fromCheckpoint(state: unknown): void {
@@ -151,8 +153,9 @@ export class IdGenerations implements SlotHolder, CompactState {
     this.size = g.size;
     this.stamps = new Uint32Array(g.capacity);
     this.grow(g.capacity);
-    g.slots.forEach((slot, i) => (this.stamps[slot] = g.current[i] ? g.gen : g.gen - 1));
-    this.unpackValues(g.slots, g.values);
+    const slots = fromRuns(g.runs);
+    slots.forEach((slot, i) => (this.stamps[slot] = g.current[i] ? g.gen : g.gen - 1));
+    this.unpackValues(slots, g.values);
   }
 
   protected packValues(_slots: Int32Array): unknown {
@@ -311,7 +314,7 @@ export class PredictionMemory extends IdGenerations {
 
   protected override packValues(slots: Int32Array): PackedPredictions {
     return {
-      variants: Uint16Array.from(slots, (slot) => this.variants[slot]!),
+      variants: packNumbers(Array.from(slots, (slot) => this.variants[slot]!)),
       probas: Float64Array.from(slots, (slot) => this.probas[slot]!),
       predicts: this.predicts.pack(slots),
       labels: this.labels.pack(slots),
@@ -330,7 +333,7 @@ export class PredictionMemory extends IdGenerations {
 }
 
 interface PackedPredictions {
-  variants: Uint16Array;
+  variants: Uint8Array | Float64Array;
   probas: Float64Array;
   predicts: PackedScalars;
   labels: PackedScalars;

@@ -17,6 +17,7 @@
  *   frees less than a quarter. The memories decide what they forget, so their eviction is
  *   exactly what it was with one `Map` each.
  */
+import { fromRuns, toRuns } from './slotPacking';
 import type { CompactState } from './stateCodec';
 
 /** A memory whose values are indexed by this table's slots. */
@@ -78,10 +79,11 @@ function hashString(id: string): number {
 interface TableState {
   capacity: number;
   used: number;
-  slots: Int32Array;
+  /** The slots held, as runs (./slotPacking.ts). */
+  runs: Int32Array;
   /** Four words per slot, zero for an id kept as a string. */
   keys: Uint32Array;
-  /** Indexes into `slots` of the ids kept as strings, and those ids. */
+  /** Indexes into the slots of the ids kept as strings, and those ids. */
   strings: number[];
   ids: string[];
 }
@@ -242,7 +244,7 @@ export class IdTable implements CompactState {
     }
     const keys = new Uint32Array(slots.length * 4);
     slots.forEach((slot, i) => keys.set(this.keys.subarray(slot * 4, slot * 4 + 4), i * 4));
-    return { capacity: this.capacity, used: this.used, slots: Int32Array.from(slots), keys, strings, ids };
+    return { capacity: this.capacity, used: this.used, runs: toRuns(slots), keys, strings, ids };
   }
 
   fromCheckpoint(state: unknown): void {
@@ -253,8 +255,9 @@ export class IdTable implements CompactState {
     this.hashes = new Uint32Array(t.capacity);
     this.keys = new Uint32Array(t.capacity * 4);
     this.strings = new Array<string | undefined>(t.used).fill(undefined);
-    t.strings.forEach((i, j) => (this.strings[t.slots[i]!] = t.ids[j]));
-    t.slots.forEach((slot, i) => {
+    const slots = fromRuns(t.runs);
+    t.strings.forEach((i, j) => (this.strings[slots[i]!] = t.ids[j]));
+    slots.forEach((slot, i) => {
       this.occupied[slot] = 1;
       const s = this.strings[slot];
       if (s !== undefined) this.hashes[slot] = hashString(s);
