@@ -18,7 +18,9 @@
  * - a class instance that the fresh object does not have is made from the prototype of the same
  *   class, found in the fresh object or in `classes`; an unknown class fails loudly. A class is
  *   known by its name and a hash of its source, since a minified bundle reuses short names
- *   across modules; so a checkpoint written by another build of the code does not fit either.
+ *   across modules; so a checkpoint written by another build of the code does not fit either;
+ * - a class may write a compact form of its own instead of its fields (CompactState: the id
+ *   table and the id memories write only the slots they hold).
  */
 import { createHash } from 'node:crypto';
 
