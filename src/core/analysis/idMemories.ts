@@ -232,7 +232,8 @@ export class IdObjects<V extends object> extends IdGenerations {
   }
 
   set(id: string, value: V): void {
-    this.values[this.mark(id)] = value;
+    const slot = this.mark(id); // first: marking may grow the table, and with it `values`
+    this.values[slot] = value;
   }
 
   override grow(capacity: number): void {
