@@ -96,14 +96,19 @@ export class FeedbackMemory implements SlotHolder, CompactState {
 
   toCheckpoint(): unknown {
     const columns = this.columns.map((c) => {
-      const held: number[] = [];
-      for (let slot = 0; slot < c.stamps.length; slot++) if (c.stamps[slot]! >= this.gen - 1) held.push(slot);
-      return {
-        metric: c.metric,
-        runs: toRuns(held),
-        current: Uint8Array.from(held, (slot) => (c.stamps[slot] === this.gen ? 1 : 0)),
-        values: packNumbers(held.map((slot) => c.values[slot]!)),
-      };
+      let n = 0;
+      for (let slot = 0; slot < c.stamps.length; slot++) if (c.stamps[slot]! >= this.gen - 1) n++;
+      const held = new Int32Array(n);
+      const current = new Uint8Array(n);
+      const values = new Float64Array(n);
+      for (let slot = 0, i = 0; slot < c.stamps.length; slot++) {
+        const stamp = c.stamps[slot]!;
+        if (stamp < this.gen - 1) continue;
+        held[i] = slot;
+        current[i] = stamp === this.gen ? 1 : 0;
+        values[i++] = c.values[slot]!;
+      }
+      return { metric: c.metric, runs: toRuns(held), current, values: packNumbers(values) };
     });
     const { table, gen, size, capacity, others } = this;
     return { table, gen, size, capacity, columns, others };

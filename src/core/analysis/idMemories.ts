@@ -48,14 +48,16 @@ export class ScalarColumn {
   /** The values of `slots`: a tag each, the numbers and the strings in order. */
   pack(slots: Int32Array): PackedScalars {
     const tags = new Uint8Array(slots.length);
-    const nums: number[] = [];
+    const nums = new Float64Array(slots.length);
     const strs: string[] = [];
-    slots.forEach((slot, i) => {
+    let n = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
       const t = (tags[i] = this.tags[slot]!);
-      if (t === 1) nums.push(this.nums[slot]!);
+      if (t === 1) nums[n++] = this.nums[slot]!;
       else if (t === 2) strs.push(this.strs.get(slot)!);
-    });
-    return { tags, nums: packNumbers(nums), strs };
+    }
+    return { tags, nums: packNumbers(nums.subarray(0, n)), strs };
   }
 
   unpack(slots: Int32Array, p: PackedScalars): void {
@@ -136,12 +138,17 @@ export class IdGenerations implements SlotHolder, CompactState {
   free(_slot: number): void {}
 
   toCheckpoint(): GenerationsState {
-    const held: number[] = [];
-    for (let slot = 0; slot < this.stamps.length; slot++)
-      if (this.stamps[slot]! >= this.gen - 1) held.push(slot);
-    const slots = Int32Array.from(held);
-    const current = Uint8Array.from(held, (slot) => (this.stamps[slot] === this.gen ? 1 : 0));
-    const { gen, size } = this;
+    const { stamps, gen, size } = this;
+    let n = 0;
+    for (let slot = 0; slot < stamps.length; slot++) if (stamps[slot]! >= gen - 1) n++;
+    const slots = new Int32Array(n);
+    const current = new Uint8Array(n);
+    for (let slot = 0, i = 0; slot < stamps.length; slot++) {
+      const stamp = stamps[slot]!;
+      if (stamp < gen - 1) continue;
+      slots[i] = slot;
+      current[i++] = stamp === gen ? 1 : 0;
+    }
     const { table } = this; // the table's ids are saved with the first memory that reaches it
     const runs = toRuns(slots);
     return { table, gen, size, capacity: this.stamps.length, runs, current, values: this.packValues(slots) };
@@ -314,9 +321,15 @@ export class PredictionMemory extends IdGenerations {
   }
 
   protected override packValues(slots: Int32Array): PackedPredictions {
+    const variants = new Uint16Array(slots.length);
+    const probas = new Float64Array(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      variants[i] = this.variants[slots[i]!]!;
+      probas[i] = this.probas[slots[i]!]!;
+    }
     return {
-      variants: packNumbers(Array.from(slots, (slot) => this.variants[slot]!)),
-      probas: Float64Array.from(slots, (slot) => this.probas[slot]!),
+      variants: packNumbers(variants),
+      probas,
       predicts: this.predicts.pack(slots),
       labels: this.labels.pack(slots),
     };

@@ -201,7 +201,7 @@ export class IdTable implements CompactState {
         free[freed++] = slot;
         continue;
       }
-      if (slot === this.pinned || this.holders.some((h) => h.holds(slot))) continue;
+      if (slot === this.pinned || this.held(slot)) continue;
       this.occupied[slot] = 0;
       this.strings[slot] = undefined;
       for (const h of this.holders) h.free(slot);
@@ -234,7 +234,7 @@ export class IdTable implements CompactState {
     const strings: number[] = [];
     const ids: string[] = [];
     for (let slot = 0; slot < this.used; slot++) {
-      if (this.occupied[slot] === 0 || !this.holders.some((h) => h.holds(slot))) continue;
+      if (this.occupied[slot] === 0 || !this.held(slot)) continue;
       const s = this.strings[slot];
       if (s !== undefined) {
         strings.push(slots.length);
@@ -243,7 +243,8 @@ export class IdTable implements CompactState {
       slots.push(slot);
     }
     const keys = new Uint32Array(slots.length * 4);
-    slots.forEach((slot, i) => keys.set(this.keys.subarray(slot * 4, slot * 4 + 4), i * 4));
+    for (let i = 0; i < slots.length; i++)
+      for (let w = 0, from = slots[i]! * 4; w < 4; w++) keys[i * 4 + w] = this.keys[from + w]!;
     return { capacity: this.capacity, used: this.used, runs: toRuns(slots), keys, strings, ids };
   }
 
@@ -274,6 +275,11 @@ export class IdTable implements CompactState {
     this.lastId = undefined;
     this.pinned = -1;
     this.rebuildIndex();
+  }
+
+  private held(slot: number): boolean {
+    for (const h of this.holders) if (h.holds(slot)) return true;
+    return false;
   }
 
   private rebuildIndex(): void {

@@ -32,7 +32,7 @@ export function fromRuns(runs: ArrayLike<number>): Int32Array {
 export function packNumbers(xs: ArrayLike<number>): Uint8Array | Float64Array {
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i]!;
-    if (!(Number.isInteger(x) && x >= 0 && x <= 255) || Object.is(x, -0)) return Float64Array.from(xs);
+    if (!((x | 0) === x && x >= 0 && x <= 255) || (x === 0 && 1 / x < 0)) return Float64Array.from(xs);
   }
   return Uint8Array.from(xs);
 }
