@@ -34,7 +34,7 @@ import type { ReferenceData } from '../core/drift';
 import type { Experiment } from '../core/spec/experiment';
 import type { Report, RunInfo } from '../shared/report';
 
-const VERSION = 1;
+const VERSION = 2;
 /** What of the log before the cached position is compared on a resume (prefixHash). */
 const TAIL = 64 * 1024;
 const SAMPLES = 32;

@@ -113,4 +113,16 @@ describe('the analyze cache (warm analyze)', () => {
     assert.equal(warnings.length, 2, warnings.join('\n'));
     assert.match(warnings[0]!, /ignoring the analyze cache .*report\.json/);
   });
+
+  it('a cache written by an older version is ignored with a warning and the log is read whole', async () => {
+    const first = await cached();
+    for (const f of readdirSync(first.cache.dir!)) {
+      const file = join(first.cache.dir!, f);
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), version: 1 }));
+    }
+    const again = await cached();
+    assert.equal(again.cache.used, 'none');
+    same(again, await full());
+    assert.ok(warnings.length >= 1 && warnings.every((w) => /another version/.test(w)), warnings.join('\n'));
+  });
 });

@@ -7,7 +7,8 @@
  */
 import type { Assignment, RequestEvent } from '../../shared/events';
 import type { ExcludedTraffic } from '../../shared/report';
-import { GenerationalMap } from './generations';
+import { IdSet } from './idMemories';
+import { IdTable } from './idTable';
 
 /** Why a request is left out of the experiment: how its variant was chosen, or `other` for a value this version does not know. */
 export type ExclusionReason = 'forced' | 'debug' | 'shadow' | 'other';
@@ -43,17 +44,17 @@ export class ExcludedCounter {
     variants: {},
   };
   /** Ids of recent excluded routed requests, so their feedback is set aside too. */
-  private readonly ids: GenerationalMap<string, true>;
+  private readonly ids: IdSet;
 
-  constructor(idMemory: number) {
-    this.ids = new GenerationalMap(idMemory);
+  constructor(idMemory: number, table = new IdTable()) {
+    this.ids = new IdSet(table, idMemory);
   }
 
   /** Counts a request left out for `reason`. */
   request(e: RequestEvent, reason: ExclusionReason): void {
     this.counts[reason]++;
     if (reason === 'shadow') return;
-    this.ids.set(e.id, true);
+    this.ids.add(e.id);
     const v = (this.counts.variants[e.variant] ??= { forced: 0, debug: 0, other: 0 });
     v[reason]++;
     if (reason === 'debug' && e.debugHeader)
@@ -62,14 +63,14 @@ export class ExcludedCounter {
 
   /** True (and counted) when feedback is for an excluded request. */
   feedback(requestId: string): boolean {
-    if (this.ids.get(requestId) === undefined) return false;
+    if (!this.ids.has(requestId)) return false;
     this.counts.feedback++;
     return true;
   }
 
   /** True when the request was left out of the experiment (and is still remembered). */
   has(requestId: string): boolean {
-    return this.ids.get(requestId) !== undefined;
+    return this.ids.has(requestId);
   }
 
   /** A copy for the report. */

@@ -19,7 +19,7 @@ export { CheckpointCodecError } from './stateCodec';
 export type { EncodedState } from './stateCodec';
 
 /** Bumped when the builder's state changes shape in a way old checkpoints cannot fill. */
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
 export interface BuilderCheckpoint {
   version: number;

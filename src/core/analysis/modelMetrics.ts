@@ -18,7 +18,8 @@ import type {
 import type { ModelSpec } from '../spec/modelSpec';
 import { wilsonInterval, newcombeDiffCI } from '../stats';
 import { AucHistogram, LossSums, differenceOf, rmseFromSquares, type Estimate } from '../stats/modelStats';
-import { GenerationalMap } from './generations';
+import { PredictionMemory } from './idMemories';
+import { IdTable } from './idTable';
 
 /** What a request predicted, and the variant it was routed to. */
 interface Prediction {
@@ -49,8 +50,8 @@ class VariantSums {
 
 /** Folds labels into per-variant model metrics. */
 export class ModelMetricsTracker {
-  private readonly predictions: GenerationalMap<string, Prediction>;
-  private readonly latest: GenerationalMap<string, Scored>;
+  private readonly predictions: PredictionMemory;
+  private readonly latest: PredictionMemory;
   private readonly sums: VariantSums[];
   private readonly variantNames: readonly string[];
   /** Each variant's first randomised request (epoch ms): a guardrail's wait for labels starts there. */
@@ -63,9 +64,10 @@ export class ModelMetricsTracker {
     variants: readonly { name: string }[],
     private readonly baseline: number,
     idMemory: number,
+    ids = new IdTable(),
   ) {
-    this.predictions = new GenerationalMap(idMemory);
-    this.latest = new GenerationalMap(idMemory);
+    this.predictions = new PredictionMemory(ids, idMemory);
+    this.latest = new PredictionMemory(ids, idMemory);
     this.variantNames = variants.map((v) => v.name);
     this.sums = variants.map(() => new VariantSums());
     this.firstRequest = variants.map(() => Infinity);
@@ -88,7 +90,7 @@ export class ModelMetricsTracker {
       this.excludedLabels++;
       return;
     }
-    const previous = this.latest.get(e.id);
+    const previous = this.latest.get(e.id) as Scored | undefined;
     const prediction = this.predictions.get(e.id) ?? previous;
     const v = prediction?.variant ?? variant;
     if (v === undefined) {

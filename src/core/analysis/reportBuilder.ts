@@ -25,12 +25,15 @@ import type {
   WeightsEvent,
 } from '../../shared/events';
 import type { Report, RolloutStatus, RunInfo, VariantReport, WeightChange } from '../../shared/report';
-import { DriftDetector, type ReferenceData } from '../drift';
+import { DriftDetector } from '../drift';
+import type { ReportBuilderOptions } from './builderOptions';
 import { ExcludedCounter, exclusionOf } from './assignment';
 import { decisionAlpha, plannedEffect } from '../spec/planning';
 import { RequestWindows, attributionReport, attributionWindowMs } from './attribution';
 import { compareCandidates } from './comparisons';
-import { GenerationalMap } from './generations';
+import { FeedbackMemory } from './feedbackMemory';
+import { IdScalars } from './idMemories';
+import { IdTable } from './idTable';
 import { guardrailResults } from './guardrails';
 import { modelGuardrailResults } from './modelGuardrails';
 import { ModelMetricsTracker } from './modelMetrics';
@@ -48,31 +51,7 @@ import {
 
 export { GUARDRAIL_MIN_REQUESTS } from './decision';
 export { SEQUENTIAL_WARMUP } from './sequentialTests';
-
-export interface ReportBuilderOptions {
-  /** The drift reference (the experiment's `drift.reference` CSV, parsed). */
-  reference?: ReferenceData;
-  /** How many recent primary predictions are kept to score shadow agreement. */
-  agreementMemory?: number;
-  /**
-   * How many recent request ids are remembered (per generation, so up to twice as many) for
-   * attributing feedback events that carry no variant, and for "latest feedback wins".
-   * Default 1,000,000, like the router's `eventLog.idCacheSize`.
-   */
-  idMemory?: number;
-  /**
-   * The variant of a recent request id, from a caller that keeps its own index (the router):
-   * the builder then keeps no id → variant map of its own.
-   */
-  variantOf?: (requestId: string) => string | undefined;
-  /** Width of a timeline bucket (default 10 s) and how many recent buckets are kept (default 360). */
-  bucketMs?: number;
-  maxBuckets?: number;
-  /** The run to report on (its id); without it, the events before the first run event. */
-  run?: string;
-  /** Bounds of the per-user memory (tests; the defaults are units.ts' USER_MEMORY and REQUEST_MEMORY). */
-  unitMemory?: { users?: number; requests?: number; pending?: number };
-}
+export type { ReportBuilderOptions } from './builderOptions';
 
 /** Weight changes kept for the timeline. */
 const MAX_WEIGHT_CHANGES = 500;
@@ -83,15 +62,15 @@ export class ReportBuilder {
   private readonly byName = new Map<string, VariantAggregates>();
   private weights: Map<string, number>;
   /** Recent request ids → variant index, for feedback events without a variant (older logs). */
-  private readonly requestVariant: GenerationalMap<string, number> | undefined;
+  private readonly requestVariant: IdScalars | undefined;
   private readonly variantOf: ((requestId: string) => string | undefined) | undefined;
-  /** `${metric}\u0000${id}` → latest value, for recent requests. */
-  private readonly latestFeedback: GenerationalMap<string, number>;
+  /** (metric, request id) → latest value, for recent requests. */
+  private readonly latestFeedback: FeedbackMemory;
   private readonly sequential: SequentialTests;
   private readonly baseline: VariantAggregates | undefined;
   private readonly candidates: VariantAggregates[];
   /** Recent primary predictions, to score the shadow's agreement. */
-  private readonly primaryPrediction: GenerationalMap<string, number | string>;
+  private readonly primaryPrediction: IdScalars;
   private shadowRequests = 0;
   private shadowCompared = 0;
   private shadowAgreed = 0;
@@ -131,12 +110,13 @@ export class ReportBuilder {
     this.weights = new Map(experiment.spec.variants.map((v) => [v.name, v.weight]));
     const drift = experiment.spec.drift;
     this.drift = drift && options.reference ? new DriftDetector(drift, options.reference) : undefined;
-    this.primaryPrediction = new GenerationalMap(options.agreementMemory ?? 100_000);
+    const ids = new IdTable(); // one table of request ids for every id memory below (./idTable.ts)
+    this.primaryPrediction = new IdScalars(ids, options.agreementMemory ?? 100_000);
     const idMemory = options.idMemory ?? 1_000_000;
     this.variantOf = options.variantOf;
-    this.requestVariant = this.variantOf ? undefined : new GenerationalMap(idMemory);
-    this.latestFeedback = new GenerationalMap(idMemory);
-    this.excluded = new ExcludedCounter(idMemory);
+    this.requestVariant = this.variantOf ? undefined : new IdScalars(ids, idMemory);
+    this.latestFeedback = new FeedbackMemory(ids, idMemory);
+    this.excluded = new ExcludedCounter(idMemory, ids);
     const sticky = experiment.spec.routing?.sticky;
     this.windowMs = attributionWindowMs(experiment);
     if (this.windowMs !== undefined && !sticky)
@@ -152,10 +132,12 @@ export class ReportBuilder {
           sticky.header,
           options.unitMemory,
           this.windowMs,
+          ids,
         )
       : undefined;
     const model = experiment.spec.metrics.model;
-    this.model = model && new ModelMetricsTracker(model, this.variants, this.baseline?.index ?? 0, idMemory);
+    this.model =
+      model && new ModelMetricsTracker(model, this.variants, this.baseline?.index ?? 0, idMemory, ids);
     this.sequential = new SequentialTests(
       experiment.spec.metrics.primary.kind,
       decisionAlpha(experiment),
@@ -291,7 +273,7 @@ export class ReportBuilder {
       const name = this.variantOf(e.id);
       return name === undefined ? undefined : this.byName.get(name);
     }
-    const index = this.requestVariant?.get(e.id);
+    const index = this.requestVariant?.get(e.id) as number | undefined;
     return index === undefined ? undefined : this.variants[index];
   }
 
@@ -302,9 +284,8 @@ export class ReportBuilder {
       this.orphanFeedback++;
       return;
     }
-    const key = `${e.metric}\u0000${e.id}`;
-    const previous = this.latestFeedback.get(key);
-    this.latestFeedback.set(key, e.value);
+    const previous = this.latestFeedback.get(e.metric, e.id);
+    this.latestFeedback.set(e.metric, e.id, e.value);
     recordFeedbackValue(v, e.metric, e.value, previous);
     if (e.metric !== this.experiment.spec.metrics.primary.name) return;
     if (this.requestWindows) return this.requestWindows.feedback(e.id, e.ts, e.value, v.index);

@@ -18,7 +18,9 @@
  * - a class instance that the fresh object does not have is made from the prototype of the same
  *   class, found in the fresh object or in `classes`; an unknown class fails loudly. A class is
  *   known by its name and a hash of its source, since a minified bundle reuses short names
- *   across modules; so a checkpoint written by another build of the code does not fit either.
+ *   across modules; so a checkpoint written by another build of the code does not fit either;
+ * - a class may write a compact form of its own instead of its fields (CompactState: the id
+ *   table and the id memories write only the slots they hold).
  */
 import { createHash } from 'node:crypto';
 
@@ -39,7 +41,9 @@ type Node =
   | { $: 'm'; i: number; k: Node[]; id0: number; props: string[]; cols: Node[][] }
   | { $: 's'; i: number; v: Node[] }
   | { $: 't'; i: number; c: string; b: string }
-  | { $: 'o'; i: number; c?: string; p: Record<string, Node> };
+  | { $: 'o'; i: number; c?: string; p: Record<string, Node> }
+  // An instance of a class with its own compact form (CompactState): that form, restored into the fresh instance.
+  | { $: 'x'; i: number; c: string; v: Node };
 
 export type EncodedState = Node;
 
@@ -56,6 +60,21 @@ const TYPED: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
 };
 
 export class CheckpointCodecError extends Error {}
+
+/**
+ * A class whose state has a more compact form than its fields (the id memories: only the slots
+ * they hold, not whole typed arrays). A restore calls `fromCheckpoint` on the fresh object of
+ * the same class at that place, with what `toCheckpoint` gave, decoded into what the fresh
+ * object's `toCheckpoint` gives (so an object it refers to is restored into the fresh one).
+ */
+export interface CompactState {
+  toCheckpoint(): unknown;
+  fromCheckpoint(state: unknown): void;
+}
+
+const compact = (x: object): x is CompactState =>
+  typeof (x as Partial<CompactState>).toCheckpoint === 'function' &&
+  typeof (x as Partial<CompactState>).fromCheckpoint === 'function';
 
 const classKeys = new WeakMap<object, string>();
 
@@ -117,6 +136,7 @@ export function encodeState(value: unknown, constants: Record<string, unknown> =
       return { $: 't', i, c, b: bytes.toString('base64') };
     }
     const proto = Object.getPrototypeOf(obj) as object | null;
+    if (proto && compact(obj)) return { $: 'x', i, c: classKey(proto), v: encode(obj.toCheckpoint(), path) };
     const p: Record<string, Node> = {};
     for (const key of Object.keys(obj))
       p[key] = encode((obj as Record<string, unknown>)[key], `${path}.${key}`);
@@ -288,6 +308,17 @@ export function restoreState<T>(
         }
         memo.set(node.i, result);
         return result;
+      }
+      case 'x': {
+        const proto = protos.get(node.c) ?? fail(path, `unknown class ${node.c}`);
+        if (typeof existing !== 'object' || existing === null || Object.getPrototypeOf(existing) !== proto)
+          return fail(path, `no ${node.c.replace(/#.*/, '')} to restore into`);
+        memo.set(node.i, existing);
+        // The fresh object's own compact form is where the saved one is restored into, so the
+        // objects it refers to (the id table of a memory) are restored in place too.
+        const fresh = (existing as CompactState).toCheckpoint();
+        (existing as CompactState).fromCheckpoint(restore(node.v, fresh, path));
+        return existing;
       }
       case 'o': {
         const proto =

@@ -32,7 +32,8 @@ import type { RequestEvent } from '../../shared/events';
 import type { UnitsReport } from '../../shared/report';
 import { emptyClusterSums, moveUnit, type ClusterSums } from '../stats';
 import { PENDING_MEMORY, PendingQueue, emptyWindowCounts, type WindowCounts } from './attribution';
-import { GenerationalMap } from './generations';
+import { IdObjects } from './idMemories';
+import { IdTable } from './idTable';
 import type { MetricKind } from './sequentialTests';
 import type { MetricAggregates } from './variantAggregates';
 
@@ -113,7 +114,7 @@ class RecentMap<V> {
 export class UnitTracker {
   readonly arms: ArmUnits[];
   private readonly users: RecentMap<Unit>;
-  private readonly byRequest: GenerationalMap<string, Unit>;
+  private readonly byRequest: IdObjects<Unit>;
   /** When the weights last changed (epoch ms): routing is decided on arrival, logging happens later. */
   private weightsChangedAt = -Infinity;
   private usersCounted = 0;
@@ -132,6 +133,7 @@ export class UnitTracker {
     private readonly key: string | undefined,
     memory: { users?: number; requests?: number; pending?: number } = {},
     private readonly windowMs?: number,
+    ids = new IdTable(),
   ) {
     if (windowMs !== undefined) {
       this.queue = new PendingQueue(memory.pending ?? PENDING_MEMORY);
@@ -140,7 +142,7 @@ export class UnitTracker {
     this.arms = Array.from({ length: arms }, () => ({ ...emptyClusterSums(), converted: 0, expected: 0 }));
     this.memoryLimit = memory.users ?? USER_MEMORY;
     this.users = new RecentMap(Math.max(1, Math.floor(this.memoryLimit / 2)));
-    this.byRequest = new GenerationalMap(memory.requests ?? REQUEST_MEMORY);
+    this.byRequest = new IdObjects(ids, memory.requests ?? REQUEST_MEMORY);
   }
 
   /** The weights changed: a user changing arm after this is explained by the ramp. */
