@@ -9,6 +9,7 @@ import { LATENCY_BUCKETS_SECONDS, METRICS } from '../shared/metricNames';
 import type { Report } from '../shared/report';
 import { registerDetectorGauges } from './detectorGauges';
 import { registerReportGauges } from './reportGauges';
+import { RoutedMetrics } from './routedMetrics';
 
 /**
  * prom-client's default gauges that end in `_total` (which promtool reserves for counters). Each
@@ -22,14 +23,10 @@ const TOTAL_GAUGES = [
 const PREFIX = 'model_canary_';
 
 type Pair = 'experiment' | 'variant';
-/** How a request reached the router: `http` or `grpc`. */
-type Routed = Pair | 'protocol';
 
 export class RouterMetrics {
   readonly registry = new Registry();
-  private readonly duration: Histogram<Routed>;
-  private readonly requests: Counter<Routed | 'code'>;
-  private readonly errors: Counter<Routed>;
+  private readonly routed: RoutedMetrics;
   private readonly rejected: Counter<'code'>;
   private readonly feedback: Counter<Pair | 'metric'>;
   private readonly labels: Counter<Pair>;
@@ -37,11 +34,6 @@ export class RouterMetrics {
   private readonly shadowRequests: Counter<Pair | 'outcome'>;
   private readonly shadowDropped: Counter<'experiment'>;
   private readonly weightByExperiment = new Map<string, Record<string, number>>();
-  // Label children are looked up once per (experiment, variant), not per request.
-  private readonly children = new Map<
-    string,
-    { duration: Histogram.Internal<Routed>; errors: Counter.Internal; codes: Map<number, Counter.Internal> }
-  >();
 
   /**
    * @param reports the live reports (cached by the caller), read on each scrape
@@ -55,24 +47,20 @@ export class RouterMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     for (const name of TOTAL_GAUGES) this.registry.removeSingleMetric(PREFIX + name);
-    this.duration = new Histogram({
-      name: METRICS.requestDuration,
-      help: 'Time from a request arriving to the upstream answer, by experiment, variant and protocol.',
-      labelNames: ['experiment', 'variant', 'protocol'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    });
-    this.requests = new Counter({
-      name: METRICS.requests,
-      help: 'Routed inference requests by experiment, variant, protocol and the HTTP status code (a gRPC call: the status its code maps from).',
-      labelNames: ['experiment', 'variant', 'protocol', 'code'],
-      registers,
-    });
-    this.errors = new Counter({
-      name: METRICS.requestErrors,
-      help: 'Routed requests the variant failed (upstream 5xx, unreachable or timed out), by protocol.',
-      labelNames: ['experiment', 'variant', 'protocol'],
-      registers,
+    this.routed = new RoutedMetrics(this.registry, {
+      duration: {
+        name: METRICS.requestDuration,
+        help: 'Time from a request arriving to the upstream answer, by experiment, variant and protocol.',
+        buckets: LATENCY_BUCKETS_SECONDS,
+      },
+      requests: {
+        name: METRICS.requests,
+        help: 'Routed inference requests by experiment, variant, protocol and the HTTP status code (a gRPC call: the status its code maps from).',
+      },
+      errors: {
+        name: METRICS.requestErrors,
+        help: 'Routed requests the variant failed (upstream 5xx, unreachable or timed out), by protocol.',
+      },
     });
     this.rejected = new Counter({
       name: METRICS.rejectedRequests,
@@ -127,17 +115,6 @@ export class RouterMetrics {
     registerDetectorGauges(this.registry, reports);
   }
 
-  private child(experiment: string, variant: string, protocol: string) {
-    const key = `${experiment}\0${variant}\0${protocol}`;
-    let c = this.children.get(key);
-    if (!c) {
-      const labels = { experiment, variant, protocol };
-      c = { duration: this.duration.labels(labels), errors: this.errors.labels(labels), codes: new Map() };
-      this.children.set(key, c);
-    }
-    return c;
-  }
-
   /** One routed request answered with `code`. */
   request(
     experiment: string,
@@ -147,15 +124,7 @@ export class RouterMetrics {
     error: boolean,
     protocol: 'http' | 'grpc' = 'http',
   ): void {
-    const c = this.child(experiment, variant, protocol);
-    c.duration.observe(seconds);
-    if (error) c.errors.inc();
-    let counter = c.codes.get(code);
-    if (!counter) {
-      counter = this.requests.labels({ experiment, variant, protocol, code: String(code) });
-      c.codes.set(code, counter);
-    }
-    counter.inc();
+    this.routed.record(experiment, variant, protocol, code, seconds, error);
   }
 
   /** A request refused before routing. */
