@@ -143,7 +143,7 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
     });
     stream.on('end', () => {
       if (size < 0) return;
-      const unframed = unframe(Buffer.concat(chunks, size));
+      const unframed = unframe(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       if (!unframed.ok) {
         answered = true;
         core.metrics.rejectedRequest(400);

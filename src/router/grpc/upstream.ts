@@ -24,7 +24,8 @@ import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
 import type { RoutedVariant } from '../config';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from '../proxy';
-import { SERVICE, decodeMessage } from './proto';
+import { SERVICE } from './proto';
+import { decodeInferResponse } from './protoRead';
 import { responseToJson, type GrpcInferResponse } from './tensors';
 import { Code, decodeMessage as decodeDetails, retargeted, timeoutHeader, unframe } from './wire';
 
@@ -119,7 +120,7 @@ export class GrpcUpstreams {
         done(() => {
           const code = grpcStatus === undefined ? Code.UNKNOWN : (Number(grpcStatus) as Code);
           const details = decodeDetails(grpcMessage);
-          if (code === Code.OK) return resolve(this.decode(where, Buffer.concat(chunks, size)));
+          if (code === Code.OK) return resolve(this.decode(where, joined(chunks, size)));
           if (code === Code.UNAVAILABLE) return reject(new UpstreamError(502, `${where} failed: ${details}`));
           if (code === Code.DEADLINE_EXCEEDED)
             return reject(new UpstreamError(504, `${where} did not answer within the client's deadline`));
@@ -174,7 +175,7 @@ export class GrpcUpstreams {
     const unframed = unframe(body);
     try {
       if (!unframed.ok) throw new Error(unframed.details);
-      const decoded = decodeMessage<GrpcInferResponse>('ModelInferResponse', unframed.message);
+      const decoded = decodeInferResponse(unframed.message);
       const answer: GrpcUpstreamResponse = {
         ...json(200, responseToJson(decoded)),
         message: unframed.message,
@@ -194,4 +195,9 @@ export class GrpcUpstreams {
 
 function json(status: number, body: unknown): UpstreamResponse {
   return { status, contentType: 'application/json', body: Buffer.from(JSON.stringify(body)) };
+}
+
+/** The body's chunks as one buffer: most answers come in one, which needs no copy. */
+function joined(chunks: Buffer[], size: number): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
