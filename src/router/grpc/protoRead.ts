@@ -118,6 +118,16 @@ class Reader {
   string(): string {
     const n = this.uint32();
     const at = this.need(n);
+    // Names and datatypes are short ASCII: read here, cheaper than a call into the runtime.
+    if (n <= 32) {
+      let s = '';
+      for (let i = at; i < at + n; i++) {
+        const c = this.buf[i]!;
+        if (c >= 0x80) return this.buf.toString('utf8', at, at + n);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
     return this.buf.toString('utf8', at, at + n);
   }
 

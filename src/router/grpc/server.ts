@@ -14,6 +14,7 @@ import {
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { RouterCore } from '../core';
 import { endpointMetadata, endpointReadiness } from '../models';
 import { handleModelInfer, type UnaryAnswer, type UnaryCall } from './infer';
@@ -170,6 +171,9 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
   const sessions = new Set<Http2Session>();
   const server = createServer({ settings: { maxConcurrentStreams: 1_000 } });
   server.on('stream', onStream);
+  // TCP_NODELAY, as Node's HTTP server sets it: a client's calls share one connection, and an
+  // answer written while an earlier one is not yet acknowledged must not wait for that ACK.
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   server.on('session', (session) => {
     sessions.add(session);
     session.on('close', () => sessions.delete(session));

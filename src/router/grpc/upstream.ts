@@ -21,6 +21,7 @@
  * | anything else (INTERNAL, UNKNOWN, …)     | 500 answered → 502 (an error of the variant)        |
  */
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
 import type { RoutedVariant } from '../config';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from '../proxy';
@@ -54,7 +55,14 @@ export class GrpcUpstreams {
   private session(address: string): ClientHttp2Session {
     const open = this.sessions.get(address);
     if (open && !open.closed && !open.destroyed) return open;
-    const session = connect(`http://${address}`);
+    const url = new URL(`http://${address}`);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port || 80);
+    // TCP_NODELAY: calls share the session, so a small write must not wait for the ACK of an
+    // earlier one (Nagle's algorithm with delayed ACKs held answers up to 40 ms).
+    const session = connect(`http://${address}`, {
+      createConnection: () => netConnect({ host, port, noDelay: true }),
+    });
     const forget = (): void => {
       if (this.sessions.get(address) === session) this.sessions.delete(address);
     };
