@@ -5,7 +5,10 @@
  * both see the same moments of a shared machine). gRPC: ghz (bench/lib/ghz.ts) to the fake V2
  * gRPC upstream directly and through the router's gRPC port (the variant's `grpc`); HTTP:
  * autocannon over one connection, as bench/router.ts. The load average is printed before and
- * after: on a shared machine the latencies move with it, CPU per call much less.
+ * after: on a shared machine the latencies move with it, CPU per call much less. The two load
+ * generators differ: ghz keeps its schedule (50 workers), so a router short of CPU shows as
+ * queueing in the gRPC latencies; autocannon over one connection sends the next request only
+ * after the answer (a closed loop), so there it shows as a lower rate, printed beside them.
  *
  * `--profile`: instead, this build alone under ghz at 1,000 req/s with V8's sampling profiler
  * (`--cpu-prof`, kept in bench/profiles/, git-ignored), summarised by module and function.
@@ -37,6 +40,8 @@ interface Figures {
   p99: number;
   /** Router CPU µs per call (0 for a direct run). */
   cpu: number;
+  /** The rate achieved: autocannon over one connection waits for each answer (a closed loop), so an overloaded router shows there, where ghz's fixed schedule shows it as latency. */
+  rps: number;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -107,7 +112,7 @@ try {
       const before = pid ? cpuSeconds(pid) : 0;
       const x = ghz(bin, address, model, SECONDS, RATE);
       const cpu = pid ? ((cpuSeconds(pid) - before) / Math.max(1, x.total)) * 1e6 : 0;
-      return { p50: x.p50, p99: x.p99, cpu };
+      return { p50: x.p50, p99: x.p99, cpu, rps: x.rps };
     };
     const httpRun = async (url: string, pid?: number): Promise<Figures> => {
       const x = await load(url, {
@@ -121,6 +126,7 @@ try {
         p50: pct(x.latencies, 0.5),
         p99: pct(x.latencies, 0.99),
         cpu: (x.cpuSeconds / Math.max(1, x.total)) * 1e6,
+        rps: x.rps,
       };
     };
     // Warm up every path.
@@ -134,9 +140,11 @@ try {
       grpcP50: number;
       grpcP99: number;
       grpcCpu: number;
+      grpcRps: number;
       httpP50: number;
       httpP99: number;
       httpCpu: number;
+      httpRps: number;
     };
     const rows = routers.map((): Row[] => []);
     for (let i = 0; i < ROUNDS; i++) {
@@ -149,9 +157,11 @@ try {
           grpcP50: g.p50 - dg.p50,
           grpcP99: g.p99 - dg.p99,
           grpcCpu: g.cpu,
+          grpcRps: g.rps,
           httpP50: h.p50 - dh.p50,
           httpP99: h.p99 - dh.p99,
           httpCpu: h.cpu,
+          httpRps: h.rps,
         });
       }
       console.log(`round ${i + 1}/${ROUNDS} done; load average ${load1()}`);
@@ -162,10 +172,10 @@ try {
       const all = (k: keyof Row, d: number): string => rows[j]!.map((r) => r[k].toFixed(d)).join(', ');
       console.log(`\n${name} (medians over ${ROUNDS} rounds; each round's figures in brackets):`);
       console.log(
-        `  gRPC  added p50 ${f(m('grpcP50'))} (${all('grpcP50', 3)})  p99 ${f(m('grpcP99'))} (${all('grpcP99', 3)})  CPU ${m('grpcCpu').toFixed(0)} µs/call (${all('grpcCpu', 0)})`,
+        `  gRPC  added p50 ${f(m('grpcP50'))} (${all('grpcP50', 3)})  p99 ${f(m('grpcP99'))} (${all('grpcP99', 3)})  CPU ${m('grpcCpu').toFixed(0)} µs/call (${all('grpcCpu', 0)})  ${m('grpcRps').toFixed(0)} req/s`,
       );
       console.log(
-        `  HTTP  added p50 ${f(m('httpP50'))} (${all('httpP50', 3)})  p99 ${f(m('httpP99'))} (${all('httpP99', 3)})  CPU ${m('httpCpu').toFixed(0)} µs/call (${all('httpCpu', 0)})`,
+        `  HTTP  added p50 ${f(m('httpP50'))} (${all('httpP50', 3)})  p99 ${f(m('httpP99'))} (${all('httpP99', 3)})  CPU ${m('httpCpu').toFixed(0)} µs/call (${all('httpCpu', 0)})  ${m('httpRps').toFixed(0)} req/s`,
       );
       const ratios = (a: keyof Row, b: keyof Row): string =>
         rows[j]!.map((r) => (r[a] / r[b]).toFixed(2)).join(', ');

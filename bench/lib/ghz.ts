@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../../test/harness/tools';
 
 export interface GhzFigures {
   p50: number;
+  p90: number;
   p99: number;
   rps: number;
   total: number;
@@ -68,5 +69,5 @@ export function ghz(
   const failed = Object.entries(r.statusCodeDistribution)
     .filter(([code]) => code !== 'OK')
     .reduce((n, [, c]) => n + c, 0);
-  return { p50: at(50), p99: at(99), rps: r.rps, total: r.count, failed };
+  return { p50: at(50), p90: at(90), p99: at(99), rps: r.rps, total: r.count, failed };
 }
