@@ -104,7 +104,7 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
 
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     // A client's reset or a broken session ends the stream; nothing more to answer.
-    stream.on('error', () => undefined);
+    stream.on('error', ignore);
     const path = String(headers[':path'] ?? '');
     const contentType = String(headers['content-type'] ?? '');
     if (!contentType.startsWith('application/grpc')) {
@@ -123,14 +123,15 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
     const expire = (): void => cancellation.abort(new DOMException('the deadline passed', 'TimeoutError'));
     const timer = budget === undefined ? undefined : setTimeout(expire, budget);
     // A client resets the stream at its deadline too: that one is the deadline, not a cancel.
-    stream.once('close', () => {
+    const onClose = (): void => {
       clearTimeout(timer);
       if (!answered) (Date.now() >= deadline - 5 ? expire : () => cancellation.abort())();
-    });
+    };
+    stream.once('close', onClose);
 
     const chunks: Buffer[] = [];
     let size = 0;
-    stream.on('data', (c: Buffer) => {
+    const onData = (c: Buffer): void => {
       if (size < 0) return;
       size += c.length;
       if (size > maxBytes + 5) {
@@ -141,8 +142,16 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
         return;
       }
       chunks.push(c);
-    });
-    stream.on('end', () => {
+    };
+    // Once answered, the stream lets go of this call's closures: a stream can outlive a young
+    // generation collection (Node keeps it until its native side is freed), and everything its
+    // listeners reach — the request, the answer, the route's state — would be promoted with it.
+    const detach = (): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('close', onClose);
+    };
+    const onEnd = (): void => {
       if (size < 0) return;
       const unframed = unframe(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       if (!unframed.ok) {
@@ -154,18 +163,22 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
         (res) => {
           answered = true;
           clearTimeout(timer);
+          detach();
           answer(stream, res.message, res.metadata);
         },
         (err: unknown) => {
           answered = true;
           clearTimeout(timer);
+          detach();
           const failure = errorStatus(err);
           if (failure.code === Code.INTERNAL && !/^error deserializing/.test(failure.details))
             log(`error on gRPC ${path}: ${(err as Error)?.stack ?? String(err)}`);
           fail(stream, failure.code, failure.details, failure.metadata);
         },
       );
-    });
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
   };
 
   const sessions = new Set<Http2Session>();
@@ -204,6 +217,9 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
     },
   };
 }
+
+/** A stream's error listener once nothing more is to be answered; it holds nothing. */
+function ignore(): void {}
 
 function tensorMetadata(list: unknown): { name: string; datatype: string; shape: number[] }[] {
   if (!Array.isArray(list)) return [];

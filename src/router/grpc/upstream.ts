@@ -20,7 +20,13 @@
  * | CANCELLED (the client cancelled)         | 499 (recorded, not an error)                        |
  * | anything else (INTERNAL, UNKNOWN, …)     | 500 answered → 502 (an error of the variant)        |
  */
-import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import {
+  connect,
+  constants,
+  type ClientHttp2Session,
+  type IncomingHttpHeaders,
+  type IncomingHttpStatusHeader,
+} from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
 import type { RoutedVariant } from '../config';
@@ -107,6 +113,7 @@ export class GrpcUpstreams {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         settle();
+        detach();
         if (cancel && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
       };
       const timer = setTimeout(
@@ -137,7 +144,7 @@ export class GrpcUpstreams {
           resolve(json(ANSWERED[code] ?? 500, { error: `${Code[code] ?? `code ${code}`}: ${details}` }));
         }, false);
 
-      stream.on('response', (headers) => {
+      const onResponse = (headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void => {
         const httpStatus = headers[':status'];
         if (httpStatus !== 200)
           return done(() =>
@@ -146,19 +153,18 @@ export class GrpcUpstreams {
         // A trailers-only answer carries its status in the headers.
         if (headers['grpc-status'] !== undefined)
           headerStatus = String(headers['grpc-status']) + '\0' + String(headers['grpc-message'] ?? '');
-      });
-      stream.on('data', (c: Buffer) => {
+      };
+      const onData = (c: Buffer): void => {
         size += c.length;
         if (size > this.maxMessageBytes + 5)
           return done(() =>
             resolve(json(500, { error: `${where} answered more than ${this.maxMessageBytes} bytes` })),
           );
         chunks.push(c);
-      });
-      stream.on('trailers', (t) =>
-        finish(t['grpc-status'] as string | undefined, t['grpc-message'] as string | undefined),
-      );
-      stream.on('close', () => {
+      };
+      const onTrailers = (t: IncomingHttpHeaders): void =>
+        finish(t['grpc-status'] as string | undefined, t['grpc-message'] as string | undefined);
+      const onClose = (): void => {
         if (headerStatus !== undefined) {
           const [code, msg] = headerStatus.split('\0');
           return finish(code, msg);
@@ -171,10 +177,25 @@ export class GrpcUpstreams {
             ),
           ),
         );
-      });
-      stream.on('error', (err: Error) =>
-        done(() => reject(new UpstreamError(502, `${where} failed: ${err.message}`))),
-      );
+      };
+      const onError = (err: Error): void =>
+        done(() => reject(new UpstreamError(502, `${where} failed: ${err.message}`)));
+      // Once settled, the stream lets go of this call's closures: a stream can outlive a young
+      // generation collection (Node keeps it until its native side is freed), and everything its
+      // listeners reach — the answer, the promise, the route's state — would be promoted with it.
+      const detach = (): void => {
+        stream.off('response', onResponse);
+        stream.off('data', onData);
+        stream.off('trailers', onTrailers);
+        stream.off('close', onClose);
+        stream.off('error', onError);
+      };
+      stream.on('error', ignore);
+      stream.on('response', onResponse);
+      stream.on('data', onData);
+      stream.on('trailers', onTrailers);
+      stream.on('close', onClose);
+      stream.on('error', onError);
       stream.end(retargeted(message, variant.model, outputs));
     });
   }
@@ -200,6 +221,9 @@ export class GrpcUpstreams {
     this.sessions.clear();
   }
 }
+
+/** Keeps an error after the call settled from being unhandled, and holds nothing. */
+function ignore(): void {}
 
 function json(status: number, body: unknown): UpstreamResponse {
   return { status, contentType: 'application/json', body: Buffer.from(JSON.stringify(body)) };
