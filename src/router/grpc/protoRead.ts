@@ -5,8 +5,9 @@
  * `decode` then `toObject(GRPC_LOADER_OPTIONS)` gave, except that a tensor's `contents` holds only
  * the fields the message carries. One pass and no intermediate message objects: on every call
  * through the gRPC front this decoded the request and the upstream's answer twice over (protobufjs
- * messages with an empty array per repeated field, int64s as Long objects, then plain objects),
- * a tenth of the router's CPU per call. protobufjs stays for the other methods and for encoding.
+ * messages with an empty array per repeated field, int64s as Long objects, then plain objects).
+ * A one-row request reads in 0.3–0.6 µs here against protobufjs's 0.8–1.6 µs, an answer in
+ * 0.6–0.9 µs (two runs in a loop on a loaded machine). protobufjs stays for the other methods and for encoding.
  *
  * int64 and uint64 values become numbers as `longs: Number` made them (exact up to 2^53); a
  * field with a wire type its declaration does not allow, a length past the end or a truncated

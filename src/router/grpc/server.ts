@@ -143,9 +143,9 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
       }
       chunks.push(c);
     };
-    // Once answered, the stream lets go of this call's closures: a stream can outlive a young
-    // generation collection (Node keeps it until its native side is freed), and everything its
-    // listeners reach — the request, the answer, the route's state — would be promoted with it.
+    // Once answered, the stream lets go of this call's closures: it lives on until it closes, and
+    // through them it kept everything the call held (the request, the answer, the route's state)
+    // alive, to be copied by the next young-generation collection (bench/profiles/grpc-path.md).
     const detach = (): void => {
       stream.off('data', onData);
       stream.off('end', onEnd);

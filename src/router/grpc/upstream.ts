@@ -180,9 +180,9 @@ export class GrpcUpstreams {
       };
       const onError = (err: Error): void =>
         done(() => reject(new UpstreamError(502, `${where} failed: ${err.message}`)));
-      // Once settled, the stream lets go of this call's closures: a stream can outlive a young
-      // generation collection (Node keeps it until its native side is freed), and everything its
-      // listeners reach — the answer, the promise, the route's state — would be promoted with it.
+      // Once settled, the stream lets go of this call's closures: it lives on until it closes, and
+      // through them it kept everything the call held (the answer, the promise, the route's state)
+      // alive, to be copied by the next young-generation collection (bench/profiles/grpc-path.md).
       const detach = (): void => {
         stream.off('response', onResponse);
         stream.off('data', onData);
