@@ -1,10 +1,9 @@
 /**
  * The router's added latency over gRPC, beside HTTP in the same run, at a fixed 1,000 req/s:
  *
- * - gRPC: ghz (github.com/bojand/ghz, built by tools/install-ghz.sh), a load generator we did not
- *   write, at a constant 1,000 req/s schedule (`--rps`, 50 workers so a slow answer does not hold
- *   the schedule back), to the fake V2 gRPC upstream directly and through the router's gRPC port
- *   (the variant's `grpc`: the message goes upstream over gRPC).
+ * - gRPC: ghz (bench/lib/ghz.ts), a load generator we did not write, at a constant 1,000 req/s
+ *   schedule, to the fake V2 gRPC upstream directly and through the router's gRPC port (the
+ *   variant's `grpc`: the message goes upstream over gRPC).
  * - HTTP: autocannon at 1,000 req/s over one connection, to the fake V2 HTTP upstream directly
  *   and through the router's HTTP port (as bench/router.ts measures it).
  *
@@ -14,13 +13,11 @@
  *
  *   node --import tsx bench/routerGrpc.ts [--seconds 10]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROTO_FILE } from '../test/harness/grpcClient';
 import { startRouter, writeRouterConfig } from '../test/harness/router';
-import { REPO_ROOT } from '../test/harness/tools';
+import { ghz as runGhz, ghzBinary as ghzPath } from './lib/ghz';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
@@ -35,42 +32,8 @@ interface Figures {
 
 const INPUTS = [{ name: 'age', datatype: 'INT64', shape: [1] }];
 
-function ghz(binary: string, address: string, model: string, seconds: number): Figures {
-  const data = { model_name: model, inputs: [{ ...INPUTS[0], contents: { int64_contents: [41] } }] };
-  const out = execFileSync(
-    binary,
-    [
-      '--insecure',
-      '--proto',
-      PROTO_FILE,
-      '--call',
-      'inference.GRPCInferenceService.ModelInfer',
-      '-d',
-      JSON.stringify(data),
-      '--rps',
-      String(RATE),
-      '--concurrency',
-      '50',
-      '--duration',
-      `${seconds}s`,
-      '--format',
-      'json',
-      address,
-    ],
-    { maxBuffer: 256 * 1024 * 1024 },
-  ).toString();
-  const r = JSON.parse(out) as {
-    rps: number;
-    latencyDistribution: { percentage: number; latency: number }[];
-    statusCodeDistribution: Record<string, number>;
-  };
-  const at = (p: number): number =>
-    (r.latencyDistribution.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
-  const failed = Object.entries(r.statusCodeDistribution)
-    .filter(([code]) => code !== 'OK')
-    .reduce((n, [, c]) => n + c, 0);
-  return { p50: at(50), p99: at(99), rps: r.rps, failed };
-}
+const ghz = (binary: string, address: string, model: string, seconds: number): Figures =>
+  runGhz(binary, address, model, seconds, RATE);
 
 async function http(url: string, seconds: number): Promise<Figures> {
   const body = JSON.stringify({ inputs: [{ ...INPUTS[0], data: [41] }] });
@@ -79,9 +42,7 @@ async function http(url: string, seconds: number): Promise<Figures> {
 }
 
 async function main(): Promise<void> {
-  const ghzBinary = execFileSync('bash', [join(REPO_ROOT, 'tools/install-ghz.sh')])
-    .toString()
-    .trim();
+  const ghzBinary = ghzPath();
   const dir = await mkdtemp(join(tmpdir(), 'mc-bench-grpc-'));
   const httpUp = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
   const grpcUp = await startProcess('test/harness/grpcUpstream.ts', /grpc upstream listening on (\S+)/);

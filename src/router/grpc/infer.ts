@@ -18,7 +18,8 @@ import type { CancelSignal, UpstreamResponse } from '../proxy';
 import { forcedIndex, routeInfer, type InferOutcome } from '../route';
 import { checkInferRequest, type V2InferRequest } from '../v2';
 import { newRequestId } from '../replicas';
-import { decodeMessage, encodeMessage } from './proto';
+import { encodeMessage } from './proto';
+import { decodeInferRequest } from './protoRead';
 import { withoutOutputs } from './outputs';
 import { GrpcError, grpcCode } from './status';
 import type { GrpcUpstreamResponse, GrpcUpstreams } from './upstream';
@@ -69,7 +70,7 @@ export async function handleModelInfer(
 
   let msg: GrpcInferRequest;
   try {
-    msg = decodeMessage<GrpcInferRequest>('ModelInferRequest', call.message);
+    msg = decodeInferRequest(call.message);
   } catch (err) {
     core.metrics.rejectedRequest(400);
     throw new GrpcError(Code.INTERNAL, `error deserializing request: ${(err as Error).message}`, answer);

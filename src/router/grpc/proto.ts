@@ -7,6 +7,7 @@
  * inference message into V2 JSON anyway (one routing, recording and upstream path for both
  * protocols), so generated classes would buy no speed where it matters, and reflection needs no
  * codegen step or generated files to keep in sync — the vendored file is the single source.
+ * The one hot read, ModelInfer's request and the upstream's answer, is `protoRead.ts`.
  * Messages decode to the shapes @grpc/proto-loader gives (`GRPC_LOADER_OPTIONS`: the proto's
  * snake_case names, int64 as numbers, every field present, oneofs named), the shapes
  * `tensors.ts` and the tests' grpc-js clients use.

@@ -1,0 +1,73 @@
+/**
+ * ghz (github.com/bojand/ghz, built by tools/install-ghz.sh), a gRPC load generator we did not
+ * write: ModelInfer of a one-row request at a constant schedule (`--rps`, 50 workers so a slow
+ * answer does not hold the schedule back), its latency percentiles in ms.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PROTO_FILE } from '../../test/harness/grpcClient';
+import { REPO_ROOT } from '../../test/harness/tools';
+
+export interface GhzFigures {
+  p50: number;
+  p90: number;
+  p99: number;
+  rps: number;
+  total: number;
+  failed: number;
+}
+
+/** The ghz binary's path (built once, cached under ~/.cache/model-canary/ghz). */
+export function ghzBinary(): string {
+  return execFileSync('bash', [join(REPO_ROOT, 'tools/install-ghz.sh')])
+    .toString()
+    .trim();
+}
+
+/** `rate` ModelInfer calls a second to `model` at `address` for `seconds`; the request is `{age: [41]}`. */
+export function ghz(
+  binary: string,
+  address: string,
+  model: string,
+  seconds: number,
+  rate: number,
+): GhzFigures {
+  const data = {
+    model_name: model,
+    inputs: [{ name: 'age', datatype: 'INT64', shape: [1], contents: { int64_contents: [41] } }],
+  };
+  const out = execFileSync(
+    binary,
+    [
+      '--insecure',
+      '--proto',
+      PROTO_FILE,
+      '--call',
+      'inference.GRPCInferenceService.ModelInfer',
+      '-d',
+      JSON.stringify(data),
+      '--rps',
+      String(rate),
+      '--concurrency',
+      '50',
+      '--duration',
+      `${seconds}s`,
+      '--format',
+      'json',
+      address,
+    ],
+    { maxBuffer: 256 * 1024 * 1024 },
+  ).toString();
+  const r = JSON.parse(out) as {
+    count: number;
+    rps: number;
+    latencyDistribution: { percentage: number; latency: number }[];
+    statusCodeDistribution: Record<string, number>;
+  };
+  const at = (p: number): number =>
+    (r.latencyDistribution.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
+  const failed = Object.entries(r.statusCodeDistribution)
+    .filter(([code]) => code !== 'OK')
+    .reduce((n, [, c]) => n + c, 0);
+  return { p50: at(50), p90: at(90), p99: at(99), rps: r.rps, total: r.count, failed };
+}
