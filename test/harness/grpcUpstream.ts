@@ -33,6 +33,9 @@ export interface GrpcUpstreamCall {
 
 export async function startGrpcUpstream(
   port = 0,
+  opts: {
+    /** ModelInfer answers after this long (a model slower than a client's deadline). */ latencyMs?: number;
+  } = {},
 ): Promise<{ port: number; calls: GrpcUpstreamCall[]; stop(): void }> {
   const calls: GrpcUpstreamCall[] = [];
   const pkg = loadPackageDefinition(loadSync(PROTO_FILE, GRPC_LOADER_OPTIONS));
@@ -53,8 +56,11 @@ export async function startGrpcUpstream(
         };
         metadata: { get(key: string): unknown[] };
       },
-      cb: (e: null, r: object) => void,
+      answer: (e: null, r: object) => void,
     ) => {
+      const cb = opts.latencyMs
+        ? (e: null, r: object) => void setTimeout(() => answer(e, r), opts.latencyMs).unref()
+        : answer;
       const req = call.request;
       const id = call.metadata.get('x-request-id')[0];
       calls.push({

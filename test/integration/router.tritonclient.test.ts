@@ -8,6 +8,7 @@ import { startSampleModelServers } from '../harness/sampleServers';
 import { startRouter, writeRouterConfig, type RunningRouter } from '../harness/router';
 import { Client, readEvents, trafficRows } from '../harness/routerClient';
 import { rowInputs, tritonCalls, type TritonCall, type TritonResult } from '../harness/tritonclient';
+import { startGrpcUpstream } from '../harness/grpcUpstream';
 import { startUpstream, type Upstream } from '../harness/upstream';
 
 const PD = { content_type: 'pd' };
@@ -20,6 +21,7 @@ function outputsOf(r: TritonResult | undefined): unknown {
 describe('router: tritonclient (gRPC and HTTP) through the router to real MLServer', function () {
   const servers: ModelServer[] = [];
   let shadow: Upstream;
+  let slowGrpc: Awaited<ReturnType<typeof startGrpcUpstream>>;
   let dir: string;
   let router: RunningRouter;
   let http: Client;
@@ -33,6 +35,8 @@ describe('router: tritonclient (gRPC and HTTP) through the router to real MLServ
     servers.push(...(await startSampleModelServers(['propensity-v1', 'propensity-v2'], dir)));
     // A shadow that takes 500 ms to answer.
     shadow = await startUpstream({ latencyMs: 500 });
+    // A gRPC model slower than any deadline below, always (MLServer's time races a loaded machine).
+    slowGrpc = await startGrpcUpstream(0, { latencyMs: 3_000 });
     const [v1, v2] = servers as [ModelServer, ModelServer];
     const grpc = (s: ModelServer): string => `127.0.0.1:${s.ports.grpc}`;
     router = await startRouter(
@@ -57,6 +61,19 @@ describe('router: tritonclient (gRPC and HTTP) through the router to real MLServ
             mirror: { variant: 'v3', url: shadow.url, model: 'slow-shadow', percent: 100 },
           },
           {
+            name: 'slow',
+            endpoint: 'slow',
+            variants: [
+              {
+                name: 'v1',
+                url: shadow.url,
+                grpc: `127.0.0.1:${slowGrpc.port}`,
+                model: 'slow-model',
+                weight: 1,
+              },
+            ],
+          },
+          {
             // The same model without a gRPC port: the router translates to V2 JSON over HTTP.
             name: 'viahttp',
             endpoint: 'viahttp',
@@ -74,6 +91,7 @@ describe('router: tritonclient (gRPC and HTTP) through the router to real MLServ
     await router?.stop();
     await Promise.all(servers.map((s) => s.stop()));
     await shadow?.close();
+    slowGrpc?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -258,28 +276,33 @@ describe('router: tritonclient (gRPC and HTTP) through the router to real MLServ
   });
 
   it('answers DEADLINE_EXCEEDED when the deadline expires upstream, and counts it as an error of the variant', async () => {
-    const big = rowInputs(trafficRows().slice(0, 2_000));
+    // The deadline passes while the upstream works: the request is read, routed and forwarded first.
     const [result] = await tritonCalls([
       {
         protocol: 'grpc',
         url: grpcAt,
-        model: 'propensity',
-        inputs: big,
+        model: 'slow',
+        inputs: rowInputs(trafficRows().slice(0, 3)),
         parameters: PD,
-        timeout: 0.01,
-        headers: { 'x-request-id': 'triton-deadline', 'x-model-canary-variant': 'v1' },
+        timeout: 0.5,
+        headers: { 'x-request-id': 'triton-deadline' },
       },
     ]);
     assert.equal(result?.ok, false);
     assert.match((result as { status: string }).status, /DEADLINE_EXCEEDED/);
-    await new Promise((r) => setTimeout(r, 400));
-    const e = events().find((x) => x.id === 'triton-deadline');
+    let e: RequestEvent | undefined;
+    for (
+      const until = Date.now() + 5_000;
+      !e && Date.now() < until;
+      await new Promise((r) => setTimeout(r, 50))
+    )
+      e = events().find((x) => x.id === 'triton-deadline');
     assert.equal(e?.status, 504);
     assert.match(e?.error ?? '', /deadline/);
     const metrics = (await http.send('GET', '/metrics')).text;
     assert.match(
       metrics,
-      /model_canary_request_errors_total\{experiment="propensity",variant="v1",protocol="grpc"\} [1-9]/,
+      /model_canary_request_errors_total\{experiment="slow",variant="v1",protocol="grpc"\} [1-9]/,
     );
   });
 });
