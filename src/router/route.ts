@@ -12,6 +12,7 @@
  * asked, and is never asked for them again.
  */
 import type { Assignment, RequestEvent } from '../shared/events';
+import { keptOutputs } from './answerOutputs';
 import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../shared/routerApi';
 import type { ExperimentRuntime, RoutedVariant } from './config';
 import type { RouterCore } from './core';
@@ -205,7 +206,7 @@ async function routeClaimed(
         if (request.outputs === undefined && !keep && !variant.defaultOutputs) learnDefaults(variant, json);
         if (wantOutputs) outputs = firstRowOutputs(json);
         if (keep) {
-          out = Buffer.from(JSON.stringify(onlyOutputs(json, keep)));
+          out = keptOutputs(answer.body, json, keep);
           kept = keep;
         }
       }
@@ -278,12 +279,6 @@ function learnDefaults(variant: RoutedVariant, json: unknown): void {
     .map((o) => (o as { name?: unknown })?.name)
     .filter((n): n is string => typeof n === 'string');
   if (names.length === outs.length) variant.defaultOutputs = names;
-}
-
-function onlyOutputs(json: unknown, keep: ReadonlySet<string>): unknown {
-  const obj = json as { outputs?: { name?: string }[] };
-  if (!Array.isArray(obj.outputs)) return json;
-  return { ...obj, outputs: obj.outputs.filter((o) => typeof o?.name === 'string' && keep.has(o.name)) };
 }
 
 function tryParse(body: Buffer): unknown {
