@@ -33,7 +33,7 @@ import { ReplayMemory } from './replayMemory';
 
 export { ReplayMemory } from './replayMemory';
 
-const VERSION = 2;
+const VERSION = 3;
 const FILE = /^checkpoint-(\d{8})-(\d{12})\.json$/;
 const SEGMENT = /^events-(\d{8})\.jsonl$/;
 // Named by position, so the newest sorts last.

@@ -2,15 +2,16 @@
  * Request id → (experiment, variant), for attributing feedback.
  *
  * The newest ids live in memory in two generations of at most `capacity / 2` each: when the
- * current one fills up it becomes the previous one and the old previous one is dropped. (A
- * single Map used as a FIFO — delete the first key — degrades to O(n) per eviction in V8,
- * because iteration walks over the deleted entries.) Older ids are
+ * current one fills up it becomes the previous one and the old previous one is dropped. They
+ * are kept on a compact id table, UUIDs as four words and the attribution as a small integer
+ * (./recentAttributions.ts), not as a million strings in `Map`s. Older ids are
  * found on disk: each segment has a Bloom filter of the request ids written to it (about ten
  * bits per id, rebuilt during replay), so a miss reads only the segments that may hold the id,
  * newest first, instead of every segment. Memory stays bounded by the LRU plus ~1.2 bytes per
  * logged request.
  */
 import { findRequestInSegment } from './eventLog';
+import { RecentAttributions } from './recentAttributions';
 
 export interface Attribution {
   experiment: string;
@@ -65,16 +66,14 @@ function hashes(key: string): [number, number] {
 }
 
 export class RequestIndex {
-  private current = new Map<string, Attribution>();
-  private previous = new Map<string, Attribution>();
-  // One shared object per (experiment, variant): a million ids then cost a million pointers, not objects.
-  private readonly interned = new Map<string, Map<string, Attribution>>();
+  // Two generations of capacity / 2 ids on a compact id table, one shared object per (experiment, variant, run).
+  private readonly ids: RecentAttributions;
   private readonly filters = new Map<number, BloomFilter>();
   private readonly filterSize: number;
   private lastFilter: { segment: number; filter: BloomFilter } | undefined;
 
   constructor(
-    private readonly capacity: number,
+    capacity: number,
     segmentBytes: number,
     /** Segment files, oldest first, for the durable lookup. */
     private readonly segments: () => { segment: number; file: string }[],
@@ -82,24 +81,12 @@ export class RequestIndex {
     private readonly flush: () => Promise<void>,
   ) {
     this.filterSize = Math.ceil(segmentBytes / MIN_LINE_BYTES);
+    this.ids = new RecentAttributions(Math.max(1, capacity >> 1));
   }
 
   /** Remembers a routed request (the most recent wins for a reused id). */
   remember(id: string, experiment: string, variant: string, run?: string): void {
-    let variants = this.interned.get(experiment);
-    if (!variants) this.interned.set(experiment, (variants = new Map()));
-    const key = run === undefined ? variant : `${variant}\u0000${run}`;
-    let attribution = variants.get(key);
-    if (!attribution)
-      variants.set(
-        key,
-        (attribution = run === undefined ? { experiment, variant } : { experiment, variant, run }),
-      );
-    this.current.set(id, attribution);
-    if (this.current.size >= Math.max(1, this.capacity >> 1)) {
-      this.previous = this.current;
-      this.current = new Map();
-    }
+    this.ids.set(id, experiment, variant, run);
   }
 
   /** Records that these request ids were written to `segment`. */
@@ -155,11 +142,11 @@ export class RequestIndex {
 
   /** The attribution of a request id held in memory (no disk lookup). */
   recent(id: string): Attribution | undefined {
-    return this.current.get(id) ?? this.previous.get(id);
+    return this.ids.get(id);
   }
 
   /** Ids held in memory. */
   get size(): number {
-    return this.current.size + this.previous.size;
+    return this.ids.count;
   }
 }

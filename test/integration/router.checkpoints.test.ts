@@ -165,14 +165,14 @@ spec:
     );
     assert.deepEqual(await report(now), fromScratch, 'restart from the older checkpoint');
 
-    // Checkpoints of an older router (version 1: the id memories as maps): ignored, the log is replayed whole.
+    // Checkpoints of an older router (version 2: the request index's ids as maps): ignored, the log is replayed whole.
     await router!.stop();
     const current = checkpoints(data).map((f) => [f, readFileSync(join(data, f), 'utf8')] as const);
     for (const [f, text] of current)
       if (text.endsWith('}'))
-        writeFileSync(join(data, f), JSON.stringify({ ...JSON.parse(text), version: 1 })); // not the torn one
+        writeFileSync(join(data, f), JSON.stringify({ ...JSON.parse(text), version: 2 })); // not the torn one
     const fromOld = await start();
-    assert.match(fromOld.output(), /ignored \(version 1, this router writes 2\)/);
+    assert.match(fromOld.output(), /ignored \(version 2, this router writes 3\)/);
     assert.doesNotMatch(fromOld.output(), /after checkpoint/);
     assert.deepEqual(await report(now), fromScratch, 'restart by full replay past old checkpoints');
     await router!.stop();
