@@ -97,8 +97,10 @@ describe('router: shadow, features and feedback (real router process, fake V2 up
   });
 
   it('asks for class and score but answers the client only the outputs it would have got', async () => {
-    // The first answer without outputs teaches the router each variant's default outputs.
-    for (let i = 0; i < 4; i++) await client.infer('propensity', simpleRequest(50));
+    // The first answer without outputs teaches the router each variant's default outputs: one
+    // forced to each (four weighted ones missed a variant one run in eight at 50/50).
+    for (const variant of ['v1', 'v2'])
+      await client.infer('propensity', simpleRequest(50), { 'x-model-canary-variant': variant });
     for (const variant of ['v1', 'v2']) {
       const upstream = variant === 'v1' ? primary : canary;
       const res = await client.infer('propensity', simpleRequest(50), {
