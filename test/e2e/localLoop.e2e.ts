@@ -316,7 +316,10 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
     await w.clearNotifications();
     await timed('deploy the markup probe', async () => {
       await w.runCommand('Model Canary: Deploy Experiment');
-      await w.pickQuickInputItem(PROBE, `the experiment pick did not offer ${PROBE}`);
+      await w.pickQuickInputItem(PROBE, `the experiment pick did not offer ${PROBE}`).catch(async () => {
+        await w.runCommand('Model Canary: Deploy Experiment');
+        await w.pickQuickInputItem(PROBE, `the experiment pick did not offer ${PROBE}, twice`);
+      });
       await workbench().waitForOutcome(
         new RegExp(`${PROBE} is live at`),
         `Deploy Experiment ${PROBE}`,
