@@ -12,13 +12,11 @@
  *
  *   node --import tsx bench/graphSteps.ts [--seconds 10]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROTO_FILE } from '../test/harness/grpcClient';
 import { startSampleModelServers } from '../test/harness/sampleServers';
-import { REPO_ROOT } from '../test/harness/tools';
+import { ghzBinary, ghzCalls } from './lib/ghz';
 import { load, pct } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
@@ -84,40 +82,11 @@ function modelCall(): { http: object; grpc: object } {
 }
 
 function ghz(binary: string, address: string, data: object, seconds: number): Figures {
-  const out = execFileSync(
-    binary,
-    [
-      '--insecure',
-      '--proto',
-      PROTO_FILE,
-      '--call',
-      'inference.GRPCInferenceService.ModelInfer',
-      '-d',
-      JSON.stringify(data),
-      '--rps',
-      String(RATE),
-      '--connections',
-      '1',
-      '--concurrency',
-      '4',
-      '--duration',
-      `${seconds}s`,
-      '--format',
-      'json',
-      address,
-    ],
-    { maxBuffer: 256 * 1024 * 1024 },
-  ).toString();
-  const r = JSON.parse(out) as {
-    latencyDistribution: { percentage: number; latency: number }[] | null;
-    statusCodeDistribution: Record<string, number>;
-  };
-  const at = (p: number): number =>
-    (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
-  const failed = Object.entries(r.statusCodeDistribution)
-    .filter(([code]) => code !== 'OK')
-    .reduce((n, [, c]) => n + c, 0);
-  return { p50: at(50), p99: at(99), failed };
+  const { p50, p99, failed } = ghzCalls(binary, address, data, seconds, RATE, {
+    connections: 1,
+    concurrency: 4,
+  });
+  return { p50, p99, failed };
 }
 
 async function http(url: string, body: object, seconds: number): Promise<Figures> {
@@ -126,9 +95,7 @@ async function http(url: string, body: object, seconds: number): Promise<Figures
 }
 
 async function main(): Promise<void> {
-  const ghzBinary = execFileSync('bash', [join(REPO_ROOT, 'tools/install-ghz.sh')])
-    .toString()
-    .trim();
+  const ghzPath = ghzBinary();
   const logs = await mkdtemp(join(tmpdir(), 'mc-bench-steps-'));
   const servers = await startSampleModelServers(['propensity-features', 'propensity-xgb'], logs);
   try {
@@ -144,9 +111,9 @@ async function main(): Promise<void> {
       const url = `${server.url}/v2/models/${step}/infer`;
       const grpcAddress = `127.0.0.1:${server.ports.grpc}`;
       await http(url, call.http, 2);
-      ghz(ghzBinary, grpcAddress, call.grpc, 2);
+      ghz(ghzPath, grpcAddress, call.grpc, 2);
       const h = await http(url, call.http, SECONDS);
-      const g = ghz(ghzBinary, grpcAddress, call.grpc, SECONDS);
+      const g = ghz(ghzPath, grpcAddress, call.grpc, SECONDS);
       console.log(`\n${step}:`);
       console.log(`  HTTP (V2 JSON)   p50 ${f(h.p50)}   p99 ${f(h.p99)}   ${h.failed} failed`);
       console.log(`  gRPC             p50 ${f(g.p50)}   p99 ${f(g.p99)}   ${g.failed} failed`);

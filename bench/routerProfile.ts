@@ -7,12 +7,12 @@
  *
  *   node --import tsx bench/routerProfile.ts [--seconds 10] [--connections 64] [--rate 1000]
  */
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { SourceMap } from 'node:module';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/harness/tools';
 import { kilobyteBody } from './lib/bodies';
+import { summariseProfile } from './lib/cpuProfile';
 import { load, startProcess } from './lib/load';
 import { startSplitRouter } from './lib/splitRouter';
 
@@ -20,56 +20,6 @@ const arg = (name: string): number => Number(process.argv[process.argv.indexOf(n
 const SECONDS = arg('--seconds') || 10;
 const CONNECTIONS = arg('--connections') || 64;
 const RATE = arg('--rate') || undefined;
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** `router.js:line` (minified) → `src file:line` through the bundle's source map. */
-async function sourceMapper(): Promise<(n: ProfileNode) => string | undefined> {
-  const map = new SourceMap(JSON.parse(await readFile(join(REPO_ROOT, 'dist/router.js.map'), 'utf8')));
-  return (n) => {
-    if (!n.callFrame.url.endsWith('router.js')) return undefined;
-    const e = map.findEntry(n.callFrame.lineNumber, n.callFrame.columnNumber);
-    if (!('originalSource' in e)) return undefined;
-    const src = e.originalSource.replace(/^.*?(src|node_modules)\//, '$1/');
-    return `${(e as { name?: string }).name ?? n.callFrame.functionName} ${src}:${e.originalLine + 1}`;
-  };
-}
-
-function summarise(p: Profile, requests: number, mapped: (n: ProfileNode) => string | undefined): void {
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  p.samples.forEach((s, i) => self.set(s, (self.get(s) ?? 0) + (p.timeDeltas[i] ?? 0)));
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const group = (key: (n: ProfileNode) => string): [string, number][] => {
-    const m = new Map<string, number>();
-    for (const [id, t] of self) {
-      const k = key(byId.get(id)!);
-      m.set(k, (m.get(k) ?? 0) + t);
-    }
-    return [...m].sort((a, b) => b[1] - a[1]);
-  };
-  const line = ([k, t]: [string, number]) =>
-    `  ${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / requests).toFixed(1).padStart(6)} µs/req  ${k}`;
-  const file = (n: ProfileNode) =>
-    mapped(n)?.replace(/^\S+ /, '').replace(/:\d+$/, '') ??
-    (n.callFrame.url.replace(/^.*\//, '') || `(${n.callFrame.functionName || 'native'})`);
-  console.log(`\nself time by module (${(total / 1e6).toFixed(2)} s sampled, ${requests} requests):`);
-  for (const row of group(file).slice(0, 20)) console.log(line(row));
-  console.log('\nself time by function (top 40):');
-  for (const row of group(
-    (n) =>
-      mapped(n) ?? `${n.callFrame.functionName || '(anonymous)'} ${file(n)}:${n.callFrame.lineNumber + 1}`,
-  ).slice(0, 40))
-    console.log(line(row));
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mc-profile-'));
@@ -103,11 +53,12 @@ async function main(): Promise<void> {
     const newest = join(profiles, written.sort().at(-1)!);
     console.log(`profile: ${newest}`);
     // The warm-up's requests are in the profile too (so are the start and the stop).
-    summarise(
-      JSON.parse(await readFile(newest, 'utf8')) as Profile,
+    const summary = await summariseProfile(
+      newest,
+      join(REPO_ROOT, 'dist/router.js.map'),
       warm.total + run.total,
-      await sourceMapper(),
     );
+    console.log(`\n${summary.join('\n')}`);
   } finally {
     upstream.proc.kill('SIGTERM');
     await rm(dir, { recursive: true, force: true });

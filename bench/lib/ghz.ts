@@ -36,6 +36,18 @@ export function ghz(
     model_name: model,
     inputs: [{ name: 'age', datatype: 'INT64', shape: [1], contents: { int64_contents: [41] } }],
   };
+  return ghzCalls(binary, address, data, seconds, rate);
+}
+
+/** `rate` ModelInfer calls a second of `data` (a ModelInferRequest as JSON) for `seconds`. */
+export function ghzCalls(
+  binary: string,
+  address: string,
+  data: object,
+  seconds: number,
+  rate: number,
+  how: { concurrency?: number; connections?: number } = {},
+): GhzFigures {
   const out = execFileSync(
     binary,
     [
@@ -48,8 +60,9 @@ export function ghz(
       JSON.stringify(data),
       '--rps',
       String(rate),
+      ...(how.connections ? ['--connections', String(how.connections)] : []),
       '--concurrency',
-      '50',
+      String(how.concurrency ?? 50),
       '--duration',
       `${seconds}s`,
       '--format',
@@ -61,11 +74,11 @@ export function ghz(
   const r = JSON.parse(out) as {
     count: number;
     rps: number;
-    latencyDistribution: { percentage: number; latency: number }[];
+    latencyDistribution: { percentage: number; latency: number }[] | null;
     statusCodeDistribution: Record<string, number>;
   };
   const at = (p: number): number =>
-    (r.latencyDistribution.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
+    (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
   const failed = Object.entries(r.statusCodeDistribution)
     .filter(([code]) => code !== 'OK')
     .reduce((n, [, c]) => n + c, 0);
