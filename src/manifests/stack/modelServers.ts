@@ -13,6 +13,7 @@ import { assertPinned, runtimeImage } from '../images';
 import { ANNOTATION_MODEL, selectorLabels, stackLabels, type LabelInput } from '../labels';
 import type { KubeObject } from '../types';
 import { modelServerName, objectMetadata } from './metadata';
+import { v2HealthProbes } from './probes';
 import {
   KIND_MODELS_ROOT,
   MLSERVER_GRPC_PORT,
@@ -177,21 +178,8 @@ export function modelServerObjects(input: ExperimentInput, opts: StackOptions): 
                   { name: 'grpc', containerPort: MLSERVER_GRPC_PORT, protocol: 'TCP' },
                   { name: 'metrics', containerPort: 8082, protocol: 'TCP' },
                 ],
-                readinessProbe: {
-                  httpGet: { path: '/v2/health/ready', port: 'http' },
-                  periodSeconds: 5,
-                  failureThreshold: 3,
-                },
-                livenessProbe: {
-                  httpGet: { path: '/v2/health/live', port: 'http' },
-                  periodSeconds: 10,
-                  failureThreshold: 3,
-                },
-                startupProbe: {
-                  httpGet: { path: '/v2/health/live', port: 'http' },
-                  periodSeconds: 2,
-                  failureThreshold: 90,
-                },
+                // Loading a model may take up to 3 minutes before liveness applies.
+                ...v2HealthProbes(90),
                 resources: opts.modelResources ?? {
                   requests: { cpu: '100m', memory: '512Mi' },
                   limits: { memory: '1Gi' },

@@ -12,6 +12,7 @@ import type { KubeObject } from '../types';
 import { objectMetadata, routerLabels } from './metadata';
 import { ROUTER_CONFIG_KEY, ROUTER_GRPC_PORT, resolveStackOptions, type StackOptions } from './options';
 import { RESTRICTED_CONTAINER_SECURITY } from './podSecurity';
+import { v2HealthProbes } from './probes';
 import { autoscalingMode, topologySpread } from './autoscaling';
 import { eventLogVolume } from './retention';
 import { ROUTER_APP_DIR, routerBundleVolumes, unpackRouterContainer } from './routerBundle';
@@ -119,23 +120,9 @@ export function routerStatefulSet(opts: StackOptions, bundleSha256: string | und
                 { name: 'grpc', containerPort: ROUTER_GRPC_PORT, protocol: 'TCP' },
               ],
               // The router listens only once its log is replayed, so a replica joins the Service
-              // (and the peers) only then.
-              readinessProbe: {
-                httpGet: { path: '/v2/health/ready', port: 'http' },
-                periodSeconds: 5,
-                failureThreshold: 3,
-              },
-              livenessProbe: {
-                httpGet: { path: '/v2/health/live', port: 'http' },
-                periodSeconds: 10,
-                failureThreshold: 3,
-              },
-              // Replaying a large event log takes a while; liveness waits for it.
-              startupProbe: {
-                httpGet: { path: '/v2/health/live', port: 'http' },
-                periodSeconds: 2,
-                failureThreshold: 150,
-              },
+              // (and the peers) only then; replaying a large log may take up to 5 minutes, and
+              // liveness waits for it.
+              ...v2HealthProbes(150),
               lifecycle: {
                 preStop: {
                   exec: { command: ['node', '-e', `setTimeout(() => {}, ${PRE_STOP_SECONDS * 1000})`] },
