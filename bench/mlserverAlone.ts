@@ -23,6 +23,10 @@ const arg = (name: string, fallback: number): number =>
 const SECONDS = arg('--seconds', quick ? 3 : 10);
 const ROUNDS = arg('--rounds', quick ? 1 : 3);
 const CONNECTIONS = arg('--connections', 1);
+/** The router's drift sampling rate (routerConfig `sampleRate`; default 1, every request). */
+const SAMPLE_RATE = process.argv.includes('--sample-rate')
+  ? Number(process.argv[process.argv.indexOf('--sample-rate') + 1])
+  : 1;
 const LUA = join(import.meta.dirname, 'mlserverPost.lua');
 
 /** Row 1 of data/traffic.csv, one V2 input per column (MLServer's pandas codec). */
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
             name: 'propensity',
             endpoint: 'propensity',
             experimentFile: join(SAMPLE_MODELS, 'experiments/propensity.yaml'),
+            sampleRate: SAMPLE_RATE,
             variants: [{ name: 'v1', url: mlserver.url, model: 'propensity-v1', weight: 100 }],
           },
         ],

@@ -255,11 +255,12 @@ async function resolveExperiment(
     weight: v.weight,
     role: i === 0 ? 'baseline' : 'candidate',
   }));
-  const debugHeaders = fromFile?.spec.routing?.debugHeaders;
+  const { debugHeaders, scoreSample } = fromFile?.spec.routing ?? {};
   const routing = {
     ...(cfg.sticky ? { sticky: cfg.sticky } : {}),
     // Not in the router config: the experiment file names them.
     ...(debugHeaders ? { debugHeaders: debugHeaders.map((h) => h.toLowerCase()) } : {}),
+    ...(scoreSample !== undefined ? { scoreSample } : {}),
     ...(cfg.mirror
       ? { mirror: { variant: cfg.mirror.variant, model: cfg.mirror.model, percent: cfg.mirror.percent } }
       : {}),

@@ -6,9 +6,9 @@
  *
  * The client's bytes go upstream untouched, and the upstream's bytes come back untouched,
  * except on a request sampled for drift (or mirrored) that names no outputs: then the router
- * also asks for `predict` and `predict_proba` and removes from the answer every output the
- * client would not have got — the model's default outputs, learned from the first request
- * that named none. A model that refuses the extra outputs is asked again exactly as the client
+ * also asks for `predict` and `predict_proba` (on the experiment's `routing.scoreSample` share of
+ * them) and removes from the answer every output the client would not have got — the model's
+ * default outputs, learned from the first request that named none. A model that refuses the extra outputs is asked again exactly as the client
  * asked, and is never asked for them again.
  */
 import type { Assignment, RequestEvent } from '../shared/events';
@@ -128,7 +128,11 @@ async function routeClaimed(
   const mirrored =
     exp.mirror !== undefined && exp.mirror.percent > 0 && Math.random() * 100 < exp.mirror.percent;
   const wantOutputs = sampled || mirrored;
-  const extra = wantOutputs && request.outputs === undefined ? extraOutputs(variant) : undefined;
+  const scores = exp.experiment.spec.routing?.scoreSample ?? 1;
+  const extra =
+    wantOutputs && request.outputs === undefined && (scores >= 1 || Math.random() < scores)
+      ? extraOutputs(variant)
+      : undefined;
   const headers = { [REQUEST_ID_HEADER]: id };
   const steps: StepRecord[] | undefined = variant.graph ? [] : undefined;
   // Drift on the model's input: the tensor the experiment names, kept from a sampled graph request.

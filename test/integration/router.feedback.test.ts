@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FeedbackEvent, RequestEvent } from '../../src/shared/events';
 import type { Report } from '../../src/shared/report';
@@ -25,6 +25,21 @@ describe('router: shadow, features and feedback (real router process, fake V2 up
   before(async () => {
     [primary, canary, shadow] = await Promise.all([startUpstream(), startUpstream(), startUpstream()]);
     dir = await routerDir();
+    // Scores on half of the recorded requests (the experiment file's routing.scoreSample).
+    await writeFile(
+      join(dir, 'scores.yaml'),
+      `apiVersion: modelcanary.dev/v1alpha1
+kind: Experiment
+metadata: { name: scores }
+spec:
+  endpoint: scores
+  variants: [{ name: s1, model: plain, role: baseline, weight: 100 }]
+  routing: { scoreSample: 0.5 }
+  metrics:
+    primary: { name: conversion, kind: proportion }
+    model: { task: classification }
+`,
+    );
     router = await startRouter(
       await writeRouterConfig(dir, {
         adminToken: TOKEN,
@@ -41,6 +56,12 @@ describe('router: shadow, features and feedback (real router process, fake V2 up
               { name: 'v2', url: canary.url, model: 'propensity-v2', weight: 50 },
             ],
             mirror: { variant: 'v3', url: shadow.url, model: 'propensity-v3', percent: 100, maxInFlight: 8 },
+          },
+          {
+            name: 'scores',
+            endpoint: 'scores',
+            experimentFile: join(dir, 'scores.yaml'),
+            variants: [{ name: 's1', url: shadow.url, model: 'plain', weight: 1 }],
           },
           {
             name: 'unsampled',
@@ -135,6 +156,39 @@ describe('router: shadow, features and feedback (real router process, fake V2 up
     const out = events.find((e) => e.id === 'out-v1')!;
     assert.deepEqual(out.outputs, { predict: 1, proba: 50 / 80 });
     assert.deepEqual(events.find((e) => e.id === 'out-asked')!.outputs, { proba: 50 / 80, predict: 1 });
+  });
+
+  it('asks for the score on the routing.scoreSample share of the recorded requests only', async () => {
+    // The first answer teaches the default outputs; then 200 requests, each asked for its score
+    // with probability 0.5 (Binomial(200, 0.5): 100 ± 7; the bounds are 8 standard deviations).
+    await client.infer('scores', simpleRequest(20));
+    const before = shadow.calls.length;
+    for (let i = 0; i < 200; i++) {
+      const res = await client.infer('scores', simpleRequest(20), { 'x-request-id': `score-${i}` });
+      assert.deepEqual(
+        (res.json() as { outputs: { name: string }[] }).outputs.map((o) => o.name),
+        ['predict'],
+      );
+    }
+    const asked = shadow.calls
+      .slice(before)
+      .filter((c) => (c.body as { outputs?: unknown }).outputs !== undefined).length;
+    console.log(`      scoreSample 0.5: ${asked} of 200 requests asked for predict_proba`);
+    assert.ok(asked > 44 && asked < 156, `${asked} of 200 asked for the score`);
+    await new Promise((r) => setTimeout(r, 200));
+    const events = readEvents(join(dir, 'data')).filter(
+      (e): e is RequestEvent => e.type === 'request' && e.id.startsWith('score-'),
+    );
+    assert.equal(events.length, 200);
+    assert.ok(
+      events.every((e) => e.outputs?.predict !== undefined),
+      'every request records its class',
+    );
+    assert.equal(
+      events.filter((e) => e.outputs?.proba !== undefined).length,
+      asked,
+      'a score exactly where one was asked for',
+    );
   });
 
   it('mirrors to the shadow after answering; a shadow sleeping 500 ms does not move the p99', async () => {

@@ -55,6 +55,13 @@ const specSchema = z.strictObject({
       debugHeaders: z
         .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'))
         .optional(),
+      /**
+       * Share of the recorded requests (drift-sampled or mirrored) on which the router also asks
+       * the model for `predict` and `predict_proba` when the client named no outputs: the scores
+       * behind AUC, log-loss, Brier and prediction drift. Default 1; each such request costs the
+       * model one more pass on scikit-learn runtimes (docs/model-metrics.md, "Scores").
+       */
+      scoreSample: z.number().min(0).max(1).optional(),
       mirror: z
         .strictObject({
           variant: name,
