@@ -243,3 +243,26 @@ spec:
     );
   });
 });
+
+describe('experiment file: routing.scoreSample', () => {
+  const withScores = (value: string) =>
+    parseExperiment(
+      `apiVersion: modelcanary.dev/v1alpha1
+kind: Experiment
+metadata: { name: t }
+spec:
+  endpoint: t
+  variants: [{ name: v1, model: m, weight: 1 }]
+  routing: { scoreSample: ${value} }
+  metrics: { primary: { name: c, kind: proportion } }
+`,
+      't.yaml',
+    );
+
+  it('takes a share from 0 to 1 and refuses anything else, naming the field', () => {
+    assert.equal(withScores('0.2').spec.routing?.scoreSample, 0.2);
+    assert.equal(withScores('0').spec.routing?.scoreSample, 0);
+    for (const bad of ['1.5', '-0.1', 'all'])
+      assert.throws(() => withScores(bad), /spec\.routing\.scoreSample/, `scoreSample: ${bad}`);
+  });
+});
