@@ -72,7 +72,7 @@ try {
       },
     );
     const address = `127.0.0.1:${router.grpcPort}`;
-    ghz(bin, address, 'propensity', 2, rate);
+    const warm = ghz(bin, address, 'propensity', 2, rate);
     const direct = ghz(bin, grpcUp.address, 'propensity-v1', SECONDS, rate, { details: true });
     const routed = ghz(bin, address, 'propensity', SECONDS, rate, { details: true });
     await router.stop();
@@ -87,7 +87,7 @@ try {
     console.log(`  added           p50 ${f(routed.p50 - direct.p50)}  p99 ${f(routed.p99 - direct.p99)} ms`);
     for (const l of [
       ...gcLines(inRun, SECONDS),
-      ...traceGcLines(router.output()),
+      ...traceGcLines(router.output(), warm.total + routed.total),
       ...stallLines(inRun),
       '  direct:',
       ...slowCallLines(direct.calls ?? [], undefined),

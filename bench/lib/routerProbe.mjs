@@ -16,7 +16,8 @@
  * writes JSON to `MODEL_CANARY_PROBE_OUT`. With `MODEL_CANARY_PROBE_HEAP` (a file), V8's sampling
  * heap profiler runs too, keeping the samples a mark-compact collected but not those a scavenge
  * did: what it writes there is where the objects that outlived the young generation (the
- * scavenges' survivors) were allocated.
+ * scavenges' survivors) were allocated; with `MODEL_CANARY_PROBE_HEAP_ALL` set as well, every
+ * allocation's.
  */
 import { Buffer } from 'node:buffer';
 import fs from 'node:fs';
@@ -98,7 +99,7 @@ if (heapOut) {
   heap.post('HeapProfiler.startSampling', {
     samplingInterval: 1024,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: false,
+    includeObjectsCollectedByMinorGC: Boolean(process.env.MODEL_CANARY_PROBE_HEAP_ALL),
   });
 }
 

@@ -116,14 +116,20 @@ function upper(xs: readonly number[], x: number): number {
   return lo;
 }
 
-/** `--trace-gc-nvp` scavenges: count, median pause, and median bytes promoted and surviving in the young generation. */
-export function traceGcLines(output: string): string[] {
+/**
+ * `--trace-gc-nvp` scavenges: count, median pause, median bytes promoted and surviving in the
+ * young generation, and the bytes allocated per call (every collection's `allocated`, over `calls`:
+ * the router's calls since it started, warm-up included).
+ */
+export function traceGcLines(output: string, calls: number): string[] {
   const scav = [...output.matchAll(/pause=([\d.]+) .*?gc=s .*?promoted=(\d+) new_space_survived=(\d+)/g)];
   const marks = [...output.matchAll(/pause=([\d.]+) .*?gc=mc /g)];
   if (scav.length === 0) return ['  --trace-gc-nvp: no scavenge lines'];
   const col = (i: number) => scav.map((m) => Number(m[i]));
   const kb = (x: number): string => `${(x / 1024).toFixed(0)} KB`;
+  const allocated = [...output.matchAll(/ allocated=(\d+) /g)].reduce((n, m) => n + Number(m[1]), 0);
   return [
+    `  allocated per call (all collections' \`allocated\` over ${calls} calls, start-up included): ${kb(allocated / Math.max(1, calls))}`,
     `  --trace-gc-nvp (warm-up included): ${scav.length} scavenges, pause median ${ms(quantile(col(1), 0.5))} ms, promoted median ${kb(quantile(col(2), 0.5))}, survived in the young generation median ${kb(quantile(col(3), 0.5))}; ${marks.length} mark-compacts, pause max ${ms(Math.max(0, ...marks.map((m) => Number(m[1]))))} ms`,
   ];
 }
