@@ -57,12 +57,15 @@ export function gcLines(p: Probe, seconds: number): string[] {
 export function stallLines(p: Probe): string[] {
   const over = (t: number) => p.stalls.filter((s) => s.ms > t);
   const wait = p.stalls.reduce((a, s) => a + s.waitMs, 0);
+  const ran = p.stalls.reduce((a, s) => a + s.runMs, 0);
   const all = p.stalls.reduce((a, s) => a + s.ms, 0);
+  const share = (x: number): string => `${((100 * x) / Math.max(all, 1e-9)).toFixed(0)}%`;
+  const longest = p.stalls.reduce((a, s) => (s.ms > (a?.ms ?? 0) ? s : a), p.stalls[0]);
   const writes = p.writes.filter((w) => w.what === 'write').map((w) => w.ms);
   const syncs = p.writes.filter((w) => w.what === 'fdatasync').map((w) => w.ms);
   return [
     `  event loop delay (monitorEventLoopDelay, whole run): p50 ${ms(p.eld.p50)}, p99 ${ms(p.eld.p99)}, p99.9 ${ms(p.eld.p999)}, max ${ms(p.eld.max)} ms`,
-    `  loop stalls > 2 ms: ${over(2).length}, > 5 ms: ${over(5).length}, > 10 ms: ${over(10).length}; longest ${ms(Math.max(0, ...p.stalls.map((s) => s.ms)))} ms; of their ${ms(all)} ms the main thread waited for a core ${ms(wait)} ms (${((100 * wait) / Math.max(all, 1e-9)).toFixed(0)}%)`,
+    `  loop stalls > 2 ms: ${over(2).length}, > 5 ms: ${over(5).length}, > 10 ms: ${over(10).length}; of their ${ms(all)} ms the main thread waited for a core ${share(wait)}, ran ${share(ran)}, neither (blocked in the kernel) ${share(Math.max(0, all - wait - ran))}; the longest ${ms(longest?.ms ?? 0)} ms (waited ${ms(longest?.waitMs ?? 0)}, ran ${ms(longest?.runMs ?? 0)})`,
     `  event log: ${writes.length} write(2)s over 0.5 ms (max ${ms(Math.max(0, ...writes))}), ${syncs.length} fdatasyncs (median ${ms(quantile(syncs, 0.5))}, max ${ms(Math.max(0, ...syncs))} ms, on the thread pool)`,
   ];
 }
