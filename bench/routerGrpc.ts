@@ -28,6 +28,8 @@ interface Figures {
   p99: number;
   rps: number;
   failed: number;
+  /** The failures' messages and counts (ghz's errorDistribution). */
+  errors?: Record<string, number>;
 }
 
 const INPUTS = [{ name: 'age', datatype: 'INT64', shape: [1] }];
@@ -93,13 +95,19 @@ async function main(): Promise<void> {
       ],
     ];
     const f = (x: number): string => `${x.toFixed(3)} ms`;
+    const why = (x: Figures): string =>
+      x.failed && x.errors
+        ? ` (${Object.entries(x.errors)
+            .map(([e, n]) => `${n} × ${e}`)
+            .join('; ')})`
+        : '';
     for (const [name, d, r] of rows) {
       console.log(`\n${name}:`);
       console.log(
-        `  direct          p50 ${f(d.p50)}   p99 ${f(d.p99)}   ${d.rps.toFixed(0)} req/s, ${d.failed} failed`,
+        `  direct          p50 ${f(d.p50)}   p99 ${f(d.p99)}   ${d.rps.toFixed(0)} req/s, ${d.failed} failed${why(d)}`,
       );
       console.log(
-        `  through router  p50 ${f(r.p50)}   p99 ${f(r.p99)}   ${r.rps.toFixed(0)} req/s, ${r.failed} failed, router CPU ${cpu[name]!.toFixed(0)} µs per request`,
+        `  through router  p50 ${f(r.p50)}   p99 ${f(r.p99)}   ${r.rps.toFixed(0)} req/s, ${r.failed} failed${why(r)}, router CPU ${cpu[name]!.toFixed(0)} µs per request`,
       );
       console.log(
         `  added           p50 ${f(r.p50 - d.p50)}   p99 ${f(r.p99 - d.p99)}   ratio router/direct p50 ${(r.p50 / d.p50).toFixed(2)}, p99 ${(r.p99 / d.p99).toFixed(2)}   (target: added p99 ≤ 1.000 ms)`,

@@ -1,7 +1,10 @@
 /**
  * ghz (github.com/bojand/ghz, built by tools/install-ghz.sh), a gRPC load generator we did not
  * write: ModelInfer of a one-row request at a constant schedule (`--rps`, 50 workers so a slow
- * answer does not hold the schedule back), its latency percentiles in ms.
+ * answer does not hold the schedule back), its latency percentiles in ms. At the end of the
+ * duration ghz waits for the calls in flight (`--duration-stop wait`): its default closes the
+ * connection under them and counts each as failed (UNAVAILABLE "use of closed network
+ * connection"), which read as the router failing a call now and then.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,6 +18,16 @@ export interface GhzFigures {
   rps: number;
   total: number;
   failed: number;
+  /** ghz's error messages of the failed calls, with their counts. */
+  errors: Record<string, number>;
+  /** With `details`: every call's end (ms since the epoch) and latency (ms), in ghz's order. */
+  calls?: GhzCall[];
+}
+
+export interface GhzCall {
+  end: number;
+  ms: number;
+  ok: boolean;
 }
 
 /** The ghz binary's path (built once, cached under ~/.cache/model-canary/ghz). */
@@ -31,12 +44,13 @@ export function ghz(
   model: string,
   seconds: number,
   rate: number,
+  how: { details?: boolean } = {},
 ): GhzFigures {
   const data = {
     model_name: model,
     inputs: [{ name: 'age', datatype: 'INT64', shape: [1], contents: { int64_contents: [41] } }],
   };
-  return ghzCalls(binary, address, data, seconds, rate);
+  return ghzCalls(binary, address, data, seconds, rate, how);
 }
 
 /** `rate` ModelInfer calls a second of `data` (a ModelInferRequest as JSON) for `seconds`. */
@@ -46,7 +60,7 @@ export function ghzCalls(
   data: object,
   seconds: number,
   rate: number,
-  how: { concurrency?: number; connections?: number } = {},
+  how: { concurrency?: number; connections?: number; details?: boolean } = {},
 ): GhzFigures {
   const out = execFileSync(
     binary,
@@ -65,6 +79,8 @@ export function ghzCalls(
       String(how.concurrency ?? 50),
       '--duration',
       `${seconds}s`,
+      '--duration-stop',
+      'wait',
       '--format',
       'json',
       address,
@@ -76,11 +92,35 @@ export function ghzCalls(
     rps: number;
     latencyDistribution: { percentage: number; latency: number }[] | null;
     statusCodeDistribution: Record<string, number>;
+    errorDistribution?: Record<string, number> | null;
+    details?: { timestamp: string; latency: number; status: string }[] | null;
   };
   const at = (p: number): number =>
     (r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? NaN) / 1e6;
   const failed = Object.entries(r.statusCodeDistribution)
     .filter(([code]) => code !== 'OK')
     .reduce((n, [, c]) => n + c, 0);
-  return { p50: at(50), p90: at(90), p99: at(99), rps: r.rps, total: r.count, failed };
+  const figures: GhzFigures = {
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    rps: r.rps,
+    total: r.count,
+    failed,
+    errors: r.errorDistribution ?? {},
+  };
+  if (how.details)
+    figures.calls = (r.details ?? []).map((d) => ({
+      end: epochMs(d.timestamp),
+      ms: d.latency / 1e6,
+      ok: d.status === 'OK',
+    }));
+  return figures;
+}
+
+/** An RFC 3339 time with nanoseconds (Go's) in ms since the epoch, keeping the sub-ms part. */
+function epochMs(text: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!m) return Date.parse(text);
+  return Date.parse(m[1]! + m[3]!) + Number(`0.${m[2] ?? '0'}`) * 1000;
 }

@@ -193,4 +193,15 @@ describe('router: malformed gRPC messages and frames never crash the router (rea
     assert.deepEqual((await client.call('ServerLive', {})).response, { live: true });
     assert.equal(router.proc.exitCode, null);
   });
+
+  it('answers a message over the body limit RESOURCE_EXHAUSTED, then serves the next call', async () => {
+    const big = Request.encode(
+      Request.fromObject({ model_name: 'propensity', raw_input_contents: [Buffer.alloc(300 * 1024, 7)] }),
+    ).finish();
+    const err = await rawCall(Buffer.from(big));
+    assert.equal(err?.code, status.RESOURCE_EXHAUSTED, String(err?.details));
+    assert.match(String(err?.details), /larger than the limit of 262144 bytes/);
+    assert.deepEqual((await client.call('ServerLive', {})).response, { live: true });
+    assert.equal(router.proc.exitCode, null);
+  });
 });

@@ -87,4 +87,22 @@ describe('gRPC wire format (router/grpc/wire.ts)', () => {
     );
     assert.deepEqual(decoded.inputs[0]?.contents?.int64_contents, [41]);
   });
+
+  it('retargets each call for its own model and outputs, however often a model and output list recur', () => {
+    const original = Request.encode(Request.fromObject({ model_name: 'propensity', id: 'r2' })).finish();
+    const both = ['predict', 'predict_proba'];
+    const read = (model: string, outputs?: readonly string[]) => {
+      const sent = unframe(retargeted(original, model, outputs));
+      assert.ok(sent.ok);
+      const d = Request.toObject(Request.decode(sent.message)) as GrpcInferRequest;
+      return { model: d.model_name, outputs: (d.outputs ?? []).map((o) => o.name), id: d.id };
+    };
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(read('a', both), { model: 'a', outputs: both, id: 'r2' });
+      assert.deepEqual(read('a'), { model: 'a', outputs: [], id: 'r2' });
+      assert.deepEqual(read('a', ['predict']), { model: 'a', outputs: ['predict'], id: 'r2' });
+      assert.deepEqual(read('bb', both), { model: 'bb', outputs: both, id: 'r2' });
+      assert.deepEqual(read('bb'), { model: 'bb', outputs: [], id: 'r2' });
+    }
+  });
 });

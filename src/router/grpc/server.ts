@@ -9,7 +9,6 @@
  */
 import {
   createServer,
-  constants,
   type Http2Session,
   type IncomingHttpHeaders,
   type ServerHttp2Stream,
@@ -19,10 +18,9 @@ import type { RouterCore } from '../core';
 import { endpointMetadata, endpointReadiness } from '../models';
 import { handleModelInfer, type UnaryAnswer, type UnaryCall } from './infer';
 import { SERVICE, decodeMessage, encodeMessage } from './proto';
-import { Cancellation } from './cancellation';
-import { errorStatus } from './status';
+import { FrontCall, type FrontContext } from './frontCall';
 import { GrpcUpstreams } from './upstream';
-import { Code, answer, fail, timeoutMs, unframe } from './wire';
+import { Code, fail, timeoutMs } from './wire';
 
 export interface GrpcFront {
   readonly host: string;
@@ -102,6 +100,11 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
     ['ModelInfer', (call) => handleModelInfer(core, call, endpoint, upstreams)],
   ]);
 
+  const context: FrontContext = {
+    maxBytes,
+    rejected: () => core.metrics.rejectedRequest(400),
+    log,
+  };
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     // A client's reset or a broken session ends the stream; nothing more to answer.
     stream.on('error', ignore);
@@ -116,69 +119,7 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
       stream.resume();
       return fail(stream, Code.UNIMPLEMENTED, `the router does not implement ${path}`);
     }
-    const budget = timeoutMs(headers['grpc-timeout']);
-    const deadline = budget === undefined ? Infinity : Date.now() + budget;
-    const cancellation = new Cancellation();
-    let answered = false;
-    const expire = (): void => cancellation.abort(new DOMException('the deadline passed', 'TimeoutError'));
-    const timer = budget === undefined ? undefined : setTimeout(expire, budget);
-    // A client resets the stream at its deadline too: that one is the deadline, not a cancel.
-    const onClose = (): void => {
-      clearTimeout(timer);
-      if (!answered) (Date.now() >= deadline - 5 ? expire : () => cancellation.abort())();
-    };
-    stream.once('close', onClose);
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer): void => {
-      if (size < 0) return;
-      size += c.length;
-      if (size > maxBytes + 5) {
-        size = -1;
-        answered = true;
-        fail(stream, Code.RESOURCE_EXHAUSTED, `the request is larger than the limit of ${maxBytes} bytes`);
-        stream.close(constants.NGHTTP2_CANCEL);
-        return;
-      }
-      chunks.push(c);
-    };
-    // Once answered, the stream lets go of this call's closures: it lives on until it closes, and
-    // through them it kept everything the call held (the request, the answer, the route's state)
-    // alive, to be copied by the next young-generation collection (bench/profiles/grpc-path.md).
-    const detach = (): void => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.off('close', onClose);
-    };
-    const onEnd = (): void => {
-      if (size < 0) return;
-      const unframed = unframe(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-      if (!unframed.ok) {
-        answered = true;
-        core.metrics.rejectedRequest(400);
-        return fail(stream, unframed.code, unframed.details);
-      }
-      handler({ headers, message: unframed.message, deadline, signal: cancellation }).then(
-        (res) => {
-          answered = true;
-          clearTimeout(timer);
-          detach();
-          answer(stream, res.message, res.metadata);
-        },
-        (err: unknown) => {
-          answered = true;
-          clearTimeout(timer);
-          detach();
-          const failure = errorStatus(err);
-          if (failure.code === Code.INTERNAL && !/^error deserializing/.test(failure.details))
-            log(`error on gRPC ${path}: ${(err as Error)?.stack ?? String(err)}`);
-          fail(stream, failure.code, failure.details, failure.metadata);
-        },
-      );
-    };
-    stream.on('data', onData);
-    stream.on('end', onEnd);
+    new FrontCall(stream, headers, path, handler, context, timeoutMs(headers['grpc-timeout']));
   };
 
   const sessions = new Set<Http2Session>();

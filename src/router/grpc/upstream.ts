@@ -20,13 +20,7 @@
  * | CANCELLED (the client cancelled)         | 499 (recorded, not an error)                        |
  * | anything else (INTERNAL, UNKNOWN, …)     | 500 answered → 502 (an error of the variant)        |
  */
-import {
-  connect,
-  constants,
-  type ClientHttp2Session,
-  type IncomingHttpHeaders,
-  type IncomingHttpStatusHeader,
-} from 'node:http2';
+import { connect, type ClientHttp2Session } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
 import type { RoutedVariant } from '../config';
@@ -34,14 +28,8 @@ import { UpstreamError, type CallOptions, type UpstreamResponse } from '../proxy
 import { SERVICE } from './proto';
 import { decodeInferResponse } from './protoRead';
 import { responseToJson, type GrpcInferResponse } from './tensors';
-import { Code, decodeMessage as decodeDetails, retargeted, timeoutHeader, unframe } from './wire';
-
-const ANSWERED: Partial<Record<Code, number>> = {
-  [Code.INVALID_ARGUMENT]: 400,
-  [Code.OUT_OF_RANGE]: 400,
-  [Code.NOT_FOUND]: 404,
-  [Code.RESOURCE_EXHAUSTED]: 429,
-};
+import { UpstreamCall, type CallOwner } from './upstreamCall';
+import { retargeted, timeoutHeader, unframe } from './wire';
 
 /** An upstream's 200, with its decoded message and its bytes, so the front can pass them on. */
 export interface GrpcUpstreamResponse extends UpstreamResponse {
@@ -49,13 +37,13 @@ export interface GrpcUpstreamResponse extends UpstreamResponse {
   decoded: GrpcInferResponse;
 }
 
-export class GrpcUpstreams {
+export class GrpcUpstreams implements CallOwner {
   private readonly sessions = new Map<string, ClientHttp2Session>();
 
   constructor(
     /** Used when the client set no deadline (timeouts.upstreamMs). */
     private readonly defaultTimeoutMs: number,
-    private readonly maxMessageBytes = 64 * 1024 * 1024,
+    readonly maxMessageBytes = 64 * 1024 * 1024,
   ) {}
 
   private session(address: string): ClientHttp2Session {
@@ -94,10 +82,6 @@ export class GrpcUpstreams {
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted)
         return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
-      let settled = false;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let headerStatus: string | undefined;
       const stream = this.session(variant.grpc).request({
         ':method': 'POST',
         ':path': `/${SERVICE}/ModelInfer`,
@@ -106,101 +90,12 @@ export class GrpcUpstreams {
         'grpc-timeout': timeoutHeader(timeoutMs),
         [REQUEST_ID_HEADER]: id,
       });
-      /** `cancel`: the stream is still open and must be reset (a deadline, a cancel, a message too large). */
-      const done = (settle: () => void, cancel = true): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        settle();
-        detach();
-        if (cancel && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
-      };
-      const timer = setTimeout(
-        () =>
-          done(() => reject(new UpstreamError(504, `${where} did not answer within the client's deadline`))),
-        timeoutMs,
-      );
-      const onAbort = (): void =>
-        done(() =>
-          reject(
-            (options.signal?.reason as Error | undefined)?.name === 'TimeoutError'
-              ? new UpstreamError(504, `${where} did not answer within the client's deadline`)
-              : new UpstreamError(499, `the client cancelled the call to ${where}`),
-          ),
-        );
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-
-      const finish = (grpcStatus: string | undefined, grpcMessage: string | undefined): void =>
-        done(() => {
-          const code = grpcStatus === undefined ? Code.UNKNOWN : (Number(grpcStatus) as Code);
-          const details = decodeDetails(grpcMessage);
-          if (code === Code.OK) return resolve(this.decode(where, joined(chunks, size)));
-          if (code === Code.UNAVAILABLE) return reject(new UpstreamError(502, `${where} failed: ${details}`));
-          if (code === Code.DEADLINE_EXCEEDED)
-            return reject(new UpstreamError(504, `${where} did not answer within the client's deadline`));
-          if (code === Code.CANCELLED)
-            return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
-          resolve(json(ANSWERED[code] ?? 500, { error: `${Code[code] ?? `code ${code}`}: ${details}` }));
-        }, false);
-
-      const onResponse = (headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void => {
-        const httpStatus = headers[':status'];
-        if (httpStatus !== 200)
-          return done(() =>
-            reject(new UpstreamError(502, `${where} failed: it answered HTTP ${httpStatus}`)),
-          );
-        // A trailers-only answer carries its status in the headers.
-        if (headers['grpc-status'] !== undefined)
-          headerStatus = String(headers['grpc-status']) + '\0' + String(headers['grpc-message'] ?? '');
-      };
-      const onData = (c: Buffer): void => {
-        size += c.length;
-        if (size > this.maxMessageBytes + 5)
-          return done(() =>
-            resolve(json(500, { error: `${where} answered more than ${this.maxMessageBytes} bytes` })),
-          );
-        chunks.push(c);
-      };
-      const onTrailers = (t: IncomingHttpHeaders): void =>
-        finish(t['grpc-status'] as string | undefined, t['grpc-message'] as string | undefined);
-      const onClose = (): void => {
-        if (headerStatus !== undefined) {
-          const [code, msg] = headerStatus.split('\0');
-          return finish(code, msg);
-        }
-        done(() =>
-          reject(
-            new UpstreamError(
-              502,
-              `${where} failed: the stream closed without a status (code ${stream.rstCode})`,
-            ),
-          ),
-        );
-      };
-      const onError = (err: Error): void =>
-        done(() => reject(new UpstreamError(502, `${where} failed: ${err.message}`)));
-      // Once settled, the stream lets go of this call's closures: it lives on until it closes, and
-      // through them it kept everything the call held (the answer, the promise, the route's state)
-      // alive, to be copied by the next young-generation collection (bench/profiles/grpc-path.md).
-      const detach = (): void => {
-        stream.off('response', onResponse);
-        stream.off('data', onData);
-        stream.off('trailers', onTrailers);
-        stream.off('close', onClose);
-        stream.off('error', onError);
-      };
-      stream.on('error', ignore);
-      stream.on('response', onResponse);
-      stream.on('data', onData);
-      stream.on('trailers', onTrailers);
-      stream.on('close', onClose);
-      stream.on('error', onError);
+      new UpstreamCall(this, stream, where, timeoutMs, options.signal, resolve, reject);
       stream.end(retargeted(message, variant.model, outputs));
     });
   }
 
-  private decode(where: string, body: Buffer): UpstreamResponse {
+  decode(where: string, body: Buffer): UpstreamResponse {
     const unframed = unframe(body);
     try {
       if (!unframed.ok) throw new Error(unframed.details);
@@ -216,20 +111,16 @@ export class GrpcUpstreams {
     }
   }
 
+  answered(status: number, error: string): UpstreamResponse {
+    return json(status, { error });
+  }
+
   close(): void {
     for (const s of this.sessions.values()) s.destroy();
     this.sessions.clear();
   }
 }
 
-/** Keeps an error after the call settled from being unhandled, and holds nothing. */
-function ignore(): void {}
-
 function json(status: number, body: unknown): UpstreamResponse {
   return { status, contentType: 'application/json', body: Buffer.from(JSON.stringify(body)) };
-}
-
-/** The body's chunks as one buffer: most answers come in one, which needs no copy. */
-function joined(chunks: Buffer[], size: number): Buffer {
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }

@@ -49,18 +49,35 @@ export function frame(message: Uint8Array): Buffer {
  * A ModelInferRequest's bytes framed for another model: `model_name` (field 1) and an empty
  * `model_version` (2) appended, and `outputs` (6) when given. A later value of a singular field
  * replaces an earlier one and a repeated field's values add up (protobuf encoding, "Last One
- * Wins"), so the client's message is neither decoded nor re-encoded.
+ * Wins"), so the client's message is neither decoded nor re-encoded. The appended bytes are
+ * encoded once per model and list of outputs (the route passes the same list for a variant every
+ * time): a call only allocates its frame.
  */
 export function retargeted(message: Uint8Array, model: string, outputs?: readonly string[]): Buffer {
-  const w = protobuf.Writer.create().uint32(10).string(model).uint32(18).string('');
-  for (const name of outputs ?? []) w.uint32(50).fork().uint32(10).string(name).ldelim();
-  const extra = w.finish();
+  const extra = appended(model, outputs);
   const out = Buffer.allocUnsafe(5 + message.length + extra.length);
   out[0] = 0;
   out.writeUInt32BE(message.length + extra.length, 1);
   out.set(message, 5);
   out.set(extra, 5 + message.length);
   return out;
+}
+
+const byModel = new Map<string, { none?: Uint8Array; lists: WeakMap<readonly string[], Uint8Array> }>();
+
+function appended(model: string, outputs: readonly string[] | undefined): Uint8Array {
+  let cached = byModel.get(model);
+  if (!cached) byModel.set(model, (cached = { lists: new WeakMap() }));
+  if (!outputs) return (cached.none ??= encodeAppended(model, undefined));
+  let bytes = cached.lists.get(outputs);
+  if (!bytes) cached.lists.set(outputs, (bytes = encodeAppended(model, outputs)));
+  return bytes;
+}
+
+function encodeAppended(model: string, outputs: readonly string[] | undefined): Uint8Array {
+  const w = protobuf.Writer.create().uint32(10).string(model).uint32(18).string('');
+  for (const name of outputs ?? []) w.uint32(50).fork().uint32(10).string(name).ldelim();
+  return w.finish();
 }
 
 export type Unframed = { ok: true; message: Buffer } | { ok: false; code: Code; details: string };

@@ -1,0 +1,103 @@
+/**
+ * Where the gRPC path's tail comes from: ghz (bench/lib/ghz.ts) at each rate to the fake V2 gRPC
+ * upstream directly and through a fresh router, the router preloaded with a probe
+ * (bench/lib/routerProbe.mjs: GC pauses, event-loop stalls with the main thread's run-queue
+ * wait, the event log's slow writes and fdatasyncs, monitorEventLoopDelay) and run with
+ * `--trace-gc-nvp`. For each rate it prints the percentiles of both paths, the router's pauses,
+ * and what the slowest 1% of the routed calls overlap (bench/lib/tail.ts). The probe is not in
+ * the router's bundle: production pays nothing for it. bench/profiles/grpc-path.md keeps what it
+ * found.
+ *
+ *   node --import tsx bench/routerGrpcTail.ts [--seconds 10] [--rates 200,500,1000]
+ *     [--node-args "--max-semi-space-size=16"] [--script /tmp/base-dist/router.js]
+ */
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRouter, writeRouterConfig } from '../test/harness/router';
+import { REPO_ROOT } from '../test/harness/tools';
+import { ghz, ghzBinary, type GhzFigures } from './lib/ghz';
+import { startProcess } from './lib/load';
+import { gcLines, quantile, slowCallLines, stallLines, traceGcLines, window, type Probe } from './lib/tail';
+
+const arg = (name: string): string | undefined =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+const SECONDS = Number(arg('--seconds')) || 10;
+const RATES = (arg('--rates') ?? '200,500,1000').split(',').map(Number);
+const NODE_ARGS = (arg('--node-args') ?? '').split(' ').filter(Boolean);
+const SCRIPT = arg('--script');
+const PROBE = join(REPO_ROOT, 'bench/lib/routerProbe.mjs');
+
+const load1 = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
+const f = (x: number): string => x.toFixed(2);
+
+function percentiles(name: string, x: GhzFigures): string {
+  const lat = (x.calls ?? []).filter((c) => c.ok).map((c) => c.ms);
+  const errors = Object.entries(x.errors).map(([e, n]) => `${n} × ${e}`);
+  return `  ${name.padEnd(15)} p50 ${f(x.p50)}  p90 ${f(x.p90)}  p99 ${f(x.p99)}  p99.9 ${f(quantile(lat, 0.999))}  max ${f(Math.max(...lat))} ms  ${x.rps.toFixed(0)} req/s, ${x.failed} failed${errors.length ? ` (${errors.join('; ')})` : ''}`;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'mc-bench-grpc-tail-'));
+const bin = ghzBinary();
+const httpUp = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
+const grpcUp = await startProcess('test/harness/grpcUpstream.ts', /grpc upstream listening on (\S+)/);
+try {
+  console.log(
+    `${SECONDS} s per measurement; router ${SCRIPT ?? 'dist/router.js'} ${NODE_ARGS.join(' ')}; Node ${process.version}; load average ${load1()}`,
+  );
+  ghz(bin, grpcUp.address, 'propensity-v1', 2, 1_000);
+  for (const rate of RATES) {
+    const sub = await mkdtemp(join(dir, `r${rate}-`));
+    const probeOut = join(sub, 'probe.json');
+    const router = await startRouter(
+      await writeRouterConfig(sub, {
+        grpcListen: '127.0.0.1:0',
+        experiments: [
+          {
+            name: 'propensity',
+            endpoint: 'propensity',
+            variants: [
+              { name: 'v1', url: httpUp.address, grpc: grpcUp.address, model: 'propensity-v1', weight: 1 },
+            ],
+          },
+        ],
+      }),
+      {
+        nodeArgs: ['--import', PROBE, '--trace-gc-nvp', ...NODE_ARGS],
+        env: { MODEL_CANARY_PROBE_OUT: probeOut },
+        ...(SCRIPT ? { script: SCRIPT } : {}),
+      },
+    );
+    const address = `127.0.0.1:${router.grpcPort}`;
+    const warm = ghz(bin, address, 'propensity', 2, rate);
+    const direct = ghz(bin, grpcUp.address, 'propensity-v1', SECONDS, rate, { details: true });
+    const routed = ghz(bin, address, 'propensity', SECONDS, rate, { details: true });
+    await router.stop();
+    const probe = JSON.parse(await readFile(probeOut, 'utf8')) as Probe;
+    const calls = routed.calls ?? [];
+    const from = Math.min(...calls.map((c) => c.end - c.ms));
+    const to = Math.max(...calls.map((c) => c.end));
+    const inRun = window(probe, from, to);
+    console.log(`\n${rate} req/s (load average ${load1()}):`);
+    console.log(percentiles('direct', direct));
+    console.log(percentiles('through router', routed));
+    console.log(`  added           p50 ${f(routed.p50 - direct.p50)}  p99 ${f(routed.p99 - direct.p99)} ms`);
+    for (const l of [
+      ...gcLines(inRun, SECONDS),
+      ...traceGcLines(router.output(), warm.total + routed.total),
+      ...stallLines(inRun),
+      '  direct:',
+      ...slowCallLines(direct.calls ?? [], undefined),
+      '  through router:',
+      ...slowCallLines(calls, inRun),
+    ])
+      console.log(l);
+  }
+} finally {
+  httpUp.proc.kill('SIGTERM');
+  grpcUp.proc.kill('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+}
