@@ -40,6 +40,7 @@ const BENCHES: Bench[] = [
   { script: 'mlserverAlone.ts', quick: false },
   { script: 'router.ts', quick: false },
   { script: 'routerGrpc.ts', quick: false },
+  { script: 'mlserverGrpc.ts', quick: false },
   { script: 'routerMemory.ts', quick: true },
   { script: 'routerReplay.ts', quick: false },
   { script: 'routerStart.ts', quick: false },
