@@ -98,17 +98,21 @@ let failed = false;
 function same(s: string | undefined): boolean {
   if (s === undefined) return false;
   const n = s.length;
-  if (pos + n >= end || buf[pos + n] !== QUOTE) return false;
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== buf[pos + i]) return false;
+  const b = buf;
+  const at = pos;
+  if (at + n >= end || b[at + n] !== QUOTE) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== b[at + i]) return false;
   return true;
 }
 
 /** The bytes from `pos` to the closing quote as a string; undefined (and failed) outside the subset. */
 function freshString(): string | undefined {
-  for (let i = pos; i < end; i++) {
-    const b = buf[i]!;
+  const bytes = buf;
+  const stop = end;
+  for (let i = pos; i < stop; i++) {
+    const b = bytes[i]!;
     if (b === QUOTE) {
-      const s = (buf as Latin1).latin1Slice(pos, i);
+      const s = (bytes as Latin1).latin1Slice(pos, i);
       pos = i + 1;
       return s;
     }
@@ -163,45 +167,47 @@ function keyAt(places: Places, place: number): string | undefined {
 
 /** A number of JSON's grammar at the cursor, valued as JSON.parse values it. */
 function number(): number {
+  const bytes = buf;
+  const stop = end;
   const start = pos;
-  let i = pos;
-  const negative = buf[i] === MINUS;
+  let i = start;
+  const negative = bytes[i] === MINUS;
   if (negative) i++;
   let mantissa = 0;
   const intStart = i;
-  let b = buf[i]!;
-  while (i < end && b >= ZERO && b <= NINE) {
+  let b = bytes[i]!;
+  while (i < stop && b >= ZERO && b <= NINE) {
     mantissa = mantissa * 10 + (b - ZERO);
-    b = buf[++i]!;
+    b = bytes[++i]!;
   }
   let digits = i - intStart;
   // JSON: at least one digit, and no leading zero before another digit.
-  if (digits === 0 || (digits > 1 && buf[intStart] === ZERO)) return fail();
+  if (digits === 0 || (digits > 1 && bytes[intStart] === ZERO)) return fail();
   let scale = 0;
-  if (i < end && b === DOT) {
+  if (i < stop && b === DOT) {
     const fracStart = ++i;
-    b = buf[i]!;
-    while (i < end && b >= ZERO && b <= NINE) {
+    b = bytes[i]!;
+    while (i < stop && b >= ZERO && b <= NINE) {
       mantissa = mantissa * 10 + (b - ZERO);
-      b = buf[++i]!;
+      b = bytes[++i]!;
     }
     if (i === fracStart) return fail();
     scale = i - fracStart;
     digits += scale;
   }
   let exact = digits <= 15;
-  if (i < end && (b === 101 /* e */ || b === 69) /* E */) {
-    b = buf[++i]!;
+  if (i < stop && (b === 101 /* e */ || b === 69) /* E */) {
+    b = bytes[++i]!;
     let expNegative = false;
-    if (i < end && (b === 43 /* + */ || b === MINUS)) {
+    if (i < stop && (b === 43 /* + */ || b === MINUS)) {
       expNegative = b === MINUS;
-      b = buf[++i]!;
+      b = bytes[++i]!;
     }
     const expStart = i;
     let exp = 0;
-    while (i < end && b >= ZERO && b <= NINE) {
+    while (i < stop && b >= ZERO && b <= NINE) {
       exp = exp * 10 + (b - ZERO);
-      b = buf[++i]!;
+      b = bytes[++i]!;
     }
     if (i === expStart) return fail();
     scale += expNegative ? exp : -exp;
@@ -213,7 +219,7 @@ function number(): number {
     const value = scale >= 0 ? mantissa / POW10[scale]! : mantissa * POW10[-scale]!;
     return negative ? -value : value;
   }
-  return Number((buf as Latin1).latin1Slice(start, i));
+  return Number((bytes as Latin1).latin1Slice(start, i));
 }
 
 function fail(): number {
