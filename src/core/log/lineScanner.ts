@@ -101,7 +101,9 @@ function same(s: string | undefined): boolean {
   const b = buf;
   const at = pos;
   if (at + n >= end || b[at + n] !== QUOTE) return false;
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== b[at + i]) return false;
+  // The last character first: values that differ (counters, hashes) mostly differ there.
+  if (n > 0 && s.charCodeAt(n - 1) !== b[at + n - 1]) return false;
+  for (let i = 0; i < n - 1; i++) if (s.charCodeAt(i) !== b[at + i]) return false;
   return true;
 }
 
