@@ -101,10 +101,12 @@ ${mirror ? '    mirror: { variant: v3, url: "http://127.0.0.1:9003", model: prop
     let stopping = false;
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      // Once: a second SIGTERM makes the router exit without waiting (and without its profile).
+      // Once: a second SIGTERM makes the router exit without waiting. Under the profiler, a
+      // moment later: its SIGTERM handler is installed just after it logs that it listens, and
+      // killed before that it writes no profile.
       if (!stopping && /router listening/.test(out)) {
         stopping = true;
-        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGTERM'), profiling.length ? 500 : 0);
       }
     });
     child.once('exit', () => {
