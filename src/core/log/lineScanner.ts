@@ -7,11 +7,11 @@
  * bytes are compared once against a string already made.
  *
  * It reads a strict subset of JSON: `JSON.stringify` output of an object whose values are
- * strings, numbers, booleans, null or flat objects of those (no whitespace, no arrays),
- * strings of printable ASCII without escapes, numbers of JSON's grammar. On anything else (an
- * escape, a non-ASCII byte, whitespace, a `\r`, an array, deeper nesting, a key `__proto__`, a
- * syntax error) it returns undefined and the caller takes the line the old way: decoded,
- * JSON.parse, the fast check and zod, with their messages. What it accepts it builds as
+ * strings, numbers, booleans, null, flat objects of those or arrays of those and of flat objects
+ * (a graph's steps), without whitespace; strings of printable ASCII without escapes, numbers of
+ * JSON's grammar. On anything else (an escape, a non-ASCII byte, whitespace, a `\r`, deeper
+ * nesting, a key `__proto__`, a syntax error) it returns undefined and the caller takes the line
+ * the old way: decoded, JSON.parse, the fast check and zod, with their messages. What it accepts it builds as
  * JSON.parse would (the same keys in the same order, the same values: numbers by an exact fast
  * path or `Number()` of the digits, both correctly rounded), then hands to the same fast check
  * (./fastCheck.ts), so it decodes exactly the lines the old path accepted fast.
@@ -24,6 +24,8 @@ const COMMA = 44;
 const COLON = 58;
 const OPEN = 123;
 const CLOSE = 125;
+const OPEN_LIST = 91;
+const CLOSE_LIST = 93;
 const MINUS = 45;
 const DOT = 46;
 const ZERO = 48;
@@ -276,6 +278,25 @@ function flatObject(places: Places): Record<string, unknown> | undefined {
   return undefined;
 }
 
+/** An array at the cursor (on its `[`): primitives and flat objects (a graph's steps). */
+function list(places: Places): unknown[] | undefined {
+  const out: unknown[] = [];
+  if (buf[++pos] === CLOSE_LIST) {
+    pos++;
+    return out;
+  }
+  for (;;) {
+    const value = buf[pos] === OPEN ? flatObject(places) : primitive(places, 0);
+    if (failed) return undefined;
+    out.push(value);
+    const next = buf[pos++];
+    if (next === CLOSE_LIST) return out;
+    if (next !== COMMA) break;
+  }
+  failed = true;
+  return undefined;
+}
+
 /** The places of events of this type (the writer puts `type` first). */
 function placesOf(type: string): Places {
   let p = byType.get(type);
@@ -299,7 +320,13 @@ function eventObject(): Record<string, unknown> | undefined {
     if (key === undefined || buf[pos] !== COLON) break;
     pos++;
     const code = keyCode;
-    const v = buf[pos] === OPEN ? flatObject(nested[code + 1]!) : primitive(places, place);
+    const first = buf[pos];
+    const v =
+      first === OPEN
+        ? flatObject(nested[code + 1]!)
+        : first === OPEN_LIST
+          ? list(nested[code + 1]!)
+          : primitive(places, place);
     if (failed) return undefined;
     if (place === 0 && code === 0 && typeof v === 'string') places = placesOf(v);
     // A store by name per field: the same few shapes every line, as JSON.parse makes them.
