@@ -72,6 +72,16 @@ const asKey = (s: string): string => Object.keys({ [s]: 0 })[0]!;
 /** Candidates remembered per place: a request and a mirrored one differ in a few keys, a variant has a few values. */
 const WAYS = 4;
 
+/**
+ * Plain objects (prototype Object.prototype, as JSON.parse makes them) that V8 sizes for the
+ * properties their constructor's objects get (slack tracking): `{}` holds four in the object and
+ * moves the rest to a store that is reallocated as it grows.
+ */
+const Plain = function (this: object) {} as unknown as new () => object;
+Plain.prototype = Object.prototype;
+const PlainFlat = function (this: object) {} as unknown as new () => object;
+PlainFlat.prototype = Object.prototype;
+
 /** What each object place (the n-th member of an object) held on recent lines: up to `WAYS` keys and short values. */
 class Places {
   readonly keys: (string | undefined)[] = new Array<string | undefined>(PLACES * WAYS).fill(undefined);
@@ -256,7 +266,7 @@ function primitive(places: Places, place: number): unknown {
 
 /** A flat object at the cursor (on its `{`): primitives only. */
 function flatObject(places: Places): Record<string, unknown> | undefined {
-  const out: Record<string, unknown> = {};
+  const out = new PlainFlat() as Record<string, unknown>;
   if (buf[++pos] === CLOSE) {
     pos++;
     return out;
@@ -306,7 +316,7 @@ function placesOf(type: string): Places {
 
 /** The event object at the cursor (on its `{`), built with the keys in the line's order. */
 function eventObject(): Record<string, unknown> | undefined {
-  const e: Record<string, unknown> = {};
+  const e = new Plain() as Record<string, unknown>;
   pos++;
   if (buf[pos] === CLOSE) {
     pos++;
