@@ -6,11 +6,13 @@
  * run, a bare pass over the same segments (read, split, JSON.parse each line, nothing else):
  * the ceiling one thread reaches on this machine before any aggregate.
  * Target (#20): ≥ 1,000,000 events/s.  `node --import tsx bench/routerReplay.ts [events] [--cpu-prof]`
+ * It also prints the CPU time of the router's whole start (the replay, loading, the checkpoint it
+ * writes), which other load disturbs less than the rate, a wall time.
  * With `--cpu-prof` the router runs under V8's profiler; the replay's self time is summarised
  * (bench/lib/cpuProfile.ts) into bench/profiles/replay-<events>.txt.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +101,7 @@ ${mirror ? '    mirror: { variant: v3, url: "http://127.0.0.1:9003", model: prop
     });
     let out = '';
     let stopping = false;
+    let startCpu = NaN;
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       // Once: a second SIGTERM makes the router exit without waiting. Under the profiler, a
@@ -106,15 +109,31 @@ ${mirror ? '    mirror: { variant: v3, url: "http://127.0.0.1:9003", model: prop
       // killed before that it writes no profile.
       if (!stopping && /router listening/.test(out)) {
         stopping = true;
+        startCpu = cpuSeconds(child.pid);
         setTimeout(() => child.kill('SIGTERM'), profiling.length ? 500 : 0);
       }
     });
     child.once('exit', () => {
       const line = /replayed .*/.exec(out)?.[0];
-      if (line) resolve(line);
+      if (line) resolve(`${line}; the start took ${startCpu.toFixed(2)} s of CPU`);
       else reject(new Error(`no replay line in:\n${out}`));
     });
   });
+}
+
+/**
+ * User + system CPU seconds a process has used (Linux: /proc/<pid>/stat, in clock ticks of
+ * 1/100 s): the router's start, which other load on the machine disturbs less than its wall time.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Events per second of a bare read + JSON.parse of every segment, the best of three passes. */
