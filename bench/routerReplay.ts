@@ -5,19 +5,28 @@
  * every event replayed into the report builder and the request index. Beside it, in the same
  * run, a bare pass over the same segments (read, split, JSON.parse each line, nothing else):
  * the ceiling one thread reaches on this machine before any aggregate.
- * Target (#20): ≥ 1,000,000 events/s.  `node --import tsx bench/routerReplay.ts [events]`
+ * Target (#20): ≥ 1,000,000 events/s.  `node --import tsx bench/routerReplay.ts [events] [--cpu-prof]`
+ * It also prints the CPU time of the router's whole start (the replay, loading, the checkpoint it
+ * writes), which other load disturbs less than the rate, a wall time.
+ * With `--cpu-prof` the router runs under V8's profiler; the replay's self time is summarised
+ * (bench/lib/cpuProfile.ts) into bench/profiles/replay-<events>.txt.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLines } from '../src/core/log/lineReader';
 import { EventLog } from '../src/router/eventLog';
 import type { ExperimentEvent } from '../src/shared/events';
 import { ROUTER_BUNDLE, ensureRouterBuilt } from '../test/harness/router';
+import { REPO_ROOT } from '../test/harness/tools';
+import { summariseProfile } from './lib/cpuProfile';
 import { record } from './lib/figures';
 
-const N = Number(process.argv[2] ?? 1_000_000);
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+const PROFILE = process.argv.includes('--cpu-prof');
+const profiles = join(REPO_ROOT, 'bench/profiles');
 const dir = mkdtempSync(join(tmpdir(), 'mc-replay-'));
 const dataDir = join(dir, 'data');
 
@@ -86,20 +95,45 @@ ${mirror ? '    mirror: { variant: v3, url: "http://127.0.0.1:9003", model: prop
   // A full replay each time: without the checkpoint a start writes (bench/routerStart.ts times both).
   for (const f of readdirSync(dataDir)) if (/^checkpoint-/.test(f)) rmSync(join(dataDir, f));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROUTER_BUNDLE, '--config', config], {
+    const profiling = PROFILE && !mirror ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
+    const child = spawn(process.execPath, [...profiling, ROUTER_BUNDLE, '--config', config], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
+    let stopping = false;
+    let startCpu = NaN;
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      if (/router listening/.test(out)) child.kill('SIGTERM');
+      // Once: a second SIGTERM makes the router exit without waiting. Under the profiler, a
+      // moment later: its SIGTERM handler is installed just after it logs that it listens, and
+      // killed before that it writes no profile.
+      if (!stopping && /router listening/.test(out)) {
+        stopping = true;
+        startCpu = cpuSeconds(child.pid);
+        setTimeout(() => child.kill('SIGTERM'), profiling.length ? 500 : 0);
+      }
     });
     child.once('exit', () => {
       const line = /replayed .*/.exec(out)?.[0];
-      if (line) resolve(line);
+      if (line) resolve(`${line}; the start took ${startCpu.toFixed(2)} s of CPU`);
       else reject(new Error(`no replay line in:\n${out}`));
     });
   });
+}
+
+/**
+ * User + system CPU seconds a process has used (Linux: /proc/<pid>/stat, in clock ticks of
+ * 1/100 s): the router's start, which other load on the machine disturbs less than its wall time.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Events per second of a bare read + JSON.parse of every segment, the best of three passes. */
@@ -120,7 +154,19 @@ async function bareRate(): Promise<number> {
   return best;
 }
 
+/** The profile the router just wrote, summarised (it covers the start: the replay and the rest). */
+async function summarise(before: Set<unknown>, line: string): Promise<void> {
+  const written = (await readdir(profiles)).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'));
+  if (written.length === 0) throw new Error('the router wrote no profile (did it exit cleanly?)');
+  const profile = join(profiles, written.sort().at(-1)!);
+  const summary = await summariseProfile(profile, `${ROUTER_BUNDLE}.map`, N, undefined, 'event');
+  const text = [`${profile} (${ROUTER_BUNDLE}: ${line})`, ...summary].join('\n');
+  await writeFile(join(profiles, `replay-${N}.txt`), text + '\n');
+  console.log(text);
+}
+
 try {
+  if (PROFILE) await mkdir(profiles, { recursive: true });
   ensureRouterBuilt();
   await writeLog();
   const bare = await bareRate();
@@ -137,7 +183,9 @@ try {
   });
   // Each start appends one weights event, so the second run replays one more.
   for (const mirror of [false, true]) {
+    const before = PROFILE ? new Set(await readdir(profiles)) : new Set();
     const line = await replayLine(mirror);
+    if (PROFILE && !mirror) await summarise(before, line);
     console.log(
       `${mirror ? 'with a mirror:   ' : 'without a mirror:'} ${line}   (target ≥ 1,000,000 events/s)`,
     );

@@ -121,6 +121,7 @@ export async function analyzeEventsFile(
   const read = await readLines(eventsFile, (line, lineNo) => analysis.line(line, lineNo), {
     start: resumed?.position ?? 0,
     firstLine: resumed?.lines ?? 0,
+    bytes: (buf, start, end) => analysis.bytes(buf, start, end),
   });
   use.readBytes = read.bytes - use.cachedBytes;
   const { builder, runs, malformed, lastTs } = analysis;

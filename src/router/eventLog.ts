@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { checkLine } from '../core/log/eventSchema';
+import { scanEvent } from '../core/log/lineScanner';
 import { fsyncDir, writeAllSync } from './fileSync';
 import { LogSync, type Waiter } from './logSync';
 import { Quarantine, type BadLine } from './quarantine';
@@ -324,8 +325,12 @@ function replaySegment(
       while (start <= end) {
         const nl = chunk.indexOf(10, start);
         if (nl > start) {
-          const line = chunk.toString('utf8', start, nl);
-          const checked = checkLine(line);
+          // The writer's own lines are decoded from the bytes (src/core/log/lineScanner.ts);
+          // anything else is decoded, parsed and checked as before.
+          const scanned = scanEvent(chunk, start, nl);
+          const checked = scanned
+            ? { ok: true as const, event: scanned }
+            : checkLine(chunkLine(chunk, start, nl));
           let reason = checked.ok ? undefined : checked.reason;
           if (checked.ok) {
             try {
@@ -337,7 +342,12 @@ function replaySegment(
           }
           if (reason !== undefined) {
             skipped++;
-            onBad?.({ segment: basename(file), offset: base + start, reason, line });
+            onBad?.({
+              segment: basename(file),
+              offset: base + start,
+              reason,
+              line: chunkLine(chunk, start, nl),
+            });
           }
         }
         start = nl + 1;
@@ -361,6 +371,8 @@ function replaySegment(
     closeSync(fd);
   }
 }
+
+const chunkLine = (chunk: Buffer, start: number, end: number): string => chunk.toString('utf8', start, end);
 
 /** The last non-mirrored request event with this id in a segment file, if any. */
 export async function findRequestInSegment(file: string, id: string): Promise<RequestEvent | undefined> {

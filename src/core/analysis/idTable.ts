@@ -31,11 +31,8 @@ export interface SlotHolder {
 }
 
 const INITIAL_CAPACITY = 1024;
-/** Scratch for the four words of a packed UUID (one thread, no re-entry). */
-const words = new Uint32Array(4);
-
 /** The four words of a lowercase canonical UUID into `words`; false for any other string. */
-function packUuid(id: string): boolean {
+function packUuid(id: string, words: Uint32Array): boolean {
   if (id.length !== 36) return false;
   let w = 0;
   let k = 0;
@@ -65,7 +62,7 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const hashWords = (): number =>
+const hashWords = (words: Uint32Array): number =>
   fmix(Math.imul(fmix(words[0]! ^ Math.imul(words[1]!, 0x9e3779b1)) ^ words[2]!, 0x27d4eb2f) ^ words[3]!);
 
 /** FNV-1a over the UTF-16 code units, finalised. */
@@ -111,6 +108,9 @@ export class IdTable implements CompactState {
       lastId: { value: undefined, writable: true, enumerable: false },
       lastSlot: { value: -1, writable: true, enumerable: false },
       pinned: { value: -1, writable: true, enumerable: false },
+      lastPacked: { value: false, writable: true, enumerable: false },
+      words: { value: new Uint32Array(4), writable: false, enumerable: false },
+      lastHash: { value: 0, writable: true, enumerable: false },
     });
   }
   /** Open-addressing index: slot + 1, or 0 for an empty place. */
@@ -122,6 +122,11 @@ export class IdTable implements CompactState {
   declare private lastSlot: number;
   /** The last slot interned: not freed by a sweep before its memory marks it. */
   declare private pinned: number;
+  /** Scratch for the four words of the id slotOf packed last. */
+  declare private readonly words: Uint32Array;
+  /** How slotOf found the last id absent: packed as a UUID (in `words`) or not, and its hash. */
+  declare private lastPacked: boolean;
+  declare private lastHash: number;
 
   /** Adds a memory: its arrays are sized to the table now and grow with it. */
   register(holder: SlotHolder): void {
@@ -138,20 +143,23 @@ export class IdTable implements CompactState {
   slotOf(id: string): number {
     if (id === this.lastId) return this.lastSlot;
     if (this.indexed !== this.used) this.rebuildIndex();
-    const packed = packUuid(id);
-    const h = packed ? hashWords() : hashString(id);
+    const words = this.words;
+    const packed = packUuid(id, words);
+    const h = packed ? hashWords(words) : hashString(id);
     const mask = this.index.length - 1;
     let slot = -1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const e = this.index[i]!;
       if (e === 0) break;
-      if (this.hashes[e - 1] === h && this.matches(e - 1, id, packed)) {
+      if (this.hashes[e - 1] === h && this.matches(e - 1, id, packed, words)) {
         slot = e - 1;
         break;
       }
     }
     this.lastId = id;
     this.lastSlot = slot;
+    this.lastPacked = packed;
+    this.lastHash = h;
     return slot;
   }
 
@@ -159,14 +167,15 @@ export class IdTable implements CompactState {
   intern(id: string): number {
     let slot = this.slotOf(id);
     if (slot >= 0) return (this.pinned = slot);
+    // slotOf packed and hashed this id last (`this.words` still hold it); a sweep does not touch them.
+    const packed = this.lastPacked;
+    const h = this.lastHash;
     if (this.freeCount === 0 && this.used === this.capacity) this.makeRoom();
     slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount]! : this.used++;
-    const packed = packUuid(id);
-    const h = packed ? hashWords() : hashString(id);
     this.occupied[slot] = 1;
     this.hashes[slot] = h;
     if (packed) {
-      this.keys.set(words, slot * 4);
+      this.keys.set(this.words, slot * 4);
       this.strings[slot] = undefined;
     } else this.strings[slot] = id;
     this.place(slot, h);
@@ -176,7 +185,7 @@ export class IdTable implements CompactState {
     return (this.pinned = slot);
   }
 
-  private matches(slot: number, id: string, packed: boolean): boolean {
+  private matches(slot: number, id: string, packed: boolean, words: Uint32Array): boolean {
     const s = this.strings[slot];
     if (!packed) return s === id;
     if (s !== undefined) return false;
@@ -263,9 +272,9 @@ export class IdTable implements CompactState {
       const s = this.strings[slot];
       if (s !== undefined) this.hashes[slot] = hashString(s);
       else {
-        words.set(t.keys.subarray(i * 4, i * 4 + 4));
+        const words = t.keys.subarray(i * 4, i * 4 + 4);
         this.keys.set(words, slot * 4);
-        this.hashes[slot] = hashWords();
+        this.hashes[slot] = hashWords(words);
       }
     });
     const free: number[] = [];

@@ -9,6 +9,7 @@
 import type { ExperimentEvent } from '../../shared/events';
 import type { RunInfo } from '../../shared/report';
 import { fastEvent } from '../log/fastCheck';
+import { scanEvent } from '../log/lineScanner';
 import type { ReferenceData } from '../drift';
 import type { Experiment } from '../spec/experiment';
 import { parseEventLine } from './events';
@@ -60,6 +61,17 @@ export class LogAnalysis {
       event = parsed.event;
     }
     this.event(event);
+  }
+
+  /**
+   * One line of the log as bytes, when the line scanner (src/core/log/lineScanner.ts) decodes it:
+   * false sends it to `line` (decoded, parsed and checked as before).
+   */
+  bytes(buf: Buffer, start: number, end: number): boolean {
+    const event = scanEvent(buf, start, end);
+    if (event === undefined) return false;
+    this.event(event);
+    return true;
   }
 
   private event(event: ExperimentEvent): void {

@@ -95,11 +95,15 @@ export class ReportBuilder {
   private readonly requestWindows: RequestWindows | undefined;
   /** Model metrics from labels (./modelMetrics.ts), when the experiment declares `spec.metrics.model`. */
   private readonly model: ModelMetricsTracker | undefined;
+  /** The weights' shares (`shares()`), until the weights change. */
+  declare private sharesNow: number[] | undefined;
 
   constructor(
     readonly experiment: Experiment,
     options: ReportBuilderOptions = {},
   ) {
+    // Derived from the weights: not checkpointed, recomputed after a restore.
+    Object.defineProperty(this, 'sharesNow', { value: undefined, writable: true, enumerable: false });
     this.runId = options.run;
     this.variants = emptyVariantAggregates(experiment, options);
     this.bucketMs = options.bucketMs ?? 10_000;
@@ -212,9 +216,8 @@ export class ReportBuilder {
     if (failed) v.errors++;
     else v.latency.record(e.ts, e.latencyMs);
     countInBucket(v, e.ts, failed, this.bucketMs, this.maxBuckets);
-    const total = this.totalWeight();
-    const shares = this.variants.map((s) => (total > 0 ? (this.weights.get(s.name) ?? 0) / total : 0));
-    this.variants.forEach((s, i) => (s.expected += shares[i]!));
+    const shares = this.shares();
+    for (let i = 0; i < shares.length; i++) this.variants[i]!.expected += shares[i]!;
     this.requestVariant?.set(e.id, v.index);
     if (this.experiment.spec.routing?.mirror && e.outputs?.predict !== undefined)
       this.primaryPrediction.set(e.id, e.outputs.predict);
@@ -298,6 +301,7 @@ export class ReportBuilder {
   private onRun(e: RunEvent): void {
     this.runInfo = { id: e.run, startedAt: e.ts, ...(e.reason ? { reason: e.reason } : {}) };
     this.weights = new Map(this.experiment.spec.variants.map((v) => [v.name, v.weight]));
+    this.sharesNow = undefined;
     this.onWeights({
       type: 'weights',
       ts: e.ts,
@@ -311,9 +315,19 @@ export class ReportBuilder {
     for (const [name, weight] of Object.entries(e.weights)) {
       if (this.byName.has(name) && Number.isFinite(weight) && weight >= 0) this.weights.set(name, weight);
     }
+    this.sharesNow = undefined;
     this.units?.weightsChanged(e.ts);
     this.weightHistory.push({ ts: e.ts, weights: this.currentWeights, source: e.source, reason: e.reason });
     if (this.weightHistory.length > MAX_WEIGHT_CHANGES) this.weightHistory.shift();
+  }
+
+  /** Each variant's share of the weights now; computed once per weight change, not per request. */
+  private shares(): number[] {
+    if (this.sharesNow) return this.sharesNow;
+    const total = this.totalWeight();
+    return (this.sharesNow = this.variants.map((s) =>
+      total > 0 ? (this.weights.get(s.name) ?? 0) / total : 0,
+    ));
   }
 
   private totalWeight(): number {

@@ -11,6 +11,13 @@ const CHUNK = 8 * 1024 * 1024;
 /** Called with each line (without its line break) and its 1-based number. */
 export type LineSink = (line: string, lineNo: number) => void;
 
+/**
+ * Offered each `\n`-terminated piece of a chunk as bytes [start, end) before it is decoded:
+ * true when it took the piece as one line (it holds no `\r`); false sends the piece the usual way
+ * (decoded, split as readline splits, each line to the `LineSink`).
+ */
+export type ByteLineSink = (bytes: Buffer, start: number, end: number) => boolean;
+
 export interface ReadLinesResult {
   lines: number;
   /** Bytes read (the position of the end). */
@@ -26,8 +33,9 @@ export interface ReadLinesResult {
 export async function readLines(
   file: string,
   sink: LineSink,
-  options: { start?: number; firstLine?: number; chunkBytes?: number } = {},
+  options: { start?: number; firstLine?: number; chunkBytes?: number; bytes?: ByteLineSink } = {},
 ): Promise<ReadLinesResult> {
+  const bytes = options.bytes;
   const handle = await open(file, 'r');
   // A pipe (`--events <(zcat log.gz)`) is read as it comes, without positions.
   const seekable = (await handle.stat()).isFile();
@@ -58,7 +66,9 @@ export async function readLines(
       }
       if (end > 0) {
         terminated = buffer[end - 1] === 10;
-        lineNo = splitLines(buffer.toString('utf8', 0, end), lineNo, sink);
+        lineNo = bytes
+          ? splitPieces(buffer, end, lineNo, sink, bytes)
+          : splitLines(buffer.toString('utf8', 0, end), lineNo, sink);
       }
       if (bytesRead === 0) break;
       buffer.copy(buffer, 0, end, filled);
@@ -68,6 +78,30 @@ export async function readLines(
     await handle.close();
   }
   return { lines: lineNo, bytes: position, terminated };
+}
+
+/**
+ * The `\n`-terminated pieces of `buffer` before `end` (the last may be unterminated at the end of
+ * the file), each offered to `bytes` first; the ones it does not take are decoded and split as
+ * before. Returns the last line number.
+ */
+function splitPieces(
+  buffer: Buffer,
+  end: number,
+  lineNo: number,
+  sink: LineSink,
+  bytes: ByteLineSink,
+): number {
+  let start = 0;
+  while (start < end) {
+    let nl = buffer.indexOf(10, start);
+    if (nl < 0 || nl >= end) nl = end; // the file's unterminated last line
+    if (nl > start && bytes(buffer, start, nl)) lineNo++;
+    // Decoded with its line break, so that splitLines sees what it saw in the whole chunk.
+    else lineNo = splitLines(buffer.toString('utf8', start, Math.min(nl + 1, end)), lineNo, sink);
+    start = nl + 1;
+  }
+  return lineNo;
 }
 
 /**
