@@ -15,7 +15,10 @@ export interface FrontPair {
 }
 
 /** The experiment `front`: variants a (all the weight) and b, sticky on x-user-id, a shadow. */
-export async function startFrontPair(settings: Partial<RouterConfigInput> = {}): Promise<FrontPair> {
+export async function startFrontPair(
+  settings: Partial<RouterConfigInput> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<FrontPair> {
   const upstream = await startUpstream();
   const dirs: string[] = [];
   const start = async (front: 'raw' | 'node'): Promise<RunningRouter> => {
@@ -39,6 +42,7 @@ export async function startFrontPair(settings: Partial<RouterConfigInput> = {}):
           },
         ],
       }),
+      { env },
     );
   };
   const [raw, node] = await Promise.all([start('raw'), start('node')]);

@@ -1,7 +1,7 @@
 /**
  * HTTP/1.1 on a bare socket, for tests of the router's fronts: write a request in pieces (or
  * several pipelined), read back every answer and whether the router closed the connection.
- * Answers are split by their Content-Length (the router always sends one).
+ * Answers are split by their Content-Length or chunked framing.
  */
 import { connect } from 'node:net';
 
@@ -34,16 +34,38 @@ export function parseAnswers(buf: Buffer): { answers: RawAnswer[]; rest: Buffer 
       const colon = l.indexOf(':');
       return [l.slice(0, colon), l.slice(colon + 1).trim()];
     });
-    const length = Number(headers.find(([n]) => n.toLowerCase() === 'content-length')?.[1] ?? 0);
-    if (buf.length < end + 4 + length) break;
-    const body = buf.subarray(end + 4, end + 4 + length);
+    const framed = bodyOf(buf, end + 4, headers);
+    if (!framed) break;
     const comparable = buf
-      .toString('latin1', 0, end + 4 + length)
+      .toString('latin1', 0, framed.next)
       .replace(/\r\nDate: [^\r]*/i, '\r\nDate: <date>');
-    answers.push({ status, headers, body, comparable });
-    buf = buf.subarray(end + 4 + length);
+    answers.push({ status, headers, body: framed.body, comparable });
+    buf = buf.subarray(framed.next);
   }
   return { answers, rest: buf };
+}
+
+/** The body starting at `at` (Content-Length or chunked) and where the next answer starts; undefined while incomplete. */
+function bodyOf(
+  buf: Buffer,
+  at: number,
+  headers: [string, string][],
+): { body: Buffer; next: number } | undefined {
+  const get = (name: string): string | undefined => headers.find(([n]) => n.toLowerCase() === name)?.[1];
+  if (get('transfer-encoding')?.toLowerCase() !== 'chunked') {
+    const length = Number(get('content-length') ?? 0);
+    return buf.length < at + length ? undefined : { body: buf.subarray(at, at + length), next: at + length };
+  }
+  const parts: Buffer[] = [];
+  for (;;) {
+    const eol = buf.indexOf('\r\n', at);
+    if (eol < 0) return undefined;
+    const size = parseInt(buf.toString('latin1', at, eol), 16);
+    if (buf.length < eol + 2 + size + 2) return undefined;
+    if (size === 0) return { body: Buffer.concat(parts), next: eol + 4 };
+    parts.push(buf.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
 }
 
 /** A header's value in an answer (the first, by case-insensitive name). */

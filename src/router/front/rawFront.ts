@@ -17,7 +17,7 @@
  * Requests on one connection are served one at a time, in order (pipelined ones wait in the
  * buffer; reading pauses past 64 KiB). Slow clients: a head must be complete within
  * `headersMs` and a request within `requestMs` (408 and close, as node:http), an idle
- * keep-alive connection closes after `keepAliveMs`.
+ * keep-alive connection closes a second after `keepAliveMs` (as node:http).
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -139,7 +139,8 @@ class RawConnection {
   private idle = false;
   private head: PlainHead | undefined;
   private prepared: Prepared | undefined;
-  private inFlight = false;
+  /** Requests begun and not yet ended for the graceful stop (an answer's write may end after the next began). */
+  private owed = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -179,7 +180,7 @@ class RawConnection {
   private readonly onClose = (): void => {
     if (this.state === BODY) this.aborted();
     this.state = GONE;
-    this.finish();
+    this.finish(true);
     this.front.forget(this);
   };
 
@@ -215,7 +216,7 @@ class RawConnection {
       this.head = head;
       this.prepared = prepared;
       this.state = BODY;
-      this.inFlight = true;
+      this.owed++;
       this.front.hooks.begin();
     }
     if (this.state === BODY) {
@@ -271,10 +272,13 @@ class RawConnection {
     this.advance();
   }
 
-  private finish(): void {
-    if (!this.inFlight) return;
-    this.inFlight = false;
-    this.front.hooks.end();
+  /** One request ended (all of them when `all`, the connection being gone). */
+  private finish(all = false): void {
+    while (this.owed > 0) {
+      this.owed--;
+      this.front.hooks.end();
+      if (!all) return;
+    }
   }
 
   /** The rest of this connection goes to node:http, starting with the bytes not consumed. */
@@ -296,7 +300,8 @@ class RawConnection {
     const waited = now - this.since;
     if (this.state === HEAD) {
       if (this.idle) {
-        if (waited > t.keepAliveMs) this.destroy();
+        // node:http waits a second past the Keep-Alive timeout it announces, so the client closes first.
+        if (waited > t.keepAliveMs + 1_000) this.destroy();
       } else if (waited > Math.min(t.headersMs, t.requestMs)) this.timedOut();
     } else if (this.state === BODY && waited > t.requestMs) this.timedOut();
   }
