@@ -44,7 +44,11 @@ export function errorAnswer(
   headers: Record<string, string> = {},
 ): { status: number; headers: Record<string, string>; body: unknown } {
   if (err instanceof HttpError)
-    return { status: err.status, headers: { ...headers, ...err.headers }, body: { error: err.message, ...err.extra } };
+    return {
+      status: err.status,
+      headers: { ...headers, ...err.headers },
+      body: { error: err.message, ...err.extra },
+    };
   return {
     status: 500,
     headers,
