@@ -72,6 +72,7 @@ export function attachRawFront(http: Server, hooks: RawFrontHooks): RawFront {
 
   const front: FrontContext = {
     hooks,
+    keepAliveMs: t.keepAliveMs,
     prepare,
     handOver(socket: Socket, rest: Buffer): void {
       if (rest.length > 0) socket.unshift(rest);
@@ -123,6 +124,8 @@ export function attachRawFront(http: Server, hooks: RawFrontHooks): RawFront {
 
 interface FrontContext {
   hooks: RawFrontHooks;
+  /** The idle timeout announced in Keep-Alive (like node:http's, fixed at start). */
+  keepAliveMs: number;
   prepare(head: PlainHead): Prepared | undefined;
   handOver(socket: Socket, rest: Buffer): void;
   forget(conn: RawConnection): void;
@@ -241,7 +244,7 @@ class RawConnection {
       const answer = await answerInfer(core, prepared.infer, body);
       const headers = new Map(prepared.headers);
       for (const name in answer.headers) headers.set(name, [name, String(answer.headers[name])]);
-      out = answerBytes(answer.status, headers, answer.body, keepAlive, core.settings.timeouts.keepAliveMs);
+      out = answerBytes(answer.status, headers, answer.body, keepAlive, this.front.keepAliveMs);
       mirror = answer.mirror;
     } catch (err) {
       if (!(err instanceof HttpError))
@@ -253,7 +256,7 @@ class RawConnection {
       for (const name in refused.headers) headers.set(name.toLowerCase(), [name, refused.headers[name]!]);
       headers.set('content-type', ['content-type', 'application/json']);
       headers.set('content-length', ['content-length', String(json.length)]);
-      out = answerBytes(refused.status, headers, json, keepAlive, core.settings.timeouts.keepAliveMs);
+      out = answerBytes(refused.status, headers, json, keepAlive, this.front.keepAliveMs);
     }
     if (this.state === GONE || !this.socket.writable) return this.finish();
     this.socket.write(out.bytes, (err) => {
