@@ -97,7 +97,20 @@ export function createRouterServer(
       begin();
       // Draining: answer, then let keep-alive clients reconnect elsewhere instead of queueing here.
       if (!accepting) res.setHeader('connection', 'close');
-      res.once('close', end);
+      // A pipelined request whose connection closed before its turn gets no 'close' on its
+      // response: the socket's own close ends it too, or a graceful stop would wait for it.
+      // (Both can fire in one emit: a listener removed during an emit is still called in it.)
+      const socket = req.socket;
+      let ended = false;
+      const done = (): void => {
+        if (ended) return;
+        ended = true;
+        socket.off('close', done);
+        res.off('close', done);
+        end();
+      };
+      res.once('close', done);
+      socket.once('close', done);
       dispatch(req, res).catch((err: unknown) => {
         if (!(err instanceof HttpError))
           log(`error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);

@@ -157,7 +157,19 @@ describe('router: the raw HTTP front on its connections (real router processes)'
       'origin: https://evil.example\r\n',
       'host: evil.example\r\n',
     ];
+    // A third are mild (a header line from the list, maybe a second request behind): most of
+    // those stay on the raw front; the rest are mangled and mostly end at node:http.
+    const mild = (i: number): Buffer => {
+      const text = infer(`fuzz-${i}`).toString('latin1');
+      const at = text.indexOf('\r\n') + 2;
+      const one = Buffer.from(
+        text.slice(0, at) + pick(inserts.filter((x) => x.endsWith('\r\n'))) + text.slice(at),
+        'latin1',
+      );
+      return rand() < 0.5 ? one : Buffer.concat([one, infer(`fuzz-${i}-next`)]);
+    };
     const mutated = (i: number): Buffer => {
+      if (i % 3 === 0) return mild(i);
       let b = Buffer.from(
         infer(`fuzz-${i}`)
           .toString('latin1')
@@ -211,16 +223,22 @@ describe('router: the raw HTTP front on its connections (real router processes)'
     assert.doesNotMatch(pair.raw.output(), /error on /, 'no handler crashed');
   });
 
-  it('finishes a request in flight on SIGTERM, then exits without waiting out shutdownMs', async () => {
-    // After the tests above (pipelined answers, handed-over connections, the fuzz), nothing may be left counted in flight.
+  it('finishes a request in flight on SIGTERM, then exits without waiting out shutdownMs (either front)', async () => {
+    // After the tests above nothing may be left counted in flight on the raw front; on node:http,
+    // two pipelined requests and the client's FIN before the second's turn once left one.
+    await exchange(pair.node.port, [Buffer.concat([infer('pipelined-1'), infer('pipelined-2')])], {
+      end: true,
+    });
     pair.upstream.set({ latencyMs: 400 });
-    const answer = exchange(pair.raw.port, [infer('draining')]);
-    await new Promise((r) => setTimeout(r, 100));
-    const t0 = performance.now();
-    const [r, code] = await Promise.all([answer, pair.raw.stop()]);
-    const ms = performance.now() - t0;
-    assert.equal(r.answers[0]?.status, 200);
-    assert.equal(code, 0);
-    assert.ok(ms < 5_000, `stopped after ${ms.toFixed(0)} ms (shutdownMs is 10 s)`);
+    for (const router of [pair.raw, pair.node]) {
+      const answer = exchange(router.port, [infer('draining')]);
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = performance.now();
+      const [r, code] = await Promise.all([answer, router.stop()]);
+      const ms = performance.now() - t0;
+      assert.equal(r.answers[0]?.status, 200);
+      assert.equal(code, 0);
+      assert.ok(ms < 5_000, `stopped after ${ms.toFixed(0)} ms (shutdownMs is 10 s)`);
+    }
   });
 });
