@@ -1,9 +1,9 @@
 /**
  * The raw HTTP front's connections (src/router/front/): pipelined requests in order, requests in
- * tiny pieces, a connection handed to node:http at its first other request, the shadow after
- * the answer, the slow-client timeouts (the same 408 as node:http), a fuzz of mutated heads,
- * and a graceful stop. With NODE_DEBUG=http the router prints a line for each connection
- * node:http takes, which shows whether the raw front served one on its own.
+ * tiny pieces, a connection handed to node:http at its first other request, a head written byte
+ * by byte, the shadow after the answer, the slow-client timeouts (the same 408 as node:http), a
+ * fuzz of mutated heads, and a graceful stop. With NODE_DEBUG=http the router prints a line for
+ * each connection node:http takes, which shows whether the raw front served one on its own.
  */
 import assert from 'node:assert/strict';
 import { simpleRequest } from '../harness/routerClient';
@@ -50,16 +50,20 @@ describe('router: the raw HTTP front on its connections (real router processes)'
     );
     assert.equal(pipelined.closed, false);
 
+    // The head in 40 pieces, the body byte by byte.
     const bytes = infer('tiny');
-    const tiny = await exchange(
-      pair.raw.port,
-      [...bytes].map((b) => Buffer.from([b])),
-      { gapMs: 1 },
-    );
+    const split = bytes.indexOf('\r\n\r\n') + 4;
+    const step = Math.ceil(split / 40);
+    const pieces = [
+      ...Array.from({ length: Math.ceil(split / step) }, (_, i) =>
+        bytes.subarray(i * step, Math.min(split, (i + 1) * step)),
+      ),
+      ...[...bytes.subarray(split)].map((b) => Buffer.from([b])),
+    ];
+    const tiny = await exchange(pair.raw.port, pieces, { gapMs: 1 });
     assert.deepEqual(ids(tiny.answers), ['tiny']);
     assert.equal(tiny.answers[0]!.status, 200, tiny.answers[0]!.body.toString());
 
-    const split = bytes.indexOf('\r\n\r\n') + 4;
     const later = await exchange(
       pair.raw.port,
       [infer('later').subarray(0, split), infer('later').subarray(split)],
@@ -88,7 +92,15 @@ describe('router: the raw HTTP front on its connections (real router processes)'
       assert.equal(headerOf(mixed.answers[2]!, 'x-model-canary-variant'), 'a');
       assert.equal(mixed.closed, false);
     }
-    assert.equal(handedOver(), before + 2, 'each connection went to node:http once');
+    // A head written byte by byte: past 64 pieces node:http's incremental parser takes it.
+    const bytewise = await exchange(
+      pair.raw.port,
+      [...infer('bytewise')].map((b) => Buffer.from([b])),
+      { gapMs: 1 },
+    );
+    assert.deepEqual(ids(bytewise.answers), ['bytewise']);
+    assert.equal(bytewise.answers[0]!.status, 200);
+    assert.equal(handedOver(), before + 3, 'each connection went to node:http once');
   });
 
   it('mirrors to the shadow once the answer is written', async () => {

@@ -15,7 +15,8 @@
  * it does without this front. A connection that only sends infer requests never meets node:http.
  *
  * Requests on one connection are served one at a time, in order (pipelined ones wait in the
- * buffer; reading pauses past 64 KiB). Slow clients: a head must be complete within
+ * buffer; reading pauses past 64 KiB; a head still incomplete after 64 reads goes to node:http,
+ * whose parser does not rescan). Slow clients: a head must be complete within
  * `headersMs` and a request within `requestMs` (408 and close, as node:http), an idle
  * keep-alive connection closes a second after `keepAliveMs` (as node:http).
  */
@@ -56,6 +57,8 @@ interface Prepared {
 /** Longest head served here; node:http's limit is 16 KiB of the head's bytes without line ends. */
 const MAX_HEAD_BYTES = 16 * 1024 - 1;
 const PAUSE_BYTES = 64 * 1024;
+/** An incomplete head seen this many times goes to node:http (a client writing it byte by byte). */
+const MAX_HEAD_PIECES = 64;
 const EMPTY = Buffer.alloc(0);
 const HEAD = 0;
 const BODY = 1;
@@ -140,6 +143,8 @@ class RawConnection {
   private since = performance.now();
   /** Waiting for the first byte of a next request on a kept-alive connection. */
   private idle = false;
+  /** Times the current head was found incomplete. */
+  private pieces = 0;
   private head: PlainHead | undefined;
   private prepared: Prepared | undefined;
   /** Requests begun and not yet ended for the graceful stop (an answer's write may end after the next began). */
@@ -212,7 +217,12 @@ class RawConnection {
       const buf = this.joined();
       const end = headEnd(buf);
       if (end < 0 ? this.bytes > MAX_HEAD_BYTES : end > MAX_HEAD_BYTES) return this.handOver();
-      if (end < 0) return mayBePlain(buf) ? undefined : this.handOver();
+      if (end < 0) {
+        // Each piece rescans the head so far: past a few dozen pieces node:http's incremental parser takes it.
+        if (++this.pieces > MAX_HEAD_PIECES || !mayBePlain(buf)) this.handOver();
+        return;
+      }
+      this.pieces = 0;
       const head = plainHead(buf, end);
       const prepared = head && this.front.prepare(head);
       if (!prepared) return this.handOver();
