@@ -16,7 +16,7 @@ import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouterSettings } from './config';
 import { HEADER_LENGTH } from './binaryTensors';
-import { HttpError } from './http';
+import { HttpError, headerOf, type HeaderOf } from './http';
 import {
   ADMIN_TOKEN_HEADER,
   INGEST_TOKEN_HEADER,
@@ -79,11 +79,6 @@ export function originVerdict(
   return { allowed: sameOrigin || isLoopbackName(name) || isLoopbackAddress(name), listed };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
 /** True for application/json and any `+json` type, parameters ignored. */
 function isJson(contentType: string): boolean {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
@@ -95,13 +90,36 @@ function isJson(contentType: string): boolean {
  * CORS preflight itself (returns true); throws HttpError (403, 415) for a refused request.
  */
 export function checkBoundary(req: IncomingMessage, res: ServerResponse, settings: Boundary): boolean {
-  const host = header(req, 'host');
+  if (!boundaryOf(req.method ?? '', headerOf(req), settings, (name, value) => res.setHeader(name, value)))
+    return false;
+  res.writeHead(204, {
+    'access-control-allow-methods': 'GET, POST, PUT',
+    'access-control-allow-headers': ALLOW_HEADERS,
+    'access-control-max-age': '600',
+    'content-length': 0,
+  });
+  res.end();
+  return true;
+}
+
+/**
+ * The boundary on a request's method and headers, for either HTTP front: `setHeader` gets the
+ * CORS headers of a listed origin (before a refusal for the content type, so a listed page can
+ * read it). Returns true for a CORS preflight, which the caller answers; throws HttpError (403, 415).
+ */
+export function boundaryOf(
+  method: string,
+  header: HeaderOf,
+  settings: Boundary,
+  setHeader: (name: string, value: string) => void,
+): boolean {
+  const host = header('host');
   if (!hostAllowed(host, settings))
     throw new HttpError(
       403,
       `the Host "${host}" is not a name of this router — add it to allowedHosts in the router config if clients reach the router by that name (loopback names and IP addresses are always accepted)`,
     );
-  const origin = header(req, 'origin');
+  const origin = header('origin');
   if (origin !== undefined) {
     const { allowed, listed } = originVerdict(origin, host, settings);
     if (!allowed)
@@ -110,27 +128,18 @@ export function checkBoundary(req: IncomingMessage, res: ServerResponse, setting
         `requests from the web page ${origin} are refused — add the origin to cors.origins in the router config to allow it`,
       );
     if (listed) {
-      res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-expose-headers', EXPOSE_HEADERS);
-      res.setHeader('vary', 'Origin');
+      setHeader('access-control-allow-origin', origin);
+      setHeader('access-control-expose-headers', EXPOSE_HEADERS);
+      setHeader('vary', 'Origin');
     }
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'access-control-allow-methods': 'GET, POST, PUT',
-        'access-control-allow-headers': ALLOW_HEADERS,
-        'access-control-max-age': '600',
-        'content-length': 0,
-      });
-      res.end();
-      return true;
-    }
+    if (method === 'OPTIONS') return true;
   }
-  if (req.method === 'POST' || req.method === 'PUT') {
-    const type = header(req, 'content-type');
-    if (type === undefined ? origin !== undefined : !isJson(type) && header(req, HEADER_LENGTH) === undefined)
+  if (method === 'POST' || method === 'PUT') {
+    const type = header('content-type');
+    if (type === undefined ? origin !== undefined : !isJson(type) && header(HEADER_LENGTH) === undefined)
       throw new HttpError(
         415,
-        `${req.method} needs Content-Type: application/json${type === undefined ? '' : `, got "${type}"`} (curl: -H 'content-type: application/json'; the binary tensor extension sends ${HEADER_LENGTH})`,
+        `${method} needs Content-Type: application/json${type === undefined ? '' : `, got "${type}"`} (curl: -H 'content-type: application/json'; the binary tensor extension sends ${HEADER_LENGTH})`,
         { connection: 'close' },
       );
   }

@@ -116,6 +116,8 @@ export interface RouterSettings {
   port: number;
   /** The gRPC front's address (`grpcListen`); undefined when the router serves HTTP only. */
   grpc: { host: string; port: number } | undefined;
+  /** The HTTP front (`raw` or `node`, ./front/). */
+  front: RouterConfig['front'];
   dataDir: string;
   adminToken: string | undefined;
   /** Where the token came from, re-read on each admin request so a rotated file takes effect. */
@@ -177,6 +179,7 @@ export async function resolveSettings(
     host,
     port: Number(port),
     grpc: grpc && { host: grpc[0], port: Number(grpc[1]) },
+    front: config.front,
     dataDir: resolve(baseDir, config.dataDir),
     adminToken,
     adminTokenFile,

@@ -262,7 +262,7 @@ export class RouterCore {
   async applySettings(next: RouterSettings, source: WeightsSource): Promise<string[]> {
     const notes: string[] = [];
     const prev = this.settings;
-    for (const key of ['host', 'port', 'dataDir'] as const) {
+    for (const key of ['host', 'port', 'dataDir', 'front'] as const) {
       if (prev[key] !== next[key]) notes.push(`${key} changed; it applies after a restart`);
     }
     for (const key of ['timeouts', 'limits', 'eventLog', 'grpc'] as const) {

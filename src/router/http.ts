@@ -27,18 +27,39 @@ export function sendJson(
   res.end(data);
 }
 
+/** A request header by lowercase name: one value (the first, or duplicates joined as node:http joins them). */
+export type HeaderOf = (name: string) => string | undefined;
+
+/** node:http's request headers as a `HeaderOf`. */
+export function headerOf(req: IncomingMessage): HeaderOf {
+  return (name) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+}
+
+/** The status, headers and JSON body that answer an HttpError (or anything else, as a 500). */
+export function errorAnswer(
+  err: unknown,
+  headers: Record<string, string> = {},
+): { status: number; headers: Record<string, string>; body: unknown } {
+  if (err instanceof HttpError)
+    return {
+      status: err.status,
+      headers: { ...headers, ...err.headers },
+      body: { error: err.message, ...err.extra },
+    };
+  return {
+    status: 500,
+    headers,
+    body: { error: `internal router error: ${(err as Error)?.message ?? String(err)}` },
+  };
+}
+
 /** Answers an HttpError (or anything else, as a 500) in the V2 error shape. */
 export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
-  if (err instanceof HttpError) {
-    sendJson(res, err.status, { error: err.message, ...err.extra }, { ...headers, ...err.headers });
-  } else {
-    sendJson(
-      res,
-      500,
-      { error: `internal router error: ${(err as Error)?.message ?? String(err)}` },
-      headers,
-    );
-  }
+  const answer = errorAnswer(err, headers);
+  sendJson(res, answer.status, answer.body, answer.headers);
 }
 
 /**

@@ -15,7 +15,7 @@ import { handleFeedback } from './feedback';
 import { handleLabels } from './labels';
 import { checkBoundary } from './boundary';
 import { validTimestamp } from '../core/spec/domains';
-import { HttpError, drainBody, sendError, sendJson } from './http';
+import { HttpError, drainBody, headerOf, sendError, sendJson } from './http';
 import { handleInfer, requestIdOf } from './infer';
 import { endpointMetadata, endpointReadiness } from './models';
 import { REQUEST_ID_HEADER } from '../shared/routerApi';
@@ -24,6 +24,8 @@ import { serveReplicaAdmin } from './replicas/adminEndpoints';
 import { proxyReportToLeader } from './replicas/reportProxy';
 import { mergedRunReport } from './replicas/runReport';
 import { forwardRolloutToLeader } from './rolloutForward';
+import { clientErrorAnswer } from './front/answer';
+import { attachRawFront } from './front/rawFront';
 
 export interface RouterServer {
   server: Server;
@@ -76,6 +78,11 @@ export function createRouterServer(
   let accepting = true;
   let active = 0;
   let idle: (() => void) | undefined;
+  const begin = (): void => void active++;
+  const end = (): void => {
+    active--;
+    if (active === 0) idle?.();
+  };
 
   const server = createServer(
     {
@@ -87,13 +94,23 @@ export function createRouterServer(
       maxHeaderSize: 16 * 1024,
     },
     (req, res) => {
-      active++;
+      begin();
       // Draining: answer, then let keep-alive clients reconnect elsewhere instead of queueing here.
       if (!accepting) res.setHeader('connection', 'close');
-      res.once('close', () => {
-        active--;
-        if (active === 0) idle?.();
-      });
+      // A pipelined request whose connection closed before its turn gets no 'close' on its
+      // response: the socket's own close ends it too, or a graceful stop would wait for it.
+      // (Both can fire in one emit: a listener removed during an emit is still called in it.)
+      const socket = req.socket;
+      let ended = false;
+      const done = (): void => {
+        if (ended) return;
+        ended = true;
+        socket.off('close', done);
+        res.off('close', done);
+        end();
+      };
+      res.once('close', done);
+      socket.once('close', done);
       dispatch(req, res).catch((err: unknown) => {
         if (!(err instanceof HttpError))
           log(`error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
@@ -110,17 +127,15 @@ export function createRouterServer(
   // Malformed HTTP never reaches a handler: answer it in the same JSON shape and close.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || socket.destroyed) return socket.destroy();
-    const [status, text] =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout']
-        : err.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'Request Header Fields Too Large']
-          : [400, 'Bad Request'];
-    const body = JSON.stringify({ error: `${text.toLowerCase()}: ${err.message}` });
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(clientErrorAnswer(status, err.message));
   });
+  // The raw front serves infer requests on the sockets and hands the rest to node:http (./front/).
+  const raw =
+    core.settings.front === 'raw'
+      ? attachRawFront(server, { core, log, accepting: () => accepting, begin, end })
+      : undefined;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (checkBoundary(req, res, core.settings)) return;
@@ -132,7 +147,7 @@ export function createRouterServer(
     if (parts[1] === 'v2') {
       // /v2/models/{endpoint}/infer is the hot path: check it first.
       if (parts[2] === 'models' && parts.length === 5 && parts[4] === 'infer') {
-        const id = requestIdOf(req, () => newRequestId(core));
+        const id = requestIdOf(headerOf(req), () => newRequestId(core));
         res.setHeader(REQUEST_ID_HEADER, id);
         const exp = core.experimentByEndpoint(decode(parts[3]!));
         if (!exp) throw unknownModel(decode(parts[3]!));
@@ -285,10 +300,12 @@ export function createRouterServer(
       const deadline = core.settings.timeouts.shutdownMs;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      raw?.closeIdle();
       const drained = active === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
       const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
       await Promise.race([Promise.all([drained, core.shadow.drain()]), timer(deadline)]);
       server.closeAllConnections();
+      raw?.closeAll();
       await Promise.race([closed, timer(1_000)]);
       await core.close();
     },

@@ -141,6 +141,11 @@ export const routerConfigSchema = z
       .string()
       .regex(/^[^:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8091')
       .optional(),
+    /**
+     * The HTTP front: `raw` parses inference requests itself on the sockets and hands every other
+     * request (and its connection) to node:http; `node` serves everything on node:http (the fallback).
+     */
+    front: z.enum(['raw', 'node']).default('raw'),
     dataDir: z.string().min(1).default('.model-canary/data'),
     adminToken: z
       .string()
