@@ -26,7 +26,6 @@ export interface PlainHead {
 }
 
 const END = Buffer.from('\r\n\r\n');
-/** The request line: POST, an origin-form target of URL characters, HTTP/1.0 or 1.1. */
 /** Bytes outside HTAB, printable ASCII, and CR or LF not in a CRLF pair. */
 const ODD = /[^\t\x20-\x7e\r\n]|\r(?!\n)|(?<!\r)\n/;
 const DIGITS = /^\d{1,15}$/;
