@@ -40,7 +40,7 @@ if ! command -v dockerd >/dev/null 2>&1 && ! [ -x /usr/sbin/dockerd ]; then
   export DEBIAN_FRONTEND=noninteractive
   updated=
   if ! apt-cache policy docker.io 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    $sudo apt-get update -qq
+    bash "$here/apt.sh" update -qq
     updated=1
   fi
   # The package must not start a dockerd of its own (without the shim): deny service starts
@@ -52,10 +52,10 @@ if ! command -v dockerd >/dev/null 2>&1 && ! [ -x /usr/sbin/dockerd ]; then
     policy=1
   fi
   say "apt-get install docker.io (log: $state/apt.log)"
-  apt_install() { $sudo apt-get install -y -qq --no-install-recommends docker.io >"$state/apt.log" 2>&1; }
+  apt_install() { bash "$here/apt.sh" install -y -qq --no-install-recommends docker.io >"$state/apt.log" 2>&1; }
   installed=
   apt_install && installed=1
-  if [ -z "$installed" ] && [ -z "$updated" ]; then $sudo apt-get update -qq && apt_install && installed=1; fi
+  if [ -z "$installed" ] && [ -z "$updated" ]; then bash "$here/apt.sh" update -qq && apt_install && installed=1; fi
   [ -z "$policy" ] || $sudo rm -f /usr/sbin/policy-rc.d
   if [ -z "$installed" ]; then
     tail -n 20 "$state/apt.log" >&2

@@ -15,14 +15,14 @@ for pkg in "nginx-light=$NGINX_DEB_VERSION" "wrk=$WRK_DEB_VERSION"; do
   [ "$installed" = "ii |${pkg#*=}" ] || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
-  $sudo apt-get update -qq
+  bash "$here/apt.sh" update -qq
   # policy-rc.d answers 101: the package must not start nginx on port 80.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
     $sudo chmod +x /usr/sbin/policy-rc.d
     trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  bash "$here/apt.sh" install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 command -v nginx >/dev/null || { echo "[install-bench-tools] nginx is not on PATH after installing nginx-light" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "[install-bench-tools] wrk is not on PATH after installing it" >&2; exit 1; }

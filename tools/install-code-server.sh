@@ -70,11 +70,8 @@ ensure_debs() {
   done
   if [ "${#missing[@]}" -eq 0 ]; then return; fi
   log "apt-get installing: ${missing[*]}"
-  local sudo=()
-  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
-  bounded 900 "${sudo[@]}" apt-get update -qq >&2 || die "apt-get update failed or timed out"
-  bounded 900 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+  bounded 900 bash "$here/apt.sh" update -qq >&2 || die "apt-get update failed or timed out"
+  bounded 900 bash "$here/apt.sh" install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
     die "apt-get install ${missing[*]} failed or timed out"
 }
 

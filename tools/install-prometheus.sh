@@ -9,15 +9,14 @@ source "$here/versions.env"
 # Installed means "ii": a removed package keeps its version in dpkg's database ("rc").
 installed=$(dpkg-query -W -f='${db:Status-Abbrev}|${Version}' prometheus 2>/dev/null || true)
 if [ "$installed" != "ii |$PROMETHEUS_DEB_VERSION" ]; then
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
+  bash "$here/apt.sh" update -qq
   if ! apt-cache madison prometheus | grep -qF "| $PROMETHEUS_DEB_VERSION |"; then
     echo "[install-prometheus] apt does not serve prometheus=$PROMETHEUS_DEB_VERSION; it serves:" >&2
     apt-cache madison prometheus >&2
     echo "[install-prometheus] set PROMETHEUS_DEB_VERSION and PROMETHEUS_VERSION in tools/versions.env to one of them" >&2
     exit 1
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+  bash "$here/apt.sh" install -y -qq --no-install-recommends \
     "prometheus=$PROMETHEUS_DEB_VERSION" >/dev/null
 fi
 for tool in prometheus promtool; do

@@ -11,9 +11,8 @@ missing=()
 for pkg in chromium libkrb5-dev; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ ${#missing[@]} -gt 0 ]; then
   stamp "apt-get install ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  bash "$here/apt.sh" update -qq
+  bash "$here/apt.sh" install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # Docker: Debian's docker.io, dockerd started when none runs (CI starts with none), the OCI runtime

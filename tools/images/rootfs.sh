@@ -29,8 +29,9 @@ if [ -s "$out" ]; then echo "$out"; exit 0; fi
 
 if ! command -v debootstrap >/dev/null 2>&1; then
   say "apt-get install debootstrap"
-  $sudo apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
-    { $sudo apt-get update -qq && $sudo apt-get install -y -qq debootstrap >/dev/null; }
+  apt=$(cd "$(dirname "$0")/.." && pwd)/apt.sh
+  bash "$apt" install -y -qq debootstrap >/dev/null 2>&1 ||
+    { bash "$apt" update -qq && bash "$apt" install -y -qq debootstrap >/dev/null; }
 fi
 dir=$(mktemp -d "$cache/rootfs/.build-$name-XXXX")
 trap 'rm -rf "$dir"' EXIT

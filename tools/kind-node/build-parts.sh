@@ -55,7 +55,8 @@ build_containerd() {
 build_runc() {
   if ! [ -e /usr/include/seccomp.h ]; then
     say "apt-get install libseccomp-dev (runc's seccomp)"
-    apt-get install -y -qq libseccomp-dev >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq libseccomp-dev >/dev/null; }
+    bash "$here/../apt.sh" install -y -qq libseccomp-dev >/dev/null 2>&1 ||
+      { bash "$here/../apt.sh" update -qq && bash "$here/../apt.sh" install -y -qq libseccomp-dev >/dev/null; }
   fi
   go_part runc "$RUNC_VERSION" 1 "seccomp netgo osusergo" "github.com/opencontainers/runc@$RUNC_VERSION"
 }

@@ -70,7 +70,7 @@ provisioner=$(sed -n 's/^const storageProvisionerImage = "\(.*\)"/\1/p' "$storag
 helper=$(sed -n 's/^const storageHelperImage = "\(.*\)"/\1/p' "$storage")
 binary_image "$provisioner" "$(part local-path-provisioner)/local-path-provisioner" /usr/bin/local-path-provisioner
 deb="$cache/kind-node/busybox-static.deb"
-if [ ! -s "$deb" ]; then (cd "$work" && apt-get download busybox-static >/dev/null 2>&1 || { apt-get update -qq && apt-get download busybox-static >/dev/null; }) && mv "$work"/busybox-static_*.deb "$deb"; fi
+if [ ! -s "$deb" ]; then (cd "$work" && bash "$here/../apt.sh" download busybox-static >/dev/null 2>&1 || { bash "$here/../apt.sh" update -qq && bash "$here/../apt.sh" download busybox-static >/dev/null; }) && mv "$work"/busybox-static_*.deb "$deb"; fi
 dir="$work/helper"; mkdir -p "$dir/x" "$dir/root/bin" "$dir/root/tmp"; chmod 1777 "$dir/root/tmp"
 dpkg-deb -x "$deb" "$dir/x"
 install -m 0755 "$dir/x/bin/busybox" "$dir/root/bin/busybox"
