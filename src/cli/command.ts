@@ -50,6 +50,24 @@ export function onInterrupt(): AbortController {
   return controller;
 }
 
+/**
+ * Resolves on Ctrl-C or SIGTERM, holding the process open until then: a signal listener alone
+ * does not, and a command that serves detached processes (the demo) has nothing else pending.
+ */
+export function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    const hold = setInterval(() => undefined, 1 << 30);
+    const stop = (): void => {
+      clearInterval(hold);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
 /** Progress lines on stderr (quiet under --json, so stdout stays one JSON document). */
 export const progress =
   (quiet: boolean) =>

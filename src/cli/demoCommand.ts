@@ -4,7 +4,7 @@ import { DEMO_EXPERIMENT, runDemo } from '../operations/demo';
 import { startEnvironment } from '../operations/up';
 import { stopEnvironment } from '../operations/down';
 import { routerPaths } from '../shared/routerApi';
-import { numberFlag, progress, type CliContext, type Command } from './command';
+import { numberFlag, progress, untilStopped, type CliContext, type Command } from './command';
 import { localRuntime } from './environment';
 import { simulationText } from './render';
 
@@ -59,7 +59,7 @@ export const demoCommand = (ctx: CliContext): Command => ({
       }
       if (!v.exit) {
         console.error('serving — press Ctrl-C to stop');
-        await new Promise<void>((r) => process.once('SIGINT', () => r()));
+        await untilStopped();
       }
       return simulation.ok > 0 ? 0 : 1;
     } finally {
