@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
+import { REPO_ROOT } from '../harness/tools';
+import { copySampleModels, removeSampleModels } from '../harness/sampleWorkspace';
 
 const CLI = join(REPO_ROOT, 'dist/cli.js');
 
@@ -12,17 +11,13 @@ const CLI = join(REPO_ROOT, 'dist/cli.js');
 // it began (nothing held Node's event loop open), leaving everything running behind it.
 describe('the demo serves until Ctrl-C (real router, MLServer, simulator)', function () {
   let ws: string;
-  const cli = (...args: string[]) =>
-    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 300_000 });
 
   beforeEach(async () => {
-    ws = await mkdtemp(join(tmpdir(), 'mc-demo-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-demo-');
   });
 
   afterEach(async () => {
-    await cli('down');
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it('keeps the router answering after the report, and Ctrl-C stops it and exits 0', async () => {

@@ -1,27 +1,21 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { parse } from 'yaml';
 import { isAlive } from '../../src/runtime/state';
 import type { EnvironmentStatus } from '../../src/runtime/runtime';
 import type { Report } from '../../src/shared/report';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
-
-const CLI = join(REPO_ROOT, 'dist/cli.js');
+import { copySampleModels, workspaceCli, removeSampleModels } from '../harness/sampleWorkspace';
 
 // The sample experiment with the sample KSDrift detector named, through the built CLI: deploy
 // starts MLServer's Alibi Detect runtime beside the models (from its provisioned environment),
 // the router feeds it, the report prints its verdict, down stops it.
 describe('local environment with a bring-your-own detector (MLServer Alibi Detect runtime)', function () {
   let ws: string;
-  const cli = (...args: string[]) =>
-    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 300_000 });
+  const cli = workspaceCli(() => ws, 300_000);
 
   before(async () => {
-    ws = await mkdtemp(join(tmpdir(), 'mc-local-detector-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-local-detector-');
     const file = join(ws, 'experiments/propensity.yaml');
     const text = await readFile(file, 'utf8');
     const withDetector = text
@@ -37,8 +31,7 @@ describe('local environment with a bring-your-own detector (MLServer Alibi Detec
   });
 
   after(async () => {
-    await cli('down');
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it('deploy starts the detector, the router feeds it, the report prints its verdict, down stops it', async function () {

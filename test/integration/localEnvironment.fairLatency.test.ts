@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { CONFOUNDING_LOAD_RATIO } from '../../src/core/analysis/guardrails';
 import type { EnvironmentStatus } from '../../src/runtime/runtime';
 import type { Report } from '../../src/shared/report';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
-
-const CLI = join(REPO_ROOT, 'dist/cli.js');
+import { copySampleModels, workspaceCli, removeSampleModels } from '../harness/sampleWorkspace';
 
 /** Pids of the live child processes of `parent` (/proc, field 4 of stat). */
 async function childrenOf(parent: number): Promise<number[]> {
@@ -33,12 +30,10 @@ async function sessionOf(pid: number): Promise<number> {
 // the report's latency guardrails compare the arms at comparable load per process.
 describe('fair latency comparison in the local environment (sample experiment, sized MLServer processes)', function () {
   let ws: string;
-  const cli = (...args: string[]) =>
-    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 300_000 });
+  const cli = workspaceCli(() => ws, 300_000);
 
   before(async () => {
-    ws = await mkdtemp(join(tmpdir(), 'mc-fair-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-fair-');
     // The sample runs one process per variant (sample-models/experiments/propensity.yaml): size this copy.
     const file = join(ws, 'experiments/propensity.yaml');
     const text = await readFile(file, 'utf8');
@@ -47,8 +42,7 @@ describe('fair latency comparison in the local environment (sample experiment, s
   });
 
   after(async () => {
-    await cli('down');
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it('deploy runs v1 on 3 MLServer processes sharing one port and v2 on one, and status says so', async function () {

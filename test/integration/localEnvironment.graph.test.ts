@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { EnvironmentStatus } from '../../src/runtime/runtime';
 import type { Report } from '../../src/shared/report';
 import { namedInputsRequest, trafficRows } from '../harness/routerClient';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
-
-const CLI = join(REPO_ROOT, 'dist/cli.js');
+import { REPO_ROOT } from '../harness/tools';
+import { copySampleModels, workspaceCli, removeSampleModels } from '../harness/sampleWorkspace';
 
 const EXPERIMENT = `apiVersion: modelcanary.dev/v1alpha1
 kind: Experiment
@@ -38,19 +35,16 @@ interface V2Answer {
 // step's model (installing the XGBoost runtime if needed), the router runs the graph.
 describe('local environment with a graph variant (real MLServer + router processes)', function () {
   let ws: string;
-  const cli = (...args: string[]) =>
-    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 240_000 });
+  const cli = workspaceCli(() => ws, 240_000);
 
   before(async () => {
-    ws = await mkdtemp(join(tmpdir(), 'mc-local-graph-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-local-graph-');
     await cp(join(REPO_ROOT, 'test/fixtures/graph/encoder'), join(ws, 'encoder'), { recursive: true });
     await writeFile(join(ws, 'experiments/pipeline.yaml'), EXPERIMENT);
   });
 
   after(async () => {
-    await cli('down');
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it("deploy starts every step's model server; the graph answers what its steps give by hand; the report has its steps", async function () {

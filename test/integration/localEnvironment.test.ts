@@ -1,34 +1,27 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { isPortFree } from '../../src/kind/doctor';
 import { isAlive } from '../../src/runtime/state';
 import type { EnvironmentStatus } from '../../src/runtime/runtime';
 import type { Report } from '../../src/shared/report';
 import { InferenceClient } from '../harness/grpcClient';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
-
-const CLI = join(REPO_ROOT, 'dist/cli.js');
+import { copySampleModels, workspaceCli, removeSampleModels } from '../harness/sampleWorkspace';
 
 // The local environment end to end, through the built CLI as a user runs it: real MLServer
 // processes serving the sample models, the real router, the simulator, the report.
 describe('local environment (real MLServer + router processes, sample-models)', function () {
   let ws: string;
-  const cli = (...args: string[]) =>
-    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 240_000 });
+  const cli = workspaceCli(() => ws, 240_000);
   const status = async (): Promise<EnvironmentStatus> =>
     JSON.parse((await cli('status', '--json')).stdout) as EnvironmentStatus;
 
   before(async () => {
-    ws = await mkdtemp(join(tmpdir(), 'mc-local-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-local-');
   });
 
   after(async () => {
-    await cli('down');
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it('up starts the router on a free port and writes state another process can read', async () => {

@@ -1,28 +1,21 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { Report } from '../../src/shared/report';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
-
-const CLI = join(REPO_ROOT, 'dist/cli.js');
+import { copySampleModels, workspaceCli, removeSampleModels } from '../harness/sampleWorkspace';
 
 // Automatic rollouts run by the controller inside the real router, on real MLServer processes,
 // with traffic from the simulator — the path `npm run demo -- --rollout` takes.
 describe('progressive rollout on the local environment (real router, MLServer, simulator)', function () {
   let ws: string;
-  const cli = (...args: string[]) =>
-    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 400_000 });
+  const cli = workspaceCli(() => ws, 400_000);
 
   beforeEach(async () => {
-    ws = await mkdtemp(join(tmpdir(), 'mc-rollout-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-rollout-');
   });
 
   afterEach(async () => {
-    await cli('down');
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it('the demo promotes the better v2 step by step to 100%, with no failed request during weight changes', async () => {

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { EnvironmentStatus } from '../../src/runtime/runtime';
 import type { Report } from '../../src/shared/report';
 import { namedInputsRequest, trafficRows } from '../harness/routerClient';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
-
-const CLI = join(REPO_ROOT, 'dist/cli.js');
+import { copySampleModels, workspaceCli, removeSampleModels } from '../harness/sampleWorkspace';
 
 interface V2Output {
   name: string;
@@ -22,17 +17,14 @@ interface V2Output {
 // model or XGBoost, the offer post-processor (a custom step), each on a real MLServer.
 describe('the sample pipeline experiment (real MLServer + router processes)', function () {
   let ws: string;
-  const cli = (...args: string[]) =>
-    execa('node', [CLI, ...args, '--workspace', ws], { reject: false, timeout: 240_000 });
+  const cli = workspaceCli(() => ws, 240_000);
 
   before(async () => {
-    ws = await mkdtemp(join(tmpdir(), 'mc-sample-pipeline-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-sample-pipeline-');
   });
 
   after(async () => {
-    await cli('down');
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it('answers, per variant, what its three steps answer by hand; the offer is the score against the threshold', async function () {

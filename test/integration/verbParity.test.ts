@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { splitTraffic } from '../../src/operations/split';
 import { ProcessRuntime } from '../../src/runtime/processRuntime';
 import type { Report } from '../../src/shared/report';
-import { REPO_ROOT, SAMPLE_MODELS } from '../harness/tools';
+import { REPO_ROOT } from '../harness/tools';
+import { copySampleModels, removeSampleModels } from '../harness/sampleWorkspace';
 import {
   EXPECTED_STEPS,
   scenarioThroughOperations,
@@ -33,8 +33,7 @@ describe('the same verbs through the CLI and through the operations layer (local
 
   before(async function () {
     this.timeout(300_000);
-    ws = await mkdtemp(join(tmpdir(), 'mc-parity-'));
-    await cp(SAMPLE_MODELS, ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    ws = await copySampleModels('mc-parity-');
     await cli('up', '--port', '0');
     await cli('deploy', join(ws, 'experiments/propensity.yaml'));
     runtime = new ProcessRuntime({
@@ -45,8 +44,7 @@ describe('the same verbs through the CLI and through the operations layer (local
   });
 
   after(async () => {
-    await execa('node', [CLI, 'down', '--workspace', ws], { reject: false });
-    await rm(ws, { recursive: true, force: true });
+    await removeSampleModels(ws);
   });
 
   it('partial split, promote-candidate and roll-back give the same weights and rollout states', async function () {
