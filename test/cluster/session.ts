@@ -6,7 +6,7 @@
  * 3-defects, 4-delete. Before anything, clusters a killed run left behind are deleted; after
  * everything, whatever is left.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterCli, freePortPair, type ClusterCli } from '../harness/clusterCli';
@@ -62,6 +62,14 @@ export const mochaHooks = {
     session.ws = join(session.dir, 'workspace');
     session.kubeconfig = join(session.dir, 'kubeconfig');
     await cp(SAMPLE_MODELS, session.ws, { recursive: true, filter: (src) => !src.includes('.model-canary') });
+    // The cluster tests check routing, rollout mechanics and promotion, not latency: the sample's
+    // p95 limit of 50 ms is a timing that a kind cluster on 2 cores beside the simulator misses now
+    // and then (the rollout test once rolled back on p95 54.1 ms). Tests do not time things (bench/ does).
+    const experiment = join(session.ws, 'experiments/propensity.yaml');
+    const text = await readFile(experiment, 'utf8');
+    if (!text.includes('latencyP95Ms: { max: 50 }'))
+      throw new Error(`${experiment}: no latencyP95Ms guardrail of 50 ms to raise`);
+    await writeFile(experiment, text.replace('latencyP95Ms: { max: 50 }', 'latencyP95Ms: { max: 2000 }'));
     session.cli = clusterCli(session.ws, session.kubeconfig, kindBinary());
     session.port = await freePortPair();
     session.remotePort = await freePortPair([session.port]);
