@@ -17,16 +17,13 @@ import { startRouter, writeRouterConfig, type RunningRouter } from '../test/harn
 import { startSampleModelServers } from '../test/harness/sampleServers';
 import { SAMPLE_MODELS } from '../test/harness/tools';
 import { quick, record } from './lib/figures';
+import { numberArg, shareArg } from './lib/args';
 
-const arg = (name: string, fallback: number): number =>
-  Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
-const SECONDS = arg('--seconds', quick ? 3 : 10);
-const ROUNDS = arg('--rounds', quick ? 1 : 3);
-const CONNECTIONS = arg('--connections', 1);
+const SECONDS = numberArg('--seconds', quick ? 3 : 10);
+const ROUNDS = numberArg('--rounds', quick ? 1 : 3);
+const CONNECTIONS = numberArg('--connections', 1);
 /** The router's drift sampling rate (routerConfig `sampleRate`; default 1, every request). */
-const SAMPLE_RATE = process.argv.includes('--sample-rate')
-  ? Number(process.argv[process.argv.indexOf('--sample-rate') + 1])
-  : 1;
+const SAMPLE_RATE = shareArg('--sample-rate', 1);
 const LUA = join(import.meta.dirname, 'mlserverPost.lua');
 
 /** Row 1 of data/traffic.csv, one V2 input per column (MLServer's pandas codec). */

@@ -20,21 +20,18 @@ import { startRouter, writeRouterConfig, type RunningRouter } from '../test/harn
 import { startSampleModelServers } from '../test/harness/sampleServers';
 import { SAMPLE_MODELS } from '../test/harness/tools';
 import { quick, record } from './lib/figures';
+import { numberArg, shareArg } from './lib/args';
 import { ghzBinary, ghzCalls, type GhzFigures } from './lib/ghz';
 
-const arg = (name: string, fallback: number): number =>
-  Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
-const SECONDS = arg('--seconds', quick ? 3 : 10);
-const ROUNDS = arg('--rounds', quick ? 1 : 3);
-const RATE = arg('--rate', 100);
+const SECONDS = numberArg('--seconds', quick ? 3 : 10);
+const ROUNDS = numberArg('--rounds', quick ? 1 : 3);
+const RATE = numberArg('--rate', 100);
 /**
  * The experiment's routing.scoreSample. Default 0: a score asked for runs the scikit-learn model
  * a second time (docs/model-metrics.md, "Scores"), which is the model's cost, not the router's;
  * `--score-sample 1` shows it (at 200 req/s one MLServer process then queues).
  */
-const SCORE_SAMPLE = process.argv.includes('--score-sample')
-  ? Number(process.argv[process.argv.indexOf('--score-sample') + 1])
-  : 0;
+const SCORE_SAMPLE = shareArg('--score-sample', 0);
 
 const bytes = (s: string): string => Buffer.from(s).toString('base64');
 /** Row 1 of data/traffic.csv as a ModelInferRequest (ghz's JSON: bytes in base64), pandas codec. */

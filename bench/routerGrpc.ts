@@ -16,8 +16,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter, writeRouterConfig } from '../test/harness/router';
+import { startRouter } from '../test/harness/router';
 import { ghz as runGhz, ghzBinary as ghzPath } from './lib/ghz';
+import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
@@ -48,20 +49,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mc-bench-grpc-'));
   const httpUp = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
   const grpcUp = await startProcess('test/harness/grpcUpstream.ts', /grpc upstream listening on (\S+)/);
-  const router = await startRouter(
-    await writeRouterConfig(dir, {
-      grpcListen: '127.0.0.1:0',
-      experiments: [
-        {
-          name: 'propensity',
-          endpoint: 'propensity',
-          variants: [
-            { name: 'v1', url: httpUp.address, grpc: grpcUp.address, model: 'propensity-v1', weight: 1 },
-          ],
-        },
-      ],
-    }),
-  );
+  const router = await startRouter(await writeGrpcBenchConfig(dir, httpUp.address, grpcUp.address));
   try {
     const routerGrpc = `127.0.0.1:${router.grpcPort}`;
     const directHttp = `${httpUp.address}/v2/models/propensity-v1/infer`;

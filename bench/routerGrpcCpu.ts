@@ -19,10 +19,11 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter, writeRouterConfig, type RunningRouter } from '../test/harness/router';
+import { startRouter, type RunningRouter } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
 import { summariseProfile } from './lib/cpuProfile';
 import { ghz, ghzBinary } from './lib/ghz';
+import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 
 const arg = (name: string): string | undefined =>
@@ -57,17 +58,7 @@ async function router(
   opts: { script?: string; nodeArgs?: string[] },
 ): Promise<RunningRouter> {
   const sub = await mkdtemp(join(dir, 'router-'));
-  const config = await writeRouterConfig(sub, {
-    grpcListen: '127.0.0.1:0',
-    experiments: [
-      {
-        name: 'propensity',
-        endpoint: 'propensity',
-        sampleRate: SAMPLE_RATE,
-        variants: [{ name: 'v1', url: http, grpc, model: 'propensity-v1', weight: 1 }],
-      },
-    ],
-  });
+  const config = await writeGrpcBenchConfig(sub, http, grpc, SAMPLE_RATE);
   return startRouter(config, opts);
 }
 

@@ -14,9 +14,10 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRouter, writeRouterConfig } from '../test/harness/router';
+import { startRouter } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
 import { ghz, ghzBinary, type GhzFigures } from './lib/ghz';
+import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { startProcess } from './lib/load';
 import { gcLines, quantile, slowCallLines, stallLines, traceGcLines, window, type Probe } from './lib/tail';
 
@@ -52,25 +53,11 @@ try {
   for (const rate of RATES) {
     const sub = await mkdtemp(join(dir, `r${rate}-`));
     const probeOut = join(sub, 'probe.json');
-    const router = await startRouter(
-      await writeRouterConfig(sub, {
-        grpcListen: '127.0.0.1:0',
-        experiments: [
-          {
-            name: 'propensity',
-            endpoint: 'propensity',
-            variants: [
-              { name: 'v1', url: httpUp.address, grpc: grpcUp.address, model: 'propensity-v1', weight: 1 },
-            ],
-          },
-        ],
-      }),
-      {
-        nodeArgs: ['--import', PROBE, '--trace-gc-nvp', ...NODE_ARGS],
-        env: { MODEL_CANARY_PROBE_OUT: probeOut },
-        ...(SCRIPT ? { script: SCRIPT } : {}),
-      },
-    );
+    const router = await startRouter(await writeGrpcBenchConfig(sub, httpUp.address, grpcUp.address), {
+      nodeArgs: ['--import', PROBE, '--trace-gc-nvp', ...NODE_ARGS],
+      env: { MODEL_CANARY_PROBE_OUT: probeOut },
+      ...(SCRIPT ? { script: SCRIPT } : {}),
+    });
     const address = `127.0.0.1:${router.grpcPort}`;
     const warm = ghz(bin, address, 'propensity', 2, rate);
     const direct = ghz(bin, grpcUp.address, 'propensity-v1', SECONDS, rate, { details: true });

@@ -15,14 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kilobyteBody } from './lib/bodies';
 import { quick, record } from './lib/figures';
+import { numberArg } from './lib/args';
 import { startProcess } from './lib/load';
 import { startSplitRouter } from './lib/splitRouter';
 
-const arg = (name: string, fallback: number): number =>
-  Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
-const BATCHES = arg('--batches', quick ? 4 : 5);
-const BATCH = arg('--batch', quick ? 25_000 : 200_000);
-const IDS = arg('--ids', BATCH);
+const BATCHES = numberArg('--batches', quick ? 4 : 5);
+const BATCH = numberArg('--batch', quick ? 25_000 : 200_000);
+const IDS = numberArg('--ids', BATCH);
 
 // autocannon ships no types and is CommonJS.
 const autocannon = createRequire(import.meta.url)('autocannon') as (

@@ -21,12 +21,11 @@ import type { RunningRouter } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
 import { startSplitRouter } from './lib/splitRouter';
 import { record, quick } from './lib/figures';
+import { numberArg } from './lib/args';
 import { load, ms, pct, startProcess, type Run } from './lib/load';
 
-const arg = (name: string, fallback: number): number =>
-  Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
-const SECONDS = arg('--seconds', quick ? 4 : 10);
-const ROUNDS = arg('--rounds', 3);
+const SECONDS = numberArg('--seconds', quick ? 4 : 10);
+const ROUNDS = numberArg('--rounds', 3);
 const RATE = 1_000;
 const BODY = JSON.stringify({
   inputs: [

@@ -222,42 +222,33 @@ describe('experiment traffic only: forced, debug and shadow requests are reporte
   });
 });
 
-describe('experiment file: routing.debugHeaders', () => {
-  it('accepts header names and refuses anything else, naming the field', () => {
-    assert.deepEqual(EXPERIMENT.spec.routing?.debugHeaders, ['x-smoke-test']);
-    assert.throws(
-      () =>
-        parseExperiment(
-          `apiVersion: modelcanary.dev/v1alpha1
+/** A one-variant experiment file with `routing` as given (YAML flow mapping). */
+const withRouting = (routing: string) =>
+  parseExperiment(
+    `apiVersion: modelcanary.dev/v1alpha1
 kind: Experiment
 metadata: { name: t }
 spec:
   endpoint: t
   variants: [{ name: v1, model: m, weight: 1 }]
-  routing: { debugHeaders: ['x smoke'] }
+  routing: ${routing}
   metrics: { primary: { name: c, kind: proportion } }
 `,
-          't.yaml',
-        ),
+    't.yaml',
+  );
+
+describe('experiment file: routing.debugHeaders', () => {
+  it('accepts header names and refuses anything else, naming the field', () => {
+    assert.deepEqual(EXPERIMENT.spec.routing?.debugHeaders, ['x-smoke-test']);
+    assert.throws(
+      () => withRouting("{ debugHeaders: ['x smoke'] }"),
       /spec\.routing\.debugHeaders(\.|\[)0\]?.*HTTP header name/,
     );
   });
 });
 
 describe('experiment file: routing.scoreSample', () => {
-  const withScores = (value: string) =>
-    parseExperiment(
-      `apiVersion: modelcanary.dev/v1alpha1
-kind: Experiment
-metadata: { name: t }
-spec:
-  endpoint: t
-  variants: [{ name: v1, model: m, weight: 1 }]
-  routing: { scoreSample: ${value} }
-  metrics: { primary: { name: c, kind: proportion } }
-`,
-      't.yaml',
-    );
+  const withScores = (value: string) => withRouting(`{ scoreSample: ${value} }`);
 
   it('takes a share from 0 to 1 and refuses anything else, naming the field', () => {
     assert.equal(withScores('0.2').spec.routing?.scoreSample, 0.2);
