@@ -97,6 +97,16 @@ describe('HPACK (router/h2/hpack.ts)', () => {
       assert.equal(huffmanEncode('www.example.com').toString('hex'), 'f1e3c2e5f23a6ba0ab90f4ff'); // C.4.1
     });
 
+    it('decodes strings longer than its reusable scratch buffer, and entries larger than the table', () => {
+      const decoder = new HpackDecoder({ maxHeaderListBytes: 1 << 20 });
+      const peer = new HpackPeer();
+      for (const length of [300, 5000, 120_000]) {
+        const fields = ['x-long', 'ab0'.repeat(length / 3), 'x-short', 'c'];
+        assert.deepEqual(decoder.decode(peer.encode(fields)), fields);
+        assert.deepEqual(tableOf(decoder), peer.table); // the long entry emptied the table
+      }
+    });
+
     it('refuses bad padding, padding longer than 7 bits and an explicit EOS', () => {
       const decoder = new HpackDecoder();
       // Literal without indexing, new name "a", Huffman value of one byte.

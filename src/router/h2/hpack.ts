@@ -14,7 +14,7 @@
  * router's answers are a handful of short fields, most of them exact static-table hits
  * (`:status 200`) or static names; a plain literal costs a few bytes on a local link and no state.
  */
-import { HuffmanError, huffmanDecode } from './huffman';
+import { HuffmanError, huffmanDecode, type Latin1Buffer } from './huffman';
 import { STATIC_BY_NAME, STATIC_COUNT, STATIC_NAMES, STATIC_VALUES } from './staticTable';
 
 /** A malformed header block: the connection must end with GOAWAY(COMPRESSION_ERROR) (RFC 9113 4.3). */
@@ -65,7 +65,12 @@ export class HpackDecoder {
    * whose fields are larger than `maxHeaderListBytes`, throws HpackError with `tooLarge` set after
    * applying the whole block to the table.
    */
-  decode(block: Uint8Array): string[] {
+  decode(bytes: Uint8Array): string[] {
+    // A Buffer reads latin1 strings in one native call (latin1Slice); the connection passes
+    // Buffers, so the view is only made for other Uint8Arrays.
+    const block = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const out: string[] = [];
     const end = block.length;
     let listBytes = 0;
@@ -130,7 +135,7 @@ export class HpackDecoder {
   }
 
   /** A literal's name: indexed (the prefix is non-zero) or a string that follows (prefix 0). */
-  private literalName(block: Uint8Array, prefixMask: number): string {
+  private literalName(block: Buffer, prefixMask: number): string {
     const first = block[this.pos]!;
     if ((first & prefixMask) === 0) {
       this.pos++;
@@ -145,7 +150,7 @@ export class HpackDecoder {
    * continuation byte, least significant first. Bounded in bytes and value so a hostile block can
    * neither loop long nor overflow into a negative or imprecise number.
    */
-  private integer(block: Uint8Array, prefixMask: number): number {
+  private integer(block: Buffer, prefixMask: number): number {
     let value = block[this.pos++]! & prefixMask;
     if (value < prefixMask) return value;
     let scale = 1;
@@ -162,7 +167,7 @@ export class HpackDecoder {
   }
 
   /** 5.2: a string literal at `pos`: H flag, 7-bit-prefix length, octets (Huffman-coded when H). */
-  private string(block: Uint8Array): string {
+  private string(block: Buffer): string {
     if (this.pos >= block.length) throw new HpackError('HPACK: string literal past the end of the block');
     const huffman = block[this.pos]! >= 0x80;
     const length = this.integer(block, 0x7f);
@@ -170,7 +175,7 @@ export class HpackDecoder {
     const stop = start + length;
     if (stop > block.length) throw new HpackError('HPACK: string literal past the end of the block');
     this.pos = stop;
-    if (!huffman) return latin1(block, start, stop);
+    if (!huffman) return (block as Latin1Buffer).latin1Slice(start, stop);
     try {
       return huffmanDecode(block, start, stop);
     } catch (e) {
@@ -223,15 +228,6 @@ export class HpackDecoder {
   }
 }
 
-/** Octets as latin1: short strings by char codes (no Buffer call), longer ones through Buffer. */
-function latin1(block: Uint8Array, start: number, stop: number): string {
-  if (stop - start > 16)
-    return Buffer.from(block.buffer, block.byteOffset + start, stop - start).toString('latin1');
-  let s = '';
-  for (let i = start; i < stop; i++) s += String.fromCharCode(block[i]!);
-  return s;
-}
-
 export class HpackEncoder {
   /**
    * Encodes [name0, value0, ...] (names lowercase, values latin1: a char code above 255 keeps only
@@ -241,30 +237,59 @@ export class HpackEncoder {
    */
   encode(fields: readonly string[]): Buffer {
     if (fields.length % 2 !== 0) throw new TypeError('HPACK: fields must be name, value pairs');
-    // The most each field can take: 1 + 5 bytes of index or name length, 5 bytes of value length.
-    let most = 0;
-    for (let i = 0; i < fields.length; i++) most += fields[i]!.length + 6;
-    const out = Buffer.allocUnsafe(most);
-    let n = 0;
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!;
-      const value = fields[i + 1]!;
+    // First pass: each field's static index (exact match positive, name only negative, none 0)
+    // and the exact size, so the answer is allocated once at its length and never sliced.
+    const pairs = fields.length >>> 1;
+    if (plan.length < pairs) plan = new Int32Array(Math.max(pairs, plan.length * 2));
+    let size = 0;
+    for (let p = 0; p < pairs; p++) {
+      const name = fields[2 * p]!;
+      const value = fields[2 * p + 1]!;
       const known = STATIC_BY_NAME.get(name);
       if (known !== undefined) {
         const exact = known.values.get(value);
         if (exact !== undefined) {
-          out[n++] = 0x80 | exact; // every static index fits the 7-bit prefix
+          plan[p] = exact;
+          size += 1; // every static index fits the 7-bit prefix
           continue;
         }
-        n = writeInteger(out, n, 0x00, 0x0f, known.index);
+        plan[p] = -known.index;
+        size += integerLength(known.index, 0x0f);
+      } else {
+        plan[p] = 0;
+        size += 1 + integerLength(name.length, 0x7f) + name.length;
+      }
+      size += integerLength(value.length, 0x7f) + value.length;
+    }
+    const out = Buffer.allocUnsafe(size);
+    let n = 0;
+    for (let p = 0; p < pairs; p++) {
+      const index = plan[p]!;
+      if (index > 0) {
+        out[n++] = 0x80 | index;
+        continue;
+      }
+      if (index < 0) {
+        n = writeInteger(out, n, 0x00, 0x0f, -index);
       } else {
         out[n++] = 0x00;
-        n = writeString(out, n, name);
+        n = writeString(out, n, fields[2 * p]!);
       }
-      n = writeString(out, n, value);
+      n = writeString(out, n, fields[2 * p + 1]!);
     }
-    return out.subarray(0, n);
+    return out;
   }
+}
+
+/** The encoder's per-field plan, reused across calls (encode is synchronous). */
+let plan = new Int32Array(16);
+
+/** 5.1: the octets `value` takes after an N-bit prefix (`prefixMask` = 2^N - 1). */
+function integerLength(value: number, prefixMask: number): number {
+  if (value < prefixMask) return 1;
+  let length = 2;
+  for (value -= prefixMask; value >= 0x80; value = Math.floor(value / 128)) length++;
+  return length;
 }
 
 /** 5.1: `value` with an N-bit prefix (`prefixMask` = 2^N - 1) after the `flags` bits. */
@@ -286,7 +311,7 @@ function writeInteger(out: Buffer, n: number, flags: number, prefixMask: number,
 /** 5.2 with H = 0: the length, then the octets. */
 function writeString(out: Buffer, n: number, s: string): number {
   n = writeInteger(out, n, 0x00, 0x7f, s.length);
-  if (s.length > 16) return n + out.write(s, n, 'latin1');
+  if (s.length > 64) return n + out.write(s, n, 'latin1');
   for (let i = 0; i < s.length; i++) out[n++] = s.charCodeAt(i);
   return n;
 }

@@ -116,7 +116,15 @@ function buildSteps(): void {
 buildTree();
 buildSteps();
 
-let scratch = Buffer.allocUnsafe(256);
+/**
+ * Buffer's native latin1 reader, which `toString('latin1', ...)` calls after checking its
+ * arguments: not in @types/node, but on Buffer.prototype in every Node release.
+ */
+export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** Decoded octets before they become a string; its own memory, not a slice of Buffer's pool. */
+let scratch = Buffer.allocUnsafeSlow(256);
+const MAX_SCRATCH = 64 * 1024;
 
 /**
  * Decodes `src[start, end)` as latin1 (each symbol is one octet, so bytes round-trip). Throws
@@ -125,8 +133,10 @@ let scratch = Buffer.allocUnsafe(256);
 export function huffmanDecode(src: Uint8Array, start: number, end: number): string {
   // At most one symbol per 5 bits.
   const most = Math.ceil(((end - start) * 8) / 5);
-  if (scratch.length < most) scratch = Buffer.allocUnsafe(Math.max(most, scratch.length * 2));
-  const out = scratch;
+  // The scratch grows to the longest string seen, up to a bound; a longer one gets its own buffer.
+  if (scratch.length < most && most <= MAX_SCRATCH)
+    scratch = Buffer.allocUnsafeSlow(Math.min(MAX_SCRATCH, Math.max(most, scratch.length * 2)));
+  const out = most <= scratch.length ? scratch : Buffer.allocUnsafeSlow(most);
   let n = 0;
   let state = 0;
   for (let i = start; i < end; i++) {
@@ -140,15 +150,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number): stri
     state = entry & 0xff;
   }
   if (ACCEPTS[state] === 0) throw new HuffmanError('a Huffman-coded string ends in invalid padding');
-  return latin1(out, n);
-}
-
-/** Short strings by char codes (no Buffer call), longer ones by Buffer's latin1 decoding. */
-function latin1(bytes: Buffer, n: number): string {
-  if (n > 24) return bytes.toString('latin1', 0, n);
-  let s = '';
-  for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]!);
-  return s;
+  return (out as Latin1Buffer).latin1Slice(0, n);
 }
 
 /** The Huffman-coded length of a latin1 string, in octets. */
