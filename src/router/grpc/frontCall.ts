@@ -1,17 +1,17 @@
 /**
  * One unary call on the gRPC front's HTTP/2 stream (`server.ts` picks its method): the request's
  * body gathered up to the limit, its deadline and its cancellation, the handler run, and the
- * answer or failure written. As for upstream calls (`upstreamCall.ts`), the stream's listeners are
- * shared functions that find the call on the stream, and an answered call leaves it: the stream
- * lives on until it closes and holds nothing of the call after that (the request, the answer and
- * the route's state would otherwise be copied by the next young-generation collection;
- * bench/profiles/grpc-path.md).
+ * answer or failure written. The call is the stream's handler (`../h2/stream.ts`) until it is
+ * answered, and leaves it then: the stream lives on until it closes and holds nothing of the call
+ * after that (the request, the answer and the route's state would otherwise be copied by the
+ * next young-generation collection; bench/profiles/grpc-path.md).
  */
-import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { ErrorCode } from '../h2/frames';
+import type { H2Stream, StreamHandler } from '../h2/stream';
 import { Cancellation } from './cancellation';
 import type { UnaryAnswer, UnaryCall } from './infer';
 import { errorStatus } from './status';
-import { Code, answer, fail, unframe } from './wire';
+import { Code, answer, fail, unframe, type RequestMetadata } from './wire';
 
 /** What every call of one front shares. */
 export interface FrontContext {
@@ -21,10 +21,7 @@ export interface FrontContext {
   log(message: string): void;
 }
 
-const CALL = Symbol('front call');
-type CallStream = ServerHttp2Stream & { [CALL]?: FrontCall };
-
-export class FrontCall {
+export class FrontCall implements StreamHandler {
   private readonly cancellation = new Cancellation();
   private readonly chunks: Buffer[] = [];
   private size = 0;
@@ -32,8 +29,8 @@ export class FrontCall {
   private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly stream: CallStream,
-    private readonly headers: IncomingHttpHeaders,
+    private readonly stream: H2Stream,
+    private readonly metadata: RequestMetadata,
     private readonly path: string,
     private readonly handler: (call: UnaryCall) => Promise<UnaryAnswer>,
     private readonly ctx: FrontContext,
@@ -42,10 +39,7 @@ export class FrontCall {
   ) {
     this.deadline = budget === undefined ? Infinity : Date.now() + budget;
     this.timer = budget === undefined ? undefined : setTimeout(expire, budget, this);
-    stream[CALL] = this;
-    stream.once('close', onClose);
-    stream.on('data', onData);
-    stream.on('end', onEnd);
+    stream.handler = this;
   }
 
   expire(): void {
@@ -55,17 +49,22 @@ export class FrontCall {
   /** Nothing more comes from the stream to this call (it is answered, or about to be). */
   private leave(): void {
     clearTimeout(this.timer);
-    this.stream[CALL] = undefined;
+    if (this.stream.handler === this) this.stream.handler = undefined;
+  }
+
+  headers(): void {
+    // Trailers from the client: a unary call has none worth reading; its END_STREAM follows.
   }
 
   // A client resets the stream at its deadline too: that one is the deadline, not a cancel.
-  closed(): void {
+  close(_stream: H2Stream, code: number): void {
     this.leave();
+    if (code === ErrorCode.NO_ERROR) return;
     if (Date.now() >= this.deadline - 5) this.expire();
     else this.cancellation.abort();
   }
 
-  data(c: Buffer): void {
+  data(_stream: H2Stream, c: Buffer): void {
     this.size += c.length;
     if (this.size > this.ctx.maxBytes + 5) {
       this.leave();
@@ -76,7 +75,7 @@ export class FrontCall {
       );
       // The answer is complete: RST_STREAM(NO_ERROR) stops the client's upload without an error
       // (RFC 9113, 8.1). CANCEL made clients that were still sending report CANCELLED instead.
-      this.stream.close(constants.NGHTTP2_NO_ERROR);
+      this.stream.reset(ErrorCode.NO_ERROR);
       return;
     }
     this.chunks.push(c);
@@ -90,8 +89,8 @@ export class FrontCall {
       this.ctx.rejected();
       return fail(stream, unframed.code, unframed.details);
     }
-    const { headers, deadline, cancellation } = this;
-    this.handler({ headers, message: unframed.message, deadline, signal: cancellation }).then(
+    const { metadata, deadline, cancellation } = this;
+    this.handler({ headers: metadata, message: unframed.message, deadline, signal: cancellation }).then(
       (res) => {
         this.leave();
         answer(stream, res.message, res.metadata);
@@ -107,16 +106,6 @@ export class FrontCall {
   }
 }
 
-// The stream's listeners: `this` is the stream; once the call left it they find nothing.
-function onClose(this: CallStream): void {
-  this[CALL]?.closed();
-}
-function onData(this: CallStream, c: Buffer): void {
-  this[CALL]?.data(c);
-}
-function onEnd(this: CallStream): void {
-  this[CALL]?.end();
-}
 function expire(call: FrontCall): void {
   call.expire();
 }

@@ -8,7 +8,6 @@
  * answered with the variant chosen), the experiment's sticky key and debug headers. The
  * client's deadline bounds the upstream call and its cancellation aborts it.
  */
-import type { IncomingHttpHeaders } from 'node:http2';
 import protobuf from 'protobufjs';
 import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../../shared/routerApi';
 import type { ExperimentRuntime } from '../config';
@@ -24,11 +23,11 @@ import { withoutOutputs } from './outputs';
 import { GrpcError, grpcCode } from './status';
 import type { GrpcUpstreamResponse, GrpcUpstreams } from './upstream';
 import { requestToJson, responseFromJson, type GrpcInferRequest } from './tensors';
-import { Code, metadataText as text, type GrpcMetadata } from './wire';
+import { Code, metadataText as text, type GrpcMetadata, type RequestMetadata } from './wire';
 
 /** A unary call as the front hands it over. */
 export interface UnaryCall {
-  headers: IncomingHttpHeaders;
+  headers: RequestMetadata;
   /** The request message's bytes (unframed). */
   message: Buffer;
   /** Epoch ms of the client's deadline; Infinity without one. */

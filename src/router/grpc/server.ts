@@ -1,26 +1,22 @@
 /**
  * The router's gRPC front: the Open Inference Protocol's `inference.GRPCInferenceService` on its
- * own port (`grpcListen`), served on `node:http2` (h2c) with the proto's messages typed by
- * protobufjs (`proto.ts`; `wire.ts` says why not grpc-js). ModelInfer goes through the same
+ * own port (`grpcListen`), served on the router's own HTTP/2 (`../h2/`, h2c with prior knowledge)
+ * with the proto's messages typed by protobufjs (`proto.ts`; `wire.ts` says why neither grpc-js
+ * nor `node:http2`). ModelInfer goes through the same
  * routing, recording and shadow as HTTP (`route.ts`); the routing hints come from metadata
  * instead of headers, under the same names. Nothing a client sends can throw past a handler:
  * a malformed message is INTERNAL ("error deserializing request"), an unknown method
  * UNIMPLEMENTED, a message over the body limit RESOURCE_EXHAUSTED.
  */
-import {
-  createServer,
-  type Http2Session,
-  type IncomingHttpHeaders,
-  type ServerHttp2Stream,
-} from 'node:http2';
-import type { Socket } from 'node:net';
+import { createH2Server } from '../h2/server';
+import type { H2Stream } from '../h2/stream';
 import type { RouterCore } from '../core';
 import { endpointMetadata, endpointReadiness } from '../models';
 import { handleModelInfer, type UnaryAnswer, type UnaryCall } from './infer';
 import { SERVICE, decodeMessage, encodeMessage } from './proto';
 import { FrontCall, type FrontContext } from './frontCall';
 import { GrpcUpstreams } from './upstream';
-import { Code, fail, timeoutMs } from './wire';
+import { Code, fail, metadataOf, timeoutMs } from './wire';
 
 export interface GrpcFront {
   readonly host: string;
@@ -105,35 +101,22 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
     rejected: () => core.metrics.rejectedRequest(400),
     log,
   };
-  const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
-    // A client's reset or a broken session ends the stream; nothing more to answer.
-    stream.on('error', ignore);
+  const onStream = (stream: H2Stream, fields: string[]): void => {
+    const headers = metadataOf(fields);
     const path = String(headers[':path'] ?? '');
     const contentType = String(headers['content-type'] ?? '');
-    if (!contentType.startsWith('application/grpc')) {
-      if (!stream.headersSent) stream.respond({ ':status': 415 }, { endStream: true });
-      return;
-    }
+    if (!contentType.startsWith('application/grpc')) return stream.sendHeaders([':status', '415'], true);
     const handler = path.startsWith(`/${SERVICE}/`) ? methods.get(path.slice(SERVICE.length + 2)) : undefined;
-    if (headers[':method'] !== 'POST' || !handler) {
-      stream.resume();
+    if (headers[':method'] !== 'POST' || !handler)
       return fail(stream, Code.UNIMPLEMENTED, `the router does not implement ${path}`);
-    }
     new FrontCall(stream, headers, path, handler, context, timeoutMs(headers['grpc-timeout']));
   };
 
-  const sessions = new Set<Http2Session>();
-  const server = createServer({ settings: { maxConcurrentStreams: 1_000 } });
-  server.on('stream', onStream);
-  // TCP_NODELAY, as Node's HTTP server sets it: a client's calls share one connection, and an
-  // answer written while an earlier one is not yet acknowledged must not wait for that ACK.
-  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
-  server.on('session', (session) => {
-    sessions.add(session);
-    session.on('close', () => sessions.delete(session));
-    session.on('error', () => undefined);
+  const { server, connections } = createH2Server(onStream, {
+    maxConcurrentStreams: 1_000,
+    // A stream may carry a message up to the body limit; the window only paces it.
+    streamWindow: 1024 * 1024,
   });
-  server.on('sessionError', () => undefined);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (err) =>
@@ -151,16 +134,13 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
       accepting = false;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // GOAWAY: the calls in flight finish, new ones go elsewhere.
-      for (const s of sessions) s.close();
+      for (const c of connections) c.goaway();
       await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
-      for (const s of sessions) s.destroy();
+      for (const c of [...connections]) c.destroy(new Error('the router is shutting down'));
       upstreams.close();
     },
   };
 }
-
-/** A stream's error listener once nothing more is to be answered; it holds nothing. */
-function ignore(): void {}
 
 function tensorMetadata(list: unknown): { name: string; datatype: string; shape: number[] }[] {
   if (!Array.isArray(list)) return [];

@@ -1,7 +1,7 @@
 /**
  * Calls to the variants' V2 gRPC ports (MLServer's `grpc_port`) for requests that came over gRPC,
- * on `node:http2` (see `wire.ts` for why not grpc-js): one HTTP/2 session per address,
- * multiplexing every call and opened again when it closes; the client's message bytes go
+ * on the router's own HTTP/2 client (`../h2/client.ts`; `wire.ts` says why): one connection per
+ * address, multiplexing every call and opened again once it closes or the upstream sent GOAWAY; the client's message bytes go
  * upstream as they came, with the variant's model name (and, when the router wants them, the
  * outputs) appended — a later value of a singular field replaces an earlier one and a repeated
  * field's values add up (protobuf encoding, "Last One Wins"), so nothing is decoded and
@@ -20,8 +20,7 @@
  * | CANCELLED (the client cancelled)         | 499 (recorded, not an error)                        |
  * | anything else (INTERNAL, UNKNOWN, …)     | 500 answered → 502 (an error of the variant)        |
  */
-import { connect, type ClientHttp2Session } from 'node:http2';
-import { connect as netConnect } from 'node:net';
+import { H2ClientConnection } from '../h2/client';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
 import type { RoutedVariant } from '../config';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from '../proxy';
@@ -38,7 +37,9 @@ export interface GrpcUpstreamResponse extends UpstreamResponse {
 }
 
 export class GrpcUpstreams implements CallOwner {
-  private readonly sessions = new Map<string, ClientHttp2Session>();
+  private readonly sessions = new Map<string, H2ClientConnection>();
+  /** The constant part of each address's request headers (flat: name, value, …). */
+  private readonly heads = new Map<string, readonly string[]>();
 
   constructor(
     /** Used when the client set no deadline (timeouts.upstreamMs). */
@@ -46,27 +47,38 @@ export class GrpcUpstreams implements CallOwner {
     readonly maxMessageBytes = 64 * 1024 * 1024,
   ) {}
 
-  private session(address: string): ClientHttp2Session {
+  private session(address: string): H2ClientConnection {
     const open = this.sessions.get(address);
-    if (open && !open.closed && !open.destroyed) return open;
+    if (open?.usable) return open;
     const url = new URL(`http://${address}`);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(url.port || 80);
-    // TCP_NODELAY: calls share the session, so a small write must not wait for the ACK of an
-    // earlier one (Nagle's algorithm with delayed ACKs held answers up to 40 ms).
-    const session = connect(`http://${address}`, {
-      createConnection: () => netConnect({ host, port, noDelay: true }),
-    });
-    const forget = (): void => {
-      if (this.sessions.get(address) === session) this.sessions.delete(address);
-    };
-    // A session's failure reaches its streams; here it only leaves the pool.
-    session.on('error', forget);
-    session.on('goaway', forget);
-    session.on('close', forget);
+    const session = H2ClientConnection.open(url.hostname.replace(/^\[|\]$/g, ''), Number(url.port || 80));
+    // The pool does not keep the router alive; a connection's failure reaches its calls.
     session.unref();
     this.sessions.set(address, session);
     return session;
+  }
+
+  private head(address: string): readonly string[] {
+    let head = this.heads.get(address);
+    if (!head)
+      this.heads.set(
+        address,
+        (head = [
+          ':method',
+          'POST',
+          ':scheme',
+          'http',
+          ':authority',
+          address,
+          ':path',
+          `/${SERVICE}/ModelInfer`,
+          'content-type',
+          'application/grpc',
+          'te',
+          'trailers',
+        ]),
+      );
+    return head;
   }
 
   /** ModelInfer on the variant's gRPC port: the client's `message` bytes, retargeted; `outputs` (names) added when given. */
@@ -82,16 +94,17 @@ export class GrpcUpstreams implements CallOwner {
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted)
         return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
-      const stream = this.session(variant.grpc).request({
-        ':method': 'POST',
-        ':path': `/${SERVICE}/ModelInfer`,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'grpc-timeout': timeoutHeader(timeoutMs),
-        [REQUEST_ID_HEADER]: id,
-      });
-      new UpstreamCall(this, stream, where, timeoutMs, options.signal, resolve, reject);
-      stream.end(retargeted(message, variant.model, outputs));
+      const call = new UpstreamCall(this, where, timeoutMs, options.signal, resolve, reject);
+      const fields = [
+        ...this.head(variant.grpc),
+        'grpc-timeout',
+        timeoutHeader(timeoutMs),
+        REQUEST_ID_HEADER,
+        id,
+      ];
+      call.started(
+        this.session(variant.grpc).request(fields, retargeted(message, variant.model, outputs), call),
+      );
     });
   }
 
@@ -116,7 +129,7 @@ export class GrpcUpstreams implements CallOwner {
   }
 
   close(): void {
-    for (const s of this.sessions.values()) s.destroy();
+    for (const s of this.sessions.values()) s.destroy(new Error('the router is shutting down'));
     this.sessions.clear();
   }
 }

@@ -1,19 +1,14 @@
 /**
  * One ModelInfer call on an upstream's HTTP/2 stream (`upstream.ts` opens the stream and says
- * what the answer becomes). The stream's listeners are shared functions that find the call on
- * the stream, and a settled call leaves the stream: a call allocates its state and nothing per
- * listener, and the stream, which lives on until it closes, holds nothing of the call after it
- * settled (the answer, the promise, the route's state would otherwise be kept alive and copied by
- * the next young-generation collection; bench/profiles/grpc-path.md).
+ * what the answer becomes). The call is the stream's handler (`../h2/stream.ts`) and leaves it
+ * once settled: the stream, which lives on until it closes, holds nothing of the call after that
+ * (the answer, the promise, the route's state would otherwise be kept alive and copied by the
+ * next young-generation collection; bench/profiles/grpc-path.md).
  */
-import {
-  constants,
-  type ClientHttp2Stream,
-  type IncomingHttpHeaders,
-  type IncomingHttpStatusHeader,
-} from 'node:http2';
+import { ErrorCode } from '../h2/frames';
+import type { H2Stream, StreamHandler } from '../h2/stream';
 import { UpstreamError, type CancelSignal, type UpstreamResponse } from '../proxy';
-import { Code, decodeMessage as decodeDetails } from './wire';
+import { Code, decodeMessage as decodeDetails, fieldOf } from './wire';
 
 /** What a call needs of its pool: the answer's decoding and the failures' shape. */
 export interface CallOwner {
@@ -31,15 +26,16 @@ const ANSWERED: Partial<Record<Code, number>> = {
   [Code.RESOURCE_EXHAUSTED]: 429,
 };
 
-const CALL = Symbol('upstream call');
-type CallStream = ClientHttp2Stream & { [CALL]?: UpstreamCall };
-
-export class UpstreamCall {
+export class UpstreamCall implements StreamHandler {
+  private stream: H2Stream | undefined;
+  private settled = false;
   private readonly chunks: Buffer[] = [];
   private size = 0;
-  /** A trailers-only answer's `grpc-status` and `grpc-message`, read when the stream closes. */
-  private headerStatus: string | undefined;
-  private headerMessage: string | undefined;
+  /** The response headers came (the next block is the trailers). */
+  private responded = false;
+  /** `grpc-status` and `grpc-message`, from the trailers or a trailers-only answer. */
+  private status: string | undefined;
+  private message: string | undefined;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = (): void =>
     this.fail(
@@ -50,21 +46,20 @@ export class UpstreamCall {
 
   constructor(
     private readonly owner: CallOwner,
-    private readonly stream: CallStream,
     private readonly where: string,
     timeoutMs: number,
     private readonly signal: CancelSignal | undefined,
     private readonly resolve: (r: UpstreamResponse) => void,
     private readonly reject: (e: Error) => void,
   ) {
-    stream[CALL] = this;
     this.timer = setTimeout(expire, timeoutMs, this);
     signal?.addEventListener('abort', this.onAbort, { once: true });
-    stream.on('error', onError);
-    stream.on('response', onResponse);
-    stream.on('data', onData);
-    stream.on('trailers', onTrailers);
-    stream.on('close', onClose);
+  }
+
+  /** The call's stream, once the connection made it. */
+  started(stream: H2Stream): void {
+    this.stream = stream;
+    if (this.settled) this.leave(true);
   }
 
   late(): UpstreamError {
@@ -72,37 +67,48 @@ export class UpstreamCall {
   }
 
   /** `cancel`: the stream is still open and must be reset (a deadline, a cancel, a message too large). */
+  private leave(cancel: boolean): void {
+    const stream = this.stream;
+    if (!stream) return;
+    if (stream.handler === this) stream.handler = undefined;
+    if (cancel && !stream.closed) stream.reset(ErrorCode.CANCEL);
+  }
+
   private settle(cancel: boolean): void {
+    this.settled = true;
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
-    this.stream[CALL] = undefined;
-    if (cancel && !this.stream.closed) this.stream.close(constants.NGHTTP2_CANCEL);
+    this.leave(cancel);
   }
 
   succeed(r: UpstreamResponse, cancel = false): void {
-    if (this.stream[CALL] !== this) return;
+    if (this.settled) return;
     this.resolve(r);
     this.settle(cancel);
   }
 
   fail(e: Error, cancel = true): void {
-    if (this.stream[CALL] !== this) return;
+    if (this.settled) return;
     this.reject(e);
     this.settle(cancel);
   }
 
-  response(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
-    const httpStatus = headers[':status'];
-    if (httpStatus !== 200)
-      return this.fail(new UpstreamError(502, `${this.where} failed: it answered HTTP ${httpStatus}`));
-    // A trailers-only answer carries its status in the headers.
-    if (headers['grpc-status'] !== undefined) {
-      this.headerStatus = String(headers['grpc-status']);
-      this.headerMessage = String(headers['grpc-message'] ?? '');
+  headers(_stream: H2Stream, fields: string[]): void {
+    if (!this.responded) {
+      this.responded = true;
+      const httpStatus = fieldOf(fields, ':status');
+      if (httpStatus !== '200')
+        return this.fail(new UpstreamError(502, `${this.where} failed: it answered HTTP ${httpStatus}`));
+    }
+    // The trailers, or a trailers-only answer's headers, carry the status.
+    const status = fieldOf(fields, 'grpc-status');
+    if (status !== undefined) {
+      this.status = status;
+      this.message = fieldOf(fields, 'grpc-message');
     }
   }
 
-  data(c: Buffer): void {
+  data(_stream: H2Stream, c: Buffer): void {
     this.size += c.length;
     if (this.size > this.owner.maxMessageBytes + 5)
       return this.succeed(
@@ -112,8 +118,10 @@ export class UpstreamCall {
     this.chunks.push(c);
   }
 
-  finish(grpcStatus: string | undefined, grpcMessage: string | undefined): void {
-    const code = grpcStatus === undefined ? Code.UNKNOWN : (Number(grpcStatus) as Code);
+  end(): void {
+    if (this.status === undefined)
+      return this.fail(new UpstreamError(502, `${this.where} failed: the answer ended without a status`));
+    const code = Number(this.status) as Code;
     if (code === Code.OK) {
       const { chunks, size } = this;
       // Most answers come in one chunk, which needs no copy.
@@ -121,7 +129,7 @@ export class UpstreamCall {
         this.owner.decode(this.where, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)),
       );
     }
-    const details = decodeDetails(grpcMessage);
+    const details = decodeDetails(this.message);
     if (code === Code.UNAVAILABLE)
       return this.fail(new UpstreamError(502, `${this.where} failed: ${details}`), false);
     if (code === Code.DEADLINE_EXCEEDED) return this.fail(this.late(), false);
@@ -130,38 +138,20 @@ export class UpstreamCall {
     this.succeed(this.owner.answered(ANSWERED[code] ?? 500, `${Code[code] ?? `code ${code}`}: ${details}`));
   }
 
-  closed(): void {
-    if (this.headerStatus !== undefined) return this.finish(this.headerStatus, this.headerMessage);
+  close(_stream: H2Stream, code: number, error?: Error): void {
+    if (this.settled) return;
     this.fail(
       new UpstreamError(
         502,
-        `${this.where} failed: the stream closed without a status (code ${this.stream.rstCode})`,
+        error
+          ? `${this.where} failed: ${error.message}`
+          : `${this.where} failed: the stream closed without a status (code ${code})`,
       ),
+      false,
     );
   }
-
-  error(err: Error): void {
-    this.fail(new UpstreamError(502, `${this.where} failed: ${err.message}`));
-  }
 }
 
-// The stream's listeners: `this` is the stream; after the call settled they find nothing (an
-// error then only needs a listener, so it is not unhandled).
-function onError(this: CallStream, err: Error): void {
-  this[CALL]?.error(err);
-}
-function onResponse(this: CallStream, headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
-  this[CALL]?.response(headers);
-}
-function onData(this: CallStream, c: Buffer): void {
-  this[CALL]?.data(c);
-}
-function onTrailers(this: CallStream, t: IncomingHttpHeaders): void {
-  this[CALL]?.finish(t['grpc-status'] as string | undefined, t['grpc-message'] as string | undefined);
-}
-function onClose(this: CallStream): void {
-  this[CALL]?.closed();
-}
 function expire(call: UpstreamCall): void {
   call.fail(call.late());
 }

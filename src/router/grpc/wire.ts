@@ -1,15 +1,17 @@
 /**
- * gRPC over HTTP/2 on `node:http2`, the parts the router needs (the "gRPC over HTTP2" spec,
+ * gRPC over HTTP/2, the parts the router needs (the "gRPC over HTTP2" spec,
  * github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md): the 5-byte length-prefixed message
  * frame, `grpc-timeout`, metadata as headers, and a unary answer written as one burst — headers,
- * message and trailers queued in the same turn, so nghttp2 sends them in one write.
+ * message and trailers queued in the same turn, so they leave in one write.
  *
  * Why not @grpc/grpc-js for the router's own front and upstream calls: measured here at 300
  * req/s, a ModelInfer through a grpc-js server and grpc-js client cost the router 1.8 ms of CPU,
- * and the same pass-through on `node:http2` 0.3 ms (bench/routerGrpc.ts). grpc-js stays the
+ * and the same pass-through on `node:http2` 0.3 ms (bench/routerGrpc.ts). And why not
+ * `node:http2` any more: its streams and header objects were most of what remained
+ * (bench/profiles/grpc-path.md), so the router speaks HTTP/2 itself (`../h2/`). grpc-js stays the
  * Node client of the tests.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { H2Stream } from '../h2/stream';
 import protobuf from 'protobufjs';
 
 /** gRPC status codes (PROTOCOL-HTTP2.md, statuscodes.md). */
@@ -118,8 +120,29 @@ export function timeoutHeader(ms: number): string {
   return `${Math.max(1, Math.min(99_999_999, Math.ceil(ms)))}m`;
 }
 
+/** A request's headers by name (pseudo-headers included); a repeated name's values in order. */
+export type RequestMetadata = Record<string, string | string[] | undefined>;
+
+/** A header block's fields (flat: name, value, …) by name. */
+export function metadataOf(fields: readonly string[]): RequestMetadata {
+  const md: RequestMetadata = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    const had = md[name];
+    md[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [had, value];
+  }
+  return md;
+}
+
+/** The value of `name` in a header block (flat: name, value, …), the first if repeated. */
+export function fieldOf(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
 /** The first value of a text metadata key (a request header), undefined when absent. */
-export function metadataText(headers: IncomingHttpHeaders, key: string): string | undefined {
+export function metadataText(headers: RequestMetadata, key: string): string | undefined {
   const v = headers[key];
   return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
 }
@@ -146,37 +169,31 @@ export function decodeMessage(text: string | undefined): string {
   }
 }
 
-function open(stream: ServerHttp2Stream): boolean {
-  return !stream.destroyed && !stream.closed && !stream.headersSent;
+function open(stream: H2Stream): boolean {
+  return !stream.closed && !stream.headersSent;
+}
+
+const OK_HEADERS = [':status', '200', 'content-type', 'application/grpc'];
+const OK_TRAILERS = ['grpc-status', '0'];
+
+function withMetadata(fields: readonly string[], metadata: GrpcMetadata): string[] {
+  const out = [...fields];
+  for (const key in metadata) out.push(key, metadata[key]!);
+  return out;
 }
 
 /** A unary success: headers (with `metadata`), the message, then the trailer `grpc-status: 0`. */
-export function answer(stream: ServerHttp2Stream, message: Uint8Array, metadata: GrpcMetadata = {}): void {
+export function answer(stream: H2Stream, message: Uint8Array, metadata: GrpcMetadata = {}): void {
   if (!open(stream)) return;
-  stream.respond(
-    { ':status': 200, 'content-type': 'application/grpc', ...metadata },
-    { waitForTrailers: true },
-  );
-  stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-  stream.end(frame(message));
+  stream.sendHeaders(withMetadata(OK_HEADERS, metadata), false);
+  stream.write(frame(message), false);
+  stream.sendHeaders(OK_TRAILERS, true);
 }
 
 /** A failure as a trailers-only response: the status, its message and `metadata` in one HEADERS frame. */
-export function fail(
-  stream: ServerHttp2Stream,
-  code: Code,
-  details: string,
-  metadata: GrpcMetadata = {},
-): void {
+export function fail(stream: H2Stream, code: Code, details: string, metadata: GrpcMetadata = {}): void {
   if (!open(stream)) return;
-  stream.respond(
-    {
-      ':status': 200,
-      'content-type': 'application/grpc',
-      ...metadata,
-      'grpc-status': String(code),
-      'grpc-message': encodeMessage(details),
-    },
-    { endStream: true },
-  );
+  const fields = withMetadata(OK_HEADERS, metadata);
+  fields.push('grpc-status', String(code), 'grpc-message', encodeMessage(details));
+  stream.sendHeaders(fields, true);
 }
