@@ -41,7 +41,10 @@ import {
 } from './frames';
 import { HpackDecoder, HpackError } from './hpack';
 import { H2Sender } from './sender';
-import { readFrames } from './reader';
+import { readFrames, unpadded } from './reader';
+
+/** Streams a peer may reset in a second before the connection is refused it. */
+const MAX_RESETS_PER_SECOND = 1_000;
 
 export interface ConnectionOptions {
   /** Streams the peer may open at once (server role); beyond it, REFUSED_STREAM. */
@@ -69,6 +72,9 @@ export abstract class H2Connection extends H2Sender {
   /** Bytes not yet a whole frame (or, on the server, the preface not yet complete). */
   private rest: Buffer | undefined;
   private prefaceLeft: number;
+  /** Streams the peer reset in the second since `resetsSince`. */
+  private resets = 0;
+  private resetsSince = 0;
 
   constructor(
     socket: Socket,
@@ -184,28 +190,14 @@ export abstract class H2Connection extends H2Sender {
       s.recvWindow += s.consumed;
       s.consumed = 0;
     }
-    let data = payload;
-    if (flags & Flag.PADDED) {
-      const pad = payload[0] ?? 0;
-      if (pad >= payload.length) throw protocolError('DATA padding longer than the frame');
-      data = payload.subarray(1, payload.length - pad);
-    }
+    const data = unpadded(flags, payload, 0);
     if (data.length > 0) s.handler?.data(s, data);
     if (flags & Flag.END_STREAM && !s.closed) this.remoteEnd(s);
   }
 
   private onHeaders(flags: number, id: number, payload: Buffer): void {
     if (id === 0) throw protocolError('HEADERS on stream 0');
-    let start = 0;
-    let end = payload.length;
-    if (flags & Flag.PADDED) {
-      if (payload.length === 0) throw protocolError('HEADERS too short');
-      end -= payload[0]!;
-      start = 1;
-    }
-    if (flags & Flag.PRIORITY) start += 5;
-    if (end < start) throw protocolError('HEADERS padding longer than the frame');
-    const fragment = payload.subarray(start, end);
+    const fragment = unpadded(flags, payload, (flags & Flag.PRIORITY) !== 0 ? 5 : 0);
     const endStream = (flags & Flag.END_STREAM) !== 0;
     if (flags & Flag.END_HEADERS) return this.headerBlock(id, endStream, fragment);
     this.continuing = { id, end: endStream, parts: [fragment], size: fragment.length };
@@ -265,7 +257,15 @@ export abstract class H2Connection extends H2Sender {
     if (payload.length !== 4)
       throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM must have 4 bytes');
     const s = this.streams.get(id);
-    if (s) return this.finish(s, payload.readUInt32BE(0) || ErrorCode.CANCEL);
+    if (s) {
+      // "Rapid reset" (CVE-2023-44487): each stream opened and reset at once would cost a routed
+      // call and an upstream one; a client resetting so many is refused the connection.
+      const now = Date.now();
+      if (now - this.resetsSince > 1_000) [this.resetsSince, this.resets] = [now, 0];
+      if (++this.resets > MAX_RESETS_PER_SECOND)
+        throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many streams reset by the peer');
+      return this.finish(s, payload.readUInt32BE(0) || ErrorCode.CANCEL);
+    }
     if (this.idle(id)) throw protocolError(`RST_STREAM on idle stream ${id}`);
   }
 

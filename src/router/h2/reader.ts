@@ -3,7 +3,7 @@
  * connection as it is cut, its payload a view of the chunk (no copy); a frame's tail still to
  * come is left for the next read.
  */
-import { ConnectionError, ErrorCode } from './frames';
+import { ConnectionError, ErrorCode, Flag, protocolError } from './frames';
 
 export interface FrameSink {
   readonly destroyed: boolean;
@@ -30,4 +30,20 @@ export function readFrames(bytes: Buffer, maxFrame: number, sink: FrameSink): nu
     if (sink.destroyed) return at;
   }
   return at;
+}
+
+/**
+ * A DATA or HEADERS payload without its padding (RFC 9113, 6.1 and 6.2) and, for HEADERS with
+ * PRIORITY, the `skip` bytes of priority fields after the pad length.
+ */
+export function unpadded(flags: number, payload: Buffer, skip: number): Buffer {
+  if (!(flags & Flag.PADDED)) return skip === 0 ? payload : tail(payload, skip);
+  const pad = payload[0] ?? 0;
+  if (1 + skip + pad > payload.length) throw protocolError('padding longer than the frame');
+  return payload.subarray(1 + skip, payload.length - pad);
+}
+
+function tail(payload: Buffer, skip: number): Buffer {
+  if (skip > payload.length) throw protocolError('HEADERS shorter than its priority fields');
+  return payload.subarray(skip);
 }
