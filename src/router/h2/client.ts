@@ -1,7 +1,7 @@
 /**
  * The client role of a raw HTTP/2 connection (`connection.ts`): `request` opens a stream with a
- * header block and a whole body, or waits for a slot when the server's MAX_CONCURRENT_STREAMS are
- * all open (stream ids go out in order, so a waiting request takes its id when it opens). After
+ * header block and a whole body, or waits for a slot: until the server's first SETTINGS came
+ * (its limits are in them), and while its MAX_CONCURRENT_STREAMS are all open (stream ids go out in order, so a waiting request takes its id when it opens). After
  * the server's GOAWAY, or once the connection is over, `usable` is false and the pool opens another;
  * requests the server did not take fail as REFUSED_STREAM.
  */
@@ -38,7 +38,7 @@ export class H2ClientConnection extends H2Connection {
       queueMicrotask(() => this.finish(s, ErrorCode.REFUSED_STREAM, new Error('the connection is closing')));
       return s;
     }
-    if (this.waiting.length > 0 || this.streams.size >= this.peerMaxConcurrent)
+    if (!this.peerSettings || this.waiting.length > 0 || this.streams.size >= this.peerMaxConcurrent)
       this.waiting.push({ stream: s, fields, body });
     else this.start(s, fields, body);
     return s;
@@ -54,7 +54,12 @@ export class H2ClientConnection extends H2Connection {
   }
 
   protected released(): void {
-    while (this.waiting.length > 0 && this.streams.size < this.peerMaxConcurrent && this.usable) {
+    while (
+      this.peerSettings &&
+      this.waiting.length > 0 &&
+      this.streams.size < this.peerMaxConcurrent &&
+      this.usable
+    ) {
       const w = this.waiting.shift()!;
       if (!w.stream.closed) this.start(w.stream, w.fields, w.body);
     }

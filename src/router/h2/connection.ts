@@ -65,6 +65,8 @@ export abstract class H2Connection extends H2Sender {
   /** The peer's settings, as it sent them (the protocol's defaults until then). */
   protected peerStreamWindow = DEFAULT_WINDOW;
   protected peerMaxConcurrent = Infinity;
+  /** The peer's first SETTINGS came (a client holds its streams until then: the limits are in it). */
+  protected peerSettings = false;
   private recvWindow = DEFAULT_WINDOW;
   private recvConsumed = 0;
   /** A header block in CONTINUATION frames: nothing else may come between. */
@@ -308,6 +310,7 @@ export abstract class H2Connection extends H2Sender {
       }
     }
     this.push(SETTINGS_ACK);
+    this.peerSettings = true;
     this.unblock();
     this.released();
   }

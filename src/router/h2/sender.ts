@@ -85,7 +85,8 @@ export abstract class H2Sender {
     let at = 0;
     for (;;) {
       const left = data.length - at;
-      const n = Math.min(left, s.sendWindow, this.sendWindow, this.peerMaxFrame);
+      // A window below zero (a peer lowered SETTINGS_INITIAL_WINDOW_SIZE) sends nothing, or an empty end.
+      const n = Math.max(0, Math.min(left, s.sendWindow, this.sendWindow, this.peerMaxFrame));
       if (left > 0 && n <= 0) return data.subarray(at);
       const last = n === left;
       this.push(frameHeader(n, FrameType.DATA, last && end ? Flag.END_STREAM : 0, s.id));
