@@ -1,22 +1,18 @@
 /**
  * A raw HTTP/2 connection (RFC 9113) over a TCP socket, for the router's gRPC front (server role)
- * and its gRPC upstream calls (client role), in place of `node:http2`: there, each call cost a
- * server stream and a client stream of Node's (Duplex streams, header objects converted both
- * ways, an AsyncResource per request), about four fifths of the router's CPU per gRPC call
- * (bench/profiles/grpc-path.md). Here a stream is a small object, header blocks are flat arrays
- * (HPACK in `hpack.ts`), and the frames written in one turn leave in one `write`.
+ * and its gRPC upstream calls (client role), in place of `node:http2`, whose two streams per call
+ * (Duplex streams, header objects converted both ways, an AsyncResource per request) were about
+ * four fifths of the router's CPU per gRPC call (bench/profiles/grpc-path.md). Here a stream is a
+ * small object, header blocks are flat arrays (HPACK in `hpack.ts`), and the frames written in
+ * one turn leave in one `write` (`sender.ts`, the sending half).
  *
- * What it implements: the preface, SETTINGS (ours sent first, the peer's applied and
- * acknowledged), HEADERS with CONTINUATION and padding, DATA with padding, flow control both ways
- * (the peer's windows bound what is sent, with what waits queued per stream; ours are replenished
- * as data is read), RST_STREAM, PING (answered), GOAWAY both ways, MAX_CONCURRENT_STREAMS both
- * ways (refused beyond ours; queued beyond the peer's), and unknown frame types ignored. No
- * server push (we disable it and refuse it), no priorities (read and ignored), h2c with prior
- * knowledge only (what gRPC clients speak without TLS).
- *
- * Whatever the peer sends, nothing throws out of here: a protocol violation ends the connection
- * with GOAWAY and the error's code (`ConnectionError`), a stream's violation resets that stream,
- * and every open stream's handler hears `close` once.
+ * It implements the preface, SETTINGS (ours first, the peer's applied and acknowledged), HEADERS
+ * with CONTINUATION and padding, DATA with padding, flow control both ways, RST_STREAM, PING,
+ * GOAWAY, MAX_CONCURRENT_STREAMS both ways, and ignores unknown frame types. No server push, no
+ * priorities (read and ignored), h2c with prior knowledge only (what gRPC clients speak without
+ * TLS). Whatever the peer sends, nothing throws out of here: a protocol violation ends the
+ * connection with GOAWAY and its code (`ConnectionError`), a stream's violation resets that
+ * stream, and every open stream's handler hears `close` once.
  */
 import type { Socket } from 'node:net';
 import {
@@ -384,7 +380,11 @@ export abstract class H2Connection extends H2Sender {
     if (this.destroyed) return;
     this.destroyed = true;
     this.goingAway = true;
-    if (!this.socket.destroyed) this.socket.destroySoon();
+    if (!this.socket.destroyed) {
+      this.socket.destroySoon();
+      // A peer that reads nothing would hold it open: what is queued gets a second, then it goes.
+      setTimeout(destroySocket, 1_000, this.socket).unref();
+    }
     const code = err instanceof ConnectionError ? err.code : ErrorCode.INTERNAL_ERROR;
     for (const s of [...this.streams.values()]) this.finish(s, code, err);
     this.closed(err);
@@ -392,4 +392,8 @@ export abstract class H2Connection extends H2Sender {
 
   /** The connection is over (the subclass's pool forgets it). */
   protected abstract closed(err: Error): void;
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }
