@@ -90,6 +90,20 @@ describe('recent keys (the users of a sticky experiment)', () => {
     for (let seed = 100; seed < 110; seed++) run(seed, 4_000, 997);
   });
 
+  it('lets forgotten keys go: slots and values stay about three generations, however many keys pass', () => {
+    const keys = new RecentKeys<{ n: number }>(100);
+    const held = (): { capacity: number; values: unknown[] } =>
+      keys as unknown as { capacity: number; values: unknown[] };
+    let most = 0;
+    for (let i = 0; i < 200_000; i++) {
+      keys.set(`user-${i}`, { n: i });
+      if (i % 37 === 0) most = Math.max(most, held().values.filter((v) => v !== undefined).length);
+    }
+    assert.equal(keys.dropped, 200_000 - 100); // all but the older generation (the current one just started)
+    assert.ok(held().capacity <= 1024, `capacity ${held().capacity}`);
+    assert.ok(most <= 300, `${most} values held`);
+  });
+
   it('refuses a generation of no keys', () => {
     assert.throws(() => new RecentKeys(0), RangeError);
   });

@@ -9,7 +9,9 @@
  * events, mostly cache misses in the map's buckets, entries and key strings. Here a key's hash
  * is kept beside its slot, so a probe reads the key string only when the hashes agree; keys live
  * in slots stamped with the generation they were last set in, so forgetting a generation is one
- * increment, and the slots of forgotten keys are reused when the slots run out.
+ * increment. The slots of forgotten keys are freed (their values let go) once a generation's
+ * worth of them has gathered, so the table holds at most about three generations, where the two
+ * Maps held two; and when the slots run out.
  */
 import { hashString } from './idTable';
 import type { CompactState } from './stateCodec';
@@ -34,6 +36,8 @@ export class RecentKeys<V> implements CompactState {
   private gen = 2;
   private currentSize = 0;
   private olderSize = 0;
+  /** Keys forgotten since their slots were last freed. */
+  private forgotten = 0;
   private capacity = INITIAL_CAPACITY;
   /** Slots handed out so far (the free ones below it are on `freeSlots`). */
   private used = 0;
@@ -89,9 +93,16 @@ export class RecentKeys<V> implements CompactState {
   private counted(): void {
     if (++this.currentSize < this.perGeneration) return;
     this.dropped += this.olderSize;
+    this.forgotten += this.olderSize;
     this.olderSize = this.currentSize;
     this.currentSize = 0;
     this.gen++;
+    // Let the forgotten keys' values go about when the Maps did, at a cost linear in the keys held
+    // once per generation's worth of them (not per generation: a generation may be one key).
+    if (this.forgotten >= Math.max(this.perGeneration, 64)) {
+      this.release();
+      this.rebuildIndex();
+    }
   }
 
   /** The key's slot (held or forgotten but not yet reused), or −1. */
@@ -113,8 +124,8 @@ export class RecentKeys<V> implements CompactState {
     index[i] = slot + 1;
   }
 
-  /** Frees the slots of forgotten keys; doubles the slots when that frees less than a quarter. */
-  private makeRoom(): void {
+  /** Frees the slots of forgotten keys (the index still names them until it is rebuilt). */
+  private release(): void {
     const free: number[] = [];
     for (let slot = this.used - 1; slot >= 0; slot--) {
       if (this.stamps[slot]! >= this.gen - 1) continue;
@@ -124,7 +135,13 @@ export class RecentKeys<V> implements CompactState {
       free.push(slot);
     }
     this.freeSlots = free;
-    if (free.length < this.capacity / 4) {
+    this.forgotten = 0;
+  }
+
+  /** Frees the slots of forgotten keys; doubles the slots when that frees less than a quarter. */
+  private makeRoom(): void {
+    this.release();
+    if (this.freeSlots.length < this.capacity / 4) {
       this.capacity *= 2;
       const stamps = new Uint32Array(this.capacity);
       stamps.set(this.stamps);
@@ -163,6 +180,7 @@ export class RecentKeys<V> implements CompactState {
     this.currentSize = s.currentSize;
     this.olderSize = s.olderSize;
     this.dropped = s.dropped;
+    this.forgotten = 0;
     const n = s.keys.length;
     let capacity = INITIAL_CAPACITY;
     while (capacity < n) capacity *= 2;
