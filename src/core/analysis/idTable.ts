@@ -66,7 +66,7 @@ const hashWords = (words: Uint32Array): number =>
   fmix(Math.imul(fmix(words[0]! ^ Math.imul(words[1]!, 0x9e3779b1)) ^ words[2]!, 0x27d4eb2f) ^ words[3]!);
 
 /** FNV-1a over the UTF-16 code units, finalised. */
-function hashString(id: string): number {
+export function hashString(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
   return fmix(h);

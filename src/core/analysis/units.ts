@@ -34,6 +34,7 @@ import { emptyClusterSums, moveUnit, type ClusterSums } from '../stats';
 import { PENDING_MEMORY, PendingQueue, emptyWindowCounts, type WindowCounts } from './attribution';
 import { IdObjects } from './idMemories';
 import { IdTable } from './idTable';
+import { RecentKeys } from './recentKeys';
 import type { MetricKind } from './sequentialTests';
 import type { MetricAggregates } from './variantAggregates';
 
@@ -82,38 +83,10 @@ export interface ArmUnits extends ClusterSums {
   expected: number;
 }
 
-/** A map of the most recently used keys: two generations, a hit moves a key to the newer one. */
-class RecentMap<V> {
-  private current = new Map<string, V>();
-  private older = new Map<string, V>();
-  dropped = 0;
-
-  constructor(private readonly perGeneration: number) {}
-
-  get(key: string): V | undefined {
-    const hit = this.current.get(key);
-    if (hit !== undefined) return hit;
-    const old = this.older.get(key);
-    if (old === undefined) return undefined;
-    this.older.delete(key);
-    this.set(key, old);
-    return old;
-  }
-
-  set(key: string, value: V): void {
-    this.current.set(key, value);
-    if (this.current.size >= this.perGeneration) {
-      this.dropped += this.older.size;
-      this.older = this.current;
-      this.current = new Map();
-    }
-  }
-}
-
 /** Per-user counting for one experiment's arms (variant indexes). */
 export class UnitTracker {
   readonly arms: ArmUnits[];
-  private readonly users: RecentMap<Unit>;
+  private readonly users: RecentKeys<Unit>;
   private readonly byRequest: IdObjects<Unit>;
   /** When the weights last changed (epoch ms): routing is decided on arrival, logging happens later. */
   private weightsChangedAt = -Infinity;
@@ -141,7 +114,7 @@ export class UnitTracker {
     }
     this.arms = Array.from({ length: arms }, () => ({ ...emptyClusterSums(), converted: 0, expected: 0 }));
     this.memoryLimit = memory.users ?? USER_MEMORY;
-    this.users = new RecentMap(Math.max(1, Math.floor(this.memoryLimit / 2)));
+    this.users = new RecentKeys(Math.max(1, Math.floor(this.memoryLimit / 2)));
     this.byRequest = new IdObjects(ids, memory.requests ?? REQUEST_MEMORY);
   }
 
