@@ -5,6 +5,7 @@ import { createH2Server } from '../../src/router/h2/server';
 import type { H2Stream } from '../../src/router/h2/stream';
 import {
   EchoServer,
+  bytesOf,
   H2ClientConnection,
   NodeEchoServer,
   RawPeer,
@@ -22,6 +23,7 @@ import {
   u32,
 } from './h2.peers';
 
+const ENHANCE_YOUR_CALM = 0xb;
 const DATA = 0x0;
 const HEADERS = 0x1;
 const RST_STREAM = 0x3;
@@ -64,6 +66,28 @@ describe('HTTP/2 connection (router/h2): broken peers', () => {
       session.destroy();
     }
   }
+
+  it('resets the stream whose DATA takes the open streams past maxBufferedBytes, and serves on', async () => {
+    const small = new EchoServer({ maxConcurrentStreams: 100, maxBufferedBytes: 100_000 });
+    const session = nodeConnect(await listen(small.server));
+    try {
+      // Two held requests of 60 kB: together over the bound, so one of them is reset.
+      const held = [1, 2].map((i) => nodeRequest(session, { ':path': '/hold' }, bytesOf(60_000, i)));
+      const settled = await Promise.race(held.map((h) => h.done));
+      assert.equal(settled.rstCode, ENHANCE_YOUR_CALM);
+      for (const s of small.served) s.release();
+      const answers = await Promise.all(held.map((h) => h.done));
+      assert.deepEqual(answers.map((a) => a.rstCode).sort(), [0, ENHANCE_YOUR_CALM]);
+      const kept = answers.findIndex((a) => a.rstCode === 0);
+      assert.ok(answers[kept]!.body.equals(bytesOf(60_000, kept + 1)));
+      // The reset stream's bytes and the answered one's are released: 90 kB fits again.
+      const after = await nodeRequest(session, { ':path': '/echo' }, bytesOf(90_000, 3)).done;
+      assert.ok(after.body.equals(bytesOf(90_000, 3)));
+    } finally {
+      session.destroy();
+      await small.close();
+    }
+  });
 
   it('closes a connection that is not HTTP/2 (an HTTP/1.1 request) after GOAWAY PROTOCOL_ERROR', async () => {
     const peer = new RawPeer(port);

@@ -121,7 +121,7 @@ export class EchoServer {
   maxOpen = 0;
   private waiters: ((s: Served) => void)[] = [];
 
-  constructor(options: { maxConcurrentStreams: number; streamWindow?: number }) {
+  constructor(options: { maxConcurrentStreams: number; streamWindow?: number; maxBufferedBytes?: number }) {
     this.listener = createH2Server((stream, flat) => this.onStream(stream, flat), options);
   }
 

@@ -116,7 +116,11 @@ export async function startGrpcFront(core: RouterCore, log: (m: string) => void)
     maxConcurrentStreams: 1_000,
     // A stream may carry a message up to the body limit; the window only paces it.
     streamWindow: 1024 * 1024,
+    // What a connection's open calls may hold in all: 16 bodies at the limit, 64 MiB at least.
+    maxBufferedBytes: Math.max(64 * 1024 * 1024, 16 * maxBytes),
   });
+  // As the HTTP front: connections beyond the limit are closed as they come.
+  server.maxConnections = core.settings.limits.maxConnections;
 
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', (err) =>

@@ -30,7 +30,6 @@ import {
   SETTINGS_ACK,
   Setting,
   frame,
-  goaway,
   rstStream,
   settingsFrame,
   windowUpdate,
@@ -51,6 +50,12 @@ export interface ConnectionOptions {
   connectionWindow?: number;
   /** A header block's largest size, compressed and decoded. */
   maxHeaderBytes?: number;
+  /**
+   * Request or answer bytes the open streams may hold in all (64 MiB): past it the stream whose
+   * DATA went over is reset ENHANCE_YOUR_CALM (gRPC: RESOURCE_EXHAUSTED). Without it, a thousand
+   * streams each under the body limit could hold a thousand bodies (node:http2's maxSessionMemory).
+   */
+  maxBufferedBytes?: number;
 }
 
 export abstract class H2Connection extends H2Sender {
@@ -58,6 +63,7 @@ export abstract class H2Connection extends H2Sender {
   protected readonly streamWindow: number;
   private readonly connectionWindow: number;
   private readonly maxHeaderBytes: number;
+  private readonly maxBuffered: number;
   /** The peer's settings, as it sent them (the protocol's defaults until then). */
   protected peerStreamWindow = DEFAULT_WINDOW;
   protected peerMaxConcurrent = Infinity;
@@ -83,6 +89,7 @@ export abstract class H2Connection extends H2Sender {
     this.streamWindow = options.streamWindow ?? 1024 * 1024;
     this.connectionWindow = options.connectionWindow ?? 16 * 1024 * 1024;
     this.maxHeaderBytes = options.maxHeaderBytes ?? 64 * 1024;
+    this.maxBuffered = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.decoder = new HpackDecoder({ maxHeaderListBytes: this.maxHeaderBytes });
     this.prefaceLeft = role === 'server' ? PREFACE.length : 0;
     if (role === 'client') this.push(PREFACE);
@@ -189,6 +196,9 @@ export abstract class H2Connection extends H2Sender {
       s.consumed = 0;
     }
     const data = unpadded(flags, payload, 0);
+    s.received += data.length;
+    this.buffered += data.length;
+    if (this.buffered > this.maxBuffered) return this.resetStream(s, ErrorCode.ENHANCE_YOUR_CALM);
     if (data.length > 0) s.handler?.data(s, data);
     if (flags & Flag.END_STREAM && !s.closed) this.remoteEnd(s);
   }
@@ -350,50 +360,4 @@ export abstract class H2Connection extends H2Sender {
     if (s.sendWindow > MAX_WINDOW) return this.resetStream(s, ErrorCode.FLOW_CONTROL_ERROR);
     if (s.pending) this.drain(s);
   }
-
-  /** GOAWAY with `code`; the connection closes once its streams have. */
-  goaway(code: ErrorCode = ErrorCode.NO_ERROR, debug = ''): void {
-    if (this.destroyed) return;
-    if (!this.goingAway || code !== ErrorCode.NO_ERROR) this.push(goaway(this.lastPeerStream(), code, debug));
-    this.goingAway = true;
-    if (this.streams.size === 0) this.end();
-  }
-
-  protected abstract lastPeerStream(): number;
-
-  protected end(): void {
-    this.flush();
-    this.socket.end();
-  }
-
-  /** A connection error: GOAWAY with its code, the socket closed, every stream closed. */
-  private fail(err: unknown): void {
-    const e =
-      err instanceof ConnectionError ? err : new ConnectionError(ErrorCode.INTERNAL_ERROR, String(err));
-    if (!this.destroyed) this.push(goaway(this.lastPeerStream(), e.code, e.message));
-    this.flush();
-    this.destroy(e);
-  }
-
-  /** The socket is done: every open stream closes with `err`. */
-  override destroy(err: Error): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.goingAway = true;
-    if (!this.socket.destroyed) {
-      this.socket.destroySoon();
-      // A peer that reads nothing would hold it open: what is queued gets a second, then it goes.
-      setTimeout(destroySocket, 1_000, this.socket).unref();
-    }
-    const code = err instanceof ConnectionError ? err.code : ErrorCode.INTERNAL_ERROR;
-    for (const s of [...this.streams.values()]) this.finish(s, code, err);
-    this.closed(err);
-  }
-
-  /** The connection is over (the subclass's pool forgets it). */
-  protected abstract closed(err: Error): void;
-}
-
-function destroySocket(socket: Socket): void {
-  socket.destroy();
 }

@@ -2,10 +2,21 @@
  * The sending half of a raw HTTP/2 connection (`connection.ts` adds the reading half): header
  * blocks and DATA framed for the peer's SETTINGS_MAX_FRAME_SIZE, DATA held to the peer's
  * flow-control windows (what does not fit waits on its stream, and what is sent after it waits
- * behind it), the ends of streams, and one `write` for all the frames queued in a turn.
+ * behind it), the ends of streams, one `write` for all the frames queued in a turn, and the
+ * connection's end: GOAWAY, a connection error, the socket closed.
  */
 import type { Socket } from 'node:net';
-import { DEFAULT_WINDOW, ErrorCode, Flag, FrameType, MIN_FRAME_SIZE, frameHeader, rstStream } from './frames';
+import {
+  ConnectionError,
+  DEFAULT_WINDOW,
+  ErrorCode,
+  Flag,
+  FrameType,
+  MIN_FRAME_SIZE,
+  frameHeader,
+  goaway,
+  rstStream,
+} from './frames';
 import { HpackEncoder } from './hpack';
 import type { H2Stream } from './stream';
 
@@ -23,6 +34,8 @@ export abstract class H2Sender {
   protected peerMaxFrame = MIN_FRAME_SIZE;
   /** Bytes the peer lets us send on the connection. */
   protected sendWindow = DEFAULT_WINDOW;
+  /** Data bytes the open streams received (their `received`), bounded by `maxBufferedBytes`. */
+  protected buffered = 0;
   /** Streams with frames waiting for window. */
   protected readonly blocked = new Set<H2Stream>();
   private out: Buffer[] = [];
@@ -38,10 +51,10 @@ export abstract class H2Sender {
 
   /** A stream ended or was reset: the client role opens the next waiting one. */
   protected abstract released(): void;
-  /** Flushes and closes the socket (after our GOAWAY, or the peer's with nothing open). */
-  protected abstract end(): void;
-  /** The destroyed connection's error and the socket closing are the reading half's. */
-  abstract destroy(err: Error): void;
+  /** The peer's last stream id, for our GOAWAY. */
+  protected abstract lastPeerStream(): number;
+  /** The connection is over (the subclass's pool forgets it). */
+  protected abstract closed(err: Error): void;
 
   sendHeaders(s: H2Stream, fields: readonly string[], end: boolean): void {
     if (s.closed || s.localEnded || this.destroyed) return;
@@ -152,6 +165,7 @@ export abstract class H2Sender {
   protected finish(s: H2Stream, code: number, error?: Error): void {
     if (s.closed) return;
     s.closed = true;
+    this.buffered -= s.received;
     if (s.id !== 0) this.streams.delete(s.id);
     this.blocked.delete(s);
     s.pending = undefined;
@@ -184,8 +198,49 @@ export abstract class H2Sender {
     if (this.socket.writableLength > MAX_WRITE_BACKLOG)
       this.destroy(new Error(`the peer read nothing of ${MAX_WRITE_BACKLOG} bytes written to it`));
   }
+
+  /** GOAWAY with `code`; the connection closes once its streams have. */
+  goaway(code: ErrorCode = ErrorCode.NO_ERROR, debug = ''): void {
+    if (this.destroyed) return;
+    if (!this.goingAway || code !== ErrorCode.NO_ERROR) this.push(goaway(this.lastPeerStream(), code, debug));
+    this.goingAway = true;
+    if (this.streams.size === 0) this.end();
+  }
+
+  protected end(): void {
+    this.flush();
+    this.socket.end();
+  }
+
+  /** A connection error: GOAWAY with its code, the socket closed, every stream closed. */
+  protected fail(err: unknown): void {
+    const e =
+      err instanceof ConnectionError ? err : new ConnectionError(ErrorCode.INTERNAL_ERROR, String(err));
+    if (!this.destroyed) this.push(goaway(this.lastPeerStream(), e.code, e.message));
+    this.flush();
+    this.destroy(e);
+  }
+
+  /** The socket is done: every open stream closes with `err`. */
+  destroy(err: Error): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.goingAway = true;
+    if (!this.socket.destroyed) {
+      this.socket.destroySoon();
+      // A peer that reads nothing would hold it open: what is queued gets a second, then it goes.
+      setTimeout(destroySocket, 1_000, this.socket).unref();
+    }
+    const code = err instanceof ConnectionError ? err.code : ErrorCode.INTERNAL_ERROR;
+    for (const s of [...this.streams.values()]) this.finish(s, code, err);
+    this.closed(err);
+  }
 }
 
 function flush(c: H2Sender): void {
   c.flush();
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }

@@ -33,6 +33,8 @@ export class H2Stream {
   /** Bytes we let the peer send before our next WINDOW_UPDATE; `consumed` counts towards it. */
   recvWindow: number;
   consumed = 0;
+  /** Data bytes received, held by the stream's reader until the stream closes. */
+  received = 0;
   headersSent = false;
   localEnded = false;
   remoteEnded = false;
