@@ -156,6 +156,30 @@ describe('HTTP/2 connection (router/h2): broken peers', () => {
       await stillServes();
     });
 
+  it('resets malformed requests PROTOCOL_ERROR (RFC 9113 8.2-8.3) and serves the next one', async () => {
+    const peer = new RawPeer(port);
+    const bad: string[][] = [
+      [...REQUEST, 'X-Upper', 'a'],
+      [...REQUEST, 'connection', 'keep-alive'],
+      [...REQUEST, 'te', 'gzip'],
+      [':method', 'POST', ':scheme', 'http'],
+      ['content-type', 'application/grpc', ...REQUEST],
+      [...REQUEST, ':status', '200'],
+    ];
+    peer.hello(...bad.map((fields, i) => headersFrame(2 * i + 1, fields, true)));
+    for (let i = 0; i < bad.length; i++) {
+      const rst = await peer.until((f) => f.type === RST_STREAM && f.id === 2 * i + 1);
+      assert.equal(rst.payload.readUInt32BE(0), ErrorCode.PROTOCOL_ERROR, JSON.stringify(bad[i]));
+    }
+    const id = 2 * bad.length + 1;
+    peer.socket.write(
+      Buffer.concat([headersFrame(id, REQUEST, false), frameBytes(DATA, END_STREAM, id, Buffer.from('ok'))]),
+    );
+    await peer.until((f) => f.type === HEADERS && f.id === id && (f.flags & END_STREAM) !== 0);
+    assert.deepEqual(goaways(peer.received), []);
+    peer.socket.destroy();
+  });
+
   it('answers a PING with a PING ACK of the same 8 bytes, and ignores an unknown frame type', async () => {
     const peer = new RawPeer(port);
     const opaque = Buffer.from('8 bytes!');

@@ -7,6 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { H2Connection, type ConnectionOptions } from './connection';
 import { ConnectionError, ErrorCode, rstStream } from './frames';
+import { malformedRequest } from './fields';
 import { H2Stream } from './stream';
 
 /** A request's stream and its header block (flat: name, value, …); `end` when it has no body. */
@@ -31,6 +32,8 @@ export class H2ServerConnection extends H2Connection {
     this.lastId = id;
     if (this.goingAway || this.streams.size >= this.maxConcurrent)
       return void this.push(rstStream(id, ErrorCode.REFUSED_STREAM));
+    if (malformedRequest(fields) !== undefined)
+      return void this.push(rstStream(id, ErrorCode.PROTOCOL_ERROR));
     const s = new H2Stream(this, id, this.peerStreamWindow, this.streamWindow);
     this.streams.set(id, s);
     this.onStream(s, fields);
