@@ -7,11 +7,15 @@
  * - HTTP: autocannon at 1,000 req/s over one connection, to the fake V2 HTTP upstream directly
  *   and through the router's HTTP port (as bench/router.ts measures it).
  *
- * Each path sends the same one-row request. The upstreams are the tests' fakes, each in its own
- * process, so the figures are the router's own cost. No assertions: it prints the added p50 and
- * p99 and the ratio router / direct for both protocols (target: added p99 ≤ 1 ms).
+ * Each path sends the same one-row request. The upstreams are stubs, each in its own process, so
+ * the figures are the router's own cost: the HTTP one is the tests' (test/harness/upstream.ts),
+ * the gRPC one `bench/lib/grpcStub.ts` (a fixed answer on the router's own HTTP/2, ~110 µs of CPU
+ * a call), or with `--upstream fake` the tests' grpc-js fake (~320 µs a call, which on 2 cores
+ * beside ghz and the router makes both the direct and the routed calls queue). No assertions: it
+ * prints the added p50 and p99 and the ratio router / direct for both protocols (target: added
+ * p99 ≤ 1 ms).
  *
- *   node --import tsx bench/routerGrpc.ts [--seconds 10]
+ *   node --import tsx bench/routerGrpc.ts [--seconds 10] [--upstream stub|fake]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +26,8 @@ import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
+const FAKE =
+  process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fake';
 const RATE = 1_000;
 
 interface Figures {
@@ -48,13 +54,18 @@ async function main(): Promise<void> {
   const ghzBinary = ghzPath();
   const dir = await mkdtemp(join(tmpdir(), 'mc-bench-grpc-'));
   const httpUp = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
-  const grpcUp = await startProcess('test/harness/grpcUpstream.ts', /grpc upstream listening on (\S+)/);
+  const grpcUp = await startProcess(
+    FAKE ? 'test/harness/grpcUpstream.ts' : 'bench/lib/grpcStub.ts',
+    /grpc upstream listening on (\S+)/,
+  );
   const router = await startRouter(await writeGrpcBenchConfig(dir, httpUp.address, grpcUp.address));
   try {
     const routerGrpc = `127.0.0.1:${router.grpcPort}`;
     const directHttp = `${httpUp.address}/v2/models/propensity-v1/infer`;
     const viaHttp = `${router.url}/v2/models/propensity/infer`;
-    console.log(`${SECONDS} s per measurement at ${RATE} req/s; ${process.arch}, Node ${process.version}`);
+    console.log(
+      `${SECONDS} s per measurement at ${RATE} req/s; gRPC upstream: ${FAKE ? "the tests' grpc-js fake" : 'bench/lib/grpcStub.ts'}; ${process.arch}, Node ${process.version}`,
+    );
     // Warm up every path.
     ghz(ghzBinary, grpcUp.address, 'propensity-v1', 2);
     ghz(ghzBinary, routerGrpc, 'propensity', 2);
