@@ -69,12 +69,16 @@ export async function pickQuickInputItem(
     notFound,
     timeoutMs,
   );
+  const input = page.locator('.quick-input-widget input');
   for (let step = 0; step <= index + 20; step++) {
     const focused = page.locator('.quick-input-list .monaco-list-row.focused').first();
     if ((await focused.count()) > 0 && (await labelOf(focused)) === want) {
       await page.keyboard.press('Enter');
       return;
     }
+    // The keys go to the pick's input: a webview that took the focus (the dashboard, as it
+    // renders new data) would swallow them, and the focus in the list would not move.
+    await input.focus().catch(() => undefined);
     await page.keyboard.press('ArrowDown');
   }
   throw new Error(`${notFound}: could not move the focus to it`);
