@@ -135,6 +135,15 @@ describe('HTTP/2 connection (router/h2): broken peers', () => {
     ],
     ['a PING of 7 bytes', () => frameBytes(PING, 0, 0, Buffer.alloc(7)), ErrorCode.FRAME_SIZE_ERROR],
     [
+      'a flood of empty CONTINUATION frames',
+      () =>
+        Buffer.concat([
+          frameBytes(HEADERS, 0, 1, Buffer.from([0x83])),
+          ...Array.from({ length: 1_000 }, () => frameBytes(CONTINUATION, 0, 1, Buffer.alloc(0))),
+        ]),
+      ErrorCode.ENHANCE_YOUR_CALM,
+    ],
+    [
       'a frame between HEADERS and its CONTINUATION',
       () =>
         Buffer.concat([

@@ -38,6 +38,8 @@ import { HpackDecoder, HpackError } from './hpack';
 import { H2Sender } from './sender';
 import { readFrames, unpadded } from './reader';
 
+/** CONTINUATION frames one header block may take (64 KiB fit in 4 of the smallest frames). */
+const MAX_CONTINUATIONS = 64;
 /** Streams a peer may reset in a second before the connection is refused it. */
 const MAX_RESETS_PER_SECOND = 1_000;
 
@@ -216,10 +218,11 @@ export abstract class H2Connection extends H2Sender {
     if (!c || c.id !== id) throw protocolError('CONTINUATION without a header block before it');
     c.parts.push(payload);
     c.size += payload.length;
-    if (c.size > this.maxHeaderBytes)
+    // A flood of (empty) CONTINUATION frames (CVE-2024-27316) is bounded by count as well as size.
+    if (c.size > this.maxHeaderBytes || c.parts.length > MAX_CONTINUATIONS)
       throw new ConnectionError(
         ErrorCode.ENHANCE_YOUR_CALM,
-        `a header block over ${this.maxHeaderBytes} bytes`,
+        `a header block over ${this.maxHeaderBytes} bytes or ${MAX_CONTINUATIONS} frames`,
       );
     if (!(flags & Flag.END_HEADERS)) return;
     this.continuing = undefined;
