@@ -2,11 +2,11 @@
  * The router's gRPC front: the Open Inference Protocol's `inference.GRPCInferenceService` on its
  * own port (`grpcListen`), served on the router's own HTTP/2 (`../h2/`, h2c with prior knowledge)
  * with the proto's messages typed by protobufjs (`proto.ts`; `wire.ts` says why neither grpc-js
- * nor `node:http2`). ModelInfer goes through the same
- * routing, recording and shadow as HTTP (`route.ts`); the routing hints come from metadata
- * instead of headers, under the same names. Nothing a client sends can throw past a handler:
- * a malformed message is INTERNAL ("error deserializing request"), an unknown method
- * UNIMPLEMENTED, a message over the body limit RESOURCE_EXHAUSTED.
+ * nor `node:http2`). ModelInfer goes through the same routing, recording and shadow as HTTP
+ * (`route.ts`); the routing hints come from metadata instead of headers, under the same names.
+ * Nothing a client sends can throw past a handler: a malformed message is INTERNAL ("error
+ * deserializing request"), an unknown method UNIMPLEMENTED, a message over the body limit
+ * RESOURCE_EXHAUSTED.
  */
 import { createH2Server } from '../h2/server';
 import type { H2Stream } from '../h2/stream';

@@ -1,8 +1,8 @@
 /**
  * Calls to the variants' V2 gRPC ports (MLServer's `grpc_port`) for requests that came over gRPC,
  * on the router's own HTTP/2 client (`../h2/client.ts`; `wire.ts` says why): one connection per
- * address, multiplexing every call and opened again once it closes or the upstream sent GOAWAY; the client's message bytes go
- * upstream as they came, with the variant's model name (and, when the router wants them, the
+ * address, multiplexing every call and opened again once it closes or the upstream sent GOAWAY;
+ * the client's message bytes go upstream as they came, with the variant's model name (and, when the router wants them, the
  * outputs) appended — a later value of a singular field replaces an earlier one and a repeated
  * field's values add up (protobuf encoding, "Last One Wins"), so nothing is decoded and
  * re-encoded on the way. The client's deadline goes on as `grpc-timeout` and bounds the call; its

@@ -61,7 +61,7 @@ export interface ConnectionOptions {
 }
 
 export abstract class H2Connection extends H2Sender {
-  protected readonly decoder: HpackDecoder;
+  private readonly decoder: HpackDecoder;
   protected readonly streamWindow: number;
   private readonly connectionWindow: number;
   private readonly maxHeaderBytes: number;

@@ -132,6 +132,8 @@ export abstract class H2Sender {
   }
 
   protected unblock(): void {
+    // Every connection WINDOW_UPDATE and SETTINGS comes here; almost always nothing waits.
+    if (this.blocked.size === 0) return;
     for (const s of [...this.blocked]) {
       if (this.sendWindow <= 0) return;
       if (!s.closed) this.drain(s);

@@ -15,15 +15,17 @@ export type OnStream = (stream: H2Stream, fields: string[]) => void;
 
 export class H2ServerConnection extends H2Connection {
   private lastId = 0;
+  /** Our SETTINGS_MAX_CONCURRENT_STREAMS. */
+  private readonly maxConcurrent: number;
 
   constructor(
     socket: Socket,
     private readonly onStream: OnStream,
-    private readonly maxConcurrent: number,
-    options: ConnectionOptions,
+    options: ConnectionOptions & { maxConcurrentStreams: number },
     private readonly onClosed: (c: H2ServerConnection) => void,
   ) {
-    super(socket, 'server', { ...options, maxConcurrentStreams: maxConcurrent });
+    super(socket, 'server', options);
+    this.maxConcurrent = options.maxConcurrentStreams;
   }
 
   protected opened(id: number, fields: string[], end: boolean): void {
@@ -71,7 +73,7 @@ export function createH2Server(
   const connections = new Set<H2ServerConnection>();
   const server = createServer({ noDelay: true }, (socket) => {
     const forget = (c: H2ServerConnection): void => void connections.delete(c);
-    connections.add(new H2ServerConnection(socket, onStream, options.maxConcurrentStreams, options, forget));
+    connections.add(new H2ServerConnection(socket, onStream, options, forget));
   });
   return { server, connections };
 }
