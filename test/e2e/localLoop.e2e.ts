@@ -326,8 +326,9 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
         2 * 60_000,
       );
     });
-    await w.runCommand('Model Canary: Open Dashboard');
-    await w.pickQuickInputItem(PROBE, `the experiment pick did not offer ${PROBE}`);
+    await w.runCommandWithPicks('Model Canary: Open Dashboard', [
+      [PROBE, `the experiment pick did not offer ${PROBE}`],
+    ]);
     const texts = await waitFor(
       async () => {
         const f = await workbench().dashboardFrame(PROBE);

@@ -69,20 +69,12 @@ export function localLoopSteps(workbench: () => Workbench, experiment: string, t
   ): Promise<string> {
     const w = workbench();
     await w.clearNotifications();
-    // A pick that loses the focus closes and the command stops before it sends anything (one CI
-    // run's protocol pick closed, and the arrow keys moved the Experiments tree): then once more.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await w.runCommand('Model Canary: Simulate Traffic');
-        await w.pickQuickInputItem(requests, 'the request-count pick did not offer ' + requests);
-        await w.pickQuickInputItem('No drift', 'the drift pick did not offer "No drift"');
-        // The local environment's router has a gRPC port: the protocol is asked.
-        await w.pickQuickInputItem(protocol, `the protocol pick did not offer ${protocol}`);
-        break;
-      } catch (err) {
-        if (attempt >= 2) throw err;
-      }
-    }
+    // The local environment's router has a gRPC port: the protocol is asked.
+    await w.runCommandWithPicks('Model Canary: Simulate Traffic', [
+      [requests, 'the request-count pick did not offer ' + requests],
+      ['No drift', 'the drift pick did not offer "No drift"'],
+      [protocol, `the protocol pick did not offer ${protocol}`],
+    ]);
     return workbench().waitForOutcome(
       new RegExp(`simulated ${requests} requests`),
       'Simulate Traffic',

@@ -182,6 +182,23 @@ export class Workbench {
   }
 
   /** Moves the focus of the open quick pick to the item labelled `label` (or one of them) and presses Enter. */
+  /**
+   * Runs a command and makes its picks ([label, what to say if missing]). A pick that loses the
+   * focus (a webview beside it taking it) closes and the command stops before it does anything:
+   * then the command and its picks once more.
+   */
+  async runCommandWithPicks(title: string, picks: [string, string][]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.runCommand(title);
+        for (const [label, notFound] of picks) await this.pickQuickInputItem(label, notFound);
+        return;
+      } catch (err) {
+        if (attempt >= 2) throw err;
+      }
+    }
+  }
+
   pickQuickInputItem(label: string | string[], notFound: string, timeoutMs?: number): Promise<void> {
     return quickInput.pickQuickInputItem(this.page, label, notFound, timeoutMs);
   }
