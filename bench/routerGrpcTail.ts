@@ -3,13 +3,15 @@
  * upstream directly and through a fresh router, the router preloaded with a probe
  * (bench/lib/routerProbe.mjs: GC pauses, event-loop stalls with the main thread's run-queue
  * wait, the event log's slow writes and fdatasyncs, monitorEventLoopDelay) and run with
- * `--trace-gc-nvp`. For each rate it prints the percentiles of both paths, the router's pauses,
+ * `--trace-gc-nvp` (the upstream: bench/lib/grpcStub.ts, or with `--upstream fake` the tests'
+ * grpc-js fake). For each rate it prints the percentiles of both paths, the router's pauses,
  * and what the slowest 1% of the routed calls overlap (bench/lib/tail.ts). The probe is not in
  * the router's bundle: production pays nothing for it. bench/profiles/grpc-path.md keeps what it
  * found.
  *
  *   node --import tsx bench/routerGrpcTail.ts [--seconds 10] [--rates 200,500,1000]
  *     [--node-args "--max-semi-space-size=16"] [--script /tmp/base-dist/router.js]
+ *     [--upstream stub|fake]
  */
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ const RATES = (arg('--rates') ?? '200,500,1000').split(',').map(Number);
 const NODE_ARGS = (arg('--node-args') ?? '').split(' ').filter(Boolean);
 const SCRIPT = arg('--script');
 const PROBE = join(REPO_ROOT, 'bench/lib/routerProbe.mjs');
+const FAKE = arg('--upstream') === 'fake';
 
 const load1 = (): string =>
   loadavg()
@@ -44,10 +47,13 @@ function percentiles(name: string, x: GhzFigures): string {
 const dir = await mkdtemp(join(tmpdir(), 'mc-bench-grpc-tail-'));
 const bin = ghzBinary();
 const httpUp = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
-const grpcUp = await startProcess('test/harness/grpcUpstream.ts', /grpc upstream listening on (\S+)/);
+const grpcUp = await startProcess(
+  FAKE ? 'test/harness/grpcUpstream.ts' : 'bench/lib/grpcStub.ts',
+  /grpc upstream listening on (\S+)/,
+);
 try {
   console.log(
-    `${SECONDS} s per measurement; router ${SCRIPT ?? 'dist/router.js'} ${NODE_ARGS.join(' ')}; Node ${process.version}; load average ${load1()}`,
+    `${SECONDS} s per measurement; gRPC upstream ${FAKE ? "the tests' grpc-js fake" : 'bench/lib/grpcStub.ts'}; router ${SCRIPT ?? 'dist/router.js'} ${NODE_ARGS.join(' ')}; Node ${process.version}; load average ${load1()}`,
   );
   ghz(bin, grpcUp.address, 'propensity-v1', 2, 1_000);
   for (const rate of RATES) {
@@ -64,6 +70,7 @@ try {
     const routed = ghz(bin, address, 'propensity', SECONDS, rate, { details: true });
     await router.stop();
     const probe = JSON.parse(await readFile(probeOut, 'utf8')) as Probe;
+    if (process.env.DUMP) (await import('node:fs')).writeFileSync(process.env.DUMP, router.output());
     const calls = routed.calls ?? [];
     const from = Math.min(...calls.map((c) => c.end - c.ms));
     const to = Math.max(...calls.map((c) => c.end));

@@ -65,6 +65,7 @@ export function ghzCalls(
   const out = execFileSync(
     binary,
     [
+      ...(process.env.GHZ_EXTRA ?? '').split(' ').filter(Boolean),
       '--insecure',
       '--proto',
       PROTO_FILE,

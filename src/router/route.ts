@@ -39,8 +39,14 @@ export interface InferCall {
   id: string;
   protocol: Protocol;
   request: V2InferRequest;
-  /** The V2 JSON body sent upstream over HTTP (the gRPC front makes it only when read). */
-  body: Buffer;
+  /**
+   * The V2 JSON body sent upstream over HTTP, or a function making it (the gRPC front makes it
+   * only when a variant is called over HTTP). A function, not a getter: a getter in an object
+   * literal is a new accessor per call, and V8 gives each such object a map of its own, which
+   * lives in the old generation and keeps the call's closures, and all they hold, through every
+   * young-generation collection until the next full one (bench/profiles/grpc-path.md).
+   */
+  body: Buffer | (() => Buffer);
   /** A variant name the client forced (`x-model-canary-variant`). */
   forced?: string;
   /** The value of the experiment's sticky header (metadata key over gRPC). */
@@ -147,7 +153,7 @@ async function routeClaimed(
       variant.target,
       'POST',
       '/infer',
-      outputs ? withOutputs(call.body, outputs) : call.body,
+      outputs ? withOutputs(bodyOf(call), outputs) : bodyOf(call),
       headers,
       call.upstream,
     );
@@ -283,6 +289,10 @@ function learnDefaults(variant: RoutedVariant, json: unknown): void {
     .map((o) => (o as { name?: unknown })?.name)
     .filter((n): n is string => typeof n === 'string');
   if (names.length === outs.length) variant.defaultOutputs = names;
+}
+
+function bodyOf(call: InferCall): Buffer {
+  return typeof call.body === 'function' ? call.body() : call.body;
 }
 
 function tryParse(body: Buffer): unknown {

@@ -107,9 +107,7 @@ export async function handleModelInfer(
     id,
     protocol: 'grpc',
     request: json,
-    get body() {
-      return jsonBody();
-    },
+    body: jsonBody,
     started,
     ts,
     upstream,
