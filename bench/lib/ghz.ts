@@ -65,7 +65,6 @@ export function ghzCalls(
   const out = execFileSync(
     binary,
     [
-      ...(process.env.GHZ_EXTRA ?? '').split(' ').filter(Boolean),
       '--insecure',
       '--proto',
       PROTO_FILE,
