@@ -12,8 +12,10 @@
  *   node --import tsx bench/routerGrpcTail.ts [--seconds 10] [--rates 200,500,1000]
  *     [--node-args "--max-semi-space-size=16"] [--script /tmp/base-dist/router.js]
  *     [--upstream stub|fake]
+ *
+ * `MODEL_CANARY_BENCH_DUMP=<file>` writes the router's output there (its `--trace-gc-nvp` lines).
  */
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouter } from '../test/harness/router';
@@ -70,7 +72,9 @@ try {
     const routed = ghz(bin, address, 'propensity', SECONDS, rate, { details: true });
     await router.stop();
     const probe = JSON.parse(await readFile(probeOut, 'utf8')) as Probe;
-    if (process.env.DUMP) (await import('node:fs')).writeFileSync(process.env.DUMP, router.output());
+    // The router's whole output (every `--trace-gc-nvp` line, in order) for a closer look.
+    if (process.env.MODEL_CANARY_BENCH_DUMP)
+      await writeFile(process.env.MODEL_CANARY_BENCH_DUMP, router.output());
     const calls = routed.calls ?? [];
     const from = Math.min(...calls.map((c) => c.end - c.ms));
     const to = Math.max(...calls.map((c) => c.end));
