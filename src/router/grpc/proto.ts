@@ -16,9 +16,6 @@ import protobuf from 'protobufjs';
 import protoText from '../../shared/grpc_predict_v2.proto';
 import { GRPC_LOADER_OPTIONS } from '../../shared/grpcProto';
 
-/** The service name clients call: `inference.GRPCInferenceService`. */
-export const SERVICE = 'inference.GRPCInferenceService';
-
 let root: protobuf.Root | undefined;
 const types = new Map<string, protobuf.Type>();
 

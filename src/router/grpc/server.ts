@@ -13,10 +13,10 @@ import type { H2Stream } from '../h2/stream';
 import type { RouterCore } from '../core';
 import { endpointMetadata, endpointReadiness } from '../models';
 import { handleModelInfer, type UnaryAnswer, type UnaryCall } from './infer';
-import { SERVICE, decodeMessage, encodeMessage } from './proto';
+import { decodeMessage, encodeMessage } from './proto';
 import { FrontCall, type FrontContext } from './frontCall';
 import { GrpcUpstreams } from './upstream';
-import { Code, fail, metadataOf, timeoutMs } from './wire';
+import { Code, SERVICE, fail, metadataOf, timeoutMs } from './wire';
 
 export interface GrpcFront {
   readonly host: string;

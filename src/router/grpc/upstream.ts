@@ -6,7 +6,9 @@
  * outputs) appended — a later value of a singular field replaces an earlier one and a repeated
  * field's values add up (protobuf encoding, "Last One Wins"), so nothing is decoded and
  * re-encoded on the way. The client's deadline goes on as `grpc-timeout` and bounds the call; its
- * cancellation resets the stream. The answer reaches `route.ts` in the shape of an HTTP answer,
+ * cancellation resets the stream. A call the server refused unprocessed (REFUSED_STREAM: it sent
+ * GOAWAY, or was at its stream limit) is sent once more, on a new connection when that one is
+ * going away. The answer reaches `route.ts` in the shape of an HTTP answer,
  * so augmentation, recording and failures follow the same rules on both protocols:
  *
  * | upstream status                          | becomes                                             |
@@ -24,11 +26,10 @@ import { H2ClientConnection } from '../h2/client';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
 import type { RoutedVariant } from '../config';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from '../proxy';
-import { SERVICE } from './proto';
 import { decodeInferResponse } from './protoRead';
 import { responseToJson, type GrpcInferResponse } from './tensors';
 import { UpstreamCall, type CallOwner } from './upstreamCall';
-import { retargeted, timeoutHeader, unframe } from './wire';
+import { SERVICE, retargeted, timeoutHeader, unframe } from './wire';
 
 /** An upstream's 200, with its decoded message and its bytes, so the front can pass them on. */
 export interface GrpcUpstreamResponse extends UpstreamResponse {
@@ -102,9 +103,11 @@ export class GrpcUpstreams implements CallOwner {
         REQUEST_ID_HEADER,
         id,
       ];
-      call.started(
-        this.session(variant.grpc).request(fields, retargeted(message, variant.model, outputs), call),
-      );
+      const body = retargeted(message, variant.model, outputs);
+      const send = (): void => call.started(this.session(variant.grpc).request(fields, body, call));
+      // A stream the server refused (it went away, or was full) goes once more, on a new connection if need be.
+      call.resend = send;
+      send();
     });
   }
 

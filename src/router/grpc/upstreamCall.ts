@@ -37,6 +37,13 @@ export class UpstreamCall implements StreamHandler {
   private status: string | undefined;
   private message: string | undefined;
   private readonly timer: NodeJS.Timeout;
+  /**
+   * Sends the request again on a usable connection (set by the pool). Used once, when the server
+   * refused the stream before answering (REFUSED_STREAM: after its GOAWAY, past its stream limit,
+   * or on a connection that was closing): the server did not process it, so it is safe to retry
+   * (RFC 9113, 8.7).
+   */
+  resend: (() => void) | undefined = undefined;
   private readonly onAbort = (): void =>
     this.fail(
       (this.signal?.reason as Error | undefined)?.name === 'TimeoutError'
@@ -140,6 +147,12 @@ export class UpstreamCall implements StreamHandler {
 
   close(_stream: H2Stream, code: number, error?: Error): void {
     if (this.settled) return;
+    const resend = this.resend;
+    if (code === ErrorCode.REFUSED_STREAM && !this.responded && resend) {
+      this.resend = undefined;
+      this.stream = undefined;
+      return resend();
+    }
     this.fail(
       new UpstreamError(
         502,

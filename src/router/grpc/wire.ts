@@ -15,6 +15,9 @@ import type { H2Stream } from '../h2/stream';
 import protobuf from 'protobufjs';
 
 /** gRPC status codes (PROTOCOL-HTTP2.md, statuscodes.md). */
+/** The service name clients call: `inference.GRPCInferenceService`. */
+export const SERVICE = 'inference.GRPCInferenceService';
+
 export enum Code {
   OK = 0,
   CANCELLED = 1,
