@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { startRouter } from '../test/harness/router';
 import { ghz as runGhz, ghzBinary as ghzPath } from './lib/ghz';
 import { writeGrpcBenchConfig } from './lib/grpcRouter';
+import { record } from './lib/figures';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
@@ -112,6 +113,24 @@ async function main(): Promise<void> {
         `  added           p50 ${f(r.p50 - d.p50)}   p99 ${f(r.p99 - d.p99)}   ratio router/direct p50 ${(r.p50 / d.p50).toFixed(2)}, p99 ${(r.p99 / d.p99).toFixed(2)}   (target: added p99 ≤ 1.000 ms)`,
       );
     }
+    const [[, gd, gr], [, hd, hr]] = rows as [[string, Figures, Figures], [string, Figures, Figures]];
+    record({
+      id: 'routerGrpc.addedP99',
+      label: 'router added p99 over gRPC at 1,000 req/s (ghz, stub upstream)',
+      value: gr.p99 - gd.p99,
+      unit: 'ms',
+      better: 'lower',
+      ratio: false,
+      target: 1,
+    });
+    record({
+      id: 'routerGrpc.addedP99VsHttp',
+      label: "router added p99: gRPC's ÷ HTTP's, same run",
+      value: (gr.p99 - gd.p99) / (hr.p99 - hd.p99),
+      unit: '×',
+      better: 'lower',
+      ratio: true,
+    });
   } finally {
     await router.stop();
     httpUp.proc.kill('SIGTERM');
