@@ -364,12 +364,11 @@ describe('Model Canary local loop in code-server (packaged VSIX)', function () {
       running.some((p) => /router\.js/.test(p.args)),
       `no router process: ${JSON.stringify(running)}`,
     );
-    for (const model of ['propensity-v1', 'propensity-v2', 'propensity-v3']) {
+    for (const model of ['propensity-v1', 'propensity-v2', 'propensity-v3'])
       assert.ok(
         running.some((p) => /mlserver/.test(p.args) && p.args.includes(`${path.sep}${model}`)),
         `no MLServer process for ${model}: ${JSON.stringify(running)}`,
       );
-    }
     await w.clearNotifications();
     await timed('stop local environment', async () => {
       await w.runCommand('Model Canary: Stop Environment');
