@@ -7,6 +7,10 @@
  * - HTTP: autocannon at 1,000 req/s over one connection, to the fake V2 HTTP upstream directly
  *   and through the router's HTTP port (as bench/router.ts measures it).
  *
+ * - The reference: ghz through nginx's `grpc_pass` (Debian's nginx-light, one worker, HTTP/2 to
+ *   the same gRPC upstream with keep-alive), so the router's added p99 is also printed as a
+ *   ratio to what a C proxy adds on the same machine in the same minutes.
+ *
  * Each path sends the same one-row request. The upstreams are stubs, each in its own process, so
  * the figures are the router's own cost: the HTTP one is the tests' (test/harness/upstream.ts),
  * the gRPC one `bench/lib/grpcStub.ts` (a fixed answer on the router's own HTTP/2, ~110 µs of CPU
@@ -18,6 +22,7 @@
  *   node --import tsx bench/routerGrpc.ts [--seconds 10] [--upstream stub|fake]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouter } from '../test/harness/router';
@@ -25,6 +30,7 @@ import { ghz as runGhz, ghzBinary as ghzPath } from './lib/ghz';
 import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { record } from './lib/figures';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
+import { nginxBinary, startNginx, type RunningNginx } from './lib/nginx';
 
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
 const FAKE =
@@ -60,7 +66,26 @@ async function main(): Promise<void> {
     /grpc upstream listening on (\S+)/,
   );
   const router = await startRouter(await writeGrpcBenchConfig(dir, httpUp.address, grpcUp.address));
+  let nginx: RunningNginx | undefined;
   try {
+    // The reference: nginx's grpc_pass to the same upstream, keep-alive (HTTP/2 both sides).
+    nginx = await startNginx(
+      nginxBinary(),
+      join(dir, 'nginx'),
+      (port) => `
+  upstream stub { server ${grpcUp.address}; keepalive 32; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:${port} http2;
+    keepalive_requests 1000000;
+    location / { grpc_pass grpc://stub; }
+  }`,
+      (port) =>
+        new Promise((resolve) => {
+          const s = connect(port, '127.0.0.1', () => resolve(!!s.end()));
+          s.on('error', () => resolve(false));
+        }),
+    );
+    const viaNginx = `127.0.0.1:${nginx.port}`;
     const routerGrpc = `127.0.0.1:${router.grpcPort}`;
     const directHttp = `${httpUp.address}/v2/models/propensity-v1/infer`;
     const viaHttp = `${router.url}/v2/models/propensity/infer`;
@@ -70,6 +95,7 @@ async function main(): Promise<void> {
     // Warm up every path.
     ghz(ghzBinary, grpcUp.address, 'propensity-v1', 2);
     ghz(ghzBinary, routerGrpc, 'propensity', 2);
+    ghz(ghzBinary, viaNginx, 'propensity-v1', 2);
     await http(directHttp, 2);
     await http(viaHttp, 2);
 
@@ -82,10 +108,12 @@ async function main(): Promise<void> {
       cpu[name] = ((cpuSeconds(pid) - before) / Math.max(1, x.rps * SECONDS)) * 1e6;
       return x;
     };
+    const grpcDirect = ghz(ghzBinary, grpcUp.address, 'propensity-v1', SECONDS);
+    const grpcNginx = ghz(ghzBinary, viaNginx, 'propensity-v1', SECONDS);
     const rows: [string, Figures, Figures][] = [
       [
         'gRPC (ghz)',
-        ghz(ghzBinary, grpcUp.address, 'propensity-v1', SECONDS),
+        grpcDirect,
         await measured('gRPC (ghz)', () => ghz(ghzBinary, routerGrpc, 'propensity', SECONDS)),
       ],
       [
@@ -114,6 +142,27 @@ async function main(): Promise<void> {
       );
     }
     const [[, gd, gr], [, hd, hr]] = rows as [[string, Figures, Figures], [string, Figures, Figures]];
+    const nginxAdded = grpcNginx.p99 - gd.p99;
+    const ratio = (gr.p99 - gd.p99) / nginxAdded;
+    console.log(`\ngRPC through nginx grpc_pass (the reference proxy, same upstream, HTTP/2 keep-alive):`);
+    console.log(
+      `  through nginx   p50 ${f(grpcNginx.p50)}   p99 ${f(grpcNginx.p99)}   ${grpcNginx.rps.toFixed(0)} req/s, ${grpcNginx.failed} failed${why(grpcNginx)}`,
+    );
+    console.log(
+      `  added           p50 ${f(grpcNginx.p50 - gd.p50)}   p99 ${f(nginxAdded)}   ` +
+        (nginxAdded > 0
+          ? `router's added p99 ÷ nginx's ${ratio.toFixed(2)}`
+          : "(no ratio: nginx's added p99 is within the noise)"),
+    );
+    if (nginxAdded > 0)
+      record({
+        id: 'routerGrpc.addedP99VsNginx',
+        label: "router added p99 over gRPC ÷ nginx grpc_pass' added p99",
+        value: ratio,
+        unit: '×',
+        better: 'lower',
+        ratio: true,
+      });
     record({
       id: 'routerGrpc.addedP99',
       label: 'router added p99 over gRPC at 1,000 req/s (ghz, stub upstream)',
@@ -133,6 +182,7 @@ async function main(): Promise<void> {
     });
   } finally {
     await router.stop();
+    nginx?.proc.kill('SIGTERM');
     httpUp.proc.kill('SIGTERM');
     grpcUp.proc.kill('SIGTERM');
     await rm(dir, { recursive: true, force: true });

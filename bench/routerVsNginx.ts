@@ -12,13 +12,12 @@
  *
  *   node --import tsx bench/routerVsNginx.ts [--seconds 10] [--rounds 3]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningRouter } from '../test/harness/router';
-import { REPO_ROOT } from '../test/harness/tools';
+import { nginxBinary, startNginx } from './lib/nginx';
 import { startSplitRouter } from './lib/splitRouter';
 import { record, quick } from './lib/figures';
 import { numberArg } from './lib/args';
@@ -34,39 +33,18 @@ const BODY = JSON.stringify({
   ],
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 /** nginx with split_clients in front of the stub; resolves once it answers. */
-async function startNginx(
+async function startSplitNginx(
   binary: string,
   dir: string,
   upstream: string,
 ): Promise<{ url: string; proc: ChildProcess }> {
-  const port = await freePort();
   const target = upstream.replace(/^http:\/\//, '');
-  await mkdir(join(dir, 'temp'), { recursive: true });
-  const conf = `
-worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/temp/body;
-  proxy_temp_path ${dir}/temp/proxy;
-  fastcgi_temp_path ${dir}/temp/fastcgi;
-  uwsgi_temp_path ${dir}/temp/uwsgi;
-  scgi_temp_path ${dir}/temp/scgi;
+  const url = (port: number): string => `http://127.0.0.1:${port}/v2/models/propensity/infer`;
+  const { port, proc } = await startNginx(
+    binary,
+    dir,
+    (port) => `
   upstream v1 { server ${target}; keepalive 32; }
   upstream v2 { server ${target}; keepalive 32; }
   split_clients "\${request_id}" $variant { 95% v1; * v2; }
@@ -78,39 +56,23 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
     }
-  }
-}
-`;
-  const file = join(dir, 'nginx.conf');
-  await writeFile(file, conf);
-  const proc = spawn(binary, ['-p', dir, '-c', file], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const url = `http://127.0.0.1:${port}/v2/models/propensity/infer`;
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(url, {
-      method: 'POST',
-      body: BODY,
-      headers: { 'content-type': 'application/json' },
-    })
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) return { url, proc };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill('SIGTERM');
-  throw new Error(`nginx did not answer on ${url} (see ${dir}/error.log)`);
+  }`,
+    (port) =>
+      fetch(url(port), { method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } }).then(
+        (r) => r.ok,
+      ),
+  );
+  return { url: url(port), proc };
 }
 
 async function main(): Promise<void> {
-  const [nginxBinary] = execFileSync('bash', [join(REPO_ROOT, 'tools/install-bench-tools.sh')])
-    .toString()
-    .trim()
-    .split('\n');
+  const binary = nginxBinary();
   const dir = await mkdtemp(join(tmpdir(), 'mc-bench-nginx-'));
   const stub = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
   const routers: RunningRouter[] = [];
   let nginx: { url: string; proc: ChildProcess } | undefined;
   try {
-    nginx = await startNginx(nginxBinary!, join(dir, 'nginx'), stub.address);
+    nginx = await startSplitNginx(binary, join(dir, 'nginx'), stub.address);
     const router = async (sampleRate: number): Promise<string> => {
       const r = await startSplitRouter(dir, stub.address, sampleRate);
       routers.push(r);
