@@ -4,8 +4,8 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../src/runtime/ports';
 import { REPO_ROOT } from '../../test/harness/tools';
 
 /** Installs nginx-light when missing (pinned; idempotent) and returns its path. */
@@ -15,17 +15,6 @@ export function nginxBinary(): string {
     .trim()
     .split('\n');
   return nginx!;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 export interface RunningNginx {
