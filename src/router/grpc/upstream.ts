@@ -8,8 +8,8 @@
  * re-encoded on the way. The client's deadline goes on as `grpc-timeout` and bounds the call; its
  * cancellation resets the stream. A call the server refused unprocessed (REFUSED_STREAM: it sent
  * GOAWAY, or was at its stream limit) is sent once more, on a new connection when that one is
- * going away. The answer reaches `route.ts` in the shape of an HTTP answer,
- * so augmentation, recording and failures follow the same rules on both protocols:
+ * going away. The answer reaches `route.ts` in the shape of an HTTP answer, so augmentation,
+ * recording and failures follow the same rules on both protocols:
  *
  * | upstream status                          | becomes                                             |
  * | ---------------------------------------- | --------------------------------------------------- |
@@ -105,7 +105,7 @@ export class GrpcUpstreams implements CallOwner {
       ];
       const body = retargeted(message, variant.model, outputs);
       const send = (): void => call.started(this.session(variant.grpc).request(fields, body, call));
-      // A stream the server refused (it went away, or was full) goes once more, on a new connection if need be.
+      // A stream the server refused unprocessed goes once more (UpstreamCall.close).
       call.resend = send;
       send();
     });

@@ -14,10 +14,10 @@
 import type { H2Stream } from '../h2/stream';
 import protobuf from 'protobufjs';
 
-/** gRPC status codes (PROTOCOL-HTTP2.md, statuscodes.md). */
 /** The service name clients call: `inference.GRPCInferenceService`. */
 export const SERVICE = 'inference.GRPCInferenceService';
 
+/** gRPC status codes (PROTOCOL-HTTP2.md, statuscodes.md). */
 export enum Code {
   OK = 0,
   CANCELLED = 1,
