@@ -2,11 +2,10 @@
  * The router's added latency over gRPC, beside HTTP in the same run, at a fixed 1,000 req/s:
  *
  * - gRPC: ghz (bench/lib/ghz.ts), a load generator we did not write, at a constant 1,000 req/s
- *   schedule, to the fake V2 gRPC upstream directly and through the router's gRPC port (the
+ *   schedule, to the V2 gRPC upstream (below) directly and through the router's gRPC port (the
  *   variant's `grpc`: the message goes upstream over gRPC).
  * - HTTP: autocannon at 1,000 req/s over one connection, to the fake V2 HTTP upstream directly
  *   and through the router's HTTP port (as bench/router.ts measures it).
- *
  * - The reference: ghz through nginx's `grpc_pass` (Debian's nginx-light, one worker, HTTP/2 to
  *   the same gRPC upstream with keep-alive), so the router's added p99 is also printed as a
  *   ratio to what a C proxy adds on the same machine in the same minutes.

@@ -1,5 +1,5 @@
 /**
- * Where the gRPC path's tail comes from: ghz (bench/lib/ghz.ts) at each rate to the fake V2 gRPC
+ * Where the gRPC path's tail comes from: ghz (bench/lib/ghz.ts) at each rate to the V2 gRPC
  * upstream directly and through a fresh router, the router preloaded with a probe
  * (bench/lib/routerProbe.mjs: GC pauses, event-loop stalls with the main thread's run-queue
  * wait, the event log's slow writes and fdatasyncs, monitorEventLoopDelay) and run with
