@@ -80,7 +80,10 @@ async function main(): Promise<void> {
   }`,
       (port) =>
         new Promise((resolve) => {
-          const s = connect(port, '127.0.0.1', () => resolve(!!s.end()));
+          const s = connect(port, '127.0.0.1', () => {
+            s.end();
+            resolve(true);
+          });
           s.on('error', () => resolve(false));
         }),
     );

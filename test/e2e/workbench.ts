@@ -181,7 +181,6 @@ export class Workbench {
     return quickInput.runCommand(this.page, title, timeoutMs);
   }
 
-  /** Moves the focus of the open quick pick to the item labelled `label` (or one of them) and presses Enter. */
   /**
    * Runs a command and makes its picks ([label, what to say if missing]). A pick that loses the
    * focus (a webview beside it taking it) closes and the command stops before it does anything:
@@ -199,6 +198,7 @@ export class Workbench {
     }
   }
 
+  /** Moves the focus of the open quick pick to the item labelled `label` (or one of them) and presses Enter. */
   pickQuickInputItem(label: string | string[], notFound: string, timeoutMs?: number): Promise<void> {
     return quickInput.pickQuickInputItem(this.page, label, notFound, timeoutMs);
   }
