@@ -48,8 +48,10 @@ export function firstRowFeatures(
   return out;
 }
 
+// Non-finite numbers (NaN, ±Infinity: only a gRPC answer's floats can hold them) count as absent, as in JSON.
 function scalar(v: unknown): number | string | undefined {
-  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
   return undefined;
 }
@@ -75,7 +77,9 @@ export function firstRowOutputs(response: unknown): RecordedOutputs {
     } else if (o.name === PREDICT_PROBA) {
       const shape = Array.isArray(o.shape) ? (o.shape as number[]) : [];
       const classes = shape.length >= 2 ? (shape[1] ?? 1) : 1;
-      const row = flat.slice(0, classes).filter((x): x is number => typeof x === 'number');
+      const row = flat
+        .slice(0, classes)
+        .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
       if (row.length === classes && classes > 0) probaRow = row;
     }
   }

@@ -12,9 +12,11 @@ export interface UpstreamTimeouts {
 }
 
 export interface UpstreamResponse {
-  status: number;
-  contentType: string | undefined;
-  body: Buffer;
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: Buffer;
+  /** The body already parsed (a gRPC upstream's answer, made from its message): read instead of parsing `body`. */
+  readonly json?: unknown;
 }
 
 /** An upstream call that produced no usable answer; `status` is what the client gets. */

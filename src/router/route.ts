@@ -71,22 +71,25 @@ export interface InferCall {
 
 /** The answer for the client, in V2 JSON, with the status the event recorded. */
 export interface InferOutcome {
-  variant: RoutedVariant;
+  readonly variant: RoutedVariant;
   /** The HTTP status (for gRPC: the HTTP status its code maps from); 499 when the client cancelled. */
-  status: number;
-  body: Buffer;
-  contentType: string;
+  readonly status: number;
+  /** Made when first read: a gRPC front that passes the upstream's own message on never needs it. */
+  readonly body: Buffer;
+  readonly contentType: string;
   /** The failure, when the variant gave no usable answer. */
-  error?: string;
+  readonly error?: string | undefined;
   /** The upstream's own status when it answered 5xx (the 502 is its failure, not unreachability). */
-  upstreamStatus?: number;
+  readonly upstreamStatus?: number | undefined;
   /** Whether the shadow should get this request once the client has its answer. */
-  mirrored: boolean;
+  readonly mirrored: boolean;
+  /** The variant's answer that `body` is (or is cut from, with `kept`); undefined when the router made the body. */
+  readonly answer?: UpstreamResponse | undefined;
   /**
    * When the router asked for more outputs than the client gets: the ones it gets (`body` is
    * the variant's answer without the others), so a front can strip its own encoding instead.
    */
-  kept?: ReadonlySet<string>;
+  readonly kept?: ReadonlySet<string> | undefined;
 }
 
 /** The index of a forced variant; unknown → 400 naming the experiment's variants. */
@@ -189,8 +192,9 @@ async function routeClaimed(
   const latencyMs = round3(performance.now() - started);
 
   let status: number;
-  let out: Buffer;
+  let made: Buffer | undefined;
   let contentType = 'application/json';
+  let json: unknown;
   let outputs: RecordedOutputs | undefined;
   let error: string | undefined;
   let upstreamStatus: number | undefined;
@@ -200,25 +204,21 @@ async function routeClaimed(
     const message = `variant ${variant.name}: ${failure?.message ?? 'no answer'}`;
     // A cancel is the client's doing, not the variant's: recorded, never counted as an error.
     if (status !== 499) error = message;
-    out = Buffer.from(JSON.stringify({ error: message }));
+    made = Buffer.from(JSON.stringify({ error: message }));
   } else if (answer.status >= 500) {
     status = 502;
     upstreamStatus = answer.status;
     error = `variant ${variant.name} (${variant.model}) answered ${answer.status}: ${snippet(answer.body)}`;
-    out = Buffer.from(JSON.stringify({ error }));
+    made = Buffer.from(JSON.stringify({ error }));
   } else {
     status = answer.status;
-    out = answer.body;
     contentType = answer.contentType ?? contentType;
     if (status === 200 && (wantOutputs || (request.outputs === undefined && !variant.defaultOutputs))) {
-      const json = tryParse(answer.body);
+      json = answer.json !== undefined ? answer.json : tryParse(answer.body);
       if (json !== undefined) {
         if (request.outputs === undefined && !keep && !variant.defaultOutputs) learnDefaults(variant, json);
         if (wantOutputs) outputs = firstRowOutputs(json);
-        if (keep) {
-          out = keptOutputs(answer.body, json, keep);
-          kept = keep;
-        }
+        if (keep) kept = keep;
       }
     }
   }
@@ -247,16 +247,33 @@ async function routeClaimed(
   core.metrics.request(exp.name, variant.name, status, latencyMs / 1000, error !== undefined, call.protocol);
   // Answered only once its event is written: a SIGKILL loses no answered request (docs/router-api.md, "Durability").
   await core.log.written();
-  return {
-    variant,
-    status,
-    body: out,
-    contentType,
-    mirrored,
-    ...(error ? { error } : {}),
-    ...(upstreamStatus ? { upstreamStatus } : {}),
-    ...(kept ? { kept } : {}),
-  };
+  const from = made ? undefined : answer;
+  return new Outcome(variant, status, contentType, mirrored, made, from, json, kept, error, upstreamStatus);
+}
+
+/**
+ * A class, so that `body` is one getter on the prototype that every outcome shares (an accessor
+ * in an object literal gives each object a map of its own: `InferCall.body` says what that costs).
+ */
+class Outcome implements InferOutcome {
+  constructor(
+    readonly variant: RoutedVariant,
+    readonly status: number,
+    readonly contentType: string,
+    readonly mirrored: boolean,
+    private made: Buffer | undefined,
+    readonly answer: UpstreamResponse | undefined,
+    private readonly json: unknown,
+    readonly kept: ReadonlySet<string> | undefined,
+    readonly error: string | undefined,
+    readonly upstreamStatus: number | undefined,
+  ) {}
+
+  get body(): Buffer {
+    if (this.made) return this.made;
+    const answer = this.answer!;
+    return (this.made = this.kept ? keptOutputs(answer.body, this.json, this.kept) : answer.body);
+  }
 }
 
 /** The outputs to ask for and the ones the client gets back, or undefined when not worth it. */

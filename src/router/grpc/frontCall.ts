@@ -38,7 +38,9 @@ export class FrontCall implements StreamHandler {
     budget: number | undefined,
   ) {
     this.deadline = budget === undefined ? Infinity : Date.now() + budget;
-    this.timer = budget === undefined ? undefined : setTimeout(expire, budget, this);
+    // Whole ms: Node keeps one timer list per distinct duration, and a client's deadline in µs
+    // (grpc-go's "19999958u") would otherwise make a new list, queued and dequeued, for each call.
+    this.timer = budget === undefined ? undefined : setTimeout(expire, Math.ceil(budget), this);
     stream.handler = this;
   }
 

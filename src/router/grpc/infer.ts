@@ -13,7 +13,7 @@ import { REQUEST_ID_HEADER, VARIANT_HEADER } from '../../shared/routerApi';
 import type { ExperimentRuntime } from '../config';
 import type { RouterCore } from '../core';
 import { HttpError } from '../http';
-import type { CancelSignal, UpstreamResponse } from '../proxy';
+import type { CancelSignal } from '../proxy';
 import { forcedIndex, routeInfer, type InferOutcome } from '../route';
 import { checkInferRequest, type V2InferRequest } from '../v2';
 import { newRequestId } from '../replicas';
@@ -21,7 +21,7 @@ import { encodeMessage } from './proto';
 import { decodeInferRequest } from './protoRead';
 import { withoutOutputs } from './outputs';
 import { GrpcError, grpcCode } from './status';
-import type { GrpcUpstreamResponse, GrpcUpstreams } from './upstream';
+import { GrpcUpstreamResponse, type GrpcUpstreams } from './upstream';
 import { requestToJson, responseFromJson, type GrpcInferRequest } from './tensors';
 import { Code, metadataText as text, type GrpcMetadata, type RequestMetadata } from './wire';
 
@@ -102,7 +102,6 @@ export async function handleModelInfer(
   };
   const stickyKey = exp.stickyHeader ? text(md, exp.stickyHeader) : undefined;
   const debugHeader = exp.experiment.spec.routing?.debugHeaders?.find((h) => md[h] !== undefined);
-  let last: UpstreamResponse | undefined;
   const outcome = await routeInfer(core, exp, {
     id,
     protocol: 'grpc',
@@ -112,21 +111,10 @@ export async function handleModelInfer(
     ts,
     upstream,
     // A variant with a gRPC port gets the client's message itself (raw contents stay raw).
-    send: (variant, outputs) => {
-      if (!variant.grpc) return undefined;
-      const sending = upstreams.infer(
-        { ...variant, grpc: variant.grpc },
-        call.message,
-        id,
-        outputs,
-        upstream,
-      );
-      void sending.then(
-        (a) => (last = a),
-        () => undefined,
-      );
-      return sending;
-    },
+    send: (variant, outputs) =>
+      variant.grpc
+        ? upstreams.infer({ ...variant, grpc: variant.grpc }, call.message, id, outputs, upstream)
+        : undefined,
     ...(forced !== undefined ? { forced } : {}),
     ...(stickyKey !== undefined ? { stickyKey } : {}),
     ...(debugHeader ? { debugHeader } : {}),
@@ -138,7 +126,7 @@ export async function handleModelInfer(
     throw new GrpcError(grpcCode(outcome.status, outcome.upstreamStatus !== undefined), details, answer);
   }
   const raw = (msg.raw_input_contents?.length ?? 0) > 0;
-  const message = passThrough(last, outcome, raw, msg.id) ?? encodeResponse(outcome, raw, msg.id, answer);
+  const message = passThrough(outcome, raw, msg.id) ?? encodeResponse(outcome, raw, msg.id, answer);
   // The shadow starts once the answer is on its way (the front writes it before this turn ends).
   if (outcome.mirrored) setImmediate(() => core.shadow.mirror(exp, id, json, jsonBody()));
   return { message, metadata: answer };
@@ -148,17 +136,13 @@ export async function handleModelInfer(
  * The upstream's own bytes when they are in the client's encoding and the router changed
  * nothing, or only left out the outputs it asked for on top of the client's (`outputs.ts`).
  */
-function passThrough(
-  last: UpstreamResponse | undefined,
-  outcome: InferOutcome,
-  raw: boolean,
-  id: string | undefined,
-): Uint8Array | undefined {
-  const up = last as GrpcUpstreamResponse | undefined;
-  if (!up?.decoded || up.decoded.raw_output_contents.length > 0 !== raw) return undefined;
+function passThrough(outcome: InferOutcome, raw: boolean, id: string | undefined): Uint8Array | undefined {
+  const up = outcome.answer;
+  if (!(up instanceof GrpcUpstreamResponse) || up.decoded.raw_output_contents.length > 0 !== raw)
+    return undefined;
   let bytes: Uint8Array | undefined;
-  if (up.body === outcome.body) bytes = up.message;
-  else if (outcome.kept) {
+  if (!outcome.kept) bytes = up.message;
+  else {
     const outs = up.decoded.outputs;
     const raws = up.decoded.raw_output_contents.length;
     if (raws > 0 && raws !== outs.length) return undefined;

@@ -31,10 +31,26 @@ import { responseToJson, type GrpcInferResponse } from './tensors';
 import { UpstreamCall, type CallOwner } from './upstreamCall';
 import { SERVICE, retargeted, timeoutHeader, unframe } from './wire';
 
-/** An upstream's 200, with its decoded message and its bytes, so the front can pass them on. */
-export interface GrpcUpstreamResponse extends UpstreamResponse {
-  message: Uint8Array;
-  decoded: GrpcInferResponse;
+/**
+ * An upstream's 200, with its decoded message and its bytes, so the front can pass them on, and
+ * its V2 JSON as an object (route.ts reads its outputs). The JSON text is made only when read:
+ * a gRPC client given the upstream's own bytes never needs it. A class, so `body` is one getter
+ * on the prototype (`InferCall.body` in route.ts says why not one per object).
+ */
+export class GrpcUpstreamResponse implements UpstreamResponse {
+  readonly status = 200;
+  readonly contentType = 'application/json';
+  private text: Buffer | undefined;
+
+  constructor(
+    readonly message: Uint8Array,
+    readonly decoded: GrpcInferResponse,
+    readonly json: Record<string, unknown>,
+  ) {}
+
+  get body(): Buffer {
+    return (this.text ??= Buffer.from(JSON.stringify(this.json)));
+  }
 }
 
 export class GrpcUpstreams implements CallOwner {
@@ -116,12 +132,8 @@ export class GrpcUpstreams implements CallOwner {
     try {
       if (!unframed.ok) throw new Error(unframed.details);
       const decoded = decodeInferResponse(unframed.message);
-      const answer: GrpcUpstreamResponse = {
-        ...json(200, responseToJson(decoded)),
-        message: unframed.message,
-        decoded,
-      };
-      return answer;
+      // Made now, not when read: it checks each output's contents against its shape.
+      return new GrpcUpstreamResponse(unframed.message, decoded, responseToJson(decoded));
     } catch (e) {
       return json(500, { error: `${where} answered a malformed response: ${(e as Error).message}` });
     }

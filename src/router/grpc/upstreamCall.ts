@@ -59,7 +59,8 @@ export class UpstreamCall implements StreamHandler {
     private readonly resolve: (r: UpstreamResponse) => void,
     private readonly reject: (e: Error) => void,
   ) {
-    this.timer = setTimeout(expire, timeoutMs, this);
+    // Whole ms, so the calls share Node's timer list for the duration (frontCall.ts).
+    this.timer = setTimeout(expire, Math.ceil(timeoutMs), this);
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
