@@ -34,9 +34,11 @@ import {
   settingsFrame,
   windowUpdate,
 } from './frames';
+import { malformedResponse } from './fields';
 import { HpackDecoder, HpackError } from './hpack';
 import { H2Sender } from './sender';
 import { readFrames, unpadded } from './reader';
+import type { H2Stream } from './stream';
 
 /** CONTINUATION frames one header block may take (64 KiB fit in 4 of the smallest frames). */
 const MAX_CONTINUATIONS = 64;
@@ -229,6 +231,22 @@ export abstract class H2Connection extends H2Sender {
     this.headerBlock(id, c.end, Buffer.concat(c.parts, c.size));
   }
 
+  /**
+   * Why a block on a client stream is malformed (RFC 9113, 8.1 and 8.3.2): the response's headers
+   * (after any 1xx ones), then trailers that end the stream.
+   */
+  private malformedAnswer(s: H2Stream, fields: readonly string[], end: boolean): string | undefined {
+    const trailers = s.responded;
+    if (trailers && !end) return 'trailers (a block after the response headers) without END_STREAM';
+    const why = malformedResponse(fields, trailers);
+    if (why || trailers) return why;
+    // An interim (1xx) response comes before the final one, and never ends the stream.
+    const informational = fields[1]!.startsWith('1');
+    if (informational && end) return 'an interim (1xx) response ended the stream';
+    if (!informational) s.responded = true;
+    return undefined;
+  }
+
   private headerBlock(id: number, end: boolean, block: Buffer): void {
     let fields: string[] | undefined;
     try {
@@ -245,6 +263,12 @@ export abstract class H2Connection extends H2Sender {
       if (!fields) return this.resetStream(s, ErrorCode.ENHANCE_YOUR_CALM);
       // Trailers end the stream; a second block without END_STREAM is malformed (RFC 9113, 8.1).
       if (this.role === 'server' && !end) return this.resetStream(s, ErrorCode.PROTOCOL_ERROR);
+      if (this.role === 'client') {
+        const why = this.malformedAnswer(s, fields, end);
+        if (why)
+          return this.resetStream(s, ErrorCode.PROTOCOL_ERROR, new Error(`a malformed response: ${why}`));
+        if (!s.responded) return; // An interim (1xx) response: nothing for the reader.
+      }
       s.handler?.headers(s, fields);
       if (end && !s.closed) this.remoteEnd(s);
       return;

@@ -140,10 +140,11 @@ export abstract class H2Sender {
     }
   }
 
-  resetStream(s: H2Stream, code: number): void {
+  /** RST_STREAM with `code`; `error` tells the stream's reader why (else the code does). */
+  resetStream(s: H2Stream, code: number, error?: Error): void {
     if (s.closed) return;
     if (s.id !== 0 && !this.destroyed) this.push(rstStream(s.id, code));
-    this.finish(s, code);
+    this.finish(s, code, error);
   }
 
   /** RST_STREAM on a stream that has no object (a frame size error on PRIORITY, say). */

@@ -36,6 +36,8 @@ export class H2Stream {
   /** Data bytes received, held by the stream's reader until the stream closes. */
   received = 0;
   headersSent = false;
+  /** A client stream's final response headers came (a later block is the trailers). */
+  responded = false;
   localEnded = false;
   remoteEnded = false;
   closed = false;
