@@ -18,23 +18,42 @@
  * prints the added p50 and p99 and the ratio router / direct for both protocols (target: added
  * p99 ≤ 1 ms).
  *
- *   node --import tsx bench/routerGrpc.ts [--seconds 10] [--upstream stub|fake]
+ * Every path runs in each of `--rounds` rounds, in turn, and the medians over the rounds are
+ * printed (with each round's figure) and recorded: on a shared machine a noisy minute then moves
+ * one round of every path, not one path.
+ *
+ *   node --import tsx bench/routerGrpc.ts [--seconds 10] [--rounds 3] [--upstream stub|fake]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRouter } from '../test/harness/router';
 import { ghz as runGhz, ghzBinary as ghzPath } from './lib/ghz';
 import { writeGrpcBenchConfig } from './lib/grpcRouter';
-import { record } from './lib/figures';
+import { numberArg } from './lib/args';
+import { quick, record } from './lib/figures';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 import { nginxBinary, startNginx, type RunningNginx } from './lib/nginx';
 
-const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 10;
+const SECONDS = numberArg('--seconds', quick ? 3 : 10);
+const ROUNDS = numberArg('--rounds', quick ? 1 : 3);
 const FAKE =
   process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fake';
 const RATE = 1_000;
+
+/** One round: every path in turn, the router's CPU per call (user + system, /proc) on its two. */
+interface Round {
+  grpcDirect: Figures;
+  grpcRouter: Figures;
+  grpcCpu: number;
+  grpcNginx: Figures;
+  httpDirect: Figures;
+  httpRouter: Figures;
+  httpCpu: number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 interface Figures {
   p50: number;
@@ -101,29 +120,24 @@ async function main(): Promise<void> {
     await http(directHttp, 2);
     await http(viaHttp, 2);
 
-    // The router's CPU per request of each protocol (user + system, /proc).
+    // Rounds of every path in turn, so that a noisy minute of a shared machine falls on all of
+    // them; the medians over the rounds are what is printed first and recorded.
     const pid = router.proc.pid!;
-    const cpu: Record<string, number> = {};
-    const measured = async (name: string, run: () => Figures | Promise<Figures>): Promise<Figures> => {
+    const cpuPerCall = async (run: () => Figures | Promise<Figures>): Promise<[Figures, number]> => {
       const before = cpuSeconds(pid);
       const x = await run();
-      cpu[name] = ((cpuSeconds(pid) - before) / Math.max(1, x.rps * SECONDS)) * 1e6;
-      return x;
+      return [x, ((cpuSeconds(pid) - before) / Math.max(1, x.rps * SECONDS)) * 1e6];
     };
-    const grpcDirect = ghz(ghzBinary, grpcUp.address, 'propensity-v1', SECONDS);
-    const grpcNginx = ghz(ghzBinary, viaNginx, 'propensity-v1', SECONDS);
-    const rows: [string, Figures, Figures][] = [
-      [
-        'gRPC (ghz)',
-        grpcDirect,
-        await measured('gRPC (ghz)', () => ghz(ghzBinary, routerGrpc, 'propensity', SECONDS)),
-      ],
-      [
-        'HTTP (autocannon)',
-        await http(directHttp, SECONDS),
-        await measured('HTTP (autocannon)', () => http(viaHttp, SECONDS)),
-      ],
-    ];
+    const rounds: Round[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const grpcDirect = ghz(ghzBinary, grpcUp.address, 'propensity-v1', SECONDS);
+      const [grpcRouter, grpcCpu] = await cpuPerCall(() => ghz(ghzBinary, routerGrpc, 'propensity', SECONDS));
+      const grpcNginx = ghz(ghzBinary, viaNginx, 'propensity-v1', SECONDS);
+      const httpDirect = await http(directHttp, SECONDS);
+      const [httpRouter, httpCpu] = await cpuPerCall(() => http(viaHttp, SECONDS));
+      rounds.push({ grpcDirect, grpcRouter, grpcCpu, grpcNginx, httpDirect, httpRouter, httpCpu });
+      if (ROUNDS > 1) console.log(`round ${i + 1}/${ROUNDS} done; load average ${loadavg()[0]!.toFixed(2)}`);
+    }
     const f = (x: number): string => `${x.toFixed(3)} ms`;
     const why = (x: Figures): string =>
       x.failed && x.errors
@@ -131,29 +145,45 @@ async function main(): Promise<void> {
             .map(([e, n]) => `${n} × ${e}`)
             .join('; ')})`
         : '';
-    for (const [name, d, r] of rows) {
+    /** The median over the rounds, and each round's value in brackets when there are several. */
+    const over = (pick: (r: Round) => number, show = f): string => {
+      const xs = rounds.map(pick);
+      return `${show(median(xs))}${xs.length > 1 ? ` (${xs.map((x) => show(x).replace(' ms', '')).join(', ')})` : ''}`;
+    };
+    const failed = (pick: (r: Round) => Figures): string =>
+      `${rounds.reduce((n, r) => n + pick(r).failed, 0)} failed${rounds.map((r) => why(pick(r))).join('')}`;
+    const rps = (pick: (r: Round) => Figures): string =>
+      `${median(rounds.map((r) => pick(r).rps)).toFixed(0)} req/s`;
+    const µs = (x: number): string => `${x.toFixed(0)} µs`;
+    const paths = [
+      ['gRPC (ghz)', (r: Round) => r.grpcDirect, (r: Round) => r.grpcRouter, (r: Round) => r.grpcCpu],
+      ['HTTP (autocannon)', (r: Round) => r.httpDirect, (r: Round) => r.httpRouter, (r: Round) => r.httpCpu],
+    ] as const;
+    console.log(ROUNDS > 1 ? `\nmedians over ${ROUNDS} rounds (each round's figure in brackets):` : '');
+    for (const [name, d, r, cpu] of paths) {
       console.log(`\n${name}:`);
       console.log(
-        `  direct          p50 ${f(d.p50)}   p99 ${f(d.p99)}   ${d.rps.toFixed(0)} req/s, ${d.failed} failed${why(d)}`,
+        `  direct          p50 ${over((x) => d(x).p50)}   p99 ${over((x) => d(x).p99)}   ${rps(d)}, ${failed(d)}`,
       );
       console.log(
-        `  through router  p50 ${f(r.p50)}   p99 ${f(r.p99)}   ${r.rps.toFixed(0)} req/s, ${r.failed} failed${why(r)}, router CPU ${cpu[name]!.toFixed(0)} µs per request`,
+        `  through router  p50 ${over((x) => r(x).p50)}   p99 ${over((x) => r(x).p99)}   ${rps(r)}, ${failed(r)}, router CPU ${over(cpu, µs)} per request`,
       );
       console.log(
-        `  added           p50 ${f(r.p50 - d.p50)}   p99 ${f(r.p99 - d.p99)}   ratio router/direct p50 ${(r.p50 / d.p50).toFixed(2)}, p99 ${(r.p99 / d.p99).toFixed(2)}   (target: added p99 ≤ 1.000 ms)`,
+        `  added           p50 ${over((x) => r(x).p50 - d(x).p50)}   p99 ${over((x) => r(x).p99 - d(x).p99)}   (target: added p99 ≤ 1.000 ms)`,
       );
     }
-    const [[, gd, gr], [, hd, hr]] = rows as [[string, Figures, Figures], [string, Figures, Figures]];
-    const nginxAdded = grpcNginx.p99 - gd.p99;
-    const ratio = (gr.p99 - gd.p99) / nginxAdded;
+    const grpcAdded = median(rounds.map((r) => r.grpcRouter.p99 - r.grpcDirect.p99));
+    const httpAdded = median(rounds.map((r) => r.httpRouter.p99 - r.httpDirect.p99));
+    const nginxAdded = median(rounds.map((r) => r.grpcNginx.p99 - r.grpcDirect.p99));
+    const ratio = grpcAdded / nginxAdded;
     console.log(`\ngRPC through nginx grpc_pass (the reference proxy, same upstream, HTTP/2 keep-alive):`);
     console.log(
-      `  through nginx   p50 ${f(grpcNginx.p50)}   p99 ${f(grpcNginx.p99)}   ${grpcNginx.rps.toFixed(0)} req/s, ${grpcNginx.failed} failed${why(grpcNginx)}`,
+      `  through nginx   p50 ${over((x) => x.grpcNginx.p50)}   p99 ${over((x) => x.grpcNginx.p99)}   ${rps((x) => x.grpcNginx)}, ${failed((x) => x.grpcNginx)}`,
     );
     console.log(
-      `  added           p50 ${f(grpcNginx.p50 - gd.p50)}   p99 ${f(nginxAdded)}   ` +
+      `  added           p50 ${over((x) => x.grpcNginx.p50 - x.grpcDirect.p50)}   p99 ${over((x) => x.grpcNginx.p99 - x.grpcDirect.p99)}   ` +
         (nginxAdded > 0
-          ? `router's added p99 ÷ nginx's ${ratio.toFixed(2)}`
+          ? `router's added p99 ÷ nginx's ${ratio.toFixed(2)} (medians)`
           : "(no ratio: nginx's added p99 is within the noise)"),
     );
     if (nginxAdded > 0)
@@ -168,7 +198,7 @@ async function main(): Promise<void> {
     record({
       id: 'routerGrpc.addedP99',
       label: 'router added p99 over gRPC at 1,000 req/s (ghz, stub upstream)',
-      value: gr.p99 - gd.p99,
+      value: grpcAdded,
       unit: 'ms',
       better: 'lower',
       ratio: false,
@@ -177,7 +207,7 @@ async function main(): Promise<void> {
     record({
       id: 'routerGrpc.addedP99VsHttp',
       label: "router added p99: gRPC's ÷ HTTP's, same run",
-      value: (gr.p99 - gd.p99) / (hr.p99 - hd.p99),
+      value: grpcAdded / httpAdded,
       unit: '×',
       better: 'lower',
       ratio: true,

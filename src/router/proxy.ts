@@ -74,6 +74,11 @@ export interface CallOptions {
   signal?: CancelSignal;
   /** Milliseconds until the client's deadline; the call fails with 504 when it passes first. */
   timeoutMs?: number;
+  /**
+   * `signal` is aborted with a TimeoutError at that deadline (the gRPC front's own timer), so a
+   * gRPC upstream call arms no second timer for it.
+   */
+  signalsDeadline?: boolean;
 }
 
 /** The pools to every upstream the router talks to. */

@@ -98,7 +98,9 @@ export async function handleModelInfer(
   const jsonBody = (): Buffer => (body ??= Buffer.from(JSON.stringify(json)));
   const upstream = {
     signal: call.signal,
-    ...(Number.isFinite(call.deadline) ? { timeoutMs: call.deadline - Date.now() } : {}),
+    ...(Number.isFinite(call.deadline)
+      ? { timeoutMs: call.deadline - Date.now(), signalsDeadline: true }
+      : {}),
   };
   const stickyKey = exp.stickyHeader ? text(md, exp.stickyHeader) : undefined;
   const debugHeader = exp.experiment.spec.routing?.debugHeaders?.find((h) => md[h] !== undefined);

@@ -111,7 +111,8 @@ export class GrpcUpstreams implements CallOwner {
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted)
         return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
-      const call = new UpstreamCall(this, where, timeoutMs, options.signal, resolve, reject);
+      const timer = options.signalsDeadline && options.signal ? undefined : timeoutMs;
+      const call = new UpstreamCall(this, where, timer, options.signal, resolve, reject);
       const fields = [
         ...this.head(variant.grpc),
         'grpc-timeout',

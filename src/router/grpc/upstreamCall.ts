@@ -36,7 +36,7 @@ export class UpstreamCall implements StreamHandler {
   /** `grpc-status` and `grpc-message`, from the trailers or a trailers-only answer. */
   private status: string | undefined;
   private message: string | undefined;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout | undefined;
   /**
    * Sends the request again on a usable connection (set by the pool). Used once, when the server
    * refused the stream before answering (REFUSED_STREAM: after its GOAWAY, past its stream limit,
@@ -54,13 +54,14 @@ export class UpstreamCall implements StreamHandler {
   constructor(
     private readonly owner: CallOwner,
     private readonly where: string,
-    timeoutMs: number,
+    /** Undefined when `signal` is aborted at the deadline (CallOptions.signalsDeadline). */
+    timeoutMs: number | undefined,
     private readonly signal: CancelSignal | undefined,
     private readonly resolve: (r: UpstreamResponse) => void,
     private readonly reject: (e: Error) => void,
   ) {
     // Whole ms, so the calls share Node's timer list for the duration (frontCall.ts).
-    this.timer = setTimeout(expire, Math.ceil(timeoutMs), this);
+    this.timer = timeoutMs === undefined ? undefined : setTimeout(expire, Math.ceil(timeoutMs), this);
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 

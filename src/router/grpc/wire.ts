@@ -114,8 +114,16 @@ const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 
 
 /** `grpc-timeout` ("100m", "5S", up to 8 digits and a unit) in ms; undefined when absent or invalid. */
 export function timeoutMs(header: string | string[] | undefined): number | undefined {
-  const m = typeof header === 'string' ? /^(\d{1,8})([HMSmun])$/.exec(header) : null;
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : undefined;
+  if (typeof header !== 'string' || header.length < 2 || header.length > 9) return undefined;
+  const unit = UNIT_MS[header[header.length - 1]!];
+  if (unit === undefined) return undefined;
+  let n = 0;
+  for (let i = 0; i < header.length - 1; i++) {
+    const d = header.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return n * unit;
 }
 
 /** The same deadline as a `grpc-timeout` header for the upstream call (ms, at least 1). */
