@@ -4,9 +4,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort } from '../../src/runtime/ports';
 
 /** The checkout: the nearest folder up from here (or the cwd, when loaded as an ES module) whose package.json is model-canary's. */
 export const repoRoot = findRepoRoot(typeof __dirname === 'string' ? __dirname : process.cwd());
@@ -106,18 +106,7 @@ export function requireVsix(vsix: string = process.env.MODEL_CANARY_VSIX ?? pack
   return path.resolve(vsix);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr != null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function codeServerEnv(install: CodeServerInstall, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import type { Report } from '../../src/shared/report';
 import { dockerEnv } from './kindNode';
 import { REPO_ROOT } from './tools';
+import { freePort } from '../../src/runtime/ports';
 
 export const CLI = join(REPO_ROOT, 'dist/cli.js');
 
@@ -76,17 +77,7 @@ export function clusterCli(workspace: string, kubeconfig: string, kindBinary: st
   return api;
 }
 
-/** A port free on 127.0.0.1 now (the kernel's pick). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
+export { freePort };
 
 /**
  * A free port on 127.0.0.1 whose successor is free too (kind maps the router's gRPC NodePort

@@ -23,7 +23,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
@@ -38,6 +38,7 @@ import {
 } from '../../src/manifests';
 import type { KubeApiServer } from './kubeApiServer';
 import { startRouter, type RunningRouter } from './router';
+import { freePort } from '../../src/runtime/ports';
 
 export interface KubeRouterStandInOptions {
   kc: KubeConfig;
@@ -82,15 +83,7 @@ export function hostAddress(): string | undefined {
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 }
 
-export function freePort(host?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().once('error', reject);
-    s.listen(0, host, () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { freePort } from '../../src/runtime/ports';
 import { SAMPLE_MODELS, pinnedVersions, toolCache } from './tools';
 
 function debianTool(name: 'prometheus' | 'promtool'): string {
@@ -50,14 +51,6 @@ export function promtool(args: string[], stdin?: string, cwd?: string): Promise<
     });
     if (stdin !== undefined) child.stdin!.end(stdin);
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface Service {

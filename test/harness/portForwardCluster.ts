@@ -16,6 +16,7 @@ import { kubeRequest, statusMessage } from '../../src/kube';
 import { PortForwardError } from '../../src/kube/portForward';
 import { startKubeApiServer, type KubeApiServer } from './kubeApiServer';
 import { startKubeletStandIn, type KubeletStandIn } from './kubeletStandIn';
+import { freePort } from '../../src/runtime/ports';
 
 export const CONTEXT = 'cluster';
 export const NS = 'mc-pf';
@@ -73,14 +74,7 @@ export function startPodProcess(): Promise<{ server: http.Server; port: number; 
   );
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+export { freePort };
 
 export interface Got {
   status: number;

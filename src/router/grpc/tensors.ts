@@ -76,11 +76,11 @@ const bad = (message: string): HttpError => new HttpError(400, message);
 function parametersToJson(
   params: Record<string, GrpcParameter> | undefined,
 ): Record<string, unknown> | undefined {
-  if (!params || Object.keys(params).length === 0) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries(params)) {
+  let out: Record<string, unknown> | undefined;
+  for (const k in params) {
+    const p = params[k];
     const choice = p?.parameter_choice;
-    if (choice) out[k] = p[choice];
+    if (choice) (out ??= {})[k] = p[choice];
   }
   return out;
 }
@@ -150,9 +150,11 @@ function decodeTyped(c: GrpcContents, datatype: string, count: number, at: strin
   const values = (c[field] ?? []) as (number | boolean | Buffer)[];
   if (values.length !== count)
     throw bad(`${at}.${field}: has ${values.length} elements but the shape needs ${count}`);
-  for (const [f, v] of Object.entries(c))
+  for (const f in c) {
+    const v = c[f as keyof GrpcContents];
     if (f !== field && Array.isArray(v) && v.length > 0)
       throw bad(`${at}.${f}: a ${datatype} tensor carries its elements in ${field}`);
+  }
   return datatype === 'BYTES' ? (values as Buffer[]).map((b) => b.toString('utf8')) : (values as Scalar[]);
 }
 
