@@ -2,7 +2,8 @@
  * The router's gRPC path against its HTTP path, in the same run, at 1,000 req/s: CPU per call
  * (user + system, /proc) and the added p50/p99 over calling the fake upstreams directly, over
  * rounds (medians), with `--compare` another build beside this one (the rounds interleaved, so
- * both see the same moments of a shared machine). gRPC: ghz (bench/lib/ghz.ts) to the fake V2
+ * both see the same moments of a shared machine), or with `--compare-node-args` this build again
+ * with those Node/V8 flags. gRPC: ghz (bench/lib/ghz.ts) to the fake V2
  * gRPC upstream directly and through the router's gRPC port (the variant's `grpc`); HTTP:
  * autocannon over one connection, as bench/router.ts. The load average is printed before and
  * after: on a shared machine the latencies move with it, CPU per call much less. The two load
@@ -14,7 +15,7 @@
  * (`--cpu-prof`, kept in bench/profiles/, git-ignored), summarised by module and function.
  *
  *   node --import tsx bench/routerGrpcCpu.ts [--seconds 5] [--rounds 3] [--sample-rate 1]
- *     [--compare /tmp/base-dist/router.js] [--profile]
+ *     [--compare /tmp/base-dist/router.js] [--compare-node-args "--single-threaded-gc"] [--profile]
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -32,6 +33,8 @@ const SECONDS = Number(arg('--seconds')) || 5;
 const ROUNDS = Number(arg('--rounds')) || 3;
 const SAMPLE_RATE = arg('--sample-rate') === undefined ? 1 : Number(arg('--sample-rate'));
 const COMPARE = arg('--compare');
+/** Node/V8 flags for a second router of this build beside the first (`--single-threaded-gc`). */
+const COMPARE_ARGS = arg('--compare-node-args')?.split(' ').filter(Boolean);
 const PROFILE = process.argv.includes('--profile');
 const RATE = 1_000;
 const HTTP_BODY = JSON.stringify({ inputs: [{ name: 'age', datatype: 'INT64', shape: [1], data: [41] }] });
@@ -95,6 +98,11 @@ try {
       routers.push({
         name: COMPARE,
         router: await router(dir, httpUp.address, grpcUp.address, { script: COMPARE }),
+      });
+    if (COMPARE_ARGS)
+      routers.push({
+        name: `this build with ${COMPARE_ARGS.join(' ')}`,
+        router: await router(dir, httpUp.address, grpcUp.address, { nodeArgs: COMPARE_ARGS }),
       });
     const viaGrpc = (r: RunningRouter): string => `127.0.0.1:${r.grpcPort}`;
     const viaHttp = (r: RunningRouter): string => `${r.url}/v2/models/propensity/infer`;
