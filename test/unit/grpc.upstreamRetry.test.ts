@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import type { RoutedVariant } from '../../src/router/config';
 import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { GrpcUpstreams } from '../../src/router/grpc/upstream';
@@ -111,9 +110,6 @@ async function goawayFirst(upstream: string) {
   };
 }
 
-const variant = (grpc: string): RoutedVariant & { grpc: string } =>
-  ({ name: 'v1', role: 'baseline', model: 'm', url: 'http://unused', grpc, augmentable: true }) as never;
-
 describe('gRPC upstream calls: a stream the model server refused', () => {
   let pool: GrpcUpstreams;
   beforeEach(() => (pool = new GrpcUpstreams(5_000)));
@@ -122,7 +118,7 @@ describe('gRPC upstream calls: a stream the model server refused', () => {
   it('is sent once more when the server resets it with REFUSED_STREAM, and answered', async () => {
     const server = await modelServer((n) => (n === 1 ? 'rst' : 'answer'));
     try {
-      const r = await pool.infer(variant(server.address), REQUEST, 'id-1', undefined, {});
+      const r = await pool.infer(server.address, 'm', REQUEST, 'id-1', undefined, {});
       assert.equal(r.status, 200);
       assert.deepEqual(JSON.parse(r.body.toString()).outputs[0].data, [7]);
       assert.equal(server.calls(), 2);
@@ -135,12 +131,12 @@ describe('gRPC upstream calls: a stream the model server refused', () => {
     const server = await modelServer(() => 'answer');
     const front = await goawayFirst(server.address);
     try {
-      const r = await pool.infer(variant(front.address), REQUEST, 'id-2', undefined, {});
+      const r = await pool.infer(front.address, 'm', REQUEST, 'id-2', undefined, {});
       assert.equal(r.status, 200);
       assert.equal(front.connections(), 2);
       assert.equal(server.calls(), 1);
       // The next call uses the new connection.
-      const again = await pool.infer(variant(front.address), REQUEST, 'id-3', undefined, {});
+      const again = await pool.infer(front.address, 'm', REQUEST, 'id-3', undefined, {});
       assert.equal(again.status, 200);
       assert.equal(front.connections(), 2);
       assert.equal(server.calls(), 2);
@@ -153,14 +149,11 @@ describe('gRPC upstream calls: a stream the model server refused', () => {
   it('fails as unreachable (502) when the server refuses it twice, without a third try', async () => {
     const server = await modelServer(() => 'rst');
     try {
-      await assert.rejects(
-        pool.infer(variant(server.address), REQUEST, 'id-4', undefined, {}),
-        (e: Error) => {
-          assert.equal((e as { status?: number }).status, 502);
-          assert.match(e.message, /failed/);
-          return true;
-        },
-      );
+      await assert.rejects(pool.infer(server.address, 'm', REQUEST, 'id-4', undefined, {}), (e: Error) => {
+        assert.equal((e as { status?: number }).status, 502);
+        assert.match(e.message, /failed/);
+        return true;
+      });
       assert.equal(server.calls(), 2);
     } finally {
       await server.close();
@@ -170,13 +163,10 @@ describe('gRPC upstream calls: a stream the model server refused', () => {
   it('is not sent again once the server began answering it (502: the server may have run the model)', async () => {
     const server = await modelServer(() => 'headers-then-rst');
     try {
-      await assert.rejects(
-        pool.infer(variant(server.address), REQUEST, 'id-5', undefined, {}),
-        (e: Error) => {
-          assert.equal((e as { status?: number }).status, 502);
-          return true;
-        },
-      );
+      await assert.rejects(pool.infer(server.address, 'm', REQUEST, 'id-5', undefined, {}), (e: Error) => {
+        assert.equal((e as { status?: number }).status, 502);
+        return true;
+      });
       assert.equal(server.calls(), 1);
     } finally {
       await server.close();

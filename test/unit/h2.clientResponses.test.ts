@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { RoutedVariant } from '../../src/router/config';
 import { ErrorCode } from '../../src/router/h2/frames';
 import { GrpcUpstreams } from '../../src/router/grpc/upstream';
 import { UpstreamError } from '../../src/router/proxy';
@@ -171,14 +170,16 @@ describe('HTTP/2 client (router/h2): malformed response heads (RFC 9113 8.3.2)',
     server = new ScriptedServer(() => [head('connection', 'close'), body, trailers()]);
     port = await server.listen();
     const upstreams = new GrpcUpstreams(5_000);
-    const variant = { name: 'v1', model: 'm', grpc: `127.0.0.1:${port}` } as RoutedVariant & { grpc: string };
     try {
-      await assert.rejects(upstreams.infer(variant, Buffer.alloc(0), 'id-1', undefined, {}), (e: unknown) => {
-        assert.ok(e instanceof UpstreamError);
-        assert.equal(e.status, 502);
-        assert.match(e.message, /a malformed response: connection-specific header connection/);
-        return true;
-      });
+      await assert.rejects(
+        upstreams.infer(`127.0.0.1:${port}`, 'm', Buffer.alloc(0), 'id-1', undefined, {}),
+        (e: unknown) => {
+          assert.ok(e instanceof UpstreamError);
+          assert.equal(e.status, 502);
+          assert.match(e.message, /a malformed response: connection-specific header connection/);
+          return true;
+        },
+      );
     } finally {
       upstreams.close();
     }

@@ -115,7 +115,7 @@ export async function handleModelInfer(
     // A variant with a gRPC port gets the client's message itself (raw contents stay raw).
     send: (variant, outputs) =>
       variant.grpc
-        ? upstreams.infer({ ...variant, grpc: variant.grpc }, call.message, id, outputs, upstream)
+        ? upstreams.infer(variant.grpc, variant.model, call.message, id, outputs, upstream)
         : undefined,
     ...(forced !== undefined ? { forced } : {}),
     ...(stickyKey !== undefined ? { stickyKey } : {}),

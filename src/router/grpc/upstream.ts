@@ -24,7 +24,6 @@
  */
 import { H2ClientConnection } from '../h2/client';
 import { REQUEST_ID_HEADER } from '../../shared/routerApi';
-import type { RoutedVariant } from '../config';
 import { UpstreamError, type CallOptions, type UpstreamResponse } from '../proxy';
 import { decodeInferResponse } from './protoRead';
 import { responseToJson, type GrpcInferResponse } from './tensors';
@@ -98,30 +97,25 @@ export class GrpcUpstreams implements CallOwner {
     return head;
   }
 
-  /** ModelInfer on the variant's gRPC port: the client's `message` bytes, retargeted; `outputs` (names) added when given. */
+  /** ModelInfer of `model` at `address` (a variant's gRPC port): the client's `message` bytes, retargeted; `outputs` (names) added when given. */
   infer(
-    variant: RoutedVariant & { grpc: string },
+    address: string,
+    model: string,
     message: Uint8Array,
     id: string,
     outputs: readonly string[] | undefined,
     options: CallOptions,
   ): Promise<UpstreamResponse> {
-    const where = `${variant.grpc} (model ${variant.model}, gRPC)`;
+    const where = `${address} (model ${model}, gRPC)`;
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
       if (options.signal?.aborted)
         return reject(new UpstreamError(499, `the client cancelled the call to ${where}`));
       const timer = options.signalsDeadline && options.signal ? undefined : timeoutMs;
       const call = new UpstreamCall(this, where, timer, options.signal, resolve, reject);
-      const fields = [
-        ...this.head(variant.grpc),
-        'grpc-timeout',
-        timeoutHeader(timeoutMs),
-        REQUEST_ID_HEADER,
-        id,
-      ];
-      const body = retargeted(message, variant.model, outputs);
-      const send = (): void => call.started(this.session(variant.grpc).request(fields, body, call));
+      const fields = [...this.head(address), 'grpc-timeout', timeoutHeader(timeoutMs), REQUEST_ID_HEADER, id];
+      const body = retargeted(message, model, outputs);
+      const send = (): void => call.started(this.session(address).request(fields, body, call));
       // A stream the server refused unprocessed goes once more (UpstreamCall.close).
       call.resend = send;
       send();
