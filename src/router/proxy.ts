@@ -75,8 +75,8 @@ export interface CallOptions {
   /** Milliseconds until the client's deadline; the call fails with 504 when it passes first. */
   timeoutMs?: number;
   /**
-   * `signal` is aborted with a TimeoutError at that deadline (the gRPC front's own timer), so a
-   * gRPC upstream call arms no second timer for it.
+   * `signal` is aborted with a TimeoutError at that deadline (the gRPC front's own timer), so the
+   * call arms no second timer for it.
    */
   signalsDeadline?: boolean;
 }
@@ -170,7 +170,8 @@ export class Upstreams {
         signal?.removeEventListener('abort', onAbort);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) timer = setTimeout(() => cancel(deadlinePassed()), Math.max(0, timeoutMs));
+      if (timeoutMs !== undefined && !(options.signalsDeadline && signal))
+        timer = setTimeout(() => cancel(deadlinePassed()), Math.max(0, timeoutMs));
       let status = 0;
       let contentType: string | undefined;
       const chunks: Buffer[] = [];
