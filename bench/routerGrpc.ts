@@ -20,9 +20,11 @@
  *
  * Every path runs in each of `--rounds` rounds, in turn, and the medians over the rounds are
  * printed (with each round's figure) and recorded: on a shared machine a noisy minute then moves
- * one round of every path, not one path.
+ * one round of every path, not one path. `--pin` (bench/lib/pin.ts) puts the load generators on
+ * one core and the upstreams, the router and nginx on the other, so that ghz does not compete
+ * with the proxy for its core; its figures are printed, not recorded.
  *
- *   node --import tsx bench/routerGrpc.ts [--seconds 10] [--rounds 3] [--upstream stub|fake]
+ *   node --import tsx bench/routerGrpc.ts [--seconds 10] [--rounds 3] [--upstream stub|fake] [--pin]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -35,9 +37,11 @@ import { numberArg } from './lib/args';
 import { quick, record } from './lib/figures';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 import { nginxBinary, startNginx, type RunningNginx } from './lib/nginx';
+import { PIN, pin, withChildren } from './lib/pin';
 
 const SECONDS = numberArg('--seconds', quick ? 3 : 10);
 const ROUNDS = numberArg('--rounds', quick ? 1 : 3);
+const PINNED = process.argv.includes('--pin');
 const FAKE =
   process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fake';
 const RATE = 1_000;
@@ -65,6 +69,11 @@ interface Figures {
 }
 
 const INPUTS = [{ name: 'age', datatype: 'INT64', shape: [1] }];
+
+/** `record`, except with `--pin`: the figures of the usual layout are the ones kept. */
+const keep = (figure: Parameters<typeof record>[0]): void => {
+  if (!PINNED) record(figure);
+};
 
 const ghz = (binary: string, address: string, model: string, seconds: number): Figures =>
   runGhz(binary, address, model, seconds, RATE);
@@ -106,12 +115,24 @@ async function main(): Promise<void> {
           s.on('error', () => resolve(false));
         }),
     );
+    if (PINNED) {
+      pin(PIN.load, [process.pid]);
+      pin(PIN.served, [
+        httpUp.proc.pid!,
+        grpcUp.proc.pid!,
+        router.proc.pid!,
+        ...withChildren(nginx.proc.pid!),
+      ]);
+    }
     const viaNginx = `127.0.0.1:${nginx.port}`;
     const routerGrpc = `127.0.0.1:${router.grpcPort}`;
     const directHttp = `${httpUp.address}/v2/models/propensity-v1/infer`;
     const viaHttp = `${router.url}/v2/models/propensity/infer`;
     console.log(
-      `${SECONDS} s per measurement at ${RATE} req/s; gRPC upstream: ${FAKE ? "the tests' grpc-js fake" : 'bench/lib/grpcStub.ts'}; ${process.arch}, Node ${process.version}`,
+      `${SECONDS} s per measurement at ${RATE} req/s; gRPC upstream: ${FAKE ? "the tests' grpc-js fake" : 'bench/lib/grpcStub.ts'}; ${process.arch}, Node ${process.version}` +
+        (PINNED
+          ? `; pinned: ghz and autocannon on core ${PIN.load}, the upstreams, the router and nginx on core ${PIN.served}`
+          : ''),
     );
     // Warm up every path.
     ghz(ghzBinary, grpcUp.address, 'propensity-v1', 2);
@@ -187,7 +208,7 @@ async function main(): Promise<void> {
           : "(no ratio: nginx's added p99 is within the noise)"),
     );
     if (nginxAdded > 0)
-      record({
+      keep({
         id: 'routerGrpc.addedP99VsNginx',
         label: "router added p99 over gRPC ÷ nginx grpc_pass' added p99",
         value: ratio,
@@ -195,7 +216,7 @@ async function main(): Promise<void> {
         better: 'lower',
         ratio: true,
       });
-    record({
+    keep({
       id: 'routerGrpc.addedP99',
       label: 'router added p99 over gRPC at 1,000 req/s (ghz, stub upstream)',
       value: grpcAdded,
@@ -204,7 +225,7 @@ async function main(): Promise<void> {
       ratio: false,
       target: 1,
     });
-    record({
+    keep({
       id: 'routerGrpc.addedP99VsHttp',
       label: "router added p99: gRPC's ÷ HTTP's, same run",
       value: grpcAdded / httpAdded,
