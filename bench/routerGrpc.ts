@@ -34,14 +34,13 @@ import { startRouter } from '../test/harness/router';
 import { ghz as runGhz, ghzBinary as ghzPath } from './lib/ghz';
 import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { numberArg } from './lib/args';
-import { quick, record } from './lib/figures';
+import { quick } from './lib/figures';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 import { nginxBinary, startNginx, type RunningNginx } from './lib/nginx';
-import { PIN, pin, withChildren } from './lib/pin';
+import { PIN, PINNED, pin, recordUnpinned, withChildren } from './lib/pin';
 
 const SECONDS = numberArg('--seconds', quick ? 3 : 10);
 const ROUNDS = numberArg('--rounds', quick ? 1 : 3);
-const PINNED = process.argv.includes('--pin');
 const FAKE =
   process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fake';
 const RATE = 1_000;
@@ -69,11 +68,6 @@ interface Figures {
 }
 
 const INPUTS = [{ name: 'age', datatype: 'INT64', shape: [1] }];
-
-/** `record`, except with `--pin`: the figures of the usual layout are the ones kept. */
-const keep = (figure: Parameters<typeof record>[0]): void => {
-  if (!PINNED) record(figure);
-};
 
 const ghz = (binary: string, address: string, model: string, seconds: number): Figures =>
   runGhz(binary, address, model, seconds, RATE);
@@ -208,7 +202,7 @@ async function main(): Promise<void> {
           : "(no ratio: nginx's added p99 is within the noise)"),
     );
     if (nginxAdded > 0)
-      keep({
+      recordUnpinned({
         id: 'routerGrpc.addedP99VsNginx',
         label: "router added p99 over gRPC ÷ nginx grpc_pass' added p99",
         value: ratio,
@@ -216,7 +210,7 @@ async function main(): Promise<void> {
         better: 'lower',
         ratio: true,
       });
-    keep({
+    recordUnpinned({
       id: 'routerGrpc.addedP99',
       label: 'router added p99 over gRPC at 1,000 req/s (ghz, stub upstream)',
       value: grpcAdded,
@@ -225,7 +219,7 @@ async function main(): Promise<void> {
       ratio: false,
       target: 1,
     });
-    keep({
+    recordUnpinned({
       id: 'routerGrpc.addedP99VsHttp',
       label: "router added p99: gRPC's ÷ HTTP's, same run",
       value: grpcAdded / httpAdded,

@@ -8,9 +8,10 @@
  * (`/v2/models/propensity/infer` → `/v2/models/propensity-v1/infer`). The router runs the same
  * split with every request sampled for drift (its default) and without. Load: autocannon at
  * 1,000 req/s over one connection (each response's own time), three rounds in turn, so a noisy
- * moment of the shared machine hits every path alike.
+ * moment of the shared machine hits every path alike. `--pin` (bench/lib/pin.ts): autocannon on
+ * one core, the stub, nginx and the routers on the other; printed, not recorded.
  *
- *   node --import tsx bench/routerVsNginx.ts [--seconds 10] [--rounds 3]
+ *   node --import tsx bench/routerVsNginx.ts [--seconds 10] [--rounds 3] [--pin]
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +20,8 @@ import { join } from 'node:path';
 import type { RunningRouter } from '../test/harness/router';
 import { nginxBinary, startNginx } from './lib/nginx';
 import { startSplitRouter } from './lib/splitRouter';
-import { record, quick } from './lib/figures';
+import { quick } from './lib/figures';
+import { PIN, PINNED, pin, recordUnpinned, withChildren } from './lib/pin';
 import { numberArg } from './lib/args';
 import { load, ms, pct, startProcess, type Run } from './lib/load';
 
@@ -84,11 +86,18 @@ async function main(): Promise<void> {
       ['router, sampled', await router(1)],
       ['router, unsampled', await router(0)],
     ];
+    if (PINNED) {
+      pin(PIN.load, [process.pid]);
+      pin(PIN.served, [stub.proc.pid!, ...withChildren(nginx.proc.pid!), ...routers.map((r) => r.proc.pid!)]);
+    }
     const at = (url: string, seconds: number): Promise<Run> =>
       load(url, { body: BODY, seconds, connections: 1, rate: RATE });
     for (const [, url] of paths) await at(url, 2);
     console.log(
-      `${ROUNDS} rounds of ${SECONDS} s per path at ${RATE} req/s; ${process.arch}, Node ${process.version}`,
+      `${ROUNDS} rounds of ${SECONDS} s per path at ${RATE} req/s; ${process.arch}, Node ${process.version}` +
+        (PINNED
+          ? `; pinned: autocannon on core ${PIN.load}, the stub, nginx and the routers on core ${PIN.served}`
+          : ''),
     );
 
     const added: Record<string, { p50: number; p99: number }[]> = {};
@@ -127,7 +136,7 @@ async function main(): Promise<void> {
     }
     const sampled = added['router, sampled']!;
     const p99 = median(sampled.map((a) => a.p99));
-    record({
+    recordUnpinned({
       id: 'routerVsNginx.addedP50',
       label: 'router added p50 at 1,000 req/s',
       value: median(sampled.map((a) => a.p50)),
@@ -135,7 +144,7 @@ async function main(): Promise<void> {
       better: 'lower',
       ratio: false,
     });
-    record({
+    recordUnpinned({
       id: 'routerVsNginx.addedP99',
       label: 'router added p99 at 1,000 req/s',
       value: p99,
@@ -145,7 +154,7 @@ async function main(): Promise<void> {
       target: 0.5,
     });
     if (nginxP99 > 0)
-      record({
+      recordUnpinned({
         id: 'routerVsNginx.addedP99Ratio',
         label: "router added p99 ÷ nginx split_clients' added p99",
         value: p99 / nginxP99,
@@ -158,7 +167,7 @@ async function main(): Promise<void> {
     const p50Of = (name: string) => median(totalP50[name]!);
     const p50Ratio = p50Of('router, sampled') / p50Of('nginx split_clients');
     console.log(`  p50 through the router ÷ p50 through nginx: ${p50Ratio.toFixed(2)}×`);
-    record({
+    recordUnpinned({
       id: 'routerVsNginx.p50Ratio',
       label: 'p50 through the router ÷ p50 through nginx',
       value: p50Ratio,
