@@ -9,9 +9,11 @@
  * split with every request sampled for drift (its default) and without. Load: autocannon at
  * 1,000 req/s over one connection (each response's own time), three rounds in turn, so a noisy
  * moment of the shared machine hits every path alike. `--pin` (bench/lib/pin.ts): autocannon on
- * one core, the stub, nginx and the routers on the other; printed, not recorded.
+ * one core, the stub, nginx and the routers on the other. `--open-loop`: vegeta at 1,000 req/s
+ * open loop (bench/lib/vegeta.ts, built on first use) instead of autocannon, whose rate limit
+ * over one connection is a closed loop. Both printed, not recorded.
  *
- *   node --import tsx bench/routerVsNginx.ts [--seconds 10] [--rounds 3] [--pin]
+ *   node --import tsx bench/routerVsNginx.ts [--seconds 10] [--rounds 3] [--pin] [--open-loop]
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,14 +22,21 @@ import { join } from 'node:path';
 import type { RunningRouter } from '../test/harness/router';
 import { nginxBinary, startNginx } from './lib/nginx';
 import { startSplitRouter } from './lib/splitRouter';
-import { quick } from './lib/figures';
+import { quick, type Figure } from './lib/figures';
 import { PIN, PINNED, pin, recordUnpinned, withChildren } from './lib/pin';
 import { numberArg } from './lib/args';
 import { load, ms, pct, startProcess, type Run } from './lib/load';
+import { openLoop, vegetaBinary } from './lib/vegeta';
 
 const SECONDS = numberArg('--seconds', quick ? 4 : 10);
 const ROUNDS = numberArg('--rounds', 3);
 const RATE = 1_000;
+/** vegeta's open loop instead of autocannon's rate limit over one connection (bench/lib/vegeta.ts). */
+const OPEN_LOOP = process.argv.includes('--open-loop');
+/** The guarded figures are those of the usual layout: pinned or open-loop runs are printed only. */
+const keep = (figure: Figure): void => {
+  if (!OPEN_LOOP) recordUnpinned(figure);
+};
 const BODY = JSON.stringify({
   inputs: [
     { name: 'age', shape: [1], datatype: 'INT64', data: [41] },
@@ -90,13 +99,17 @@ async function main(): Promise<void> {
       pin(PIN.load, [process.pid]);
       pin(PIN.served, [stub.proc.pid!, ...withChildren(nginx.proc.pid!), ...routers.map((r) => r.proc.pid!)]);
     }
+    const vegeta = OPEN_LOOP ? vegetaBinary() : undefined;
     const at = (url: string, seconds: number): Promise<Run> =>
-      load(url, { body: BODY, seconds, connections: 1, rate: RATE });
+      vegeta
+        ? Promise.resolve(openLoop(vegeta, url, BODY, seconds, RATE))
+        : load(url, { body: BODY, seconds, connections: 1, rate: RATE });
+    const generator = vegeta ? 'vegeta' : 'autocannon';
     for (const [, url] of paths) await at(url, 2);
     console.log(
-      `${ROUNDS} rounds of ${SECONDS} s per path at ${RATE} req/s; ${process.arch}, Node ${process.version}` +
+      `${ROUNDS} rounds of ${SECONDS} s per path at ${RATE} req/s, ${vegeta ? 'open loop (vegeta)' : 'autocannon over one connection'}; ${process.arch}, Node ${process.version}` +
         (PINNED
-          ? `; pinned: autocannon on core ${PIN.load}, the stub, nginx and the routers on core ${PIN.served}`
+          ? `; pinned: ${generator} on core ${PIN.load}, the stub, nginx and the routers on core ${PIN.served}`
           : ''),
     );
 
@@ -136,7 +149,7 @@ async function main(): Promise<void> {
     }
     const sampled = added['router, sampled']!;
     const p99 = median(sampled.map((a) => a.p99));
-    recordUnpinned({
+    keep({
       id: 'routerVsNginx.addedP50',
       label: 'router added p50 at 1,000 req/s',
       value: median(sampled.map((a) => a.p50)),
@@ -144,7 +157,7 @@ async function main(): Promise<void> {
       better: 'lower',
       ratio: false,
     });
-    recordUnpinned({
+    keep({
       id: 'routerVsNginx.addedP99',
       label: 'router added p99 at 1,000 req/s',
       value: p99,
@@ -154,7 +167,7 @@ async function main(): Promise<void> {
       target: 0.5,
     });
     if (nginxP99 > 0)
-      recordUnpinned({
+      keep({
         id: 'routerVsNginx.addedP99Ratio',
         label: "router added p99 ÷ nginx split_clients' added p99",
         value: p99 / nginxP99,
@@ -167,7 +180,7 @@ async function main(): Promise<void> {
     const p50Of = (name: string) => median(totalP50[name]!);
     const p50Ratio = p50Of('router, sampled') / p50Of('nginx split_clients');
     console.log(`  p50 through the router ÷ p50 through nginx: ${p50Ratio.toFixed(2)}×`);
-    recordUnpinned({
+    keep({
       id: 'routerVsNginx.p50Ratio',
       label: 'p50 through the router ÷ p50 through nginx',
       value: p50Ratio,

@@ -1,0 +1,74 @@
+/**
+ * vegeta (github.com/tsenart/vegeta, built by tools/install-vegeta.sh), an HTTP load generator we
+ * did not write, for an open loop: requests leave at a fixed rate whether or not the earlier ones
+ * have been answered (a new connection when every open one is busy), so a stall of the server
+ * delays only the requests that arrive during it. autocannon's rate limit (bench/lib/load.ts) is
+ * a closed loop instead: over one connection it sends the next request when the answer arrives,
+ * until the second's share is sent. Each response's time comes from vegeta's own results.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../test/harness/tools';
+import type { Run } from './load';
+
+/** The vegeta binary's path (built once, cached under ~/.cache/model-canary/vegeta). */
+export function vegetaBinary(): string {
+  return execFileSync('bash', [join(REPO_ROOT, 'tools/install-vegeta.sh')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .toString()
+    .trim();
+}
+
+/** POSTs `body` (JSON) to `url` at `rate` a second for `seconds`, open loop. */
+export function openLoop(binary: string, url: string, body: string, seconds: number, rate: number): Run {
+  const dir = mkdtempSync(join(tmpdir(), 'mc-vegeta-'));
+  const results = join(dir, 'results.bin');
+  try {
+    const target = {
+      method: 'POST',
+      url,
+      body: Buffer.from(body).toString('base64'),
+      header: { 'Content-Type': ['application/json'] },
+    };
+    execFileSync(
+      binary,
+      [
+        'attack',
+        '-format=json',
+        `-rate=${rate}/s`,
+        `-duration=${seconds}s`,
+        '-keepalive=true',
+        `-output=${results}`,
+      ],
+      { input: `${JSON.stringify(target)}\n` },
+    );
+    // One CSV row a request: unix ns, status code, latency ns, bytes out, bytes in, error, …
+    const csv = execFileSync(binary, ['encode', '--to', 'csv', results], {
+      maxBuffer: 512 * 1024 * 1024,
+    }).toString();
+    const latencies: number[] = [];
+    let total = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const row of csv.split('\n')) {
+      if (!row) continue;
+      const [ts, code, latency] = row.split(',', 3);
+      total++;
+      first = Math.min(first, Number(ts));
+      last = Math.max(last, Number(ts));
+      if (code === '200') latencies.push(Number(latency) / 1e6);
+    }
+    return {
+      rps: total > 1 ? ((total - 1) * 1e9) / (last - first) : total,
+      total,
+      failed: total - latencies.length,
+      latencies: Float64Array.from(latencies).sort(),
+      cpuSeconds: 0,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
