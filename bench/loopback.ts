@@ -33,7 +33,17 @@ if (process.argv[2] === 'echo') {
     // The client pinned as well: a child of taskset, so its own core is fixed.
     const out = execFileSync(
       'taskset',
-      ['-c', String(mine), process.execPath, ...process.execArgv, process.argv[1]!, 'client', String(echo)],
+      [
+        '-c',
+        String(mine),
+        process.execPath,
+        ...process.execArgv,
+        process.argv[1]!,
+        'client',
+        String(echo),
+        '--messages',
+        String(MESSAGES),
+      ],
       { encoding: 'utf8' },
     );
     console.log(`client on core ${mine}, echo on core ${echo}: ${out.trim()}`);

@@ -34,10 +34,10 @@ import { startRouter } from '../test/harness/router';
 import { ghz as runGhz, ghzBinary as ghzPath } from './lib/ghz';
 import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { numberArg } from './lib/args';
-import { quick } from './lib/figures';
+import { quick, record } from './lib/figures';
 import { cpuSeconds, load, pct, startProcess } from './lib/load';
 import { nginxBinary, startNginx, type RunningNginx } from './lib/nginx';
-import { PIN, PINNED, pin, recordUnpinned, withChildren } from './lib/pin';
+import { PIN, PINNED, pin, withChildren } from './lib/pin';
 
 const SECONDS = numberArg('--seconds', quick ? 3 : 10);
 const ROUNDS = numberArg('--rounds', quick ? 1 : 3);
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
           : "(no ratio: nginx's added p99 is within the noise)"),
     );
     if (nginxAdded > 0)
-      recordUnpinned({
+      record({
         id: 'routerGrpc.addedP99VsNginx',
         label: "router added p99 over gRPC ÷ nginx grpc_pass' added p99",
         value: ratio,
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
         better: 'lower',
         ratio: true,
       });
-    recordUnpinned({
+    record({
       id: 'routerGrpc.addedP99',
       label: 'router added p99 over gRPC at 1,000 req/s (ghz, stub upstream)',
       value: grpcAdded,
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
       ratio: false,
       target: 1,
     });
-    recordUnpinned({
+    record({
       id: 'routerGrpc.addedP99VsHttp',
       label: "router added p99: gRPC's ÷ HTTP's, same run",
       value: grpcAdded / httpAdded,

@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import type { RunningRouter } from '../test/harness/router';
 import { nginxBinary, startNginx } from './lib/nginx';
 import { startSplitRouter } from './lib/splitRouter';
-import { quick, type Figure } from './lib/figures';
-import { PIN, PINNED, pin, recordUnpinned, withChildren } from './lib/pin';
+import { quick, record } from './lib/figures';
+import { PIN, PINNED, pin, withChildren } from './lib/pin';
 import { numberArg } from './lib/args';
 import { load, ms, pct, startProcess, type Run } from './lib/load';
 import { openLoop, vegetaBinary } from './lib/vegeta';
@@ -33,10 +33,6 @@ const ROUNDS = numberArg('--rounds', 3);
 const RATE = 1_000;
 /** vegeta's open loop instead of autocannon's rate limit over one connection (bench/lib/vegeta.ts). */
 const OPEN_LOOP = process.argv.includes('--open-loop');
-/** The guarded figures are those of the usual layout: pinned or open-loop runs are printed only. */
-const keep = (figure: Figure): void => {
-  if (!OPEN_LOOP) recordUnpinned(figure);
-};
 const BODY = JSON.stringify({
   inputs: [
     { name: 'age', shape: [1], datatype: 'INT64', data: [41] },
@@ -149,7 +145,7 @@ async function main(): Promise<void> {
     }
     const sampled = added['router, sampled']!;
     const p99 = median(sampled.map((a) => a.p99));
-    keep({
+    record({
       id: 'routerVsNginx.addedP50',
       label: 'router added p50 at 1,000 req/s',
       value: median(sampled.map((a) => a.p50)),
@@ -157,7 +153,7 @@ async function main(): Promise<void> {
       better: 'lower',
       ratio: false,
     });
-    keep({
+    record({
       id: 'routerVsNginx.addedP99',
       label: 'router added p99 at 1,000 req/s',
       value: p99,
@@ -167,7 +163,7 @@ async function main(): Promise<void> {
       target: 0.5,
     });
     if (nginxP99 > 0)
-      keep({
+      record({
         id: 'routerVsNginx.addedP99Ratio',
         label: "router added p99 ÷ nginx split_clients' added p99",
         value: p99 / nginxP99,
@@ -180,7 +176,7 @@ async function main(): Promise<void> {
     const p50Of = (name: string) => median(totalP50[name]!);
     const p50Ratio = p50Of('router, sampled') / p50Of('nginx split_clients');
     console.log(`  p50 through the router ÷ p50 through nginx: ${p50Ratio.toFixed(2)}×`);
-    keep({
+    record({
       id: 'routerVsNginx.p50Ratio',
       label: 'p50 through the router ÷ p50 through nginx',
       value: p50Ratio,

@@ -6,15 +6,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { record, type Figure } from './figures';
 
 /** Whether this run was asked to pin (`--pin`). */
 export const PINNED = process.argv.includes('--pin');
-
-/** `record`, except when pinned: the figures of the usual layout are the ones kept and guarded. */
-export function recordUnpinned(figure: Figure): void {
-  if (!PINNED) record(figure);
-}
 
 /** The cores: `load` for this process (and so ghz and autocannon), `served` for the rest. */
 export const PIN = { load: 1, served: 0 } as const;
