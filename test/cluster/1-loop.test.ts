@@ -13,7 +13,7 @@ import {
   type InferReply,
 } from '../harness/clusterSteps';
 import { LOCAL_CLUSTER, loadImages } from '../harness/kindNode';
-import { kubectl, podsOf, stackImages, waitForReadyPods } from '../harness/kindPods';
+import { kubectl, podsOf, stackImages, variantLogs, waitForReadyPods } from '../harness/kindPods';
 import { kindBinary } from '../harness/tools';
 import { session as s } from './session';
 
@@ -119,7 +119,9 @@ describe('the Kubernetes loop on a real kind cluster (offline node image)', func
     // The router sees a model server ready within its health-check period after the Pod is.
     let last: InferReply | undefined;
     const reply = await until(
-      () => `a 200 from the router (last: ${JSON.stringify(last)})`,
+      () =>
+        `a 200 from the router (last: ${JSON.stringify(last)})\n${routerErrors(kubeconfig, LOCAL)}\n` +
+        variantLogs(kubeconfig, LOCAL, 'model-canary', last?.variant || 'v2'),
       async () => {
         last = await inferThroughRouter(port);
         return last.status === 200 ? last : undefined;

@@ -56,6 +56,20 @@ export function podsOf(kubeconfig: string, context: string, namespace: string, v
   return list.items.map((p) => p.metadata.name);
 }
 
+/** The last lines each Pod of a variant's model server logged, for a failure's message (never throws). */
+export function variantLogs(kubeconfig: string, context: string, namespace: string, variant: string): string {
+  try {
+    return podsOf(kubeconfig, context, namespace, variant)
+      .map(
+        (pod) =>
+          `      ${pod} (last 30 lines):\n${kubectl(kubeconfig, context, ['logs', '-n', namespace, pod, '--all-containers', '--tail', '30'])}`,
+      )
+      .join('\n');
+  } catch (err) {
+    return `      (the logs of ${variant} could not be read: ${String(err).split('\n')[0]})`;
+  }
+}
+
 /** Waits until `count` Pods of the namespace are Ready (and none is terminating); their names. */
 export function waitForReadyPods(
   kubeconfig: string,
