@@ -16,15 +16,36 @@ export function cliReference(): string {
     'Every command prints this with `model-canary <command> --help`. Exit codes: 0 ok, 1 failed, 2 usage',
     'or invalid input, 130 cancelled (Ctrl-C).',
     '',
-    ...Object.keys(commands).map((name) => `- [\`${name}\`](#model-canary-${name})`),
+    ...rows(
+      Object.keys(commands).map((name) => `[\`${name}\`](#model-canary-${name})`),
+      6,
+    ),
     '',
   ];
   for (const [name, c] of Object.entries(commands)) {
-    lines.push(`## model-canary ${name}`, '', c.summary, '', '```', c.usage, '```', '');
-    if (c.help) lines.push('```', c.help, '```', '');
+    // The usage and the options in one block, as `--help` prints them.
+    lines.push(
+      `## model-canary ${name}`,
+      '',
+      c.summary,
+      '',
+      '```',
+      c.usage,
+      ...(c.help ? ['', c.help] : []),
+      '```',
+      '',
+    );
     if (c.twin) lines.push(`VS Code: ${c.twin.palette.map((id) => `\`modelCanary.${id}\``).join(', ')}.`, '');
   }
   return lines.join('\n');
+}
+
+/** `links` joined with " · ", `per` on a line (the index of docs/cli.md). */
+function rows(links: string[], per: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < links.length; i += per) out.push(links.slice(i, i + per).join(' · '));
+  // One paragraph when rendered: each line but the last ends with the separator.
+  return out.map((line, i) => (i < out.length - 1 ? `${line} ·` : line));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) writeFileSync('docs/cli.md', cliReference());
