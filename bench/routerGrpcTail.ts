@@ -13,6 +13,9 @@
  *     [--node-args "--max-semi-space-size=16"] [--script /tmp/base-dist/router.js]
  *     [--upstream stub|fake]
  *
+ * `--http`: the same over the router's HTTP front instead, with vegeta's open loop
+ * (bench/lib/vegeta.ts) to the tests' V2 HTTP upstream directly and through the router.
+ *
  * `MODEL_CANARY_BENCH_DUMP=<file>` writes the router's output there (its `--trace-gc-nvp` lines).
  */
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +24,7 @@ import { join } from 'node:path';
 import { startRouter } from '../test/harness/router';
 import { REPO_ROOT } from '../test/harness/tools';
 import { ghz, ghzBinary, type GhzFigures } from './lib/ghz';
+import { openLoop, vegetaBinary } from './lib/vegeta';
 import { writeGrpcBenchConfig } from './lib/grpcRouter';
 import { startProcess } from './lib/load';
 import { gcLines, quantile, slowCallLines, stallLines, traceGcLines, window, type Probe } from './lib/tail';
@@ -33,6 +37,8 @@ const NODE_ARGS = (arg('--node-args') ?? '').split(' ').filter(Boolean);
 const SCRIPT = arg('--script');
 const PROBE = join(REPO_ROOT, 'bench/lib/routerProbe.mjs');
 const FAKE = arg('--upstream') === 'fake';
+const HTTP = process.argv.includes('--http');
+const HTTP_BODY = JSON.stringify({ inputs: [{ name: 'age', datatype: 'INT64', shape: [1], data: [41] }] });
 
 const load1 = (): string =>
   loadavg()
@@ -48,6 +54,23 @@ function percentiles(name: string, x: GhzFigures): string {
 
 const dir = await mkdtemp(join(tmpdir(), 'mc-bench-grpc-tail-'));
 const bin = ghzBinary();
+const vegeta = HTTP ? vegetaBinary() : undefined;
+/** `rate` calls a second for `seconds` to the upstream (`direct`) or the router: ghz, or vegeta with `--http`. */
+function calls(address: string, model: string, seconds: number, rate: number, details = false): GhzFigures {
+  if (!vegeta) return ghz(bin, address, model, seconds, rate, { details });
+  const r = openLoop(vegeta, `${address}/v2/models/${model}/infer`, HTTP_BODY, seconds, rate, { details });
+  const at = (q: number): number => quantile(Array.from(r.latencies), q);
+  return {
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    rps: r.rps,
+    total: r.total,
+    failed: r.failed,
+    errors: {},
+    ...(r.calls ? { calls: r.calls } : {}),
+  };
+}
 const httpUp = await startProcess('test/harness/upstream.ts', /upstream listening on (\S+)/);
 const grpcUp = await startProcess(
   FAKE ? 'test/harness/grpcUpstream.ts' : 'bench/lib/grpcStub.ts',
@@ -55,9 +78,10 @@ const grpcUp = await startProcess(
 );
 try {
   console.log(
-    `${SECONDS} s per measurement; gRPC upstream ${FAKE ? "the tests' grpc-js fake" : 'bench/lib/grpcStub.ts'}; router ${SCRIPT ?? 'dist/router.js'} ${NODE_ARGS.join(' ')}; Node ${process.version}; load average ${load1()}`,
+    `${SECONDS} s per measurement${HTTP ? ', HTTP (vegeta, open loop)' : ''}; gRPC upstream ${FAKE ? "the tests' grpc-js fake" : 'bench/lib/grpcStub.ts'}; router ${SCRIPT ?? 'dist/router.js'} ${NODE_ARGS.join(' ')}; Node ${process.version}; load average ${load1()}`,
   );
-  ghz(bin, grpcUp.address, 'propensity-v1', 2, 1_000);
+  const upstream = HTTP ? httpUp.address : grpcUp.address;
+  calls(upstream, 'propensity-v1', 2, 1_000);
   for (const rate of RATES) {
     const sub = await mkdtemp(join(dir, `r${rate}-`));
     const probeOut = join(sub, 'probe.json');
@@ -66,18 +90,18 @@ try {
       env: { MODEL_CANARY_PROBE_OUT: probeOut },
       ...(SCRIPT ? { script: SCRIPT } : {}),
     });
-    const address = `127.0.0.1:${router.grpcPort}`;
-    const warm = ghz(bin, address, 'propensity', 2, rate);
-    const direct = ghz(bin, grpcUp.address, 'propensity-v1', SECONDS, rate, { details: true });
-    const routed = ghz(bin, address, 'propensity', SECONDS, rate, { details: true });
+    const address = HTTP ? router.url : `127.0.0.1:${router.grpcPort}`;
+    const warm = calls(address, 'propensity', 2, rate);
+    const direct = calls(upstream, 'propensity-v1', SECONDS, rate, true);
+    const routed = calls(address, 'propensity', SECONDS, rate, true);
     await router.stop();
     const probe = JSON.parse(await readFile(probeOut, 'utf8')) as Probe;
     // The router's whole output (every `--trace-gc-nvp` line, in order) for a closer look.
     if (process.env.MODEL_CANARY_BENCH_DUMP)
       await writeFile(process.env.MODEL_CANARY_BENCH_DUMP, router.output());
-    const calls = routed.calls ?? [];
-    const from = Math.min(...calls.map((c) => c.end - c.ms));
-    const to = Math.max(...calls.map((c) => c.end));
+    const routedCalls = routed.calls ?? [];
+    const from = Math.min(...routedCalls.map((c) => c.end - c.ms));
+    const to = Math.max(...routedCalls.map((c) => c.end));
     const inRun = window(probe, from, to);
     console.log(`\n${rate} req/s (load average ${load1()}):`);
     console.log(percentiles('direct', direct));
@@ -90,7 +114,7 @@ try {
       '  direct:',
       ...slowCallLines(direct.calls ?? [], undefined),
       '  through router:',
-      ...slowCallLines(calls, inRun),
+      ...slowCallLines(routedCalls, inRun),
     ])
       console.log(l);
   }

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../test/harness/tools';
+import type { GhzCall } from './ghz';
 import type { Run } from './load';
 
 /** The vegeta binary's path (built once, cached under ~/.cache/model-canary/vegeta). */
@@ -22,8 +23,18 @@ export function vegetaBinary(): string {
     .trim();
 }
 
-/** POSTs `body` (JSON) to `url` at `rate` a second for `seconds`, open loop. */
-export function openLoop(binary: string, url: string, body: string, seconds: number, rate: number): Run {
+/**
+ * POSTs `body` (JSON) to `url` at `rate` a second for `seconds`, open loop; with `details`,
+ * every request's end (ms since the epoch) and latency as well, in the shape of ghz's calls.
+ */
+export function openLoop(
+  binary: string,
+  url: string,
+  body: string,
+  seconds: number,
+  rate: number,
+  how: { details?: boolean } = {},
+): Run & { calls?: GhzCall[] } {
   const dir = mkdtempSync(join(tmpdir(), 'mc-vegeta-'));
   const results = join(dir, 'results.bin');
   try {
@@ -50,6 +61,7 @@ export function openLoop(binary: string, url: string, body: string, seconds: num
       maxBuffer: 512 * 1024 * 1024,
     }).toString();
     const latencies: number[] = [];
+    const calls: GhzCall[] = [];
     let total = 0;
     let first = Infinity;
     let last = -Infinity;
@@ -60,6 +72,10 @@ export function openLoop(binary: string, url: string, body: string, seconds: num
       first = Math.min(first, Number(ts));
       last = Math.max(last, Number(ts));
       if (code === '200') latencies.push(Number(latency) / 1e6);
+      if (how.details) {
+        const ms = Number(latency) / 1e6;
+        calls.push({ end: Number(ts) / 1e6 + ms, ms, ok: code === '200' });
+      }
     }
     return {
       rps: total > 1 ? ((total - 1) * 1e9) / (last - first) : total,
@@ -67,6 +83,7 @@ export function openLoop(binary: string, url: string, body: string, seconds: num
       failed: total - latencies.length,
       latencies: Float64Array.from(latencies).sort(),
       cpuSeconds: 0,
+      ...(how.details ? { calls } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
