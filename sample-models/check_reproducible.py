@@ -4,7 +4,8 @@
 Retrains everything with ``train.py --out <tempdir>`` and asserts that:
 
 * every model's ``predict_proba`` on ``data/traffic.csv`` equals the one of
-  the committed ``model.joblib`` (max abs diff < 1e-12);
+  the committed ``model.joblib`` (max abs diff < 1e-12; < 1e-6 for the model fed float32
+  features, whose float32 sums differ by CPU);
 * ``data/reference.csv``, ``data/traffic.csv``, ``metrics.json`` and each
   ``model-settings.json`` are byte-identical to the committed files;
 * the committed models load without a scikit-learn version-mismatch warning;
@@ -46,6 +47,11 @@ BYTE_IDENTICAL = [
     "propensity-v1-encoded/model-settings.json",
 ]
 TOLERANCE = 1e-12
+# A model fed the transformer's FP32 columns fits its scaler in float32: numpy's float32 sums take
+# a SIMD path that depends on the CPU (AVX2 or AVX-512, Intel or AMD), so a retrain on another
+# machine differs by a few float32 ulps (8.9e-8 seen on an AMD EPYC against a model trained on an
+# Intel Xeon). Within that, the model is the same; a real change moves predictions by far more.
+FLOAT32_TOLERANCE = 1e-6
 
 
 def load_model(path: Path):
@@ -129,7 +135,7 @@ def main() -> int:
             load_model(folder / "propensity-v1-encoded" / "model.joblib") for folder in (HERE, out)
         )
         diff = float(np.max(np.abs(committed.predict_proba(encoded) - retrained.predict_proba(encoded))))
-        ok = diff < TOLERANCE
+        ok = diff < FLOAT32_TOLERANCE
         print(f"{'ok  ' if ok else 'FAIL'} proba  propensity-v1-encoded (max abs diff {diff:.3g})")
         if not ok:
             failures.append(f"propensity-v1-encoded: predict_proba max abs diff {diff:.3g}")
