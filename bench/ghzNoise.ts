@@ -5,7 +5,8 @@
  * default) or off (`GOGC=off`: a 10 s run keeps well under 100 MB), and its worker count. With
  * `--pin` ghz runs on one core and the stub on the other (bench/lib/pin.ts), as in
  * `routerGrpc.ts --pin`. Each setting runs `--rounds` times, interleaved; it prints each
- * setting's p50, p99 and p99.9 per round and their spread. No assertions: the figures say which
+ * setting's p50, p99 and p99.9 per round and their spread (bench/lib/ghz.ts runs ghz with GOGC=off
+ * since). No assertions: the figures say which
  * settings let a difference of p99s of about 1 ms be resolved (bench/profiles/grpc-path.md).
  *
  *   node --import tsx bench/ghzNoise.ts [--seconds 10] [--rounds 4] [--rate 1000] [--pin]
@@ -22,9 +23,9 @@ const ROUNDS = numberArg('--rounds', 4);
 const RATE = numberArg('--rate', 1000);
 
 const SETTINGS = [
-  { name: 'GOGC default, 50 workers', gogc: undefined, concurrency: 50 },
+  { name: 'GOGC default, 50 workers', gogc: '100', concurrency: 50 },
   { name: 'GOGC=off,     50 workers', gogc: 'off', concurrency: 50 },
-  { name: 'GOGC default, 16 workers', gogc: undefined, concurrency: 16 },
+  { name: 'GOGC default, 16 workers', gogc: '100', concurrency: 16 },
   { name: 'GOGC=off,     16 workers', gogc: 'off', concurrency: 16 },
 ] as const;
 
@@ -40,17 +41,12 @@ try {
     pin(PIN.load, [process.pid]);
     pin(PIN.served, [stub.proc.pid!]);
   }
-  const run = (s: (typeof SETTINGS)[number], seconds: number): GhzFigures => {
-    const before = process.env.GOGC;
-    if (s.gogc) process.env.GOGC = s.gogc;
-    else delete process.env.GOGC;
-    try {
-      return ghzCalls(bin, stub.address, data, seconds, RATE, { concurrency: s.concurrency, details: true });
-    } finally {
-      if (before === undefined) delete process.env.GOGC;
-      else process.env.GOGC = before;
-    }
-  };
+  const run = (s: (typeof SETTINGS)[number], seconds: number): GhzFigures =>
+    ghzCalls(bin, stub.address, data, seconds, RATE, {
+      concurrency: s.concurrency,
+      details: true,
+      gogc: s.gogc,
+    });
   for (const s of SETTINGS) run(s, 2); // warm-up
   const results = new Map<string, { p50: number; p99: number; p999: number }[]>();
   for (let i = 0; i < ROUNDS; i++) {

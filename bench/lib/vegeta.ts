@@ -5,6 +5,9 @@
  * delays only the requests that arrive during it. autocannon's rate limit (bench/lib/load.ts) is
  * a closed loop instead: over one connection it sends the next request when the answer arrives,
  * until the second's share is sent. Each response's time comes from vegeta's own results.
+ * vegeta runs with Go's garbage collector off, as ghz does (bench/lib/ghz.ts): its collections
+ * took the router's core from it (unpinned, 1,000 req/s, bench/routerGrpcTail.ts --http: direct
+ * p99 4.0 ms with them, 2.1 ms without; docs/performance.md).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -54,7 +57,7 @@ export function openLoop(
         '-keepalive=true',
         `-output=${results}`,
       ],
-      { input: `${JSON.stringify(target)}\n` },
+      { input: `${JSON.stringify(target)}\n`, env: { ...process.env, GOGC: 'off', GOMEMLIMIT: '4GiB' } },
     );
     // One CSV row a request: unix ns, status code, latency ns, bytes out, bytes in, error, …
     const csv = execFileSync(binary, ['encode', '--to', 'csv', results], {
