@@ -6,8 +6,9 @@
  * connection under them and counts each as failed (UNAVAILABLE "use of closed network
  * connection"), which read as the router failing a call now and then.
  *
- * ghz runs with Go's garbage collector off (`GOGC=off` unless `gogc` says otherwise, `GOMEMLIMIT` as a backstop: it collects
- * only near 4 GiB; a 10 s run at 1,000 calls a second stays far below). Its collections were
+ * ghz runs with Go's garbage collector off (`GOGC=off` unless `gogc` says otherwise;
+ * `GOMEMLIMIT` as a backstop: it collects only near 4 GiB, and a 10 s run at 1,000 calls a
+ * second stays far below). Its collections were
  * the measuring instrument's own tail: straight to the stub, pinned, 4 rounds of 8 s at 1,000
  * calls a second (bench/ghzNoise.ts), p99 5.4–7.2 ms and p99.9 15–23 ms with them, 1.05–2.7 ms
  * and 3–7 ms without, p50 the same (docs/performance.md).
