@@ -26,7 +26,7 @@ import { REPO_ROOT } from '../test/harness/tools';
 import { ghz, ghzBinary, type GhzFigures } from './lib/ghz';
 import { openLoop, vegetaBinary } from './lib/vegeta';
 import { writeGrpcBenchConfig } from './lib/grpcRouter';
-import { startProcess } from './lib/load';
+import { pct, startProcess } from './lib/load';
 import { gcLines, quantile, slowCallLines, stallLines, traceGcLines, window, type Probe } from './lib/tail';
 
 const arg = (name: string): string | undefined =>
@@ -59,11 +59,10 @@ const vegeta = HTTP ? vegetaBinary() : undefined;
 function calls(address: string, model: string, seconds: number, rate: number, details = false): GhzFigures {
   if (!vegeta) return ghz(bin, address, model, seconds, rate, { details });
   const r = openLoop(vegeta, `${address}/v2/models/${model}/infer`, HTTP_BODY, seconds, rate, { details });
-  const at = (q: number): number => quantile(Array.from(r.latencies), q);
   return {
-    p50: at(0.5),
-    p90: at(0.9),
-    p99: at(0.99),
+    p50: pct(r.latencies, 0.5),
+    p90: pct(r.latencies, 0.9),
+    p99: pct(r.latencies, 0.99),
     rps: r.rps,
     total: r.total,
     failed: r.failed,

@@ -37,6 +37,13 @@ export interface GhzCall {
   ok: boolean;
 }
 
+/** The environment of a Go load generator (ghz, vegeta) with its garbage collector off, as above. */
+export const goWithoutGc = (gogc = 'off'): NodeJS.ProcessEnv => ({
+  ...process.env,
+  GOGC: gogc,
+  GOMEMLIMIT: '4GiB',
+});
+
 /** The ghz binary's path (built once, cached under ~/.cache/model-canary/ghz). */
 export function ghzBinary(): string {
   return execFileSync('bash', [join(REPO_ROOT, 'tools/install-ghz.sh')])
@@ -92,7 +99,7 @@ export function ghzCalls(
       'json',
       address,
     ],
-    { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, GOGC: how.gogc ?? 'off', GOMEMLIMIT: '4GiB' } },
+    { maxBuffer: 256 * 1024 * 1024, env: goWithoutGc(how.gogc) },
   ).toString();
   const r = JSON.parse(out) as {
     count: number;

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../test/harness/tools';
-import type { GhzCall } from './ghz';
+import { goWithoutGc, type GhzCall } from './ghz';
 import type { Run } from './load';
 
 /** The vegeta binary's path (built once, cached under ~/.cache/model-canary/vegeta). */
@@ -57,7 +57,7 @@ export function openLoop(
         '-keepalive=true',
         `-output=${results}`,
       ],
-      { input: `${JSON.stringify(target)}\n`, env: { ...process.env, GOGC: 'off', GOMEMLIMIT: '4GiB' } },
+      { input: `${JSON.stringify(target)}\n`, env: goWithoutGc() },
     );
     // One CSV row a request: unix ns, status code, latency ns, bytes out, bytes in, error, …
     const csv = execFileSync(binary, ['encode', '--to', 'csv', results], {
